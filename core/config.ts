@@ -1,0 +1,266 @@
+/**
+ * The config file: YAML, validated once at the edge with a schema (zod), with
+ * path-precise messages that name the file and the bad field, then frozen — in
+ * the manner of fastify's lib/initial-config-validation.js. Everything past this
+ * module trusts the Config type.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { StranglerError } from './errors.js';
+import { MODES } from './types.js';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:8080');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/** An upstream: one base URL or several (round-robin). */
+const upstream = z
+  .object({
+    url: httpUrl.optional(),
+    urls: z.array(httpUrl).min(1).optional(),
+    /** Response headers timeout for this upstream. */
+    timeoutMs: z.number().int().positive().optional(),
+    /**
+     * Idle pooled sockets are closed after this long: keep it below the
+     * upstream's own keep-alive timeout (Python's http.server: none; Node: 5 s;
+     * nginx: 75 s) so a stale socket never becomes a client-visible reset.
+     */
+    keepAliveTimeoutMs: z.number().int().positive().optional(),
+    connections: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((u) => Boolean(u.url) !== Boolean(u.urls), { message: 'give exactly one of url or urls' });
+
+const methodName = z
+  .string()
+  .regex(/^[A-Za-z]+$/, 'expected an HTTP method name')
+  .transform((m) => m.toUpperCase());
+
+const failover = z
+  .object({
+    enabled: z.boolean().default(true),
+    timeoutMs: z.number().int().positive().default(2000),
+    errorThresholdPercentage: z.number().min(1).max(100).default(50),
+    resetTimeoutMs: z.number().int().positive().default(10_000),
+    /** Requests in the rolling window before the breaker may open (opossum's default 0 trips on one failure). */
+    volumeThreshold: z.number().int().min(0).default(20),
+    rollingCountTimeoutMs: z.number().int().positive().default(10_000),
+    /** Trial requests let through while half-open. */
+    halfOpenMaxRequests: z.number().int().positive().default(3),
+    on5xx: z.boolean().default(true),
+    /** Bodies of resendable requests are buffered up to this many bytes. */
+    maxBufferBytes: z.number().int().min(0).default(1024 * 1024),
+  })
+  .strict();
+
+const shadow = z
+  .object({
+    /** Fraction (0..1) of eligible requests mirrored. */
+    sampleRate: z.number().min(0).max(1).default(1),
+    timeoutMs: z.number().int().positive().default(5000),
+    /** Methods mirrored; safe methods only unless listed here explicitly. */
+    methods: z.array(methodName).default(['GET', 'HEAD', 'OPTIONS']),
+    maxBodyBytes: z.number().int().min(0).default(1024 * 1024),
+    /** Fraction of shadowed requests for which legacy is asked twice, to learn noise. */
+    noiseSampleRate: z.number().min(0).max(1).default(0.1),
+    /** JSON paths dropped before counting, wildcards allowed: $.items[*].updated_at */
+    ignore: z.array(z.string()).default([]),
+    /** Response headers compared besides content-type. */
+    compareHeaders: z.array(z.string()).default([]),
+    /** Headers redacted from anything stored. */
+    redact: z.array(z.string()).default(['authorization', 'cookie', 'set-cookie']),
+    ignoreArrayOrder: z.boolean().default(false),
+    /** In canary/service modes, mirror the service-served request to legacy. */
+    reverse: z.boolean().default(false),
+    /** A field is a real difference only if its service diff rate exceeds its noise rate by both margins. */
+    noiseRelativeThreshold: z.number().min(0).default(2),
+    noiseAbsoluteThreshold: z.number().min(0).max(1).default(0.01),
+    sampleRing: z.number().int().positive().default(50),
+  })
+  .strict();
+
+const gate = z
+  .object({
+    minCompared: z.number().int().min(0).default(500),
+    minMatchRate: z.number().min(0).max(1).default(0.999),
+    maxP99Ratio: z.number().positive().default(1.5),
+    maxErrorRate: z.number().min(0).max(1).default(0.01),
+  })
+  .strict();
+
+const duration = z.union([
+  z.number().int().positive(),
+  z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 2m'),
+]);
+
+const slo = z
+  .object({
+    maxErrorRate: z.number().min(0).max(1).default(0.05),
+    maxP99Ms: z.number().positive().default(1000),
+    window: duration.default('1m'),
+    /** Fewer service requests than this in a window: too little traffic to judge. */
+    minRequests: z.number().int().min(1).default(20),
+  })
+  .strict();
+
+const sticky = z
+  .string()
+  .regex(/^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/, 'expected header:NAME, cookie:NAME or ip');
+
+const route = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . -'),
+    match: z
+      .object({
+        path: z
+          .string()
+          .startsWith('/', 'a path pattern starts with /')
+          .refine((p) => !p.slice(0, -1).includes('*'), { message: '* is allowed only at the end' }),
+        methods: z.array(methodName).min(1).optional(),
+      })
+      .strict(),
+    service: z.string(),
+    module: z.string().optional(),
+    mode: z.enum(MODES).default('legacy'),
+    weight: z.number().int().min(0).max(100).default(0),
+    sticky: sticky.optional(),
+    /** Let testers force a side with the x-strangler-target request header. */
+    allowTargetHeader: z.boolean().default(false),
+    /** Every method of this route is safe to resend (the service and legacy dedupe). */
+    idempotent: z.boolean().default(false),
+    failover: failover.prefault({}),
+    shadow: shadow.prefault({}),
+    gate: gate.prefault({}),
+    slo: slo.prefault({}),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    listen: hostPort.default('127.0.0.1:8080'),
+    admin: z
+      .object({
+        listen: hostPort.default('127.0.0.1:9901'),
+        /** Environment variable holding the bearer token; unset → mutations refused. */
+        tokenEnv: z.string().default('STRANGLER_ADMIN_TOKEN'),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .string()
+      .regex(/^(sqlite:.+|redis:\/\/.+)$/, 'expected sqlite:PATH or redis://HOST:PORT[/DB]')
+      .default('sqlite:.strangler/state.db'),
+    legacy: upstream,
+    services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), upstream).default({}),
+    proxy: z
+      .object({
+        /** Whole-request deadline towards an upstream (headers). */
+        requestTimeoutMs: z.number().int().positive().default(30_000),
+        keepAliveTimeoutMs: z.number().int().positive().default(4_000),
+        connectionsPerUpstream: z.number().int().positive().default(256),
+        /** How often a proxy checks the store for a newer route table. */
+        pollIntervalMs: z.number().int().positive().default(250),
+        statsFlushMs: z.number().int().positive().default(5_000),
+        shadowMaxConcurrent: z.number().int().positive().default(64),
+        shadowMaxTotalBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    routes: z.array(route).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.routes.forEach((r, i) => {
+      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id "${r.id}"` });
+      seen.add(r.id);
+      if (!(r.service in cfg.services))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type RouteConfig = Config['routes'][number];
+export type UpstreamConfig = Config['legacy'];
+export type FailoverConfig = RouteConfig['failover'];
+export type ShadowConfig = RouteConfig['shadow'];
+export type GateConfig = RouteConfig['gate'];
+export type SloConfig = RouteConfig['slo'];
+
+/** `routes[0].match.path` from zod's path array. */
+export function formatPath(p: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${String(seg)}` : String(seg);
+  return out || '(root)';
+}
+
+/** Upstream base URLs, whether given as url or urls. */
+export function upstreamUrls(u: UpstreamConfig): string[] {
+  return u.urls ?? [u.url!];
+}
+
+/** Milliseconds from `500ms`, `30s`, `2m`, `1h` or a number of ms. */
+export function parseDuration(d: string | number): number {
+  if (typeof d === 'number') return d;
+  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new StranglerError('STRANGLER_E_USAGE', `bad duration "${d}": expected e.g. 500ms, 30s, 2m`);
+  const n = Number(m[1]);
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/** Validate an already-parsed object. `source` names the file in messages. */
+export function parseConfig(raw: unknown, source = 'config'): Readonly<Config> {
+  const res = configSchema.safeParse(raw ?? {});
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `${source}: ${formatPath(i.path)}: ${i.message}`);
+    throw new StranglerError('STRANGLER_E_CONFIG', lines.join('\n'), {
+      details: { file: source, fields: res.error.issues.map((i) => formatPath(i.path)) },
+    });
+  }
+  const cfg = res.data;
+  // A relative sqlite path is relative to the config file, not the cwd, so the
+  // CLI and a proxy started elsewhere agree on one store.
+  if (cfg.store.startsWith('sqlite:') && source !== 'config') {
+    const p = cfg.store.slice('sqlite:'.length);
+    if (p !== ':memory:' && !path.isAbsolute(p)) cfg.store = `sqlite:${path.resolve(path.dirname(source), p)}`;
+  }
+  return deepFreeze(cfg);
+}
+
+/** Read, parse and validate a YAML config file. Throws STRANGLER_E_CONFIG naming file and field. */
+export function loadConfig(file: string): Readonly<Config> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StranglerError('STRANGLER_E_CONFIG', `${file}: cannot read config: ${(err as Error).message}`, {
+      cause: err,
+      details: { file },
+    });
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const at = e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
+    throw new StranglerError('STRANGLER_E_CONFIG', `${file}${at}: YAML: ${e.message.split('\n')[0]}`, {
+      details: { file },
+    });
+  }
+  return parseConfig(doc.toJS(), file);
+}

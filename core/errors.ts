@@ -1,0 +1,54 @@
+/**
+ * One registry of typed errors with stable codes (STRANGLER_E_*), in the manner
+ * of undici's lib/core/errors.js and fastify's lib/errors.js. Every code is
+ * documented in docs/errors.md and pinned by test/core/errors.test.ts, so a
+ * code never silently changes meaning.
+ */
+
+export const ERROR_CODES = {
+  STRANGLER_E_CONFIG: { status: 500, exit: 2, message: 'invalid configuration' },
+  STRANGLER_E_USAGE: { status: 400, exit: 2, message: 'invalid command-line usage' },
+  STRANGLER_E_UNKNOWN_ROUTE: { status: 404, exit: 2, message: 'no such route' },
+  STRANGLER_E_INVALID_FLIP: { status: 400, exit: 2, message: 'invalid flip' },
+  STRANGLER_E_STALE_VERSION: { status: 409, exit: 3, message: 'route version changed' },
+  STRANGLER_E_GATE_REFUSED: { status: 409, exit: 4, message: 'gate refused the flip' },
+  STRANGLER_E_STORE: { status: 503, exit: 5, message: 'store unavailable' },
+  STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
+  STRANGLER_E_ADMIN_DISABLED: { status: 403, exit: 2, message: 'admin mutations are disabled: no token configured' },
+  STRANGLER_E_BAD_REQUEST: { status: 400, exit: 2, message: 'malformed request' },
+  STRANGLER_E_UPSTREAM_REFUSED: { status: 502, exit: 1, message: 'upstream refused the connection' },
+  STRANGLER_E_UPSTREAM_RESET: { status: 502, exit: 1, message: 'upstream reset the connection' },
+  STRANGLER_E_UPSTREAM_TIMEOUT: { status: 504, exit: 1, message: 'upstream timed out' },
+  STRANGLER_E_UPSTREAM: { status: 502, exit: 1, message: 'upstream failed' },
+  STRANGLER_E_UNSAFE_RETRY: { status: 502, exit: 1, message: 'service failed after the request was sent; not resent' },
+  STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class StranglerError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status the admin API / proxy answers with for this error. */
+  readonly status: number;
+  /** Process exit code the CLI returns for this error. */
+  readonly exitCode: number;
+  /** Structured extra data (bad field path, measured evidence...). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message ?? ERROR_CODES[code].message, { cause: options?.cause });
+    this.name = 'StranglerError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.exitCode = ERROR_CODES[code].exit;
+    this.details = options?.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export function isStranglerError(err: unknown, code?: ErrorCode): err is StranglerError {
+  return err instanceof StranglerError && (code === undefined || err.code === code);
+}
