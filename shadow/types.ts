@@ -1,0 +1,46 @@
+/**
+ * The seam between the proxy's request path and shadow comparison. The proxy
+ * asks `plan()` before forwarding (so it knows whether to keep a bounded copy
+ * of the request and response bodies) and calls `afterPrimary()` once the
+ * primary response has been fully sent to the client. Everything shadow does
+ * happens after that call, off the primary's path, with its own lifetime.
+ */
+import type { RouteConfig } from '../core/config.js';
+import type { RouteState, Target } from '../core/types.js';
+
+export interface ShadowPlan {
+  /** Keep copies of request and response bodies for this request. */
+  capture: boolean;
+  /** Cap on each captured body; beyond it the copy is dropped (body → null) and the skip is counted. */
+  maxBodyBytes: number;
+}
+
+/** What the primary exchange looked like, handed to shadow after the client has its answer. */
+export interface PrimaryExchange {
+  requestId: string;
+  routeId: string;
+  /** The route's path pattern (endpoints are grouped by pattern, not raw URL). */
+  pattern: string;
+  method: string;
+  /** Path and query as the client sent them. */
+  url: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+  /** null when not captured or over the cap. */
+  requestBody: Buffer | null;
+  /** Which side served the client. */
+  target: Target;
+  status: number;
+  responseHeaders: Record<string, string | string[] | undefined>;
+  /** Raw (possibly compressed) body; null when not captured or over the cap. */
+  responseBody: Buffer | null;
+  durationMs: number;
+  /** Set when the primary failed (then no comparison is made, but it is counted). */
+  error?: string;
+}
+
+export interface ShadowHook {
+  plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan;
+  /** Must return at once and never throw: the work runs detached. */
+  afterPrimary(route: RouteConfig, state: RouteState, exchange: PrimaryExchange): void;
+  close(): Promise<void>;
+}

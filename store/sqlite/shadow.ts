@@ -1,0 +1,121 @@
+import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
+import type { Db } from './db.js';
+
+export function migrateShadow(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS shadow_evidence (
+    route TEXT PRIMARY KEY,
+    compared INTEGER NOT NULL DEFAULT 0,
+    matched INTEGER NOT NULL DEFAULT 0,
+    noise_pairs INTEGER NOT NULL DEFAULT 0,
+    -- Maps and latency reservoirs as JSON: merged in one transaction per batch.
+    skipped TEXT NOT NULL DEFAULT '{}',
+    field_diffs TEXT NOT NULL DEFAULT '{}',
+    field_noise TEXT NOT NULL DEFAULT '{}',
+    latency TEXT NOT NULL DEFAULT '{"legacy":[],"service":[]}',
+    errors TEXT NOT NULL DEFAULT '{"legacy":0,"service":0}'
+  );
+  CREATE TABLE IF NOT EXISTS shadow_samples (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    route TEXT NOT NULL,
+    sample TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS shadow_samples_route ON shadow_samples(route, id);`);
+}
+
+const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+};
+
+/** Latency reservoir cap per target: enough for stable p99, bounded in size. */
+export const LATENCY_RESERVOIR = 5000;
+/** Mismatch samples kept per route (a ring: oldest dropped first). */
+export const SAMPLE_RING = 50;
+
+export class SqliteShadowStore implements ShadowStore {
+  constructor(private readonly db: Db) {}
+
+  async record(route: string, b: ShadowBatch): Promise<void> {
+    this.db.transaction(() => {
+      const cur = this.read(route);
+      const keep = (xs: number[], add: number[]) => xs.concat(add).slice(-LATENCY_RESERVOIR);
+      this.db
+        .prepare(`INSERT OR REPLACE INTO shadow_evidence
+          (route, compared, matched, noise_pairs, skipped, field_diffs, field_noise, latency, errors)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(
+          route,
+          cur.compared + b.compared,
+          cur.matched + b.matched,
+          cur.noisePairs + b.noisePairs,
+          JSON.stringify(addCounts(cur.skipped, b.skipped)),
+          JSON.stringify(addCounts(cur.fieldDiffs, b.fieldDiffs)),
+          JSON.stringify(addCounts(cur.fieldNoise, b.fieldNoise)),
+          JSON.stringify({
+            legacy: keep(cur.latency.legacy, b.latency.legacy),
+            service: keep(cur.latency.service, b.latency.service),
+          }),
+          JSON.stringify({
+            legacy: cur.errors.legacy + b.errors.legacy,
+            service: cur.errors.service + b.errors.service,
+          }),
+        );
+      const ins = this.db.prepare('INSERT INTO shadow_samples (route, sample) VALUES (?, ?)');
+      for (const s of b.samples) ins.run(route, JSON.stringify(s));
+      if (b.samples.length)
+        this.db
+          .prepare(
+            'DELETE FROM shadow_samples WHERE route = ? AND id NOT IN (SELECT id FROM shadow_samples WHERE route = ? ORDER BY id DESC LIMIT ?)',
+          )
+          .run(route, route, SAMPLE_RING);
+    })();
+  }
+
+  private read(route: string): ShadowEvidence {
+    const r = this.db.prepare('SELECT * FROM shadow_evidence WHERE route = ?').get(route) as
+      | Record<string, number | string>
+      | undefined;
+    const samples = (
+      this.db.prepare('SELECT sample FROM shadow_samples WHERE route = ? ORDER BY id').all(route) as {
+        sample: string;
+      }[]
+    ).map((s) => JSON.parse(s.sample));
+    if (!r)
+      return {
+        route,
+        compared: 0,
+        matched: 0,
+        skipped: {},
+        fieldDiffs: {},
+        fieldNoise: {},
+        noisePairs: 0,
+        latency: { legacy: [], service: [] },
+        errors: { legacy: 0, service: 0 },
+        samples,
+      };
+    return {
+      route,
+      compared: r.compared as number,
+      matched: r.matched as number,
+      noisePairs: r.noise_pairs as number,
+      skipped: JSON.parse(r.skipped as string),
+      fieldDiffs: JSON.parse(r.field_diffs as string),
+      fieldNoise: JSON.parse(r.field_noise as string),
+      latency: JSON.parse(r.latency as string),
+      errors: JSON.parse(r.errors as string),
+      samples,
+    };
+  }
+
+  async evidence(route: string): Promise<ShadowEvidence> {
+    return this.read(route);
+  }
+
+  async reset(route: string): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM shadow_evidence WHERE route = ?').run(route);
+      this.db.prepare('DELETE FROM shadow_samples WHERE route = ?').run(route);
+    })();
+  }
+}
