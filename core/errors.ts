@@ -16,12 +16,15 @@ export const ERROR_CODES = {
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: { status: 403, exit: 2, message: 'admin mutations are disabled: no token configured' },
   STRANGLER_E_BAD_REQUEST: { status: 400, exit: 2, message: 'malformed request' },
+  STRANGLER_E_NOT_FOUND: { status: 404, exit: 2, message: 'no such endpoint' },
+  STRANGLER_E_INTERNAL: { status: 500, exit: 1, message: 'internal error' },
   STRANGLER_E_UPSTREAM_REFUSED: { status: 502, exit: 1, message: 'upstream refused the connection' },
   STRANGLER_E_UPSTREAM_RESET: { status: 502, exit: 1, message: 'upstream reset the connection' },
   STRANGLER_E_UPSTREAM_TIMEOUT: { status: 504, exit: 1, message: 'upstream timed out' },
   STRANGLER_E_UPSTREAM: { status: 502, exit: 1, message: 'upstream failed' },
   STRANGLER_E_UNSAFE_RETRY: { status: 502, exit: 1, message: 'service failed after the request was sent; not resent' },
   STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
+  STRANGLER_E_TARGET_UNREACHABLE: { status: 502, exit: 1, message: 'load-test target not reachable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -48,15 +48,25 @@ export interface ShadowBatch {
   fieldDiffs: Record<string, number>;
   fieldNoise: Record<string, number>;
   noisePairs: number;
+  /**
+   * Requests per distinct set of differing fields (key: sorted field keys joined
+   * by newlines; '*' pools sets beyond the bound). Lets the match rate honour
+   * noise learned later: see shadow/noise.ts.
+   */
+  mismatchSets: Record<string, number>;
   /** Latency samples in ms from the same paired requests. */
   latency: { legacy: number[]; service: number[] };
   errors: { legacy: number; service: number };
   samples: ShadowSample[];
+  /** Mismatch samples kept per route (route.shadow.sampleRing); the store's default when absent. */
+  sampleRing?: number;
 }
 
 export interface ShadowSample {
   at: string;
   endpoint: string; // the route pattern, not the raw URL
+  /** Which side served the client (the other one got the copy). */
+  primary?: 'legacy' | 'service';
   request: { method: string; url: string; headers: Record<string, string> };
   legacy: { status: number; headers: Record<string, string>; body: string };
   service: { status: number; headers: Record<string, string>; body: string };
@@ -71,7 +81,12 @@ export interface ShadowEvidence {
   fieldDiffs: Record<string, number>;
   fieldNoise: Record<string, number>;
   noisePairs: number;
-  /** Latency histograms (ms buckets) or raw reservoirs per target — see shadow/ for the exact encoding. */
+  /** See ShadowBatch.mismatchSets. `matched` counts exact matches; the match rate after noise comes from shadow/noise.ts summariseMatches(). */
+  mismatchSets: Record<string, number>;
+  /**
+   * Raw latency reservoirs (ms) per target, the newest LATENCY_RESERVOIR of
+   * each; index i of both arrays is one paired request (primary and its copy).
+   */
   latency: { legacy: number[]; service: number[] };
   errors: { legacy: number; service: number };
   samples: ShadowSample[];
@@ -105,6 +120,23 @@ export interface ResultStore {
   list(kind: 'loadtest' | 'plan', limit?: number): Promise<Array<{ key: string; at: string; value: unknown }>>;
 }
 
+/**
+ * Named leases with expiry, so exactly one instance runs a singleton job (the
+ * guard, the canary stepper) and another takes over when the holder dies.
+ * Expiry is the store's clock (Redis PX) or the machine's clock (SQLite, one
+ * machine), never the caller's. See store/lease.ts for the renewing holder.
+ */
+export interface LeaseStore {
+  /** Take `name` for `holder` if free, expired or already held by `holder` (then renewed). True if held after the call. */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Extend the lease only if `holder` still holds it; false means it was lost (expired and taken, or released). */
+  renew(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Give the lease up if `holder` holds it, so another instance need not wait for expiry. */
+  release(name: string, holder: string): Promise<void>;
+  /** The current unexpired holder, if any. */
+  holder(name: string): Promise<{ holder: string; expiresInMs: number } | undefined>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'redis';
   readonly routes: RouteStore;
@@ -112,6 +144,7 @@ export interface Store {
   readonly shadow: ShadowStore;
   readonly stats: StatsStore;
   readonly results: ResultStore;
+  readonly lease: LeaseStore;
   /**
    * Call `onChange` soon after any route changes, from this process or another
    * (SQLite: polling a version; Redis: pub/sub plus a periodic version check).

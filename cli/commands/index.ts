@@ -4,7 +4,13 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as flip } from './flip.js';
+import { register as history } from './history.js';
+import { register as loadtest } from './loadtest.js';
+import { register as report } from './report.js';
+import { register as routes } from './routes.js';
+import { register as serve } from './serve.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [serve, routes, flip, history, loadtest, report];

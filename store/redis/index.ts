@@ -1,8 +1,150 @@
+/**
+ * The Redis store (`store: redis://HOST:PORT[/DB][?prefix=P]`), for many proxy
+ * instances sharing one route table. Same interface and contract as the
+ * SQLite store (test/store/contract.ts runs against both).
+ *
+ * Keys (prefix `strangler:` by default):
+ *   route:ID (hash), routes (set of ids), table-version (counter),
+ *   audit (stream), audit-seq (counter), shadow:ROUTE:*, stats:*, stats-index,
+ *   results:KIND[:latest], lease:NAME; channel `changes` carries the new table
+ *   version after every route change.
+ *
+ * While Redis is away every call fails fast with STRANGLER_E_STORE (no offline
+ * queue, short command timeout) so proxies keep their last good table and
+ * flips are refused, never half-applied: a flip is one Lua script.
+ */
+import { Redis } from 'ioredis';
 import { StranglerError } from '../../core/errors.js';
+import { createLogger } from '../../core/log.js';
 import type { Store } from '../types.js';
+import { defineAuditScripts, RedisAuditLog } from './audit.js';
+import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
+import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
+import { RedisResultStore } from './results.js';
+import { defineRouteScripts, RedisRouteStore } from './routes.js';
+import { RedisShadowStore } from './shadow.js';
+import { RedisStatsStore } from './stats.js';
 
-// Replaced by the Redis implementation (issue 7); until then a redis:// store
-// is refused with a clear error rather than half-working.
+export { parseRedisUrl } from './client.js';
+
+/** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
 export async function openRedisStore(url: string): Promise<Store> {
-  throw new StranglerError('STRANGLER_E_STORE', `${url}: the Redis store is not available in this build`);
+  const target = parseRedisUrl(url);
+  const log = createLogger('strangler.store');
+  const redis = new Redis(connectionOptions(target));
+  // ioredis reports connection trouble as 'error' events; without a listener
+  // it prints them. Log transitions once instead of once per retry.
+  let down = false;
+  redis.on('error', (err) => {
+    if (!down) log.warn({ store: target.label, err: err.message }, 'redis store unreachable; keeping last good state');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) log.info({ store: target.label }, 'redis store reachable again');
+    down = false;
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw storeError(target, 'connect', err);
+  }
+  const ctx = new RedisContext(redis, target);
+  defineRouteScripts(ctx);
+  defineAuditScripts(ctx);
+  defineLeaseScripts(ctx);
+  const routes = new RedisRouteStore(ctx);
+
+  // One subscriber connection for all watchers of this store object. It keeps
+  // its offline queue so the SUBSCRIBE issued while Redis is away is sent on
+  // reconnect; ioredis re-subscribes by itself after every reconnect.
+  let subscriber: Redis | undefined;
+  const listeners = new Set<(version: number) => void>();
+  const reconnectHooks = new Set<() => void>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const ensureSubscriber = () => {
+    if (subscriber) return;
+    const sub = new Redis(connectionOptions(target, { lazyConnect: false, enableOfflineQueue: true }));
+    sub.on('error', () => {
+      // the command connection logs outages; polling covers lost messages
+    });
+    sub.on('message', (channel: string, message: string) => {
+      if (channel !== ctx.channel) return;
+      for (const l of listeners) l(Number(message));
+    });
+    // After a reconnect, check the version at once rather than at the next
+    // poll: flips made while we were cut off reach us sooner.
+    sub.on('ready', () => {
+      for (const h of reconnectHooks) h();
+    });
+    sub.subscribe(ctx.channel).catch(() => {
+      // retried by autoResubscribe once connected; polling covers the gap
+    });
+    subscriber = sub;
+  };
+
+  return {
+    kind: 'redis',
+    routes,
+    audit: new RedisAuditLog(ctx),
+    shadow: new RedisShadowStore(ctx),
+    stats: new RedisStatsStore(ctx),
+    results: new RedisResultStore(ctx),
+    lease: new RedisLeaseStore(ctx),
+    watch(onChange, intervalMs = 1000) {
+      if (closed) throw new StranglerError('STRANGLER_E_STORE', `${target.label}: store is closed`);
+      ensureSubscriber();
+      let last: number | undefined;
+      // A message and a poll may report the same change; only a version we
+      // have not seen yet calls onChange.
+      const seen = (v: number) => {
+        if (!Number.isFinite(v)) return;
+        if (last !== undefined && v !== last) {
+          last = v;
+          onChange();
+        } else last = v;
+      };
+      const tick = async () => {
+        try {
+          seen(await routes.tableVersion());
+        } catch {
+          // Redis away: the caller keeps its last good table; next tick retries
+        }
+      };
+      const onMessage = (v: number) => {
+        // A published version lower than the polled one can only be a late
+        // duplicate; equal means already seen.
+        if (last === undefined || v > last) seen(v);
+      };
+      const onReconnect = () => void tick();
+      listeners.add(onMessage);
+      reconnectHooks.add(onReconnect);
+      void tick();
+      const timer = setInterval(tick, intervalMs);
+      timer.unref();
+      timers.add(timer);
+      return () => {
+        clearInterval(timer);
+        timers.delete(timer);
+        listeners.delete(onMessage);
+        reconnectHooks.delete(onReconnect);
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of timers) clearInterval(t);
+      timers.clear();
+      listeners.clear();
+      reconnectHooks.clear();
+      for (const c of [subscriber, redis]) {
+        if (!c) continue;
+        // QUIT waits for pending replies; if Redis is away just drop the socket.
+        if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+        else c.disconnect();
+      }
+    },
+  };
 }

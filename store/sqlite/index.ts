@@ -1,12 +1,13 @@
 import type { Store } from '../types.js';
 import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { openDb } from './db.js';
+import { SqliteLeaseStore, migrateLease } from './lease.js';
 import { SqliteResultStore, migrateResults } from './results.js';
 import { SqliteRouteStore, migrateRoutes } from './routes.js';
 import { SqliteShadowStore, migrateShadow } from './shadow.js';
 import { SqliteStatsStore, migrateStats } from './stats.js';
 
-const MIGRATIONS = [migrateAudit, migrateRoutes, migrateShadow, migrateStats, migrateResults];
+const MIGRATIONS = [migrateAudit, migrateRoutes, migrateShadow, migrateStats, migrateResults, migrateLease];
 
 /** The embedded default store: one SQLite file (WAL) shared by the proxy and the CLI on one machine. */
 export function openSqliteStore(file: string): Store {
@@ -24,6 +25,7 @@ export function openSqliteStore(file: string): Store {
     shadow: new SqliteShadowStore(db),
     stats: new SqliteStatsStore(db),
     results: new SqliteResultStore(db),
+    lease: new SqliteLeaseStore(db),
     // Another process (the CLI) writes the same file, and SQLite has no
     // cross-process notification, so watching is polling one integer.
     watch(onChange, intervalMs = 250) {

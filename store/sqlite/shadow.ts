@@ -20,6 +20,10 @@ export function migrateShadow(db: Db): void {
     sample TEXT NOT NULL
   );
   CREATE INDEX IF NOT EXISTS shadow_samples_route ON shadow_samples(route, id);`);
+  // Files created before mismatch sets existed get the column added in place.
+  const cols = db.prepare('PRAGMA table_info(shadow_evidence)').all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'mismatch_sets'))
+    db.exec(`ALTER TABLE shadow_evidence ADD COLUMN mismatch_sets TEXT NOT NULL DEFAULT '{}'`);
 }
 
 const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
@@ -27,6 +31,23 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;
 };
+
+/** Distinct mismatch field sets kept per route; beyond it sets are pooled under '*' (see shadow/noise.ts). */
+export const MAX_MISMATCH_SETS = 1000;
+const OVERFLOW_SET = '*';
+
+function mergeSets(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  let size = Object.keys(out).length;
+  for (const [k, v] of Object.entries(b)) {
+    if (k in out) out[k] += v;
+    else if (size < MAX_MISMATCH_SETS || k === OVERFLOW_SET) {
+      out[k] = v;
+      size++;
+    } else out[OVERFLOW_SET] = (out[OVERFLOW_SET] ?? 0) + v;
+  }
+  return out;
+}
 
 /** Latency reservoir cap per target: enough for stable p99, bounded in size. */
 export const LATENCY_RESERVOIR = 5000;
@@ -42,8 +63,8 @@ export class SqliteShadowStore implements ShadowStore {
       const keep = (xs: number[], add: number[]) => xs.concat(add).slice(-LATENCY_RESERVOIR);
       this.db
         .prepare(`INSERT OR REPLACE INTO shadow_evidence
-          (route, compared, matched, noise_pairs, skipped, field_diffs, field_noise, latency, errors)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          (route, compared, matched, noise_pairs, skipped, field_diffs, field_noise, mismatch_sets, latency, errors)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(
           route,
           cur.compared + b.compared,
@@ -52,6 +73,7 @@ export class SqliteShadowStore implements ShadowStore {
           JSON.stringify(addCounts(cur.skipped, b.skipped)),
           JSON.stringify(addCounts(cur.fieldDiffs, b.fieldDiffs)),
           JSON.stringify(addCounts(cur.fieldNoise, b.fieldNoise)),
+          JSON.stringify(mergeSets(cur.mismatchSets, b.mismatchSets ?? {})),
           JSON.stringify({
             legacy: keep(cur.latency.legacy, b.latency.legacy),
             service: keep(cur.latency.service, b.latency.service),
@@ -61,14 +83,15 @@ export class SqliteShadowStore implements ShadowStore {
             service: cur.errors.service + b.errors.service,
           }),
         );
+      const ring = b.sampleRing ?? SAMPLE_RING;
       const ins = this.db.prepare('INSERT INTO shadow_samples (route, sample) VALUES (?, ?)');
-      for (const s of b.samples) ins.run(route, JSON.stringify(s));
+      for (const s of b.samples.slice(-ring)) ins.run(route, JSON.stringify(s));
       if (b.samples.length)
         this.db
           .prepare(
             'DELETE FROM shadow_samples WHERE route = ? AND id NOT IN (SELECT id FROM shadow_samples WHERE route = ? ORDER BY id DESC LIMIT ?)',
           )
-          .run(route, route, SAMPLE_RING);
+          .run(route, route, ring);
     })();
   }
 
@@ -90,6 +113,7 @@ export class SqliteShadowStore implements ShadowStore {
         fieldDiffs: {},
         fieldNoise: {},
         noisePairs: 0,
+        mismatchSets: {},
         latency: { legacy: [], service: [] },
         errors: { legacy: 0, service: 0 },
         samples,
@@ -102,6 +126,7 @@ export class SqliteShadowStore implements ShadowStore {
       skipped: JSON.parse(r.skipped as string),
       fieldDiffs: JSON.parse(r.field_diffs as string),
       fieldNoise: JSON.parse(r.field_noise as string),
+      mismatchSets: JSON.parse(r.mismatch_sets as string),
       latency: JSON.parse(r.latency as string),
       errors: JSON.parse(r.errors as string),
       samples,

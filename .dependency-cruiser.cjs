@@ -1,0 +1,37 @@
+/**
+ * DESIGN.md's folder rules, checked in CI rather than by memory:
+ *   cli -> control/planner/reports -> store;  proxy -> shadow, store;
+ *   reports read data and never import proxy;  core is a leaf everyone may use.
+ */
+const folder = (f) => `^${f}/`;
+const forbid = (name, from, to, comment) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
+
+module.exports = {
+  forbidden: [
+    forbid('core-is-a-leaf', folder('core'), '^(proxy|shadow|control|store|planner|reports|cli|examples|bench)/', 'core/ holds the shared vocabulary and imports nothing of ours'),
+    forbid('store-is-below-everything', folder('store'), '^(proxy|shadow|control|planner|reports|cli)/', 'store/ is the bottom layer'),
+    forbid('proxy-uses-shadow-and-store-only', folder('proxy'), '^(control|planner|reports|cli)/', 'DESIGN: proxy -> shadow, store'),
+    forbid('shadow-is-data-plane', folder('shadow'), '^(control|planner|reports|cli)/', 'shadow runs inside the proxy process: no control/cli imports'),
+    forbid('reports-are-pure', folder('reports'), '^(proxy|shadow|control|store|cli|planner)/', 'reporters render data they are given; they never import proxy or do I/O'),
+    forbid('control-not-data-plane', folder('control'), '^(proxy|cli)/', 'control talks to proxies through the store, not imports'),
+    forbid('planner-standalone', folder('planner'), '^(proxy|shadow|control|cli)/', 'planner reads source trees and the store only'),
+    forbid('nothing-imports-cli', '^(proxy|shadow|control|store|planner|reports|core)/', folder('cli'), 'cli is the top'),
+    forbid('nothing-imports-tests', '^(proxy|shadow|control|store|planner|reports|core|cli)/', folder('test'), 'production code never imports tests'),
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
+  },
+};

@@ -1,0 +1,67 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CliIO } from '../io.js';
+
+function wholeNumber(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number');
+  return Number(v);
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('flip')
+    .description("change a route's mode (legacy | shadow | canary | service) or canary weight; versioned and audited")
+    .argument('<route>', 'route id')
+    .argument('<mode>', 'legacy | shadow | canary | service')
+    .option('-c, --config <file>', 'config file', 'strangler.yaml')
+    .option('-w, --weight <percent>', 'canary share of traffic, 1..99', wholeNumber)
+    .option('-r, --reason <text>', 'why (recorded in the audit log)')
+    .option('--expect-version <version>', 'refuse unless the route is still at this version', wholeNumber)
+    .option('--force', 'override a refusing gate (needs --reason; recorded)')
+    .option('--dry-run', 'show the verdict, change nothing')
+    .option('--json', 'print the result as JSON')
+    .action(
+      async (
+        route: string,
+        mode: string,
+        opts: {
+          config: string;
+          weight?: number;
+          reason?: string;
+          expectVersion?: number;
+          force?: boolean;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const { withStore, cliActor } = await import('../context.js');
+        const { flipRoute } = await import('../../control/flip.js');
+        const { defaultFlipSteps } = await import('../../control/flip-steps.js');
+        const result = await withStore(io, opts.config, ({ config, store }) =>
+          flipRoute(
+            store,
+            config,
+            {
+              route,
+              mode,
+              weight: opts.weight,
+              reason: opts.reason,
+              actor: cliActor(io),
+              expectVersion: opts.expectVersion,
+              force: opts.force,
+              dryRun: opts.dryRun,
+            },
+            defaultFlipSteps(),
+          ),
+        );
+        if (opts.json) {
+          io.stdout.write(JSON.stringify(result, null, 2) + '\n');
+          return;
+        }
+        const show = (s: { mode: string; weight: number; version: number }) =>
+          `${s.mode}${s.mode === 'canary' ? ` ${s.weight}%` : ''} (v${s.version})`;
+        if (result.dryRun) io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
+        else io.stdout.write(`${route}: ${show(result.before)} -> ${show(result.after!)}\n`);
+        if (result.details.gate) io.stdout.write(`gate: ${JSON.stringify(result.details.gate)}\n`);
+      },
+    );
+}

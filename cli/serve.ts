@@ -1,0 +1,105 @@
+/**
+ * `strangler serve`: the proxy, its admin API and the guard in one process,
+ * wired together here because DESIGN's dependency rule keeps proxy/ and
+ * control/ from importing each other. Stops gracefully on SIGINT/SIGTERM or
+ * when io.stopSignal resolves (tests).
+ */
+import { type Config, loadConfig } from '../core/config.js';
+import { createLogger } from '../core/log.js';
+import { openStore } from '../store/open.js';
+import { configPath, seedFromConfig } from './context.js';
+import type { CliIO } from './io.js';
+
+export interface ServeOptions {
+  config?: string;
+  /** Override config.listen / config.admin.listen (HOST:PORT; port 0 allowed). */
+  listen?: string;
+  adminListen?: string;
+  /** Resolves when the server should stop; defaults to SIGINT/SIGTERM. */
+  stop?: Promise<string>;
+  /** Called once everything listens (tests read the ports from it). */
+  onReady?: (info: ServeInfo) => void;
+}
+
+export interface ServeInfo {
+  proxyUrl: string;
+  adminUrl: string;
+  config: Readonly<Config>;
+}
+
+export function splitHostPort(hp: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(hp);
+  if (!m) throw new Error(`expected HOST:PORT, got "${hp}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+function signalStop(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
+  const config = loadConfig(configPath(io, opts.config));
+  const logger = createLogger('strangler');
+  const store = await openStore(config.store);
+  const closers: Array<() => Promise<void> | void> = [() => store.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+  };
+  try {
+    await seedFromConfig(store, config);
+    const { createShadowHook } = await import('../shadow/mirror.js');
+    const shadow = createShadowHook({ config, store, logger });
+    closers.push(() => shadow.close());
+    const { startProxy } = await import('../proxy/server.js');
+    const proxy = await startProxy({
+      config,
+      store,
+      logger,
+      shadow,
+      listen: splitHostPort(opts.listen ?? config.listen),
+    });
+    closers.push(() => proxy.close());
+    const { startAdmin } = await import('../control/admin-api.js');
+    const adminAddr = splitHostPort(opts.adminListen ?? config.admin.listen);
+    const admin = await startAdmin({
+      config,
+      store,
+      logger,
+      token: io.env[config.admin.tokenEnv] || undefined,
+      host: adminAddr.host,
+      port: adminAddr.port,
+      metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
+      routeExtras: () => proxy.routeExtras?.() ?? {},
+    });
+    closers.push(() => admin.close());
+    const { startGuard } = await import('../control/guard.js');
+    const guard = startGuard({ config, store, logger });
+    closers.push(() => guard.stop());
+
+    if (!io.env[config.admin.tokenEnv])
+      logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
+    io.stdout.write(`strangler: proxy ${proxy.url}  admin ${admin.url}  store ${config.store}\n`);
+    opts.onReady?.({ proxyUrl: proxy.url, adminUrl: admin.url, config });
+    const sig = await (opts.stop ?? io.stopSignal ?? signalStop());
+    logger.info({ signal: sig }, 'stopping: draining in-flight requests');
+    await closeAll();
+    return 0;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The admin API: GET /routes, POST /routes/:id/flip, GET /metrics, GET /healthz,
+ * GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
+ * needs `Authorization: Bearer <token>`, compared in constant time; with no
+ * token configured, mutations are refused outright (never open by default).
+ * GET never mutates.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import FindMyWay from 'find-my-way';
+import type { Config } from '../core/config.js';
+import { StranglerError, isStranglerError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { Store } from '../store/types.js';
+import { flipRoute } from './flip.js';
+import { defaultFlipSteps } from './flip-steps.js';
+import { listRouteRows } from './routes.js';
+
+export interface AdminOptions {
+  config: Readonly<Config>;
+  store: Store;
+  /** Bearer token; undefined → every mutation answers 403. */
+  token: string | undefined;
+  host: string;
+  port: number;
+  logger?: Logger;
+  /** Prometheus text of the data plane, supplied by whoever runs the proxy. */
+  metrics?: () => Promise<{ body: string; contentType: string }>;
+  /** Live per-route facts from the data plane (breaker state...). */
+  routeExtras?: () => Record<string, Record<string, string>>;
+}
+
+export interface AdminServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Hash both sides first so the comparison is constant-time whatever the lengths. */
+export function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: http.IncomingMessage, limit = 64 * 1024): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new StranglerError('STRANGLER_E_BAD_REQUEST', `body: larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  if (size === 0) return {};
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new StranglerError('STRANGLER_E_BAD_REQUEST', `body: not a JSON object (${(err as Error).message})`);
+  }
+}
+
+function authorize(req: http.IncomingMessage, token: string | undefined): void {
+  if (!token) throw new StranglerError('STRANGLER_E_ADMIN_DISABLED');
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (!m || !tokenMatches(m[1], token)) throw new StranglerError('STRANGLER_E_UNAUTHORIZED');
+}
+
+function optionalInt(body: Record<string, unknown>, field: string): number | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new StranglerError('STRANGLER_E_BAD_REQUEST', `${field}: expected a whole number`, { details: { field } });
+  return v;
+}
+
+export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
+  const router = FindMyWay({ ignoreTrailingSlash: true });
+  type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+  const on = (method: 'GET' | 'POST', path: string, h: Handler) =>
+    router.on(method, path, (req, res, params) => {
+      h(req, res, params).catch((err: unknown) => {
+        if (isStranglerError(err)) send(res, err.status, err.toJSON());
+        else {
+          opts.logger?.error({ err }, 'admin request failed');
+          send(res, 500, new StranglerError('STRANGLER_E_INTERNAL').toJSON());
+        }
+      });
+    });
+
+  on('GET', '/healthz', async (_req, res) => {
+    await opts.store.routes.tableVersion();
+    send(res, 200, { ok: true, store: opts.store.kind });
+  });
+  on('GET', '/routes', async (_req, res) => {
+    const extras = opts.routeExtras?.() ?? {};
+    const rows = await listRouteRows(opts.config, opts.store);
+    send(res, 200, { routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })) });
+  });
+  on('GET', '/history', async (req, res) => {
+    const q = new URL(req.url ?? '/', 'http://admin').searchParams;
+    const limit = q.get('limit');
+    send(res, 200, {
+      entries: await opts.store.audit.list({ route: q.get('route') ?? undefined, limit: limit ? Number(limit) : 100 }),
+    });
+  });
+  on('GET', '/metrics', async (_req, res) => {
+    const m = (await opts.metrics?.()) ?? { body: '', contentType: 'text/plain; version=0.0.4' };
+    res.writeHead(200, { 'content-type': m.contentType });
+    res.end(m.body);
+  });
+  on('POST', '/routes/:id/flip', async (req, res, params) => {
+    authorize(req, opts.token);
+    const body = await readJson(req);
+    if (typeof body.mode !== 'string')
+      throw new StranglerError('STRANGLER_E_BAD_REQUEST', 'mode: required, one of legacy|shadow|canary|service', {
+        details: { field: 'mode' },
+      });
+    const actor = typeof body.actor === 'string' && body.actor ? `admin:${body.actor}` : 'admin';
+    const result = await flipRoute(
+      opts.store,
+      opts.config,
+      {
+        route: params.id!,
+        mode: body.mode,
+        weight: optionalInt(body, 'weight'),
+        expectVersion: optionalInt(body, 'expectVersion'),
+        reason: typeof body.reason === 'string' ? body.reason : undefined,
+        force: body.force === true,
+        dryRun: body.dryRun === true,
+        actor,
+      },
+      defaultFlipSteps(),
+    );
+    send(res, result.dryRun ? 200 : 201, result);
+  });
+
+  const server = http.createServer((req, res) => {
+    router.lookup(req, res);
+  });
+  router.on(['GET', 'POST', 'PUT', 'DELETE', 'PATCH'], '*', (_req, res) =>
+    send(res, 404, new StranglerError('STRANGLER_E_NOT_FOUND', 'no such admin endpoint').toJSON()),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * flipRoute: the one way a route's mode or weight changes, from the CLI, the
+ * admin API, the canary stepper and the guard alike. Validate first, then one
+ * store transaction (new version + audit row); a refused flip changes nothing.
+ */
+import type { Config } from '../core/config.js';
+import { StranglerError } from '../core/errors.js';
+import { MODES, type Mode, type RouteState } from '../core/types.js';
+import type { Store } from '../store/types.js';
+
+export interface FlipRequest {
+  route: string;
+  mode: string;
+  /** Canary share 1..99; implied for the other modes (service 100, legacy/shadow 0). */
+  weight?: number;
+  reason?: string;
+  actor: string;
+  expectVersion?: number;
+  /** Override a refusing gate; recorded in the audit row with the evidence. */
+  force?: boolean;
+  /** Show the verdict, change nothing. */
+  dryRun?: boolean;
+  /** Audit action name; 'flip' unless a caller (guard, canary stepper) names its own. */
+  action?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface FlipResult {
+  before: RouteState;
+  /** The new state; null on a dry run. */
+  after: RouteState | null;
+  dryRun: boolean;
+  /** Extra facts a step added (gate verdict, evidence). */
+  details: Record<string, unknown>;
+}
+
+/** Check the request's fields and work out the weight the new mode implies. */
+export function resolveTarget(req: FlipRequest, current: RouteState): { mode: Mode; weight: number } {
+  if (!(MODES as readonly string[]).includes(req.mode))
+    throw new StranglerError('STRANGLER_E_INVALID_FLIP', `mode: "${req.mode}" is not one of ${MODES.join(', ')}`, {
+      details: { field: 'mode', value: req.mode },
+    });
+  const mode = req.mode as Mode;
+  if (req.weight !== undefined && (!Number.isInteger(req.weight) || req.weight < 0 || req.weight > 100))
+    throw new StranglerError('STRANGLER_E_INVALID_FLIP', `weight: ${req.weight} is not a whole number 0..100`, {
+      details: { field: 'weight', value: req.weight },
+    });
+  if (mode === 'canary') {
+    const weight = req.weight ?? (current.mode === 'canary' ? current.weight : undefined);
+    if (weight === undefined || weight < 1 || weight > 99)
+      throw new StranglerError(
+        'STRANGLER_E_INVALID_FLIP',
+        `weight: canary needs --weight between 1 and 99${weight === undefined ? '' : ` (got ${weight})`}`,
+        { details: { field: 'weight', value: weight } },
+      );
+    return { mode, weight };
+  }
+  const implied = mode === 'service' ? 100 : 0;
+  if (req.weight !== undefined && req.weight !== implied)
+    throw new StranglerError(
+      'STRANGLER_E_INVALID_FLIP',
+      `weight: mode ${mode} implies weight ${implied}; --weight ${req.weight} applies to canary only`,
+      { details: { field: 'weight', value: req.weight } },
+    );
+  return { mode, weight: implied };
+}
+
+/**
+ * A step run between validation and the store write; it may refuse (throw) or
+ * add details to the audit row. Gates plug in here (control/gate.ts).
+ */
+export type FlipStep = (ctx: {
+  config: Readonly<Config>;
+  store: Store;
+  request: FlipRequest;
+  before: RouteState;
+  target: { mode: Mode; weight: number };
+  details: Record<string, unknown>;
+}) => Promise<void>;
+
+export async function flipRoute(
+  store: Store,
+  config: Readonly<Config>,
+  req: FlipRequest,
+  steps: FlipStep[] = [],
+): Promise<FlipResult> {
+  if (!config.routes.some((r) => r.id === req.route))
+    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${req.route}" in the config`, {
+      details: { field: 'route', value: req.route },
+    });
+  const before = await store.routes.get(req.route);
+  if (!before)
+    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (start the proxy or run any command with this config to seed it)`, {
+      details: { field: 'route', value: req.route },
+    });
+  if (req.expectVersion !== undefined && req.expectVersion !== before.version)
+    throw new StranglerError(
+      'STRANGLER_E_STALE_VERSION',
+      `route "${req.route}" is at version ${before.version}, not ${req.expectVersion}; nothing changed`,
+      { details: { route: req.route, expected: req.expectVersion, actual: before.version } },
+    );
+  const target = resolveTarget(req, before);
+  const details: Record<string, unknown> = { ...(req.details ?? {}) };
+  for (const step of steps) await step({ config, store, request: req, before, target, details });
+  if (req.dryRun) return { before, after: null, dryRun: true, details };
+  const after = await store.routes.flip({
+    route: req.route,
+    mode: target.mode,
+    weight: target.weight,
+    actor: req.actor,
+    reason: req.reason ?? '',
+    // Re-checked inside the store transaction: another writer may have flipped
+    // since we read `before`, and then the gate verdict no longer applies.
+    expectVersion: before.version,
+    action: req.action,
+    details: Object.keys(details).length ? details : undefined,
+  });
+  return { before, after, dryRun: false, details };
+}

@@ -1,0 +1,53 @@
+"""Blocking: a user hides another user from their feed and chat.
+
+Depends on db only — that is why it is the first feature to extract.
+"""
+
+from monolith import db
+
+
+def list_blocked(user_id):
+    rows = db.query("SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY blocked_id", (user_id,))
+    return [r["blocked_id"] for r in rows]
+
+
+def blocked_by(user_id):
+    """Users who blocked `user_id`."""
+    rows = db.query("SELECT user_id FROM blocks WHERE blocked_id = ? ORDER BY user_id", (user_id,))
+    return [r["user_id"] for r in rows]
+
+
+def is_blocked(user_id, other_id):
+    return db.query_one("SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?",
+                        (user_id, other_id)) is not None
+
+
+def either_blocked(a, b):
+    """True if a blocked b or b blocked a: chat is closed both ways."""
+    return is_blocked(a, b) or is_blocked(b, a)
+
+
+def get(user_id, other_id):
+    row = db.query_one("SELECT user_id, blocked_id, created_at FROM blocks WHERE user_id = ? AND blocked_id = ?",
+                       (user_id, other_id))
+    return record(row) if row else None
+
+
+def block(user_id, target_id):
+    """Block target; returns (record, created). Blocking twice keeps the first record."""
+    with db.transaction() as conn:
+        cur = conn.execute("INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)",
+                           (user_id, target_id, db.now_iso()))
+        created = cur.rowcount == 1
+        row = conn.execute("SELECT user_id, blocked_id, created_at FROM blocks WHERE user_id = ? AND blocked_id = ?",
+                           (user_id, target_id)).fetchone()
+    return record(row), created
+
+
+def unblock(user_id, other_id):
+    """True if a block was removed."""
+    return db.execute("DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?", (user_id, other_id)).rowcount == 1
+
+
+def record(row):
+    return {"user": row["user_id"], "target": row["blocked_id"], "created_at": row["created_at"]}

@@ -1,0 +1,353 @@
+/**
+ * Circuit breakers for failover to legacy: one opossum (v9) breaker per
+ * (route id, service name), kept in a BreakerRegistry that outlives route-table
+ * reloads. opossum's events are the API: every state change goes to the log,
+ * the audit trail ('breaker.open' / 'breaker.half-open' / 'breaker.close',
+ * actor 'breaker') and the `strangler_breaker_state{route}` gauge.
+ *
+ * Two things are added around opossum, deliberately and nowhere else:
+ *
+ * - Bounded half-open trials. opossum's half-open admits exactly one request
+ *   (its `pendingClose` flag) and closes on the first success. We let up to
+ *   `halfOpenMaxRequests` trial requests through concurrently, close only
+ *   after that many succeeded, and reopen on the first counted failure. Trial
+ *   requests therefore do not go through `fire()` while half-open; the
+ *   outcome is applied with opossum's public `open()` / `close()`, which emit
+ *   the usual events and restart its reset timer.
+ * - What counts as a failure. `errorFilter` keeps client disconnects (the
+ *   client aborted: ClientAbortError, or any error raised after the client's
+ *   signal fired, such as ERR_STREAM_PREMATURE_CLOSE) out of the failure
+ *   count — opossum counted them, which let impatient clients open breakers.
+ *   4xx answers are not errors at all: the attempt resolves with them.
+ *
+ * opossum's own `timeout` is disabled: it rejects while the action still runs,
+ * which would let a resend race a request the service is still executing. The
+ * attempt enforces `timeoutMs` itself (as the upstream headers timeout) and
+ * has already stopped talking to the service when it rejects.
+ */
+import { EventEmitter } from 'node:events';
+import CircuitBreaker from 'opossum';
+import { Gauge, type Registry, register as defaultRegister } from 'prom-client';
+import type { FailoverConfig } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import type { AuditLog } from '../store/types.js';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Gauge values of strangler_breaker_state. */
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** The client went away before its response was chosen: not the service's fault. */
+export class ClientAbortError extends Error {
+  readonly code = 'STRANGLER_CLIENT_ABORTED';
+  constructor(cause?: unknown) {
+    super('client disconnected before the response', { cause });
+    this.name = 'ClientAbortError';
+  }
+}
+
+/**
+ * An error an attempt may throw to say "this failed, but do not count it
+ * against the service" (besides ClientAbortError).
+ */
+export interface UncountedError extends Error {
+  notServiceFailure: true;
+}
+
+/** Rejected without calling the service: opossum's EOPENBREAKER or our half-open budget. */
+export class BreakerOpenError extends Error {
+  readonly code = 'EOPENBREAKER';
+  constructor(
+    readonly state: BreakerState,
+    cause?: unknown,
+  ) {
+    super(state === 'half-open' ? 'breaker half-open: trial requests in use' : 'breaker open', { cause });
+    this.name = 'BreakerOpenError';
+  }
+}
+
+/** True for a rejection by the breaker itself (nothing was sent to the service). */
+export function isBreakerOpen(err: unknown): err is BreakerOpenError {
+  return err instanceof BreakerOpenError;
+}
+
+/** opossum's errorFilter: true means "not a failure of the service". */
+export function isUncounted(err: unknown): boolean {
+  return (
+    err instanceof ClientAbortError ||
+    (typeof err === 'object' && err !== null && (err as Partial<UncountedError>).notServiceFailure === true)
+  );
+}
+
+export interface BreakerEvent {
+  route: string;
+  service: string;
+  state: BreakerState;
+  previous: BreakerState;
+  /** Date.now() of the change. */
+  at: number;
+  details: Record<string, unknown>;
+}
+
+export interface BreakerRegistryOptions {
+  /** Audit trail for state changes; omitted in unit tests that only look at events. */
+  audit?: Pick<AuditLog, 'append'>;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** prom-client registry for strangler_breaker_state; defaults to prom-client's global one. */
+  metrics?: Registry;
+}
+
+type Action = (attempt: () => Promise<unknown>) => Promise<unknown>;
+
+/** One (route, service) breaker: opossum plus the bounded half-open gate. */
+export class ServiceBreaker {
+  readonly cb: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private trialsInFlight = 0;
+  private trialsSucceeded = 0;
+  /** Bumped on every state change, so a trial that outlives its half-open phase changes nothing. */
+  private generation = 0;
+  private openedAt: number | undefined;
+
+  constructor(
+    readonly route: string,
+    readonly service: string,
+    readonly config: Readonly<FailoverConfig>,
+    private readonly onChange: (e: BreakerEvent) => void,
+    /** opossum's toJSON().state of a breaker this one replaces (config changed on reload). */
+    carriedState?: CircuitBreaker.Options['state'],
+  ) {
+    const action: Action = (attempt) => attempt();
+    this.cb = new CircuitBreaker(action, {
+      name: `${route}:${service}`,
+      timeout: false,
+      errorThresholdPercentage: config.errorThresholdPercentage,
+      resetTimeout: config.resetTimeoutMs,
+      rollingCountTimeout: config.rollingCountTimeoutMs,
+      volumeThreshold: config.volumeThreshold,
+      errorFilter: isUncounted,
+      // We read stats on demand; opossum's snapshot timer would only cost a timer per breaker.
+      enableSnapshots: false,
+      ...(carriedState ? { state: carriedState } : {}),
+    });
+    let previous: BreakerState = this.state;
+    const emit = (state: BreakerState, details: Record<string, unknown>) => {
+      this.generation++;
+      this.trialsInFlight = 0;
+      this.trialsSucceeded = 0;
+      const e: BreakerEvent = { route, service, state, previous, at: Date.now(), details };
+      previous = state;
+      this.onChange(e);
+    };
+    this.cb.on('open', () => {
+      const s = this.cb.stats;
+      const wasHalfOpen = previous === 'half-open';
+      this.openedAt = Date.now();
+      emit('open', {
+        service,
+        fires: s.fires,
+        failures: s.failures,
+        rejects: s.rejects,
+        errorRatePercent: s.fires > 0 ? Math.round((s.failures / s.fires) * 1000) / 10 : 0,
+        errorThresholdPercentage: config.errorThresholdPercentage,
+        volumeThreshold: config.volumeThreshold,
+        resetTimeoutMs: config.resetTimeoutMs,
+        ...(wasHalfOpen ? { trialFailed: true } : {}),
+      });
+    });
+    this.cb.on('halfOpen', () => {
+      emit('half-open', {
+        service,
+        openForMs: this.openedAt === undefined ? undefined : Date.now() - this.openedAt,
+        halfOpenMaxRequests: config.halfOpenMaxRequests,
+      });
+    });
+    this.cb.on('close', () => {
+      const trials = this.trialsSucceeded;
+      emit('closed', {
+        service,
+        trialSuccesses: trials,
+        openForMs: this.openedAt === undefined ? undefined : Date.now() - this.openedAt,
+      });
+      this.openedAt = undefined;
+    });
+  }
+
+  get state(): BreakerState {
+    if (this.cb.opened) return 'open';
+    if (this.cb.halfOpen) return 'half-open';
+    return 'closed';
+  }
+
+  /**
+   * Run one service attempt under the breaker. Rejects with BreakerOpenError
+   * (without calling `attempt`) when the breaker is open or its half-open
+   * trial slots are taken; otherwise settles as `attempt` does.
+   */
+  async run<T>(attempt: () => Promise<T>): Promise<T> {
+    if (this.cb.halfOpen) return this.trial(attempt);
+    try {
+      return (await this.cb.fire(attempt)) as T;
+    } catch (err) {
+      if (CircuitBreaker.isOurError(err as Error)) throw new BreakerOpenError(this.state, err);
+      throw err;
+    }
+  }
+
+  private async trial<T>(attempt: () => Promise<T>): Promise<T> {
+    const max = this.config.halfOpenMaxRequests;
+    if (this.trialsInFlight + this.trialsSucceeded >= max) {
+      // Counted like opossum's own rejects so stats stay comparable.
+      this.cb.emit('reject', new BreakerOpenError('half-open'));
+      throw new BreakerOpenError('half-open');
+    }
+    const gen = this.generation;
+    this.trialsInFlight++;
+    let result: T;
+    try {
+      result = await attempt();
+    } catch (err) {
+      if (gen === this.generation) {
+        this.trialsInFlight--;
+        // One counted failure while probing reopens at once (opossum's rule too).
+        if (!isUncounted(err)) this.cb.open();
+      }
+      throw err;
+    }
+    if (gen === this.generation) {
+      this.trialsInFlight--;
+      this.trialsSucceeded++;
+      if (this.trialsSucceeded >= max) this.cb.close();
+    }
+    return result;
+  }
+
+  /** Trial slots in use and successes so far in the current half-open phase (for tests and logs). */
+  trials(): { inFlight: number; succeeded: number } {
+    return { inFlight: this.trialsInFlight, succeeded: this.trialsSucceeded };
+  }
+
+  shutdown(): void {
+    this.cb.shutdown();
+  }
+}
+
+const liveRegistries = new Set<BreakerRegistry>();
+
+/**
+ * All breakers of one proxy, keyed by (route id, service name). A route-table
+ * reload calls `get` again with the new config: the same breaker (and its
+ * state) comes back; when the failover settings changed, a new opossum
+ * breaker takes over the old one's state (open stays open).
+ */
+export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
+  private readonly breakers = new Map<string, ServiceBreaker>();
+  /** The service each route used last, so states() reports the breaker in use. */
+  private readonly current = new Map<string, string>();
+  private readonly gauge: Gauge<'route'>;
+
+  constructor(private readonly options: BreakerRegistryOptions = {}) {
+    super();
+    const reg = options.metrics ?? defaultRegister;
+    this.gauge =
+      (reg.getSingleMetric('strangler_breaker_state') as Gauge<'route'> | undefined) ??
+      new Gauge({
+        name: 'strangler_breaker_state',
+        help: 'Failover breaker state per route: 0 closed, 1 half-open, 2 open',
+        labelNames: ['route'],
+        registers: [reg],
+      });
+    liveRegistries.add(this);
+  }
+
+  get(route: string, service: string, config: Readonly<FailoverConfig>): ServiceBreaker {
+    const key = `${route}\0${service}`;
+    this.current.set(route, service);
+    const existing = this.breakers.get(key);
+    if (existing && sameConfig(existing.config, config)) return existing;
+    const carried = existing ? existing.cb.toJSON().state : undefined;
+    existing?.shutdown();
+    const b = new ServiceBreaker(route, service, config, (e) => this.changed(e), carried);
+    this.breakers.set(key, b);
+    if (!existing) this.gauge.set({ route }, BREAKER_STATE_VALUE[b.state]);
+    return b;
+  }
+
+  /** State of each route's breaker (the service it routes to now). */
+  states(): Record<string, BreakerState> {
+    const out: Record<string, BreakerState> = {};
+    for (const [route, service] of this.current) {
+      const b = this.breakers.get(`${route}\0${service}`);
+      if (b) out[route] = b.state;
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const b of this.breakers.values()) b.shutdown();
+    this.breakers.clear();
+    this.current.clear();
+    liveRegistries.delete(this);
+  }
+
+  private changed(e: BreakerEvent): void {
+    this.gauge.set({ route: e.route }, BREAKER_STATE_VALUE[e.state]);
+    const log = this.options.log;
+    const msg = `breaker ${e.state === 'closed' ? 'closed' : e.state === 'open' ? 'opened' : 'half-open'}`;
+    if (e.state === 'open') log?.warn({ route: e.route, ...e.details }, msg);
+    else log?.info({ route: e.route, ...e.details }, msg);
+    const action = e.state === 'closed' ? 'breaker.close' : `breaker.${e.state}`;
+    this.options.audit
+      ?.append({
+        actor: 'breaker',
+        route: e.route,
+        action,
+        before: null,
+        after: null,
+        reason: `${msg} (service ${e.service})`,
+        details: e.details,
+      })
+      .catch((err: unknown) => log?.error({ err, route: e.route }, 'cannot audit breaker change'));
+    this.emit('change', e);
+  }
+}
+
+function sameConfig(a: Readonly<FailoverConfig>, b: Readonly<FailoverConfig>): boolean {
+  return (
+    a.errorThresholdPercentage === b.errorThresholdPercentage &&
+    a.resetTimeoutMs === b.resetTimeoutMs &&
+    a.rollingCountTimeoutMs === b.rollingCountTimeoutMs &&
+    a.volumeThreshold === b.volumeThreshold &&
+    a.halfOpenMaxRequests === b.halfOpenMaxRequests &&
+    a.timeoutMs === b.timeoutMs &&
+    a.on5xx === b.on5xx &&
+    a.maxBufferBytes === b.maxBufferBytes &&
+    a.enabled === b.enabled
+  );
+}
+
+/**
+ * Breaker state of every route in every live registry of this process, for
+ * the admin `/routes` answer (`strangler routes`).
+ */
+export function breakerStates(): Record<string, BreakerState> {
+  const out: Record<string, BreakerState> = {};
+  for (const r of liveRegistries) Object.assign(out, r.states());
+  return out;
+}
+
+/**
+ * The latest breaker state per route from audit rows (oldest first), for a
+ * CLI running without a proxy: the last breaker.* row of each route wins.
+ */
+export function breakerStatesFromAudit(
+  entries: ReadonlyArray<{ route: string | null; action: string }>,
+): Record<string, BreakerState> {
+  const out: Record<string, BreakerState> = {};
+  for (const e of entries) {
+    if (!e.route) continue;
+    if (e.action === 'breaker.open') out[e.route] = 'open';
+    else if (e.action === 'breaker.half-open') out[e.route] = 'half-open';
+    else if (e.action === 'breaker.close') out[e.route] = 'closed';
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * The request context: created once per request before anything else runs.
+ * It gives every request an `x-request-id` (the client's, or a new UUID) and a
+ * W3C trace context (https://www.w3.org/TR/trace-context/#traceparent-header):
+ * an incoming traceparent keeps its trace id and flags and gets our span as
+ * the new parent id; without one (or with an invalid one) a new trace starts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { requestHasBody, upstreamRequestHeaders } from './headers.js';
+import type { RequestContext } from './types.js';
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = '00000000000000000000000000000000';
+const ZERO_SPAN = '0000000000000000';
+// Longer ids are almost certainly not ids (and would bloat every log line).
+const MAX_REQUEST_ID = 200;
+
+/** A new 16-hex-digit span id: the random tail of a UUID (its variant nibble keeps it non-zero). */
+function newSpanId(): string {
+  const u = randomUUID();
+  return u.slice(19, 23) + u.slice(24, 36);
+}
+
+function newTraceId(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+/** The traceparent to send upstream: the caller's trace continued with our span, or a new trace. */
+export function nextTraceparent(incoming: string | undefined): string {
+  const m = incoming ? TRACEPARENT.exec(incoming.trim().toLowerCase()) : null;
+  // Version ff is forbidden; all-zero ids are invalid (spec §3.2.2.3-4).
+  if (m && m[1] !== 'ff' && m[2] !== ZERO_TRACE && m[3] !== ZERO_SPAN) {
+    return `00-${m[2]}-${newSpanId()}-${m[4]}`;
+  }
+  return `00-${newTraceId()}-${newSpanId()}-01`;
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID) return given;
+  return randomUUID();
+}
+
+/**
+ * Build the context for one request. Throws BadRequestHeaders (→ 400) for a
+ * request the proxy refuses to forward.
+ */
+export function createContext(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): RequestContext {
+  const requestId = requestIdOf(req);
+  const traceparent = nextTraceparent(req.headers.traceparent);
+  const ctx: RequestContext = {
+    req,
+    res,
+    requestId,
+    traceparent,
+    startedAt: performance.now(),
+    route: undefined,
+    upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent),
+    hasBody: requestHasBody(req),
+    body: clientBody,
+    bodyConsumed: false,
+    signal,
+    shadowPlan: undefined,
+  };
+  return ctx;
+}
+
+// A plain function (not a closure per request): `this` is the context.
+function clientBody(this: RequestContext): Readable | null {
+  if (!this.hasBody) return null;
+  this.bodyConsumed = true;
+  return this.req;
+}

@@ -1,0 +1,113 @@
+/**
+ * Header hygiene for both directions. Hop-by-hop headers belong to one
+ * connection and must not be forwarded (RFC 9110 §7.6.1): Connection and every
+ * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade and the
+ * Proxy-* family. The sets are precomputed so the hot path only does lookups.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+/** Request headers never forwarded as-is (lowercase). */
+const REQUEST_DROP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // Node answers `Expect: 100-continue` itself; undici refuses to send it.
+  'expect',
+  // Set by us below, from our own view of the exchange.
+  'x-request-id',
+  'traceparent',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-for',
+]);
+
+/** Response headers never passed back to the client (lowercase). */
+const RESPONSE_DROP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** Thrown for requests the proxy refuses to forward (answered with 400). */
+export class BadRequestHeaders extends Error {}
+
+function connectionTokens(value: string, into: Set<string>): void {
+  for (const t of value.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) into.add(name);
+  }
+}
+
+/**
+ * Headers for the upstream as a flat [name, value, ...] list built from the
+ * raw headers in one pass (duplicates kept in order, names lowercased).
+ * Throws BadRequestHeaders for two Host headers: RFC 9112 §3.2 says a server
+ * MUST answer 400 to a request with more than one Host field, and a proxy that
+ * picked one could be made to route on a host the upstream never sees.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, traceparent: string): string[] {
+  const raw = req.rawHeaders;
+  let named: Set<string> | undefined;
+  let hosts = 0;
+  let host = '';
+  let xff = '';
+  let hasTransferEncoding = false;
+  // First pass: what Connection names, the Host count, the existing XFF.
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (name === 'host') {
+      hosts++;
+      host = raw[i + 1];
+    } else if (name === 'connection') {
+      named ??= new Set();
+      connectionTokens(raw[i + 1], named);
+    } else if (name === 'x-forwarded-for') {
+      xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
+    } else if (name === 'transfer-encoding') {
+      hasTransferEncoding = true;
+    }
+  }
+  if (hosts > 1) throw new BadRequestHeaders('more than one Host header');
+
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (REQUEST_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): never send both.
+    if (hasTransferEncoding && name === 'content-length') continue;
+    out.push(name, raw[i + 1]);
+  }
+  const client = req.socket.remoteAddress ?? '';
+  out.push(
+    'x-forwarded-for',
+    xff ? `${xff}, ${client}` : client,
+    'x-forwarded-proto',
+    (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    'x-request-id',
+    requestId,
+    'traceparent',
+    traceparent,
+  );
+  if (host) out.push('x-forwarded-host', host);
+  return out;
+}
+
+/** Remove hop-by-hop headers from an upstream response head, in place. */
+export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const conn = headers.connection;
+  if (conn) {
+    const named = new Set<string>();
+    connectionTokens(Array.isArray(conn) ? conn.join(',') : conn, named);
+    for (const n of named) delete headers[n];
+  }
+  for (const n of RESPONSE_DROP) if (n in headers) delete headers[n];
+  for (const n in headers) if (n.startsWith('proxy-')) delete headers[n];
+  return headers;
+}
+
+/** Whether the client request has a body to forward. */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  return cl !== undefined && cl !== '0';
+}

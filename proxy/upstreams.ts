@@ -1,0 +1,87 @@
+/**
+ * Upstream connection pools: one undici Pool per base URL, keep-alive, with
+ * idle sockets closed before the upstream's own keep-alive timeout would close
+ * them under us (a stale pooled socket is the classic source of sporadic 502s
+ * behind Node proxies). Several base URLs are used round-robin.
+ */
+import { Pool } from 'undici';
+import type { Config, UpstreamConfig } from '../core/config.js';
+import { upstreamUrls } from '../core/config.js';
+
+export class Upstream {
+  readonly name: string;
+  readonly origins: readonly string[];
+  /** Response headers timeout for requests to this upstream. */
+  readonly headersTimeoutMs: number;
+  private readonly pools: Pool[];
+  private next = 0;
+
+  constructor(name: string, cfg: UpstreamConfig, proxy: Config['proxy']) {
+    this.name = name;
+    this.origins = upstreamUrls(cfg).map((u) => new URL(u).origin);
+    this.headersTimeoutMs = cfg.timeoutMs ?? proxy.requestTimeoutMs;
+    const keepAlive = cfg.keepAliveTimeoutMs ?? proxy.keepAliveTimeoutMs;
+    this.pools = this.origins.map(
+      (origin) =>
+        new Pool(origin, {
+          connections: cfg.connections ?? proxy.connectionsPerUpstream,
+          pipelining: 1,
+          keepAliveTimeout: keepAlive,
+          // An upstream's `Keep-Alive: timeout=N` hint may shorten our idle
+          // time (minus the threshold) but never lengthen it past ours.
+          keepAliveMaxTimeout: keepAlive,
+          keepAliveTimeoutThreshold: Math.min(1000, Math.floor(keepAlive / 2)),
+          headersTimeout: this.headersTimeoutMs,
+          bodyTimeout: Math.max(this.headersTimeoutMs, 60_000),
+        }),
+    );
+  }
+
+  /** The pool (and its origin) for the next request, round-robin. */
+  pick(): { pool: Pool; origin: string } {
+    const i = this.pools.length === 1 ? 0 : this.next++ % this.pools.length;
+    return { pool: this.pools[i], origin: this.origins[i] };
+  }
+
+  /** An origin for protocols that do not use the pools (WebSocket upgrades). */
+  pickOrigin(): string {
+    return this.pick().origin;
+  }
+
+  /** Finish queued requests and close the sockets. */
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+
+  destroy(): void {
+    for (const p of this.pools) void p.destroy().catch(() => {});
+  }
+}
+
+/** Legacy plus one Upstream per configured service. */
+export class Upstreams {
+  readonly legacy: Upstream;
+  private readonly services = new Map<string, Upstream>();
+
+  constructor(config: Readonly<Config>) {
+    this.legacy = new Upstream('legacy', config.legacy, config.proxy);
+    for (const [name, svc] of Object.entries(config.services)) {
+      this.services.set(name, new Upstream(name, svc, config.proxy));
+    }
+  }
+
+  service(name: string): Upstream {
+    const u = this.services.get(name);
+    // Config validation guarantees every route's service exists.
+    if (!u) throw new Error(`unknown service "${name}"`);
+    return u;
+  }
+
+  all(): Upstream[] {
+    return [this.legacy, ...this.services.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((u) => u.close()));
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Table and number formatting shared by the loadtest, progress and latency
+ * reporters. Output must be byte-stable for golden files, so numbers are
+ * formatted with fixed rules here and nowhere else.
+ */
+
+export type Align = 'left' | 'right';
+
+/** A fixed-width text table: header row, a rule, then rows; columns padded to their widest cell. */
+export function textTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const pad = (cells: string[]) =>
+    cells
+      .map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [pad(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad)].join('\n') + '\n';
+}
+
+/** A GitHub-flavoured Markdown table; `|` inside cells is escaped. */
+export function mdTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  const rule = `|${headers.map((_, i) => (align[i] === 'right' ? '---:' : '---')).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n') + '\n';
+}
+
+/** A number for a table cell; null/undefined/NaN shows as a dash so "no data" never reads as zero. */
+export function fmtNum(n: number | null | undefined, digits = 1): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
+  return n.toFixed(digits);
+}
+
+/** Milliseconds with a unit. */
+export function fmtMs(n: number | null | undefined): string {
+  const s = fmtNum(n, n !== null && n !== undefined && Math.abs(n) < 10 ? 2 : 1);
+  return s === '-' ? s : `${s} ms`;
+}
+
+/** A ratio like `1.23x`. */
+export function fmtRatio(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  return `${n.toFixed(2)}x`;
+}
+
+/** A fraction 0..1 as a percentage. */
+export function fmtPct(n: number | null | undefined, digits = 1): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  return `${(n * 100).toFixed(digits)}%`;
+}
+
+/** Bytes per second, binary units. */
+export function fmtBytesPerSec(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  const units = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** `a / b`, or null when either side is missing or b is zero. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
+    return null;
+  return b === 0 ? null : a / b;
+}

@@ -1,0 +1,304 @@
+/**
+ * The response diff: a pure function from two captured responses to a
+ * ShadowDiff. Status, selected headers, then the body — JSON compared
+ * structurally by path, anything else as text or bytes. Compressed bodies are
+ * decoded first (RFC 9110 §8.4: codings are listed in the order applied, so
+ * they are undone right to left).
+ */
+import { createHash } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import {
+  canonicalJson,
+  canonicalNumber,
+  JsonNumber,
+  type JsonValue,
+  jsonKind,
+  parseJson,
+  stringifyJson,
+} from './json.js';
+import { compileIgnore, formatJsonPath, generaliseJsonPath, type IgnoreMatcher, type PathSegment } from './paths.js';
+
+export type DifferenceKind =
+  | 'status'
+  | 'header'
+  | 'changed' // same type, other value
+  | 'type' // other JSON type (or JSON on one side only)
+  | 'missing' // in legacy, not in service
+  | 'extra' // in service, not in legacy
+  | 'length' // array lengths differ
+  | 'order' // same elements, other order
+  | 'text' // non-JSON bodies differ as text
+  | 'bytes' // non-JSON bodies differ and are not UTF-8
+  | 'undecodable'; // a content-coding could not be undone
+
+export interface ShadowDifference {
+  /** Concrete path: `$.items[3].name`, `status`, `header:content-type`, `body`. */
+  path: string;
+  /** Counting key: `$.items[*].name` (indices generalised). */
+  field: string;
+  kind: DifferenceKind;
+  /** Short display text of each side (JSON text for JSON values), absent when the side has nothing there. */
+  legacy?: string;
+  service?: string;
+}
+
+export interface ShadowDiff {
+  differences: ShadowDifference[];
+  /** Distinct counting keys, sorted. */
+  fields: string[];
+  /** True when both bodies were compared as JSON. */
+  json: boolean;
+  /** More differences than `maxDifferences` existed; the rest were not listed. */
+  truncated: boolean;
+}
+
+export interface CapturedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body as received (possibly compressed); null = not captured. */
+  body: Buffer | null;
+}
+
+export interface DiffOptions {
+  /** Response headers compared besides content-type (case-insensitive). */
+  compareHeaders?: readonly string[];
+  /** Patterns or a compiled matcher (compile once per route on hot paths). */
+  ignore?: readonly string[] | IgnoreMatcher;
+  ignoreArrayOrder?: boolean;
+  /** Stop listing after this many differences. */
+  maxDifferences?: number;
+  /** Decoded bodies larger than this are compared by hash only (zip-bomb guard). */
+  maxDecodedBytes?: number;
+}
+
+const DISPLAY = 200;
+
+export function headerValue(h: CapturedResponse['headers'], name: string): string | undefined {
+  const v = h[name] ?? h[name.toLowerCase()];
+  if (v === undefined) {
+    // Header objects from some clients keep the sender's case.
+    for (const k of Object.keys(h)) if (k.toLowerCase() === name) return join(h[k]);
+    return undefined;
+  }
+  return join(v);
+}
+const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
+
+/** Undo Content-Encoding; throws when a coding is unknown or the data is corrupt. */
+export function decodeBody(body: Buffer, contentEncoding: string | undefined, maxBytes = 8 * 1024 * 1024): Buffer {
+  if (!contentEncoding) return body;
+  const codings = contentEncoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== 'identity');
+  let out = body;
+  const opts = { maxOutputLength: maxBytes };
+  for (const c of codings.reverse()) {
+    if (c === 'gzip' || c === 'x-gzip') out = gunzipSync(out, opts);
+    else if (c === 'br') out = brotliDecompressSync(out, opts);
+    else if (c === 'deflate') {
+      // "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send raw deflate.
+      try {
+        out = inflateSync(out, opts);
+      } catch {
+        out = inflateRawSync(out, opts);
+      }
+    } else throw new Error(`unsupported content-coding "${c}"`);
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function asText(b: Buffer): string | undefined {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return undefined;
+  }
+}
+
+function looksJson(contentType: string | undefined, text: string): boolean {
+  if (contentType && /[/+]json\b/i.test(contentType)) return true;
+  const c = text.trimStart()[0];
+  return c === '{' || c === '[';
+}
+
+const display = (v: JsonValue) => stringifyJson(v, DISPLAY);
+
+function excerpt(s: string, at: number): string {
+  const start = Math.max(0, at - 40);
+  const cut = s.slice(start, start + DISPLAY);
+  return (start > 0 ? '…' : '') + cut + (start + DISPLAY < s.length ? '…' : '');
+}
+
+class Collector {
+  readonly list: ShadowDifference[] = [];
+  truncated = false;
+  constructor(private readonly max: number) {}
+  add(d: ShadowDifference): void {
+    if (this.list.length >= this.max) this.truncated = true;
+    else this.list.push(d);
+  }
+}
+
+function diffJson(
+  a: JsonValue,
+  b: JsonValue,
+  segs: PathSegment[],
+  ignore: IgnoreMatcher,
+  ignoreOrder: boolean,
+  out: Collector,
+): void {
+  if (!ignore.empty && ignore.json(segs)) return;
+  const path = () => formatJsonPath(segs);
+  const field = () => generaliseJsonPath(segs);
+  const ka = jsonKind(a);
+  const kb = jsonKind(b);
+  if (ka !== kb) {
+    out.add({ path: path(), field: field(), kind: 'type', legacy: display(a), service: display(b) });
+    return;
+  }
+  if (a instanceof JsonNumber) {
+    if (canonicalNumber(a.text) !== canonicalNumber((b as JsonNumber).text))
+      out.add({ path: path(), field: field(), kind: 'changed', legacy: a.text, service: (b as JsonNumber).text });
+    return;
+  }
+  if (Array.isArray(a)) {
+    const bb = b as JsonValue[];
+    if (a.length !== bb.length) {
+      out.add({ path: path(), field: field(), kind: 'length', legacy: String(a.length), service: String(bb.length) });
+      // Common prefix only: past it, every index would report a shift, not a fact.
+      const n = Math.min(a.length, bb.length);
+      for (let k = 0; k < n; k++) diffJson(a[k], bb[k], [...segs, k], ignore, ignoreOrder, out);
+      return;
+    }
+    const inner = new Collector(Number.POSITIVE_INFINITY);
+    for (let k = 0; k < a.length; k++) diffJson(a[k], bb[k], [...segs, k], ignore, ignoreOrder, inner);
+    if (inner.list.length === 0) return;
+    const sa = a.map(canonicalJson).sort();
+    const sb = bb.map(canonicalJson).sort();
+    if (sa.every((x, k) => x === sb[k])) {
+      if (!ignoreOrder)
+        out.add({ path: path(), field: field(), kind: 'order', legacy: display(a), service: display(bb) });
+      return;
+    }
+    for (const d of inner.list) out.add(d);
+    return;
+  }
+  if (a instanceof Map) {
+    const bm = b as Map<string, JsonValue>;
+    for (const [k, va] of a) {
+      const sub = [...segs, k];
+      if (!bm.has(k)) {
+        if (!ignore.empty && ignore.json(sub)) continue;
+        out.add({ path: formatJsonPath(sub), field: generaliseJsonPath(sub), kind: 'missing', legacy: display(va) });
+      } else diffJson(va, bm.get(k)!, sub, ignore, ignoreOrder, out);
+    }
+    for (const [k, vb] of bm) {
+      if (a.has(k)) continue;
+      const sub = [...segs, k];
+      if (!ignore.empty && ignore.json(sub)) continue;
+      out.add({ path: formatJsonPath(sub), field: generaliseJsonPath(sub), kind: 'extra', service: display(vb) });
+    }
+    return;
+  }
+  if (a !== b) out.add({ path: path(), field: field(), kind: 'changed', legacy: display(a), service: display(b) });
+}
+
+function bytesSummary(b: Buffer): string {
+  return `${b.length} bytes sha256:${createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
+}
+
+/** Compare the legacy answer `a` with the service answer `b`. Pure apart from CPU. */
+export function diffResponses(a: CapturedResponse, b: CapturedResponse, options: DiffOptions = {}): ShadowDiff {
+  const ignore =
+    options.ignore && !Array.isArray(options.ignore)
+      ? (options.ignore as IgnoreMatcher)
+      : compileIgnore((options.ignore as readonly string[] | undefined) ?? []);
+  const out = new Collector(options.maxDifferences ?? 100);
+  const other = (d: ShadowDifference) => {
+    if (ignore.empty || !ignore.other(d.field)) out.add(d);
+  };
+
+  if (a.status !== b.status)
+    other({ path: 'status', field: 'status', kind: 'status', legacy: String(a.status), service: String(b.status) });
+
+  const names = new Set(['content-type', ...(options.compareHeaders ?? []).map((h) => h.toLowerCase())]);
+  for (const h of names) {
+    const va = headerValue(a.headers, h);
+    const vb = headerValue(b.headers, h);
+    if (va !== vb) other({ path: `header:${h}`, field: `header:${h}`, kind: 'header', legacy: va, service: vb });
+  }
+
+  let json = false;
+  if (a.body && b.body) {
+    const max = options.maxDecodedBytes ?? 8 * 1024 * 1024;
+    let da: Buffer | undefined;
+    let db: Buffer | undefined;
+    try {
+      da = decodeBody(a.body, headerValue(a.headers, 'content-encoding'), max);
+      db = decodeBody(b.body, headerValue(b.headers, 'content-encoding'), max);
+    } catch (err) {
+      other({
+        path: 'body',
+        field: 'body',
+        kind: 'undecodable',
+        legacy: da ? undefined : (err as Error).message,
+        service: da ? (err as Error).message : undefined,
+      });
+    }
+    if (da && db && !da.equals(db)) json = diffBodies(da, db, a, b, ignore, options, out, other);
+    else if (da && db) json = looksJson(headerValue(a.headers, 'content-type'), '');
+  }
+  const fields = [...new Set(out.list.map((d) => d.field))].sort();
+  return { differences: out.list, fields, json, truncated: out.truncated };
+}
+
+function diffBodies(
+  da: Buffer,
+  db: Buffer,
+  a: CapturedResponse,
+  b: CapturedResponse,
+  ignore: IgnoreMatcher,
+  options: DiffOptions,
+  out: Collector,
+  other: (d: ShadowDifference) => void,
+): boolean {
+  const ta = asText(da);
+  const tb = asText(db);
+  if (ta !== undefined && tb !== undefined) {
+    const jsonA = looksJson(headerValue(a.headers, 'content-type'), ta);
+    const jsonB = looksJson(headerValue(b.headers, 'content-type'), tb);
+    if (jsonA || jsonB) {
+      let pa: JsonValue | undefined;
+      let pb: JsonValue | undefined;
+      try {
+        pa = parseJson(ta);
+      } catch {}
+      try {
+        pb = parseJson(tb);
+      } catch {}
+      if (pa !== undefined && pb !== undefined) {
+        diffJson(pa, pb, [], ignore, options.ignoreArrayOrder ?? false, out);
+        return true;
+      }
+      if (pa !== undefined || pb !== undefined) {
+        // JSON on one side only: a type change of the whole document.
+        other({
+          path: 'body',
+          field: 'body',
+          kind: 'type',
+          legacy: pa !== undefined ? display(pa) : excerpt(ta, 0),
+          service: pb !== undefined ? display(pb) : excerpt(tb, 0),
+        });
+        return false;
+      }
+    }
+    let at = 0;
+    while (at < ta.length && ta.charCodeAt(at) === tb.charCodeAt(at)) at++;
+    other({ path: 'body', field: 'body', kind: 'text', legacy: excerpt(ta, at), service: excerpt(tb, at) });
+    return false;
+  }
+  other({ path: 'body', field: 'body', kind: 'bytes', legacy: bytesSummary(da), service: bytesSummary(db) });
+  return false;
+}

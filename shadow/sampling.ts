@@ -1,0 +1,79 @@
+/**
+ * Which requests are shadowed, and the caps that keep shadow work bounded.
+ * Randomness is injected so tests can pin it; the caps are plain counters
+ * because everything runs on one event loop.
+ */
+import type { RouteConfig } from '../core/config.js';
+import type { Mode, Target } from '../core/types.js';
+
+export type Random = () => number;
+
+/** True with probability `rate`; 0 and 1 never draw, so they are exact. */
+export function sampled(rate: number, random: Random = Math.random): boolean {
+  if (rate >= 1) return true;
+  if (rate <= 0) return false;
+  return random() < rate;
+}
+
+/**
+ * The side a copy goes to, or undefined when this request is not shadowed:
+ * `shadow` mode mirrors legacy-served requests to the service; `canary` and
+ * `service` modes mirror service-served requests to legacy when
+ * `shadow.reverse` is on, so evidence keeps flowing after a flip.
+ */
+export function shadowTarget(route: RouteConfig, mode: Mode, method: string, served: Target): Target | undefined {
+  const s = route.shadow;
+  if (!s.methods.includes(method.toUpperCase())) return undefined;
+  if (mode === 'shadow' && served === 'legacy') return 'service';
+  if ((mode === 'canary' || mode === 'service') && s.reverse && served === 'service') return 'legacy';
+  return undefined;
+}
+
+/**
+ * A concurrency semaphore plus a total-bytes budget for in-flight shadow work.
+ * `tryAcquire` never waits: over a cap the request is skipped (and counted by
+ * the caller), because queueing shadow work would only grow memory.
+ */
+export class ShadowLimiter {
+  private inFlight = 0;
+  private bytes = 0;
+
+  constructor(
+    readonly maxConcurrent: number,
+    readonly maxBytes: number,
+  ) {}
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  get bytesHeld(): number {
+    return this.bytes;
+  }
+
+  /** True when nothing more can be held right now (used to skip capturing at all). */
+  bytesExhausted(): boolean {
+    return this.bytes >= this.maxBytes;
+  }
+
+  /** 'concurrency-cap' / 'bytes-cap' when refused, undefined when granted (then call release). */
+  tryAcquire(bytes: number): 'concurrency-cap' | 'bytes-cap' | undefined {
+    if (this.inFlight >= this.maxConcurrent) return 'concurrency-cap';
+    if (this.bytes + bytes > this.maxBytes) return 'bytes-cap';
+    this.inFlight++;
+    this.bytes += bytes;
+    return undefined;
+  }
+
+  /** Hold more bytes for a granted slot (a shadow body arriving); false when over budget. */
+  grow(bytes: number): boolean {
+    if (this.bytes + bytes > this.maxBytes) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.inFlight--;
+    this.bytes -= bytes;
+  }
+}

@@ -1,0 +1,193 @@
+import { StranglerError } from '../../core/errors.js';
+import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
+import type { RouteStore } from '../types.js';
+import { type RedisContext, execResults, storeError } from './client.js';
+
+// Route state, table version, audit entry and change notice in one script, so
+// a flip is all-or-nothing and no reader sees a new mode without its audit
+// row. The audit entry JSON is assembled by concatenation rather than
+// cjson.decode/encode of the caller's details, which would turn [] into {}.
+const STATE_LUA = `
+local function state(h)
+  return cjson.encode({id = h.id, mode = h.mode, weight = tonumber(h.weight), version = tonumber(h.version),
+    updatedAt = h.updatedAt, actor = h.actor, reason = h.reason})
+end
+local function entry(at, actor, route, action, before, after, reason, details)
+  local s = '{"at":' .. cjson.encode(at) .. ',"actor":' .. cjson.encode(actor) .. ',"route":' .. cjson.encode(route)
+    .. ',"action":' .. cjson.encode(action) .. ',"before":' .. before .. ',"after":' .. after
+    .. ',"reason":' .. cjson.encode(reason)
+  if details ~= '' then s = s .. ',"details":' .. details end
+  return s .. '}'
+end
+`;
+
+/**
+ * KEYS: route hash, table version, audit stream, audit seq.
+ * ARGV: route, mode, weight, actor, reason, now, expectVersion|'', action, details JSON|'', channel.
+ */
+const FLIP_LUA = `${STATE_LUA}
+local cur = redis.call('HGETALL', KEYS[1])
+if #cur == 0 then return redis.error_reply('UNKNOWN_ROUTE') end
+local before = {}
+for i = 1, #cur, 2 do before[cur[i]] = cur[i + 1] end
+if ARGV[7] ~= '' and tonumber(ARGV[7]) ~= tonumber(before.version) then
+  return redis.error_reply('STALE_VERSION ' .. before.version)
+end
+local version = tonumber(before.version) + 1
+redis.call('HSET', KEYS[1], 'mode', ARGV[2], 'weight', ARGV[3], 'version', version, 'updatedAt', ARGV[6],
+  'actor', ARGV[4], 'reason', ARGV[5])
+local after = {id = before.id, mode = ARGV[2], weight = ARGV[3], version = version, updatedAt = ARGV[6],
+  actor = ARGV[4], reason = ARGV[5]}
+local tv = redis.call('INCR', KEYS[2])
+local seq = redis.call('INCR', KEYS[4])
+redis.call('XADD', KEYS[3], '*', 'seq', seq,
+  'entry', entry(ARGV[6], ARGV[4], ARGV[1], ARGV[8], state(before), state(after), ARGV[5], ARGV[9]))
+redis.call('PUBLISH', ARGV[10], tv)
+return {version, tv}
+`;
+
+/**
+ * KEYS: routes set, table version, audit stream, audit seq, then one hash key per route.
+ * ARGV: actor, now, reason, channel, then id, mode, weight per route.
+ */
+const SEED_LUA = `${STATE_LUA}
+local added = 0
+for i = 5, #KEYS do
+  local a = 5 + (i - 5) * 3
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    local h = {id = ARGV[a], mode = ARGV[a + 1], weight = ARGV[a + 2], version = '1', updatedAt = ARGV[2],
+      actor = ARGV[1], reason = ARGV[3]}
+    redis.call('HSET', KEYS[i], 'id', h.id, 'mode', h.mode, 'weight', h.weight, 'version', 1,
+      'updatedAt', h.updatedAt, 'actor', h.actor, 'reason', h.reason)
+    redis.call('SADD', KEYS[1], h.id)
+    local seq = redis.call('INCR', KEYS[4])
+    redis.call('XADD', KEYS[3], '*', 'seq', seq,
+      'entry', entry(ARGV[2], ARGV[1], h.id, 'seed', 'null', state(h), ARGV[3], ''))
+    added = added + 1
+  end
+end
+if added > 0 then
+  local tv = redis.call('INCR', KEYS[2])
+  redis.call('PUBLISH', ARGV[4], tv)
+end
+return added
+`;
+
+type ScriptRedis = {
+  stranglerFlip(...args: Array<string | number>): Promise<[number, number]>;
+  stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<number>;
+};
+
+export function defineRouteScripts(ctx: RedisContext): void {
+  // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, which is
+  // what a restarted Redis (empty script cache) answers.
+  ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 4, lua: FLIP_LUA });
+  ctx.redis.defineCommand('stranglerSeed', { lua: SEED_LUA });
+}
+
+const fromHash = (h: Record<string, string>): RouteState => ({
+  id: h.id,
+  mode: h.mode as Mode,
+  weight: Number(h.weight),
+  version: Number(h.version),
+  updatedAt: h.updatedAt,
+  actor: h.actor,
+  reason: h.reason,
+});
+
+export class RedisRouteStore implements RouteStore {
+  constructor(private readonly ctx: RedisContext) {}
+
+  private routeKey(id: string): string {
+    return this.ctx.key('route', id);
+  }
+
+  private get scripts(): ScriptRedis {
+    return this.ctx.redis as unknown as ScriptRedis;
+  }
+
+  async seed(routes: RouteSeed[], actor: string): Promise<RouteState[]> {
+    if (routes.length) {
+      const keys = [
+        this.ctx.key('routes'),
+        this.ctx.key('table-version'),
+        this.ctx.key('audit'),
+        this.ctx.key('audit-seq'),
+        ...routes.map((r) => this.routeKey(r.id)),
+      ];
+      const args = [actor, new Date().toISOString(), 'seeded from config', this.ctx.channel];
+      for (const r of routes) args.push(r.id, r.mode, String(r.weight));
+      await this.ctx.run('seed', () => this.scripts.stranglerSeed(keys.length, ...keys, ...args));
+    }
+    return this.list();
+  }
+
+  async list(): Promise<RouteState[]> {
+    return this.ctx.run('list routes', async (redis) => {
+      const ids = (await redis.smembers(this.ctx.key('routes'))).sort();
+      if (!ids.length) return [];
+      const m = redis.multi();
+      for (const id of ids) m.hgetall(this.routeKey(id));
+      return (execResults(await m.exec()) as Record<string, string>[]).filter((h) => h.id).map(fromHash);
+    });
+  }
+
+  async get(id: string): Promise<RouteState | undefined> {
+    return this.ctx.run('get route', async (redis) => {
+      const h = await redis.hgetall(this.routeKey(id));
+      return h.id ? fromHash(h) : undefined;
+    });
+  }
+
+  async flip(change: RouteChange): Promise<RouteState> {
+    const now = new Date().toISOString();
+    let result: [number, number];
+    try {
+      result = await this.scripts.stranglerFlip(
+        this.routeKey(change.route),
+        this.ctx.key('table-version'),
+        this.ctx.key('audit'),
+        this.ctx.key('audit-seq'),
+        change.route,
+        change.mode,
+        String(change.weight),
+        change.actor,
+        change.reason,
+        now,
+        change.expectVersion === undefined ? '' : String(change.expectVersion),
+        change.action ?? 'flip',
+        change.details ? JSON.stringify(change.details) : '',
+        this.ctx.channel,
+      );
+    } catch (err) {
+      const msg = (err as Error)?.message ?? '';
+      if (/UNKNOWN_ROUTE/.test(msg))
+        throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${change.route}" in the store`, {
+          details: { route: change.route },
+        });
+      const stale = /STALE_VERSION (\d+)/.exec(msg);
+      if (stale)
+        throw new StranglerError(
+          'STRANGLER_E_STALE_VERSION',
+          `route "${change.route}" is at version ${stale[1]}, not ${change.expectVersion}; nothing changed`,
+          { details: { route: change.route, expected: change.expectVersion, actual: Number(stale[1]) } },
+        );
+      // The script is atomic: either Redis never ran it or it ran whole. A
+      // reply lost after it ran is possible only if Redis died mid-answer.
+      throw storeError(this.ctx.target, `flip ${change.route} (refused, not applied)`, err);
+    }
+    return {
+      id: change.route,
+      mode: change.mode,
+      weight: change.weight,
+      version: Number(result[0]),
+      updatedAt: now,
+      actor: change.actor,
+      reason: change.reason,
+    };
+  }
+
+  async tableVersion(): Promise<number> {
+    return this.ctx.run('read table version', async (redis) => Number((await redis.get(this.ctx.key('table-version'))) ?? 0));
+  }
+}
