@@ -17,6 +17,8 @@ export interface RawImport {
   level: number;
   kind: ImportKind;
   line: number;
+  /** Later references in the file to the local name this import binds (`block.is_blocked(...)` counts for block); null when the binding does not name the import exactly. */
+  uses: number | null;
 }
 
 export interface SourceScan {
@@ -84,6 +86,17 @@ export function scanPythonSource(src: string): SourceScan {
   let lineIndent = 0;
   let atLineStart = true;
   const blocks: Block[] = [];
+  // Local names bound by imports -> the imports binding them, and reference counts.
+  const bound = new Map<string, RawImport[]>();
+  const useCounts = new Map<string, number>();
+  const bind = (local: string | null, imp: RawImport): void => {
+    imports.push(imp);
+    if (local === null) return;
+    const list = bound.get(local);
+    if (list) list.push(imp);
+    else bound.set(local, [imp]);
+    if (!useCounts.has(local)) useCounts.set(local, 0);
+  };
   let lastClosed: Block | null = null;
 
   const push = (kind: number, s: number, e: number, d: number): void => {
@@ -255,9 +268,14 @@ export function scanPythonSource(src: string): SourceScan {
         k++;
         continue;
       }
-      imports.push({ name, level: 0, kind, line: at });
       k = next;
-      if (k < end && isName(k, 'as')) k += 2;
+      // `import a.b` binds `a`, not the imported module: no use count then.
+      let local: string | null = name.includes('.') ? null : name;
+      if (k + 1 < end && isName(k, 'as')) {
+        local = text(k + 1);
+        k += 2;
+      }
+      bind(local, { name, level: 0, kind, line: at, uses: null });
       if (k < end && isOp(k, 44)) k++;
     }
   };
@@ -282,14 +300,19 @@ export function scanPythonSource(src: string): SourceScan {
         continue;
       }
       if (isOp(k, 42)) {
-        imports.push({ name: base, level, kind, line: at });
+        bind(null, { name: base, level, kind, line: at, uses: null });
         k++;
         continue;
       }
       if (kinds[k] === T_NAME) {
-        imports.push({ name: prefix + text(k), level, kind, line: at });
+        const name = prefix + text(k);
+        let local = text(k);
         k++;
-        if (k < end && isName(k, 'as')) k += 2;
+        if (k + 1 < end && isName(k, 'as')) {
+          local = text(k + 1);
+          k += 2;
+        }
+        bind(local, { name, level, kind, line: at, uses: null });
         continue;
       }
       k++;
@@ -347,16 +370,28 @@ export function scanPythonSource(src: string): SourceScan {
     blocks.push({ indent: lineIndent, kind, keyword: kw });
   };
 
+  /** Count references to import-bound names in tokens [t, end), skipping attribute names (`x.block`). */
+  const countUses = (t: number, end: number): void => {
+    if (bound.size === 0) return;
+    for (let k = t; k < end; k++) {
+      if (kinds[k] !== T_NAME || (k > 0 && isOp(k - 1, 46))) continue;
+      const name = text(k);
+      const c = useCounts.get(name);
+      if (c !== undefined) useCounts.set(name, c + 1);
+    }
+  };
+
   const processLogicalLine = (): void => {
     lastClosed = null;
     while (blocks.length > 0 && blocks[blocks.length - 1].indent >= lineIndent) lastClosed = blocks.pop()!;
     let t = 0;
     while (t < ntok) {
+      const end = statementEnd(t);
       if (kinds[t] !== T_NAME) {
-        t = statementEnd(t) + 1;
+        countUses(t, end);
+        t = end + 1;
         continue;
       }
-      const end = statementEnd(t);
       const word = text(t);
       if (word === 'import') {
         readImport(t, end);
@@ -367,13 +402,16 @@ export function scanPythonSource(src: string): SourceScan {
       } else if (COMPOUND.has(word) || ((word === 'match' || word === 'case') && isOp(ntok - 1, 58))) {
         const colon = headerColon(t, ntok);
         if (colon < 0) {
+          countUses(t, end);
           t = end + 1;
           continue;
         }
+        countUses(t, colon);
         openBlock(t, colon);
         // A body on the header's own line (`try: import x`) is read in the new block.
         t = colon + 1;
       } else {
+        countUses(t, end);
         t = end + 1;
       }
     }
@@ -483,6 +521,7 @@ export function scanPythonSource(src: string): SourceScan {
   }
   if (depth > 0) problems.push({ line, message: `${depth} unclosed bracket(s) at end of file` });
   endLogicalLine();
+  for (const [local, list] of bound) for (const imp of list) imp.uses = useCounts.get(local) ?? 0;
   return { imports, loc: countLoc(src), problems };
 }
 

@@ -138,7 +138,7 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
     for (const raw of scan.imports) {
       const to = resolveImport(raw, f.name, f.isPackage, moduleNames);
       if (to === null || to === f.name) continue;
-      imports.push({ from: f.name, to, kind: raw.kind, file: f.rel, line: raw.line });
+      imports.push({ from: f.name, to, kind: raw.kind, file: f.rel, line: raw.line, uses: raw.uses });
     }
   }
   return { root: abs, modules, imports, problems };

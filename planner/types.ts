@@ -23,6 +23,8 @@ export interface ImportRecord {
   kind: ImportKind;
   file: string | null;
   line: number | null;
+  /** References in the importing file to the name this import binds (calls, attribute reads); null if unknown. */
+  uses?: number | null;
 }
 
 export interface ScanProblem {

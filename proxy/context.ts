@@ -68,8 +68,11 @@ export function createContext(req: IncomingMessage, res: ServerResponse, signal:
   return ctx;
 }
 
-// A plain function (not a closure per request): `this` is the context.
-function clientBody(this: RequestContext): Readable | null {
+/**
+ * The default `ctx.body`: hands out the client's request stream (single use).
+ * A plain function rather than a closure per request; call it as `ctx.body()`.
+ */
+export function clientBody(this: RequestContext): Readable | null {
   if (!this.hasBody) return null;
   this.bodyConsumed = true;
   return this.req;

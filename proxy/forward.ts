@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type ErrorCode, ERROR_CODES, isStranglerError } from '../core/errors.js';
+import { clientBody } from './context.js';
 import { stripResponseHopByHop } from './headers.js';
 import type { RequestContext, UpstreamAttempt, UpstreamErrorKind, UpstreamFailure } from './types.js';
 import type { Upstream } from './upstreams.js';
@@ -53,17 +54,9 @@ export async function forward(ctx: RequestContext, upstream: Upstream, opts?: Fo
   const idempotent =
     opts?.idempotent ?? (IDEMPOTENT.has(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
   // The client's body stream is single use: resend only if there is none or
-  // the failover stage made it replayable.
-  if (!idempotent || (ctx.hasBody && ctx.bodyConsumed && ctx.body === defaultBody(ctx))) return first;
+  // the failover stage made it replayable (any body function but the default).
+  if (!idempotent || (ctx.hasBody && ctx.body === clientBody)) return first;
   return attempt(ctx, upstream, opts);
-}
-
-// The context's default body function is shared by every context; anything
-// else was installed by the failover stage and is replayable by contract.
-let sharedDefault: unknown;
-function defaultBody(ctx: RequestContext): unknown {
-  sharedDefault ??= ctx.body;
-  return sharedDefault;
 }
 
 async function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {

@@ -36,6 +36,13 @@ export interface PrimaryExchange {
   durationMs: number;
   /** Set when the primary failed (then no comparison is made, but it is counted). */
   error?: string;
+  /**
+   * The plan() answer for this request, handed back by the proxy. Optional:
+   * with it, afterPrimary ignores requests plan() declined (they were counted
+   * there as sampled-out or bytes-cap); without it, every exchange that reaches
+   * afterPrimary for a shadowed route is taken as captured.
+   */
+  plan?: ShadowPlan;
 }
 
 export interface ShadowHook {

@@ -154,7 +154,12 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 /** The request listener; the caller owns the server and the store. */
-export function createBlockHandler(store: BlockStore, options: BlockServiceOptions): http.RequestListener {
+export function createBlockHandler(
+  store: BlockStore,
+  options: BlockServiceOptions,
+  /** True once shutdown began: answers then close their connection so the server can exit. */
+  closing: () => boolean = () => false,
+): http.RequestListener {
   const random = seededRandom(options.seed);
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://block-service');
@@ -190,6 +195,7 @@ export function createBlockHandler(store: BlockStore, options: BlockServiceOptio
     };
     const requestId = req.headers['x-request-id'];
     if (typeof requestId === 'string') headers['x-request-id'] = requestId;
+    if (closing()) headers.Connection = 'close';
     if (res.destroyed) return;
     res.writeHead(answer.status, headers);
     res.end(payload);

@@ -84,7 +84,8 @@ function main(): void {
     process.exitCode = 1;
     return;
   }
-  const server = http.createServer(createBlockHandler(store, settings));
+  let stopping = false;
+  const server = http.createServer(createBlockHandler(store, settings, () => stopping));
   server.on('error', (err) => {
     process.stderr.write(`block-service: ${err.message}\n`);
     store.close();
@@ -95,7 +96,6 @@ function main(): void {
     process.stdout.write(`LISTENING ${port}\n`);
   });
 
-  let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;

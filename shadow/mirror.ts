@@ -1,0 +1,461 @@
+/**
+ * The shadow hook the proxy calls: after the primary response has reached the
+ * client, a bounded copy of the request goes to the other side, the answers
+ * are diffed, and the result is batched into the store. Modelled on traefik's
+ * mirror handler: a percentage, a body cap and a lifetime of its own.
+ *
+ * Isolation from the primary path is the point of every choice here:
+ * - its own undici Agent (never the proxy's pool), so a blackholed service
+ *   fills only shadow sockets;
+ * - its own timeout (route.shadow.timeoutMs) covering the whole exchange;
+ * - a concurrency semaphore and a total-bytes budget; over a cap the copy is
+ *   skipped and counted, never queued;
+ * - evidence is batched and flushed every second (or every N results) off a
+ *   timer, so the request path never waits on SQLite.
+ */
+import { performance } from 'node:perf_hooks';
+import { Agent, type Dispatcher } from 'undici';
+import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import type { RouteState, Target } from '../core/types.js';
+import type { ShadowBatch, ShadowSample, Store } from '../store/types.js';
+import { type CapturedResponse, decodeBody, diffResponses, headerValue, type ShadowDiff } from './diff.js';
+import { mergeMismatchSets, mismatchSetKey } from './noise.js';
+import { compileIgnore, type IgnoreMatcher } from './paths.js';
+import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
+import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
+
+/** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
+export const SHADOW_HEADER = 'x-strangler-shadow';
+/** Stored sample bodies are cut here: samples are for reading, not replaying. */
+const SAMPLE_BODY_CHARS = 16 * 1024;
+
+// RFC 9110 §7.6.1 connection-specific fields, plus those undici computes itself.
+const DROP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'expect',
+]);
+
+const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 });
+
+export interface ShadowHookOptions {
+  config: Readonly<Config>;
+  store: Pick<Store, 'shadow'>;
+  logger?: Logger;
+  /** Monotonic milliseconds for latency; performance.now by default. */
+  clock?: () => number;
+  /** Wall clock for sample timestamps. */
+  now?: () => Date;
+  random?: Random;
+  /** Flush evidence this often (ms). Default 1000. */
+  flushIntervalMs?: number;
+  /** ...or as soon as this many results are pending. Default 500. */
+  flushMaxResults?: number;
+}
+
+/** The hook plus what tests and `serve` need to drive it. */
+export interface ShadowMirror extends ShadowHook {
+  /** Write pending evidence now. */
+  flush(): Promise<void>;
+  /** Resolves when no shadow exchange is in flight. */
+  idle(): Promise<void>;
+  /** Shadow exchanges in flight and bytes they hold. */
+  load(): { active: number; bytes: number };
+}
+
+interface RouteRuntime {
+  ignore: IgnoreMatcher;
+  redact: Set<string>;
+  next: { legacy: number; service: number };
+}
+
+interface Answer extends CapturedResponse {
+  body: Buffer;
+  durationMs: number;
+}
+
+class SkipError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function emptyBatch(): ShadowBatch {
+  return {
+    compared: 0,
+    matched: 0,
+    skipped: {},
+    fieldDiffs: {},
+    fieldNoise: {},
+    noisePairs: 0,
+    mismatchSets: {},
+    latency: { legacy: [], service: [] },
+    errors: { legacy: 0, service: 0 },
+    samples: [],
+  };
+}
+
+const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
+
+/** Create the hook `serve` hands to startProxy. */
+export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
+  const { config, store, logger } = options;
+  const clock = options.clock ?? (() => performance.now());
+  const now = options.now ?? (() => new Date());
+  const random = options.random ?? Math.random;
+  const flushMaxResults = options.flushMaxResults ?? 500;
+  const limiter = new ShadowLimiter(config.proxy.shadowMaxConcurrent, config.proxy.shadowMaxTotalBytes);
+  // Own pool, sized to the shadow concurrency cap: a dead service can tie up
+  // at most these sockets, and never the proxy's.
+  const agent = new Agent({
+    connections: config.proxy.shadowMaxConcurrent,
+    keepAliveTimeout: config.proxy.keepAliveTimeoutMs,
+  });
+  const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
+  const batches = new Map<string, ShadowBatch>();
+  const inFlight = new Set<Promise<void>>();
+  let pending = 0;
+  let closed = false;
+  let flushing: Promise<void> | undefined;
+  let flushSoon: NodeJS.Immediate | undefined;
+
+  const runtime = (route: RouteConfig): RouteRuntime => {
+    let r = runtimes.get(route);
+    if (!r) {
+      r = {
+        ignore: compileIgnore(route.shadow.ignore, `routes[${route.id}].shadow.ignore`),
+        redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
+        next: { legacy: 0, service: 0 },
+      };
+      runtimes.set(route, r);
+    }
+    return r;
+  };
+
+  const batchOf = (routeId: string): ShadowBatch => {
+    let b = batches.get(routeId);
+    if (!b) {
+      b = emptyBatch();
+      batches.set(routeId, b);
+    }
+    return b;
+  };
+  const skip = (routeId: string, reason: string) => {
+    const b = batchOf(routeId);
+    b.skipped[reason] = (b.skipped[reason] ?? 0) + 1;
+    bump();
+  };
+  const bump = () => {
+    pending++;
+    if (pending >= flushMaxResults && !flushSoon) {
+      flushSoon = setImmediate(() => {
+        flushSoon = undefined;
+        void flush();
+      });
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    // One flush at a time keeps batches for a route in order.
+    while (flushing) await flushing;
+    if (batches.size === 0) return;
+    const work = [...batches];
+    batches.clear();
+    pending = 0;
+    flushing = (async () => {
+      for (const [route, batch] of work) {
+        try {
+          await store.shadow.record(route, batch);
+        } catch (err) {
+          logger?.warn(
+            { err, route, compared: batch.compared, skipped: batch.skipped },
+            'shadow evidence could not be stored; this batch is lost',
+          );
+        }
+      }
+    })();
+    try {
+      await flushing;
+    } finally {
+      flushing = undefined;
+    }
+  };
+  const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 1000);
+  timer.unref();
+
+  const baseUrl = (route: RouteConfig, side: Target): string => {
+    const urls = side === 'legacy' ? upstreamUrls(config.legacy) : upstreamUrls(config.services[route.service]);
+    const r = runtime(route);
+    const i = r.next[side]++ % urls.length;
+    return urls[i];
+  };
+
+  const send = async (route: RouteConfig, side: Target, ex: PrimaryExchange, release: Held): Promise<Answer> => {
+    const base = new URL(baseUrl(route, side));
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ex.requestHeaders)) {
+      const name = k.toLowerCase();
+      if (v === undefined || DROP_HEADERS.has(name)) continue;
+      headers[name] = flat(v);
+    }
+    headers.host = base.host;
+    headers[SHADOW_HEADER] = '1';
+    const prefix = base.pathname.replace(/\/$/, '');
+    const timeoutMs = route.shadow.timeoutMs;
+    const started = clock();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await agent.request({
+        origin: base.origin,
+        path: prefix + ex.url,
+        method: ex.method as Dispatcher.HttpMethod,
+        headers,
+        body: ex.requestBody && ex.requestBody.length > 0 ? ex.requestBody : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      throw new SkipError(isTimeout(err) ? 'timeout' : 'error');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > route.shadow.maxBodyBytes) throw new SkipError('body-cap');
+        if (!release.grow(chunk.length)) throw new SkipError('bytes-cap');
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      res.body.destroy();
+      if (err instanceof SkipError) throw err;
+      throw new SkipError(isTimeout(err) ? 'timeout' : 'error');
+    }
+    return {
+      status: res.statusCode,
+      headers: res.headers as Answer['headers'],
+      body: Buffer.concat(chunks, size),
+      durationMs: clock() - started,
+    };
+  };
+
+  const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
+    const s = route.shadow;
+    const rt = runtime(route);
+    const askTwice = sampled(s.noiseSampleRate, random);
+    const [copy, again] = await Promise.allSettled([
+      send(route, side, ex, held),
+      askTwice ? send(route, 'legacy', ex, held) : Promise.resolve(undefined),
+    ]);
+    const b = batchOf(route.id);
+    const primary: Answer = {
+      status: ex.status,
+      headers: ex.responseHeaders,
+      body: ex.responseBody!,
+      durationMs: ex.durationMs,
+    };
+    const diffOptions = {
+      compareHeaders: s.compareHeaders,
+      ignore: rt.ignore,
+      ignoreArrayOrder: s.ignoreArrayOrder,
+    };
+    if (copy.status === 'rejected') {
+      const reason = copy.reason instanceof SkipError ? copy.reason.reason : 'error';
+      // Caps are not the other side's fault; timeouts and failures are.
+      if (reason === 'timeout' || reason === 'error') b.errors[side]++;
+      b.skipped[reason] = (b.skipped[reason] ?? 0) + 1;
+    } else {
+      const legacy = side === 'service' ? primary : copy.value;
+      const service = side === 'service' ? copy.value : primary;
+      const diff = diffResponses(legacy, service, diffOptions);
+      b.compared++;
+      b.latency.legacy.push(round(legacy.durationMs));
+      b.latency.service.push(round(service.durationMs));
+      if (diff.fields.length === 0) b.matched++;
+      else {
+        for (const f of diff.fields) b.fieldDiffs[f] = (b.fieldDiffs[f] ?? 0) + 1;
+        mergeMismatchSets(b.mismatchSets, { [mismatchSetKey(diff.fields)]: 1 });
+        b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
+        if (b.samples.length > s.sampleRing) b.samples.shift();
+        b.sampleRing = s.sampleRing;
+      }
+    }
+    if (askTwice) {
+      if (again.status === 'fulfilled' && again.value) {
+        // Two legacy answers to the same request: whatever differs is noise.
+        const first = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
+        if (first) {
+          const noise = diffResponses(first, again.value, diffOptions);
+          b.noisePairs++;
+          for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
+        }
+      } else if (again.status === 'rejected') {
+        const reason = again.reason instanceof SkipError ? again.reason.reason : 'error';
+        b.skipped[`noise-${reason}`] = (b.skipped[`noise-${reason}`] ?? 0) + 1;
+      }
+    }
+    bump();
+  };
+
+  return {
+    plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan {
+      if (closed || !shadowTarget(route, state.mode, method, target)) return NO_CAPTURE;
+      if (!sampled(route.shadow.sampleRate, random)) {
+        skip(route.id, 'sampled-out');
+        return NO_CAPTURE;
+      }
+      // Do not even capture while the byte budget is spent: the copy would be refused anyway.
+      if (limiter.bytesExhausted()) {
+        skip(route.id, 'bytes-cap');
+        return NO_CAPTURE;
+      }
+      return { capture: true, maxBodyBytes: route.shadow.maxBodyBytes };
+    },
+
+    afterPrimary(route: RouteConfig, state: RouteState, ex: PrimaryExchange): void {
+      try {
+        if (closed) return;
+        // A proxy that hands the plan back tells us about requests plan() declined (already counted).
+        if (ex.plan && !ex.plan.capture) return;
+        const side = shadowTarget(route, state.mode, ex.method, ex.target);
+        if (!side) return;
+        if (ex.error) return skip(route.id, 'primary-error');
+        if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) return skip(route.id, 'body-cap');
+        const bytes = ex.responseBody.length + (ex.requestBody?.length ?? 0);
+        const refused = limiter.tryAcquire(bytes);
+        if (refused) return skip(route.id, refused);
+        const held = new Held(limiter, bytes);
+        const p: Promise<void> = run(route, side, ex, held)
+          .catch((err) => {
+            logger?.error({ err, route: route.id }, 'shadow comparison failed');
+            skip(route.id, 'internal-error');
+          })
+          .finally(() => {
+            held.release();
+            inFlight.delete(p);
+          });
+        inFlight.add(p);
+      } catch (err) {
+        // The seam promises never to throw into the proxy.
+        logger?.error({ err, route: route.id }, 'shadow hook failed');
+      }
+    },
+
+    flush,
+
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+
+    load: () => ({ active: limiter.active, bytes: limiter.bytesHeld }),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      if (flushSoon) clearImmediate(flushSoon);
+      // Every exchange is bounded by its own timeout, so this wait is bounded too.
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      await flush();
+      await agent.close();
+    },
+  };
+}
+
+/** Bytes one shadow exchange holds against the total budget. */
+class Held {
+  private extra = 0;
+  private released = false;
+  constructor(
+    private readonly limiter: ShadowLimiter,
+    private readonly base: number,
+  ) {}
+  grow(n: number): boolean {
+    if (!this.limiter.grow(n)) return false;
+    this.extra += n;
+    return true;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.limiter.release(this.base + this.extra);
+  }
+}
+
+function hasRequestBody(ex: PrimaryExchange): boolean {
+  const len = Number(flat(ex.requestHeaders['content-length']) || 0);
+  return len > 0 || ex.requestHeaders['transfer-encoding'] !== undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; cause?: { name?: string } } | undefined;
+  return (
+    e?.name === 'TimeoutError' ||
+    e?.cause?.name === 'TimeoutError' ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT'
+  );
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+function redactHeaders(h: Record<string, string | string[] | undefined>, redact: Set<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : flat(v);
+  }
+  return out;
+}
+
+function bodyText(r: CapturedResponse): string {
+  if (!r.body) return '';
+  let b: Buffer;
+  try {
+    b = decodeBody(r.body, headerValue(r.headers, 'content-encoding'));
+  } catch {
+    return `<${r.body.length} bytes, undecodable>`;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(b);
+  } catch {
+    return `<${b.length} bytes binary>`;
+  }
+  return text.length > SAMPLE_BODY_CHARS ? text.slice(0, SAMPLE_BODY_CHARS) + '…' : text;
+}
+
+function sampleOf(
+  route: RouteConfig,
+  ex: PrimaryExchange,
+  legacy: CapturedResponse,
+  service: CapturedResponse,
+  diff: ShadowDiff,
+  redact: Set<string>,
+  at: Date,
+): ShadowSample {
+  return {
+    at: at.toISOString(),
+    endpoint: `${ex.method} ${ex.pattern || route.match.path}`,
+    primary: ex.target,
+    request: { method: ex.method, url: ex.url, headers: redactHeaders(ex.requestHeaders, redact) },
+    legacy: { status: legacy.status, headers: redactHeaders(legacy.headers, redact), body: bodyText(legacy) },
+    service: { status: service.status, headers: redactHeaders(service.headers, redact), body: bodyText(service) },
+    differences: diff.differences.slice(0, 50).map((d) => ({
+      path: d.path,
+      kind: d.kind,
+      ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
+      ...(d.service !== undefined ? { service: d.service } : {}),
+    })),
+  };
+}
