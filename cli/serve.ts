@@ -17,6 +17,8 @@ export interface ServeOptions {
   adminListen?: string;
   /** Resolves when the server should stop; defaults to SIGINT/SIGTERM. */
   stop?: Promise<string>;
+  /** Run N worker processes sharing the listener (node:cluster). */
+  workers?: number;
   /** Called once everything listens (tests read the ports from it). */
   onReady?: (info: ServeInfo) => void;
 }
@@ -46,6 +48,11 @@ function signalStop(): Promise<string> {
 }
 
 export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
+  if (opts.workers !== undefined && opts.workers > 1) {
+    const cluster = (await import('node:cluster')).default;
+    const { runPrimary, runWorker } = await import('./workers.js');
+    return cluster.isPrimary ? runPrimary(io, { ...opts, workers: opts.workers }) : runWorker(io, opts);
+  }
   const config = loadConfig(configPath(io, opts.config));
   const logger = createLogger('strangler');
   const store = await openStore(config.store);

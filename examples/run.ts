@@ -79,6 +79,7 @@ export function seedDemoDb(dbPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, ['-m', 'monolith.server', '--init-only', '--db', path.resolve(dbPath)], {
       cwd: path.join(REPO_ROOT, 'examples'),
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -192,7 +193,9 @@ function launch(name: string, command: string, args: string[], o: LaunchOptions)
       settled = true;
       clearTimeout(timer);
       void stop();
-      reject(new Error(`${name} ${why}\n  command: ${describe()}\n  stderr:\n${stderr || '(empty)'}`, { cause }));
+      reject(
+        new Error(`${name} ${why}\n  command: ${describe()}\n  stderr:\n${stderr || '(empty)'}`, { cause }),
+      );
     };
     const timer = setTimeout(() => fail(`did not print LISTENING within ${o.timeoutMs} ms`), o.timeoutMs);
     child.on('error', (err) => fail(`could not start: ${err.message}`, err));

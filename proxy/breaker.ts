@@ -114,7 +114,7 @@ export class ServiceBreaker {
     readonly config: Readonly<FailoverConfig>,
     private readonly onChange: (e: BreakerEvent) => void,
     /** opossum's toJSON().state of a breaker this one replaces (config changed on reload). */
-    carriedState?: CircuitBreaker.Options['state'],
+    carriedState?: ReturnType<CircuitBreaker['toJSON']>['state'],
   ) {
     const action: Action = (attempt) => attempt();
     this.cb = new CircuitBreaker(action, {
@@ -127,7 +127,8 @@ export class ServiceBreaker {
       errorFilter: isUncounted,
       // We read stats on demand; opossum's snapshot timer would only cost a timer per breaker.
       enableSnapshots: false,
-      ...(carriedState ? { state: carriedState } : {}),
+      // opossum restores open/half-open (and its reset timer) from a previous breaker's toJSON().state.
+      ...(carriedState ? ({ state: carriedState } as object) : {}),
     });
     let previous: BreakerState = this.state;
     const emit = (state: BreakerState, details: Record<string, unknown>) => {

@@ -50,7 +50,8 @@ function requestIdOf(req: IncomingMessage): string {
  */
 export function createContext(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): RequestContext {
   const requestId = requestIdOf(req);
-  const traceparent = nextTraceparent(req.headers.traceparent);
+  const tp = req.headers.traceparent;
+  const traceparent = nextTraceparent(typeof tp === 'string' ? tp : undefined);
   const ctx: RequestContext = {
     req,
     res,

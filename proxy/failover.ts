@@ -1,20 +1,326 @@
 /**
- * Failover: when the service fails before answering and the request is safe
- * to resend, legacy answers instead. Owned by the failover engineer, who adds
- * opossum breakers (proxy/breaker.ts) behind this same signature.
+ * Failover to legacy: its own handler wrapping the service attempt (in the
+ * manner of traefik's failover.go), not branches in the pipeline. A request
+ * routed to a service is answered by legacy instead when the service's
+ * breaker is open, or the service refused, reset, timed out or (with
+ * `on5xx`) answered 5xx — but only when sending the request again is safe:
  *
- * This first version is a pass-through so the pipeline runs end to end: the
- * service attempt is returned as it is, never replaced.
+ * - GET, HEAD, OPTIONS, requests with an `Idempotency-Key` header and routes
+ *   marked `idempotent: true` are resent whenever the service failed.
+ * - Anything else is resent only when nothing reached the service (breaker
+ *   open, connection refused, connect timeout). Otherwise the client gets
+ *   502 (504 for a timeout) naming the request id, and the request has run
+ *   at most once.
+ * - Bodies are buffered up to `maxBufferBytes` so they can be replayed; a
+ *   larger body streams straight through and is resent only when the service
+ *   never took it (breaker open).
+ *
+ * The decision is made before the client sees a byte (forward() resolves at
+ * the response head), so an answer is never begun by one target and finished
+ * by another. Client disconnects are not service failures (see breaker.ts).
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { Counter, type Registry, register as defaultRegister } from 'prom-client';
 import type { RouteConfig } from '../core/config.js';
-import type { FailoverResult, RequestContext, UpstreamAttempt } from './types.js';
+import { StranglerError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { AuditLog } from '../store/types.js';
+import { BreakerRegistry, ClientAbortError, isBreakerOpen } from './breaker.js';
+import type { FailoverResult, RequestContext, UpstreamAttempt, UpstreamFailure, UpstreamResponse } from './types.js';
 
+export { breakerStates, breakerStatesFromAudit } from './breaker.js';
+
+/** Response header naming why legacy answered a service route. */
+export const FAILOVER_HEADER = 'x-strangler-failover';
+
+export type FailoverReason = 'breaker-open' | 'refused' | 'reset' | 'timeout' | 'status-5xx' | 'error';
+
+/** RFC 9110 §9.2.1 safe methods: resending them cannot change anything. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a request may be executed again after it may have reached the
+ * service: safe methods, an Idempotency-Key (the IETF httpapi draft: the
+ * server dedupes by key), or a route whose owners declared it idempotent.
+ */
+export function isResendable(method: string, headers: IncomingHttpHeaders, route: Pick<RouteConfig, 'idempotent'>): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) return true;
+  if (route.idempotent) return true;
+  const key = headers['idempotency-key'];
+  return typeof key === 'string' ? key.length > 0 : Array.isArray(key) && key.length > 0;
+}
+
+export interface FailoverFacts {
+  reason: FailoverReason;
+  /** Whether any of the request may have reached the service. */
+  requestSent: boolean;
+  resendable: boolean;
+  /** Whether a body (if any) can still be given to legacy: buffered, or never handed to the service. */
+  bodyAvailable: boolean;
+  clientAborted: boolean;
+}
+
+export type FailoverDecision =
+  | { to: 'legacy' }
+  /** Answer the client from the service's failure (502/504, or its own 5xx); never resend. */
+  | { to: 'reject'; why: 'unsafe' | 'body-not-replayable' }
+  /** Nobody is listening any more: do nothing further. */
+  | { to: 'none' };
+
+/** The pure failover rule; forwardWithFailover applies it. */
+export function decideFailover(f: FailoverFacts): FailoverDecision {
+  if (f.clientAborted) return { to: 'none' };
+  if (!f.bodyAvailable) return { to: 'reject', why: 'body-not-replayable' };
+  if (!f.requestSent || f.resendable) return { to: 'legacy' };
+  return { to: 'reject', why: 'unsafe' };
+}
+
+export interface FailoverOptions {
+  audit?: Pick<AuditLog, 'append'>;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** The proxy's prom-client registry (ProxyMetrics.registry); default: prom-client's global one. */
+  metrics?: Registry;
+}
+
+/** The 5xx answer of a service, thrown inside the breaker so it counts as a failure. */
+class ServiceStatusError extends Error {
+  constructor(readonly response: UpstreamResponse) {
+    super(`service answered ${response.statusCode}`);
+  }
+}
+
+/** A failed attempt, thrown inside the breaker so it counts as a failure. */
+class AttemptError extends Error {
+  constructor(readonly failure: UpstreamFailure) {
+    super(failure.error.message, { cause: failure.error });
+  }
+}
+
+/**
+ * One proxy's failover state: its breakers and counters. Create one per proxy
+ * and pass it to forwardWithFailover; it outlives route-table reloads.
+ */
+export class Failover {
+  readonly breakers: BreakerRegistry;
+  private readonly failovers: Counter<'route' | 'reason'>;
+  private readonly unsafe: Counter<'route'>;
+
+  constructor(options: FailoverOptions = {}) {
+    const reg = options.metrics ?? defaultRegister;
+    this.breakers = new BreakerRegistry({ audit: options.audit, log: options.log, metrics: reg });
+    this.failovers =
+      (reg.getSingleMetric('strangler_failovers_total') as Counter<'route' | 'reason'> | undefined) ??
+      new Counter({
+        name: 'strangler_failovers_total',
+        help: 'Requests for a service route answered by legacy instead, by reason.',
+        labelNames: ['route', 'reason'],
+        registers: [reg],
+      });
+    this.unsafe =
+      (reg.getSingleMetric('strangler_unsafe_rejected_total') as Counter<'route'> | undefined) ??
+      new Counter({
+        name: 'strangler_unsafe_rejected_total',
+        help: 'Failed service requests not resent to legacy because they may have run (answered 502/504).',
+        labelNames: ['route'],
+        registers: [reg],
+      });
+  }
+
+  countFailover(route: string, reason: FailoverReason): void {
+    this.failovers.inc({ route, reason });
+  }
+
+  countUnsafe(route: string): void {
+    this.unsafe.inc({ route });
+  }
+
+  close(): void {
+    this.breakers.close();
+  }
+}
+
+let defaultFailover: Failover | undefined;
+
+/** The process-wide Failover used when the caller passes none. */
+export function getDefaultFailover(): Failover {
+  defaultFailover ??= new Failover();
+  return defaultFailover;
+}
+
+/**
+ * Answer a service route: try the service under its breaker and fall back to
+ * legacy when that is safe. Resolves with the attempt to answer with; never
+ * rejects. `failover` carries the breakers (default: a process-wide one).
+ */
 export async function forwardWithFailover(
-  _ctx: RequestContext,
-  _route: RouteConfig,
+  ctx: RequestContext,
+  route: RouteConfig,
   attemptService: () => Promise<UpstreamAttempt>,
-  _attemptLegacy: () => Promise<UpstreamAttempt>,
+  attemptLegacy: () => Promise<UpstreamAttempt>,
+  failover: Failover = getDefaultFailover(),
 ): Promise<FailoverResult> {
-  const attempt = await attemptService();
-  return Object.assign(attempt, { target: 'service' as const });
+  const cfg = route.failover;
+  if (!cfg.enabled) return asResult(await attemptService(), 'service');
+
+  const body = await prepareBody(ctx, cfg.maxBufferBytes);
+  if (body === 'aborted') return asResult(clientGone(), 'service');
+  const resendable = isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route);
+  const breaker = failover.breakers.get(route.id, route.service, cfg);
+
+  let reason: FailoverReason;
+  let failure: UpstreamFailure | undefined;
+  let fiveXx: UpstreamResponse | undefined;
+  let requestSent: boolean;
+  try {
+    const answer = await breaker.run(async () => {
+      const a = await attemptService();
+      if (!a.ok) {
+        if (ctx.signal.aborted) throw new ClientAbortError(a.error);
+        throw new AttemptError(a);
+      }
+      if (cfg.on5xx && a.statusCode >= 500) throw new ServiceStatusError(a);
+      return a;
+    });
+    return asResult(answer, 'service');
+  } catch (err) {
+    if (err instanceof ClientAbortError) return asResult(clientGone(), 'service');
+    if (isBreakerOpen(err)) {
+      reason = 'breaker-open';
+      requestSent = false;
+    } else if (err instanceof ServiceStatusError) {
+      reason = 'status-5xx';
+      requestSent = true;
+      fiveXx = err.response;
+    } else if (err instanceof AttemptError) {
+      failure = err.failure;
+      reason = reasonOf(failure);
+      requestSent = failure.requestSent;
+    } else {
+      // Not ours and not the attempt's: a bug; answer 502 rather than hang.
+      failure = {
+        ok: false,
+        kind: 'other',
+        error: err as Error,
+        requestSent: true,
+        origin: '',
+      };
+      reason = 'error';
+      requestSent = true;
+    }
+  }
+
+  const decision = decideFailover({
+    reason,
+    requestSent,
+    resendable,
+    // A body never handed out (breaker open) is still the client's untouched stream.
+    bodyAvailable: !ctx.hasBody || body === 'replayable' || !ctx.bodyConsumed,
+    clientAborted: ctx.signal.aborted,
+  });
+
+  if (decision.to === 'legacy') {
+    fiveXx?.body.on('error', noop).resume();
+    failover.countFailover(route.id, reason);
+    ctx.res.setHeader(FAILOVER_HEADER, reason);
+    return { ...(await attemptLegacy()), target: 'legacy', failoverReason: reason };
+  }
+  if (decision.to === 'reject') failover.countUnsafe(route.id);
+  // The service's own 5xx is its real answer: pass it through unchanged.
+  if (fiveXx) return asResult(fiveXx, 'service');
+  const f = failure ?? breakerOpenFailure();
+  return asResult(decision.to === 'reject' ? gatewayFailure(f, decision.why) : f, 'service');
+}
+
+function asResult(a: UpstreamAttempt, target: 'service' | 'legacy'): FailoverResult {
+  return Object.assign(a, { target });
+}
+
+function reasonOf(f: UpstreamFailure): FailoverReason {
+  switch (f.kind) {
+    case 'refused':
+      return 'refused';
+    case 'reset-before-response':
+      return 'reset';
+    case 'timeout':
+      return 'timeout';
+    default:
+      return 'error';
+  }
+}
+
+/**
+ * The failure the client sees when it is not resent: a timeout stays 504,
+ * anything else is 502 STRANGLER_E_UNSAFE_RETRY; the original error is kept
+ * as `cause` (the log shows it), never its text in place of ours.
+ */
+function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable'): UpstreamFailure {
+  const note = why === 'unsafe' ? 'not resent: the request may have run' : 'not resent: the body was too large to keep';
+  const error =
+    f.kind === 'timeout'
+      ? new StranglerError('STRANGLER_E_UPSTREAM_TIMEOUT', `service timed out; ${note}`, { cause: f.error })
+      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${f.kind}); ${note}`, { cause: f.error });
+  return { ...f, error };
+}
+
+function breakerOpenFailure(): UpstreamFailure {
+  return {
+    ok: false,
+    kind: 'other',
+    error: new StranglerError('STRANGLER_E_UPSTREAM', 'service unavailable (breaker open)'),
+    requestSent: false,
+    origin: '',
+  };
+}
+
+function clientGone(): UpstreamFailure {
+  return { ok: false, kind: 'other', error: new ClientAbortError(), requestSent: false, origin: '' };
+}
+
+function noop(): void {}
+
+/**
+ * Make the request body replayable when it fits the cap: read it into memory
+ * and replace `ctx.body` with a function returning a fresh stream each time.
+ * A body over the cap (by Content-Length, or found while reading a chunked
+ * one) is left single-use: what was read so far is put back in front of the
+ * rest (Readable#unshift). Resolves 'aborted' when the client left while we read.
+ */
+function prepareBody(ctx: RequestContext, max: number): Promise<'none' | 'replayable' | 'streamed' | 'aborted'> {
+  if (!ctx.hasBody) return Promise.resolve('none');
+  const declared = Number(ctx.req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.resolve('streamed');
+  const req = ctx.req;
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (outcome: 'replayable' | 'streamed' | 'aborted') => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (outcome === 'replayable') {
+        ctx.body = () => Readable.from(chunks, { objectMode: false });
+        ctx.bodyConsumed = false;
+      } else if (outcome === 'streamed') {
+        // Put what we read back in front of the rest: ctx.body stays the
+        // default single-use stream, which forward() knows not to resend.
+        req.pause();
+        req.unshift(Buffer.concat(chunks));
+      }
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > max) done('streamed');
+    };
+    const onEnd = () => done('replayable');
+    const onAbort = () => done('aborted');
+    if (ctx.signal.aborted) return done('aborted');
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAbort);
+    ctx.signal.addEventListener('abort', onAbort);
+  });
 }

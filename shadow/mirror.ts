@@ -284,7 +284,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       if (diff.fields.length === 0) b.matched++;
       else {
         for (const f of diff.fields) b.fieldDiffs[f] = (b.fieldDiffs[f] ?? 0) + 1;
-        mergeMismatchSets(b.mismatchSets, { [mismatchSetKey(diff.fields)]: 1 });
+        mergeMismatchSets((b.mismatchSets ??= {}), { [mismatchSetKey(diff.fields)]: 1 });
         b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
         if (b.samples.length > s.sampleRing) b.samples.shift();
         b.sampleRing = s.sampleRing;

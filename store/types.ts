@@ -53,7 +53,7 @@ export interface ShadowBatch {
    * by newlines; '*' pools sets beyond the bound). Lets the match rate honour
    * noise learned later: see shadow/noise.ts.
    */
-  mismatchSets: Record<string, number>;
+  mismatchSets?: Record<string, number>;
   /** Latency samples in ms from the same paired requests. */
   latency: { legacy: number[]; service: number[] };
   errors: { legacy: number; service: number };
@@ -82,7 +82,7 @@ export interface ShadowEvidence {
   fieldNoise: Record<string, number>;
   noisePairs: number;
   /** See ShadowBatch.mismatchSets. `matched` counts exact matches; the match rate after noise comes from shadow/noise.ts summariseMatches(). */
-  mismatchSets: Record<string, number>;
+  mismatchSets?: Record<string, number>;
   /**
    * Raw latency reservoirs (ms) per target, the newest LATENCY_RESERVOIR of
    * each; index i of both arrays is one paired request (primary and its copy).

@@ -4,13 +4,16 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as canary } from './canary.js';
+import { register as exportCmd } from './export.js';
 import { register as flip } from './flip.js';
 import { register as history } from './history.js';
 import { register as loadtest } from './loadtest.js';
+import { register as plan } from './plan.js';
 import { register as report } from './report.js';
 import { register as routes } from './routes.js';
 import { register as serve } from './serve.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [serve, routes, flip, history, loadtest, report];
+export const COMMANDS: RegisterCommand[] = [serve, routes, flip, history, loadtest, report, canary, exportCmd, plan];

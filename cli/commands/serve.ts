@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CliIO } from '../io.js';
 
 export function register(program: Command, io: CliIO): void {
@@ -8,7 +8,11 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
     .option('--listen <host:port>', 'override the config listen address')
     .option('--admin-listen <host:port>', 'override the admin listen address')
-    .action(async (opts: { config: string; listen?: string; adminListen?: string }) => {
+    .option('--workers <n>', 'worker processes sharing the listener (node:cluster)', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 1');
+      return Number(v);
+    })
+    .action(async (opts: { config: string; listen?: string; adminListen?: string; workers?: number }) => {
       const { runServe } = await import('../serve.js');
       const code = await runServe(io, opts);
       if (code !== 0) {

@@ -24,7 +24,7 @@ from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from monolith import __version__, app, db
+from monolith import __version__, app, db, seed
 
 MAX_BODY_BYTES = 1024 * 1024
 SERVER_NAME = "monolith/%s" % __version__
@@ -114,8 +114,8 @@ class Handler(BaseHTTPRequestHandler):
             self.headers = None
         if not getattr(self, "command", None):
             self.command = "GET"
-        self._send(code, {"error": "bad_request" if code < 500 else "internal",
-                          "message": message or HTTPStatus(code).phrase})
+        label = "bad_request" if code < 500 else "not_implemented" if code == 501 else "internal"
+        self._send(code, {"error": label, "message": message or HTTPStatus(code).phrase})
 
     def log_message(self, format, *args):
         if self.server.access_log:
@@ -149,12 +149,12 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     db.configure(args.db)
     try:
-        seeded = db.init()
+        seeded = seed.ensure()
     except Exception as exc:
         sys.stderr.write("monolith: cannot open database %s: %s\n" % (args.db, exc))
         return 1
     if seeded:
-        sys.stderr.write("monolith: seeded %s with %d users\n" % (args.db, db.SEED_USERS))
+        sys.stderr.write("monolith: seeded %s with %d users\n" % (args.db, seed.SEED_USERS))
     if args.init_only:
         return 0
 

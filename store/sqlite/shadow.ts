@@ -73,7 +73,7 @@ export class SqliteShadowStore implements ShadowStore {
           JSON.stringify(addCounts(cur.skipped, b.skipped)),
           JSON.stringify(addCounts(cur.fieldDiffs, b.fieldDiffs)),
           JSON.stringify(addCounts(cur.fieldNoise, b.fieldNoise)),
-          JSON.stringify(mergeSets(cur.mismatchSets, b.mismatchSets ?? {})),
+          JSON.stringify(mergeSets(cur.mismatchSets ?? {}, b.mismatchSets ?? {})),
           JSON.stringify({
             legacy: keep(cur.latency.legacy, b.latency.legacy),
             service: keep(cur.latency.service, b.latency.service),

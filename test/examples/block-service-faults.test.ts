@@ -76,16 +76,25 @@ describe('block-service fault injection', () => {
   it('--differ adds served_by, bumps count and flips blocked', async () => {
     const [legacy, app] = await Promise.all([startMonolith({ dbPath }), service({ dbPath, differ: true })]);
     started.push(legacy);
-    const [la, sa] = [await call(legacy.url, 'GET', '/api/block/1'), await call(app.url, 'GET', '/api/block/1')];
+    const [la, sa] = [
+      await call(legacy.url, 'GET', '/api/block/1'),
+      await call(app.url, 'GET', '/api/block/1'),
+    ];
     expect(sa.body).toEqual({
       ...la.body,
       count: la.body.count + 1,
       generated_at: sa.body.generated_at,
       served_by: 'block-service',
     });
-    const [lb, sb] = [await call(legacy.url, 'GET', '/api/block/1/2'), await call(app.url, 'GET', '/api/block/1/2')];
+    const [lb, sb] = [
+      await call(legacy.url, 'GET', '/api/block/1/2'),
+      await call(app.url, 'GET', '/api/block/1/2'),
+    ];
     expect(sb.body).toEqual({ ...lb.body, blocked: !lb.body.blocked, served_by: 'block-service' });
-    const [lc, sc] = [await call(legacy.url, 'GET', '/api/block/999'), await call(app.url, 'GET', '/api/block/999')];
+    const [lc, sc] = [
+      await call(legacy.url, 'GET', '/api/block/999'),
+      await call(app.url, 'GET', '/api/block/999'),
+    ];
     expect(sc.status).toBe(lc.status);
     expect(sc.body).toEqual({ ...lc.body, served_by: 'block-service' });
   });

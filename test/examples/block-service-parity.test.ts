@@ -117,6 +117,20 @@ describe('block-service parity with the monolith', () => {
     expectSame(missing, await call(service.url, 'DELETE', '/api/block/20/21'), 'second unblock');
   });
 
+  it('takes concurrent writes from both processes without a locked-database error', async () => {
+    const writes: Promise<JsonAnswer>[] = [];
+    for (let target = 2; target <= 41; target++) {
+      const app = target % 2 ? legacy : service;
+      writes.push(call(app.url, 'POST', '/api/block/42', { target }));
+      writes.push(call(app.url, 'DELETE', `/api/block/43/${target}`));
+    }
+    const answers = await Promise.all(writes);
+    expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+    const [a, b] = await both('GET', '/api/block/42');
+    expectSame(a, b, 'list after concurrent writes');
+    expect(a.body.count).toBeGreaterThanOrEqual(40);
+  });
+
   it('echoes x-request-id like the monolith', async () => {
     for (const app of [legacy, service]) {
       const res = await call(app.url, 'GET', '/api/block/3', undefined, { 'x-request-id': 'parity-1' });

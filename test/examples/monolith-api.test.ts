@@ -76,13 +76,18 @@ describe('monolith HTTP API', () => {
 
   it('refuses bad block requests with a message naming the problem', async () => {
     const self = await call(app.url, 'POST', '/api/block/3', { target: 3 });
-    expect(self).toMatchObject({ status: 400, body: { error: 'bad_request', message: 'a user cannot block themselves' } });
+    expect(self).toMatchObject({
+      status: 400,
+      body: { error: 'bad_request', message: 'a user cannot block themselves' },
+    });
     for (const body of [{ target: 'x' }, { target: true }, { target: 0 }, {}]) {
       const res = await call(app.url, 'POST', '/api/block/3', body);
       expect(res.status).toBe(400);
       expect(res.body.message).toBe('field "target" must be an integer user id');
     }
-    expect((await call(app.url, 'POST', '/api/block/3', '{nope')).body.message).toBe('body is not valid JSON');
+    expect((await call(app.url, 'POST', '/api/block/3', '{nope')).body.message).toBe(
+      'body is not valid JSON',
+    );
     expect((await call(app.url, 'POST', '/api/block/3', { target: 4242 })).body.message).toBe('no user 4242');
     expect((await call(app.url, 'GET', '/api/block/999')).status).toBe(404);
     const badId = await call(app.url, 'GET', '/api/block/abc');
@@ -104,7 +109,10 @@ describe('monolith HTTP API', () => {
 
   it('logs in, and refuses chat between blocked users until unblocked', async () => {
     const sender = (await call(app.url, 'GET', '/api/users/10')).body;
-    const wrong = await call(app.url, 'POST', '/api/auth/login', { username: sender.username, password: 'no' });
+    const wrong = await call(app.url, 'POST', '/api/auth/login', {
+      username: sender.username,
+      password: 'no',
+    });
     expect(wrong.status).toBe(401);
     const login = await call(app.url, 'POST', '/api/auth/login', {
       username: sender.username,
@@ -137,7 +145,12 @@ describe('monolith HTTP API', () => {
 
   it('offers echo and slow endpoints for proxy tests', async () => {
     const echo = await call(app.url, 'POST', '/api/echo?a=1', 'payload', { 'x-test': 'yes' });
-    expect(echo.body).toMatchObject({ method: 'POST', path: '/api/echo', query: { a: '1' }, body: 'payload' });
+    expect(echo.body).toMatchObject({
+      method: 'POST',
+      path: '/api/echo',
+      query: { a: '1' },
+      body: 'payload',
+    });
     expect(echo.body.headers['x-test']).toBe('yes');
     expect((await call(app.url, 'GET', '/api/slow?ms=20')).body).toEqual({ slept_ms: 20 });
     expect((await call(app.url, 'GET', '/api/slow?ms=999999')).status).toBe(400);

@@ -39,7 +39,9 @@ describe('monolith keep-alive latency', () => {
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
     const p90 = times[Math.floor(times.length * 0.9)];
-    console.log(`monolith keep-alive: median ${median.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms over ${REQUESTS}`);
+    console.log(
+      `monolith keep-alive: median ${median.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms over ${REQUESTS}`,
+    );
     expect(connects).toBe(1);
     expect(median).toBeLessThan(STALL_FREE_MEDIAN_MS);
   });

@@ -4,7 +4,7 @@
  * plus fault injection for tests: a seeded failure rate, added latency, and a
  * deliberate difference for shadow tests.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { BlockStore } from './blocks.js';
 import { nowIso } from './blocks.js';
 
@@ -56,7 +56,8 @@ function seededRandom(seed: number): () => number {
 }
 
 function idParam(name: string, raw: string): number {
-  if (!ID.test(raw)) throw new HttpError(400, 'bad_request', `${name} id must be a positive integer, got "${raw}"`);
+  if (!ID.test(raw))
+    throw new HttpError(400, 'bad_request', `${name} id must be a positive integer, got "${raw}"`);
   return Number(raw);
 }
 
@@ -183,7 +184,10 @@ export function createBlockHandler(
       answer =
         err instanceof HttpError
           ? { status: err.status, body: { error: err.code, message: err.message } }
-          : { status: 500, body: { error: 'internal', message: `${(err as Error).name}: ${(err as Error).message}` } };
+          : {
+              status: 500,
+              body: { error: 'internal', message: `${(err as Error).name}: ${(err as Error).message}` },
+            };
     }
     if (options.differ && url.pathname !== '/healthz') answer.body.served_by = 'block-service';
     const payload = Buffer.from(JSON.stringify(answer.body));

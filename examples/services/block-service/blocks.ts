@@ -51,9 +51,13 @@ export function openBlockStore(file: string): BlockStore {
   }
 
   const userExists = db.prepare('SELECT 1 FROM users WHERE id = ?').pluck();
-  const listBlocked = db.prepare('SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY blocked_id').pluck();
+  const listBlocked = db
+    .prepare('SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY blocked_id')
+    .pluck();
   const isBlocked = db.prepare('SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?').pluck();
-  const insert = db.prepare('INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)',
+  );
   const getOne = db.prepare(
     'SELECT user_id AS user, blocked_id AS target, created_at FROM blocks WHERE user_id = ? AND blocked_id = ?',
   );

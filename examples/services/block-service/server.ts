@@ -26,11 +26,20 @@ interface Settings {
 
 class UsageError extends Error {}
 
-function number(flag: string, raw: string | undefined, fallback: number, min: number, max: number, int: boolean) {
+function number(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  int: boolean,
+) {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (int && !Number.isInteger(n)))
-    throw new UsageError(`--${flag} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
+    throw new UsageError(
+      `--${flag} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`,
+    );
   return n;
 }
 

@@ -1,0 +1,129 @@
+/**
+ * Manifests to run the strangler proxy itself in Kubernetes: a ConfigMap with
+ * the config (store pointed at Redis, listeners on all interfaces), a
+ * Deployment of N replicas sharing that Redis, and a Service in front. Many
+ * replicas need the Redis store: SQLite is one machine's file.
+ */
+import { Document } from 'yaml';
+import type { Config } from '../core/config.js';
+import { StranglerError } from '../core/errors.js';
+
+export interface K8sExportOptions {
+  namespace?: string;
+  /** Resource name and app label; default `strangler`. */
+  name?: string;
+  image?: string;
+  replicas?: number;
+  /** Overrides the config's store; required when the config uses SQLite. */
+  redisUrl?: string;
+  source?: string;
+  now?: Date;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CONFIG_DIR = '/etc/strangler';
+
+const portOf = (hostPort: string) => Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
+
+export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {}): string {
+  const namespace = opts.namespace ?? 'default';
+  const name = opts.name ?? 'strangler';
+  const image = opts.image ?? 'strangler:0.1.0';
+  const replicas = opts.replicas ?? 3;
+  if (!DNS_LABEL.test(namespace))
+    throw new StranglerError('STRANGLER_E_USAGE', `--namespace: "${namespace}" is not a Kubernetes namespace name`);
+  if (!DNS_LABEL.test(name)) throw new StranglerError('STRANGLER_E_USAGE', `--name: "${name}" is not a Kubernetes name`);
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new StranglerError('STRANGLER_E_USAGE', `--replicas: expected a whole number >= 1, got ${replicas}`);
+  const store = opts.redisUrl ?? config.store;
+  if (!store.startsWith('redis://'))
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--redis: the config's store is ${config.store}, but ${replicas} replicas must share one Redis store; give --redis redis://HOST:PORT[/DB]`,
+    );
+  const proxyPort = portOf(config.listen) || 8080;
+  const adminPort = portOf(config.admin.listen) || 9901;
+
+  // Listen on all interfaces inside the pod; the Service decides who reaches it.
+  const podConfig = structuredClone(config) as Config;
+  podConfig.store = store;
+  podConfig.listen = `0.0.0.0:${proxyPort}`;
+  podConfig.admin.listen = `0.0.0.0:${adminPort}`;
+
+  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'strangler' };
+  const configMap = new Document({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${name}-config`, namespace, labels },
+    data: { 'strangler.yaml': new Document(podConfig).toString({ lineWidth: 0 }) },
+  });
+  configMap.commentBefore = [
+    ` strangler export k8s — ${(opts.now ?? new Date()).toISOString()}${opts.source ? ` from ${opts.source}` : ''}`,
+    ` store: ${store.replace(/\/\/[^@/]*@/, '//***@')} (shared by all ${replicas} replicas: flips reach each within a second)`,
+    ...loopbackNotes(config),
+  ].join('\n');
+
+  const deployment = new Document({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          // serve drains in-flight requests on SIGTERM; give it time to.
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'strangler',
+              image,
+              args: ['serve', '--config', `${CONFIG_DIR}/strangler.yaml`],
+              ports: [
+                { name: 'proxy', containerPort: proxyPort },
+                { name: 'admin', containerPort: adminPort },
+              ],
+              env: [
+                {
+                  name: config.admin.tokenEnv,
+                  valueFrom: { secretKeyRef: { name: `${name}-admin`, key: 'token', optional: true } },
+                },
+              ],
+              readinessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 5 },
+              livenessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 10 },
+              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
+        },
+      },
+    },
+  });
+  deployment.commentBefore = ` admin token: kubectl -n ${namespace} create secret generic ${name}-admin --from-literal=token=...  (absent: admin mutations refused)`;
+
+  const service = new Document({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels },
+    spec: {
+      selector: { 'app.kubernetes.io/name': name },
+      ports: [
+        { name: 'proxy', port: proxyPort, targetPort: 'proxy' },
+        { name: 'admin', port: adminPort, targetPort: 'admin' },
+      ],
+    },
+  });
+  return [configMap, deployment, service].map((d) => d.toString({ lineWidth: 0 })).join('---\n');
+}
+
+function loopbackNotes(config: Readonly<Config>): string[] {
+  const ups = [
+    ['legacy', config.legacy] as const,
+    ...Object.entries(config.services).map(([n, u]) => [`service ${n}`, u] as const),
+  ];
+  return ups
+    .flatMap(([what, u]) => (u.urls ?? [u.url!]).map((url) => [what, url] as const))
+    .filter(([, url]) => /^https?:\/\/(localhost|127\.|\[::1\])/.test(url))
+    .map(([what, url]) => ` NOTE ${what} is ${url}, a loopback address: inside a pod it is the pod itself`);
+}

@@ -1,0 +1,240 @@
+/**
+ * `npm run demo`: the whole story on the embedded default (SQLite) with the
+ * bundled Python monolith. Starts the monolith, the extracted block-service and
+ * the proxy; sends traffic; walks the `block` route legacy → shadow → canary →
+ * service with the real CLI; shows where traffic went, the shadow evidence,
+ * the route table, the audit log and per-target latency. On a terminal it then
+ * keeps serving until Ctrl-C; otherwise it stops by itself.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Pool } from 'undici';
+import { run } from '../cli/main.js';
+import { runServe, type ServeInfo } from '../cli/serve.js';
+import type { CliIO } from '../cli/io.js';
+import { type RunningApp, startBlockService, startMonolith } from './run.js';
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const heading = (s: string) => out(`\n\x1b[1m== ${s}\x1b[0m`);
+
+interface Sample {
+  target: string;
+  ms: number;
+  status: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Send `n` requests (8 at a time over keep-alive) and record which target answered each. */
+async function traffic(
+  pool: Pool,
+  n: number,
+  pick: (i: number) => { method: 'GET' | 'POST'; path: string; body?: string; user: number },
+): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const r = pick(i);
+      const t0 = performance.now();
+      const res = await pool.request({
+        method: r.method,
+        path: r.path,
+        headers: { 'x-user-id': String(r.user), ...(r.body ? { 'content-type': 'application/json' } : {}) },
+        body: r.body,
+      });
+      await res.body.text();
+      samples.push({
+        target: String(res.headers['x-strangler-target'] ?? '?'),
+        ms: performance.now() - t0,
+        status: res.statusCode,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return samples;
+}
+
+function summarize(label: string, samples: Sample[]): void {
+  const by = new Map<string, number>();
+  let errors = 0;
+  for (const s of samples) {
+    by.set(s.target, (by.get(s.target) ?? 0) + 1);
+    if (s.status >= 500) errors++;
+  }
+  const parts = [...by].map(([t, c]) => `${t} ${c} (${((100 * c) / samples.length).toFixed(0)}%)`);
+  out(`${label}: ${samples.length} requests → ${parts.join(', ')}; 5xx: ${errors}`);
+}
+
+const blockGet = (i: number) => ({
+  method: 'GET' as const,
+  path: `/api/block/${1 + (i % 40)}`,
+  user: 1 + (i % 40),
+});
+
+async function cli(io: CliIO, ...argv: string[]): Promise<number> {
+  out(`$ strangler ${argv.join(' ')}`);
+  return run(argv, io);
+}
+
+async function main(): Promise<void> {
+  const dir = path.resolve('.strangler/demo');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const dbPath = path.join(dir, 'monolith.db');
+
+  heading('starting the demo monolith (Python) and the extracted block-service (TypeScript)');
+  const apps: RunningApp[] = [];
+  const stopApps = async () => {
+    for (const a of apps.reverse()) await a.stop();
+  };
+  try {
+    const legacy = await startMonolith({ dbPath });
+    apps.push(legacy);
+    const service = await startBlockService({ dbPath });
+    apps.push(service);
+    out(`monolith       ${legacy.url}  (python3 -m monolith.server, SQLite ${dbPath})`);
+    out(`block-service  ${service.url}  (same SQLite data)`);
+
+    const configFile = path.join(dir, 'strangler.yaml');
+    writeFileSync(
+      configFile,
+      `# written by npm run demo
+listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+store: sqlite:state.db
+legacy: { url: ${legacy.url} }
+services:
+  block-service: { url: ${service.url} }
+routes:
+  - id: block
+    match: { path: /api/block/*, methods: [GET, POST, DELETE] }
+    service: block-service
+    module: monolith.block
+    mode: legacy
+    sticky: header:x-user-id
+    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }
+    gate: { minCompared: 200, minMatchRate: 0.99, maxP99Ratio: 3, maxErrorRate: 0.01 }
+    slo: { maxErrorRate: 0.05, maxP99Ms: 500, window: 10s }
+`,
+    );
+
+    let stopServe!: (why: string) => void;
+    const stop = new Promise<string>((r) => {
+      stopServe = r;
+    });
+    let serving!: Promise<number>;
+    const info = await new Promise<ServeInfo>((resolve, reject) => {
+      const quiet: CliIO = {
+        stdout: { write: () => true },
+        stderr: process.stderr,
+        env: process.env,
+        cwd: dir,
+      };
+      serving = runServe(quiet, { config: configFile, stop, onReady: resolve });
+      serving.catch(reject);
+    });
+    heading(`strangler proxy ${info.proxyUrl}  (admin ${info.adminUrl}, store ${info.config.store})`);
+    const io: CliIO = {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: { ...process.env, STRANGLER_ACTOR: 'demo' },
+      cwd: dir,
+    };
+    const pool = new Pool(info.proxyUrl, { connections: 8 });
+    const all: Sample[] = [];
+    const settle = () => new Promise((r) => setTimeout(r, 600)); // the proxy polls the store every 250 ms
+
+    heading('1. block in legacy mode: the monolith answers everything');
+    let s = await traffic(pool, 120, (i) =>
+      i % 3 === 0 ? { method: 'GET', path: `/api/users/${1 + (i % 40)}`, user: 1 } : blockGet(i),
+    );
+    all.push(...s);
+    summarize('mixed users + block traffic', s);
+
+    heading('2. shadow: legacy still answers; a copy goes to block-service and the answers are diffed');
+    await cli(io, 'flip', 'block', 'shadow', '--reason', 'collect evidence');
+    await settle();
+    s = await traffic(pool, 400, blockGet);
+    all.push(...s);
+    summarize('block GETs', s);
+    await new Promise((r) => setTimeout(r, 1500)); // shadow copies finish and flush after the primary
+    await cli(io, 'shadow', 'report', 'block', '--format', 'text');
+
+    heading('3. canary 50%: sticky per x-user-id, gated by the shadow evidence');
+    let code = await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--reason', 'evidence looks good');
+    if (code !== 0) {
+      out('(the gate refused; the demo overrides it, and the audit log records the override)');
+      await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
+    }
+    await settle();
+    s = await traffic(pool, 300, blockGet);
+    all.push(...s);
+    summarize('block GETs from 40 users', s);
+
+    heading('4. service: block-service answers the whole route');
+    code = await cli(io, 'flip', 'block', 'service', '--reason', 'canary healthy');
+    if (code !== 0) await cli(io, 'flip', 'block', 'service', '--force', '--reason', 'demo override');
+    await settle();
+    s = await traffic(pool, 300, (i) =>
+      i % 10 === 0
+        ? {
+            method: 'POST',
+            path: `/api/block/${1 + (i % 40)}`,
+            body: JSON.stringify({ target: 41 + (i % 9) }),
+            user: 1,
+          }
+        : blockGet(i),
+    );
+    all.push(...s);
+    summarize('block GETs + POSTs', s);
+    s = await traffic(pool, 60, (i) => ({ method: 'GET', path: `/api/feed/${1 + i}`, user: 1 }));
+    summarize('unmatched /api/feed (always legacy)', s);
+
+    heading('route table');
+    await cli(io, 'routes');
+    heading('audit log');
+    await cli(io, 'history', 'block');
+
+    heading('per-target latency seen by the client, through the proxy (ms)');
+    out('target    requests     p50     p95     p99');
+    for (const target of ['legacy', 'service']) {
+      const ms = all
+        .filter((x) => x.target === target)
+        .map((x) => x.ms)
+        .sort((a, b) => a - b);
+      out(
+        `${target.padEnd(8)} ${String(ms.length).padStart(9)} ${[50, 95, 99].map((p) => percentile(ms, p).toFixed(2).padStart(7)).join(' ')}`,
+      );
+    }
+    await pool.close();
+
+    if (process.stdin.isTTY && !process.env.CI) {
+      heading('still serving — press Ctrl-C to stop');
+      out(`curl -i ${info.proxyUrl}/api/block/1`);
+      out(`npx strangler routes --config ${path.relative(process.cwd(), configFile)}`);
+      out(
+        `npx strangler flip block legacy --reason rollback --config ${path.relative(process.cwd(), configFile)}`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      out('\nstopping…');
+    }
+    stopServe('demo finished');
+    await serving;
+  } finally {
+    await stopApps();
+  }
+  out('demo stopped cleanly');
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});

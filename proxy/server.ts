@@ -1,0 +1,351 @@
+/**
+ * The proxy: a node:http listener in front of the request path
+ *
+ *   context → match route → choose target → forward (→ failover) → respond
+ *   → record metrics/stats → shadow (after the response finished)
+ *
+ * Each stage is a function of its own module; `Pipeline.handle` reads the
+ * path top to bottom. The RouteTable is an immutable snapshot swapped on
+ * reload: a request keeps the table it started with.
+ */
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../core/config.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { Target } from '../core/types.js';
+import type { ShadowHook } from '../shadow/types.js';
+import type { Store } from '../store/types.js';
+import { chooseTarget } from './choose-target.js';
+import { createContext } from './context.js';
+import { Failover, forwardWithFailover, isResendable } from './failover.js';
+import { capturedBodies, type ForwardOptions, failureCode, forward, pipeToClient, respondError } from './forward.js';
+import { BadRequestHeaders } from './headers.js';
+import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
+import { compileRouteTable, type RouteTable } from './route-table.js';
+import { StatsRecorder } from './stats-recorder.js';
+import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
+import { Upstreams } from './upstreams.js';
+import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
+
+export type { RouteTable };
+
+export interface ProxyOptions {
+  config: Readonly<Config>;
+  store: Store;
+  logger?: Logger;
+  shadow?: ShadowHook;
+  /** Names this proxy in stats windows; default HOST:PID. */
+  instanceId?: string;
+  /** Overrides config.listen; port 0 picks a free port. */
+  listen?: { host: string; port: number };
+}
+
+export interface ProxyServer {
+  url: string;
+  port: number;
+  /** The current snapshot. */
+  routeTable(): RouteTable;
+  /** Re-read route states from the store and swap the table (serialised). */
+  reload(): Promise<void>;
+  /** Prometheus text exposition. */
+  metrics(): Promise<string>;
+  metricsContentType: string;
+  /** Graceful: stop accepting, finish in-flight requests, close idle keep-alive sockets, then the pools. */
+  close(): Promise<void>;
+}
+
+/** After this long a closing proxy drops connections still busy. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** Per-request state beyond the stage-visible context; lives on the context object. */
+interface Flight extends RequestContext {
+  pipeline: Pipeline;
+  abort: AbortController;
+  target: Target;
+  answer: FailoverResult | undefined;
+}
+
+const FLIGHT = Symbol('strangler.flight');
+type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
+
+class Pipeline {
+  table: RouteTable;
+  inflight = 0;
+
+  constructor(
+    table: RouteTable,
+    readonly upstreams: Upstreams,
+    readonly metrics: ProxyMetrics,
+    readonly stats: StatsRecorder,
+    readonly logger: Logger,
+    readonly shadow: ShadowHook | undefined,
+    // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
+    readonly failover: Failover,
+  ) {
+    this.table = table;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    let ctx: Flight;
+    try {
+      ctx = createContext(req, res, abort.signal) as Flight;
+    } catch (err) {
+      this.refuse(req, res, err);
+      return;
+    }
+    ctx.pipeline = this;
+    ctx.abort = abort;
+    ctx.answer = undefined;
+    (res as TrackedResponse)[FLIGHT] = ctx;
+    res.once('close', onResponseClose);
+    this.inflight++;
+
+    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
+    ctx.route = entry;
+    ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    if (entry && this.shadow) ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
+
+    let answer: FailoverResult;
+    try {
+      answer =
+        ctx.target === 'service' && entry
+          ? await this.forwardToService(ctx, entry)
+          : Object.assign(await forward(ctx, this.upstreams.legacy), { target: 'legacy' as const });
+    } catch (err) {
+      // forward() never rejects; this is a failover-stage bug. Answer, do not crash.
+      this.logger.error({ err, requestId: ctx.requestId }, 'failover stage threw');
+      respondError(ctx, 'STRANGLER_E_UPSTREAM', 'proxy failed to forward the request', this.answerHeaders(ctx, ctx.target));
+      return;
+    }
+    ctx.answer = answer;
+    if (abort.signal.aborted) {
+      if (answer.ok) answer.body.destroy();
+      return;
+    }
+    const extra = this.answerHeaders(ctx, answer.target);
+    if (answer.ok) {
+      pipeToClient(ctx, answer, extra);
+      return;
+    }
+    const code = failureCode(answer);
+    this.logger.warn(
+      { err: answer.error, code, requestId: ctx.requestId, route: entry?.config.id, target: answer.target, origin: answer.origin },
+      'upstream failed',
+    );
+    respondError(ctx, code, `${answer.target} upstream: ${answer.error.message}`, extra);
+  }
+
+  forwardToService(ctx: Flight, entry: RouteEntry): Promise<FailoverResult> {
+    const route = entry.config;
+    const service = this.upstreams.service(route.service);
+    // With failover on, the service gets the route's failover deadline so a
+    // slow service can still be rescued by legacy within the client's patience.
+    // Failover engineer: forward()'s own resend-on-reset must follow the same
+    // rule as failover (PUT/DELETE without Idempotency-Key are not resent).
+    const opts: ForwardOptions | undefined = route.failover.enabled
+      ? {
+          headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
+          idempotent: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
+        }
+      : undefined;
+    const legacy = this.upstreams.legacy;
+    return forwardWithFailover(
+      ctx,
+      route,
+      () => forward(ctx, service, opts),
+      () => forward(ctx, legacy),
+      this.failover,
+    );
+  }
+
+  answerHeaders(ctx: Flight, target: Target): OutgoingHttpHeaders {
+    return {
+      'x-strangler-route': ctx.route ? ctx.route.config.id : UNMATCHED,
+      'x-strangler-target': target,
+      'x-request-id': ctx.requestId,
+      traceparent: ctx.traceparent,
+    };
+  }
+
+  /** 400 for a request refused before it got a context (two Host headers). */
+  refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (!(err instanceof BadRequestHeaders)) {
+      this.logger.error({ err }, 'request context failed');
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message: err.message, requestId: null });
+    res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+    req.resume();
+  }
+
+  /** The last stage: metrics, stats and shadow, once the client's response is over (finished or abandoned). */
+  finish(ctx: Flight, res: ServerResponse): void {
+    this.inflight--;
+    const finished = res.writableFinished;
+    if (!finished) ctx.abort.abort();
+    const durationMs = performance.now() - ctx.startedAt;
+    const answer = ctx.answer;
+    const target = answer ? answer.target : ctx.target;
+    const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
+    const entry = ctx.route;
+    this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
+    if (!entry || !finished) return;
+    if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
+    else this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
+    if (ctx.shadowPlan?.capture && this.shadow) this.afterPrimary(ctx, entry, res, durationMs);
+  }
+
+  afterPrimary(ctx: Flight, entry: RouteEntry, res: ServerResponse, durationMs: number): void {
+    const answer = ctx.answer;
+    const bodies = capturedBodies(ctx);
+    try {
+      this.shadow!.afterPrimary(entry.config, entry.state, {
+        requestId: ctx.requestId,
+        routeId: entry.config.id,
+        pattern: entry.pattern,
+        method: ctx.req.method ?? 'GET',
+        url: ctx.req.url ?? '/',
+        requestHeaders: ctx.req.headers,
+        requestBody: bodies.requestBody,
+        target: answer ? answer.target : ctx.target,
+        status: res.statusCode,
+        responseHeaders: answer?.ok ? answer.headers : {},
+        responseBody: answer?.ok ? bodies.responseBody : null,
+        durationMs,
+        error: answer && !answer.ok ? failureCode(answer) : undefined,
+      });
+    } catch (err) {
+      // The hook promises never to throw; if it does, the client is already served.
+      this.logger.error({ err, requestId: ctx.requestId }, 'shadow afterPrimary threw');
+    }
+  }
+}
+
+function onResponseClose(this: TrackedResponse): void {
+  const ctx = this[FLIGHT];
+  if (ctx) ctx.pipeline.finish(ctx, this);
+}
+
+function parseListen(config: Readonly<Config>, override?: { host: string; port: number }): { host: string; port: number } {
+  if (override) return override;
+  const i = config.listen.lastIndexOf(':');
+  return { host: config.listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(config.listen.slice(i + 1)) };
+}
+
+/**
+ * Start a proxy. The caller seeds the store (store.routes.seed); the proxy
+ * reads route states, compiles a RouteTable and follows the store's changes
+ * (store.watch) so a flip from another process applies within one poll.
+ */
+export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
+  const { config, store } = opts;
+  const logger = opts.logger ?? createLogger('strangler-proxy');
+  const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
+
+  let initial: RouteTable;
+  try {
+    initial = compileRouteTable(config, await store.routes.list());
+  } catch (err) {
+    // A store away at start still leaves the config's own modes to serve.
+    if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
+    logger.warn({ err }, 'store unavailable at start: serving config modes until it answers');
+    initial = compileRouteTable(config, []);
+  }
+
+  const upstreams = new Upstreams(config);
+  const metrics = new ProxyMetrics();
+  const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
+  stats.start();
+  // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
+  const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
+  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover);
+  const upgrades: UpgradeProxy = createUpgradeProxy(logger);
+
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadOnce = async () => {
+    try {
+      pipeline.table = compileRouteTable(config, await store.routes.list());
+    } catch (err) {
+      logger.error({ err }, 'route table reload failed: keeping the last good table');
+    }
+  };
+  const reload = () => {
+    reloading = reloading.then(reloadOnce);
+    return reloading;
+  };
+  const stopWatching = store.watch(() => void reload(), config.proxy.pollIntervalMs);
+
+  const server = createServer((req, res) => {
+    pipeline.handle(req, res).catch((err) => {
+      logger.error({ err }, 'request pipeline failed');
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      const entry = pipeline.table.match(req.method ?? 'GET', req.url ?? '/');
+      const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+      const upstream = target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
+      upgrades.upgrade(req, socket, head, upstream.pickOrigin());
+    } catch (err) {
+      logger.error({ err }, 'upgrade failed');
+      socket.destroy();
+    }
+  });
+
+  const where = parseListen(config, opts.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'listener error'));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : where.port;
+  const host = where.host.includes(':') ? `[${where.host}]` : where.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      stopWatching();
+      await new Promise<void>((resolve) => {
+        const started = Date.now();
+        // Keep-alive sockets become idle as their in-flight requests finish;
+        // close them as they do, and give up on stragglers after the grace.
+        const sweep = setInterval(() => {
+          server.closeIdleConnections();
+          if (Date.now() - started > CLOSE_GRACE_MS) server.closeAllConnections();
+        }, 50);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      upgrades.close();
+      failover.close();
+      await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
+      await upstreams.close();
+    })();
+    return closing;
+  };
+
+  logger.info({ url: `http://${host}:${port}`, routes: initial.entries.length }, 'proxy listening');
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    routeTable: () => pipeline.table,
+    reload,
+    metrics: () => metrics.text(),
+    metricsContentType: metrics.contentType,
+    close,
+  };
+}
