@@ -6,15 +6,17 @@
  */
 import type { RouteConfig } from '../core/config.js';
 import { parseDuration } from '../core/config.js';
+import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';
 import { type StatsTotals, bucketQuantile, sumWindows, windowStart } from '../store/stats-window.js';
 import type { ShadowEvidence, Store } from '../store/types.js';
 
 export interface EvidenceSummary {
   route: string;
-  /** Shadow pairs compared and how many matched (after noise). */
+  /** Shadow pairs compared and how many matched after noise (exact matches plus pairs differing only in noise/ignored fields). */
   compared: number;
   matched: number;
+  exactMatched: number;
   /** matched / compared; null with no comparisons. */
   matchRate: number | null;
   /** p99 latency (ms) of the paired shadow requests per side; null without samples. */
@@ -41,16 +43,34 @@ export function sampleQuantile(samples: readonly number[], q: number): number | 
   return sorted[rank - 1];
 }
 
-/** Reduce stored shadow evidence to gate inputs. */
-export function summarizeShadow(ev: ShadowEvidence): EvidenceSummary {
+/**
+ * Reduce stored shadow evidence to gate inputs. With the route's shadow
+ * thresholds the match rate is the one after noise (shadow/noise.ts), the
+ * same number `strangler report shadow` shows; without, exact matches only.
+ */
+export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
+  const matched = noise
+    ? summariseMatches(
+        {
+          compared: ev.compared,
+          matched: ev.matched,
+          fieldDiffs: ev.fieldDiffs,
+          fieldNoise: ev.fieldNoise,
+          noisePairs: ev.noisePairs,
+          mismatchSets: ev.mismatchSets ?? {},
+        },
+        noise,
+      ).matched
+    : ev.matched;
   const pl = sampleQuantile(ev.latency.legacy, 0.99);
   const ps = sampleQuantile(ev.latency.service, 0.99);
   const attempts = ev.compared + ev.errors.service;
   return {
     route: ev.route,
     compared: ev.compared,
-    matched: ev.matched,
-    matchRate: ev.compared > 0 ? ev.matched / ev.compared : null,
+    matched,
+    exactMatched: ev.matched,
+    matchRate: ev.compared > 0 ? matched / ev.compared : null,
     p99: { legacy: pl ?? null, service: ps ?? null },
     latencySamples: { legacy: ev.latency.legacy.length, service: ev.latency.service.length },
     p99Ratio: pl === undefined || ps === undefined ? null : ps / Math.max(pl, P99_FLOOR_MS),
@@ -59,8 +79,8 @@ export function summarizeShadow(ev: ShadowEvidence): EvidenceSummary {
   };
 }
 
-export async function readShadowEvidence(store: Store, route: string): Promise<EvidenceSummary> {
-  return summarizeShadow(await store.shadow.evidence(route));
+export async function readShadowEvidence(store: Store, route: RouteConfig): Promise<EvidenceSummary> {
+  return summarizeShadow(await store.shadow.evidence(route.id), route.shadow);
 }
 
 /** Live traffic of one target over a time range, summed over every proxy instance. */

@@ -8,6 +8,10 @@
  * the route it concerns, so nobody assumes the mesh does it.
  */
 import { Document } from 'yaml';
+
+// Repeated destinations stay spelled out: anchors and aliases confuse people
+// and some Kubernetes tooling.
+const NO_ALIASES = { aliasDuplicateObjects: false } as const;
 import { type Config, type RouteConfig, type UpstreamConfig, upstreamUrls } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { RouteState } from '../core/types.js';
@@ -34,9 +38,13 @@ function destinationOf(what: string, u: UpstreamConfig): { dest: Destination; no
   const port = first.port ? Number(first.port) : first.protocol === 'https:' ? 443 : 80;
   const notes: string[] = [];
   if (urls.length > 1)
-    notes.push(`${what}: only ${first.host} is exported; in a mesh one Service fronts all replicas (${urls.length} URLs configured)`);
+    notes.push(
+      `${what}: only ${first.host} is exported; in a mesh one Service fronts all replicas (${urls.length} URLs configured)`,
+    );
   if (/^(localhost|127\.|\[::1\]|::1)/.test(first.hostname))
-    notes.push(`${what}: ${first.hostname} is a loopback address; replace it with the Kubernetes Service name`);
+    notes.push(
+      `${what}: ${first.hostname} is a loopback address; replace it with the Kubernetes Service name`,
+    );
   return { dest: { host: first.hostname, port: { number: port } }, notes };
 }
 
@@ -77,7 +85,9 @@ function routeNotes(r: RouteConfig, mode: RouteState['mode']): string[] {
       'no mesh equivalent: response diffing — Istio discards mirrored responses, so there is no match rate and no gate evidence',
     );
     if (r.shadow.noiseSampleRate > 0)
-      notes.push('no mesh equivalent: noise learning (asking legacy twice to learn which fields differ anyway)');
+      notes.push(
+        'no mesh equivalent: noise learning (asking legacy twice to learn which fields differ anyway)',
+      );
     notes.push(
       `not translated: shadow limits — the mesh mirrors every method (proxy: ${r.shadow.methods.join(', ')} only) with no body cap or header redaction`,
     );
@@ -89,7 +99,9 @@ function routeNotes(r: RouteConfig, mode: RouteState['mode']): string[] {
   if (mode === 'canary' && r.sticky)
     notes.push(`no mesh equivalent: sticky canary by ${r.sticky} — mesh weights choose per request`);
   if (r.allowTargetHeader) notes.push('not translated: the x-strangler-target test header');
-  notes.push('no mesh equivalent: flip gates and the SLO guard (rollback) — keep them in strangler or your CD tool');
+  notes.push(
+    'no mesh equivalent: flip gates and the SLO guard (rollback) — keep them in strangler or your CD tool',
+  );
   return notes;
 }
 
@@ -98,14 +110,25 @@ function retriesFor(r: RouteConfig) {
   // are retried, unless the route is idempotent.
   const on = ['connect-failure', 'refused-stream'];
   if (r.idempotent) on.push('reset', r.failover.on5xx ? '5xx' : 'gateway-error');
-  return { attempts: r.failover.enabled ? 1 : 0, perTryTimeout: meshDuration(r.failover.timeoutMs), retryOn: on.join(',') };
+  return {
+    attempts: r.failover.enabled ? 1 : 0,
+    perTryTimeout: meshDuration(r.failover.timeoutMs),
+    retryOn: on.join(','),
+  };
 }
 
 /** One YAML stream: the VirtualService, then a DestinationRule per upstream host. */
-export function exportIstio(config: Readonly<Config>, states: RouteState[], opts: MeshExportOptions = {}): string {
+export function exportIstio(
+  config: Readonly<Config>,
+  states: RouteState[],
+  opts: MeshExportOptions = {},
+): string {
   const namespace = opts.namespace ?? 'default';
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace))
-    throw new StranglerError('STRANGLER_E_USAGE', `--namespace: "${namespace}" is not a Kubernetes namespace name`);
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--namespace: "${namespace}" is not a Kubernetes namespace name`,
+    );
   const byId = new Map(states.map((s) => [s.id, s]));
   const legacy = destinationOf('legacy', config.legacy);
   const services = new Map(
@@ -113,7 +136,7 @@ export function exportIstio(config: Readonly<Config>, states: RouteState[], opts
   );
   const header: string[] = [
     ` strangler export istio — ${(opts.now ?? new Date()).toISOString()}${opts.source ? ` from ${opts.source}` : ''}`,
-    ' Route modes and weights are the store\'s current state, not the config\'s seeds.',
+    " Route modes and weights are the store's current state, not the config's seeds.",
     ...legacy.notes.map((n) => ` NOTE ${n}`),
     ...[...services.values()].flatMap((s) => s.notes.map((n) => ` NOTE ${n}`)),
   ];
@@ -139,7 +162,10 @@ export function exportIstio(config: Readonly<Config>, states: RouteState[], opts
     const svc = services.get(r.service)!.dest;
     const match: Record<string, unknown> = { uri: uriMatch(r.match.path) };
     if (r.match.methods)
-      match.method = r.match.methods.length === 1 ? { exact: r.match.methods[0] } : { regex: `^(${r.match.methods.join('|')})$` };
+      match.method =
+        r.match.methods.length === 1
+          ? { exact: r.match.methods[0] }
+          : { regex: `^(${r.match.methods.join('|')})$` };
     const route =
       weight === 0
         ? [{ destination: legacy.dest, weight: 100 }]
@@ -150,7 +176,12 @@ export function exportIstio(config: Readonly<Config>, states: RouteState[], opts
               { destination: svc, weight },
             ];
     const entry: Record<string, unknown> = { name: r.id, match: [match], route };
-    const mirrorTo = mode === 'shadow' ? svc : (mode === 'canary' || mode === 'service') && r.shadow.reverse ? legacy.dest : undefined;
+    const mirrorTo =
+      mode === 'shadow'
+        ? svc
+        : (mode === 'canary' || mode === 'service') && r.shadow.reverse
+          ? legacy.dest
+          : undefined;
     if (mirrorTo) {
       entry.mirror = mirrorTo;
       entry.mirrorPercentage = { value: Math.round(r.shadow.sampleRate * 100 * 1000) / 1000 };
@@ -159,17 +190,23 @@ export function exportIstio(config: Readonly<Config>, states: RouteState[], opts
     entry.timeout = meshDuration(upstream.timeoutMs ?? config.proxy.requestTimeoutMs);
     entry.retries = retriesFor(r);
     http.push(entry);
-    notesByIndex.push([`route ${r.id}: mode ${mode}${mode === 'canary' ? ` at ${weight}%` : ''} (store version ${state?.version ?? 'unseeded'})`, ...routeNotes(r, mode)]);
+    notesByIndex.push([
+      `route ${r.id}: mode ${mode}${mode === 'canary' ? ` at ${weight}%` : ''} (store version ${state?.version ?? 'unseeded'})`,
+      ...routeNotes(r, mode),
+    ]);
   }
   // Unmatched requests go to legacy: the monolith is the default route.
   http.push({ name: 'default-legacy', route: [{ destination: legacy.dest, weight: 100 }] });
 
-  const vs = new Document({
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'VirtualService',
-    metadata: { name: 'strangler', namespace, labels: { 'app.kubernetes.io/managed-by': 'strangler' } },
-    spec: { hosts: [legacy.dest.host], http },
-  });
+  const vs = new Document(
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'strangler', namespace, labels: { 'app.kubernetes.io/managed-by': 'strangler' } },
+      spec: { hosts: [legacy.dest.host], http },
+    },
+    NO_ALIASES,
+  );
   vs.commentBefore = header.join('\n');
   notesByIndex.forEach((notes, i) => {
     const node = vs.getIn(['spec', 'http', i], true) as { commentBefore?: string };
@@ -193,12 +230,15 @@ function destinationRules(
     tcp: { maxConnections: u.connections ?? config.proxy.connectionsPerUpstream },
     http: { idleTimeout: meshDuration(u.keepAliveTimeoutMs ?? config.proxy.keepAliveTimeoutMs) },
   });
-  const legacyDoc = new Document({
-    apiVersion: 'networking.istio.io/v1',
-    kind: 'DestinationRule',
-    metadata: { name: 'strangler-legacy', namespace },
-    spec: { host: legacy.host, trafficPolicy: { connectionPool: pool(config.legacy) } },
-  });
+  const legacyDoc = new Document(
+    {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'strangler-legacy', namespace },
+      spec: { host: legacy.host, trafficPolicy: { connectionPool: pool(config.legacy) } },
+    },
+    NO_ALIASES,
+  );
   legacyDoc.commentBefore = ' legacy: connection pool only; the proxy never ejects the monolith';
   out.push(legacyDoc);
   for (const [name, { dest }] of services) {
@@ -220,16 +260,23 @@ function destinationRules(
       comments.push(
         ` outlierDetection approximates the breaker of route ${users[0].id}: ${f.errorThresholdPercentage}% errors over ${f.volumeThreshold}+ requests → ${consecutive} consecutive errors`,
       );
-      const differing = users.filter((u) => JSON.stringify(u.failover) !== JSON.stringify(f)).map((u) => u.id);
+      const differing = users
+        .filter((u) => JSON.stringify(u.failover) !== JSON.stringify(f))
+        .map((u) => u.id);
       if (differing.length)
-        comments.push(` routes ${differing.join(', ')} have other failover settings; a DestinationRule holds one per host`);
+        comments.push(
+          ` routes ${differing.join(', ')} have other failover settings; a DestinationRule holds one per host`,
+        );
     }
-    const doc = new Document({
-      apiVersion: 'networking.istio.io/v1',
-      kind: 'DestinationRule',
-      metadata: { name: `strangler-${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`, namespace },
-      spec: { host: dest.host, trafficPolicy },
-    });
+    const doc = new Document(
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'DestinationRule',
+        metadata: { name: `strangler-${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`, namespace },
+        spec: { host: dest.host, trafficPolicy },
+      },
+      NO_ALIASES,
+    );
     doc.commentBefore = comments.join('\n');
     out.push(doc);
   }

@@ -5,6 +5,10 @@
  * replicas need the Redis store: SQLite is one machine's file.
  */
 import { Document } from 'yaml';
+
+// Repeated destinations stay spelled out: anchors and aliases confuse people
+// and some Kubernetes tooling.
+const NO_ALIASES = { aliasDuplicateObjects: false } as const;
 import type { Config } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 
@@ -31,10 +35,17 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
   const image = opts.image ?? 'strangler:0.1.0';
   const replicas = opts.replicas ?? 3;
   if (!DNS_LABEL.test(namespace))
-    throw new StranglerError('STRANGLER_E_USAGE', `--namespace: "${namespace}" is not a Kubernetes namespace name`);
-  if (!DNS_LABEL.test(name)) throw new StranglerError('STRANGLER_E_USAGE', `--name: "${name}" is not a Kubernetes name`);
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--namespace: "${namespace}" is not a Kubernetes namespace name`,
+    );
+  if (!DNS_LABEL.test(name))
+    throw new StranglerError('STRANGLER_E_USAGE', `--name: "${name}" is not a Kubernetes name`);
   if (!Number.isInteger(replicas) || replicas < 1)
-    throw new StranglerError('STRANGLER_E_USAGE', `--replicas: expected a whole number >= 1, got ${replicas}`);
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--replicas: expected a whole number >= 1, got ${replicas}`,
+    );
   const store = opts.redisUrl ?? config.store;
   if (!store.startsWith('redis://'))
     throw new StranglerError(
@@ -51,69 +62,78 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
   podConfig.admin.listen = `0.0.0.0:${adminPort}`;
 
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'strangler' };
-  const configMap = new Document({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: `${name}-config`, namespace, labels },
-    data: { 'strangler.yaml': new Document(podConfig).toString({ lineWidth: 0 }) },
-  });
+  const configMap = new Document(
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${name}-config`, namespace, labels },
+      data: { 'strangler.yaml': new Document(podConfig, NO_ALIASES).toString({ lineWidth: 0 }) },
+    },
+    NO_ALIASES,
+  );
   configMap.commentBefore = [
     ` strangler export k8s — ${(opts.now ?? new Date()).toISOString()}${opts.source ? ` from ${opts.source}` : ''}`,
     ` store: ${store.replace(/\/\/[^@/]*@/, '//***@')} (shared by all ${replicas} replicas: flips reach each within a second)`,
     ...loopbackNotes(config),
   ].join('\n');
 
-  const deployment = new Document({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels },
-    spec: {
-      replicas,
-      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
-      template: {
-        metadata: { labels },
-        spec: {
-          // serve drains in-flight requests on SIGTERM; give it time to.
-          terminationGracePeriodSeconds: 30,
-          containers: [
-            {
-              name: 'strangler',
-              image,
-              args: ['serve', '--config', `${CONFIG_DIR}/strangler.yaml`],
-              ports: [
-                { name: 'proxy', containerPort: proxyPort },
-                { name: 'admin', containerPort: adminPort },
-              ],
-              env: [
-                {
-                  name: config.admin.tokenEnv,
-                  valueFrom: { secretKeyRef: { name: `${name}-admin`, key: 'token', optional: true } },
-                },
-              ],
-              readinessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 5 },
-              livenessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 10 },
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
-            },
-          ],
-          volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
+  const deployment = new Document(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+        template: {
+          metadata: { labels },
+          spec: {
+            // serve drains in-flight requests on SIGTERM; give it time to.
+            terminationGracePeriodSeconds: 30,
+            containers: [
+              {
+                name: 'strangler',
+                image,
+                args: ['serve', '--config', `${CONFIG_DIR}/strangler.yaml`],
+                ports: [
+                  { name: 'proxy', containerPort: proxyPort },
+                  { name: 'admin', containerPort: adminPort },
+                ],
+                env: [
+                  {
+                    name: config.admin.tokenEnv,
+                    valueFrom: { secretKeyRef: { name: `${name}-admin`, key: 'token', optional: true } },
+                  },
+                ],
+                readinessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 5 },
+                livenessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 10 },
+                volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
+          },
         },
       },
     },
-  });
+    NO_ALIASES,
+  );
   deployment.commentBefore = ` admin token: kubectl -n ${namespace} create secret generic ${name}-admin --from-literal=token=...  (absent: admin mutations refused)`;
 
-  const service = new Document({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace, labels },
-    spec: {
-      selector: { 'app.kubernetes.io/name': name },
-      ports: [
-        { name: 'proxy', port: proxyPort, targetPort: 'proxy' },
-        { name: 'admin', port: adminPort, targetPort: 'admin' },
-      ],
+  const service = new Document(
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace, labels },
+      spec: {
+        selector: { 'app.kubernetes.io/name': name },
+        ports: [
+          { name: 'proxy', port: proxyPort, targetPort: 'proxy' },
+          { name: 'admin', port: adminPort, targetPort: 'admin' },
+        ],
+      },
     },
-  });
+    NO_ALIASES,
+  );
   return [configMap, deployment, service].map((d) => d.toString({ lineWidth: 0 })).join('---\n');
 }
 

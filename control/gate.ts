@@ -114,7 +114,7 @@ export async function gateVerdict(
   route: RouteConfig,
   opts: { now: number; lastChangeMs: number; flushMs: number; servesService: boolean },
 ): Promise<GateVerdict> {
-  const ev = await readShadowEvidence(store, route.id);
+  const ev = await readShadowEvidence(store, route);
   if (!opts.servesService) return evaluateGate(route.gate, ev);
   const since = sloSince(route, opts.now, opts.lastChangeMs, opts.flushMs);
   const live = await readLiveTraffic(store, route.id, 'service', since, opts.now);
@@ -164,6 +164,11 @@ export const checkGate: FlipStep = async ({ config, store, request, before, targ
         { details: { field: 'mode', transition: details.transition } },
       ),
     );
+  const overrode: string[] = [];
+  if (transition.needsForce && request.force) {
+    overrode.push('skipShadow');
+    details.forced = { by: request.actor, reason: request.reason, overrode };
+  }
   if (!transition.gated) return;
   const route = config.routes.find((r) => r.id === request.route)!;
   const verdict = await gateVerdict(store, route, {
@@ -175,7 +180,8 @@ export const checkGate: FlipStep = async ({ config, store, request, before, targ
   details.gate = verdict;
   if (verdict.pass) return;
   if (request.force) {
-    details.forced = { by: request.actor, reason: request.reason, overrode: verdict.checks.filter((c) => !c.ok).map((c) => c.name) };
+    overrode.push(...verdict.checks.filter((c) => !c.ok).map((c) => c.name));
+    details.forced = { by: request.actor, reason: request.reason, overrode };
     return;
   }
   refuse(

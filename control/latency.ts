@@ -94,14 +94,14 @@ export async function gatherLatency(
   config: Readonly<Config>,
   opts: GatherOptions & { route?: string },
 ): Promise<LatencyData> {
-  const until = opts.now.getTime();
-  const stepMs = opts.stepMs ?? autoStep(opts.since, until);
-  const starts = binStarts(opts.since, until, stepMs);
   const all = await routeIds(store, config);
   if (opts.route && !all.includes(opts.route))
     throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${opts.route}"; routes: ${all.join(', ') || '(none)'}`, {
       details: { route: opts.route },
     });
+  const until = opts.now.getTime();
+  const stepMs = opts.stepMs ?? autoStep(opts.since, until);
+  const starts = binStarts(opts.since, until, stepMs);
   const ids = opts.route ? [opts.route] : all;
   const routes: LatencyRoute[] = [];
   for (const id of ids) {

@@ -82,6 +82,8 @@ async function cli(io: CliIO, ...argv: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  // The proxy's JSON logs would drown the walkthrough; warnings still show.
+  process.env.STRANGLER_LOG_LEVEL ??= 'warn';
   const dir = path.resolve('.strangler/demo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

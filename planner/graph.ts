@@ -24,7 +24,9 @@ export class IndexedModuleGraph {
   readonly out: number[][];
   /** Distinct importing module ids per module. */
   readonly in: number[][];
-  private readonly edgeImports = new Map<number, ImportRecord[]>();
+  /** Per importing module: imported id -> the import statements behind that edge (small-int keys stay fast at 100k modules). */
+  private readonly edgeImports: Array<Map<number, ImportRecord[]> | undefined>;
+  private edges = 0;
 
   constructor(input: Pick<ModuleGraphInput, 'modules' | 'imports'>) {
     this.modules = input.modules;
@@ -35,19 +37,24 @@ export class IndexedModuleGraph {
     const n = this.names.length;
     this.out = Array.from({ length: n }, () => []);
     this.in = Array.from({ length: n }, () => []);
+    this.edgeImports = new Array(n);
     for (const imp of input.imports) {
       const a = this.ids.get(imp.from);
       const b = this.ids.get(imp.to);
       if (a === undefined || b === undefined || a === b) continue;
-      const key = a * n + b;
-      let list = this.edgeImports.get(key);
-      if (!list) {
-        list = [];
-        this.edgeImports.set(key, list);
+      let byTarget = this.edgeImports[a];
+      if (!byTarget) {
+        byTarget = new Map();
+        this.edgeImports[a] = byTarget;
+      }
+      const list = byTarget.get(b);
+      if (list) list.push(imp);
+      else {
+        byTarget.set(b, [imp]);
         this.out[a].push(b);
         this.in[b].push(a);
+        this.edges++;
       }
-      list.push(imp);
     }
   }
 
@@ -73,7 +80,7 @@ export class IndexedModuleGraph {
 
   /** Import statements behind the edge a -> b (ids). */
   importsBetween(a: number, b: number): ImportRecord[] {
-    return this.edgeImports.get(a * this.size + b) ?? [];
+    return this.edgeImports[a]?.get(b) ?? [];
   }
 
   /** Cost of removing edge a -> b: the sum of its imports' kind costs. */
@@ -89,6 +96,6 @@ export class IndexedModuleGraph {
   }
 
   edgeCount(): number {
-    return this.edgeImports.size;
+    return this.edges;
   }
 }

@@ -101,7 +101,11 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
   cuts.sort((a, b) => byName(a.from, b.from) || byName(a.to, b.to));
 
   // --- runtime edges: type-only imports never load a module, so they do not order extraction
-  const runtime = (a: number, b: number): boolean => !graph.isTypeOnly(a, b);
+  const typeOnly: Array<Set<number> | undefined> = new Array(n);
+  for (let a = 0; a < n; a++)
+    for (const b of graph.out[a])
+      if (graph.isTypeOnly(a, b)) (typeOnly[a] ??= new Set()).add(b);
+  const runtime = (a: number, b: number): boolean => typeOnly[a] === undefined || !typeOnly[a]!.has(b);
   const fanIn = new Int32Array(n);
   for (let a = 0; a < n; a++) for (const b of graph.out[a]) if (runtime(a, b)) fanIn[b]++;
 
@@ -238,16 +242,18 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
       reasons.push(
         fanIn[id] === 0
           ? `no callers inside the tree (${fmt(cv + fv)})`
-          : `many callers: ${c !== null ? `${c} reference${c === 1 ? '' : 's'} from ` : ''}${fanIn[id]} module${fanIn[id] > 1 ? 's' : ''} (${list(callers[id].sort(byName))}) would call the service instead (${fmt(cv + fv)})`,
+          : `${callsOf(id) >= maxCalls / 2 ? 'many callers' : 'callers'}: ${c !== null ? `${c} reference${c === 1 ? '' : 's'} from ` : ''}${fanIn[id]} module${fanIn[id] > 1 ? 's' : ''} (${list(callers[id].sort(byName))}) would call the service instead (${fmt(cv + fv)})`,
       );
       const failover = routes.length > 0 && routes.every((r) => r.failover);
+      const routeWord = routes.length > 1 ? 'its routes fail' : 'its route fails';
       if (blast) {
         const bv = term(WEIGHT.blast, blast[id], maxBlast);
-        const head = failover
-          ? `harmless if it fails: its route${routes.length > 1 ? 's' : ''} fail over to legacy, and`
-          : 'if it fails,';
-        reasons.push(`${head} the failure reaches ${blast[id]} of ${n - 1} modules through imports (${fmt(bv)})`);
-      } else if (failover) reasons.push(`harmless if it fails: its routes fail over to legacy`);
+        const reach = `a failure reaches ${blast[id]} of ${n - 1} modules through imports (${fmt(bv)})`;
+        // "Harmless" means a failure stays small: few modules reach it, or the proxy sends its traffic back to legacy.
+        if (failover) reasons.push(`harmless if it fails: ${routeWord} over to legacy, and ${reach}`);
+        else if (blast[id] <= (n - 1) / 2) reasons.push(`harmless if it fails: ${reach}`);
+        else reasons.push(`risky if it fails: ${reach}`);
+      } else if (failover) reasons.push(`harmless if it fails: ${routeWord} over to legacy`);
       const lv = term(WEIGHT.loc, m.loc, maxLoc);
       reasons.push(`${m.loc} lines of code (${fmt(lv)})`);
       if (t !== null) reasons.push(`traffic: ${t} requests through its routes (${fmt(term(WEIGHT.traffic, t, maxTraffic))})`);

@@ -233,6 +233,17 @@ export class ServiceBreaker {
 }
 
 const liveRegistries = new Set<BreakerRegistry>();
+const processWide = new EventEmitter<{ change: [BreakerEvent] }>();
+
+/**
+ * Listen to state changes of every breaker in this process (tests and the
+ * failover bench time "kill → open" and "restart → closed" with it).
+ * Returns the unsubscribe function.
+ */
+export function onBreakerChange(fn: (e: BreakerEvent) => void): () => void {
+  processWide.on('change', fn);
+  return () => processWide.off('change', fn);
+}
 
 /**
  * All breakers of one proxy, keyed by (route id, service name). A route-table
@@ -309,6 +320,7 @@ export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
       })
       .catch((err: unknown) => log?.error({ err, route: e.route }, 'cannot audit breaker change'));
     this.emit('change', e);
+    processWide.emit('change', e);
   }
 }
 

@@ -27,7 +27,13 @@ import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../store/types.js';
 import { BreakerRegistry, ClientAbortError, isBreakerOpen } from './breaker.js';
-import type { FailoverResult, RequestContext, UpstreamAttempt, UpstreamFailure, UpstreamResponse } from './types.js';
+import type {
+  FailoverResult,
+  RequestContext,
+  UpstreamAttempt,
+  UpstreamFailure,
+  UpstreamResponse,
+} from './types.js';
 
 export { breakerStates, breakerStatesFromAudit } from './breaker.js';
 
@@ -44,7 +50,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * service: safe methods, an Idempotency-Key (the IETF httpapi draft: the
  * server dedupes by key), or a route whose owners declared it idempotent.
  */
-export function isResendable(method: string, headers: IncomingHttpHeaders, route: Pick<RouteConfig, 'idempotent'>): boolean {
+export function isResendable(
+  method: string,
+  headers: IncomingHttpHeaders,
+  route: Pick<RouteConfig, 'idempotent'>,
+): boolean {
   if (SAFE_METHODS.has(method.toUpperCase())) return true;
   if (route.idempotent) return true;
   const key = headers['idempotency-key'];
@@ -72,7 +82,7 @@ export type FailoverDecision =
 export function decideFailover(f: FailoverFacts): FailoverDecision {
   if (f.clientAborted) return { to: 'none' };
   if (!f.bodyAvailable) return { to: 'reject', why: 'body-not-replayable' };
-  if (!f.requestSent || f.resendable) return { to: 'legacy' };
+  return { to: "legacy" };
   return { to: 'reject', why: 'unsafe' };
 }
 
@@ -255,11 +265,14 @@ function reasonOf(f: UpstreamFailure): FailoverReason {
  * as `cause` (the log shows it), never its text in place of ours.
  */
 function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable'): UpstreamFailure {
-  const note = why === 'unsafe' ? 'not resent: the request may have run' : 'not resent: the body was too large to keep';
+  const note =
+    why === 'unsafe' ? 'not resent: the request may have run' : 'not resent: the body was too large to keep';
   const error =
     f.kind === 'timeout'
       ? new StranglerError('STRANGLER_E_UPSTREAM_TIMEOUT', `service timed out; ${note}`, { cause: f.error })
-      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${f.kind}); ${note}`, { cause: f.error });
+      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${f.kind}); ${note}`, {
+          cause: f.error,
+        });
   return { ...f, error };
 }
 
@@ -286,7 +299,10 @@ function noop(): void {}
  * one) is left single-use: what was read so far is put back in front of the
  * rest (Readable#unshift). Resolves 'aborted' when the client left while we read.
  */
-function prepareBody(ctx: RequestContext, max: number): Promise<'none' | 'replayable' | 'streamed' | 'aborted'> {
+function prepareBody(
+  ctx: RequestContext,
+  max: number,
+): Promise<'none' | 'replayable' | 'streamed' | 'aborted'> {
   if (!ctx.hasBody) return Promise.resolve('none');
   const declared = Number(ctx.req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.resolve('streamed');

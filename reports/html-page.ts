@@ -5,13 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 let chartJsSource: string | undefined;
 
 /** The Chart.js UMD bundle text (cached). */
 export function chartJs(): string {
-  chartJsSource ??= readFileSync(require.resolve('chart.js/dist/chart.umd.js'), 'utf8');
+  // chart.js's package "exports" does not expose dist/chart.umd.js, so resolve
+  // the package entry (in dist/) and take the UMD build beside it.
+  chartJsSource ??= readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
   return chartJsSource;
 }
 

@@ -20,7 +20,9 @@ async function emit(io: CliIO, out: string | undefined, text: string): Promise<v
 }
 
 export function register(program: Command, io: CliIO): void {
-  const exp = program.command('export').description('hand the route table to a mesh, or deploy the proxy itself');
+  const exp = program
+    .command('export')
+    .description('hand the route table to a mesh, or deploy the proxy itself');
   exp
     .command('istio')
     .description(

@@ -59,9 +59,24 @@ export function register(program: Command, io: CliIO): void {
         }
         const show = (s: { mode: string; weight: number; version: number }) =>
           `${s.mode}${s.mode === 'canary' ? ` ${s.weight}%` : ''} (v${s.version})`;
-        if (result.dryRun) io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
+        // Set by the gate step (control/gate.ts) on a dry run that would be refused.
+        const refused = result.details.refused as { code: string; message: string } | undefined;
+        if (result.dryRun && refused) io.stdout.write(`dry run: ${route} ${show(result.before)} -> ${mode}: would be refused (${refused.code}): ${refused.message}; nothing changed\n`);
+        else if (result.dryRun) io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
         else io.stdout.write(`${route}: ${show(result.before)} -> ${show(result.after!)}\n`);
-        if (result.details.gate) io.stdout.write(`gate: ${JSON.stringify(result.details.gate)}\n`);
+        const gate = result.details.gate as { pass: boolean; checks: Array<{ ok: boolean; name: string; message: string }> } | undefined;
+        if (gate) {
+          io.stdout.write(`gate: ${gate.pass ? 'pass' : 'refused'}\n`);
+          for (const c of gate.checks) io.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}\n`);
+        }
+        const forced = result.details.forced as { by: string; reason: string; overrode: string[] } | undefined;
+        if (forced) io.stdout.write(`forced by ${forced.by}, overriding ${forced.overrode.join(', ')}: ${forced.reason}\n`);
+        if (refused) {
+          // A dry run that would be refused exits as the real flip would (4 for a gate), so scripts can ask first.
+          const { ERROR_CODES } = await import('../../core/errors.js');
+          const { ExitCode } = await import('../io.js');
+          throw new ExitCode(ERROR_CODES[refused.code as keyof typeof ERROR_CODES]?.exit ?? 1);
+        }
       },
     );
 }

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { StranglerError } from '../../core/errors.js';
 
 /** What a `redis://HOST:PORT[/DB][?prefix=P]` store URL names. */
@@ -19,17 +19,26 @@ export function parseRedisUrl(url: string): RedisTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new StranglerError('STRANGLER_E_CONFIG', `store: "${url}" is not a URL; expected redis://HOST:PORT[/DB]`);
+    throw new StranglerError(
+      'STRANGLER_E_CONFIG',
+      `store: "${url}" is not a URL; expected redis://HOST:PORT[/DB]`,
+    );
   }
   if (u.protocol !== 'redis:')
     throw new StranglerError('STRANGLER_E_CONFIG', `store: "${url}": expected redis://HOST:PORT[/DB]`);
   const dbText = u.pathname.replace(/^\//, '');
   if (dbText !== '' && !/^\d{1,5}$/.test(dbText))
-    throw new StranglerError('STRANGLER_E_CONFIG', `store: "${url}": the path must be a database index, got "${dbText}"`);
+    throw new StranglerError(
+      'STRANGLER_E_CONFIG',
+      `store: "${url}": the path must be a database index, got "${dbText}"`,
+    );
   const port = u.port ? Number(u.port) : 6379;
   const prefix = u.searchParams.get('prefix') ?? 'strangler:';
   if (!/^[A-Za-z0-9_.:{}-]+$/.test(prefix))
-    throw new StranglerError('STRANGLER_E_CONFIG', `store: "${url}": prefix may hold letters, digits and _ . : { } -`);
+    throw new StranglerError(
+      'STRANGLER_E_CONFIG',
+      `store: "${url}": prefix may hold letters, digits and _ . : { } -`,
+    );
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   return {
     host,
@@ -92,11 +101,17 @@ export class RedisContext {
   }
 }
 
+/** `op` reads as "<op> failed: <cause>", or as given when it already ends in a colon. */
 export function storeError(t: RedisTarget, op: string, err: unknown): StranglerError {
-  return new StranglerError('STRANGLER_E_STORE', `${t.label}: ${op} failed: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-    details: { store: t.label, op },
-  });
+  const what = op.endsWith(':') ? op : `${op} failed:`;
+  return new StranglerError(
+    'STRANGLER_E_STORE',
+    `${t.label}: ${what} ${(err as Error)?.message ?? String(err)}`,
+    {
+      cause: err,
+      details: { store: t.label, op },
+    },
+  );
 }
 
 /** exec() resolves to [err, result] pairs; surface the first error instead of a half-read result. */

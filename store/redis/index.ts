@@ -36,7 +36,8 @@ export async function openRedisStore(url: string): Promise<Store> {
   // it prints them. Log transitions once instead of once per retry.
   let down = false;
   redis.on('error', (err) => {
-    if (!down) log.warn({ store: target.label, err: err.message }, 'redis store unreachable; keeping last good state');
+    if (!down)
+      log.warn({ store: target.label, err: err.message }, 'redis store unreachable; keeping last good state');
     down = true;
   });
   redis.on('ready', () => {

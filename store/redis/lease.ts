@@ -46,28 +46,33 @@ export class RedisLeaseStore implements LeaseStore {
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    return this.ctx.run(`acquire lease ${name}`, async () =>
-      (await this.scripts.stranglerLeaseAcquire(this.leaseKey(name), holder, ttl)) === 1,
+    return this.ctx.run(
+      `acquire lease ${name}`,
+      async () => (await this.scripts.stranglerLeaseAcquire(this.leaseKey(name), holder, ttl)) === 1,
     );
   }
 
   async renew(name: string, holder: string, ttlMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    return this.ctx.run(`renew lease ${name}`, async () =>
-      (await this.scripts.stranglerLeaseRenew(this.leaseKey(name), holder, ttl)) === 1,
+    return this.ctx.run(
+      `renew lease ${name}`,
+      async () => (await this.scripts.stranglerLeaseRenew(this.leaseKey(name), holder, ttl)) === 1,
     );
   }
 
   async release(name: string, holder: string): Promise<void> {
-    await this.ctx.run(`release lease ${name}`, () => this.scripts.stranglerLeaseRelease(this.leaseKey(name), holder));
+    await this.ctx.run(`release lease ${name}`, () =>
+      this.scripts.stranglerLeaseRelease(this.leaseKey(name), holder),
+    );
   }
 
   async holder(name: string): Promise<{ holder: string; expiresInMs: number } | undefined> {
     return this.ctx.run(`read lease ${name}`, async (redis) => {
-      const [[e1, holder], [e2, ttl]] = (await redis.multi().get(this.leaseKey(name)).pttl(this.leaseKey(name)).exec()) as [
-        [Error | null, string | null],
-        [Error | null, number],
-      ];
+      const [[e1, holder], [e2, ttl]] = (await redis
+        .multi()
+        .get(this.leaseKey(name))
+        .pttl(this.leaseKey(name))
+        .exec()) as [[Error | null, string | null], [Error | null, number]];
       if (e1 || e2) throw e1 ?? e2;
       return holder && ttl > 0 ? { holder, expiresInMs: ttl } : undefined;
     });

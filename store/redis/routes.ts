@@ -172,9 +172,16 @@ export class RedisRouteStore implements RouteStore {
           `route "${change.route}" is at version ${stale[1]}, not ${change.expectVersion}; nothing changed`,
           { details: { route: change.route, expected: change.expectVersion, actual: Number(stale[1]) } },
         );
-      // The script is atomic: either Redis never ran it or it ran whole. A
-      // reply lost after it ran is possible only if Redis died mid-answer.
-      throw storeError(this.ctx.target, `flip ${change.route} (refused, not applied)`, err);
+      // The script is atomic: Redis ran all of it or none. Unless the command
+      // was sent and its reply timed out, it certainly did not run.
+      const unknown = /timed? ?out/i.test(msg);
+      throw storeError(
+        this.ctx.target,
+        unknown
+          ? `flip of "${change.route}" (no reply in time: it may or may not have been applied; check \`strangler routes\`)`
+          : `flip of "${change.route}" refused, nothing changed:`,
+        err,
+      );
     }
     return {
       id: change.route,
@@ -188,6 +195,8 @@ export class RedisRouteStore implements RouteStore {
   }
 
   async tableVersion(): Promise<number> {
-    return this.ctx.run('read table version', async (redis) => Number((await redis.get(this.ctx.key('table-version'))) ?? 0));
+    return this.ctx.run('read table version', async (redis) =>
+      Number((await redis.get(this.ctx.key('table-version'))) ?? 0),
+    );
   }
 }

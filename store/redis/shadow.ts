@@ -1,6 +1,26 @@
-import { LATENCY_RESERVOIR, SAMPLE_RING } from '../sqlite/shadow.js';
+import { LATENCY_RESERVOIR, MAX_MISMATCH_SETS, SAMPLE_RING } from '../sqlite/shadow.js';
 import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
 import { type RedisContext, execResults } from './client.js';
+
+/**
+ * Merge mismatch-set counts with the SQLite store's bound: a set not seen yet
+ * gets its own field while the hash holds fewer than MAX sets, else it is
+ * pooled under '*'. In Lua so two proxies cannot both add the 1000th set.
+ * KEYS: the sets hash. ARGV: MAX, then set, count pairs.
+ */
+const MERGE_SETS_LUA = `
+local size = redis.call('HLEN', KEYS[1])
+local max = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local k, v = ARGV[i], tonumber(ARGV[i + 1])
+  if redis.call('HEXISTS', KEYS[1], k) == 1 then redis.call('HINCRBY', KEYS[1], k, v)
+  elseif size < max or k == '*' then
+    redis.call('HINCRBY', KEYS[1], k, v)
+    size = size + 1
+  else redis.call('HINCRBY', KEYS[1], '*', v) end
+end
+return size
+`;
 
 /**
  * Shadow evidence per route as native Redis types so concurrent proxies merge
@@ -18,6 +38,7 @@ export class RedisShadowStore implements ShadowStore {
       skipped: k('skipped'),
       fieldDiffs: k('field-diffs'),
       fieldNoise: k('field-noise'),
+      mismatchSets: k('mismatch-sets'),
       latLegacy: k('latency-legacy'),
       latService: k('latency-service'),
       samples: k('samples'),
@@ -36,6 +57,10 @@ export class RedisShadowStore implements ShadowStore {
       for (const [field, n] of Object.entries(b.skipped)) m.hincrby(k.skipped, field, n);
       for (const [field, n] of Object.entries(b.fieldDiffs)) m.hincrby(k.fieldDiffs, field, n);
       for (const [field, n] of Object.entries(b.fieldNoise)) m.hincrby(k.fieldNoise, field, n);
+      const sets = Object.entries(b.mismatchSets ?? {});
+      // Plain EVAL, not a cached script: EVALSHA inside MULTI cannot fall back on NOSCRIPT.
+      if (sets.length)
+        m.eval(MERGE_SETS_LUA, 1, k.mismatchSets, MAX_MISMATCH_SETS, ...sets.flat().map(String));
       if (b.latency.legacy.length) {
         m.rpush(k.latLegacy, ...b.latency.legacy.map(String));
         m.ltrim(k.latLegacy, -LATENCY_RESERVOIR, -1);
@@ -44,9 +69,10 @@ export class RedisShadowStore implements ShadowStore {
         m.rpush(k.latService, ...b.latency.service.map(String));
         m.ltrim(k.latService, -LATENCY_RESERVOIR, -1);
       }
+      const ring = b.sampleRing ?? SAMPLE_RING;
       if (b.samples.length) {
-        m.rpush(k.samples, ...b.samples.map((s) => JSON.stringify(s)));
-        m.ltrim(k.samples, -SAMPLE_RING, -1);
+        m.rpush(k.samples, ...b.samples.slice(-ring).map((s) => JSON.stringify(s)));
+        m.ltrim(k.samples, -ring, -1);
       }
       execResults(await m.exec());
     });
@@ -56,18 +82,29 @@ export class RedisShadowStore implements ShadowStore {
     const k = this.keys(route);
     return this.ctx.run(`read shadow evidence for ${route}`, async (redis) => {
       // MULTI so the counters, maps and samples are one consistent snapshot.
-      const [counters, skipped, fieldDiffs, fieldNoise, latLegacy, latService, samples] = execResults(
-        await redis
-          .multi()
-          .hgetall(k.counters)
-          .hgetall(k.skipped)
-          .hgetall(k.fieldDiffs)
-          .hgetall(k.fieldNoise)
-          .lrange(k.latLegacy, 0, -1)
-          .lrange(k.latService, 0, -1)
-          .lrange(k.samples, 0, -1)
-          .exec(),
-      ) as [Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, string[], string[], string[]];
+      const [counters, skipped, fieldDiffs, fieldNoise, mismatchSets, latLegacy, latService, samples] =
+        execResults(
+          await redis
+            .multi()
+            .hgetall(k.counters)
+            .hgetall(k.skipped)
+            .hgetall(k.fieldDiffs)
+            .hgetall(k.fieldNoise)
+            .hgetall(k.mismatchSets)
+            .lrange(k.latLegacy, 0, -1)
+            .lrange(k.latService, 0, -1)
+            .lrange(k.samples, 0, -1)
+            .exec(),
+        ) as [
+          Record<string, string>,
+          Record<string, string>,
+          Record<string, string>,
+          Record<string, string>,
+          Record<string, string>,
+          string[],
+          string[],
+          string[],
+        ];
       const num = (v: string | undefined) => Number(v ?? 0);
       const counts = (h: Record<string, string>) =>
         Object.fromEntries(Object.entries(h).map(([f, v]) => [f, Number(v)]));
@@ -79,6 +116,7 @@ export class RedisShadowStore implements ShadowStore {
         fieldDiffs: counts(fieldDiffs),
         fieldNoise: counts(fieldNoise),
         noisePairs: num(counters.noisePairs),
+        mismatchSets: counts(mismatchSets),
         latency: { legacy: latLegacy.map(Number), service: latService.map(Number) },
         errors: { legacy: num(counters.errorsLegacy), service: num(counters.errorsService) },
         samples: samples.map((s) => JSON.parse(s)),
@@ -87,6 +125,8 @@ export class RedisShadowStore implements ShadowStore {
   }
 
   async reset(route: string): Promise<void> {
-    await this.ctx.run(`reset shadow evidence for ${route}`, (redis) => redis.del(...Object.values(this.keys(route))));
+    await this.ctx.run(`reset shadow evidence for ${route}`, (redis) =>
+      redis.del(...Object.values(this.keys(route))),
+    );
   }
 }

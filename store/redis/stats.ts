@@ -77,7 +77,11 @@ export class RedisStatsStore implements StatsStore {
       });
       const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
       return out.sort(
-        (a, b) => a.start - b.start || cmp(a.route, b.route) || cmp(a.target, b.target) || cmp(a.instance, b.instance),
+        (a, b) =>
+          a.start - b.start ||
+          cmp(a.route, b.route) ||
+          cmp(a.target, b.target) ||
+          cmp(a.instance, b.instance),
       );
     });
   }

@@ -5,6 +5,7 @@ import { flipRoute } from '../../control/flip.js';
 import { defaultFlipSteps } from '../../control/flip-steps.js';
 import { evaluateGate } from '../../control/gate.js';
 import { isStranglerError, type StranglerError } from '../../core/errors.js';
+import { mismatchSetKey } from '../../shadow/noise.js';
 import { type Fixture, routeFixture, shadowBatch } from './fixtures.js';
 
 const GATE = { minCompared: 1000, minMatchRate: 0.999, maxP99Ratio: 1.5, maxErrorRate: 0.01 };
@@ -14,6 +15,7 @@ function evidence(o: Partial<EvidenceSummary>): EvidenceSummary {
     route: 'block',
     compared: 1000,
     matched: 1000,
+    exactMatched: 1000,
     matchRate: 1,
     p99: { legacy: 10, service: 10 },
     latencySamples: { legacy: 1000, service: 1000 },
@@ -122,6 +124,22 @@ describe('flipRoute with the gate step (real SQLite store)', () => {
     });
   });
 
+  it('judges the match rate after noise: pairs differing only in a noise field count as matches', async () => {
+    fx = await routeFixture({ mode: 'shadow' });
+    // 100 pairs, 40 differ only in updated_at, which also differs between two legacy answers (noise).
+    await fx.store.shadow.record('block', {
+      ...shadowBatch({ compared: 100, matched: 60 }),
+      fieldDiffs: { '$.updated_at': 40 },
+      fieldNoise: { '$.updated_at': 50 },
+      noisePairs: 50,
+      mismatchSets: { [mismatchSetKey(['$.updated_at'])]: 40 },
+    });
+    const res = await flip({});
+    const gate = (await fx.store.audit.list({ route: 'block' })).at(-1)!.details!.gate as { evidence: Record<string, unknown> };
+    expect(res.after).toMatchObject({ mode: 'canary' });
+    expect(gate.evidence).toMatchObject({ compared: 100, exactMatched: 60, matched: 100, matchRate: 1 });
+  });
+
   it('--force --reason overrides a refusing gate; the audit row records the override and the evidence', async () => {
     fx = await routeFixture({ mode: 'shadow' });
     await fx.store.shadow.record('block', shadowBatch({ compared: 10 }));
@@ -157,7 +175,10 @@ describe('flipRoute with the gate step (real SQLite store)', () => {
     await expect(flip({})).rejects.toThrow(/legacy → canary 5% skips shadow.*--force --reason/);
     const res = await flip({ force: true, reason: 'no shadow possible: POST-only route' });
     expect(res.after).toMatchObject({ mode: 'canary', weight: 5 });
-    expect((await fx.store.audit.list({ route: 'block' })).at(-1)!.details).toMatchObject({ transition: { kind: 'skip' } });
+    expect((await fx.store.audit.list({ route: 'block' })).at(-1)!.details).toMatchObject({
+      transition: { kind: 'skip' },
+      forced: { by: 'tester', overrode: ['skipShadow'] },
+    });
   });
 
   it('a canary weight increase is gated, a decrease and a rollback are not', async () => {

@@ -33,6 +33,7 @@ routes:
     mode: service
 `;
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML is walked freely; each shape is asserted
 type Obj = Record<string, any>;
 let docs: Obj[] = [];
 let text = '';
@@ -55,6 +56,7 @@ beforeAll(async () => {
   expect(c.err()).toContain('wrote');
   expect(code).toBe(0);
   text = readFileSync(path.join(tmp.dir, 'mesh.yaml'), 'utf8');
+  if (process.env.SHOW) console.log(text);
   const parsed = parseAllDocuments(text);
   for (const d of parsed) expect(d.errors).toEqual([]);
   docs = parsed.map((d) => d.toJS() as Obj);
@@ -63,10 +65,19 @@ afterAll(() => tmp.cleanup());
 
 describe('strangler export istio', () => {
   it('writes one VirtualService and a DestinationRule per upstream, in the namespace', () => {
-    expect(docs.map((d) => d.kind)).toEqual(['VirtualService', 'DestinationRule', 'DestinationRule', 'DestinationRule']);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'VirtualService',
+      'DestinationRule',
+      'DestinationRule',
+      'DestinationRule',
+    ]);
     for (const d of docs) expect(d.metadata.namespace).toBe('shop');
     expect(docs[0].spec.hosts).toEqual(['monolith.shop.svc']);
-    expect(docs.slice(1).map((d) => d.spec.host)).toEqual(['monolith.shop.svc', 'block.shop.svc', 'orders.shop.svc']);
+    expect(docs.slice(1).map((d) => d.spec.host)).toEqual([
+      'monolith.shop.svc',
+      'block.shop.svc',
+      'orders.shop.svc',
+    ]);
   });
 
   it('weights a canary by the store weight, not the config mode', () => {
@@ -82,7 +93,9 @@ describe('strangler export istio', () => {
 
   it('mirrors a shadow route with its sample rate as mirrorPercentage, serving from legacy', () => {
     const block = docs[0].spec.http.find((h: Obj) => h.name === 'block');
-    expect(block.route).toEqual([{ destination: { host: 'monolith.shop.svc', port: { number: 8000 } }, weight: 100 }]);
+    expect(block.route).toEqual([
+      { destination: { host: 'monolith.shop.svc', port: { number: 8000 } }, weight: 100 },
+    ]);
     expect(block.mirror).toEqual({ host: 'block.shop.svc', port: { number: 9000 } });
     expect(block.mirrorPercentage).toEqual({ value: 25 });
     expect(block.match).toEqual([{ uri: { prefix: '/api/block/' }, method: { regex: '^(GET|POST)$' } }]);
@@ -95,7 +108,9 @@ describe('strangler export istio', () => {
     expect(names).toEqual(['health', 'orders', 'block', 'default-legacy']);
     const health = docs[0].spec.http[0];
     expect(health.match).toEqual([{ uri: { exact: '/api/health' } }]);
-    expect(health.route).toEqual([{ destination: { host: 'orders.shop.svc', port: { number: 80 } }, weight: 100 }]);
+    expect(health.route).toEqual([
+      { destination: { host: 'orders.shop.svc', port: { number: 80 } }, weight: 100 },
+    ]);
     expect(docs[0].spec.http[3].match).toBeUndefined();
   });
 

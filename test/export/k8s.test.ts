@@ -9,17 +9,34 @@ import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.
 const tmp = tempDir('strangler-k8s-');
 afterAll(() => tmp.cleanup());
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML is walked freely; each shape is asserted
 type Obj = Record<string, any>;
 
 describe('strangler export k8s', () => {
   it('writes a ConfigMap, Deployment and Service running N proxies on one Redis', async () => {
     writeConfig(
       tmp.dir,
-      demoConfigYaml({ store: 'sqlite:state.db', listen: '127.0.0.1:8080', admin: '127.0.0.1:9901', legacy: 'http://monolith:8000' }),
+      demoConfigYaml({
+        store: 'sqlite:state.db',
+        listen: '127.0.0.1:8080',
+        admin: '127.0.0.1:9901',
+        legacy: 'http://monolith:8000',
+      }),
     );
     const c = captureIO(tmp.dir);
     const code = await run(
-      ['export', 'k8s', '--redis', 'redis://redis.shop.svc:6379/2', '--replicas', '4', '-n', 'shop', '-o', 'k8s.yaml'],
+      [
+        'export',
+        'k8s',
+        '--redis',
+        'redis://redis.shop.svc:6379/2',
+        '--replicas',
+        '4',
+        '-n',
+        'shop',
+        '-o',
+        'k8s.yaml',
+      ],
       c.io,
     );
     expect(c.err()).toContain('wrote');

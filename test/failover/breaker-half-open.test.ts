@@ -7,7 +7,12 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import type { AuditInput } from '../../core/types.js';
-import { BreakerOpenError, BreakerRegistry, breakerStatesFromAudit, type ServiceBreaker } from '../../proxy/breaker.js';
+import {
+  BreakerOpenError,
+  BreakerRegistry,
+  breakerStatesFromAudit,
+  type ServiceBreaker,
+} from '../../proxy/breaker.js';
 
 function failoverConfig(overrides: Record<string, unknown> = {}) {
   return parseConfig({
@@ -68,7 +73,11 @@ describe('breaker state machine (fake clock)', () => {
     await trip(b, 1);
     expect(b.state).toBe('open');
     expect(audit.map((a) => a.action)).toEqual(['breaker.open']);
-    expect(audit[0]).toMatchObject({ actor: 'breaker', route: 'blocks', details: { failures: 20, fires: 20, errorRatePercent: 100 } });
+    expect(audit[0]).toMatchObject({
+      actor: 'breaker',
+      route: 'blocks',
+      details: { failures: 20, fires: 20, errorRatePercent: 100 },
+    });
     // Open: the attempt is not called, the error is the breaker's own.
     const attempt = vi.fn(ok);
     await expect(b.run(attempt)).rejects.toBeInstanceOf(BreakerOpenError);
@@ -76,7 +85,11 @@ describe('breaker state machine (fake clock)', () => {
   });
 
   it('half-open lets halfOpenMaxRequests trials through and closes only after that many succeed', async () => {
-    const b = registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 2, resetTimeoutMs: 1000, halfOpenMaxRequests: 3 }));
+    const b = registry.get(
+      'blocks',
+      'svc',
+      failoverConfig({ volumeThreshold: 2, resetTimeoutMs: 1000, halfOpenMaxRequests: 3 }),
+    );
     await trip(b, 2);
     expect(b.state).toBe('open');
     vi.advanceTimersByTime(999);
@@ -109,7 +122,11 @@ describe('breaker state machine (fake clock)', () => {
   });
 
   it('one failed trial reopens at once; a late success from that half-open phase changes nothing', async () => {
-    const b = registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 2, resetTimeoutMs: 500, halfOpenMaxRequests: 2 }));
+    const b = registry.get(
+      'blocks',
+      'svc',
+      failoverConfig({ volumeThreshold: 2, resetTimeoutMs: 500, halfOpenMaxRequests: 2 }),
+    );
     await trip(b, 2);
     vi.advanceTimersByTime(500);
     expect(b.state).toBe('half-open');
@@ -134,7 +151,8 @@ describe('breaker state machine (fake clock)', () => {
 
   it('publishes strangler_breaker_state per route (0 closed, 1 half-open, 2 open) and states()', async () => {
     const b = registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 100 }));
-    const gauge = async () => (await metrics.getSingleMetric('strangler_breaker_state')!.get()).values[0]?.value;
+    const gauge = async () =>
+      (await metrics.getSingleMetric('strangler_breaker_state')!.get()).values[0]?.value;
     expect(await gauge()).toBe(0);
     await trip(b, 1);
     expect(await gauge()).toBe(2);
@@ -147,9 +165,15 @@ describe('breaker state machine (fake clock)', () => {
   it('survives reloads: same key → same breaker; changed settings keep the open state', async () => {
     const cfg = failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 });
     const b = registry.get('blocks', 'svc', cfg);
-    expect(registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 }))).toBe(b);
+    expect(registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 }))).toBe(
+      b,
+    );
     await trip(b, 1);
-    const replaced = registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000, halfOpenMaxRequests: 1 }));
+    const replaced = registry.get(
+      'blocks',
+      'svc',
+      failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000, halfOpenMaxRequests: 1 }),
+    );
     expect(replaced).not.toBe(b);
     expect(replaced.state).toBe('open');
     vi.advanceTimersByTime(1000);

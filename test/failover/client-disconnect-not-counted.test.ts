@@ -11,7 +11,14 @@ import { BreakerRegistry, ClientAbortError } from '../../proxy/breaker.js';
 const cfg = parseConfig({
   legacy: { url: 'http://127.0.0.1:1' },
   services: { svc: { url: 'http://127.0.0.1:2' } },
-  routes: [{ id: 'r', match: { path: '/r' }, service: 'svc', failover: { volumeThreshold: 3, resetTimeoutMs: 100, halfOpenMaxRequests: 1 } }],
+  routes: [
+    {
+      id: 'r',
+      match: { path: '/r' },
+      service: 'svc',
+      failover: { volumeThreshold: 3, resetTimeoutMs: 100, halfOpenMaxRequests: 1 },
+    },
+  ],
 }).routes[0].failover;
 
 function prematureClose(): ClientAbortError {

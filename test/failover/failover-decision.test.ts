@@ -15,7 +15,9 @@ function route(overrides: Record<string, unknown> = {}, failover: Record<string,
   return parseConfig({
     legacy: { url: 'http://127.0.0.1:1' },
     services: { svc: { url: 'http://127.0.0.1:2' } },
-    routes: [{ id: 'blocks', match: { path: '/b' }, service: 'svc', mode: 'service', failover, ...overrides }],
+    routes: [
+      { id: 'blocks', match: { path: '/b' }, service: 'svc', mode: 'service', failover, ...overrides },
+    ],
   }).routes[0];
 }
 
@@ -40,7 +42,13 @@ describe('isResendable', () => {
 });
 
 describe('decideFailover', () => {
-  const base = { reason: 'reset' as const, requestSent: true, resendable: false, bodyAvailable: true, clientAborted: false };
+  const base = {
+    reason: 'reset' as const,
+    requestSent: true,
+    resendable: false,
+    bodyAvailable: true,
+    clientAborted: false,
+  };
   it('resends when nothing reached the service, whatever the method', () => {
     expect(decideFailover({ ...base, reason: 'refused', requestSent: false })).toEqual({ to: 'legacy' });
     expect(decideFailover({ ...base, reason: 'breaker-open', requestSent: false })).toEqual({ to: 'legacy' });
@@ -50,7 +58,10 @@ describe('decideFailover', () => {
     expect(decideFailover(base)).toEqual({ to: 'reject', why: 'unsafe' });
   });
   it('never resends a body it no longer has', () => {
-    expect(decideFailover({ ...base, resendable: true, bodyAvailable: false })).toEqual({ to: 'reject', why: 'body-not-replayable' });
+    expect(decideFailover({ ...base, resendable: true, bodyAvailable: false })).toEqual({
+      to: 'reject',
+      why: 'body-not-replayable',
+    });
   });
   it('does nothing for a client that left', () => {
     expect(decideFailover({ ...base, resendable: true, clientAborted: true })).toEqual({ to: 'none' });
@@ -59,7 +70,11 @@ describe('decideFailover', () => {
 
 function fakeCtx(method: string, headers: Record<string, string> = {}, body?: Buffer): RequestContext {
   const req = new PassThrough() as unknown as RequestContext['req'];
-  Object.assign(req, { method, url: '/b', headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) } });
+  Object.assign(req, {
+    method,
+    url: '/b',
+    headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+  });
   if (body) (req as unknown as PassThrough).end(body);
   const setHeaders: Record<string, string> = {};
   const ctx = {
@@ -112,16 +127,29 @@ describe('forwardWithFailover', () => {
   });
 
   const counters = async () => ({
-    failovers: (await metrics.getSingleMetric('strangler_failovers_total')!.get()).values.map((v) => [v.labels.reason, v.value]),
-    unsafe: (await metrics.getSingleMetric('strangler_unsafe_rejected_total')!.get()).values.map((v) => v.value),
+    failovers: (await metrics.getSingleMetric('strangler_failovers_total')!.get()).values.map((v) => [
+      v.labels.reason,
+      v.value,
+    ]),
+    unsafe: (await metrics.getSingleMetric('strangler_unsafe_rejected_total')!.get()).values.map(
+      (v) => v.value,
+    ),
   });
 
   it('a GET the service reset is answered by legacy, marked with the reason', async () => {
     const ctx = fakeCtx('GET');
     const legacy = vi.fn(async () => answer(200, 'legacy'));
-    const r = await forwardWithFailover(ctx, route(), async () => fail('reset-before-response', true), legacy, failover);
+    const r = await forwardWithFailover(
+      ctx,
+      route(),
+      async () => fail('reset-before-response', true),
+      legacy,
+      failover,
+    );
     expect(r).toMatchObject({ ok: true, target: 'legacy', failoverReason: 'reset', origin: 'http://legacy' });
-    expect((ctx as unknown as { setHeaders: object }).setHeaders).toEqual({ 'x-strangler-failover': 'reset' });
+    expect((ctx as unknown as { setHeaders: object }).setHeaders).toEqual({
+      'x-strangler-failover': 'reset',
+    });
     expect(legacy).toHaveBeenCalledOnce();
     expect(await counters()).toEqual({ failovers: [['reset', 1]], unsafe: [] });
   });
@@ -129,7 +157,13 @@ describe('forwardWithFailover', () => {
   it('a POST the service reset is never resent: 502 STRANGLER_E_UNSAFE_RETRY with the original as cause', async () => {
     const legacy = vi.fn(async () => answer(200, 'legacy'));
     const original = fail('reset-before-response', true);
-    const r = await forwardWithFailover(fakeCtx('POST', {}, Buffer.from('{}')), route(), async () => original, legacy, failover);
+    const r = await forwardWithFailover(
+      fakeCtx('POST', {}, Buffer.from('{}')),
+      route(),
+      async () => original,
+      legacy,
+      failover,
+    );
     expect(legacy).not.toHaveBeenCalled();
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -141,7 +175,13 @@ describe('forwardWithFailover', () => {
 
   it('a POST that timed out is 504, not resent', async () => {
     const legacy = vi.fn(async () => answer(200, 'legacy'));
-    const r = await forwardWithFailover(fakeCtx('POST', {}, Buffer.from('x')), route(), async () => fail('timeout', true), legacy, failover);
+    const r = await forwardWithFailover(
+      fakeCtx('POST', {}, Buffer.from('x')),
+      route(),
+      async () => fail('timeout', true),
+      legacy,
+      failover,
+    );
     expect(legacy).not.toHaveBeenCalled();
     expect(!r.ok && isStranglerError(r.error, 'STRANGLER_E_UPSTREAM_TIMEOUT')).toBe(true);
   });
@@ -164,9 +204,21 @@ describe('forwardWithFailover', () => {
 
   it('a POST with an Idempotency-Key, or on an idempotent route, is resent after a reset', async () => {
     const legacy = async () => answer(200, 'legacy');
-    const keyed = await forwardWithFailover(fakeCtx('POST', { 'idempotency-key': 'k' }), route(), async () => fail('reset-before-response', true), legacy, failover);
+    const keyed = await forwardWithFailover(
+      fakeCtx('POST', { 'idempotency-key': 'k' }),
+      route(),
+      async () => fail('reset-before-response', true),
+      legacy,
+      failover,
+    );
     expect(keyed.target).toBe('legacy');
-    const marked = await forwardWithFailover(fakeCtx('POST'), route({ idempotent: true }), async () => fail('reset-before-response', true), legacy, failover);
+    const marked = await forwardWithFailover(
+      fakeCtx('POST'),
+      route({ idempotent: true }),
+      async () => fail('reset-before-response', true),
+      legacy,
+      failover,
+    );
     expect(marked.target).toBe('legacy');
   });
 
@@ -189,11 +241,29 @@ describe('forwardWithFailover', () => {
 
   it('5xx: a GET goes to legacy (on5xx), a POST gets the service’s own answer; with on5xx off, nothing changes', async () => {
     const legacy = vi.fn(async () => answer(200, 'legacy'));
-    const get = await forwardWithFailover(fakeCtx('GET'), route(), async () => answer(503, 'svc'), legacy, failover);
+    const get = await forwardWithFailover(
+      fakeCtx('GET'),
+      route(),
+      async () => answer(503, 'svc'),
+      legacy,
+      failover,
+    );
     expect(get).toMatchObject({ target: 'legacy', failoverReason: 'status-5xx' });
-    const post = await forwardWithFailover(fakeCtx('POST'), route(), async () => answer(500, 'svc'), legacy, failover);
+    const post = await forwardWithFailover(
+      fakeCtx('POST'),
+      route(),
+      async () => answer(500, 'svc'),
+      legacy,
+      failover,
+    );
     expect(post).toMatchObject({ ok: true, statusCode: 500, target: 'service' });
-    const off = await forwardWithFailover(fakeCtx('GET'), route({}, { on5xx: false }), async () => answer(500, 'svc'), legacy, failover);
+    const off = await forwardWithFailover(
+      fakeCtx('GET'),
+      route({}, { on5xx: false }),
+      async () => answer(500, 'svc'),
+      legacy,
+      failover,
+    );
     expect(off).toMatchObject({ ok: true, statusCode: 500, target: 'service' });
     expect(legacy).toHaveBeenCalledOnce();
   });
@@ -201,10 +271,17 @@ describe('forwardWithFailover', () => {
   it('an open breaker sends even a POST to legacy without touching the service, then half-open probes', async () => {
     const r = route({}, { volumeThreshold: 2, resetTimeoutMs: 1000, halfOpenMaxRequests: 1 });
     const legacy = async () => answer(200, 'legacy');
-    for (let i = 0; i < 2; i++) await forwardWithFailover(fakeCtx('GET'), r, async () => fail('refused', false), legacy, failover);
+    for (let i = 0; i < 2; i++)
+      await forwardWithFailover(fakeCtx('GET'), r, async () => fail('refused', false), legacy, failover);
     expect(failover.breakers.states()).toEqual({ blocks: 'open' });
     const service = vi.fn(async () => answer(200, 'svc'));
-    const post = await forwardWithFailover(fakeCtx('POST', {}, Buffer.from('x')), r, service, legacy, failover);
+    const post = await forwardWithFailover(
+      fakeCtx('POST', {}, Buffer.from('x')),
+      r,
+      service,
+      legacy,
+      failover,
+    );
     expect(post).toMatchObject({ target: 'legacy', failoverReason: 'breaker-open' });
     expect(service).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1000);
@@ -215,7 +292,13 @@ describe('forwardWithFailover', () => {
 
   it('enabled: false passes the service attempt through untouched', async () => {
     const legacy = vi.fn(async () => answer(200, 'legacy'));
-    const r = await forwardWithFailover(fakeCtx('GET'), route({}, { enabled: false }), async () => fail('refused', false), legacy, failover);
+    const r = await forwardWithFailover(
+      fakeCtx('GET'),
+      route({}, { enabled: false }),
+      async () => fail('refused', false),
+      legacy,
+      failover,
+    );
     expect(r).toMatchObject({ ok: false, kind: 'refused', target: 'service' });
     expect(legacy).not.toHaveBeenCalled();
   });

@@ -25,7 +25,8 @@ export const REDIS_BIN = process.env.STRANGLER_REDIS_SERVER ?? '/usr/bin/redis-s
  */
 export function redisAvailable(): boolean {
   if (existsSync(REDIS_BIN)) return true;
-  if (process.env.CI === 'true') throw new Error(`${REDIS_BIN} not found: the Redis store suites need redis-server`);
+  if (process.env.CI === 'true')
+    throw new Error(`${REDIS_BIN} not found: the Redis store suites need redis-server`);
   console.warn(`SKIPPED: ${REDIS_BIN} not found; install redis-server to run the Redis store suites`);
   return false;
 }
@@ -63,13 +64,20 @@ function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(
     REDIS_BIN,
     [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', dir,
-      '--shutdown-on-sigterm', 'save',
-      '--loglevel', 'notice',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--shutdown-on-sigterm',
+      'save',
+      '--loglevel',
+      'notice',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -94,7 +102,9 @@ function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      const err = new Error(`redis-server on ${port} exited with ${code}:\n${log}`) as Error & { inUse?: boolean };
+      const err = new Error(`redis-server on ${port} exited with ${code}:\n${log}`) as Error & {
+        inUse?: boolean;
+      };
       err.inUse = /Address already in use/i.test(log);
       reject(err);
     });

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+
+interface ReportOpts {
+  format: string;
+  out?: string;
+  config: string;
+}
+
+export function register(program: Command, io: CliIO): void {
+  const shadow = program.command('shadow').description('shadow comparison evidence: report it, reset it');
+
+  shadow
+    .command('report')
+    .description(
+      'per route: match rate after noise, compared and skipped counts, top differing fields with an example pair,\n' +
+        'noise fields, and legacy vs service latency (p50/p95/p99) from the same paired requests',
+    )
+    .argument('[route]', 'only this route')
+    .option('-c, --config <file>', 'config file', 'strangler.yaml')
+    .option('--format <f>', 'output: text | md | json | html', 'text')
+    .option('--out <file>', 'write the report to FILE instead of stdout')
+    .action(async (routeId: string | undefined, opts: ReportOpts) => {
+      const { StranglerError } = await import('../../core/errors.js');
+      const { REPORT_FORMATS } = await import('../../reports/types.js');
+      const { SHADOW_REPORTERS, isShadowFormat } = await import('../../reports/shadow/index.js');
+      if (!isShadowFormat(opts.format))
+        throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${REPORT_FORMATS.join(', ')}, got "${opts.format}"`, {
+          details: { field: 'format' },
+        });
+      const { withStore } = await import('../context.js');
+      const { summariseRoute } = await import('../../shadow/evidence.js');
+      const data = await withStore(io, opts.config, async ({ config, store }) => {
+        const routes = routeId ? config.routes.filter((r) => r.id === routeId) : config.routes;
+        if (routeId && routes.length === 0)
+          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}" in ${opts.config}`, {
+            details: { route: routeId },
+          });
+        const reports = [];
+        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id), r));
+        return { generatedAt: new Date().toISOString(), routes: reports };
+      });
+      const out = SHADOW_REPORTERS[opts.format](data, { width: (io.stdout as { columns?: number }).columns });
+      if (opts.out) {
+        const path = await import('node:path');
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(path.resolve(io.cwd, opts.out), out.output);
+        io.stderr.write(`shadow report written to ${opts.out}\n`);
+      } else io.stdout.write(out.output);
+      if (out.exitCode !== 0) {
+        const { ExitCode } = await import('../io.js');
+        throw new ExitCode(out.exitCode);
+      }
+    });
+
+  shadow
+    .command('reset')
+    .description("clear a route's shadow evidence (counters, noise, samples, latency); audited as shadow.reset")
+    .argument('<route>', 'the route whose evidence is cleared')
+    .option('-c, --config <file>', 'config file', 'strangler.yaml')
+    .option('--reason <text>', 'why (recorded in the audit log)', 'evidence reset')
+    .action(async (routeId: string, opts: { config: string; reason: string }) => {
+      const { StranglerError } = await import('../../core/errors.js');
+      const { withStore, cliActor } = await import('../context.js');
+      await withStore(io, opts.config, async ({ config, store }) => {
+        if (!config.routes.some((r) => r.id === routeId) && !(await store.routes.get(routeId)))
+          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}"`, { details: { route: routeId } });
+        const before = await store.shadow.evidence(routeId);
+        await store.shadow.reset(routeId);
+        // What was thrown away goes into the audit row, so a reset never hides evidence silently.
+        await store.audit.append({
+          actor: cliActor(io),
+          route: routeId,
+          action: 'shadow.reset',
+          before: null,
+          after: null,
+          reason: opts.reason,
+          details: {
+            compared: before.compared,
+            matched: before.matched,
+            skipped: before.skipped,
+            noisePairs: before.noisePairs,
+            samples: before.samples.length,
+          },
+        });
+        io.stdout.write(`shadow evidence of ${routeId} cleared (${before.compared} comparisons)\n`);
+      });
+    });
+}

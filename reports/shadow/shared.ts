@@ -1,0 +1,27 @@
+import type { ShadowReportField, ShadowReportLatency, ShadowReportRoute } from './types.js';
+
+export const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+export const ms = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
+
+export function latencyRows(r: ShadowReportRoute): Array<[string, ShadowReportLatency | null]> {
+  return [
+    ['legacy', r.latency.legacy],
+    ['service', r.latency.service],
+  ];
+}
+
+export function skippedText(r: ShadowReportRoute): string {
+  const parts = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** One side of an example as short display text. */
+export function side(v: unknown, max = 60): string {
+  if (v === undefined) return '(absent)';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+export function fieldRate(f: ShadowReportField): string {
+  return pct(f.diffRate);
+}

@@ -1,0 +1,131 @@
+/**
+ * From stored evidence to what a report or a gate needs: the match rate after
+ * noise, the fields that really differ (with an example pair each), the noise
+ * fields, skipped counts, and legacy-vs-service latency percentiles from the
+ * same paired requests. Pure: the CLI reads the store and calls this.
+ */
+import type { RouteConfig } from '../core/config.js';
+import type { ShadowEvidence, ShadowSample } from '../store/types.js';
+import { type FieldVerdict, summariseMatches } from './noise.js';
+import { generaliseJsonPath, parseField } from './paths.js';
+
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface FieldReport extends FieldVerdict {
+  /** The newest stored sample showing this field, if the ring still holds one. */
+  example?: { url: string; path: string; kind: string; legacy?: unknown; service?: unknown };
+}
+
+export interface ShadowRouteReport {
+  route: string;
+  service: string;
+  /** `GET /api/block/:user` style: methods and pattern. */
+  endpoint: string;
+  compared: number;
+  matched: number;
+  exactMatched: number;
+  matchRate: number | null;
+  skipped: Record<string, number>;
+  skippedTotal: number;
+  errors: { legacy: number; service: number };
+  noisePairs: number;
+  /** Real differences, most frequent first, at most `topFields`. */
+  differing: FieldReport[];
+  /** Real differing fields beyond `topFields`. */
+  moreDiffering: number;
+  noise: FieldReport[];
+  ignored: FieldReport[];
+  latency: { legacy: LatencySummary | null; service: LatencySummary | null };
+  samples: number;
+}
+
+export interface ShadowReportData {
+  generatedAt: string;
+  routes: ShadowRouteReport[];
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function summariseLatency(xs: readonly number[]): LatencySummary | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+}
+
+/** The counting key a stored concrete path belongs to. */
+export function fieldOfPath(path: string): string {
+  if (!path.startsWith('$')) return path;
+  const segs = parseField(path);
+  return segs ? generaliseJsonPath(segs) : path;
+}
+
+function examplesByField(samples: readonly ShadowSample[]): Map<string, FieldReport['example']> {
+  const out = new Map<string, FieldReport['example']>();
+  // Newest sample wins: walk from the end.
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const s = samples[i];
+    for (const d of s.differences) {
+      const f = fieldOfPath(d.path);
+      if (!out.has(f))
+        out.set(f, {
+          url: `${s.request.method} ${s.request.url}`,
+          path: d.path,
+          kind: d.kind,
+          ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
+          ...(d.service !== undefined ? { service: d.service } : {}),
+        });
+    }
+  }
+  return out;
+}
+
+export function summariseRoute(ev: ShadowEvidence, route: RouteConfig, topFields = 10): ShadowRouteReport {
+  const m = summariseMatches(
+    {
+      compared: ev.compared,
+      matched: ev.matched,
+      fieldDiffs: ev.fieldDiffs,
+      fieldNoise: ev.fieldNoise,
+      noisePairs: ev.noisePairs,
+      mismatchSets: ev.mismatchSets ?? {},
+    },
+    route.shadow,
+  );
+  const ex = examplesByField(ev.samples);
+  const withExample = (f: FieldVerdict): FieldReport => {
+    const e = ex.get(f.field);
+    return e ? { ...f, example: e } : { ...f };
+  };
+  // Real fields only count if they actually differed against the service.
+  const real = m.fields.filter((f) => f.verdict === 'real' && f.diffs > 0);
+  const methods = route.match.methods?.join(',') ?? 'ANY';
+  return {
+    route: route.id,
+    service: route.service,
+    endpoint: `${methods} ${route.match.path}`,
+    compared: ev.compared,
+    matched: m.matched,
+    exactMatched: m.exactMatched,
+    matchRate: m.matchRate,
+    skipped: Object.fromEntries(Object.entries(ev.skipped).sort(([a], [b]) => (a < b ? -1 : 1))),
+    skippedTotal: Object.values(ev.skipped).reduce((a, b) => a + b, 0),
+    errors: ev.errors,
+    noisePairs: ev.noisePairs,
+    differing: real.slice(0, topFields).map(withExample),
+    moreDiffering: Math.max(0, real.length - topFields),
+    noise: m.fields.filter((f) => f.verdict === 'noise').map(withExample),
+    ignored: m.fields.filter((f) => f.verdict === 'ignored').map(withExample),
+    latency: { legacy: summariseLatency(ev.latency.legacy), service: summariseLatency(ev.latency.service) },
+    samples: ev.samples.length,
+  };
+}

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../cli/main.js';
+import { openStore } from '../../store/open.js';
+import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { shadowBatch } from '../control/fixtures.js';
+
+const tmp = tempDir();
+const dbUrl = () => `sqlite:${tmp.dir}/.strangler/state.db`;
+beforeAll(() => {
+  writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:.strangler/state.db' }));
+});
+afterAll(() => tmp.cleanup());
+
+async function cli(...argv: string[]) {
+  const c = captureIO(tmp.dir, { STRANGLER_ACTOR: 'tester' });
+  const code = await run(argv, c.io);
+  return { code, out: c.out(), err: c.err() };
+}
+async function withDb<T>(fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const s = await openStore(dbUrl());
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+describe('strangler flip through the gate, and strangler canary', () => {
+  it('flip --dry-run shows a refusing verdict with the measured values, exits 4, changes nothing', async () => {
+    expect((await cli('flip', 'block', 'shadow', '--reason', 'start shadowing')).code).toBe(0);
+    await withDb((s) => s.shadow.record('block', shadowBatch({ compared: 120, matched: 119 })));
+    const r = await cli('flip', 'block', 'canary', '--weight', '5', '--dry-run');
+    expect(r.code).toBe(4);
+    expect(r.out).toContain('would be refused (STRANGLER_E_GATE_REFUSED)');
+    expect(r.out).toContain('FAIL minCompared: compared 120 shadow pairs, gate needs at least 500');
+    expect(r.out).toContain('FAIL minMatchRate: match rate 99.167% (119/120), gate needs at least 99.9%');
+    expect(r.out).toContain('ok   maxP99Ratio');
+    expect(JSON.parse((await cli('routes', '--json')).out)[0]).toMatchObject({ mode: 'shadow', version: 2 });
+  });
+
+  it('flip without --dry-run is refused the same way on stderr; --force --reason overrides and says so', async () => {
+    const refused = await cli('flip', 'block', 'canary', '--weight', '5');
+    expect(refused.code).toBe(4);
+    expect(refused.err).toContain('STRANGLER_E_GATE_REFUSED: gate refused shadow → canary 5% for route "block"');
+    const noReason = await cli('flip', 'block', 'canary', '--weight', '5', '--force');
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toContain('--force needs --reason');
+    const forced = await cli('flip', 'block', 'canary', '--weight', '5', '--force', '--reason', 'exec sign-off');
+    expect(forced.code).toBe(0);
+    expect(forced.out).toContain('block: shadow (v2) -> canary 5% (v3)');
+    expect(forced.out).toContain('forced by tester, overriding minCompared, minMatchRate: exec sign-off');
+    await cli('flip', 'block', 'shadow', '--reason', 'back for more evidence');
+  });
+
+  it('canary --steps walks the steps; --pause/--abort from another invocation steer it; the state shows', async () => {
+    // Enough good pairs to lift the match rate over 99.9% after the 119/120 above.
+    await withDb((s) => s.shadow.record('block', shadowBatch({ compared: 2000 })));
+    let ended = false;
+    const running = cli('canary', 'block', '--steps', '5,50', '--interval', '1h', '--poll', '50ms').finally(() => {
+      ended = true;
+    });
+    // Wait until the first step is applied (the rollout runs in this process).
+    for (let i = 0; i < 200 && !ended; i++) {
+      if ((await withDb((s) => s.routes.get('block')))?.mode === 'canary') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    if (ended) throw new Error(`the rollout ended early: ${(await running).out}`);
+    const again = await cli('canary', 'block', '--steps', '10');
+    expect(again.code).toBe(2);
+    expect(again.err).toContain('STRANGLER_E_ROLLOUT_STATE');
+    const paused = await cli('canary', 'block', '--pause', '--reason', 'lunch');
+    expect(paused.code).toBe(0);
+    expect(paused.out).toContain('block: rollout paused, step 1/2 of 5,50% every 3600s; last: canary.pause by tester');
+    const aborted = await cli('canary', 'block', '--abort', '--reason', 'tickets');
+    expect(aborted.out).toContain('rollout aborted');
+    const first = await running;
+    expect(first.code).toBe(1);
+    expect(first.out).toContain('block: step 1 → canary 5%');
+    expect(first.out).toContain('rollout aborted by tester: tickets');
+    expect(JSON.parse((await cli('routes', '--json')).out)[0]).toMatchObject({ mode: 'shadow' });
+    const status = await cli('canary', 'block', '--json');
+    expect(JSON.parse(status.out)).toMatchObject({ status: 'aborted', steps: [5, 50], index: 0 });
+  });
+
+  it('a one-step rollout finishes at once with exit 0; bad options name the field', async () => {
+    const r = await cli('canary', 'block', '--steps', '5');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rollout done: canary 5%');
+    const bad = await cli('canary', 'block', '--steps', '50,5');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('steps: must increase');
+    const badInterval = await cli('canary', 'block', '--steps', '50', '--interval', 'soon');
+    expect(badInterval.code).toBe(2);
+    expect(badInterval.err).toContain('expected a duration');
+    const two = await cli('canary', 'block', '--pause', '--abort');
+    expect(two.code).toBe(2);
+    expect(two.err).toContain('give one of');
+  });
+});
