@@ -76,7 +76,10 @@ export interface PythonTreeSpec {
  * decorators, docstrings, f-strings, comments and continuations. Returns the
  * package folder.
  */
-export function writePythonTree(dir: string, spec: PythonTreeSpec): { root: string; modules: number; lines: number } {
+export function writePythonTree(
+  dir: string,
+  spec: PythonTreeSpec,
+): { root: string; modules: number; lines: number } {
   const rnd = random(spec.seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const root = path.join(dir, 'proj');
@@ -85,7 +88,8 @@ export function writePythonTree(dir: string, spec: PythonTreeSpec): { root: stri
   let modules = 1;
   let lines = 2;
   const all: Array<{ pkg: number; mod: number }> = [];
-  for (let p = 0; p < spec.packages; p++) for (let m = 0; m < spec.modulesPerPackage; m++) all.push({ pkg: p, mod: m });
+  for (let p = 0; p < spec.packages; p++)
+    for (let m = 0; m < spec.modulesPerPackage; m++) all.push({ pkg: p, mod: m });
   for (let p = 0; p < spec.packages; p++) {
     const pdir = path.join(root, `pkg${p}`);
     mkdirSync(pdir, { recursive: true });
@@ -94,15 +98,40 @@ export function writePythonTree(dir: string, spec: PythonTreeSpec): { root: stri
     lines += 2;
     for (let m = 0; m < spec.modulesPerPackage; m++) {
       const out: string[] = [];
-      out.push('# -*- coding: utf-8 -*-', `"""Module pkg${p}.mod${m}.`, '', 'It has a docstring with import words in it: import os', '"""');
-      out.push('from __future__ import annotations', '', 'import os', 'import sys as _sys', 'from typing import TYPE_CHECKING, Any');
-      const deps = Array.from({ length: 4 }, () => pick(all)).filter((d) => d.pkg < p || (d.pkg === p && d.mod < m));
+      out.push(
+        '# -*- coding: utf-8 -*-',
+        `"""Module pkg${p}.mod${m}.`,
+        '',
+        'It has a docstring with import words in it: import os',
+        '"""',
+      );
+      out.push(
+        'from __future__ import annotations',
+        '',
+        'import os',
+        'import sys as _sys',
+        'from typing import TYPE_CHECKING, Any',
+      );
+      const deps = Array.from({ length: 4 }, () => pick(all)).filter(
+        (d) => d.pkg < p || (d.pkg === p && d.mod < m),
+      );
       for (const d of deps) {
         if (d.pkg === p) out.push(`from . import mod${d.mod}`);
-        else if (rnd() < 0.5) out.push(`from proj.pkg${d.pkg}.mod${d.mod} import (`, `    Model${d.mod},`, `    helper_${d.mod} as h${d.mod},`, ')');
+        else if (rnd() < 0.5)
+          out.push(
+            `from proj.pkg${d.pkg}.mod${d.mod} import (`,
+            `    Model${d.mod},`,
+            `    helper_${d.mod} as h${d.mod},`,
+            ')',
+          );
         else out.push(`from ..pkg${d.pkg} import mod${d.mod}`);
       }
-      out.push('try:', '    import simplejson as json', 'except ImportError:  # pragma: no cover', '    import json');
+      out.push(
+        'try:',
+        '    import simplejson as json',
+        'except ImportError:  # pragma: no cover',
+        '    import json',
+      );
       out.push('if TYPE_CHECKING:', `    from proj.pkg${p} import mod0 as _m0`, '');
       let body = 0;
       while (out.length < spec.linesPerModule - 8) {

@@ -24,6 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = [
   path.resolve(here, '../../test/fixtures/planner/ast_imports.py'),
   path.resolve(here, '../test/fixtures/planner/ast_imports.py'),
+  path.resolve(process.cwd(), 'test/fixtures/planner/ast_imports.py'),
 ].find(existsSync);
 
 function median(xs: number[]): number {
@@ -74,20 +75,33 @@ try {
     const pyWall: number[] = [];
     let ref: { modules: string[]; imports: Array<[string, string, string, number]> } | undefined;
     for (let i = 0; i < 3; i++) {
-      const [out, wall] = time(() => execFileSync('python3', [REFERENCE, tree.root], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
+      const [out, wall] = time(() =>
+        execFileSync('python3', [REFERENCE, tree.root], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }),
+      );
       const parsed = JSON.parse(out);
       ref = parsed;
       pyInside.push(parsed.seconds * 1000);
       pyWall.push(wall);
     }
     const py = median(pyInside);
-    console.log(`python ast scan: ${ms(py)} inside Python (median of 3; ${ms(median(pyWall))} with interpreter start-up)`);
-    console.log(`ratio: strangler scan + plan is ${(py / ours).toFixed(1)}x faster than Python's ast scan alone`);
-    const pairs = (xs: Array<[string, string]>) => [...new Set(xs.map(([a, b]) => `${a} ${b}`))].sort().join('\n');
+    console.log(
+      `python ast scan: ${ms(py)} inside Python (median of 3; ${ms(median(pyWall))} with interpreter start-up)`,
+    );
+    console.log(
+      `ratio: strangler scan + plan is ${(py / ours).toFixed(1)}x faster than Python's ast scan alone`,
+    );
+    const pairs = (xs: Array<[string, string]>) =>
+      [...new Set(xs.map(([a, b]) => `${a} ${b}`))].sort().join('\n');
     const same =
       pairs(scanned!.imports.map((x) => [x.from, x.to])) === pairs(ref!.imports.map(([a, b]) => [a, b])) &&
-      [...ref!.modules].sort().join() === scanned!.modules.map((m) => m.name).sort().join();
-    console.log(`parity with ast on the generated tree: ${same ? 'identical modules and pairs' : 'DIFFERENT (bug)'}`);
+      [...ref!.modules].sort().join() ===
+        scanned!.modules
+          .map((m) => m.name)
+          .sort()
+          .join();
+    console.log(
+      `parity with ast on the generated tree: ${same ? 'identical modules and pairs' : 'DIFFERENT (bug)'}`,
+    );
     if (!same) process.exitCode = 1;
   }
 

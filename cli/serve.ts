@@ -9,31 +9,9 @@ import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
+import { type ServeInfo, type ServeOptions, splitHostPort } from './serve-options.js';
 
-export interface ServeOptions {
-  config?: string;
-  /** Override config.listen / config.admin.listen (HOST:PORT; port 0 allowed). */
-  listen?: string;
-  adminListen?: string;
-  /** Resolves when the server should stop; defaults to SIGINT/SIGTERM. */
-  stop?: Promise<string>;
-  /** Run N worker processes sharing the listener (node:cluster). */
-  workers?: number;
-  /** Called once everything listens (tests read the ports from it). */
-  onReady?: (info: ServeInfo) => void;
-}
-
-export interface ServeInfo {
-  proxyUrl: string;
-  adminUrl: string;
-  config: Readonly<Config>;
-}
-
-export function splitHostPort(hp: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(hp);
-  if (!m) throw new Error(`expected HOST:PORT, got "${hp}"`);
-  return { host: m[1], port: Number(m[2]) };
-}
+export type { ServeInfo, ServeOptions };
 
 function signalStop(): Promise<string> {
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@ import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import { type ServeOptions, splitHostPort } from './serve.js';
+import { type ServeOptions, splitHostPort } from './serve-options.js';
 
 /** How long a draining worker may take before the primary kills it. */
 const DRAIN_MS = 15_000;

@@ -98,7 +98,12 @@ export function shortestCycleThrough(out: number[][], comp: Int32Array, start: n
  * from every member for the globally shortest one; big ones from their
  * first member by name only, to keep the cost linear.
  */
-export function witnessCycle(out: number[][], comp: Int32Array, members: number[], names: string[]): number[] {
+export function witnessCycle(
+  out: number[][],
+  comp: Int32Array,
+  members: number[],
+  names: string[],
+): number[] {
   const ordered = [...members].sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
   const starts = ordered.length <= 64 ? ordered : ordered.slice(0, 1);
   let best: number[] | null = null;

@@ -11,12 +11,21 @@ import { promisify } from 'node:util';
 import type { Config } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { ChurnStats, PlanRoute } from './plan.js';
-import { IMPORT_KINDS, type ImportKind, type ImportRecord, type ModuleGraphInput, type ModuleInfo } from './types.js';
+import {
+  IMPORT_KINDS,
+  type ImportKind,
+  type ImportRecord,
+  type ModuleGraphInput,
+  type ModuleInfo,
+} from './types.js';
 
 const run = promisify(execFile);
 
 function inputError(file: string, message: string, cause?: unknown): StranglerError {
-  return new StranglerError('STRANGLER_E_PLANNER_INPUT', `${file}: ${message}`, { cause, details: { path: file } });
+  return new StranglerError('STRANGLER_E_PLANNER_INPUT', `${file}: ${message}`, {
+    cause,
+    details: { path: file },
+  });
 }
 
 /** Read `--graph FILE`: JSON `{modules:[{name}], imports:[{from,to}]}` or Graphviz DOT. */
@@ -37,16 +46,20 @@ export function readGraphFile(file: string): ModuleGraphInput {
     }
     return graphFromJson(raw, file);
   }
-  if (/^(strict\s+)?(di)?graph\b/i.test(trimmed.replace(/^(\/\/[^\n]*\n|#[^\n]*\n|\/\*[\s\S]*?\*\/|\s)+/, '')))
+  if (
+    /^(strict\s+)?(di)?graph\b/i.test(trimmed.replace(/^(\/\/[^\n]*\n|#[^\n]*\n|\/\*[\s\S]*?\*\/|\s)+/, ''))
+  )
     return graphFromDot(text, file);
   throw inputError(file, 'not a graph: expected JSON {modules, imports} or a Graphviz digraph');
 }
 
 export function graphFromJson(raw: unknown, file: string): ModuleGraphInput {
   const obj = raw as { modules?: unknown; imports?: unknown };
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw inputError(file, '(root): expected an object');
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+    throw inputError(file, '(root): expected an object');
   if (!Array.isArray(obj.modules)) throw inputError(file, 'modules: expected an array of {name}');
-  if (obj.imports !== undefined && !Array.isArray(obj.imports)) throw inputError(file, 'imports: expected an array of {from, to}');
+  if (obj.imports !== undefined && !Array.isArray(obj.imports))
+    throw inputError(file, 'imports: expected an array of {from, to}');
   const modules: ModuleInfo[] = [];
   const seen = new Set<string>();
   obj.modules.forEach((m: unknown, i: number) => {
@@ -93,7 +106,8 @@ export function graphFromDot(text: string, file: string): ModuleGraphInput {
   const EQ = Symbol('eq');
   const SEP = Symbol('sep');
   const items: Array<string | symbol> = [];
-  const re = /\/\/[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/|"((?:[^"\\]|\\.)*)"|(->|--)|([A-Za-z0-9_.\u0080-\uffff]+)|(\[[^\]]*\])|(=)|([{};,])|(\s+)|(.)/g;
+  const re =
+    /\/\/[^\n]*|#[^\n]*|\/\*[\s\S]*?\*\/|"((?:[^"\\]|\\.)*)"|(->|--)|([A-Za-z0-9_.\u0080-\uffff]+)|(\[[^\]]*\])|(=)|([{};,])|(\s+)|(.)/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     if (m[1] !== undefined) items.push(m[1].replace(/\\"/g, '"'));
     else if (m[2]) items.push(ARROW);
@@ -152,12 +166,16 @@ export function routesFromConfig(config: Readonly<Config>): PlanRoute[] {
  * Requests per module from the store's stats windows (routes carry
  * `module:`). Never creates a store: a missing SQLite file means no data.
  */
-export async function trafficFromStore(config: Readonly<Config>): Promise<{ traffic: Map<string, number> | null; note?: string }> {
+export async function trafficFromStore(
+  config: Readonly<Config>,
+): Promise<{ traffic: Map<string, number> | null; note?: string }> {
   const routes = routesFromConfig(config);
-  if (routes.length === 0) return { traffic: null, note: 'no traffic data: no route in the config names a module' };
+  if (routes.length === 0)
+    return { traffic: null, note: 'no traffic data: no route in the config names a module' };
   if (config.store.startsWith('sqlite:')) {
     const p = config.store.slice('sqlite:'.length);
-    if (p !== ':memory:' && !existsSync(p)) return { traffic: null, note: `no traffic data: store ${p} does not exist yet` };
+    if (p !== ':memory:' && !existsSync(p))
+      return { traffic: null, note: `no traffic data: store ${p} does not exist yet` };
   }
   try {
     const { openStore } = await import('../store/open.js');
@@ -171,7 +189,9 @@ export async function trafficFromStore(config: Readonly<Config>): Promise<{ traf
         total += reqs;
         traffic.set(r.module, (traffic.get(r.module) ?? 0) + reqs);
       }
-      return total > 0 ? { traffic } : { traffic: null, note: 'no traffic data: the store has no stats for these routes yet' };
+      return total > 0
+        ? { traffic }
+        : { traffic: null, note: 'no traffic data: the store has no stats for these routes yet' };
     } finally {
       await store.close();
     }
@@ -194,10 +214,25 @@ export async function churnFromGit(
   let log: string;
   try {
     log = (
-      await run('git', ['-C', root, 'log', '-n', '1000', '--no-merges', '--name-only', '--format=format:@@commit', '--', '.'], {
-        timeout: 30_000,
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      await run(
+        'git',
+        [
+          '-C',
+          root,
+          'log',
+          '-n',
+          '1000',
+          '--no-merges',
+          '--name-only',
+          '--format=format:@@commit',
+          '--',
+          '.',
+        ],
+        {
+          timeout: 30_000,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      )
     ).stdout;
   } catch (err) {
     return { churn: null, note: `no git history: ${(err as Error).message.split('\n')[0]}` };

@@ -28,7 +28,8 @@ export interface PlanRequest {
 export function readModuleGraph(req: PlanRequest): ModuleGraphInput {
   if ((req.path === undefined) === (req.graph === undefined))
     throw new StranglerError('STRANGLER_E_USAGE', 'plan: give a PATH to scan or --graph FILE (not both)');
-  let input = req.graph !== undefined ? readGraphFile(req.graph) : scanTree(req.path!, { exclude: req.exclude });
+  let input =
+    req.graph !== undefined ? readGraphFile(req.graph) : scanTree(req.path!, { exclude: req.exclude });
   if (req.depth !== undefined) input = collapseToDepth(input, req.depth);
   return input;
 }

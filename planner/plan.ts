@@ -11,7 +11,15 @@
  */
 import { feedbackArcs, stronglyConnected, witnessCycle } from './cycles.js';
 import { IndexedModuleGraph, KIND_COST } from './graph.js';
-import type { ImportRecord, ModuleGraphInput, Plan, PlanCut, PlanCycle, PlanModule, PlanWave } from './types.js';
+import type {
+  ImportRecord,
+  ModuleGraphInput,
+  Plan,
+  PlanCut,
+  PlanCycle,
+  PlanModule,
+  PlanWave,
+} from './types.js';
 import { planWaves } from './waves.js';
 
 export interface PlanRoute {
@@ -45,7 +53,16 @@ export interface PlanOptions {
 }
 
 /** Score weights: + pushes a module earlier within its wave. */
-const WEIGHT = { calls: 2, fanIn: 1, fanOut: -1.5, blast: -1, loc: -0.5, traffic: 1, churn: 0.5, coChange: -0.5 };
+const WEIGHT = {
+  calls: 2,
+  fanIn: 1,
+  fanOut: -1.5,
+  blast: -1,
+  loc: -0.5,
+  traffic: 1,
+  churn: 0.5,
+  coChange: -0.5,
+};
 /** Reverse reachability is O(V·E): skip the blast-radius term on huge graphs. */
 const BLAST_LIMIT = 5000;
 
@@ -103,8 +120,12 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
   // --- runtime edges: type-only imports never load a module, so they do not order extraction
   const typeOnly: Array<Set<number> | undefined> = new Array(n);
   for (let a = 0; a < n; a++)
-    for (const b of graph.out[a])
-      if (graph.isTypeOnly(a, b)) (typeOnly[a] ??= new Set()).add(b);
+    for (const b of graph.out[a]) {
+      if (!graph.isTypeOnly(a, b)) continue;
+      const set = typeOnly[a] ?? new Set<number>();
+      set.add(b);
+      typeOnly[a] = set;
+    }
   const runtime = (a: number, b: number): boolean => typeOnly[a] === undefined || !typeOnly[a]!.has(b);
   const fanIn = new Int32Array(n);
   for (let a = 0; a < n; a++) for (const b of graph.out[a]) if (runtime(a, b)) fanIn[b]++;
@@ -256,19 +277,32 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
       } else if (failover) reasons.push(`harmless if it fails: ${routeWord} over to legacy`);
       const lv = term(WEIGHT.loc, m.loc, maxLoc);
       reasons.push(`${m.loc} lines of code (${fmt(lv)})`);
-      if (t !== null) reasons.push(`traffic: ${t} requests through its routes (${fmt(term(WEIGHT.traffic, t, maxTraffic))})`);
+      if (t !== null)
+        reasons.push(
+          `traffic: ${t} requests through its routes (${fmt(term(WEIGHT.traffic, t, maxTraffic))})`,
+        );
       else reasons.push('no traffic data');
       if (ch !== null) {
         const co = churn!.coChange.get(m.name) ?? 0;
         const chv = term(WEIGHT.churn, ch, maxChurn);
         const cov = term(WEIGHT.coChange, co, 1);
-        reasons.push(`churn: ${ch} commit${ch === 1 ? '' : 's'}, ${Math.round(co * 100)}% changed together with other modules (${fmt(chv + cov)})`);
+        reasons.push(
+          `churn: ${ch} commit${ch === 1 ? '' : 's'}, ${Math.round(co * 100)}% changed together with other modules (${fmt(chv + cov)})`,
+        );
       }
       if (cycleIds.length > 1)
         reasons.push(
-          `in an import cycle with ${list(cycleIds.filter((x) => x !== id).map((x) => names[x]).sort(byName))}: extract together, or apply the suggested cuts first`,
+          `in an import cycle with ${list(
+            cycleIds
+              .filter((x) => x !== id)
+              .map((x) => names[x])
+              .sort(byName),
+          )}: extract together, or apply the suggested cuts first`,
         );
-      if (routes.length > 0) reasons.push(`takes over route${routes.length > 1 ? 's' : ''}: ${routes.map((r) => `${r.id} (${r.path})`).join(', ')}`);
+      if (routes.length > 0)
+        reasons.push(
+          `takes over route${routes.length > 1 ? 's' : ''}: ${routes.map((r) => `${r.id} (${r.path})`).join(', ')}`,
+        );
     }
     return {
       name: m.name,
@@ -289,7 +323,8 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
   });
 
   const ordered = [...modules].sort(
-    (a, b) => Number(a.shared) - Number(b.shared) || a.wave - b.wave || b.score - a.score || byName(a.name, b.name),
+    (a, b) =>
+      Number(a.shared) - Number(b.shared) || a.wave - b.wave || b.score - a.score || byName(a.name, b.name),
   );
   ordered.forEach((m, i) => {
     m.rank = i + 1;
@@ -303,7 +338,12 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
     }
     w.modules.push(m.name);
   }
-  if (cycles.length > 0) notes.push(`${cycles.length} import cycle${cycles.length > 1 ? 's' : ''}; cut costs: ${Object.entries(KIND_COST).map(([k, v]) => `${k} ${v}`).join(', ')} per import`);
+  if (cycles.length > 0)
+    notes.push(
+      `${cycles.length} import cycle${cycles.length > 1 ? 's' : ''}; cut costs: ${Object.entries(KIND_COST)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')} per import`,
+    );
   const imports = [...input.imports].sort(
     (a, b) => byName(a.from, b.from) || byName(a.to, b.to) || (a.line ?? 0) - (b.line ?? 0),
   );

@@ -23,7 +23,7 @@ export interface RawImport {
 
 export interface SourceScan {
   imports: RawImport[];
-  /** Physical lines holding something besides whitespace or a comment. */
+  /** Lines of code: lines holding a token (a multi-line string counts every line it spans); blank and comment-only lines do not count. */
   loc: number;
   problems: Array<{ line: number; message: string }>;
 }
@@ -89,6 +89,9 @@ export function scanPythonSource(src: string): SourceScan {
   // Local names bound by imports -> the imports binding them, and reference counts.
   const bound = new Map<string, RawImport[]>();
   const useCounts = new Map<string, number>();
+  // Cheap pre-filters (first char, length) so most identifiers are never sliced into strings.
+  const boundFirst = new Uint8Array(128);
+  const boundLength = new Uint8Array(64);
   const bind = (local: string | null, imp: RawImport): void => {
     imports.push(imp);
     if (local === null) return;
@@ -96,15 +99,36 @@ export function scanPythonSource(src: string): SourceScan {
     if (list) list.push(imp);
     else bound.set(local, [imp]);
     if (!useCounts.has(local)) useCounts.set(local, 0);
+    const c = local.charCodeAt(0);
+    boundFirst[c < 128 ? c : 127] = 1;
+    boundLength[local.length < 64 ? local.length : 63] = 1;
   };
   let lastClosed: Block | null = null;
 
+  // Lines of code: physical lines where a token starts, plus the lines a multi-line string spans.
+  let loc = 0;
+  let lastLocLine = 0;
   const push = (kind: number, s: number, e: number, d: number): void => {
+    if (line !== lastLocLine) {
+      loc++;
+      lastLocLine = line;
+    }
     kinds[ntok] = kind;
     starts[ntok] = s;
     ends[ntok] = e;
     lines[ntok] = line;
     depths[ntok] = d;
+    ntok++;
+  };
+  const pushString = (s: number, e: number, startLine: number): void => {
+    if (startLine !== lastLocLine) loc++;
+    loc += line - startLine;
+    lastLocLine = line;
+    kinds[ntok] = T_STRING;
+    starts[ntok] = s;
+    ends[ntok] = e;
+    lines[ntok] = startLine;
+    depths[ntok] = depth;
     ntok++;
   };
   const text = (t: number): string => src.slice(starts[t], ends[t]);
@@ -157,7 +181,10 @@ export function scanPythonSource(src: string): SourceScan {
       }
       j++;
     }
-    problems.push({ line: startLine, message: triple ? 'unterminated triple-quoted string' : 'unterminated string' });
+    problems.push({
+      line: startLine,
+      message: triple ? 'unterminated triple-quoted string' : 'unterminated string',
+    });
     return n;
   };
 
@@ -362,7 +389,8 @@ export function scanPythonSource(src: string): SourceScan {
         break;
       case 'else':
         // try/else runs as part of the try statement; if/for/while else is a branch.
-        kind = lastClosed && lastClosed.indent === lineIndent && lastClosed.kind === 'try' ? 'try' : 'conditional';
+        kind =
+          lastClosed && lastClosed.indent === lineIndent && lastClosed.kind === 'try' ? 'try' : 'conditional';
         break;
       default:
         kind = 'conditional'; // elif, while, for, match, case
@@ -374,7 +402,15 @@ export function scanPythonSource(src: string): SourceScan {
   const countUses = (t: number, end: number): void => {
     if (bound.size === 0) return;
     for (let k = t; k < end; k++) {
-      if (kinds[k] !== T_NAME || (k > 0 && isOp(k - 1, 46))) continue;
+      if (kinds[k] !== T_NAME) continue;
+      const first = src.charCodeAt(starts[k]);
+      const len = ends[k] - starts[k];
+      if (
+        !boundFirst[first < 128 ? first : 127] ||
+        !boundLength[len < 64 ? len : 63] ||
+        (k > 0 && isOp(k - 1, 46))
+      )
+        continue;
       const name = text(k);
       const c = useCounts.get(name);
       if (c !== undefined) useCounts.set(name, c + 1);
@@ -467,12 +503,7 @@ export function scanPythonSource(src: string): SourceScan {
       const s = i;
       const startLine = line;
       i = skipString(i, false);
-      kinds[ntok] = T_STRING;
-      starts[ntok] = s;
-      ends[ntok] = i;
-      lines[ntok] = startLine;
-      depths[ntok] = depth;
-      ntok++;
+      pushString(s, i, startLine);
     } else if (isIdentStart(c)) {
       const s = i;
       i++;
@@ -482,22 +513,24 @@ export function scanPythonSource(src: string): SourceScan {
         const startLine = line;
         const f = src.slice(s, i).toLowerCase();
         i = skipString(i, f.includes('f') || f.includes('t'));
-        kinds[ntok] = T_STRING;
-        starts[ntok] = s;
-        ends[ntok] = i;
-        lines[ntok] = startLine;
-        depths[ntok] = depth;
-        ntok++;
+        pushString(s, i, startLine);
       } else {
         push(T_NAME, s, i, depth);
       }
-    } else if ((c >= 48 && c <= 57) || (c === 46 && src.charCodeAt(i + 1) >= 48 && src.charCodeAt(i + 1) <= 57)) {
+    } else if (
+      (c >= 48 && c <= 57) ||
+      (c === 46 && src.charCodeAt(i + 1) >= 48 && src.charCodeAt(i + 1) <= 57)
+    ) {
       const s = i;
       i++;
       while (i < n) {
         const d = src.charCodeAt(i);
         if (isIdentChar(d) || d === 46) i++;
-        else if ((d === 43 || d === 45) && (src.charCodeAt(i - 1) | 32) === 101 && (src.charCodeAt(s + 1) | 32) !== 120)
+        else if (
+          (d === 43 || d === 45) &&
+          (src.charCodeAt(i - 1) | 32) === 101 &&
+          (src.charCodeAt(s + 1) | 32) !== 120
+        )
           i++; // exponent sign (not in hex literals)
         else break;
       }
@@ -522,24 +555,5 @@ export function scanPythonSource(src: string): SourceScan {
   if (depth > 0) problems.push({ line, message: `${depth} unclosed bracket(s) at end of file` });
   endLogicalLine();
   for (const [local, list] of bound) for (const imp of list) imp.uses = useCounts.get(local) ?? 0;
-  return { imports, loc: countLoc(src), problems };
-}
-
-/** Lines holding something besides whitespace or a comment. */
-export function countLoc(src: string): number {
-  let loc = 0;
-  let seen = false;
-  let comment = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src.charCodeAt(i);
-    if (c === 10) {
-      if (seen) loc++;
-      seen = false;
-      comment = false;
-    } else if (!seen && !comment && c !== 32 && c !== 9 && c !== 13 && c !== 12) {
-      if (c === 35) comment = true;
-      else seen = true;
-    }
-  }
-  return seen ? loc + 1 : loc;
+  return { imports, loc, problems };
 }

@@ -48,7 +48,9 @@ interface FoundFile {
 function listPythonFiles(root: string, prefix: string[], exclude: RegExp[]): FoundFile[] {
   const out: FoundFile[] = [];
   const walk = (dir: string, rel: string, parts: string[]): void => {
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const e of entries) {
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (exclude.some((r) => r.test(childRel))) continue;
@@ -70,7 +72,12 @@ function listPythonFiles(root: string, prefix: string[], exclude: RegExp[]): Fou
 }
 
 /** Resolve one written import to a module of the tree, or null when external. */
-export function resolveImport(raw: RawImport, importer: string, importerIsPackage: boolean, modules: Set<string>): string | null {
+export function resolveImport(
+  raw: RawImport,
+  importer: string,
+  importerIsPackage: boolean,
+  modules: Set<string>,
+): string | null {
   let name = raw.name;
   if (raw.level > 0) {
     const pkg = importerIsPackage ? importer.split('.') : importer.split('.').slice(0, -1);
@@ -100,9 +107,13 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
     });
   }
   if (!st.isDirectory())
-    throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: not a folder (give a package folder or a source root, or --graph FILE)`, {
-      details: { path: root },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_PLANNER_INPUT',
+      `${root}: not a folder (give a package folder or a source root, or --graph FILE)`,
+      {
+        details: { path: root },
+      },
+    );
   const exclude = (options.exclude ?? []).map(globToRegExp);
   let isPackageDir = false;
   try {
@@ -112,7 +123,9 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
   }
   const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude);
   if (files.length === 0)
-    throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: no Python (.py) files found`, { details: { path: root } });
+    throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: no Python (.py) files found`, {
+      details: { path: root },
+    });
 
   const moduleNames = new Set(files.map((f) => f.name));
   const modules: ModuleInfo[] = [];

@@ -30,7 +30,8 @@ export function planWaves(
     if (members.every(skip)) return;
     let w = 0;
     for (const v of members)
-      for (const t of out[v]) if (comp[t] !== c && useEdge(v, t) && compWave[comp[t]] > w) w = compWave[comp[t]];
+      for (const t of out[v])
+        if (comp[t] !== c && useEdge(v, t) && compWave[comp[t]] > w) w = compWave[comp[t]];
     compWave[c] = w + 1;
     for (const v of members) wave[v] = w + 1;
   });

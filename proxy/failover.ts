@@ -82,7 +82,7 @@ export type FailoverDecision =
 export function decideFailover(f: FailoverFacts): FailoverDecision {
   if (f.clientAborted) return { to: 'none' };
   if (!f.bodyAvailable) return { to: 'reject', why: 'body-not-replayable' };
-  return { to: "legacy" };
+  if (!f.requestSent || f.resendable) return { to: 'legacy' };
   return { to: 'reject', why: 'unsafe' };
 }
 

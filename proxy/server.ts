@@ -316,6 +316,9 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const close = () => {
     closing ??= (async () => {
       stopWatching();
+      // Upgraded sockets still count as the listener's connections: a tunnel
+      // has no request boundary to finish at, so it is closed now.
+      upgrades.close();
       await new Promise<void>((resolve) => {
         const started = Date.now();
         // Keep-alive sockets become idle as their in-flight requests finish;

@@ -7,15 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import {
-  canonicalJson,
-  canonicalNumber,
-  JsonNumber,
-  type JsonValue,
-  jsonKind,
-  parseJson,
-  stringifyJson,
-} from './json.js';
+import { canonicalJson, JsonNumber, type JsonValue, jsonKind, numberText, parseJsonExact, stringifyJson } from './json.js';
 import { compileIgnore, formatJsonPath, generaliseJsonPath, type IgnoreMatcher, type PathSegment } from './paths.js';
 
 export type DifferenceKind =
@@ -141,6 +133,10 @@ class Collector {
   }
 }
 
+/**
+ * Walk both documents with one mutable path stack; strings are built only for
+ * a difference. This runs for every shadowed request, so it allocates little.
+ */
 function diffJson(
   a: JsonValue,
   b: JsonValue,
@@ -150,59 +146,78 @@ function diffJson(
   out: Collector,
 ): void {
   if (!ignore.empty && ignore.json(segs)) return;
-  const path = () => formatJsonPath(segs);
-  const field = () => generaliseJsonPath(segs);
+  if (a === b) return;
   const ka = jsonKind(a);
   const kb = jsonKind(b);
   if (ka !== kb) {
-    out.add({ path: path(), field: field(), kind: 'type', legacy: display(a), service: display(b) });
+    out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'type', legacy: display(a), service: display(b) });
     return;
   }
-  if (a instanceof JsonNumber) {
-    if (canonicalNumber(a.text) !== canonicalNumber((b as JsonNumber).text))
-      out.add({ path: path(), field: field(), kind: 'changed', legacy: a.text, service: (b as JsonNumber).text });
+  if (ka === 'number') {
+    const ta = numberText(a as number | JsonNumber);
+    const tb = numberText(b as number | JsonNumber);
+    if (ta !== tb)
+      out.add({
+        path: formatJsonPath(segs),
+        field: generaliseJsonPath(segs),
+        kind: 'changed',
+        legacy: a instanceof JsonNumber ? a.text : ta,
+        service: b instanceof JsonNumber ? b.text : tb,
+      });
     return;
   }
-  if (Array.isArray(a)) {
+  if (ka === 'array') {
+    const aa = a as JsonValue[];
     const bb = b as JsonValue[];
-    if (a.length !== bb.length) {
-      out.add({ path: path(), field: field(), kind: 'length', legacy: String(a.length), service: String(bb.length) });
+    if (aa.length !== bb.length) {
+      out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'length', legacy: String(aa.length), service: String(bb.length) });
       // Common prefix only: past it, every index would report a shift, not a fact.
-      const n = Math.min(a.length, bb.length);
-      for (let k = 0; k < n; k++) diffJson(a[k], bb[k], [...segs, k], ignore, ignoreOrder, out);
+      const n = Math.min(aa.length, bb.length);
+      for (let k = 0; k < n; k++) {
+        segs.push(k);
+        diffJson(aa[k], bb[k], segs, ignore, ignoreOrder, out);
+        segs.pop();
+      }
       return;
     }
     const inner = new Collector(Number.POSITIVE_INFINITY);
-    for (let k = 0; k < a.length; k++) diffJson(a[k], bb[k], [...segs, k], ignore, ignoreOrder, inner);
+    for (let k = 0; k < aa.length; k++) {
+      segs.push(k);
+      diffJson(aa[k], bb[k], segs, ignore, ignoreOrder, inner);
+      segs.pop();
+    }
     if (inner.list.length === 0) return;
-    const sa = a.map(canonicalJson).sort();
+    const sa = aa.map(canonicalJson).sort();
     const sb = bb.map(canonicalJson).sort();
     if (sa.every((x, k) => x === sb[k])) {
       if (!ignoreOrder)
-        out.add({ path: path(), field: field(), kind: 'order', legacy: display(a), service: display(bb) });
+        out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'order', legacy: display(aa), service: display(bb) });
       return;
     }
     for (const d of inner.list) out.add(d);
     return;
   }
-  if (a instanceof Map) {
-    const bm = b as Map<string, JsonValue>;
-    for (const [k, va] of a) {
-      const sub = [...segs, k];
-      if (!bm.has(k)) {
-        if (!ignore.empty && ignore.json(sub)) continue;
-        out.add({ path: formatJsonPath(sub), field: generaliseJsonPath(sub), kind: 'missing', legacy: display(va) });
-      } else diffJson(va, bm.get(k)!, sub, ignore, ignoreOrder, out);
+  if (ka === 'object') {
+    const ao = a as { [k: string]: JsonValue };
+    const bo = b as { [k: string]: JsonValue };
+    for (const k of Object.keys(ao)) {
+      segs.push(k);
+      if (!Object.hasOwn(bo, k)) {
+        if (ignore.empty || !ignore.json(segs))
+          out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'missing', legacy: display(ao[k]) });
+      } else diffJson(ao[k], bo[k], segs, ignore, ignoreOrder, out);
+      segs.pop();
     }
-    for (const [k, vb] of bm) {
-      if (a.has(k)) continue;
-      const sub = [...segs, k];
-      if (!ignore.empty && ignore.json(sub)) continue;
-      out.add({ path: formatJsonPath(sub), field: generaliseJsonPath(sub), kind: 'extra', service: display(vb) });
+    for (const k of Object.keys(bo)) {
+      if (Object.hasOwn(ao, k)) continue;
+      segs.push(k);
+      if (ignore.empty || !ignore.json(segs))
+        out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'extra', service: display(bo[k]) });
+      segs.pop();
     }
     return;
   }
-  if (a !== b) out.add({ path: path(), field: field(), kind: 'changed', legacy: display(a), service: display(b) });
+  out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'changed', legacy: display(a), service: display(b) });
 }
 
 function bytesSummary(b: Buffer): string {
@@ -264,19 +279,23 @@ function diffBodies(
   out: Collector,
   other: (d: ShadowDifference) => void,
 ): boolean {
-  const ta = asText(da);
-  const tb = asText(db);
+  const cta = headerValue(a.headers, 'content-type');
+  const ctb = headerValue(b.headers, 'content-type');
+  // Declared JSON is UTF-8 (RFC 8259 §8.1): skip the slower validating decoder.
+  const declared = (ct: string | undefined) => ct !== undefined && /[/+]json\b/i.test(ct);
+  const ta = declared(cta) ? da.toString('utf8') : asText(da);
+  const tb = declared(ctb) ? db.toString('utf8') : asText(db);
   if (ta !== undefined && tb !== undefined) {
-    const jsonA = looksJson(headerValue(a.headers, 'content-type'), ta);
-    const jsonB = looksJson(headerValue(b.headers, 'content-type'), tb);
+    const jsonA = looksJson(cta, ta);
+    const jsonB = looksJson(ctb, tb);
     if (jsonA || jsonB) {
       let pa: JsonValue | undefined;
       let pb: JsonValue | undefined;
       try {
-        pa = parseJson(ta);
+        pa = parseJsonExact(ta);
       } catch {}
       try {
-        pb = parseJson(tb);
+        pb = parseJsonExact(tb);
       } catch {}
       if (pa !== undefined && pb !== undefined) {
         diffJson(pa, pb, [], ignore, options.ignoreArrayOrder ?? false, out);

@@ -1,25 +1,48 @@
 /**
- * A JSON parser that keeps every number's source text. JSON.parse turns
+ * JSON for comparison without losing numbers. JSON.parse turns
  * 12345678901234567891 into 12345678901234567000, so two services that send
- * different 64-bit ids would compare equal; comparing the number text (after a
- * light canonical form) does not lose them. Objects are Maps so keys such as
- * "__proto__" are data, not prototype changes, and key order is kept for display.
+ * different 64-bit ids would compare equal. Any decimal with at most 15
+ * significant digits (and a modest exponent) survives a double exactly
+ * (DBL_DIG = 15), so texts without a 16-digit run go through the fast native
+ * JSON.parse; the rest go through parseJson below, which keeps a risky
+ * number's source text as a JsonNumber. Either way the result is plain JS
+ * values, so the diff walks one representation.
  */
 
 export class JsonNumber {
   constructor(readonly text: string) {}
 }
 
-export type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | Map<string, JsonValue>;
+export type JsonValue = null | boolean | string | number | JsonNumber | JsonValue[] | { [k: string]: JsonValue };
 export type JsonKind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
 
 export function jsonKind(v: JsonValue): JsonKind {
   if (v === null) return 'null';
-  if (typeof v === 'boolean') return 'boolean';
-  if (typeof v === 'string') return 'string';
+  const t = typeof v;
+  if (t === 'boolean' || t === 'string' || t === 'number') return t as JsonKind;
   if (v instanceof JsonNumber) return 'number';
   if (Array.isArray(v)) return 'array';
   return 'object';
+}
+
+const RISKY_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
+
+/** Parse JSON exactly: native JSON.parse when no number can lose precision, else the text-keeping parser. */
+export function parseJsonExact(text: string): JsonValue {
+  if (!RISKY_NUMBER.test(text)) return JSON.parse(text) as JsonValue;
+  return parseJson(text);
+}
+
+/** The text of a number for exact comparison. */
+export function numberText(v: number | JsonNumber): string {
+  if (typeof v !== 'number') return canonicalNumber(v.text);
+  // 1e21 from a short text and 1000000000000000000000 kept as text are one number.
+  return Number.isInteger(v) && !Number.isSafeInteger(v) && Number.isFinite(v) ? BigInt(v).toString() : String(v);
+}
+
+/** A number's text that is safe to turn into a double (≤ 15 significant digits, small exponent). */
+function safeNumber(text: string): boolean {
+  return !RISKY_NUMBER.test(text);
 }
 
 const INT_TEXT = /^-?\d+(?:\.0+)?$/;
@@ -113,7 +136,8 @@ export function parseJson(text: string): JsonValue {
     const c = text[i];
     if (c === '{') {
       i++;
-      const obj = new Map<string, JsonValue>();
+      // A null-prototype object: "__proto__" is a key like any other.
+      const obj: { [k: string]: JsonValue } = Object.create(null);
       ws();
       if (text[i] === '}') {
         i++;
@@ -126,7 +150,7 @@ export function parseJson(text: string): JsonValue {
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;
-        obj.set(k, value(depth + 1));
+        obj[k] = value(depth + 1);
         ws();
         if (text[i] === ',') {
           i++;
@@ -178,7 +202,7 @@ export function parseJson(text: string): JsonValue {
     const m = NUM.exec(text);
     if (!m || m[0].length === 0) fail('unexpected token');
     i += m![0].length;
-    return new JsonNumber(m![0]);
+    return safeNumber(m![0]) ? Number(m![0]) : new JsonNumber(m![0]);
   };
   // A UTF-8 BOM is not JSON (RFC 8259 §8.1) but is common; tolerate it.
   if (text.charCodeAt(0) === 0xfeff) i = 1;
@@ -195,6 +219,7 @@ export function stringifyJson(v: JsonValue, max = 2000): string {
     if (out.length > max) return false;
     if (x === null || typeof x === 'boolean') out += String(x);
     else if (typeof x === 'string') out += JSON.stringify(x);
+    else if (typeof x === 'number') out += String(x);
     else if (x instanceof JsonNumber) out += x.text;
     else if (Array.isArray(x)) {
       out += '[';
@@ -206,7 +231,8 @@ export function stringifyJson(v: JsonValue, max = 2000): string {
     } else {
       out += '{';
       let first = true;
-      for (const [k, val] of x) {
+      for (const k of Object.keys(x)) {
+        const val = x[k];
         if (!first) out += ',';
         first = false;
         out += JSON.stringify(k) + ':';
@@ -224,8 +250,8 @@ export function stringifyJson(v: JsonValue, max = 2000): string {
 export function canonicalJson(v: JsonValue): string {
   if (v === null || typeof v === 'boolean') return String(v);
   if (typeof v === 'string') return JSON.stringify(v);
-  if (v instanceof JsonNumber) return canonicalNumber(v.text);
+  if (typeof v === 'number' || v instanceof JsonNumber) return numberText(v);
   if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
-  const keys = [...v.keys()].sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(v.get(k)!)).join(',') + '}';
+  const keys = Object.keys(v).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(v[k])).join(',') + '}';
 }

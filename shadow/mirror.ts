@@ -199,8 +199,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     return urls[i];
   };
 
+  const parsedBases = new Map<string, URL>();
   const send = async (route: RouteConfig, side: Target, ex: PrimaryExchange, release: Held): Promise<Answer> => {
-    const base = new URL(baseUrl(route, side));
+    const raw = baseUrl(route, side);
+    let base = parsedBases.get(raw);
+    if (!base) parsedBases.set(raw, (base = new URL(raw)));
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ex.requestHeaders)) {
       const name = k.toLowerCase();
@@ -284,10 +287,12 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       if (diff.fields.length === 0) b.matched++;
       else {
         for (const f of diff.fields) b.fieldDiffs[f] = (b.fieldDiffs[f] ?? 0) + 1;
-        mergeMismatchSets((b.mismatchSets ??= {}), { [mismatchSetKey(diff.fields)]: 1 });
-        b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
-        if (b.samples.length > s.sampleRing) b.samples.shift();
-        b.sampleRing = s.sampleRing;
+        const key = mismatchSetKey(diff.fields);
+        mergeMismatchSets((b.mismatchSets ??= {}), { [key]: 1 });
+        if (wantSample(b, key, s.sampleRing)) {
+          b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
+          b.sampleRing = s.sampleRing;
+        }
       }
     }
     if (askTwice) {
@@ -390,6 +395,24 @@ class Held {
     this.released = true;
     this.limiter.release(this.base + this.extra);
   }
+}
+
+/**
+ * Building a sample (decoding and copying both bodies) costs more than the
+ * diff, and the ring keeps only the newest few anyway. Per flush interval a
+ * route takes the first few mismatches, then only ones with a combination of
+ * differing fields not yet sampled in this batch, up to the ring size: the
+ * report's "example pair per field" needs variety, not volume.
+ */
+const EVERY_KIND_FIRST = 3;
+const sampledKeys = new WeakMap<ShadowBatch, Set<string>>();
+function wantSample(b: ShadowBatch, key: string, ring: number): boolean {
+  if (b.samples.length >= ring) return false;
+  let keys = sampledKeys.get(b);
+  if (!keys) sampledKeys.set(b, (keys = new Set()));
+  if (keys.has(key) && b.samples.length >= EVERY_KIND_FIRST) return false;
+  keys.add(key);
+  return true;
 }
 
 function hasRequestBody(ex: PrimaryExchange): boolean {

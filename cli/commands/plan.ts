@@ -23,10 +23,18 @@ export function register(program: Command, io: CliIO): void {
         'waves, the order inside each wave with reasons, import cycles and the imports to cut',
     )
     .argument('[path]', 'a package folder (has __init__.py) or a source root holding packages')
-    .option('--graph <file>', 'plan a ready graph instead: JSON {modules:[{name}], imports:[{from,to}]} or Graphviz DOT')
+    .option(
+      '--graph <file>',
+      'plan a ready graph instead: JSON {modules:[{name}], imports:[{from,to}]} or Graphviz DOT',
+    )
     .option('--depth <n>', 'collapse modules to their package at depth N')
     .option('--exclude <glob>', 'skip files or folders matching GLOB (repeatable)', collect, [])
-    .option('--shared <module>', 'treat MODULE as a shared foundation that moves last (repeatable)', collect, [])
+    .option(
+      '--shared <module>',
+      'treat MODULE as a shared foundation that moves last (repeatable)',
+      collect,
+      [],
+    )
     .option('--no-auto-shared', 'do not detect shared foundations (modules nearly everything imports)')
     .option('--no-git', 'do not read churn from git history')
     .option('--format <f>', 'output: text | json | dot | mermaid | html', 'text')
@@ -36,19 +44,28 @@ export function register(program: Command, io: CliIO): void {
       const { StranglerError } = await import('../../core/errors.js');
       const { PLAN_FORMATS, PLAN_REPORTERS, isPlanFormat } = await import('../../reports/plan/index.js');
       if (!isPlanFormat(opts.format))
-        throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${PLAN_FORMATS.join(', ')}, got "${opts.format}"`, {
-          details: { field: 'format' },
-        });
+        throw new StranglerError(
+          'STRANGLER_E_USAGE',
+          `--format: expected one of ${PLAN_FORMATS.join(', ')}, got "${opts.format}"`,
+          {
+            details: { field: 'format' },
+          },
+        );
       let depth: number | undefined;
       if (opts.depth !== undefined) {
         depth = Number(opts.depth);
         if (!Number.isInteger(depth) || depth < 1)
-          throw new StranglerError('STRANGLER_E_USAGE', `--depth: expected a whole number >= 1, got "${opts.depth}"`, {
-            details: { field: 'depth' },
-          });
+          throw new StranglerError(
+            'STRANGLER_E_USAGE',
+            `--depth: expected a whole number >= 1, got "${opts.depth}"`,
+            {
+              details: { field: 'depth' },
+            },
+          );
       }
       const path = await import('node:path');
-      const resolve = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(io.cwd, p));
+      const resolve = (p: string | undefined): string | undefined =>
+        p === undefined ? undefined : path.resolve(io.cwd, p);
       const { makePlan } = await import('../../planner/make-plan.js');
       const plan = await makePlan({
         path: resolve(target),
@@ -60,7 +77,9 @@ export function register(program: Command, io: CliIO): void {
         git: opts.git,
         config: resolve(opts.config),
       });
-      const out = PLAN_REPORTERS[opts.format](plan, { title: `Extraction plan: ${path.basename(plan.root)}` });
+      const out = PLAN_REPORTERS[opts.format](plan, {
+        title: `Extraction plan: ${path.basename(plan.root)}`,
+      });
       if (opts.out) {
         const { writeFile } = await import('node:fs/promises');
         await writeFile(path.resolve(io.cwd, opts.out), out.output);

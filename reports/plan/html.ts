@@ -3,7 +3,7 @@
  * with reasons, an inline SVG of the layered graph (a row per wave, suggested
  * cuts dashed), cycles with their witness imports, cuts and notes.
  */
-import type { Plan } from '../../planner/types.js';
+import type { Plan } from './types.js';
 import { escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { drawnEdges, waveColour, where } from './shared.js';
@@ -51,7 +51,9 @@ function layeredSvg(plan: Plan): string {
       : e.typeOnly
         ? 'stroke="#8c959f" stroke-dasharray="2 3"'
         : 'stroke="#57606a"';
-    const path = same ? `M ${x1} ${y1} C ${x1} ${y1 - 30}, ${x2} ${y2 - 30}, ${x2} ${y2}` : `M ${x1} ${y1} L ${x2} ${y2}`;
+    const path = same
+      ? `M ${x1} ${y1} C ${x1} ${y1 - 30}, ${x2} ${y2 - 30}, ${x2} ${y2}`
+      : `M ${x1} ${y1} L ${x2} ${y2}`;
     parts.push(
       `<path d="${path}" fill="none" ${style} marker-end="url(#arrow)" class="${e.cut ? 'cut' : 'edge'}"><title>${escapeHtml(`${e.from} imports ${e.to}${e.cut ? ' (suggested cut)' : ''}`)}</title></path>`,
     );
@@ -73,14 +75,19 @@ export function renderPlanHtml(plan: Plan, options: ReportOptions = {}): ReportO
   body.push(
     `<p>${plan.modules.length} modules, ${plan.imports.length} imports, ${plan.cycles.length} cycles, ${plan.waves.length} waves. Root: <code>${escapeHtml(plan.root)}</code></p>`,
   );
-  if (first) body.push(`<p><strong>Extract first: ${escapeHtml(first.name)}</strong> (wave ${first.wave}, score ${first.score})</p>`);
+  if (first)
+    body.push(
+      `<p><strong>Extract first: ${escapeHtml(first.name)}</strong> (wave ${first.wave}, score ${first.score})</p>`,
+    );
   body.push('<h2>Layered graph</h2>');
   body.push(
     plan.modules.length <= MAX_DRAWN
       ? `<div style="overflow:auto">${layeredSvg(plan)}</div><p class="muted">Wave 1 on top; arrows point from importer to imported; red dashed edges are the suggested cuts, dotted ones type-only imports.</p>`
       : `<p class="muted">${plan.modules.length} modules: too many to draw (limit ${MAX_DRAWN}); use --format dot.</p>`,
   );
-  body.push('<h2>Recommended order</h2><table><tr><th>#</th><th>module</th><th>wave</th><th>score</th><th>reasons</th></tr>');
+  body.push(
+    '<h2>Recommended order</h2><table><tr><th>#</th><th>module</th><th>wave</th><th>score</th><th>reasons</th></tr>',
+  );
   for (const m of plan.modules)
     body.push(
       `<tr><td class="num">${m.rank}</td><td><code>${escapeHtml(m.name)}</code>${m.file ? `<br><span class="muted">${escapeHtml(m.file)}</span>` : ''}</td><td class="num">${m.wave}${m.shared ? ' (shared)' : ''}</td><td class="num">${m.score}</td><td><ul>${m.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul></td></tr>`,
@@ -94,20 +101,27 @@ export function renderPlanHtml(plan: Plan, options: ReportOptions = {}): ReportO
       );
   }
   if (plan.cuts.length > 0) {
-    body.push('<h2>Suggested cuts</h2><table><tr><th>import</th><th>cost</th><th>lines</th><th>suggestion</th></tr>');
+    body.push(
+      '<h2>Suggested cuts</h2><table><tr><th>import</th><th>cost</th><th>lines</th><th>suggestion</th></tr>',
+    );
     for (const c of plan.cuts)
       body.push(
         `<tr><td><code>${escapeHtml(`${c.from} -> ${c.to}`)}</code></td><td class="num">${c.cost}</td><td>${c.imports.map((imp) => escapeHtml(`${where(imp)} (${imp.kind})`)).join('<br>')}</td><td>${escapeHtml(c.suggestion)}</td></tr>`,
       );
     body.push('</table>');
   }
-  if (plan.notes.length > 0) body.push(`<h2>Notes</h2><ul>${plan.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  if (plan.notes.length > 0)
+    body.push(`<h2>Notes</h2><ul>${plan.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
   if (plan.problems.length > 0)
     body.push(
       `<h2>Problems</h2><ul>${plan.problems.map((p) => `<li>${escapeHtml(`${p.file}:${p.line}: ${p.message}`)}</li>`).join('')}</ul>`,
     );
   return {
-    output: htmlPage({ title: options.title ?? 'Extraction plan', body: body.join('\n'), generatedAt: options.now }),
+    output: htmlPage({
+      title: options.title ?? 'Extraction plan',
+      body: body.join('\n'),
+      generatedAt: options.now,
+    }),
     exitCode: 0,
   };
 }

@@ -1,5 +1,5 @@
 /** Plan reporters by format name (dependency-cruiser's src/report/index.mjs). */
-import type { Plan } from '../../planner/types.js';
+import type { Plan } from './types.js';
 import type { Reporter } from '../types.js';
 import { renderPlanDot } from './dot.js';
 import { renderPlanHtml } from './html.js';

@@ -1,5 +1,5 @@
 /** The plan as a Mermaid flowchart: a subgraph per wave, classes per wave colour, suggested cuts dashed. */
-import type { Plan } from '../../planner/types.js';
+import type { Plan } from './types.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { drawnEdges, waveColour } from './shared.js';
 
@@ -11,7 +11,8 @@ export function renderPlanMermaid(plan: Plan, _options: ReportOptions = {}): Rep
   const byName = new Map(plan.modules.map((m) => [m.name, m]));
   for (const w of plan.waves) {
     out.push(`  subgraph wave${w.wave}["wave ${w.wave}${w.shared ? ' (shared)' : ''}"]`);
-    for (const name of w.modules) out.push(`    ${ids.get(name)}["${label(`${byName.get(name)!.rank}. ${name}`)}"]`);
+    for (const name of w.modules)
+      out.push(`    ${ids.get(name)}["${label(`${byName.get(name)!.rank}. ${name}`)}"]`);
     out.push('  end');
   }
   for (const e of drawnEdges(plan)) {

@@ -1,8 +1,17 @@
 /** Pieces the plan reporters share: wave colours and edge classification. */
-import type { Plan } from '../../planner/types.js';
+import type { Plan } from './types.js';
 
 /** One colour per wave (cycled); shared foundations are grey. */
-export const WAVE_COLOURS = ['#a6e3a1', '#89dceb', '#f9e2af', '#fab387', '#cba6f7', '#f5c2e7', '#94e2d5', '#eba0ac'];
+export const WAVE_COLOURS = [
+  '#a6e3a1',
+  '#89dceb',
+  '#f9e2af',
+  '#fab387',
+  '#cba6f7',
+  '#f5c2e7',
+  '#94e2d5',
+  '#eba0ac',
+];
 export const SHARED_COLOUR = '#d0d4da';
 
 export function waveColour(wave: number, shared: boolean): string {
@@ -24,7 +33,13 @@ export function drawnEdges(plan: Plan): DrawnEdge[] {
     const key = `${imp.from}\u0000${imp.to}`;
     const e = edges.get(key);
     if (e) e.typeOnly &&= imp.kind === 'type_checking';
-    else edges.set(key, { from: imp.from, to: imp.to, cut: cuts.has(key), typeOnly: imp.kind === 'type_checking' });
+    else
+      edges.set(key, {
+        from: imp.from,
+        to: imp.to,
+        cut: cuts.has(key),
+        typeOnly: imp.kind === 'type_checking',
+      });
   }
   return [...edges.values()];
 }

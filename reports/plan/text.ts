@@ -1,5 +1,5 @@
 /** The plan as plain text: the order with reasons, waves, cycles with witnesses, cuts, notes. */
-import type { Plan } from '../../planner/types.js';
+import type { Plan } from './types.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { where } from './shared.js';
 
@@ -23,7 +23,8 @@ export function renderPlanText(plan: Plan, _options: ReportOptions = {}): Report
     for (const r of m.reasons) out.push(`${' '.repeat(width + 4)}- ${r}`);
   }
   out.push('', 'Waves');
-  for (const w of plan.waves) out.push(`  wave ${w.wave}${w.shared ? ' (shared)' : ''}: ${w.modules.join(', ')}`);
+  for (const w of plan.waves)
+    out.push(`  wave ${w.wave}${w.shared ? ' (shared)' : ''}: ${w.modules.join(', ')}`);
   if (plan.cycles.length > 0) {
     out.push('', 'Cycles (one shortest witness each)');
     plan.cycles.forEach((c, i) => {
@@ -43,7 +44,10 @@ export function renderPlanText(plan: Plan, _options: ReportOptions = {}): Report
     for (const n of plan.notes) out.push(`  - ${n}`);
   }
   if (plan.problems.length > 0) {
-    out.push('', `Problems (${plan.problems.length} file issue${plan.problems.length === 1 ? '' : 's'}, not fatal)`);
+    out.push(
+      '',
+      `Problems (${plan.problems.length} file issue${plan.problems.length === 1 ? '' : 's'}, not fatal)`,
+    );
     for (const p of plan.problems) out.push(`  ${p.file}:${p.line}: ${p.message}`);
   }
   return { output: `${out.join('\n')}\n`, exitCode: 0 };

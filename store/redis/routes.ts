@@ -178,7 +178,7 @@ export class RedisRouteStore implements RouteStore {
       throw storeError(
         this.ctx.target,
         unknown
-          ? `flip of "${change.route}" (no reply in time: it may or may not have been applied; check \`strangler routes\`)`
+          ? `flip of "${change.route}" got no reply in time; it may or may not be applied (check \`strangler routes\`):`
           : `flip of "${change.route}" refused, nothing changed:`,
         err,
       );

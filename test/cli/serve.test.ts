@@ -102,7 +102,10 @@ describe('strangler serve', () => {
 
   it('refuses to start on a bad config: exit 2, the field named, nothing listening', async () => {
     const bad = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:bad.db' }).replace('service: block-service', 'service: nope'), 'bad.yaml');
-    const err = await run(process.execPath, [BIN, 'serve', '--config', bad]).catch((e) => e as { code: number; stderr: string });
+    const err = (await run(process.execPath, [BIN, 'serve', '--config', bad]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    )) as { code: number; stderr: string };
     expect(err.code).toBe(2);
     expect(err.stderr).toContain('bad.yaml: routes[0].service: unknown service "nope"');
   });

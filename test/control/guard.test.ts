@@ -48,15 +48,16 @@ describe('startGuard (fake clock, real SQLite store)', () => {
     await fx?.close();
   });
 
-  async function canaryAt5(clock: FakeClock) {
+  /** A canary route and a guard on a fake clock that starts after the route's last change (its seed). */
+  async function canaryAt5() {
     fx = await routeFixture({ mode: 'canary', weight: 5 });
+    const clock = new FakeClock(Date.now());
     guard = startGuard({ config: fx.config, store: fx.store, logger: createLogger('test', 'silent'), clock, intervalMs: 1000 });
-    return windowStart(clock.now(), 1000);
+    return { clock, w0: windowStart(clock.now(), 1000) };
   }
 
   it('rolls a breaching canary back to shadow, audited as actor guard with the numbers', async () => {
-    const clock = new FakeClock();
-    const w0 = await canaryAt5(clock);
+    const { clock, w0 } = await canaryAt5();
     // Two proxy instances: 12 + 13 requests; together 25 with 5 errors (20%).
     await fx.store.stats.add([serviceWindow(w0, 12, 2, 10, 'p1'), serviceWindow(w0, 13, 3, 10, 'p2')]);
     await clock.advance(1000);
@@ -72,8 +73,7 @@ describe('startGuard (fake clock, real SQLite store)', () => {
   });
 
   it('too little traffic to judge: no rollback even at a 100% error rate, and the decision says so', async () => {
-    const clock = new FakeClock();
-    const w0 = await canaryAt5(clock);
+    const { clock, w0 } = await canaryAt5();
     await fx.store.stats.add([serviceWindow(w0, 10, 10)]);
     await clock.advance(3000);
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 5, version: 1 });
@@ -83,8 +83,7 @@ describe('startGuard (fake clock, real SQLite store)', () => {
   });
 
   it('a healthy canary (1% errors) is left alone', async () => {
-    const clock = new FakeClock();
-    const w0 = await canaryAt5(clock);
+    const { clock, w0 } = await canaryAt5();
     await fx.store.stats.add([serviceWindow(w0, 100, 1)]);
     await clock.advance(2000);
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', version: 1 });
@@ -107,8 +106,7 @@ describe('startGuard (fake clock, real SQLite store)', () => {
   });
 
   it('stop() cancels its timer', async () => {
-    const clock = new FakeClock();
-    await canaryAt5(clock);
+    const { clock } = await canaryAt5();
     expect(clock.pending()).toBe(1);
     guard!.stop();
     expect(clock.pending()).toBe(0);

@@ -13,14 +13,23 @@ describe('client disconnects on real sockets', () => {
   let legacy: TestUpstream;
   let service: TestUpstream;
   let stack: Stack;
+  const arrived = new Map<string, () => void>();
+  let closed = 0;
+  let reachedCount = 0;
 
   beforeAll(async () => {
     legacy = await startUpstream(jsonUpstream('legacy'));
-    // Answers after 300 ms; every client below leaves after 30 ms.
+    // Answers after 300 ms; every client below leaves once the service has
+    // its request (so the attempt is surely inside the breaker).
     service = await startUpstream((req, res: ServerResponse) => {
       req.resume();
+      reachedCount++;
+      arrived.get(String(req.headers['x-request-id']))?.();
       const t = setTimeout(() => res.end('late'), 300);
-      res.on('close', () => clearTimeout(t));
+      res.on('close', () => {
+        clearTimeout(t);
+        closed++;
+      });
     });
     stack = await startStack({
       legacy: { url: legacy.url },
@@ -47,23 +56,33 @@ describe('client disconnects on real sockets', () => {
     const aborted = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
         const ac = new AbortController();
-        setTimeout(() => ac.abort(), 30);
-        return request(`${stack.proxy.url}/slow`, {
+        const id = `abort-${i}`;
+        const reached = new Promise<void>((r) => arrived.set(id, r));
+        const sent = request(`${stack.proxy.url}/slow`, {
           dispatcher: stack.agent,
           method: i % 2 ? 'POST' : 'GET',
+          headers: { 'x-request-id': id },
           body: i % 2 ? 'payload' : undefined,
           signal: ac.signal,
         }).then(
           () => false,
           () => true,
         );
+        // A request answered without reaching the service (a breaker opened
+        // by the aborts before it) settles `sent` instead: fail fast, not hang.
+        await Promise.race([reached, sent]);
+        ac.abort();
+        return sent;
       }),
     );
     expect(aborted.every(Boolean)).toBe(true);
-    // Let the proxy see every close before looking.
-    await new Promise((r) => setTimeout(r, 400));
+    expect(reachedCount).toBe(30);
+    // The proxy aborted every service request (the service saw each close): the breaker has seen them all.
+    while (closed < reachedCount) await new Promise((r) => setTimeout(r, 10));
     expect(breakerStates().slow).toBe('closed');
-    expect((await stack.store.audit.list({ route: 'slow' })).filter((e) => e.action.startsWith('breaker.'))).toEqual([]);
+    expect(
+      (await stack.store.audit.list({ route: 'slow' })).filter((e) => e.action.startsWith('breaker.')),
+    ).toEqual([]);
     expect(legacy.seen).toEqual([]);
     // A request that waits is still served by the service.
     const ok = await request(`${stack.proxy.url}/slow`, { dispatcher: stack.agent });

@@ -23,7 +23,9 @@ describe('service dies mid-body', () => {
     stack = await startStack({
       legacy: { url: legacy.url },
       services: { svc: { url: service.url } },
-      routes: [{ id: 'r', match: { path: '/r' }, service: 'svc', mode: 'service', failover: { volumeThreshold: 1 } }],
+      routes: [
+        { id: 'r', match: { path: '/r' }, service: 'svc', mode: 'service', failover: { volumeThreshold: 1 } },
+      ],
     });
   });
 

@@ -51,20 +51,26 @@ describe('strangler plan', () => {
 
   it('skips --exclude globs', async () => {
     const res = await cli('plan', 'py2tree/legacy', '--exclude', 'sub', '--format', 'json', '--no-git');
-    const names = JSON.parse(res.stdout).modules.map((m: { name: string }) => m.name).sort();
+    const names = JSON.parse(res.stdout)
+      .modules.map((m: { name: string }) => m.name)
+      .sort();
     expect(names).toEqual(['legacy', 'legacy.broken', 'legacy.helpers']);
   });
 
   it('exits 2 with STRANGLER_E_PLANNER_INPUT naming a bad PATH', async () => {
     const res = await cli('plan', 'no/such/dir');
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain(`STRANGLER_E_PLANNER_INPUT: ${path.join(FIXTURES, 'no/such/dir')}: no such file or folder`);
+    expect(res.stderr).toContain(
+      `STRANGLER_E_PLANNER_INPUT: ${path.join(FIXTURES, 'no/such/dir')}: no such file or folder`,
+    );
   });
 
   it('exits 2 naming an unreadable graph', async () => {
     const res = await cli('plan', '--graph', 'graphs/bad-edge.json');
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/STRANGLER_E_PLANNER_INPUT: .*bad-edge\.json: imports\[0\]\.to: unknown module "ghost"/);
+    expect(res.stderr).toMatch(
+      /STRANGLER_E_PLANNER_INPUT: .*bad-edge\.json: imports\[0\]\.to: unknown module "ghost"/,
+    );
   });
 
   it('exits 2 on a bad --format or --depth, naming the option', async () => {

@@ -19,7 +19,14 @@ function acyclicWithout(out: number[][], cut: Array<[number, number]>): boolean 
 describe('strongly connected components (iterative Tarjan)', () => {
   it('finds the components, sinks first', () => {
     // 0 -> 1 -> 2 -> 0, 2 -> 3, 3 -> 4 -> 3, 5 alone
-    const out = graph(6, [[0, 1], [1, 2], [2, 0], [2, 3], [3, 4], [4, 3]]);
+    const out = graph(6, [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+      [2, 3],
+      [3, 4],
+      [4, 3],
+    ]);
     const { components } = stronglyConnected(out);
     const sorted = components.map((c) => [...c].sort());
     expect(sorted).toContainEqual([0, 1, 2]);
@@ -53,7 +60,11 @@ describe('witness cycles', () => {
 
 describe('weighted Eades–Lin–Smyth cuts', () => {
   it('breaks every cycle and prefers the cheap edge', () => {
-    const out = graph(3, [[0, 1], [1, 2], [2, 0]]);
+    const out = graph(3, [
+      [0, 1],
+      [1, 2],
+      [2, 0],
+    ]);
     const { comp, components } = stronglyConnected(out);
     const costs: Record<string, number> = { '0,1': 5, '1,2': 5, '2,0': 0.01 };
     const cut = feedbackArcs(out, comp, components[0], (a, b) => costs[`${a},${b}`]);
@@ -78,13 +89,25 @@ describe('weighted Eades–Lin–Smyth cuts', () => {
     expect(cut.length).toBeGreaterThan(0);
     expect(acyclicWithout(out, cut)).toBe(true);
     for (let k = 0; k < cut.length; k++)
-      expect(acyclicWithout(out, cut.filter((_, j) => j !== k)), `cut edge ${cut[k]} is needed`).toBe(false);
+      expect(
+        acyclicWithout(
+          out,
+          cut.filter((_, j) => j !== k),
+        ),
+        `cut edge ${cut[k]} is needed`,
+      ).toBe(false);
   });
 });
 
 describe('cycles and cuts in a plan', () => {
   const mod = (name: string) => ({ name, file: `${name}.py`, loc: 10 });
-  const imp = (from: string, to: string, kind: ImportKind, line: number) => ({ from, to, kind, file: `${from}.py`, line });
+  const imp = (from: string, to: string, kind: ImportKind, line: number) => ({
+    from,
+    to,
+    kind,
+    file: `${from}.py`,
+    line,
+  });
   const input: ModuleGraphInput = {
     root: 'fixture',
     modules: ['a', 'b', 'c', 'd'].map(mod),
@@ -113,7 +136,10 @@ describe('cycles and cuts in a plan', () => {
   it('suggests the cheapest import lines to change, weighted by kind', () => {
     expect(plan.cuts).toHaveLength(1);
     expect(plan.cuts[0]).toMatchObject({ from: 'c', to: 'a', cost: 0.26 });
-    expect(plan.cuts[0].imports.map((i) => `${i.file}:${i.line} ${i.kind}`)).toEqual(['c.py:3 type_checking', 'c.py:30 function']);
+    expect(plan.cuts[0].imports.map((i) => `${i.file}:${i.line} ${i.kind}`)).toEqual([
+      'c.py:3 type_checking',
+      'c.py:30 function',
+    ]);
   });
 
   it('keeps the cycle together in one wave and says so', () => {
@@ -121,6 +147,8 @@ describe('cycles and cuts in a plan', () => {
     expect(waveOf('a')).toBe(waveOf('b'));
     expect(waveOf('b')).toBe(waveOf('c'));
     expect(waveOf('d')).toBe(waveOf('a') + 1);
-    expect(plan.modules.find((m) => m.name === 'a')!.reasons.join('\n')).toMatch(/in an import cycle with b, c/);
+    expect(plan.modules.find((m) => m.name === 'a')!.reasons.join('\n')).toMatch(
+      /in an import cycle with b, c/,
+    );
   });
 });

@@ -28,7 +28,9 @@ describe('the demo monolith plan', async () => {
   it('gives the reasons: few dependencies, many callers, harmless', () => {
     const text = block.reasons.join('\n');
     expect(text).toMatch(/few dependencies: imports only the shared monolith\.db/);
-    expect(text).toMatch(/many callers: \d+ references from 3 modules \(monolith\.app, monolith\.chat, monolith\.feed\)/);
+    expect(text).toMatch(
+      /many callers: \d+ references from 3 modules \(monolith\.app, monolith\.chat, monolith\.feed\)/,
+    );
     expect(text).toMatch(/harmless if it fails/);
   });
 

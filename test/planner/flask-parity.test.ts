@@ -42,7 +42,8 @@ describe.skipIf(!present)('scanning Debian python3-flask matches Python ast', ()
   });
 
   it('has exactly the same (from, to) module pairs', () => {
-    const pairs = (list: Array<[string, string]>) => [...new Set(list.map(([a, b]) => `${a} -> ${b}`))].sort();
+    const pairs = (list: Array<[string, string]>) =>
+      [...new Set(list.map(([a, b]) => `${a} -> ${b}`))].sort();
     const mine = pairs(ours!.imports.map((i) => [i.from, i.to]));
     expect(mine.length).toBeGreaterThan(30);
     expect(mine).toEqual(pairs(ref.imports.map(([a, b]) => [a, b])));

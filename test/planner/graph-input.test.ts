@@ -47,7 +47,9 @@ describe('--graph FILE input', () => {
 
   it('refuses a missing file and a file that is not a graph, naming the path', () => {
     const missing = path.join(GRAPHS, 'nope.json');
-    expect(errorOf(() => readGraphFile(missing)).message).toMatch(new RegExp(`^${missing}: cannot read graph`));
+    expect(errorOf(() => readGraphFile(missing)).message).toMatch(
+      new RegExp(`^${missing}: cannot read graph`),
+    );
     const notGraph = path.resolve(import.meta.dirname, '../fixtures/planner/ast_imports.py');
     const err = errorOf(() => readGraphFile(notGraph));
     expect(isStranglerError(err, 'STRANGLER_E_PLANNER_INPUT')).toBe(true);

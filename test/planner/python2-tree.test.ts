@@ -32,6 +32,8 @@ describe('a Python 2 tree', () => {
   });
 
   it('reports the file it cannot parse instead of failing', () => {
-    expect(res.problems).toEqual([{ file: 'broken.py', line: 2, message: 'unterminated triple-quoted string' }]);
+    expect(res.problems).toEqual([
+      { file: 'broken.py', line: 2, message: 'unterminated triple-quoted string' },
+    ]);
   });
 });

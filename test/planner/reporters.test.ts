@@ -33,12 +33,21 @@ describe('plan reporters', () => {
   it('json carries modules with wave, score and reasons, imports with kind/file/line, cycles, waves, cuts', () => {
     const json = JSON.parse(PLAN_REPORTERS.json(plan).output);
     expect(json.modules[0]).toEqual(
-      expect.objectContaining({ name: expect.any(String), file: expect.any(String), loc: expect.any(Number), wave: 1 }),
+      expect.objectContaining({
+        name: expect.any(String),
+        file: expect.any(String),
+        loc: expect.any(Number),
+        wave: 1,
+      }),
     );
     expect(json.modules[0].reasons.length).toBeGreaterThan(2);
-    expect(json.imports[0]).toEqual(expect.objectContaining({ from: 'shop.cart', to: 'shop.catalog', kind: 'top', line: 1 }));
+    expect(json.imports[0]).toEqual(
+      expect.objectContaining({ from: 'shop.cart', to: 'shop.catalog', kind: 'top', line: 1 }),
+    );
     expect(json.cycles).toHaveLength(1);
-    expect(json.cuts).toEqual([expect.objectContaining({ from: 'shop.payments', to: 'shop.orders', cost: 0.25 })]);
+    expect(json.cuts).toEqual([
+      expect.objectContaining({ from: 'shop.payments', to: 'shop.orders', cost: 0.25 }),
+    ]);
     expect(json.waves.map((w: { wave: number }) => w.wave)).toEqual([1, 2, 3, 4, 5]);
   });
 

@@ -3,7 +3,13 @@ import { buildPlan } from '../../planner/plan.js';
 import type { ImportKind, ModuleGraphInput } from '../../planner/types.js';
 
 const mod = (name: string, loc = 10) => ({ name, file: `${name.replace(/\./g, '/')}.py`, loc });
-const imp = (from: string, to: string, kind: ImportKind = 'top') => ({ from, to, kind, file: `${from}.py`, line: 1 });
+const imp = (from: string, to: string, kind: ImportKind = 'top') => ({
+  from,
+  to,
+  kind,
+  file: `${from}.py`,
+  line: 1,
+});
 
 describe('waves', () => {
   it('wave 1 imports no internal module, wave k only earlier waves', () => {
@@ -20,7 +26,9 @@ describe('waves', () => {
       { wave: 3, modules: ['top'] },
     ]);
     for (const m of plan.modules) {
-      const deps = plan.imports.filter((i) => i.from === m.name).map((i) => plan.modules.find((x) => x.name === i.to)!);
+      const deps = plan.imports
+        .filter((i) => i.from === m.name)
+        .map((i) => plan.modules.find((x) => x.name === i.to)!);
       for (const d of deps) expect(d.wave).toBeLessThan(m.wave);
     }
   });

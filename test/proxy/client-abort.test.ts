@@ -63,7 +63,9 @@ describe('client abort cancels the upstream request', () => {
 
     const r = await Promise.race([
       stack.get('/next'),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('request hung: pool exhausted')), 5_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('request hung: pool exhausted')), 5_000),
+      ),
     ]);
     expect(r.status).toBe(200);
     expect(r.body).toBe('prompt');
@@ -73,6 +75,8 @@ describe('client abort cancels the upstream request', () => {
     expect(upstream.openSockets(), 'upstream sockets at the end').toBeLessThanOrEqual(1);
 
     const metrics = await stack.proxy.metrics();
-    expect(metrics).toContain(`strangler_requests_total{route="(unmatched)",target="legacy",outcome="aborted"} ${CLIENTS}`);
+    expect(metrics).toContain(
+      `strangler_requests_total{route="(unmatched)",target="legacy",outcome="aborted"} ${CLIENTS}`,
+    );
   });
 });

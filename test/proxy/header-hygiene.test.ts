@@ -56,7 +56,15 @@ describe('header hygiene', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     const h = legacy.seen[0].headers;
     expect(h['x-keep-me']).toBe('2');
-    for (const name of ['x-drop-me', 'keep-alive', 'te', 'trailer', 'proxy-authorization', 'proxy-connection', 'upgrade']) {
+    for (const name of [
+      'x-drop-me',
+      'keep-alive',
+      'te',
+      'trailer',
+      'proxy-authorization',
+      'proxy-connection',
+      'upgrade',
+    ]) {
       expect(h[name], name).toBeUndefined();
     }
     // The upstream connection is the proxy's own keep-alive one, not the client's "close".
@@ -107,7 +115,9 @@ describe('header hygiene', () => {
   });
 
   it('starts a new trace for an invalid traceparent', async () => {
-    const r = await stack.get('/ids', { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' });
+    const r = await stack.get('/ids', {
+      traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+    });
     expect(r.headers.traceparent).not.toContain('00000000000000000000000000000000');
   });
 
@@ -139,7 +149,11 @@ describe('header hygiene', () => {
 
   it('forwards a Content-Length body with its length', async () => {
     legacy.seen.length = 0;
-    const r = await request(`${stack.proxy.url}/cl`, { method: 'PUT', body: 'twelve bytes', dispatcher: stack.agent });
+    const r = await request(`${stack.proxy.url}/cl`, {
+      method: 'PUT',
+      body: 'twelve bytes',
+      dispatcher: stack.agent,
+    });
     await r.body.text();
     expect(r.statusCode).toBe(200);
     expect(legacy.seen[0].headers['content-length']).toBe('12');

@@ -3,7 +3,13 @@
  * real SQLite store file in a temp dir, a proxy on port 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +31,10 @@ export interface TestUpstream {
   close(): Promise<void>;
 }
 
-export async function startUpstream(handler: RequestListener, setup?: (s: Server) => void): Promise<TestUpstream> {
+export async function startUpstream(
+  handler: RequestListener,
+  setup?: (s: Server) => void,
+): Promise<TestUpstream> {
   const seen: TestUpstream['seen'] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
@@ -59,7 +68,12 @@ export function jsonUpstream(name: string): RequestListener {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.stringify({ from: name, method: req.method, url: req.url, body: Buffer.concat(chunks).toString() });
+      const body = JSON.stringify({
+        from: name,
+        method: req.method,
+        url: req.url,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
@@ -72,12 +86,18 @@ export interface Stack {
   storeFile: string;
   /** An undici agent for test clients (keep-alive), closed by close(). */
   agent: Agent;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
+  get(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: string }>;
   close(): Promise<void>;
 }
 
 /** A store seeded from the config, a proxy in this process, a client agent. */
-export async function startStack(rawConfig: Record<string, unknown>, shadow?: ShadowHook): Promise<Stack> {
+export async function startStack(
+  rawConfig: Record<string, unknown>,
+  opts: { shadow?: ShadowHook; clientConnections?: number } = {},
+): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strangler-proxy-'));
   const storeFile = path.join(dir, 'state.db');
   const config = parseConfig({ store: `sqlite:${storeFile}`, ...rawConfig });
@@ -86,8 +106,13 @@ export async function startStack(rawConfig: Record<string, unknown>, shadow?: Sh
     config.routes.map((r) => ({ id: r.id, mode: r.mode, weight: r.weight })),
     'test',
   );
-  const proxy = await startProxy({ config, store, shadow, listen: { host: '127.0.0.1', port: 0 } });
-  const agent = new Agent({ connections: 64 });
+  const proxy = await startProxy({
+    config,
+    store,
+    shadow: opts.shadow,
+    listen: { host: '127.0.0.1', port: 0 },
+  });
+  const agent = new Agent({ connections: opts.clientConnections ?? 64 });
   return {
     proxy,
     store,

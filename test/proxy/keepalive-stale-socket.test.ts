@@ -26,7 +26,9 @@ describe('stale keep-alive sockets to the upstream', () => {
   beforeAll(async () => {
     // Its own process: in one event loop the upstream's idle timer and the
     // next burst are serialised and the race this test is about never happens.
-    upstream = spawn(process.execPath, [UPSTREAM, String(UPSTREAM_IDLE_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    upstream = spawn(process.execPath, [UPSTREAM, String(UPSTREAM_IDLE_MS)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const [line] = (await once(upstream.stdout!, 'data')) as [Buffer];
     const port = Number(line.toString().trim());
     stack = await startStack({

@@ -63,7 +63,11 @@ describe('routing by mode', () => {
 
   it('forwards a POST body to the route that lists POST', async () => {
     const { request } = await import('undici');
-    const r = await request(`${stack.proxy.url}/writes`, { method: 'POST', body: 'hello', dispatcher: stack.agent });
+    const r = await request(`${stack.proxy.url}/writes`, {
+      method: 'POST',
+      body: 'hello',
+      dispatcher: stack.agent,
+    });
     expect(r.statusCode).toBe(200);
     expect(await r.body.json()).toMatchObject({ from: 'service', method: 'POST', body: 'hello' });
   });

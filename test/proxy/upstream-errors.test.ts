@@ -42,8 +42,20 @@ describe('upstream errors become gateway answers', () => {
       },
       proxy: { requestTimeoutMs: 300 },
       routes: [
-        { id: 'gone', match: { path: '/gone' }, service: 'gone', mode: 'service', failover: { enabled: false } },
-        { id: 'slow', match: { path: '/hang-svc' }, service: 'slow', mode: 'service', failover: { enabled: false } },
+        {
+          id: 'gone',
+          match: { path: '/gone' },
+          service: 'gone',
+          mode: 'service',
+          failover: { enabled: false },
+        },
+        {
+          id: 'slow',
+          match: { path: '/hang-svc' },
+          service: 'slow',
+          mode: 'service',
+          failover: { enabled: false },
+        },
       ],
     });
   });
@@ -57,7 +69,10 @@ describe('upstream errors become gateway answers', () => {
     const r = await stack.get('/gone', { 'x-request-id': 'req-refused' });
     expect(r.status).toBe(502);
     expect(r.headers['content-type']).toMatch(/application\/json/);
-    expect(JSON.parse(r.body)).toMatchObject({ error: 'STRANGLER_E_UPSTREAM_REFUSED', requestId: 'req-refused' });
+    expect(JSON.parse(r.body)).toMatchObject({
+      error: 'STRANGLER_E_UPSTREAM_REFUSED',
+      requestId: 'req-refused',
+    });
     expect(r.headers['x-strangler-target']).toBe('service');
     expect(r.headers['x-strangler-route']).toBe('gone');
   });
@@ -84,7 +99,11 @@ describe('upstream errors become gateway answers', () => {
 
   it('a non-idempotent request is not resent after a reset', async () => {
     legacy.seen.length = 0;
-    const r = await request(`${stack.proxy.url}/reset`, { method: 'POST', body: 'x', dispatcher: stack.agent });
+    const r = await request(`${stack.proxy.url}/reset`, {
+      method: 'POST',
+      body: 'x',
+      dispatcher: stack.agent,
+    });
     await r.body.text();
     expect(r.statusCode).toBe(502);
     expect(legacy.seen.filter((s) => s.url === '/reset')).toHaveLength(1);

@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack, startUpstream, type TestUpstream } from './helpers.js';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const accept = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
+const accept = (key: string) =>
+  createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 
 /** A one-frame text frame (payload < 126 bytes), masked when sent by a client (RFC 6455 §5.3). */
 function frame(text: string, mask: boolean): Buffer {

@@ -51,6 +51,13 @@ describe('diffResponses golden cases', () => {
     ]);
   });
 
+  it('"__proto__" is an ordinary key, on both parser paths', () => {
+    expect(brief(json('{"__proto__":{"x":1}}'), json('{"__proto__":{"x":2}}'))).toEqual([['$.__proto__.x', 'changed', '1', '2']]);
+    expect(brief(json('{"__proto__":1,"n":12345678901234567891}'), json('{"n":12345678901234567891}'))).toEqual([
+      ['$.__proto__', 'missing', '1', undefined],
+    ]);
+  });
+
   it('type changes: number vs string, object vs null, array vs object', () => {
     expect(brief(json('{"a":1,"b":{"c":1},"d":[]}'), json('{"a":"1","b":null,"d":{}}'))).toEqual([
       ['$.a', 'type', '1', '"1"'],
@@ -77,6 +84,8 @@ describe('diffResponses golden cases', () => {
       ['$.id', 'changed', '12345678901234567891', '12345678901234567892'],
     ]);
     expect(brief(json('{"id":9007199254740993}'), json('{"id":9007199254740993}'))).toEqual([]);
+    // One side exact-parsed (a 16-digit run), the other natively: still one number.
+    expect(brief(json('{"a":1e21,"b":[1.5]}'), json('{"a":1000000000000000000000,"b":[1.5]}'))).toEqual([]);
     // Python writes 1.0 where JavaScript writes 1; 1e2 and 100 are one number.
     expect(brief(json('{"a":1.0,"b":1e2,"c":0.1}'), json('{"a":1,"b":100,"c":0.10}'))).toEqual([]);
   });

@@ -283,6 +283,33 @@ export function storeContract(backend: StoreBackend): void {
       expect((await s.audit.list({ limit: 3 })).map((a) => a.seq)).toEqual(all.slice(5).map((a) => a.seq));
     });
 
+    it('finds old audit rows behind many newer ones when filtering', async () => {
+      const s = await fresh();
+      await s.audit.append({
+        actor: 'a',
+        route: 'rare',
+        action: 'note',
+        before: null,
+        after: null,
+        reason: 'first',
+      });
+      for (let i = 0; i < 1100; i++)
+        await s.audit.append({
+          actor: 'a',
+          route: 'busy',
+          action: 'note',
+          before: null,
+          after: null,
+          reason: `${i}`,
+        });
+      const rare = await s.audit.list({ route: 'rare' });
+      expect(rare.map((a) => a.reason)).toEqual(['first']);
+      const busy = await s.audit.list({ route: 'busy', limit: 1050 });
+      expect(busy).toHaveLength(1050);
+      expect([busy[0].reason, busy.at(-1)!.reason]).toEqual(['50', '1099']);
+      expect(await s.audit.list()).toHaveLength(1000); // the default limit keeps the newest 1000
+    });
+
     it('merges shadow batches, bounds the sample ring and the latency reservoir, and resets', async () => {
       const s = await fresh();
       const empty = await s.shadow.evidence('block');

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStranglerError } from '../../core/errors.js';
+import { holdLease } from '../../store/lease.js';
 import { openRedisStore } from '../../store/redis/index.js';
 import type { Store } from '../../store/types.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
@@ -178,6 +179,33 @@ describe.skipIf(!redisAvailable())('redis store outage', () => {
     );
     await waitFor('the watcher to see it', () => calls > base, 5000);
     expect(Date.now() - upAt).toBeLessThan(5000);
+  });
+
+  it('the lease holder steps down while Redis is away, and one instance leads again after it returns', async () => {
+    const prefix = `o${++n}:`;
+    const a = await open(prefix);
+    const b = await open(prefix);
+    const lost: string[] = [];
+    const mk = (s: Store, holder: string) =>
+      holdLease(s.lease, {
+        name: 'guard',
+        holder,
+        ttlMs: 1000,
+        onLose: (why) => lost.push(`${holder}:${why}`),
+      });
+    const ha = mk(a, 'A');
+    await waitFor('A to lead', () => ha.isHeld(), 3000);
+    const hb = mk(b, 'B');
+    await server.stop();
+    // nobody can confirm the lease, so nobody may act as leader past its TTL
+    await waitFor('A to step down', () => !ha.isHeld(), 3000);
+    expect(lost).toEqual(['A:store-unreachable']);
+    expect(hb.isHeld()).toBe(false);
+    await server.restart();
+    await waitFor('someone to lead again', () => ha.isHeld() || hb.isHeld(), 5000);
+    expect(ha.isHeld() && hb.isHeld()).toBe(false);
+    await ha.stop();
+    await hb.stop();
   });
 
   it('delivers a flip by pub/sub within 1 s even when polling is slow', async () => {

@@ -1,0 +1,351 @@
+/**
+ * Throughput and latency of the proxy against a peer (nginx) and against no
+ * proxy at all, measured in the same run. Not a test: it prints figures and
+ * ratios and asserts nothing.
+ *
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2]
+ *
+ * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
+ * hit directly, through nginx (one worker, upstream keepalive; skipped when
+ * /usr/sbin/nginx is absent) and through strangler (startProxy in its own
+ * process, a `service`-mode route with routing, metrics and failover on).
+ * autocannon, 50 connections, keep-alive, rounds alternate the targets so
+ * drift on a shared machine hits all of them alike. A sequential (c=1) loop
+ * with microsecond timing gives the p50 strangler adds over direct, and the
+ * proxy's RSS is sampled under load.
+ *
+ * Scenario 2: the same three ways in front of the Python demo monolith.
+ *
+ * Roles (the script forks itself): `--role backend` and `--role strangler CONFIG_JSON`.
+ */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Client } from 'undici';
+
+const SELF = fileURLToPath(import.meta.url);
+const NGINX = '/usr/sbin/nginx';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+// ---------------------------------------------------------------- roles
+
+async function runBackend(): Promise<void> {
+  const body = JSON.stringify({
+    id: 42,
+    user: 'ada',
+    blocked: [7, 11, 13, 17, 19, 23],
+    updated_at: '2026-11-25T12:00:00.000Z',
+    note: 'a small JSON answer, about two hundred bytes, like a typical API read',
+    ok: true,
+  });
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function runStrangler(configJson: string): Promise<void> {
+  const { parseConfig } = await import('../core/config.js');
+  const { openStore } = await import('../store/open.js');
+  const { startProxy } = await import('../proxy/server.js');
+  const config = parseConfig(JSON.parse(configJson));
+  const store = await openStore(config.store);
+  await store.routes.seed(
+    config.routes.map((r) => ({ id: r.id, mode: r.mode, weight: r.weight })),
+    'bench',
+  );
+  const proxy = await startProxy({ config, store, listen: { host: '127.0.0.1', port: 0 } });
+  process.send?.({ port: proxy.port });
+  process.on('message', async (msg: { type: string }) => {
+    if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+    if (msg.type === 'close') {
+      await proxy.close();
+      await store.close();
+      process.exit(0);
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+// ---------------------------------------------------------------- helpers
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+}
+
+async function forkRole(role: string, extra: string[] = []): Promise<Child> {
+  const proc = fork(SELF, ['--role', role, ...extra], {
+    env: { ...process.env, STRANGLER_LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [msg] = (await once(proc, 'message')) as [{ port: number }];
+  return { proc, port: msg.port };
+}
+
+async function rssOf(child: Child): Promise<number> {
+  child.proc.send({ type: 'rss' });
+  const [msg] = (await once(child.proc, 'message')) as [{ rss: number }];
+  return msg.rss;
+}
+
+/** A port free right now (nginx cannot listen on 0 and tell us which port it got). */
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listening on ${port} after ${ms} ms`);
+}
+
+async function startNginx(backendPort: number, dir: string): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+  if (!existsSync(NGINX)) {
+    console.log(`nginx: ${NGINX} not found (Debian package "nginx"); skipping the nginx baseline`);
+    return undefined;
+  }
+  const port = await freePort();
+  const conf = path.join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream backend { server 127.0.0.1:${backendPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`,
+  );
+  const proc = spawn(NGINX, ['-c', conf, '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return {
+    port,
+    async stop() {
+      proc.kill('SIGQUIT');
+      await Promise.race([once(proc, 'exit'), new Promise((r) => setTimeout(r, 3000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, seconds: number, connections: number): Promise<Load> {
+  const r = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+/** Sequential requests on one keep-alive connection; p50 in microseconds. */
+async function sequentialP50(origin: string, path: string, n: number): Promise<number> {
+  const client = new Client(origin);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n + 500; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = await client.request({ method: 'GET', path });
+      await r.body.dump();
+      if (i >= 500) times.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+  } finally {
+    await client.close();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function scenario(
+  title: string,
+  targets: Array<{ name: string; url: string }>,
+  strangler: Child,
+  opts: { seconds: number; rounds: number; connections: number; seqPath: string; seqN: number },
+): Promise<void> {
+  console.log(`\n## ${title}`);
+  const results = new Map<string, Load[]>();
+  let peakRss = 0;
+  for (let round = 0; round < opts.rounds; round++) {
+    // Alternate the order each round so slow drift does not favour one target.
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      let sampling = t.name === 'strangler';
+      const sampler = (async () => {
+        while (sampling) {
+          peakRss = Math.max(peakRss, await rssOf(strangler));
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      })();
+      const r = await load(t.url, opts.seconds, opts.connections);
+      sampling = false;
+      await sampler;
+      results.set(t.name, [...(results.get(t.name) ?? []), r]);
+      console.log(
+        `  round ${round + 1} ${t.name.padEnd(9)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
+      );
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const summary = new Map<string, { rps: number; p50: number; p99: number }>();
+  console.log(`\n  c=${opts.connections}, ${opts.rounds} rounds × ${opts.seconds} s, mean of rounds:`);
+  console.log('  target       req/s     p50 ms   p99 ms');
+  for (const t of targets) {
+    const rs = results.get(t.name) ?? [];
+    const s = { rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)) };
+    summary.set(t.name, s);
+    console.log(`  ${t.name.padEnd(10)} ${fmt(s.rps).padStart(8)}   ${fmt(s.p50, 2).padStart(6)}   ${fmt(s.p99, 2).padStart(6)}`);
+  }
+  const st = summary.get('strangler')!;
+  const ng = summary.get('nginx');
+  const di = summary.get('direct')!;
+  if (ng) console.log(`  strangler/nginx throughput:  ${fmt(st.rps / ng.rps, 2)} (target >= 0.75)`);
+  console.log(`  strangler/direct throughput: ${fmt(st.rps / di.rps, 2)}`);
+  console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
+
+  const direct = targets.find((t) => t.name === 'direct')!;
+  const viaProxy = targets.find((t) => t.name === 'strangler')!;
+  const seqDirect = await sequentialP50(new URL(direct.url).origin, opts.seqPath, opts.seqN);
+  const seqProxy = await sequentialP50(new URL(viaProxy.url).origin, opts.seqPath, opts.seqN);
+  const ngx = targets.find((t) => t.name === 'nginx');
+  const seqNginx = ngx ? await sequentialP50(new URL(ngx.url).origin, opts.seqPath, opts.seqN) : undefined;
+  console.log(`\n  c=1 sequential, ${opts.seqN} requests, p50:`);
+  console.log(`  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}`);
+  console.log(
+    `  added p50 by strangler: ${fmt((seqProxy - seqDirect) / 1000, 3)} ms (target <= 0.2)` +
+      (seqNginx ? `; by nginx: ${fmt((seqNginx - seqDirect) / 1000, 3)} ms` : ''),
+  );
+}
+
+function stranglerConfig(dir: string, name: string, upstream: string, pathPattern: string): string {
+  return JSON.stringify({
+    store: `sqlite:${path.join(dir, `${name}.db`)}`,
+    legacy: { url: upstream },
+    services: { bench: { url: upstream } },
+    proxy: { statsFlushMs: 1000 },
+    routes: [{ id: 'bench', match: { path: pathPattern }, service: 'bench', mode: 'service' }],
+  });
+}
+
+async function main(): Promise<void> {
+  const seconds = arg('seconds', 10);
+  const rounds = arg('rounds', 2);
+  const dir = mkdtempSync(path.join(tmpdir(), 'strangler-bench-'));
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    console.log(`# strangler proxy benchmark (Node ${process.version})`);
+    const backend = await forkRole('backend');
+    cleanups.push(() => void backend.proc.kill());
+    const nginx = await startNginx(backend.port, dir);
+    if (nginx) cleanups.push(() => nginx.stop());
+    const strangler = await forkRole('strangler', [
+      stranglerConfig(dir, 'node', `http://127.0.0.1:${backend.port}`, '/api/*'),
+    ]);
+    cleanups.push(() => void strangler.proc.kill());
+    const targets = [
+      { name: 'direct', url: `http://127.0.0.1:${backend.port}/api/item` },
+      ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
+      { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item` },
+    ];
+    await scenario('Node backend, ~200-byte JSON', targets, strangler, {
+      seconds,
+      rounds,
+      connections: 50,
+      seqPath: '/api/item',
+      seqN: 10_000,
+    });
+    for (const c of cleanups.splice(0).reverse()) await c();
+
+    // Scenario 2: the Python demo monolith (stdlib http.server: far slower
+    // than the proxies, so this shows the proxy's share of a real request).
+    let run: typeof import('../examples/run.js');
+    try {
+      run = await import('../examples/run.js');
+    } catch (err) {
+      console.log(`\nPython monolith scenario skipped: ${(err as Error).message}`);
+      return;
+    }
+    const mono = await run.startMonolith();
+    cleanups.push(() => mono.stop());
+    const nginx2 = await startNginx(mono.port, dir);
+    if (nginx2) cleanups.push(() => nginx2.stop());
+    const strangler2 = await forkRole('strangler', [stranglerConfig(dir, 'mono', mono.url, '/api/block/*')]);
+    cleanups.push(() => void strangler2.proc.kill());
+    const p = '/api/block/1/2';
+    await scenario(
+      'Python demo monolith, GET /api/block/1/2',
+      [
+        { name: 'direct', url: `${mono.url}${p}` },
+        ...(nginx2 ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx2.port}${p}` }] : []),
+        { name: 'strangler', url: `http://127.0.0.1:${strangler2.port}${p}` },
+      ],
+      strangler2,
+      { seconds: Math.min(seconds, 5), rounds: 1, connections: 10, seqPath: p, seqN: 1000 },
+    );
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const roleAt = process.argv.indexOf('--role');
+const role = roleAt > 0 ? process.argv[roleAt + 1] : undefined;
+if (role === 'backend') await runBackend();
+else if (role === 'strangler') await runStrangler(process.argv[roleAt + 2]);
+else
+  await main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
