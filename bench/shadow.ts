@@ -35,7 +35,8 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i];
     if (a === '--duration' || a === '--connections') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${a}: expected a positive integer, got "${argv[i]}"`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new Error(`${a}: expected a positive integer, got "${argv[i]}"`);
       if (a === '--duration') args.durationS = n;
       else args.connections = n;
     } else throw new Error(`unknown argument "${a}" (expected --duration N, --connections N)`);
@@ -49,7 +50,12 @@ function answer(side: string): string {
   return JSON.stringify({
     side,
     generated_at: new Date().toISOString(),
-    items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `user ${i}`, tags: ['a', 'b'], score: i * 1.5 })),
+    items: Array.from({ length: 20 }, (_, i) => ({
+      id: i,
+      name: `user ${i}`,
+      tags: ['a', 'b'],
+      score: i * 1.5,
+    })),
   });
 }
 
@@ -78,7 +84,15 @@ async function runProxy(legacy: string, service: string, shadowOn: boolean): Pro
     store: `sqlite:${path.join(dir, 'state.db')}`,
     legacy: { url: legacy },
     services: { svc: { url: service } },
-    routes: [{ id: 'items', match: { path: '/api/items' }, service: 'svc', mode: 'shadow', shadow: { sampleRate: 1 } }],
+    routes: [
+      {
+        id: 'items',
+        match: { path: '/api/items' },
+        service: 'svc',
+        mode: 'shadow',
+        shadow: { sampleRate: 1 },
+      },
+    ],
   });
   const store = openSqliteStore(path.join(dir, 'state.db'));
   await store.routes.seed([{ id: 'items', mode: 'shadow', weight: 0 }], 'bench');
@@ -103,8 +117,13 @@ async function runProxy(legacy: string, service: string, shadowOn: boolean): Pro
   });
 }
 
-function child(args: string[]): { proc: ChildProcess; lines: AsyncIterableIterator<string> } {
-  const proc = spawn(process.execPath, [process.argv[1], ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function child(
+  args: string[],
+  nodeArgs: string[] = [],
+): { proc: ChildProcess; lines: AsyncIterableIterator<string> } {
+  const proc = spawn(process.execPath, [...nodeArgs, process.argv[1], ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   return { proc, lines };
 }
@@ -128,7 +147,9 @@ interface Phase {
 }
 
 async function phase(name: string, urls: Record<string, string>, on: boolean, args: Args): Promise<Phase> {
-  const { proc, lines } = child(['--role', 'proxy', urls.legacy, urls.service, on ? 'on' : 'off']);
+  // STRANGLER_BENCH_PROXY_NODE_ARGS="--cpu-prof" profiles the proxy child.
+  const nodeArgs = process.env.STRANGLER_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const { proc, lines } = child(['--role', 'proxy', urls.legacy, urls.service, on ? 'on' : 'off'], nodeArgs);
   const url = await firstLine(lines, 'READY ');
   const target = `${url}/api/items`;
   // Warm up JIT and pools before measuring.
@@ -148,7 +169,9 @@ async function phase(name: string, urls: Record<string, string>, on: boolean, ar
     requests: r.requests.total,
     errors: r.errors + r.timeouts + r.non2xx,
     peakRssMb: done.peakRss / 1024 / 1024,
-    ...(on ? { shadow: { compared: done.compared, skipped: done.skipped, noisePairs: done.noisePairs } } : {}),
+    ...(on
+      ? { shadow: { compared: done.compared, skipped: done.skipped, noisePairs: done.noisePairs } }
+      : {}),
   };
 }
 

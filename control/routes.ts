@@ -1,15 +1,36 @@
-/** Route rows for `strangler routes` and the admin API's GET /routes: config joined with store state. */
+/**
+ * Route rows for `strangler routes` and the admin API's GET /routes: config
+ * joined with store state, the gate verdict, SLO status and rollout
+ * (control/route-status.ts), and the breaker state from the audit log.
+ */
+import { breakerStatesFromAudit } from '../core/breaker-state.js';
 import type { Config } from '../core/config.js';
 import type { RouteRow } from '../reports/routes/index.js';
 import type { Store } from '../store/types.js';
+import { describeRoutes, statusCells } from './route-status.js';
 
-export async function listRouteRows(config: Readonly<Config>, store: Store): Promise<RouteRow[]> {
+export async function listRouteRows(config: Readonly<Config>, store: Store, now = Date.now()): Promise<RouteRow[]> {
   const states = new Map((await store.routes.list()).map((s) => [s.id, s]));
+  const statuses = new Map((await describeRoutes(store, config, now)).map((s) => [s.route, s]));
   const rows: RouteRow[] = [];
   for (const r of config.routes) {
     const s = states.get(r.id);
     if (!s) continue;
-    rows.push({ ...s, pattern: r.match.path, methods: r.match.methods ?? [], service: r.service });
+    const status = statuses.get(r.id);
+    const breakerRows = [
+      ...(await store.audit.list({ route: r.id, action: 'breaker.open', limit: 1 })),
+      ...(await store.audit.list({ route: r.id, action: 'breaker.half-open', limit: 1 })),
+      ...(await store.audit.list({ route: r.id, action: 'breaker.close', limit: 1 })),
+    ].sort((a, b) => a.seq - b.seq);
+    const breaker = breakerStatesFromAudit(breakerRows)[r.id] ?? 'closed';
+    rows.push({
+      ...s,
+      pattern: r.match.path,
+      methods: r.match.methods ?? [],
+      service: r.service,
+      extra: { breaker, ...(status ? statusCells(status) : {}) },
+      ...(status ? { status } : {}),
+    });
   }
   return rows;
 }

@@ -73,7 +73,7 @@ export interface FailoverFacts {
 
 export type FailoverDecision =
   | { to: 'legacy' }
-  /** Answer the client from the service's failure (502/504, or its own 5xx); never resend. */
+  /** Answer the client 502/504 from the service's failure; never resend. */
   | { to: 'reject'; why: 'unsafe' | 'body-not-replayable' }
   /** Nobody is listening any more: do nothing further. */
   | { to: 'none' };
@@ -236,9 +236,8 @@ export async function forwardWithFailover(
     return { ...(await attemptLegacy()), target: 'legacy', failoverReason: reason };
   }
   if (decision.to === 'reject') failover.countUnsafe(route.id);
-  // The service's own 5xx is its real answer: pass it through unchanged.
-  if (fiveXx) return asResult(fiveXx, 'service');
-  const f = failure ?? breakerOpenFailure();
+  if (fiveXx && decision.to === 'none') return asResult(fiveXx, 'service');
+  const f = failure ?? (fiveXx ? statusFailure(fiveXx) : breakerOpenFailure());
   return asResult(decision.to === 'reject' ? gatewayFailure(f, decision.why) : f, 'service');
 }
 
@@ -274,6 +273,22 @@ function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable
           cause: f.error,
         });
   return { ...f, error };
+}
+
+/**
+ * With on5xx a service 5xx is a failure like a reset: an unsafe request that
+ * got one is answered 502 like the others (its body is dropped; the log keeps
+ * the status), so every failed non-resendable request looks the same.
+ */
+function statusFailure(r: UpstreamResponse): UpstreamFailure {
+  r.body.on('error', noop).resume();
+  return {
+    ok: false,
+    kind: 'other',
+    error: Object.assign(new Error(`service answered ${r.statusCode}`), { statusCode: r.statusCode }),
+    requestSent: true,
+    origin: r.origin,
+  };
 }
 
 function breakerOpenFailure(): UpstreamFailure {

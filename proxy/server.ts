@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
+import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
@@ -52,6 +53,14 @@ export interface ProxyServer {
   /** Prometheus text exposition. */
   metrics(): Promise<string>;
   metricsContentType: string;
+  /** The proxy's own prom-client Registry (cluster workers hand it to AggregatorRegistry). */
+  registry: Registry;
+  /**
+   * Live per-route facts of this data plane, for the admin API's /routes:
+   * the mode and version this proxy is serving (shows whether a flip
+   * arrived) and the failover breaker's state once it has one.
+   */
+  routeExtras(): Record<string, Record<string, string>>;
   /** Graceful: stop accepting, finish in-flight requests, close idle keep-alive sockets, then the pools. */
   close(): Promise<void>;
 }
@@ -335,6 +344,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       });
       upgrades.close();
       failover.close();
+      failover.close();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();
@@ -349,6 +359,20 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     reload,
     metrics: () => metrics.text(),
     metricsContentType: metrics.contentType,
+    registry: metrics.registry,
+    routeExtras() {
+      const out: Record<string, Record<string, string>> = {};
+      const breakers = failover.breakers.states();
+      for (const e of pipeline.table.entries) {
+        out[e.config.id] = {
+          servedMode: e.state.mode,
+          servedWeight: String(e.state.weight),
+          servedVersion: String(e.state.version),
+          ...(breakers[e.config.id] ? { breaker: breakers[e.config.id] } : {}),
+        };
+      }
+      return out;
+    },
     close,
   };
 }

@@ -81,9 +81,10 @@ export class StatsRecorder {
       // Store away (Redis down, SQLite busy): keep the counts and retry on the
       // next flush rather than lose them; the proxy keeps serving regardless.
       for (const w of batch) this.mergeBack(w);
-      while (this.windows.size > MAX_PENDING_WINDOWS) {
-        const oldest = this.windows.keys().next().value as string;
-        this.windows.delete(oldest);
+      if (this.windows.size > MAX_PENDING_WINDOWS) {
+        // A long outage: drop the oldest windows, which the guard's SLO window has passed anyway.
+        const keep = [...this.windows.entries()].sort((a, b) => b[1].start - a[1].start).slice(0, MAX_PENDING_WINDOWS);
+        this.windows = new Map(keep);
       }
     }
   }

@@ -7,8 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
-import { canonicalJson, JsonNumber, type JsonValue, jsonKind, numberText, parseJsonExact, stringifyJson } from './json.js';
-import { compileIgnore, formatJsonPath, generaliseJsonPath, type IgnoreMatcher, type PathSegment } from './paths.js';
+import {
+  canonicalJson,
+  JsonNumber,
+  type JsonValue,
+  jsonKind,
+  numberText,
+  parseJsonExact,
+  stringifyJson,
+} from './json.js';
+import {
+  compileIgnore,
+  formatJsonPath,
+  generaliseJsonPath,
+  type IgnoreMatcher,
+  type PathSegment,
+} from './paths.js';
 
 export type DifferenceKind =
   | 'status'
@@ -77,7 +91,11 @@ export function headerValue(h: CapturedResponse['headers'], name: string): strin
 const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
 
 /** Undo Content-Encoding; throws when a coding is unknown or the data is corrupt. */
-export function decodeBody(body: Buffer, contentEncoding: string | undefined, maxBytes = 8 * 1024 * 1024): Buffer {
+export function decodeBody(
+  body: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes = 8 * 1024 * 1024,
+): Buffer {
   if (!contentEncoding) return body;
   const codings = contentEncoding
     .split(',')
@@ -150,7 +168,13 @@ function diffJson(
   const ka = jsonKind(a);
   const kb = jsonKind(b);
   if (ka !== kb) {
-    out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'type', legacy: display(a), service: display(b) });
+    out.add({
+      path: formatJsonPath(segs),
+      field: generaliseJsonPath(segs),
+      kind: 'type',
+      legacy: display(a),
+      service: display(b),
+    });
     return;
   }
   if (ka === 'number') {
@@ -170,7 +194,13 @@ function diffJson(
     const aa = a as JsonValue[];
     const bb = b as JsonValue[];
     if (aa.length !== bb.length) {
-      out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'length', legacy: String(aa.length), service: String(bb.length) });
+      out.add({
+        path: formatJsonPath(segs),
+        field: generaliseJsonPath(segs),
+        kind: 'length',
+        legacy: String(aa.length),
+        service: String(bb.length),
+      });
       // Common prefix only: past it, every index would report a shift, not a fact.
       const n = Math.min(aa.length, bb.length);
       for (let k = 0; k < n; k++) {
@@ -191,7 +221,13 @@ function diffJson(
     const sb = bb.map(canonicalJson).sort();
     if (sa.every((x, k) => x === sb[k])) {
       if (!ignoreOrder)
-        out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'order', legacy: display(aa), service: display(bb) });
+        out.add({
+          path: formatJsonPath(segs),
+          field: generaliseJsonPath(segs),
+          kind: 'order',
+          legacy: display(aa),
+          service: display(bb),
+        });
       return;
     }
     for (const d of inner.list) out.add(d);
@@ -204,7 +240,12 @@ function diffJson(
       segs.push(k);
       if (!Object.hasOwn(bo, k)) {
         if (ignore.empty || !ignore.json(segs))
-          out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'missing', legacy: display(ao[k]) });
+          out.add({
+            path: formatJsonPath(segs),
+            field: generaliseJsonPath(segs),
+            kind: 'missing',
+            legacy: display(ao[k]),
+          });
       } else diffJson(ao[k], bo[k], segs, ignore, ignoreOrder, out);
       segs.pop();
     }
@@ -212,12 +253,23 @@ function diffJson(
       if (Object.hasOwn(ao, k)) continue;
       segs.push(k);
       if (ignore.empty || !ignore.json(segs))
-        out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'extra', service: display(bo[k]) });
+        out.add({
+          path: formatJsonPath(segs),
+          field: generaliseJsonPath(segs),
+          kind: 'extra',
+          service: display(bo[k]),
+        });
       segs.pop();
     }
     return;
   }
-  out.add({ path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind: 'changed', legacy: display(a), service: display(b) });
+  out.add({
+    path: formatJsonPath(segs),
+    field: generaliseJsonPath(segs),
+    kind: 'changed',
+    legacy: display(a),
+    service: display(b),
+  });
 }
 
 function bytesSummary(b: Buffer): string {
@@ -225,7 +277,11 @@ function bytesSummary(b: Buffer): string {
 }
 
 /** Compare the legacy answer `a` with the service answer `b`. Pure apart from CPU. */
-export function diffResponses(a: CapturedResponse, b: CapturedResponse, options: DiffOptions = {}): ShadowDiff {
+export function diffResponses(
+  a: CapturedResponse,
+  b: CapturedResponse,
+  options: DiffOptions = {},
+): ShadowDiff {
   const ignore =
     options.ignore && !Array.isArray(options.ignore)
       ? (options.ignore as IgnoreMatcher)
@@ -236,13 +292,20 @@ export function diffResponses(a: CapturedResponse, b: CapturedResponse, options:
   };
 
   if (a.status !== b.status)
-    other({ path: 'status', field: 'status', kind: 'status', legacy: String(a.status), service: String(b.status) });
+    other({
+      path: 'status',
+      field: 'status',
+      kind: 'status',
+      legacy: String(a.status),
+      service: String(b.status),
+    });
 
   const names = new Set(['content-type', ...(options.compareHeaders ?? []).map((h) => h.toLowerCase())]);
   for (const h of names) {
     const va = headerValue(a.headers, h);
     const vb = headerValue(b.headers, h);
-    if (va !== vb) other({ path: `header:${h}`, field: `header:${h}`, kind: 'header', legacy: va, service: vb });
+    if (va !== vb)
+      other({ path: `header:${h}`, field: `header:${h}`, kind: 'header', legacy: va, service: vb });
   }
 
   let json = false;

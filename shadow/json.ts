@@ -13,7 +13,14 @@ export class JsonNumber {
   constructor(readonly text: string) {}
 }
 
-export type JsonValue = null | boolean | string | number | JsonNumber | JsonValue[] | { [k: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | string
+  | number
+  | JsonNumber
+  | JsonValue[]
+  | { [k: string]: JsonValue };
 export type JsonKind = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
 
 export function jsonKind(v: JsonValue): JsonKind {
@@ -37,7 +44,9 @@ export function parseJsonExact(text: string): JsonValue {
 export function numberText(v: number | JsonNumber): string {
   if (typeof v !== 'number') return canonicalNumber(v.text);
   // 1e21 from a short text and 1000000000000000000000 kept as text are one number.
-  return Number.isInteger(v) && !Number.isSafeInteger(v) && Number.isFinite(v) ? BigInt(v).toString() : String(v);
+  return Number.isInteger(v) && !Number.isSafeInteger(v) && Number.isFinite(v)
+    ? BigInt(v).toString()
+    : String(v);
 }
 
 /** A number's text that is safe to turn into a double (≤ 15 significant digits, small exponent). */

@@ -193,17 +193,26 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   timer.unref();
 
   const baseUrl = (route: RouteConfig, side: Target): string => {
-    const urls = side === 'legacy' ? upstreamUrls(config.legacy) : upstreamUrls(config.services[route.service]);
+    const urls =
+      side === 'legacy' ? upstreamUrls(config.legacy) : upstreamUrls(config.services[route.service]);
     const r = runtime(route);
     const i = r.next[side]++ % urls.length;
     return urls[i];
   };
 
   const parsedBases = new Map<string, URL>();
-  const send = async (route: RouteConfig, side: Target, ex: PrimaryExchange, release: Held): Promise<Answer> => {
+  const send = async (
+    route: RouteConfig,
+    side: Target,
+    ex: PrimaryExchange,
+    release: Held,
+  ): Promise<Answer> => {
     const raw = baseUrl(route, side);
     let base = parsedBases.get(raw);
-    if (!base) parsedBases.set(raw, (base = new URL(raw)));
+    if (!base) {
+      base = new URL(raw);
+      parsedBases.set(raw, base);
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ex.requestHeaders)) {
       const name = k.toLowerCase();
@@ -288,7 +297,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       else {
         for (const f of diff.fields) b.fieldDiffs[f] = (b.fieldDiffs[f] ?? 0) + 1;
         const key = mismatchSetKey(diff.fields);
-        mergeMismatchSets((b.mismatchSets ??= {}), { [key]: 1 });
+        b.mismatchSets ??= {};
+        mergeMismatchSets(b.mismatchSets, { [key]: 1 });
         if (wantSample(b, key, s.sampleRing)) {
           b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
           b.sampleRing = s.sampleRing;
@@ -334,11 +344,20 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         if (ex.plan && !ex.plan.capture) return;
         const side = shadowTarget(route, state.mode, ex.method, ex.target);
         if (!side) return;
-        if (ex.error) return skip(route.id, 'primary-error');
-        if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) return skip(route.id, 'body-cap');
+        if (ex.error) {
+          skip(route.id, 'primary-error');
+          return;
+        }
+        if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) {
+          skip(route.id, 'body-cap');
+          return;
+        }
         const bytes = ex.responseBody.length + (ex.requestBody?.length ?? 0);
         const refused = limiter.tryAcquire(bytes);
-        if (refused) return skip(route.id, refused);
+        if (refused) {
+          skip(route.id, refused);
+          return;
+        }
         const held = new Held(limiter, bytes);
         const p: Promise<void> = run(route, side, ex, held)
           .catch((err) => {
@@ -409,7 +428,10 @@ const sampledKeys = new WeakMap<ShadowBatch, Set<string>>();
 function wantSample(b: ShadowBatch, key: string, ring: number): boolean {
   if (b.samples.length >= ring) return false;
   let keys = sampledKeys.get(b);
-  if (!keys) sampledKeys.set(b, (keys = new Set()));
+  if (!keys) {
+    keys = new Set();
+    sampledKeys.set(b, keys);
+  }
   if (keys.has(key) && b.samples.length >= EVERY_KIND_FIRST) return false;
   keys.add(key);
   return true;
@@ -432,7 +454,10 @@ function isTimeout(err: unknown): boolean {
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-function redactHeaders(h: Record<string, string | string[] | undefined>, redact: Set<string>): Record<string, string> {
+function redactHeaders(
+  h: Record<string, string | string[] | undefined>,
+  redact: Set<string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
@@ -473,7 +498,11 @@ function sampleOf(
     primary: ex.target,
     request: { method: ex.method, url: ex.url, headers: redactHeaders(ex.requestHeaders, redact) },
     legacy: { status: legacy.status, headers: redactHeaders(legacy.headers, redact), body: bodyText(legacy) },
-    service: { status: service.status, headers: redactHeaders(service.headers, redact), body: bodyText(service) },
+    service: {
+      status: service.status,
+      headers: redactHeaders(service.headers, redact),
+      body: bodyText(service),
+    },
     differences: diff.differences.slice(0, 50).map((d) => ({
       path: d.path,
       kind: d.kind,

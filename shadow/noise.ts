@@ -63,7 +63,10 @@ export interface NoiseCounters {
   mismatchSets: Record<string, number>;
 }
 
-export type NoiseThresholds = Pick<ShadowConfig, 'noiseRelativeThreshold' | 'noiseAbsoluteThreshold' | 'ignore'>;
+export type NoiseThresholds = Pick<
+  ShadowConfig,
+  'noiseRelativeThreshold' | 'noiseAbsoluteThreshold' | 'ignore'
+>;
 
 export interface FieldVerdict {
   field: string;

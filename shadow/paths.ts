@@ -102,9 +102,13 @@ export function compileIgnore(patterns: readonly string[], where = 'shadow.ignor
     try {
       jsonPatterns.push(parsePattern(p));
     } catch (err) {
-      throw new StranglerError('STRANGLER_E_CONFIG', `${where}[${k}]: bad JSON path "${p}": ${(err as Error).message}`, {
-        details: { field: `${where}[${k}]` },
-      });
+      throw new StranglerError(
+        'STRANGLER_E_CONFIG',
+        `${where}[${k}]: bad JSON path "${p}": ${(err as Error).message}`,
+        {
+          details: { field: `${where}[${k}]` },
+        },
+      );
     }
   });
   const json = (segs: readonly PathSegment[]) =>

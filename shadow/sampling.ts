@@ -21,7 +21,12 @@ export function sampled(rate: number, random: Random = Math.random): boolean {
  * `service` modes mirror service-served requests to legacy when
  * `shadow.reverse` is on, so evidence keeps flowing after a flip.
  */
-export function shadowTarget(route: RouteConfig, mode: Mode, method: string, served: Target): Target | undefined {
+export function shadowTarget(
+  route: RouteConfig,
+  mode: Mode,
+  method: string,
+  served: Target,
+): Target | undefined {
   const s = route.shadow;
   if (!s.methods.includes(method.toUpperCase())) return undefined;
   if (mode === 'shadow' && served === 'legacy') return 'service';

@@ -103,7 +103,7 @@ export interface StatsWindow {
   requests: number;
   errors: number;
   failovers: number;
-  /** Counts per latency bucket upper bound (ms), same bounds for every window: see control/stats.ts. */
+  /** Counts per latency bucket upper bound (ms), same bounds for every window: see store/stats-window.ts. */
   buckets: number[];
 }
 

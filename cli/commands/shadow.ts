@@ -25,9 +25,13 @@ export function register(program: Command, io: CliIO): void {
       const { REPORT_FORMATS } = await import('../../reports/types.js');
       const { SHADOW_REPORTERS, isShadowFormat } = await import('../../reports/shadow/index.js');
       if (!isShadowFormat(opts.format))
-        throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${REPORT_FORMATS.join(', ')}, got "${opts.format}"`, {
-          details: { field: 'format' },
-        });
+        throw new StranglerError(
+          'STRANGLER_E_USAGE',
+          `--format: expected one of ${REPORT_FORMATS.join(', ')}, got "${opts.format}"`,
+          {
+            details: { field: 'format' },
+          },
+        );
       const { withStore } = await import('../context.js');
       const { summariseRoute } = await import('../../shadow/evidence.js');
       const data = await withStore(io, opts.config, async ({ config, store }) => {
@@ -55,7 +59,9 @@ export function register(program: Command, io: CliIO): void {
 
   shadow
     .command('reset')
-    .description("clear a route's shadow evidence (counters, noise, samples, latency); audited as shadow.reset")
+    .description(
+      "clear a route's shadow evidence (counters, noise, samples, latency); audited as shadow.reset",
+    )
     .argument('<route>', 'the route whose evidence is cleared')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
     .option('--reason <text>', 'why (recorded in the audit log)', 'evidence reset')
@@ -64,7 +70,9 @@ export function register(program: Command, io: CliIO): void {
       const { withStore, cliActor } = await import('../context.js');
       await withStore(io, opts.config, async ({ config, store }) => {
         if (!config.routes.some((r) => r.id === routeId) && !(await store.routes.get(routeId)))
-          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}"`, { details: { route: routeId } });
+          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}"`, {
+            details: { route: routeId },
+          });
         const before = await store.shadow.evidence(routeId);
         await store.shadow.reset(routeId);
         // What was thrown away goes into the audit row, so a reset never hides evidence silently.

@@ -7,8 +7,10 @@ export interface RouteRow extends RouteState {
   pattern: string;
   methods: string[];
   service: string;
-  /** Filled in by other parts when known: breaker state, gate verdict, SLO status. */
+  /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
   extra?: Record<string, string>;
+  /** The full gate verdict, SLO numbers and rollout, for --json. */
+  status?: unknown;
 }
 
 export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportOutput {

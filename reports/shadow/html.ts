@@ -56,7 +56,12 @@ function route(r: ShadowReportRoute, i: number, charts: ChartSpec[]): string {
       '<h3>Noise fields</h3>' +
       table(
         ['field', 'diffs vs service', 'noisy legacy pairs', 'noise rate'],
-        r.noise.map((f) => [`<code>${h(f.field)}</code>`, String(f.diffs), String(f.noise), pct(f.noiseRate)]),
+        r.noise.map((f) => [
+          `<code>${h(f.field)}</code>`,
+          String(f.diffs),
+          String(f.noise),
+          pct(f.noiseRate),
+        ]),
       );
   if (r.ignored.length > 0)
     out += `<p class="muted">Ignored by config: ${r.ignored.map((f) => `<code>${h(f.field)}</code>`).join(', ')}</p>`;
@@ -66,7 +71,9 @@ function route(r: ShadowReportRoute, i: number, charts: ChartSpec[]): string {
 /** One self-contained page (Chart.js inlined) with a latency chart per route. */
 export function renderShadowHtml(data: ShadowReportData, options: ReportOptions = {}): ReportOutput {
   const charts: ChartSpec[] = [];
-  const body = data.routes.length ? data.routes.map((r, i) => route(r, i, charts)).join('\n') : '<p>No routes.</p>';
+  const body = data.routes.length
+    ? data.routes.map((r, i) => route(r, i, charts)).join('\n')
+    : '<p>No routes.</p>';
   return {
     output: htmlPage({
       title: options.title ?? 'Shadow comparison',

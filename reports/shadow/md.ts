@@ -10,7 +10,17 @@ function route(r: ShadowReportRoute): string {
   out += `${code(r.endpoint)} → service ${code(r.service)}\n\n`;
   out += mdTable(
     ['match rate', 'matched', 'exact', 'compared', 'skipped', 'errors (legacy / service)', 'noise pairs'],
-    [[pct(r.matchRate), r.matched, r.exactMatched, r.compared, skippedText(r), `${r.errors.legacy} / ${r.errors.service}`, r.noisePairs]],
+    [
+      [
+        pct(r.matchRate),
+        r.matched,
+        r.exactMatched,
+        r.compared,
+        skippedText(r),
+        `${r.errors.legacy} / ${r.errors.service}`,
+        r.noisePairs,
+      ],
+    ],
   );
   out += '\n### Latency (paired requests, ms)\n\n';
   out += mdTable(
@@ -47,5 +57,8 @@ function route(r: ShadowReportRoute): string {
 
 export function renderShadowMd(data: ShadowReportData, options: ReportOptions = {}): ReportOutput {
   const head = `# ${options.title ?? 'Shadow comparison'}\n\nGenerated ${data.generatedAt}.\n\n`;
-  return { output: head + (data.routes.length ? data.routes.map(route).join('\n') : 'No routes.\n'), exitCode: 0 };
+  return {
+    output: head + (data.routes.length ? data.routes.map(route).join('\n') : 'No routes.\n'),
+    exitCode: 0,
+  };
 }

@@ -239,7 +239,7 @@ describe('forwardWithFailover', () => {
     expect(!r.ok && isStranglerError(r.error, 'STRANGLER_E_UNSAFE_RETRY')).toBe(true);
   });
 
-  it('5xx: a GET goes to legacy (on5xx), a POST gets the service’s own answer; with on5xx off, nothing changes', async () => {
+  it('5xx: a GET goes to legacy (on5xx), a POST gets 502 and is not resent; with on5xx off, nothing changes', async () => {
     const legacy = vi.fn(async () => answer(200, 'legacy'));
     const get = await forwardWithFailover(
       fakeCtx('GET'),
@@ -256,7 +256,9 @@ describe('forwardWithFailover', () => {
       legacy,
       failover,
     );
-    expect(post).toMatchObject({ ok: true, statusCode: 500, target: 'service' });
+    expect(post).toMatchObject({ ok: false, target: 'service' });
+    expect(!post.ok && isStranglerError(post.error, 'STRANGLER_E_UNSAFE_RETRY')).toBe(true);
+    expect(!post.ok && (post.error.cause as Error).message).toBe('service answered 500');
     const off = await forwardWithFailover(
       fakeCtx('GET'),
       route({}, { on5xx: false }),

@@ -20,10 +20,13 @@ describe('a 20,000-module graph', () => {
     expect(plan.modules).toHaveLength(20_000);
     const waveOf = new Map(plan.modules.map((m) => [m.name, m.wave]));
     const inCycle = new Map(plan.modules.map((m) => [m.name, m.cycle]));
-    for (const imp of plan.imports) {
-      if (inCycle.get(imp.from)?.includes(imp.to)) expect(waveOf.get(imp.from)).toBe(waveOf.get(imp.to));
-      else expect(waveOf.get(imp.from)!).toBeGreaterThan(waveOf.get(imp.to)!);
-    }
+    const misplaced = plan.imports.filter((imp) =>
+      inCycle.get(imp.from)?.includes(imp.to)
+        ? waveOf.get(imp.from) !== waveOf.get(imp.to)
+        : waveOf.get(imp.from)! <= waveOf.get(imp.to)!,
+    );
+    expect(plan.imports.length).toBeGreaterThan(50_000);
+    expect(misplaced).toEqual([]);
   });
 
   it('finds the planted cycles and cuts that break each of them', () => {

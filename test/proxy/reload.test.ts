@@ -39,6 +39,7 @@ describe('route table reload', () => {
     expect(before.get('block')?.state.mode).toBe('legacy');
     expect(after.get('block')?.state.mode).toBe('service');
     expect(JSON.parse((await stack.get('/block')).body).from).toBe('service');
+    expect(stack.proxy.routeExtras().block).toMatchObject({ servedMode: 'service', servedWeight: '100' });
   });
 
   it('keeps serving the last good table when the store fails', async () => {

@@ -52,10 +52,12 @@ describe('diffResponses golden cases', () => {
   });
 
   it('"__proto__" is an ordinary key, on both parser paths', () => {
-    expect(brief(json('{"__proto__":{"x":1}}'), json('{"__proto__":{"x":2}}'))).toEqual([['$.__proto__.x', 'changed', '1', '2']]);
-    expect(brief(json('{"__proto__":1,"n":12345678901234567891}'), json('{"n":12345678901234567891}'))).toEqual([
-      ['$.__proto__', 'missing', '1', undefined],
+    expect(brief(json('{"__proto__":{"x":1}}'), json('{"__proto__":{"x":2}}'))).toEqual([
+      ['$.__proto__.x', 'changed', '1', '2'],
     ]);
+    expect(
+      brief(json('{"__proto__":1,"n":12345678901234567891}'), json('{"n":12345678901234567891}')),
+    ).toEqual([['$.__proto__', 'missing', '1', undefined]]);
   });
 
   it('type changes: number vs string, object vs null, array vs object', () => {
@@ -91,8 +93,16 @@ describe('diffResponses golden cases', () => {
   });
 
   it('status and headers: content-type always, others when named', () => {
-    const a: CapturedResponse = { status: 200, headers: { 'content-type': 'text/plain', etag: '"1"' }, body: Buffer.from('x') };
-    const b: CapturedResponse = { status: 404, headers: { 'Content-Type': 'text/html', ETag: '"2"' }, body: Buffer.from('x') };
+    const a: CapturedResponse = {
+      status: 200,
+      headers: { 'content-type': 'text/plain', etag: '"1"' },
+      body: Buffer.from('x'),
+    };
+    const b: CapturedResponse = {
+      status: 404,
+      headers: { 'Content-Type': 'text/html', ETag: '"2"' },
+      body: Buffer.from('x'),
+    };
     expect(brief(a, b)).toEqual([
       ['status', 'status', '200', '404'],
       ['header:content-type', 'header', 'text/plain', 'text/html'],
@@ -105,15 +115,26 @@ describe('diffResponses golden cases', () => {
   });
 
   it('non-JSON bodies: text difference with an excerpt at the first differing character; bytes when not UTF-8', () => {
-    const t = (s: string | Buffer, ct = 'text/plain') => ({ status: 200, headers: { 'content-type': ct }, body: Buffer.from(s) });
-    expect(brief(t('hello world'), t('hello there'))).toEqual([['body', 'text', 'hello world', 'hello there']]);
-    const d = diffResponses(t(Buffer.from([0xff, 0x00, 0x01]), 'image/png'), t(Buffer.from([0xff, 0x00, 0x02]), 'image/png'));
+    const t = (s: string | Buffer, ct = 'text/plain') => ({
+      status: 200,
+      headers: { 'content-type': ct },
+      body: Buffer.from(s),
+    });
+    expect(brief(t('hello world'), t('hello there'))).toEqual([
+      ['body', 'text', 'hello world', 'hello there'],
+    ]);
+    const d = diffResponses(
+      t(Buffer.from([0xff, 0x00, 0x01]), 'image/png'),
+      t(Buffer.from([0xff, 0x00, 0x02]), 'image/png'),
+    );
     expect(d.differences).toHaveLength(1);
     expect(d.differences[0].kind).toBe('bytes');
     expect(d.differences[0].legacy).toMatch(/^3 bytes sha256:[0-9a-f]{16}$/);
     expect(d.differences[0].legacy).not.toBe(d.differences[0].service);
     // JSON on one side only is a type change of the whole body.
-    expect(brief(json('{"a":1}'), json('<html>oops</html>'))).toEqual([['body', 'type', '{"a":1}', '<html>oops</html>']]);
+    expect(brief(json('{"a":1}'), json('<html>oops</html>'))).toEqual([
+      ['body', 'type', '{"a":1}', '<html>oops</html>'],
+    ]);
   });
 
   it('gzip, br and deflate bodies are decoded before comparing', () => {
@@ -144,11 +165,14 @@ describe('diffResponses golden cases', () => {
     ]);
     expect(brief(a, b, { ignore: ['$.*'] })).toEqual([]);
     expect(() => diffResponses(a, b, { ignore: ['items.x'] })).not.toThrow(); // non-$ entries name status/header fields
-    expect(() => diffResponses(a, b, { ignore: ['$.items[x]'] })).toThrow(/shadow\.ignore\[0\]: bad JSON path/);
+    expect(() => diffResponses(a, b, { ignore: ['$.items[x]'] })).toThrow(
+      /shadow\.ignore\[0\]: bad JSON path/,
+    );
   });
 
   it('stops listing at maxDifferences and says so', () => {
-    const many = (v: number) => json(JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, v]))));
+    const many = (v: number) =>
+      json(JSON.stringify(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, v]))));
     const d = diffResponses(many(1), many(2), { maxDifferences: 10 });
     expect(d.differences).toHaveLength(10);
     expect(d.truncated).toBe(true);

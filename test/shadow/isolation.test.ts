@@ -46,7 +46,9 @@ const listen = async (s: net.Server) => {
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 };
 
-const payload = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `user ${i}` })) });
+const payload = JSON.stringify({
+  items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `user ${i}` })),
+});
 let urls: { legacy: string; slow: string; blackhole: string };
 
 beforeAll(async () => {
@@ -87,12 +89,23 @@ async function proxyFor(routeId: string, serviceUrl: string, withShadow: boolean
     legacy: { url: urls.legacy },
     services: { svc: { url: serviceUrl } },
     routes: [
-      { id: routeId, match: { path: '/api/items' }, service: 'svc', mode: 'shadow', shadow: { timeoutMs: SHADOW_TIMEOUT_MS, noiseSampleRate: 0.1 } },
+      {
+        id: routeId,
+        match: { path: '/api/items' },
+        service: 'svc',
+        mode: 'shadow',
+        shadow: { timeoutMs: SHADOW_TIMEOUT_MS, noiseSampleRate: 0.1 },
+      },
     ],
   });
   await store.routes.seed([{ id: routeId, mode: 'shadow', weight: 0 }], 'test');
   const shadow = withShadow ? createShadowHook({ config, store }) : undefined;
-  const proxy: ProxyServer = await startProxy({ config, store, shadow, listen: { host: '127.0.0.1', port: 0 } });
+  const proxy: ProxyServer = await startProxy({
+    config,
+    store,
+    shadow,
+    listen: { host: '127.0.0.1', port: 0 },
+  });
   toClose.push(() => proxy.close());
   if (shadow) toClose.push(() => shadow.close());
   return { proxy, shadow };
@@ -151,7 +164,9 @@ describe('shadow isolation from the primary path', () => {
     await load(base.proxy); // warm both paths up (JIT, pools)
     await load(black.proxy);
     const { baseline, shadowed } = await compare(base.proxy, black.proxy);
-    console.log(`blackhole: baseline p99 ${baseline.p99.toFixed(2)} ms, with shadow p99 ${shadowed.p99.toFixed(2)} ms`);
+    console.log(
+      `blackhole: baseline p99 ${baseline.p99.toFixed(2)} ms, with shadow p99 ${shadowed.p99.toFixed(2)} ms`,
+    );
     expect(baseline.failures).toBe(0);
     expect(shadowed.failures).toBe(0);
     expect(shadowed.p99).toBeLessThanOrEqual(baseline.p99 + MARGIN_MS);
@@ -171,7 +186,9 @@ describe('shadow isolation from the primary path', () => {
     const slowed = await proxyFor('iso-slow', urls.slow, true);
     await load(base.proxy);
     const { baseline, shadowed } = await compare(base.proxy, slowed.proxy);
-    console.log(`slow: baseline p99 ${baseline.p99.toFixed(2)} ms, with shadow p99 ${shadowed.p99.toFixed(2)} ms`);
+    console.log(
+      `slow: baseline p99 ${baseline.p99.toFixed(2)} ms, with shadow p99 ${shadowed.p99.toFixed(2)} ms`,
+    );
     expect(baseline.failures).toBe(0);
     expect(shadowed.failures).toBe(0);
     expect(shadowed.p99).toBeLessThanOrEqual(baseline.p99 + MARGIN_MS);

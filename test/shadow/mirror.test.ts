@@ -25,7 +25,11 @@ function serve(kind: 'legacy' | 'service'): http.Server {
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({ pad: 'x'.repeat(4096) }));
     }
-    const body = JSON.stringify({ id: 12345678901234567891n.toString(), name: kind === 'legacy' ? 'ann' : 'Ann', n: kind === 'legacy' ? ++legacyCalls : 0 });
+    const body = JSON.stringify({
+      id: 12345678901234567891n.toString(),
+      name: kind === 'legacy' ? 'ann' : 'Ann',
+      n: kind === 'legacy' ? ++legacyCalls : 0,
+    });
     res.setHeader('content-type', 'application/json');
     if (kind === 'service') {
       res.setHeader('content-encoding', 'gzip');
@@ -112,7 +116,11 @@ describe('shadow hook on real upstreams', () => {
     expect(plan).toEqual({ capture: true, maxBodyBytes: 1024 * 1024 });
     seen.length = 0;
     for (let i = 0; i < 3; i++)
-      hook.afterPrimary(route, state('shadow'), await primary(`/api/users/${i}`, { authorization: 'Bearer secret', cookie: 'sid=1' }));
+      hook.afterPrimary(
+        route,
+        state('shadow'),
+        await primary(`/api/users/${i}`, { authorization: 'Bearer secret', cookie: 'sid=1' }),
+      );
     await hook.close();
     // Every copy carried the marker header; the client's credentials went to the upstreams, not the store.
     // 3 primaries sent by the test itself, then 3 service copies + 3 second legacy answers
@@ -150,7 +158,10 @@ describe('shadow hook on real upstreams', () => {
     hook.afterPrimary(route, state('shadow'), { ...(await primary('/api/users/1')), error: 'ECONNRESET' });
     hook.afterPrimary(route, state('shadow'), await primary('/big')); // service body over maxBodyBytes
     hook.afterPrimary(route, state('shadow'), primaryStub('/slow')); // the service never answers
-    hook.afterPrimary(route, state('shadow'), { ...(await primary('/api/users/1')), plan: { capture: false, maxBodyBytes: 0 } });
+    hook.afterPrimary(route, state('shadow'), {
+      ...(await primary('/api/users/1')),
+      plan: { capture: false, maxBodyBytes: 0 },
+    });
     await hook.close();
     const ev = await store.shadow.evidence('users');
     expect(ev.compared).toBe(0);
@@ -192,7 +203,10 @@ describe('shadow hook on real upstreams', () => {
     const ev = await store.shadow.evidence('users');
     expect(ev.compared).toBe(1);
     expect(ev.samples[0].primary).toBe('service');
-    expect(ev.samples[0].differences.find((d) => d.path === '$.name')).toMatchObject({ legacy: '"ann"', service: '"Ann"' });
+    expect(ev.samples[0].differences.find((d) => d.path === '$.name')).toMatchObject({
+      legacy: '"ann"',
+      service: '"Ann"',
+    });
     await store.shadow.reset('users');
   });
 });

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
+import type { ShadowReportData } from '../../reports/shadow/types.js';
 import { parseConfig } from '../../core/config.js';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
@@ -102,21 +103,26 @@ describe('shadow against the demo monolith', () => {
     expect(raw.fieldNoise).toEqual({ '$.generated_at': REQUESTS });
 
     let out = '';
-    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) }, env: {}, cwd: dir };
+    const io = {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (out += s) },
+      env: {},
+      cwd: dir,
+    };
     expect(await run(['shadow', 'report', '--format', 'json', '--config', configFile], io)).toBe(0);
-    const report = JSON.parse(out) as { routes: Array<Record<string, any>> };
+    const report = JSON.parse(out) as ShadowReportData;
     const [d, s] = report.routes;
 
     expect(d.route).toBe('block-differ');
-    expect(d.differing.map((f: { field: string }) => f.field).sort()).toEqual(['$.count', '$.served_by']);
-    const count = d.differing.find((f: { field: string }) => f.field === '$.count');
+    expect(d.differing.map((f) => f.field).sort()).toEqual(['$.count', '$.served_by']);
+    const count = d.differing.find((f) => f.field === '$.count')!;
     expect(count.diffs).toBe(REQUESTS);
-    expect(count.example.kind).toBe('changed');
-    expect(Number(count.example.service)).toBe(Number(count.example.legacy) + 1);
-    expect(d.noise.map((f: { field: string }) => f.field)).toEqual(['$.generated_at']);
+    expect(count.example?.kind).toBe('changed');
+    expect(Number(count.example?.service)).toBe(Number(count.example?.legacy) + 1);
+    expect(d.noise.map((f) => f.field)).toEqual(['$.generated_at']);
     expect(d.matchRate).toBe(0); // every answer has the wrong count
-    expect(d.latency.legacy.n).toBe(REQUESTS);
-    expect(d.latency.service.n).toBe(REQUESTS);
+    expect(d.latency.legacy?.n).toBe(REQUESTS);
+    expect(d.latency.service?.n).toBe(REQUESTS);
 
     // Same logic, no deliberate difference: only the timestamp differs, and that is noise.
     expect(s.route).toBe('block-same');
@@ -124,7 +130,7 @@ describe('shadow against the demo monolith', () => {
     expect(s.matched).toBe(REQUESTS);
     expect(s.matchRate).toBe(1);
     expect(s.differing).toEqual([]);
-    expect(s.noise.map((f: { field: string }) => f.field)).toEqual(['$.generated_at']);
+    expect(s.noise.map((f) => f.field)).toEqual(['$.generated_at']);
 
     out = '';
     expect(await run(['shadow', 'report', 'block-differ', '--config', configFile], io)).toBe(0);
@@ -133,7 +139,12 @@ describe('shadow against the demo monolith', () => {
 
     // reset clears the evidence and is audited
     out = '';
-    expect(await run(['shadow', 'reset', 'block-differ', '--config', configFile, '--reason', 'service redeployed'], io)).toBe(0);
+    expect(
+      await run(
+        ['shadow', 'reset', 'block-differ', '--config', configFile, '--reason', 'service redeployed'],
+        io,
+      ),
+    ).toBe(0);
     expect((await store.shadow.evidence('block-differ')).compared).toBe(0);
     const audit = await store.audit.list({ route: 'block-differ', action: 'shadow.reset' });
     expect(audit).toHaveLength(1);

@@ -33,12 +33,25 @@ describe('noise classification and match rate after noise', () => {
   it('a noisy field that differs clearly more often against the service is real (both margins)', () => {
     const base = { compared: 100, matched: 0, noisePairs: 100, mismatchSets: { '$.x': 100 } };
     // noise 10%, diffs 100%: exceeds 2x and by more than 1 point → real
-    expect(summariseMatches({ ...base, fieldDiffs: { '$.x': 100 }, fieldNoise: { '$.x': 10 } }, thresholds).fields[0].verdict).toBe('real');
+    expect(
+      summariseMatches({ ...base, fieldDiffs: { '$.x': 100 }, fieldNoise: { '$.x': 10 } }, thresholds)
+        .fields[0].verdict,
+    ).toBe('real');
     // noise 60%, diffs 100%: less than 2x → noise
-    expect(summariseMatches({ ...base, fieldDiffs: { '$.x': 100 }, fieldNoise: { '$.x': 60 } }, thresholds).fields[0].verdict).toBe('noise');
+    expect(
+      summariseMatches({ ...base, fieldDiffs: { '$.x': 100 }, fieldNoise: { '$.x': 60 } }, thresholds)
+        .fields[0].verdict,
+    ).toBe('noise');
     // noise 0.2%, diffs 0.5%: 2.5x but only 0.3 points apart (< 1 point) → noise
     const tiny = summariseMatches(
-      { compared: 1000, matched: 995, noisePairs: 1000, fieldDiffs: { '$.x': 5 }, fieldNoise: { '$.x': 2 }, mismatchSets: { '$.x': 5 } },
+      {
+        compared: 1000,
+        matched: 995,
+        noisePairs: 1000,
+        fieldDiffs: { '$.x': 5 },
+        fieldNoise: { '$.x': 2 },
+        mismatchSets: { '$.x': 5 },
+      },
       thresholds,
     );
     expect(tiny.fields[0].verdict).toBe('noise');
@@ -81,7 +94,14 @@ describe('noise classification and match rate after noise', () => {
     const wide = Array.from({ length: MAX_SET_FIELDS + 1 }, (_, i) => `$.f${i}`);
     expect(mismatchSetKey(wide)).toBe(OVERFLOW_SET);
     const s = summariseMatches(
-      { compared: 3, matched: 0, fieldDiffs: { a: 1 }, fieldNoise: { a: 5 }, noisePairs: 5, mismatchSets: into },
+      {
+        compared: 3,
+        matched: 0,
+        fieldDiffs: { a: 1 },
+        fieldNoise: { a: 5 },
+        noisePairs: 5,
+        mismatchSets: into,
+      },
       thresholds,
     );
     // a is noise (100% noisy) → 1 matched; b is real; the pooled one is never a match
@@ -90,8 +110,10 @@ describe('noise classification and match rate after noise', () => {
 
   it('no comparisons → no match rate rather than 0% or 100%', () => {
     expect(
-      summariseMatches({ compared: 0, matched: 0, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0, mismatchSets: {} }, thresholds)
-        .matchRate,
+      summariseMatches(
+        { compared: 0, matched: 0, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0, mismatchSets: {} },
+        thresholds,
+      ).matchRate,
     ).toBeNull();
   });
 });

@@ -57,7 +57,12 @@ const evidence: ShadowEvidence = {
       differences: [
         { path: '$.count', kind: 'changed', legacy: '2', service: '3' },
         { path: '$.blocked[1]', kind: 'changed', legacy: '7', service: '8' },
-        { path: '$.generated_at', kind: 'changed', legacy: '"2026-11-25T10:00:00.1Z"', service: '"2026-11-25T10:00:00.2Z"' },
+        {
+          path: '$.generated_at',
+          kind: 'changed',
+          legacy: '"2026-11-25T10:00:00.1Z"',
+          service: '"2026-11-25T10:00:00.2Z"',
+        },
       ],
     },
   ],
@@ -94,7 +99,12 @@ describe('shadow report', () => {
     expect(r.matched).toBe(194);
     expect(r.matchRate).toBeCloseTo(0.97, 6);
     expect(r.differing.map((f) => f.field)).toEqual(['$.count', '$.blocked[*]']);
-    expect(r.differing[1].example).toMatchObject({ path: '$.blocked[1]', legacy: '7', service: '8', url: 'GET /api/block/3' });
+    expect(r.differing[1].example).toMatchObject({
+      path: '$.blocked[1]',
+      legacy: '7',
+      service: '8',
+      url: 'GET /api/block/3',
+    });
     expect(r.noise.map((f) => f.field)).toEqual(['$.generated_at']);
     expect(r.ignored.map((f) => f.field)).toEqual(['$.etag']);
     expect(r.latency.legacy).toEqual({ n: 100, p50: 6.9, p95: 11.4, p99: 11.8 });
