@@ -269,7 +269,7 @@ function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable
   const error =
     f.kind === 'timeout'
       ? new StranglerError('STRANGLER_E_UPSTREAM_TIMEOUT', `service timed out; ${note}`, { cause: f.error })
-      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${f.kind}); ${note}`, {
+      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${failedHow(f)}); ${note}`, {
           cause: f.error,
         });
   return { ...f, error };
@@ -289,6 +289,11 @@ function statusFailure(r: UpstreamResponse): UpstreamFailure {
     requestSent: true,
     origin: r.origin,
   };
+}
+
+function failedHow(f: UpstreamFailure): string {
+  const status = (f.error as { statusCode?: number }).statusCode;
+  return status ? `answered ${status}` : f.kind;
 }
 
 function breakerOpenFailure(): UpstreamFailure {

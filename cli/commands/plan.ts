@@ -77,6 +77,19 @@ export function register(program: Command, io: CliIO): void {
         git: opts.git,
         config: resolve(opts.config),
       });
+      if (opts.config) {
+        // Keep the plan in the store so `strangler report progress` can show
+        // the next candidates beside the routes' state.
+        const { loadConfig } = await import('../../core/config.js');
+        const { openStore } = await import('../../store/open.js');
+        const store = await openStore(loadConfig(resolve(opts.config)!).store);
+        try {
+          await store.results.put('plan', path.basename(plan.root), JSON.parse(PLAN_REPORTERS.json(plan).output));
+        } finally {
+          await store.close();
+        }
+        io.stderr.write('plan saved to the store (shown by strangler report progress)\n');
+      }
       const out = PLAN_REPORTERS[opts.format](plan, {
         title: `Extraction plan: ${path.basename(plan.root)}`,
       });
