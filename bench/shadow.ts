@@ -5,7 +5,7 @@
  * throughput and p99 for both, the on/off ratio, the proxy's peak RSS, and the
  * shadow evidence counts (compared vs skipped) that prove the copies ran.
  *
- *   npm run build && node dist/bench/shadow.js [--duration 10] [--connections 32]
+ *   npm run build && node dist/bench/shadow.js [--duration 5] [--rounds 3] [--connections 32]
  *
  * Three processes so that nothing measured shares an event loop with the load
  * generator: upstreams (legacy + service) in one child, the proxy (and its
@@ -27,19 +27,21 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 interface Args {
   durationS: number;
   connections: number;
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { durationS: 10, connections: 32 };
+  const args: Args = { durationS: 5, connections: 32, rounds: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--duration' || a === '--connections') {
+    if (a === '--duration' || a === '--connections' || a === '--rounds') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n <= 0)
         throw new Error(`${a}: expected a positive integer, got "${argv[i]}"`);
       if (a === '--duration') args.durationS = n;
+      else if (a === '--rounds') args.rounds = n;
       else args.connections = n;
-    } else throw new Error(`unknown argument "${a}" (expected --duration N, --connections N)`);
+    } else throw new Error(`unknown argument "${a}" (expected --duration N, --connections N, --rounds N)`);
   }
   return args;
 }
@@ -136,42 +138,39 @@ async function firstLine(lines: AsyncIterableIterator<string>, prefix = ''): Pro
   }
 }
 
-interface Phase {
+interface ProxyChild {
   name: string;
-  rps: number;
-  p99: number;
-  requests: number;
-  errors: number;
-  peakRssMb: number;
-  shadow?: { compared: number; skipped: Record<string, number>; noisePairs: number };
+  proc: ChildProcess;
+  lines: AsyncIterableIterator<string>;
+  target: string;
+  runs: Array<{ rps: number; p99: number; errors: number }>;
 }
 
-async function phase(name: string, urls: Record<string, string>, on: boolean, args: Args): Promise<Phase> {
-  // STRANGLER_BENCH_PROXY_NODE_ARGS="--cpu-prof" profiles the proxy child.
+async function startProxyChild(name: string, urls: Record<string, string>, on: boolean): Promise<ProxyChild> {
+  // STRANGLER_BENCH_PROXY_NODE_ARGS="--cpu-prof" profiles the proxy children.
   const nodeArgs = process.env.STRANGLER_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const { proc, lines } = child(['--role', 'proxy', urls.legacy, urls.service, on ? 'on' : 'off'], nodeArgs);
   const url = await firstLine(lines, 'READY ');
-  const target = `${url}/api/items`;
-  // Warm up JIT and pools before measuring.
-  await autocannon({ url: target, connections: args.connections, duration: 2 });
-  const r = await autocannon({ url: target, connections: args.connections, duration: args.durationS });
-  proc.kill('SIGTERM');
-  const done = JSON.parse(await firstLine(lines, 'DONE ')) as {
+  return { name, proc, lines, target: `${url}/api/items`, runs: [] };
+}
+
+async function measure(p: ProxyChild, args: Args): Promise<void> {
+  const r = await autocannon({ url: p.target, connections: args.connections, duration: args.durationS });
+  p.runs.push({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function stopProxyChild(p: ProxyChild) {
+  p.proc.kill('SIGTERM');
+  return JSON.parse(await firstLine(p.lines, 'DONE ')) as {
     peakRss: number;
     compared: number;
     skipped: Record<string, number>;
     noisePairs: number;
-  };
-  return {
-    name,
-    rps: r.requests.average,
-    p99: r.latency.p99,
-    requests: r.requests.total,
-    errors: r.errors + r.timeouts + r.non2xx,
-    peakRssMb: done.peakRss / 1024 / 1024,
-    ...(on
-      ? { shadow: { compared: done.compared, skipped: done.skipped, noisePairs: done.noisePairs } }
-      : {}),
   };
 }
 
@@ -181,27 +180,56 @@ async function main(): Promise<void> {
   if (argv[0] === '--role' && argv[1] === 'proxy') return runProxy(argv[2], argv[3], argv[4] === 'on');
   const args = parseArgs(argv);
   const up = child(['--role', 'upstreams']);
+  const started: ProxyChild[] = [];
   try {
     const urls = JSON.parse(await firstLine(up.lines)) as Record<string, string>;
-    const off = await phase('shadow off', urls, false, args);
-    const on = await phase('shadow on (100%)', urls, true, args);
-    const rows = [off, on].map(
-      (p) =>
-        `${p.name.padEnd(18)} ${p.rps.toFixed(0).padStart(8)} req/s  p99 ${String(p.p99).padStart(4)} ms  ` +
-        `errors ${p.errors}  peak RSS ${p.peakRssMb.toFixed(0)} MB`,
+    const off = await startProxyChild('shadow off', urls, false);
+    started.push(off);
+    const on = await startProxyChild('shadow on (100%)', urls, true);
+    started.push(on);
+    // Warm up JIT and pools, then alternate (off,on / on,off / ...): load from
+    // elsewhere on a shared machine drifts, and alternating spreads it over both.
+    for (const p of [off, on])
+      await autocannon({ url: p.target, connections: args.connections, duration: 2 });
+    for (let i = 0; i < args.rounds; i++)
+      for (const p of i % 2 ? [on, off] : [off, on]) await measure(p, args);
+    const offDone = await stopProxyChild(off);
+    const onDone = await stopProxyChild(on);
+    started.length = 0;
+
+    process.stdout.write(
+      `shadow bench: ${args.connections} connections, ${args.rounds} alternating rounds of ${args.durationS} s per mode
+`,
     );
-    process.stdout.write(`shadow bench: ${args.connections} connections, ${args.durationS} s per phase\n`);
-    process.stdout.write(rows.join('\n') + '\n');
-    const ratio = on.rps / off.rps;
-    process.stdout.write(`throughput ratio on/off: ${ratio.toFixed(2)} (target ≥ 0.50)\n`);
-    process.stdout.write(`p99 on/off: ${(on.p99 / Math.max(off.p99, 1)).toFixed(2)}\n`);
-    const s = on.shadow!;
+    for (const [p, done] of [
+      [off, offDone],
+      [on, onDone],
+    ] as const) {
+      const runs = p.runs.map((r) => `${r.rps.toFixed(0)}/${r.p99}`).join(' ');
+      process.stdout.write(
+        `${p.name.padEnd(18)} median ${median(p.runs.map((r) => r.rps))
+          .toFixed(0)
+          .padStart(6)} req/s  ` +
+          `p99 ${median(p.runs.map((r) => r.p99))} ms  errors ${p.runs.reduce((a, r) => a + r.errors, 0)}  ` +
+          `peak RSS ${(done.peakRss / 1024 / 1024).toFixed(0)} MB  (runs req/s/p99: ${runs})\n`,
+      );
+    }
+    const ratios = on.runs.map((r, i) => r.rps / off.runs[i].rps);
+    process.stdout.write(
+      `throughput ratio on/off: median ${median(ratios).toFixed(2)} per round [${ratios.map((r) => r.toFixed(2)).join(', ')}] (target ≥ 0.50)\n`,
+    );
+    process.stdout.write(
+      `p99 on/off: ${(median(on.runs.map((r) => r.p99)) / Math.max(median(off.runs.map((r) => r.p99)), 1)).toFixed(2)}\n`,
+    );
     // Includes the warm-up requests: the proxy's evidence covers its whole life.
     process.stdout.write(
-      `shadow evidence: compared ${s.compared}, noise pairs ${s.noisePairs}, skipped ${JSON.stringify(s.skipped)}\n`,
+      `shadow evidence: compared ${onDone.compared}, noise pairs ${onDone.noisePairs}, skipped ${JSON.stringify(onDone.skipped)}\n`,
     );
-    process.stdout.write(`peak proxy RSS with shadow: ${on.peakRssMb.toFixed(0)} MB (target ≤ 200 MB)\n`);
+    process.stdout.write(
+      `peak proxy RSS with shadow: ${(onDone.peakRss / 1024 / 1024).toFixed(0)} MB (target ≤ 200 MB)\n`,
+    );
   } finally {
+    for (const p of started) p.proc.kill('SIGTERM');
     up.proc.kill('SIGTERM');
   }
 }

@@ -28,11 +28,13 @@
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import { Gauge, type Registry, register as defaultRegister } from 'prom-client';
+import type { BreakerState } from '../core/breaker-state.js';
 import type { FailoverConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../store/types.js';
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
+// The audit-log view (for a CLI without a proxy) lives in core/ so control/ can read it.
+export { type BreakerState, breakerStatesFromAudit } from '../core/breaker-state.js';
 
 /** Gauge values of strangler_breaker_state. */
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -345,22 +347,5 @@ function sameConfig(a: Readonly<FailoverConfig>, b: Readonly<FailoverConfig>): b
 export function breakerStates(): Record<string, BreakerState> {
   const out: Record<string, BreakerState> = {};
   for (const r of liveRegistries) Object.assign(out, r.states());
-  return out;
-}
-
-/**
- * The latest breaker state per route from audit rows (oldest first), for a
- * CLI running without a proxy: the last breaker.* row of each route wins.
- */
-export function breakerStatesFromAudit(
-  entries: ReadonlyArray<{ route: string | null; action: string }>,
-): Record<string, BreakerState> {
-  const out: Record<string, BreakerState> = {};
-  for (const e of entries) {
-    if (!e.route) continue;
-    if (e.action === 'breaker.open') out[e.route] = 'open';
-    else if (e.action === 'breaker.half-open') out[e.route] = 'half-open';
-    else if (e.action === 'breaker.close') out[e.route] = 'closed';
-  }
   return out;
 }

@@ -343,7 +343,17 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         // A proxy that hands the plan back tells us about requests plan() declined (already counted).
         if (ex.plan && !ex.plan.capture) return;
         const side = shadowTarget(route, state.mode, ex.method, ex.target);
-        if (!side) return;
+        if (!side) {
+          // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
+          const planned = shadowTarget(
+            route,
+            state.mode,
+            ex.method,
+            ex.target === 'legacy' ? 'service' : 'legacy',
+          );
+          if (planned) skip(route.id, 'failover');
+          return;
+        }
         if (ex.error) {
           skip(route.id, 'primary-error');
           return;

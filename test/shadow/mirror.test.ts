@@ -199,8 +199,11 @@ describe('shadow hook on real upstreams', () => {
       responseHeaders: { 'content-type': res.headers.get('content-type')! },
       responseBody: body,
     });
+    // A request planned for the service that failed over to legacy is counted, not compared.
+    hook.afterPrimary(route, state('service'), { ...primaryStub('/api/users/5'), target: 'legacy' });
     await hook.close();
     const ev = await store.shadow.evidence('users');
+    expect(ev.skipped).toEqual({ failover: 1 });
     expect(ev.compared).toBe(1);
     expect(ev.samples[0].primary).toBe('service');
     expect(ev.samples[0].differences.find((d) => d.path === '$.name')).toMatchObject({
