@@ -71,8 +71,8 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
       routeExtras: () => proxy.routeExtras?.() ?? {},
     });
     closers.push(() => admin.close());
-    const { startGuard } = await import('../control/guard.js');
-    const guard = startGuard({ config, store, logger });
+    const { startGuardWhenLeader } = await import('../control/leader.js');
+    const guard = startGuardWhenLeader({ config, store, logger });
     closers.push(() => guard.stop());
 
     if (!io.env[config.admin.tokenEnv])

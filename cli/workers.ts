@@ -49,6 +49,9 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
   await proxy.close();
   await shadow.close();
   await store.close();
+  // The IPC channel to the primary keeps a worker's event loop alive:
+  // disconnecting lets the process exit on its own once drained.
+  cluster.worker?.disconnect();
   return 0;
 }
 
@@ -102,8 +105,8 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     port: adminAddr.port,
     metrics: async () => ({ body: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
   });
-  const { startGuard } = await import('../control/guard.js');
-  const guard = startGuard({ config, store, logger });
+  const { startGuardWhenLeader } = await import('../control/leader.js');
+  const guard = startGuardWhenLeader({ config, store, logger });
 
   io.stdout.write(`strangler: ${opts.workers} workers on ${firstUrl}  admin ${admin.url}  store ${config.store}\n`);
   opts.onReady?.({ proxyUrl: firstUrl!, adminUrl: admin.url, config });
@@ -130,7 +133,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
         }),
     ),
   );
-  guard.stop();
+  await guard.stop();
   await admin.close();
   await store.close();
   return 0;

@@ -70,7 +70,8 @@ async function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOp
       path: ctx.req.url ?? '/',
       headers: ctx.upstreamHeaders,
       body,
-      signal: ctx.signal,
+      // undici takes any EventTarget-like signal (see client-signal.ts).
+      signal: ctx.signal as unknown as AbortSignal,
       headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,
     });
     return { ok: true, statusCode: r.statusCode, headers: r.headers, body: r.body, origin };

@@ -19,6 +19,7 @@ import type { Target } from '../core/types.js';
 import type { ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
+import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
 import { Failover, forwardWithFailover, isResendable } from './failover.js';
 import { capturedBodies, type ForwardOptions, failureCode, forward, pipeToClient, respondError } from './forward.js';
@@ -71,7 +72,7 @@ const CLOSE_GRACE_MS = 10_000;
 /** Per-request state beyond the stage-visible context; lives on the context object. */
 interface Flight extends RequestContext {
   pipeline: Pipeline;
-  abort: AbortController;
+  abort: ClientSignal;
   target: Target;
   answer: FailoverResult | undefined;
 }
@@ -97,10 +98,10 @@ class Pipeline {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const abort = new AbortController();
+    const abort = new ClientSignal();
     let ctx: Flight;
     try {
-      ctx = createContext(req, res, abort.signal) as Flight;
+      ctx = createContext(req, res, abort) as Flight;
     } catch (err) {
       this.refuse(req, res, err);
       return;
@@ -109,7 +110,7 @@ class Pipeline {
     ctx.abort = abort;
     ctx.answer = undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
-    res.once('close', onResponseClose);
+    res.on('close', onResponseClose);
     this.inflight++;
 
     const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
@@ -130,7 +131,7 @@ class Pipeline {
       return;
     }
     ctx.answer = answer;
-    if (abort.signal.aborted) {
+    if (abort.aborted) {
       if (answer.ok) answer.body.destroy();
       return;
     }

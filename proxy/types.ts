@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../core/config.js';
 import type { RouteState, Target } from '../core/types.js';
 import type { ShadowPlan } from '../shadow/types.js';
+import type { ClientSignal } from './client-signal.js';
 
 /** One compiled route of a RouteTable snapshot. */
 export interface RouteEntry {
@@ -42,8 +43,12 @@ export interface RequestContext {
   body: () => Readable | null;
   /** True once the default `body()` handed out the client's stream. */
   bodyConsumed: boolean;
-  /** Aborted when the client goes away before its response finished. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted when the client goes away before its response finished. Has the
+   * AbortSignal surface the stages use (`aborted`, `reason`,
+   * add/removeEventListener('abort')); undici takes it as a request signal.
+   */
+  readonly signal: ClientSignal;
   /** Shadow capture plan, when a shadow hook asked for one. */
   shadowPlan: ShadowPlan | undefined;
 }

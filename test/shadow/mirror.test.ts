@@ -184,6 +184,19 @@ describe('shadow hook on real upstreams', () => {
     await store.shadow.reset('users');
   });
 
+  it('over the total byte budget: a large primary body is refused, a shadow body that would overflow is dropped', async () => {
+    const cfg = config({ noiseSampleRate: 0 }, { shadowMaxTotalBytes: 1000 });
+    const route = cfg.routes[0];
+    const hook = createShadowHook({ config: cfg, store });
+    hook.afterPrimary(route, state('shadow'), { ...primaryStub('/api/users/1'), responseBody: Buffer.alloc(1500) });
+    hook.afterPrimary(route, state('shadow'), primaryStub('/big')); // the service answers 4 KB
+    await hook.close();
+    expect(hook.load()).toEqual({ active: 0, bytes: 0 });
+    const ev = await store.shadow.evidence('users');
+    expect(ev.skipped).toEqual({ 'bytes-cap': 2 });
+    expect(ev.errors).toEqual({ legacy: 0, service: 0 }); // a cap is not the service's fault
+  });
+
   it('reverse: in service mode the service-served request is mirrored to legacy and compared the same way round', async () => {
     const cfg = config({ reverse: true, noiseSampleRate: 0 });
     const route = cfg.routes[0];

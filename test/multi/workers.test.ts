@@ -1,0 +1,138 @@
+/**
+ * `strangler serve --workers 2` as a user runs it (the real bin, node:cluster):
+ * a SIGKILLed worker is replaced while the listener keeps accepting; SIGTERM
+ * under load lets every in-flight request finish, then exits 0.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
+const tmp = tempDir();
+let upstream: http.Server;
+let upstreamUrl: string;
+
+beforeAll(async () => {
+  // One upstream for both sides; /slow answers after 300 ms so requests are in flight during SIGTERM.
+  upstream = http.createServer((req, res) => {
+    const delay = req.url?.includes('slow') ? 300 : 0;
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, pid: process.pid }));
+    }, delay);
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  upstream.closeAllConnections();
+  await new Promise((r) => upstream.close(r));
+  tmp.cleanup();
+});
+
+function startServe(name: string): Promise<{ child: ChildProcess; url: string }> {
+  const config = writeConfig(
+    tmp.dir,
+    demoConfigYaml({ store: `sqlite:${name}.db`, legacy: upstreamUrl, service: upstreamUrl }),
+    `${name}.yaml`,
+  );
+  const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /2 workers on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+function workerPids(primary: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('serve --workers 2', () => {
+  it('replaces a SIGKILLed worker while the listener keeps accepting', async () => {
+    const { child, url } = await startServe('kill');
+    try {
+      const before = workerPids(child.pid!);
+      expect(before).toHaveLength(2);
+      // A fresh connection per request, so each request tests the listener.
+      const agent = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
+      let ok = 0;
+      let refused = 0;
+      let inFlightLost = 0;
+      let stop = false;
+      const client = async () => {
+        while (!stop) {
+          try {
+            const res = await request(`${url}/api/block/1`, { dispatcher: agent, reset: true, headersTimeout: 5000, bodyTimeout: 5000 });
+            await res.body.text();
+            if (res.statusCode === 200) ok++;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (code === 'ECONNREFUSED') refused++;
+            else inFlightLost++;
+          }
+        }
+      };
+      const clients = Array.from({ length: 8 }, client);
+      await new Promise((r) => setTimeout(r, 500));
+      process.kill(before[0], 'SIGKILL');
+      const killedAt = performance.now();
+      let replaced: number[] = [];
+      while (performance.now() - killedAt < 10_000) {
+        replaced = workerPids(child.pid!);
+        if (replaced.length === 2 && !replaced.includes(before[0])) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const okAtKill = ok;
+      await new Promise((r) => setTimeout(r, 1000));
+      stop = true;
+      await Promise.all(clients);
+      await agent.close();
+      console.log(`worker kill: ${ok} ok, ${refused} refused at the listener, ${inFlightLost} lost in flight on the killed worker`);
+      expect(replaced).toHaveLength(2);
+      expect(replaced).not.toContain(before[0]);
+      expect(refused).toBe(0);
+      expect(ok - okAtKill).toBeGreaterThan(50); // traffic kept flowing after the replacement
+    } finally {
+      child.kill('SIGKILL');
+      for (const pid of workerPids(child.pid!)) process.kill(pid, 'SIGKILL');
+    }
+  }, 40_000);
+
+  it('drains on SIGTERM: requests in flight finish, then exit 0', async () => {
+    const { child, url } = await startServe('drain');
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const agent = new Agent({ connections: 50 });
+    const inflight = Array.from({ length: 40 }, () =>
+      request(`${url}/api/block/slow`, { dispatcher: agent }).then(
+        async (res) => ({ status: res.statusCode, body: await res.body.text() }),
+        (err: Error) => ({ status: 0, body: err.message }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 120)); // all 40 are at the upstream (300 ms) now
+    child.kill('SIGTERM');
+    const results = await Promise.all(inflight);
+    await agent.close();
+    const failed = results.filter((r) => r.status !== 200);
+    console.log(`SIGTERM drain: ${results.length - failed.length} of ${results.length} in-flight requests finished`);
+    expect(failed).toEqual([]);
+    expect(await exited).toBe(0);
+  }, 40_000);
+});
