@@ -127,7 +127,10 @@ async function waitForPort(port: number, ms = 5000): Promise<void> {
   throw new Error(`nothing listening on ${port} after ${ms} ms`);
 }
 
-async function startNginx(backendPort: number, dir: string): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+async function startNginx(
+  backendPort: number,
+  dir: string,
+): Promise<{ port: number; stop(): Promise<void> } | undefined> {
   if (!existsSync(NGINX)) {
     console.log(`nginx: ${NGINX} not found (Debian package "nginx"); skipping the nginx baseline`);
     return undefined;
@@ -207,7 +210,8 @@ async function sequentialP50(origin: string, path: string, n: number): Promise<n
   return times[Math.floor(times.length / 2)];
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function scenario(
   title: string,
@@ -244,9 +248,15 @@ async function scenario(
   console.log('  target       req/s     p50 ms   p99 ms');
   for (const t of targets) {
     const rs = results.get(t.name) ?? [];
-    const s = { rps: mean(rs.map((r) => r.rps)), p50: mean(rs.map((r) => r.p50)), p99: mean(rs.map((r) => r.p99)) };
+    const s = {
+      rps: mean(rs.map((r) => r.rps)),
+      p50: mean(rs.map((r) => r.p50)),
+      p99: mean(rs.map((r) => r.p99)),
+    };
     summary.set(t.name, s);
-    console.log(`  ${t.name.padEnd(10)} ${fmt(s.rps).padStart(8)}   ${fmt(s.p50, 2).padStart(6)}   ${fmt(s.p99, 2).padStart(6)}`);
+    console.log(
+      `  ${t.name.padEnd(10)} ${fmt(s.rps).padStart(8)}   ${fmt(s.p50, 2).padStart(6)}   ${fmt(s.p99, 2).padStart(6)}`,
+    );
   }
   const st = summary.get('strangler')!;
   const ng = summary.get('nginx');
@@ -262,7 +272,9 @@ async function scenario(
   const ngx = targets.find((t) => t.name === 'nginx');
   const seqNginx = ngx ? await sequentialP50(new URL(ngx.url).origin, opts.seqPath, opts.seqN) : undefined;
   console.log(`\n  c=1 sequential, ${opts.seqN} requests, p50:`);
-  console.log(`  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}`);
+  console.log(
+    `  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}`,
+  );
   console.log(
     `  added p50 by strangler: ${fmt((seqProxy - seqDirect) / 1000, 3)} ms (target <= 0.2)` +
       (seqNginx ? `; by nginx: ${fmt((seqNginx - seqDirect) / 1000, 3)} ms` : ''),

@@ -65,7 +65,11 @@ function requestIdOf(req: IncomingMessage): string {
  * Build the context for one request. Throws BadRequestHeaders (→ 400) for a
  * request the proxy refuses to forward.
  */
-export function createContext(req: IncomingMessage, res: ServerResponse, signal: ClientSignal): RequestContext {
+export function createContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: ClientSignal,
+): RequestContext {
   const requestId = requestIdOf(req);
   const tp = req.headers.traceparent;
   const traceparent = nextTraceparent(typeof tp === 'string' ? tp : undefined);

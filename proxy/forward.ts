@@ -13,7 +13,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type ErrorCode, ERROR_CODES, isStranglerError } from '../core/errors.js';
 import { clientBody } from './context.js';
-import { stripResponseHopByHop } from './headers.js';
+import { clientResponseHeaders } from './headers.js';
 import type { RequestContext, UpstreamAttempt, UpstreamErrorKind, UpstreamFailure } from './types.js';
 import type { Upstream } from './upstreams.js';
 
@@ -48,7 +48,11 @@ export interface ForwardOptions {
  * that hits a reset before any response (a pooled socket the upstream closed
  * as we reused it) is resent once, on another socket.
  */
-export async function forward(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {
+export async function forward(
+  ctx: RequestContext,
+  upstream: Upstream,
+  opts?: ForwardOptions,
+): Promise<UpstreamAttempt> {
   const first = await attempt(ctx, upstream, opts);
   if (first.ok || first.kind !== 'reset-before-response' || ctx.signal.aborted) return first;
   const idempotent =
@@ -59,7 +63,11 @@ export async function forward(ctx: RequestContext, upstream: Upstream, opts?: Fo
   return attempt(ctx, upstream, opts);
 }
 
-async function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {
+async function attempt(
+  ctx: RequestContext,
+  upstream: Upstream,
+  opts?: ForwardOptions,
+): Promise<UpstreamAttempt> {
   const { pool, origin } = upstream.pick();
   let body = ctx.body();
   const plan = ctx.shadowPlan;
@@ -88,7 +96,9 @@ export interface Captures {
 }
 
 const CAPTURES = Symbol('strangler.captures');
-type WithCaptures = RequestContext & { [CAPTURES]?: { req: Buffer[] | null; reqBytes: number; res: Buffer[] | null; resBytes: number } };
+type WithCaptures = RequestContext & {
+  [CAPTURES]?: { req: Buffer[] | null; reqBytes: number; res: Buffer[] | null; resBytes: number };
+};
 
 function captureState(ctx: RequestContext) {
   const c = ctx as WithCaptures;
@@ -132,10 +142,13 @@ export function capturedBodies(ctx: RequestContext): Captures {
  * sent: the client connection is destroyed so it sees a truncated response
  * rather than a silently short one.
  */
-export function pipeToClient(ctx: RequestContext, answer: UpstreamAttempt & { ok: true }, extra: OutgoingHttpHeaders): void {
+export function pipeToClient(
+  ctx: RequestContext,
+  answer: UpstreamAttempt & { ok: true },
+  extra: OutgoingHttpHeaders,
+): void {
   const res = ctx.res;
-  const headers = stripResponseHopByHop(answer.headers) as OutgoingHttpHeaders;
-  for (const k in extra) headers[k] = extra[k];
+  const headers = clientResponseHeaders(answer.headers, extra);
   const body = answer.body;
   body.on('error', destroyResponse.bind(res));
   const plan = ctx.shadowPlan;
@@ -156,7 +169,12 @@ export function pipeToClient(ctx: RequestContext, answer: UpstreamAttempt & { ok
   } catch (err) {
     // An upstream header Node refuses to write (invalid characters): 502.
     body.destroy();
-    respondError(ctx, 'STRANGLER_E_UPSTREAM', `invalid response head from upstream: ${(err as Error).message}`, extra);
+    respondError(
+      ctx,
+      'STRANGLER_E_UPSTREAM',
+      `invalid response head from upstream: ${(err as Error).message}`,
+      extra,
+    );
     return;
   }
   body.pipe(res);
@@ -182,7 +200,12 @@ export function failureCode(f: UpstreamFailure): ErrorCode {
 }
 
 /** Answer with a JSON error body `{ error, message, requestId }`; drop the connection if a head was already sent. */
-export function respondError(ctx: RequestContext, code: ErrorCode, message: string, extra: OutgoingHttpHeaders): void {
+export function respondError(
+  ctx: RequestContext,
+  code: ErrorCode,
+  message: string,
+  extra: OutgoingHttpHeaders,
+): void {
   const res = ctx.res;
   if (res.headersSent) {
     res.destroy();

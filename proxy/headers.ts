@@ -4,7 +4,7 @@
  * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade and the
  * Proxy-* family. The sets are precomputed so the hot path only does lookups.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 
 /** Request headers never forwarded as-is (lowercase). */
 const REQUEST_DROP = new Set([
@@ -25,7 +25,7 @@ const REQUEST_DROP = new Set([
 ]);
 
 /** Response headers never passed back to the client (lowercase). */
-const RESPONSE_DROP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** Thrown for requests the proxy refuses to forward (answered with 400). */
 export class BadRequestHeaders extends Error {}
@@ -44,7 +44,11 @@ function connectionTokens(value: string, into: Set<string>): void {
  * MUST answer 400 to a request with more than one Host field, and a proxy that
  * picked one could be made to route on a host the upstream never sees.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, traceparent: string): string[] {
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  requestId: string,
+  traceparent: string,
+): string[] {
   const raw = req.rawHeaders;
   let named: Set<string> | undefined;
   let hosts = 0;
@@ -91,17 +95,26 @@ export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, 
   return out;
 }
 
-/** Remove hop-by-hop headers from an upstream response head, in place. */
-export function stripResponseHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const conn = headers.connection;
-  if (conn) {
-    const named = new Set<string>();
+/**
+ * The client's response head: the upstream's headers minus hop-by-hop ones,
+ * plus `extra`. Built as a new object in one pass — deleting keys would turn
+ * undici's header object into a slow dictionary-mode object on every request.
+ */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const conn = upstream.connection;
+  let named: Set<string> | undefined;
+  // The common values name no other header: skip the parse.
+  if (conn && conn !== 'keep-alive' && conn !== 'close') {
+    named = new Set();
     connectionTokens(Array.isArray(conn) ? conn.join(',') : conn, named);
-    for (const n of named) delete headers[n];
   }
-  for (const n of RESPONSE_DROP) if (n in headers) delete headers[n];
-  for (const n in headers) if (n.startsWith('proxy-')) delete headers[n];
-  return headers;
+  const out: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    if (RESPONSE_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    out[name] = upstream[name];
+  }
+  for (const name in extra) out[name] = extra[name];
+  return out;
 }
 
 /** Whether the client request has a body to forward. */

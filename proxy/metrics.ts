@@ -52,7 +52,10 @@ export class ProxyMetrics {
     const key = `${route}\0${target}\0${outcome}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { count: this.requests.labels(route, target, outcome), duration: this.duration.labels(route, target, outcome) };
+      s = {
+        count: this.requests.labels(route, target, outcome),
+        duration: this.duration.labels(route, target, outcome),
+      };
       this.series.set(key, s);
     }
     s.count.inc();

@@ -46,7 +46,11 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
       actor: 'config',
       reason: 'not seeded yet',
     };
-    const entry: RouteEntry = Object.freeze({ config: route, state: Object.freeze({ ...state }), pattern: route.match.path });
+    const entry: RouteEntry = Object.freeze({
+      config: route,
+      state: Object.freeze({ ...state }),
+      pattern: route.match.path,
+    });
     const methods = route.match.methods ?? ALL_METHODS;
     try {
       router.on(methods as Router.HTTPMethod[], route.match.path, noop, entry);

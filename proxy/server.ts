@@ -22,7 +22,14 @@ import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
 import { Failover, forwardWithFailover, isResendable } from './failover.js';
-import { capturedBodies, type ForwardOptions, failureCode, forward, pipeToClient, respondError } from './forward.js';
+import {
+  capturedBodies,
+  type ForwardOptions,
+  failureCode,
+  forward,
+  pipeToClient,
+  respondError,
+} from './forward.js';
 import { BadRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
@@ -116,7 +123,8 @@ class Pipeline {
     const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
     ctx.route = entry;
     ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
-    if (entry && this.shadow) ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
+    if (entry && this.shadow)
+      ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
 
     let answer: FailoverResult;
     try {
@@ -127,7 +135,12 @@ class Pipeline {
     } catch (err) {
       // forward() never rejects; this is a failover-stage bug. Answer, do not crash.
       this.logger.error({ err, requestId: ctx.requestId }, 'failover stage threw');
-      respondError(ctx, 'STRANGLER_E_UPSTREAM', 'proxy failed to forward the request', this.answerHeaders(ctx, ctx.target));
+      respondError(
+        ctx,
+        'STRANGLER_E_UPSTREAM',
+        'proxy failed to forward the request',
+        this.answerHeaders(ctx, ctx.target),
+      );
       return;
     }
     ctx.answer = answer;
@@ -142,7 +155,14 @@ class Pipeline {
     }
     const code = failureCode(answer);
     this.logger.warn(
-      { err: answer.error, code, requestId: ctx.requestId, route: entry?.config.id, target: answer.target, origin: answer.origin },
+      {
+        err: answer.error,
+        code,
+        requestId: ctx.requestId,
+        route: entry?.config.id,
+        target: answer.target,
+        origin: answer.origin,
+      },
       'upstream failed',
     );
     respondError(ctx, code, `${answer.target} upstream: ${answer.error.message}`, extra);
@@ -188,7 +208,11 @@ class Pipeline {
       return;
     }
     const body = JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message: err.message, requestId: null });
-    res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.writeHead(400, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
     res.end(body);
     req.resume();
   }
@@ -206,7 +230,8 @@ class Pipeline {
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
     if (!entry || !finished) return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
-    else this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
+    else
+      this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
     if (ctx.shadowPlan?.capture && this.shadow) this.afterPrimary(ctx, entry, res, durationMs);
   }
 
@@ -241,10 +266,16 @@ function onResponseClose(this: TrackedResponse): void {
   if (ctx) ctx.pipeline.finish(ctx, this);
 }
 
-function parseListen(config: Readonly<Config>, override?: { host: string; port: number }): { host: string; port: number } {
+function parseListen(
+  config: Readonly<Config>,
+  override?: { host: string; port: number },
+): { host: string; port: number } {
   if (override) return override;
   const i = config.listen.lastIndexOf(':');
-  return { host: config.listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(config.listen.slice(i + 1)) };
+  return {
+    host: config.listen.slice(0, i).replace(/^\[|\]$/g, ''),
+    port: Number(config.listen.slice(i + 1)),
+  };
 }
 
 /**
@@ -301,7 +332,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     try {
       const entry = pipeline.table.match(req.method ?? 'GET', req.url ?? '/');
       const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
-      const upstream = target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
+      const upstream =
+        target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
       upgrades.upgrade(req, socket, head, upstream.pickOrigin());
     } catch (err) {
       logger.error({ err }, 'upgrade failed');

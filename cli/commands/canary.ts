@@ -22,6 +22,7 @@ function duration(v: string): string {
 export function register(program: Command, io: CliIO): void {
   program
     .command('canary')
+    .summary('progressive canary rollout with SLO checks; --pause, --resume, --abort')
     .description(
       "progressive rollout: raise a route's canary weight step by step, checking its SLO between steps;\n" +
         'steer a running rollout from any shell with --pause, --resume, --abort (rolls back to shadow);\n' +

@@ -70,6 +70,7 @@ const FORMATS = ['text', 'md', 'json', 'html'];
 export function register(program: Command, io: CliIO): void {
   program
     .command('loadtest')
+    .summary('load-test a route: legacy vs service vs through the proxy, side by side')
     .description(
       "drive the same load (autocannon) at a route's legacy target, its service and through the proxy, one after\n" +
         'another, and print them side by side with the service/legacy and proxy/direct ratios; saved to the store',

@@ -18,6 +18,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function register(program: Command, io: CliIO): void {
   program
     .command('plan')
+    .summary('scan a Python tree and print a leaf-first extraction plan with reasons')
     .description(
       'scan a Python source tree (without running it) and print a leaf-first extraction plan:\n' +
         'waves, the order inside each wave with reasons, import cycles and the imports to cut',

@@ -15,11 +15,13 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const tmp = tempDir();
 let upstream: http.Server;
 let upstreamUrl: string;
+let slowSeen = 0;
 
 beforeAll(async () => {
-  // One upstream for both sides; /slow answers after 300 ms so requests are in flight during SIGTERM.
+  // One upstream for both sides; /slow answers after 1 s so requests are in flight during SIGTERM.
   upstream = http.createServer((req, res) => {
-    const delay = req.url?.includes('slow') ? 300 : 0;
+    const delay = req.url?.includes('slow') ? 1000 : 0;
+    if (delay) slowSeen++;
     setTimeout(() => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ ok: true, pid: process.pid }));
@@ -126,7 +128,10 @@ describe('serve --workers 2', () => {
         (err: Error) => ({ status: 0, body: err.message }),
       ),
     );
-    await new Promise((r) => setTimeout(r, 120)); // all 40 are at the upstream (300 ms) now
+    // In flight = reached the upstream (which holds each for 1 s).
+    const t0 = performance.now();
+    while (slowSeen < 40 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+    expect(slowSeen).toBe(40);
     child.kill('SIGTERM');
     const results = await Promise.all(inflight);
     await agent.close();

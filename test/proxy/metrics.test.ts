@@ -18,7 +18,15 @@ describe('Prometheus metrics', () => {
     stack = await startStack({
       legacy: { url: legacy.url },
       services: { block: { url: service.url } },
-      routes: [{ id: 'block', match: { path: '/block' }, service: 'block', mode: 'service', failover: { enabled: false } }],
+      routes: [
+        {
+          id: 'block',
+          match: { path: '/block' },
+          service: 'block',
+          mode: 'service',
+          failover: { enabled: false },
+        },
+      ],
     });
   });
 
@@ -42,7 +50,9 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(
       /strangler_request_duration_seconds_count\{route="block",target="service",outcome="5xx"\} 1/,
     );
-    expect(text).toMatch(/strangler_request_duration_seconds_bucket\{le="\+Inf",route="block",target="service",outcome="5xx"\} 1/);
+    expect(text).toMatch(
+      /strangler_request_duration_seconds_bucket\{le="\+Inf",route="block",target="service",outcome="5xx"\} 1/,
+    );
     expect(stack.proxy.metricsContentType).toMatch(/^text\/plain/);
   });
 

@@ -11,7 +11,13 @@ const config = parseConfig({
     { id: 'wild', match: { path: '/api/*' }, service: 's' },
     { id: 'param', match: { path: '/api/users/:id' }, service: 's' },
     { id: 'exact', match: { path: '/api/users/me' }, service: 's' },
-    { id: 'posts-write', match: { path: '/api/posts', methods: ['post', 'PUT'] }, service: 's', mode: 'canary', weight: 5 },
+    {
+      id: 'posts-write',
+      match: { path: '/api/posts', methods: ['post', 'PUT'] },
+      service: 's',
+      mode: 'canary',
+      weight: 5,
+    },
   ],
 });
 

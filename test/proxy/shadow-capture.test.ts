@@ -70,7 +70,11 @@ describe('shadow capture around the primary', () => {
 
   it('hands over both bodies, status, headers and the pattern after the response', async () => {
     const next = hook.next();
-    const r = await request(`${stack.proxy.url}/s/7?q=1`, { method: 'POST', body: 'ping', dispatcher: stack.agent });
+    const r = await request(`${stack.proxy.url}/s/7?q=1`, {
+      method: 'POST',
+      body: 'ping',
+      dispatcher: stack.agent,
+    });
     expect(await r.body.text()).toBe('echo:ping');
     const ex = await next;
     expect(ex).toMatchObject({
@@ -85,12 +89,19 @@ describe('shadow capture around the primary', () => {
     expect(ex.responseBody?.toString()).toBe('echo:ping');
     expect(ex.responseHeaders['x-from']).toBe('legacy');
     expect(ex.requestId).toBe(r.headers['x-request-id']);
-    expect(hook.plans.at(-1)).toEqual({ route: 'shadowed', mode: 'shadow', method: 'POST', target: 'legacy' });
+    expect(hook.plans.at(-1)).toEqual({
+      route: 'shadowed',
+      mode: 'shadow',
+      method: 'POST',
+      target: 'legacy',
+    });
   });
 
   it('a response over maxBodyBytes still reaches the client whole; its copy is null', async () => {
     const next = hook.next();
-    const body = await (await request(`${stack.proxy.url}/s/8?size=5000`, { dispatcher: stack.agent })).body.text();
+    const body = await (
+      await request(`${stack.proxy.url}/s/8?size=5000`, { dispatcher: stack.agent })
+    ).body.text();
     expect(body).toHaveLength(5000);
     const ex = await next;
     expect(ex.responseBody).toBeNull();

@@ -83,7 +83,11 @@ describe('streaming memory bound', () => {
   it('200 MB up and 200 MB down with RSS growth under 60 MB', async () => {
     // Warm up: JIT, pools, first allocations are not what this test is about.
     for (let i = 0; i < 20; i++) {
-      const r = await request(`http://127.0.0.1:${port}/warm`, { method: 'POST', body: 'x', dispatcher: agent });
+      const r = await request(`http://127.0.0.1:${port}/warm`, {
+        method: 'POST',
+        body: 'x',
+        dispatcher: agent,
+      });
       await r.body.text();
     }
     const baseline = await rss();
@@ -96,7 +100,11 @@ describe('streaming memory bound', () => {
       }
     })();
 
-    const up = await request(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: bigBody(), dispatcher: agent });
+    const up = await request(`http://127.0.0.1:${port}/upload`, {
+      method: 'POST',
+      body: bigBody(),
+      dispatcher: agent,
+    });
     expect(Number(await up.body.text())).toBe(SIZE);
 
     const down = await request(`http://127.0.0.1:${port}/download`, { dispatcher: agent });
@@ -107,7 +115,9 @@ describe('streaming memory bound', () => {
     sampling = false;
     await sampler;
     const growth = peak - baseline;
-    console.log(`proxy RSS baseline ${(baseline / 1048576).toFixed(1)} MB, peak ${(peak / 1048576).toFixed(1)} MB`);
+    console.log(
+      `proxy RSS baseline ${(baseline / 1048576).toFixed(1)} MB, peak ${(peak / 1048576).toFixed(1)} MB`,
+    );
     expect(growth, `RSS grew by ${(growth / 1048576).toFixed(1)} MB`).toBeLessThan(MAX_GROWTH);
   }, 90_000);
 });

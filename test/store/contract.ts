@@ -460,7 +460,7 @@ export function storeContract(backend: StoreBackend): void {
       const b = await open();
       // Short real TTLs: Redis PX cannot follow a fake clock. Long enough that
       // the calls before the expiry check finish first even on a loaded machine.
-      const TTL = 600;
+      const TTL = 2000;
       expect(await a.lease.acquire('guard', 'A', TTL)).toBe(true);
       expect(await b.lease.acquire('guard', 'B', TTL)).toBe(false);
       expect(await a.lease.acquire('guard', 'A', TTL)).toBe(true); // re-acquire by the holder renews
@@ -473,7 +473,7 @@ export function storeContract(backend: StoreBackend): void {
       expect(await b.lease.acquire('stepper', 'B', TTL)).toBe(true); // names are independent
 
       // A stops renewing (dies): the lease lapses and B takes over.
-      await waitFor('the lease to expire', async () => (await b.lease.holder('guard')) === undefined, 3000);
+      await waitFor('the lease to expire', async () => (await b.lease.holder('guard')) === undefined, 6000);
       expect(await a.lease.renew('guard', 'A', TTL)).toBe(false);
       expect(await b.lease.acquire('guard', 'B', 5000)).toBe(true);
       expect(await a.lease.renew('guard', 'A', TTL)).toBe(false);
