@@ -4,12 +4,12 @@
  * control/ from importing each other. Stops gracefully on SIGINT/SIGTERM or
  * when io.stopSignal resolves (tests).
  */
-import { type Config, loadConfig } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import { type ServeInfo, type ServeOptions, splitHostPort } from './serve-options.js';
+import type { ServeInfo, ServeOptions } from './serve-options.js';
 
 export type { ServeInfo, ServeOptions };
 
@@ -46,37 +46,22 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
   };
   try {
     await seedFromConfig(store, config);
-    const { createShadowHook } = await import('../shadow/mirror.js');
-    const shadow = createShadowHook({ config, store, logger });
-    closers.push(() => shadow.close());
-    const { startProxy } = await import('../proxy/server.js');
-    const proxy = await startProxy({
+    const { startDataPlane, startControlPlane } = await import('./planes.js');
+    const data = await startDataPlane({ config, store, logger, listen: opts.listen ?? config.listen });
+    closers.push(() => data.close());
+    const { proxy } = data;
+    const control = await startControlPlane({
+      io,
       config,
       store,
       logger,
-      shadow,
-      listen: splitHostPort(opts.listen ?? config.listen),
-    });
-    closers.push(() => proxy.close());
-    const { startAdmin } = await import('../control/admin-api.js');
-    const adminAddr = splitHostPort(opts.adminListen ?? config.admin.listen);
-    const admin = await startAdmin({
-      config,
-      store,
-      logger,
-      token: io.env[config.admin.tokenEnv] || undefined,
-      host: adminAddr.host,
-      port: adminAddr.port,
+      adminListen: opts.adminListen ?? config.admin.listen,
       metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
-      routeExtras: () => proxy.routeExtras?.() ?? {},
+      routeExtras: () => proxy.routeExtras(),
     });
-    closers.push(() => admin.close());
-    const { startGuardWhenLeader } = await import('../control/leader.js');
-    const guard = startGuardWhenLeader({ config, store, logger });
-    closers.push(() => guard.stop());
+    closers.push(() => control.close());
+    const admin = { url: control.adminUrl };
 
-    if (!io.env[config.admin.tokenEnv])
-      logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
     io.stdout.write(`strangler: proxy ${proxy.url}  admin ${admin.url}  store ${config.store}\n`);
     opts.onReady?.({ proxyUrl: proxy.url, adminUrl: admin.url, config });
     const sig = await (opts.stop ?? io.stopSignal ?? signalStop());

@@ -6,12 +6,13 @@
  * in-flight requests, close keep-alive connections) and exits 0.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { hostname } from 'node:os';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import { type ServeOptions, splitHostPort } from './serve-options.js';
+import type { ServeOptions } from './serve-options.js';
 
 /** How long a draining worker may take before the primary kills it. */
 const DRAIN_MS = 15_000;
@@ -23,17 +24,15 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
   const config = loadConfig(configPath(io, opts.config));
   const logger = createLogger(`strangler-worker-${cluster.worker?.id ?? '?'}`);
   const store = await openStore(config.store);
-  const { createShadowHook } = await import('../shadow/mirror.js');
-  const shadow = createShadowHook({ config, store, logger });
-  const { startProxy } = await import('../proxy/server.js');
-  const proxy = await startProxy({
+  const { startDataPlane } = await import('./planes.js');
+  const data = await startDataPlane({
     config,
     store,
     logger,
-    shadow,
-    listen: splitHostPort(opts.listen ?? config.listen),
-    instanceId: `${process.env.HOSTNAME ?? 'local'}:${process.pid}`,
+    listen: opts.listen ?? config.listen,
+    instanceId: `${hostname()}:${process.pid}`,
   });
+  const { proxy } = data;
   // Lets the primary's AggregatorRegistry collect this worker's metrics over IPC.
   const { AggregatorRegistry } = await import('prom-client');
   AggregatorRegistry.setRegistries([proxy.registry]);
@@ -46,8 +45,7 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => {}); // Ctrl-C reaches the whole group: let the primary lead.
   });
-  await proxy.close();
-  await shadow.close();
+  await data.close();
   await store.close();
   // The IPC channel to the primary keeps a worker's event loop alive:
   // disconnecting lets the process exit on its own once drained.
@@ -92,21 +90,18 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   for (let i = 0; i < opts.workers; i++) fork();
   await allReady;
 
-  const { startAdmin } = await import('../control/admin-api.js');
   const { AggregatorRegistry } = await import('prom-client');
   const aggregator = new AggregatorRegistry();
-  const adminAddr = splitHostPort(opts.adminListen ?? config.admin.listen);
-  const admin = await startAdmin({
+  const { startControlPlane } = await import('./planes.js');
+  const control = await startControlPlane({
+    io,
     config,
     store,
     logger,
-    token: io.env[config.admin.tokenEnv] || undefined,
-    host: adminAddr.host,
-    port: adminAddr.port,
+    adminListen: opts.adminListen ?? config.admin.listen,
     metrics: async () => ({ body: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
   });
-  const { startGuardWhenLeader } = await import('../control/leader.js');
-  const guard = startGuardWhenLeader({ config, store, logger });
+  const admin = { url: control.adminUrl };
 
   io.stdout.write(`strangler: ${opts.workers} workers on ${firstUrl}  admin ${admin.url}  store ${config.store}\n`);
   opts.onReady?.({ proxyUrl: firstUrl!, adminUrl: admin.url, config });
@@ -133,8 +128,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
         }),
     ),
   );
-  await guard.stop();
-  await admin.close();
+  await control.close();
   await store.close();
   return 0;
 }

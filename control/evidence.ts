@@ -50,17 +50,7 @@ export function sampleQuantile(samples: readonly number[], q: number): number | 
  */
 export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
   const matched = noise
-    ? summariseMatches(
-        {
-          compared: ev.compared,
-          matched: ev.matched,
-          fieldDiffs: ev.fieldDiffs,
-          fieldNoise: ev.fieldNoise,
-          noisePairs: ev.noisePairs,
-          mismatchSets: ev.mismatchSets ?? {},
-        },
-        noise,
-      ).matched
+    ? summariseMatches(ev, noise).matched
     : ev.matched;
   const pl = sampleQuantile(ev.latency.legacy, 0.99);
   const ps = sampleQuantile(ev.latency.service, 0.99);

@@ -100,7 +100,10 @@ export function upstreamRequestHeaders(
  * plus `extra`. Built as a new object in one pass — deleting keys would turn
  * undici's header object into a slow dictionary-mode object on every request.
  */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
+export function clientResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  extra: OutgoingHttpHeaders,
+): OutgoingHttpHeaders {
   const conn = upstream.connection;
   let named: Set<string> | undefined;
   // The common values name no other header: skip the parse.

@@ -90,17 +90,7 @@ function examplesByField(samples: readonly ShadowSample[]): Map<string, FieldRep
 }
 
 export function summariseRoute(ev: ShadowEvidence, route: RouteConfig, topFields = 10): ShadowRouteReport {
-  const m = summariseMatches(
-    {
-      compared: ev.compared,
-      matched: ev.matched,
-      fieldDiffs: ev.fieldDiffs,
-      fieldNoise: ev.fieldNoise,
-      noisePairs: ev.noisePairs,
-      mismatchSets: ev.mismatchSets ?? {},
-    },
-    route.shadow,
-  );
+  const m = summariseMatches(ev, route.shadow);
   const ex = examplesByField(ev.samples);
   const withExample = (f: FieldVerdict): FieldReport => {
     const e = ex.get(f.field);

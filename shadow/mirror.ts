@@ -18,7 +18,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
-import type { ShadowBatch, ShadowSample, Store } from '../store/types.js';
+import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
 import { type CapturedResponse, decodeBody, diffResponses, headerValue, type ShadowDiff } from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore, type IgnoreMatcher } from './paths.js';
@@ -89,20 +89,6 @@ class SkipError extends Error {
   }
 }
 
-function emptyBatch(): ShadowBatch {
-  return {
-    compared: 0,
-    matched: 0,
-    skipped: {},
-    fieldDiffs: {},
-    fieldNoise: {},
-    noisePairs: 0,
-    mismatchSets: {},
-    latency: { legacy: [], service: [] },
-    errors: { legacy: 0, service: 0 },
-    samples: [],
-  };
-}
 
 const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
 
@@ -144,7 +130,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const batchOf = (routeId: string): ShadowBatch => {
     let b = batches.get(routeId);
     if (!b) {
-      b = emptyBatch();
+      b = emptyShadowBatch();
       batches.set(routeId, b);
     }
     return b;

@@ -60,7 +60,8 @@ export interface NoiseCounters {
   fieldDiffs: Record<string, number>;
   fieldNoise: Record<string, number>;
   noisePairs: number;
-  mismatchSets: Record<string, number>;
+  /** Absent in evidence written before mismatch sets were kept. */
+  mismatchSets?: Record<string, number>;
 }
 
 export type NoiseThresholds = Pick<

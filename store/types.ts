@@ -73,6 +73,22 @@ export interface ShadowSample {
   differences: Array<{ path: string; kind: string; legacy?: unknown; service?: unknown }>;
 }
 
+/** A batch (or a route's evidence) with nothing in it yet. */
+export function emptyShadowBatch(): ShadowBatch {
+  return {
+    compared: 0,
+    matched: 0,
+    skipped: {},
+    fieldDiffs: {},
+    fieldNoise: {},
+    noisePairs: 0,
+    mismatchSets: {},
+    latency: { legacy: [], service: [] },
+    errors: { legacy: 0, service: 0 },
+    samples: [],
+  };
+}
+
 export interface ShadowEvidence {
   route: string;
   compared: number;

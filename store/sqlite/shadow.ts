@@ -1,4 +1,4 @@
-import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
+import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowStore } from '../types.js';
 import type { Db } from './db.js';
 
 export function migrateShadow(db: Db): void {
@@ -105,19 +105,7 @@ export class SqliteShadowStore implements ShadowStore {
       }[]
     ).map((s) => JSON.parse(s.sample));
     if (!r)
-      return {
-        route,
-        compared: 0,
-        matched: 0,
-        skipped: {},
-        fieldDiffs: {},
-        fieldNoise: {},
-        noisePairs: 0,
-        mismatchSets: {},
-        latency: { legacy: [], service: [] },
-        errors: { legacy: 0, service: 0 },
-        samples,
-      };
+      return { route, ...emptyShadowBatch(), samples };
     return {
       route,
       compared: r.compared as number,

@@ -1,0 +1,79 @@
+/**
+ * The two halves `serve` wires together, shared by the single-process path
+ * (cli/serve.ts) and the --workers path (cli/workers.ts): the data plane (the
+ * proxy with its shadow hook) and the control plane (admin API + the guard,
+ * which runs only while this instance holds the guard lease).
+ */
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/log.js';
+import type { ProxyServer } from '../proxy/server.js';
+import type { Store } from '../store/types.js';
+import type { CliIO } from './io.js';
+import { splitHostPort } from './serve-options.js';
+
+export async function startDataPlane(opts: {
+  config: Readonly<Config>;
+  store: Store;
+  logger: Logger;
+  listen: string;
+  instanceId?: string;
+}): Promise<{ proxy: ProxyServer; close(): Promise<void> }> {
+  const { createShadowHook } = await import('../shadow/mirror.js');
+  const shadow = createShadowHook({ config: opts.config, store: opts.store, logger: opts.logger });
+  const { startProxy } = await import('../proxy/server.js');
+  try {
+    const proxy = await startProxy({
+      config: opts.config,
+      store: opts.store,
+      logger: opts.logger,
+      shadow,
+      listen: splitHostPort(opts.listen),
+      instanceId: opts.instanceId,
+    });
+    return {
+      proxy,
+      close: async () => {
+        await proxy.close(); // drain first: in-flight requests may still hand work to the shadow
+        await shadow.close();
+      },
+    };
+  } catch (err) {
+    await shadow.close();
+    throw err;
+  }
+}
+
+export async function startControlPlane(opts: {
+  io: CliIO;
+  config: Readonly<Config>;
+  store: Store;
+  logger: Logger;
+  adminListen: string;
+  metrics: () => Promise<{ body: string; contentType: string }>;
+  routeExtras?: () => Record<string, Record<string, string>>;
+}): Promise<{ adminUrl: string; close(): Promise<void> }> {
+  const { config, store, logger, io } = opts;
+  const { startAdmin } = await import('../control/admin-api.js');
+  const adminAddr = splitHostPort(opts.adminListen);
+  const token = io.env[config.admin.tokenEnv] || undefined;
+  if (!token) logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
+  const admin = await startAdmin({
+    config,
+    store,
+    logger,
+    token,
+    host: adminAddr.host,
+    port: adminAddr.port,
+    metrics: opts.metrics,
+    routeExtras: opts.routeExtras,
+  });
+  const { startGuardWhenLeader } = await import('../control/leader.js');
+  const guard = startGuardWhenLeader({ config, store, logger });
+  return {
+    adminUrl: admin.url,
+    close: async () => {
+      await guard.stop();
+      await admin.close();
+    },
+  };
+}
