@@ -44,8 +44,18 @@ export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}) {
   let err = '';
   return {
     io: {
-      stdout: { write: (s: string) => ((out += s), true) },
-      stderr: { write: (s: string) => ((err += s), true) },
+      stdout: {
+        write: (s: string) => {
+          out += s;
+          return true;
+        },
+      },
+      stderr: {
+        write: (s: string) => {
+          err += s;
+          return true;
+        },
+      },
       env: { ...env },
       cwd,
     },
