@@ -16,7 +16,10 @@
  *
  * Scenario 2: the same three ways in front of the Python demo monolith.
  *
- * Roles (the script forks itself): `--role backend` and `--role strangler CONFIG_JSON`.
+ * A `bare-node` target (undici Pool + http.Server, nothing else) shows the
+ * floor any Node forwarder starts from.
+ *
+ * Roles (the script forks itself): `--role backend`, `--role strangler CONFIG_JSON`, `--role bare UPSTREAM`.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -53,6 +56,27 @@ async function runBackend(): Promise<void> {
     res.end(body);
   });
   server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  process.on('disconnect', () => process.exit(0));
+}
+
+/**
+ * The floor for any Node forwarder: undici Pool + http.Server, no routing,
+ * header hygiene, metrics or failover. Shows how much of the gap to nginx is
+ * Node's HTTP stack and how much is strangler's own work.
+ */
+async function runBare(upstream: string): Promise<void> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(upstream, { connections: 256 });
+  const server = createServer(async (req, res) => {
+    try {
+      const r = await pool.request({ method: 'GET', path: req.url ?? '/', headers: req.headers, body: null });
+      res.writeHead(r.statusCode, r.headers as Record<string, string>);
+      r.body.pipe(res);
+    } catch {
+      res.writeHead(502).end();
+    }
+  });
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
   process.on('disconnect', () => process.exit(0));
 }
@@ -263,6 +287,9 @@ async function scenario(
   const di = summary.get('direct')!;
   if (ng) console.log(`  strangler/nginx throughput:  ${fmt(st.rps / ng.rps, 2)} (target >= 0.75)`);
   console.log(`  strangler/direct throughput: ${fmt(st.rps / di.rps, 2)}`);
+  const bare = summary.get('bare-node');
+  if (bare)
+    console.log(`  strangler/bare-node (undici Pool + http.Server floor): ${fmt(st.rps / bare.rps, 2)}`);
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
   const direct = targets.find((t) => t.name === 'direct')!;
@@ -306,9 +333,12 @@ async function main(): Promise<void> {
       stranglerConfig(dir, 'node', `http://127.0.0.1:${backend.port}`, '/api/*'),
     ]);
     cleanups.push(() => void strangler.proc.kill());
+    const bare = await forkRole('bare', [`http://127.0.0.1:${backend.port}`]);
+    cleanups.push(() => void bare.proc.kill());
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${backend.port}/api/item` },
       ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
+      { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item` },
       { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item` },
     ];
     await scenario('Node backend, ~200-byte JSON', targets, strangler, {
@@ -356,6 +386,7 @@ const roleAt = process.argv.indexOf('--role');
 const role = roleAt > 0 ? process.argv[roleAt + 1] : undefined;
 if (role === 'backend') await runBackend();
 else if (role === 'strangler') await runStrangler(process.argv[roleAt + 2]);
+else if (role === 'bare') await runBare(process.argv[roleAt + 2]);
 else
   await main().catch((err) => {
     console.error(err);

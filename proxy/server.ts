@@ -34,6 +34,7 @@ import { BadRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
+import { StoreFreshness } from './store-freshness.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
@@ -89,7 +90,6 @@ type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
   table: RouteTable;
-  inflight = 0;
 
   constructor(
     table: RouteTable,
@@ -118,7 +118,6 @@ class Pipeline {
     ctx.answer = undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
-    this.inflight++;
 
     const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
     ctx.route = entry;
@@ -219,7 +218,6 @@ class Pipeline {
 
   /** The last stage: metrics, stats and shadow, once the client's response is over (finished or abandoned). */
   finish(ctx: Flight, res: ServerResponse): void {
-    this.inflight--;
     const finished = res.writableFinished;
     if (!finished) ctx.abort.abort();
     const durationMs = performance.now() - ctx.startedAt;
@@ -307,10 +305,20 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover);
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
+  const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
   let reloading: Promise<void> = Promise.resolve();
   const reloadOnce = async () => {
     try {
-      pipeline.table = compileRouteTable(config, await store.routes.list());
+      const states = await store.routes.list();
+      // A store that lost routes (a Redis restarted without persistence) must
+      // not silently send a migrated route back to its config mode: keep the
+      // last state this proxy served for any route the store no longer has.
+      const have = new Set(states.map((st) => st.id));
+      const kept = pipeline.table.entries.filter((e) => !have.has(e.config.id) && e.state.version > 0);
+      if (kept.length)
+        logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
+      pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
+      freshness.confirmed();
     } catch (err) {
       logger.error({ err }, 'route table reload failed: keeping the last good table');
     }
@@ -358,6 +366,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const close = () => {
     closing ??= (async () => {
       stopWatching();
+      freshness.stop();
       // Upgraded sockets still count as the listener's connections: a tunnel
       // has no request boundary to finish at, so it is closed now.
       upgrades.close();

@@ -68,6 +68,8 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     await redis?.close();
   });
 
+  const staleSeconds = (metrics: string) => Number(/^strangler_store_stale_seconds (\S+)$/m.exec(metrics)?.[1]);
+
   async function servedBy(i: number): Promise<string> {
     const res = await pools[i].request({ method: 'GET', path: '/api/block/1' });
     const body = (await res.body.json()) as { served_by: string };
@@ -118,11 +120,15 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
       stores[1].routes.flip({ route: 'block', mode: 'legacy', weight: 0, actor: 'test', reason: 'during outage' }),
     ).rejects.toMatchObject({ code: 'STRANGLER_E_STORE' });
     while (performance.now() - outage < 10_000) await new Promise((r) => setTimeout(r, 250));
+    const staleDuring = staleSeconds(await proxies[1].metrics());
     await redis.restart();
     await new Promise((r) => setTimeout(r, 1000));
     stop = true;
     await Promise.all(clients);
-    console.log(`outage under load: ${ok} ok, ${failed} failed`);
+    const staleAfter = staleSeconds(await proxies[1].metrics());
+    console.log(`outage under load: ${ok} ok, ${failed} failed; staleness gauge ${staleDuring}s during, ${staleAfter}s after`);
+    expect(staleDuring).toBeGreaterThan(5);
+    expect(staleAfter).toBe(0);
     expect(ok).toBeGreaterThan(100);
     expect(failed).toBe(0);
     // the refused flip changed nothing, and every proxy still serves the last good table
