@@ -3,7 +3,7 @@
  * proxy at all, measured in the same run. Not a test: it prints figures and
  * ratios and asserts nothing.
  *
- *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2]
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--scenarios 1]
  *
  * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
  * hit directly, through nginx (one worker, upstream keepalive; skipped when
@@ -29,8 +29,6 @@ import { type AddressInfo, createServer as createNetServer, connect } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { Client } from 'undici';
 
 const SELF = fileURLToPath(import.meta.url);
 const NGINX = '/usr/sbin/nginx';
@@ -78,7 +76,23 @@ async function runBare(upstream: string): Promise<void> {
     }
   });
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  answerProbes();
   process.on('disconnect', () => process.exit(0));
+}
+
+/**
+ * A forwarder child answers 'rss' and 'cpu' probes. CPU time per request is a
+ * steadier figure than req/s on a shared machine: other processes stealing
+ * cores lower req/s but barely change the CPU each request costs.
+ */
+function answerProbes(): void {
+  process.on('message', (msg: { type: string; gc?: boolean }) => {
+    if (msg.type !== 'probe') return;
+    const u = process.cpuUsage();
+    if (msg.gc) (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    process.send?.({ rss: m.rss, heapTotal: m.heapTotal, external: m.external, cpuUs: u.user + u.system });
+  });
 }
 
 async function runStrangler(configJson: string): Promise<void> {
@@ -93,8 +107,8 @@ async function runStrangler(configJson: string): Promise<void> {
   );
   const proxy = await startProxy({ config, store, listen: { host: '127.0.0.1', port: 0 } });
   process.send?.({ port: proxy.port });
+  answerProbes();
   process.on('message', async (msg: { type: string }) => {
-    if (msg.type === 'rss') process.send?.({ rss: process.memoryUsage().rss });
     if (msg.type === 'close') {
       await proxy.close();
       await store.close();
@@ -120,11 +134,16 @@ async function forkRole(role: string, extra: string[] = []): Promise<Child> {
   return { proc, port: msg.port };
 }
 
-async function rssOf(child: Child): Promise<number> {
-  child.proc.send({ type: 'rss' });
-  const [msg] = (await once(child.proc, 'message')) as [{ rss: number }];
-  return msg.rss;
+// One probe answers both figures: the RSS sampler and the CPU reading may be
+// waiting at once, and whichever reply arrives first is current for both.
+async function probe(child: Child): Promise<{ rss: number; cpuUs: number }> {
+  child.proc.send({ type: 'probe' });
+  const [msg] = (await once(child.proc, 'message')) as [{ rss: number; cpuUs: number }];
+  return msg;
 }
+
+const rssOf = async (child: Child) => (await probe(child)).rss;
+const cpuOf = async (child: Child) => (await probe(child)).cpuUs;
 
 /** A port free right now (nginx cannot listen on 0 and tell us which port it got). */
 async function freePort(): Promise<number> {
@@ -204,20 +223,28 @@ interface Load {
   p50: number;
   p99: number;
   errors: number;
+  total: number;
+  /** CPU µs the forwarder child spent per request served (when the target is one of ours). */
+  cpuPerReq?: number;
 }
 
 async function load(url: string, seconds: number, connections: number): Promise<Load> {
+  // Imported here, not at the top: the forked roles run this same file, and
+  // autocannon loaded into the proxy child would add ~27 MB to the RSS measured.
+  const { default: autocannon } = await import('autocannon');
   const r = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
   return {
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts + r.non2xx,
+    total: r.requests.total,
   };
 }
 
 /** Sequential requests on one keep-alive connection; p50 in microseconds. */
 async function sequentialP50(origin: string, path: string, n: number): Promise<number> {
+  const { Client } = await import('undici');
   const client = new Client(origin);
   const times: number[] = [];
   try {
@@ -239,7 +266,7 @@ const fmt = (n: number, d = 0) =>
 
 async function scenario(
   title: string,
-  targets: Array<{ name: string; url: string }>,
+  targets: Array<{ name: string; url: string; child?: Child }>,
   strangler: Child,
   opts: { seconds: number; rounds: number; connections: number; seqPath: string; seqN: number },
 ): Promise<void> {
@@ -257,29 +284,33 @@ async function scenario(
           await new Promise((r) => setTimeout(r, 500));
         }
       })();
+      const cpu0 = t.child ? await cpuOf(t.child) : 0;
       const r = await load(t.url, opts.seconds, opts.connections);
+      if (t.child && r.total > 0) r.cpuPerReq = ((await cpuOf(t.child)) - cpu0) / r.total;
       sampling = false;
       await sampler;
       results.set(t.name, [...(results.get(t.name) ?? []), r]);
       console.log(
-        `  round ${round + 1} ${t.name.padEnd(9)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}`,
+        `  round ${round + 1} ${t.name.padEnd(9)} ${fmt(r.rps).padStart(8)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}${r.cpuPerReq === undefined ? '' : `  cpu ${fmt(r.cpuPerReq, 1)} µs/req`}`,
       );
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const summary = new Map<string, { rps: number; p50: number; p99: number }>();
+  const summary = new Map<string, { rps: number; p50: number; p99: number; cpu?: number }>();
   console.log(`\n  c=${opts.connections}, ${opts.rounds} rounds × ${opts.seconds} s, mean of rounds:`);
-  console.log('  target       req/s     p50 ms   p99 ms');
+  console.log('  target       req/s     p50 ms   p99 ms   cpu µs/req');
   for (const t of targets) {
     const rs = results.get(t.name) ?? [];
     const s = {
       rps: mean(rs.map((r) => r.rps)),
       p50: mean(rs.map((r) => r.p50)),
       p99: mean(rs.map((r) => r.p99)),
+      cpu: t.child ? mean(rs.map((r) => r.cpuPerReq ?? 0)) : undefined,
     };
     summary.set(t.name, s);
     console.log(
-      `  ${t.name.padEnd(10)} ${fmt(s.rps).padStart(8)}   ${fmt(s.p50, 2).padStart(6)}   ${fmt(s.p99, 2).padStart(6)}`,
+      `  ${t.name.padEnd(10)} ${fmt(s.rps).padStart(8)}   ${fmt(s.p50, 2).padStart(6)}   ${fmt(s.p99, 2).padStart(6)}` +
+        (s.cpu === undefined ? '' : `   ${fmt(s.cpu, 1).padStart(6)}`),
     );
   }
   const st = summary.get('strangler')!;
@@ -288,8 +319,11 @@ async function scenario(
   if (ng) console.log(`  strangler/nginx throughput:  ${fmt(st.rps / ng.rps, 2)} (target >= 0.75)`);
   console.log(`  strangler/direct throughput: ${fmt(st.rps / di.rps, 2)}`);
   const bare = summary.get('bare-node');
-  if (bare)
+  if (bare) {
     console.log(`  strangler/bare-node (undici Pool + http.Server floor): ${fmt(st.rps / bare.rps, 2)}`);
+    if (ng) console.log(`  bare-node/nginx throughput: ${fmt(bare.rps / ng.rps, 2)}`);
+    if (st.cpu && bare.cpu) console.log(`  strangler/bare-node CPU per request: ${fmt(st.cpu / bare.cpu, 2)}`);
+  }
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
   const direct = targets.find((t) => t.name === 'direct')!;
@@ -338,8 +372,8 @@ async function main(): Promise<void> {
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${backend.port}/api/item` },
       ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
-      { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item` },
-      { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item` },
+      { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item`, child: bare },
+      { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item`, child: strangler },
     ];
     await scenario('Node backend, ~200-byte JSON', targets, strangler, {
       seconds,
@@ -349,6 +383,7 @@ async function main(): Promise<void> {
       seqN: 10_000,
     });
     for (const c of cleanups.splice(0).reverse()) await c();
+    if (arg('scenarios', 2) < 2) return;
 
     // Scenario 2: the Python demo monolith (stdlib http.server: far slower
     // than the proxies, so this shows the proxy's share of a real request).
@@ -371,7 +406,7 @@ async function main(): Promise<void> {
       [
         { name: 'direct', url: `${mono.url}${p}` },
         ...(nginx2 ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx2.port}${p}` }] : []),
-        { name: 'strangler', url: `http://127.0.0.1:${strangler2.port}${p}` },
+        { name: 'strangler', url: `http://127.0.0.1:${strangler2.port}${p}`, child: strangler2 },
       ],
       strangler2,
       { seconds: Math.min(seconds, 5), rounds: 1, connections: 10, seqPath: p, seqN: 1000 },

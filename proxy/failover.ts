@@ -173,7 +173,8 @@ export async function forwardWithFailover(
   const cfg = route.failover;
   if (!cfg.enabled) return asResult(await attemptService(), 'service');
 
-  const body = await prepareBody(ctx, cfg.maxBufferBytes);
+  // Most requests have no body: skip the promise and the await that prepareBody costs.
+  const body = ctx.hasBody ? await prepareBody(ctx, cfg.maxBufferBytes) : 'none';
   if (body === 'aborted') return asResult(clientGone(), 'service');
   const resendable = isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route);
   const breaker = failover.breakers.get(route.id, route.service, cfg);

@@ -62,8 +62,11 @@ export function upstreamRequestHeaders(
       hosts++;
       host = raw[i + 1];
     } else if (name === 'connection') {
+      const v = raw[i + 1];
+      // The common value names only a header dropped anyway: skip the parse (and the Set).
+      if (v === 'keep-alive' || v === 'Keep-Alive') continue;
       named ??= new Set();
-      connectionTokens(raw[i + 1], named);
+      connectionTokens(v, named);
     } else if (name === 'x-forwarded-for') {
       xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1];
     } else if (name === 'transfer-encoding') {

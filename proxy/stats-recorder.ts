@@ -20,6 +20,8 @@ const MAX_PENDING_WINDOWS = 10_000;
 
 export class StatsRecorder {
   private windows = new Map<string, StatsWindow>();
+  /** The window the last request went to; forgotten whenever `windows` is replaced. */
+  private last: StatsWindow | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -36,9 +38,16 @@ export class StatsRecorder {
 
   record(route: string, target: Target, durationMs: number, ok: boolean, failover: boolean): void {
     const start = windowStart(this.now(), this.flushMs);
-    const key = `${route}\0${target}\0${start}`;
-    let w = this.windows.get(key);
+    // Consecutive requests mostly hit the window the last one did: skip
+    // building the key string and the map lookup then.
+    let w = this.last;
+    if (!w || w.start !== start || w.route !== route || w.target !== target) {
+      const key = `${route}\0${target}\0${start}`;
+      w = this.windows.get(key);
+      if (w) this.last = w;
+    }
     if (!w) {
+      const key = `${route}\0${target}\0${start}`;
       w = {
         route,
         target,
@@ -51,6 +60,7 @@ export class StatsRecorder {
         buckets: emptyBuckets(),
       };
       this.windows.set(key, w);
+      this.last = w;
     }
     w.requests++;
     if (!ok) w.errors++;
@@ -75,6 +85,7 @@ export class StatsRecorder {
     if (this.windows.size === 0) return;
     const batch = [...this.windows.values()];
     this.windows = new Map();
+    this.last = undefined;
     try {
       await this.store.stats.add(batch);
     } catch {
@@ -85,6 +96,7 @@ export class StatsRecorder {
         // A long outage: drop the oldest windows, which the guard's SLO window has passed anyway.
         const keep = [...this.windows.entries()].sort((a, b) => b[1].start - a[1].start).slice(0, MAX_PENDING_WINDOWS);
         this.windows = new Map(keep);
+        this.last = undefined;
       }
     }
   }
