@@ -123,7 +123,9 @@ function child(
   args: string[],
   nodeArgs: string[] = [],
 ): { proc: ChildProcess; lines: AsyncIterableIterator<string> } {
-  const proc = spawn(process.execPath, [...nodeArgs, process.argv[1], ...args], {
+  // STRANGLER_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children.
+  const extra = process.env.STRANGLER_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...extra, ...nodeArgs, process.argv[1], ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
