@@ -2,7 +2,7 @@
 import { parseConfig } from '../../core/config.js';
 import type { ShadowReportData } from '../../reports/shadow/types.js';
 import { summariseRoute } from '../../shadow/evidence.js';
-import type { ShadowEvidence } from '../../store/types.js';
+import { emptyShadowBatch, type ShadowEvidence } from '../../store/types.js';
 
 const config = parseConfig({
   legacy: { url: 'http://127.0.0.1:8000' },
@@ -60,19 +60,7 @@ const evidence: ShadowEvidence = {
     },
   ],
 };
-const empty: ShadowEvidence = {
-  route: 'feed',
-  compared: 0,
-  matched: 0,
-  skipped: {},
-  fieldDiffs: {},
-  fieldNoise: {},
-  noisePairs: 0,
-  mismatchSets: {},
-  latency: { legacy: [], service: [] },
-  errors: { legacy: 0, service: 0 },
-  samples: [],
-};
+const empty: ShadowEvidence = { route: 'feed', ...emptyShadowBatch() };
 
 export const REPORT_DATA: ShadowReportData = {
   generatedAt: '2026-11-25T12:00:00.000Z',

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MISMATCH_SETS } from '../../store/sqlite/shadow.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
-import type { ShadowBatch, ShadowSample } from '../../store/types.js';
+import { emptyShadowBatch, type ShadowBatch, type ShadowSample } from '../../store/types.js';
 
 let dir: string;
 beforeAll(() => {
@@ -21,19 +21,7 @@ const sample = (n: number): ShadowSample => ({
   service: { status: 200, headers: {}, body: '{"a":1}' },
   differences: [{ path: '$.a', kind: 'extra', service: '1' }],
 });
-const batch = (over: Partial<ShadowBatch>): ShadowBatch => ({
-  compared: 0,
-  matched: 0,
-  skipped: {},
-  fieldDiffs: {},
-  fieldNoise: {},
-  noisePairs: 0,
-  mismatchSets: {},
-  latency: { legacy: [], service: [] },
-  errors: { legacy: 0, service: 0 },
-  samples: [],
-  ...over,
-});
+const batch = (over: Partial<ShadowBatch>): ShadowBatch => ({ ...emptyShadowBatch(), ...over });
 
 describe('SQLite shadow evidence', () => {
   it('merges batches: counters add, mismatch sets add and are bounded, samples keep the newest sampleRing', async () => {
