@@ -81,6 +81,33 @@ async function runBare(upstream: string): Promise<void> {
 }
 
 /**
+ * The same floor with undici's stream(): the response body is written straight
+ * into the client's ServerResponse (no intermediate Readable), the engine the
+ * issue measured at 0.76x nginx. Shows what a stream()-based forward() could
+ * reach on this machine.
+ */
+async function runBareStream(upstream: string): Promise<void> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(upstream, { connections: 256 });
+  const server = createServer((req, res) => {
+    pool.stream(
+      { method: 'GET', path: req.url ?? '/', headers: req.headers, body: null, opaque: res },
+      ({ statusCode, headers, opaque }) => {
+        const out = opaque as typeof res;
+        out.writeHead(statusCode, headers as Record<string, string>);
+        return out;
+      },
+      (err) => {
+        if (err && !res.headersSent) res.writeHead(502).end();
+      },
+    );
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  answerProbes();
+  process.on('disconnect', () => process.exit(0));
+}
+
+/**
  * A forwarder child answers 'rss' and 'cpu' probes. CPU time per request is a
  * steadier figure than req/s on a shared machine: other processes stealing
  * cores lower req/s but barely change the CPU each request costs.
@@ -323,6 +350,8 @@ async function scenario(
     console.log(`  strangler/bare-node (undici Pool + http.Server floor): ${fmt(st.rps / bare.rps, 2)}`);
     if (ng) console.log(`  bare-node/nginx throughput: ${fmt(bare.rps / ng.rps, 2)}`);
     if (st.cpu && bare.cpu) console.log(`  strangler/bare-node CPU per request: ${fmt(st.cpu / bare.cpu, 2)}`);
+    const bs = summary.get('bare-stream');
+    if (bs && ng) console.log(`  bare-stream (undici stream())/nginx throughput: ${fmt(bs.rps / ng.rps, 2)}`);
   }
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
@@ -369,10 +398,13 @@ async function main(): Promise<void> {
     cleanups.push(() => void strangler.proc.kill());
     const bare = await forkRole('bare', [`http://127.0.0.1:${backend.port}`]);
     cleanups.push(() => void bare.proc.kill());
+    const bareStream = await forkRole('bare-stream', [`http://127.0.0.1:${backend.port}`]);
+    cleanups.push(() => void bareStream.proc.kill());
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${backend.port}/api/item` },
       ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
       { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item`, child: bare },
+      { name: 'bare-stream', url: `http://127.0.0.1:${bareStream.port}/api/item`, child: bareStream },
       { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item`, child: strangler },
     ];
     await scenario('Node backend, ~200-byte JSON', targets, strangler, {
@@ -422,6 +454,7 @@ const role = roleAt > 0 ? process.argv[roleAt + 1] : undefined;
 if (role === 'backend') await runBackend();
 else if (role === 'strangler') await runStrangler(process.argv[roleAt + 2]);
 else if (role === 'bare') await runBare(process.argv[roleAt + 2]);
+else if (role === 'bare-stream') await runBareStream(process.argv[roleAt + 2]);
 else
   await main().catch((err) => {
     console.error(err);

@@ -46,6 +46,7 @@ function startServe(name: string): Promise<{ child: ChildProcess; url: string }>
     env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -58,6 +59,23 @@ function startServe(name: string): Promise<{ child: ChildProcess; url: string }>
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
 }
+
+const started: ChildProcess[] = [];
+/** Workers first: once the primary is gone they are no longer its children. */
+function killTree(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  for (const pid of workerPids(child.pid!)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  child.kill('SIGKILL');
+}
+afterAll(() => {
+  for (const c of started) killTree(c);
+});
 
 function workerPids(primary: number): number[] {
   try {
@@ -113,8 +131,7 @@ describe('serve --workers 2', () => {
       expect(refused).toBe(0);
       expect(ok - okAtKill).toBeGreaterThan(50); // traffic kept flowing after the replacement
     } finally {
-      child.kill('SIGKILL');
-      for (const pid of workerPids(child.pid!)) process.kill(pid, 'SIGKILL');
+      killTree(child);
     }
   }, 40_000);
 
