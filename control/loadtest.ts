@@ -11,7 +11,7 @@ import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
-import { ratio } from '../reports/loadtest/table.js';
+import { ratio } from '../reports/table.js';
 import {
   LOADTEST_TARGETS,
   type LoadtestRatio,

@@ -4,7 +4,7 @@
  * in text, md, json or html.
  */
 import { chartCanvas, type ChartSpec, escapeHtml, htmlPage } from '../html-page.js';
-import { type Align, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../loadtest/table.js';
+import { type Align, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import type { LatencyData, LatencyRoute, Percentiles } from './types.js';
 

@@ -5,7 +5,7 @@
  */
 import { MODES } from '../../core/types.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
-import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from '../loadtest/table.js';
+import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import type { ProgressData, ProgressRoute } from './types.js';
 
