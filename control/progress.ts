@@ -4,6 +4,7 @@
  * rate, p99 per target, breaker state, last change and last load test; plus
  * the planner's next candidates when a plan was saved.
  */
+import { breakerStatesFromAudit } from '../core/breaker-state.js';
 import type { Config } from '../core/config.js';
 import { MODES, type Mode, type Target } from '../core/types.js';
 import type { LoadtestResult } from '../reports/loadtest/types.js';
@@ -45,12 +46,6 @@ export function planCandidates(value: unknown, extracted: ReadonlySet<string>, l
     });
 }
 
-/** Audit actions are verbs (proxy/breaker.ts writes breaker.open / breaker.half-open / breaker.close); show states. */
-function breakerState(action: string): string {
-  const s = action.slice('breaker.'.length);
-  return s === 'close' ? 'closed' : s;
-}
-
 function loadtestSummary(at: string, value: unknown): ProgressRoute['loadtest'] {
   const r = value as Partial<LoadtestResult> | undefined;
   const ratio = Array.isArray(r?.ratios) ? r.ratios.find((x) => x.of === 'service' && x.over === 'legacy') : undefined;
@@ -85,9 +80,11 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
     const mode: Mode = state?.mode ?? cfg?.mode ?? 'legacy';
     modes[mode]++;
     const mine = (t: Target) => windows.filter((w) => w.route === id && w.target === t);
-    const shadow = summarizeShadow(await store.shadow.evidence(id));
+    // The route's noise thresholds: the same match rate after noise as the gate and the shadow report.
+    const shadow = summarizeShadow(await store.shadow.evidence(id), cfg?.shadow);
     const audit = await store.audit.list({ route: id, limit: 1000 });
     const breakerRow = audit.filter((a) => a.action.startsWith('breaker.')).at(-1);
+    const breaker = breakerRow ? breakerStatesFromAudit([breakerRow])[id] : undefined;
     const lt = await store.results.latest('loadtest', id);
     routes.push({
       id,
@@ -104,7 +101,7 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
         legacy: windowPercentiles(mine('legacy'))?.p99 ?? null,
         service: windowPercentiles(mine('service'))?.p99 ?? null,
       },
-      breaker: breakerRow ? { state: breakerState(breakerRow.action), at: breakerRow.at } : null,
+      breaker: breakerRow && breaker ? { state: breaker, at: breakerRow.at } : null,
       lastChange: state
         ? { at: state.updatedAt, actor: state.actor, reason: state.reason }
         : { at: '', actor: '', reason: 'not in the store yet' },

@@ -5,6 +5,8 @@ import { run } from '../../cli/main.js';
 import { gatherProgress } from '../../control/progress.js';
 import type { ProgressData } from '../../reports/progress/types.js';
 import type { Store } from '../../store/types.js';
+import { mismatchSetKey } from '../../shadow/noise.js';
+import { emptyShadowBatch } from '../../store/types.js';
 import { captureIO, tempDir } from '../helpers/tmp.js';
 import { fillDemoStore, openDemoStore } from './store-data.js';
 
@@ -13,11 +15,13 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 let store: Store;
 let data: ProgressData;
 let configFile: string;
+let config: Awaited<ReturnType<typeof openDemoStore>>['config'];
 
 beforeAll(async () => {
   const opened = await openDemoStore(tmp.dir);
   store = opened.store;
   configFile = opened.configFile;
+  config = opened.config;
   await fillDemoStore(store, NOW.getTime());
   data = await gatherProgress(store, opened.config, { since: NOW.getTime() - 2 * 3_600_000, now: NOW, stepMs: 3_600_000 });
 });
@@ -90,5 +94,26 @@ describe('strangler report progress', () => {
     const c = captureIO(tmp.dir);
     expect(await run(['report', 'progress', '--format', 'pdf'], c.io)).toBe(2);
     expect(c.err()).toContain('--format: expected one of text, md, json, html, got "pdf"');
+  });
+
+  // Regression: the progress report showed the exact-match rate (0% on the demo,
+  // where every answer differs in a timestamp) while the gate and the shadow
+  // report showed the rate after noise (100%).
+  it('shows the match rate after noise, as the gate and the shadow report do', async () => {
+    await store.shadow.reset('feed');
+    await store.shadow.record('feed', {
+      ...emptyShadowBatch(),
+      compared: 10,
+      fieldDiffs: { '$.generated_at': 10 },
+      fieldNoise: { '$.generated_at': 4 },
+      noisePairs: 4,
+      mismatchSets: { [mismatchSetKey(['$.generated_at'])]: 10 },
+    });
+    const again = await gatherProgress(store, config, {
+      since: NOW.getTime() - 2 * 3_600_000,
+      now: NOW,
+      stepMs: 3_600_000,
+    });
+    expect(again.routes.find((r) => r.id === 'feed')).toMatchObject({ compared: 10, matchRate: 1 });
   });
 });
