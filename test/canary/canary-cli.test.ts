@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/main.js';
 import { openStore } from '../../store/open.js';
-import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 import { shadowBatch } from '../control/fixtures.js';
 
 const tmp = tempDir();
@@ -11,11 +10,7 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-async function cli(...argv: string[]) {
-  const c = captureIO(tmp.dir, { STRANGLER_ACTOR: 'tester' });
-  const code = await run(argv, c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+const cli = (...argv: string[]) => runCli(tmp.dir, { STRANGLER_ACTOR: 'tester' }, argv);
 async function withDb<T>(fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
   const s = await openStore(dbUrl());
   try {

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/main.js';
 import { type Guard, startGuard } from '../../control/guard.js';
 import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
@@ -18,7 +17,7 @@ import { type ProxyServer, startProxy } from '../../proxy/server.js';
 import { createShadowHook, type ShadowMirror } from '../../shadow/mirror.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
-import { captureIO } from '../helpers/tmp.js';
+import { runCli } from '../helpers/tmp.js';
 
 const MAX_REQUESTS = 30_000;
 
@@ -75,11 +74,7 @@ describe('a correct block-service rolls out through the gates', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function cli(...argv: string[]) {
-    const c = captureIO(dir, { STRANGLER_ACTOR: 'ops' });
-    const code = await run(argv, c.io);
-    return { code, out: c.out(), err: c.err() };
-  }
+  const cli = (...argv: string[]) => runCli(dir, { STRANGLER_ACTOR: 'ops' }, argv);
 
   /** Clients calling until stop() (bounded by MAX_REQUESTS): 1000 users, 4 at a time. */
   function clients() {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/main.js';
 import { openStore } from '../../store/open.js';
-import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const tmp = tempDir();
 beforeAll(() => {
@@ -9,11 +8,7 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-async function cli(...argv: string[]) {
-  const c = captureIO(tmp.dir, { STRANGLER_ACTOR: 'tester' });
-  const code = await run(argv, c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+const cli = (...argv: string[]) => runCli(tmp.dir, { STRANGLER_ACTOR: 'tester' }, argv);
 
 describe('strangler routes / flip / history against the store named in the config', () => {
   it('lists the seeded route at version 1', async () => {

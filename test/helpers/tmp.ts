@@ -38,8 +38,8 @@ export function writeConfig(dir: string, yaml: string, name = 'strangler.yaml'):
   return file;
 }
 
-/** CliIO capturing output, for in-process run(argv, io). */
-export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}) {
+/** CliIO capturing output, for in-process run(argv, io); `tty` marks streams as terminals. */
+export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}, tty: { stdout?: boolean; stderr?: boolean } = {}) {
   let out = '';
   let err = '';
   return {
@@ -49,12 +49,14 @@ export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}) {
           out += s;
           return true;
         },
+        isTTY: tty.stdout,
       },
       stderr: {
         write: (s: string) => {
           err += s;
           return true;
         },
+        isTTY: tty.stderr,
       },
       env: { ...env },
       cwd,
@@ -62,4 +64,16 @@ export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}) {
     out: () => out,
     err: () => err,
   };
+}
+
+/** `strangler ARGV` run in-process in `cwd`: exit code and captured output. */
+export async function runCli(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  argv: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const { run } = await import('../../cli/main.js');
+  const c = captureIO(cwd, env);
+  const code = await run(argv, c.io);
+  return { code, out: c.out(), err: c.err() };
 }

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../cli/main.js';
 import { parseConfig } from '../../core/config.js';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
 import type { LoadtestResult } from '../../reports/loadtest/types.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
-import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 // The real demo: the Python monolith, the block-service on its database, and
 // the strangler proxy in front, all on loopback ports chosen by the OS.
@@ -37,11 +36,7 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-async function cli(...argv: string[]) {
-  const c = captureIO(tmp.dir);
-  const code = await run(argv, c.io);
-  return { code, out: c.out(), err: c.err() };
-}
+const cli = (...argv: string[]) => runCli(tmp.dir, {}, argv);
 
 const isFigure = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
-import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const tmp = tempDir('strangler-loadtest-tty-');
 let server: http.Server;
@@ -23,27 +23,11 @@ afterAll(async () => {
 
 describe('loadtest progress on a terminal', () => {
   it('draws a cli-progress bar per target on a TTY, and the report still goes to stdout', async () => {
-    let out = '';
-    let err = '';
-    const io = {
-      stdout: {
-        write: (s: string) => {
-          out += s;
-          return true;
-        },
-      },
-      stderr: {
-        write: (s: string) => {
-          err += s;
-          return true;
-        },
-        isTTY: true,
-      },
-      env: {},
-      cwd: tmp.dir,
-    };
-    const code = await run(['loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2'], io);
+    const c = captureIO(tmp.dir, {}, { stderr: true });
+    const code = await run(['loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2'], c.io);
     expect(code).toBe(0);
+    const err = c.err();
+    const out = c.out();
     expect(err).toMatch(/legacy {2}\(1\/2\) \[[\u2588\u2591]+\] 1\/1 s \| \d+ responses/);
     expect(err).toMatch(/service \(2\/2\) \[[\u2588\u2591]+\] 1\/1 s/);
     expect(err).not.toContain('running for');

@@ -8,7 +8,7 @@ import { isStranglerError } from '../../core/errors.js';
 import type { RouteSeed } from '../../core/types.js';
 import { holdLease } from '../../store/lease.js';
 import { LATENCY_RESERVOIR, MAX_MISMATCH_SETS, SAMPLE_RING } from '../../store/sqlite/shadow.js';
-import type { ShadowBatch, ShadowSample, Store } from '../../store/types.js';
+import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../../store/types.js';
 
 export interface StoreBackend {
   name: string;
@@ -60,18 +60,7 @@ function sample(n: number): ShadowSample {
 }
 
 function batch(over: Partial<ShadowBatch> = {}): ShadowBatch {
-  return {
-    compared: 0,
-    matched: 0,
-    skipped: {},
-    fieldDiffs: {},
-    fieldNoise: {},
-    noisePairs: 0,
-    latency: { legacy: [], service: [] },
-    errors: { legacy: 0, service: 0 },
-    samples: [],
-    ...over,
-  };
+  return { ...emptyShadowBatch(), ...over };
 }
 
 export function storeContract(backend: StoreBackend): void {
