@@ -384,8 +384,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
         });
         server.closeIdleConnections();
       });
+      // Again: a kept-alive connection may have upgraded during the drain.
       upgrades.close();
-      failover.close();
       failover.close();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
