@@ -10,6 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { run } from '../cli/main.js';
+import { percentile } from '../shadow/evidence.js';
 import { runServe, type ServeInfo } from '../cli/serve.js';
 import type { CliIO } from '../cli/io.js';
 import { type RunningApp, startBlockService, startMonolith } from './run.js';
@@ -21,11 +22,6 @@ interface Sample {
   target: string;
   ms: number;
   status: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** Send `n` requests (8 at a time over keep-alive) and record which target answered each. */
