@@ -126,6 +126,8 @@ async function runStrangler(configJson: string): Promise<void> {
   const { parseConfig } = await import('../core/config.js');
   const { openStore } = await import('../store/open.js');
   const { startProxy } = await import('../proxy/server.js');
+  // As `strangler serve` does (cli/planes.ts).
+  (await import('../proxy/heap-tuning.js')).tuneHeapForProxy();
   const config = parseConfig(JSON.parse(configJson));
   const store = await openStore(config.store);
   await store.routes.seed(

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { parseConfig } from '../core/config.js';
+import { tuneHeapForProxy } from '../proxy/heap-tuning.js';
 import { startProxy } from '../proxy/server.js';
 import { createShadowHook } from '../shadow/mirror.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
@@ -99,6 +100,7 @@ async function runProxy(legacy: string, service: string, shadowOn: boolean): Pro
   const store = openSqliteStore(path.join(dir, 'state.db'));
   await store.routes.seed([{ id: 'items', mode: 'shadow', weight: 0 }], 'bench');
   const shadow = shadowOn ? createShadowHook({ config, store }) : undefined;
+  tuneHeapForProxy(); // as `strangler serve` does (cli/planes.ts)
   const proxy = await startProxy({ config, store, shadow, listen: { host: '127.0.0.1', port: 0 } });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {

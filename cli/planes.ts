@@ -21,6 +21,7 @@ export async function startDataPlane(opts: {
   const { createShadowHook } = await import('../shadow/mirror.js');
   const shadow = createShadowHook({ config: opts.config, store: opts.store, logger: opts.logger });
   const { startProxy } = await import('../proxy/server.js');
+  (await import('../proxy/heap-tuning.js')).tuneHeapForProxy();
   try {
     const proxy = await startProxy({
       config: opts.config,

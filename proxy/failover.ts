@@ -231,10 +231,12 @@ export async function forwardWithFailover(
   });
 
   if (decision.to === 'legacy') {
-    fiveXx?.body.on('error', noop).resume();
+    fiveXx?.body.discard();
     failover.countFailover(route.id, reason);
-    ctx.res.setHeader(FAILOVER_HEADER, reason);
-    return { ...(await attemptLegacy()), target: 'legacy', failoverReason: reason };
+    // The pipeline names the reason in FAILOVER_HEADER from failoverReason
+    // (not res.setHeader here: a pre-set header sends Node's writeHead down
+    // its slow path, which keeps only the last of repeated Set-Cookie fields).
+    return Object.assign(await attemptLegacy(), { target: 'legacy' as const, failoverReason: reason });
   }
   if (decision.to === 'reject') failover.countUnsafe(route.id);
   if (fiveXx && decision.to === 'none') return asResult(fiveXx, 'service');
@@ -282,7 +284,7 @@ function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable
  * the status), so every failed non-resendable request looks the same.
  */
 function statusFailure(r: UpstreamResponse): UpstreamFailure {
-  r.body.on('error', noop).resume();
+  r.body.discard();
   return {
     ok: false,
     kind: 'other',
@@ -310,8 +312,6 @@ function breakerOpenFailure(): UpstreamFailure {
 function clientGone(): UpstreamFailure {
   return { ok: false, kind: 'other', error: new ClientAbortError(), requestSent: false, origin: '' };
 }
-
-function noop(): void {}
 
 /**
  * Make the request body replayable when it fits the cap: read it into memory

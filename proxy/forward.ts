@@ -4,17 +4,28 @@
  * (or the attempt failed, classified for failover), and `pipeToClient()`
  * streams the chosen answer with backpressure both ways.
  *
+ * Requests go out with undici's dispatch() and a handler of our own (see
+ * ForwardHandler and upstream-body.ts for why not request()).
+ *
  * Network errors become gateway answers, as @fastify/reply-from does:
  * refused/reset → 502, timeout → 504, with the original error kept as `cause`
  * in the log and a JSON body naming a STRANGLER_E_* code.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, util as undiciUtil } from 'undici';
 import { type ErrorCode, ERROR_CODES, isStranglerError } from '../core/errors.js';
+import type { ClientSignal } from './client-signal.js';
 import { clientBody } from './context.js';
-import { clientResponseHeaders } from './headers.js';
-import type { RequestContext, UpstreamAttempt, UpstreamErrorKind, UpstreamFailure } from './types.js';
+import { clientResponseHead } from './headers.js';
+import type {
+  RequestContext,
+  UpstreamAttempt,
+  UpstreamErrorKind,
+  UpstreamFailure,
+  UpstreamResponse,
+} from './types.js';
+import { UpstreamBody } from './upstream-body.js';
 import type { Upstream } from './upstreams.js';
 
 /** RFC 9110 §9.2.2: methods whose intended effect is the same when repeated. */
@@ -63,29 +74,96 @@ export async function forward(
   return attempt(ctx, upstream, opts);
 }
 
-async function attempt(
-  ctx: RequestContext,
-  upstream: Upstream,
-  opts?: ForwardOptions,
-): Promise<UpstreamAttempt> {
+function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {
   const { pool, origin } = upstream.pick();
   let body = ctx.body();
   const plan = ctx.shadowPlan;
   if (body && plan?.capture) body = captureRequestBody(ctx, body, plan.maxBodyBytes);
-  try {
-    const r = await pool.request({
-      method: ctx.req.method as Dispatcher.HttpMethod,
-      path: ctx.req.url ?? '/',
-      headers: ctx.upstreamHeaders,
-      body,
-      // undici takes any EventTarget-like signal (see client-signal.ts).
-      signal: ctx.signal as unknown as AbortSignal,
-      headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,
-    });
-    return { ok: true, statusCode: r.statusCode, headers: r.headers, body: r.body, origin };
-  } catch (err) {
+  return new Promise((resolve) => {
+    pool.dispatch(
+      {
+        method: ctx.req.method as Dispatcher.HttpMethod,
+        path: ctx.req.url ?? '/',
+        headers: ctx.upstreamHeaders,
+        body,
+        headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,
+      },
+      new ForwardHandler(resolve, ctx.signal, origin),
+    );
+  });
+}
+
+/**
+ * undici's low-level handler for one attempt (the legacy onConnect/onHeaders/
+ * onData/onComplete/onError contract undici 7 still takes). It resolves the
+ * attempt at the response head and feeds the body to an UpstreamBody; a
+ * failure before the head resolves a classified UpstreamFailure. The client's
+ * signal aborts the upstream request at any point, as request()'s `signal` did.
+ */
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private abortFn: ((err?: Error) => void) | undefined = undefined;
+  private body: UpstreamBody | undefined = undefined;
+  private readonly onClientAbort: () => void;
+
+  constructor(
+    private readonly resolve: (a: UpstreamAttempt) => void,
+    private readonly signal: ClientSignal,
+    private readonly origin: string,
+  ) {
+    this.onClientAbort = () => this.abortFn?.(signal.reason);
+    signal.addEventListener('abort', this.onClientAbort);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    // A client gone while the request waited for a pooled connection.
+    if (this.signal.aborted) abort(this.signal.reason);
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx informational answers (103 Early Hints) are not the response.
+    if (statusCode < 200) return true;
+    const body = new UpstreamBody(resume, (err) => this.abortFn?.(err ?? new Error('upstream body destroyed')));
+    this.body = body;
+    this.resolve(new Answer(statusCode, rawHeaders, body, this.origin));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.body ? this.body.push(chunk) : true;
+  }
+
+  onComplete(): void {
+    this.signal.removeEventListener('abort', this.onClientAbort);
+    this.body?.end();
+  }
+
+  onError(err: Error): void {
+    this.signal.removeEventListener('abort', this.onClientAbort);
+    if (this.body) {
+      this.body.fail(err);
+      return;
+    }
     const { kind, requestSent } = classifyUpstreamError(err);
-    return { ok: false, kind, error: err as Error, requestSent, origin } satisfies UpstreamFailure;
+    this.resolve({ ok: false, kind, error: err, requestSent, origin: this.origin } satisfies UpstreamFailure);
+  }
+}
+
+/** An UpstreamResponse whose header object is only built if someone reads it (failover, shadow). */
+class Answer implements UpstreamResponse {
+  readonly ok = true;
+  private parsed: IncomingHttpHeaders | undefined = undefined;
+
+  constructor(
+    readonly statusCode: number,
+    readonly rawHeaders: Buffer[],
+    readonly body: UpstreamBody,
+    readonly origin: string,
+  ) {}
+
+  get headers(): IncomingHttpHeaders {
+    this.parsed ??= undiciUtil.parseHeaders(this.rawHeaders) as IncomingHttpHeaders;
+    return this.parsed;
   }
 }
 
@@ -148,24 +226,9 @@ export function pipeToClient(
   extra: OutgoingHttpHeaders,
 ): void {
   const res = ctx.res;
-  const headers = clientResponseHeaders(answer.headers, extra);
   const body = answer.body;
-  body.on('error', destroyResponse.bind(res));
-  const plan = ctx.shadowPlan;
-  if (plan?.capture) {
-    const st = captureState(ctx);
-    st.res = [];
-    st.resBytes = 0;
-    const max = plan.maxBodyBytes;
-    body.on('data', (chunk: Buffer) => {
-      if (!st.res) return;
-      st.resBytes += chunk.length;
-      if (st.resBytes > max) st.res = null;
-      else st.res.push(chunk);
-    });
-  }
   try {
-    res.writeHead(answer.statusCode, headers);
+    res.writeHead(answer.statusCode, clientResponseHead(answer, extra));
   } catch (err) {
     // An upstream header Node refuses to write (invalid characters): 502.
     body.destroy();
@@ -177,11 +240,21 @@ export function pipeToClient(
     );
     return;
   }
-  body.pipe(res);
-}
-
-function destroyResponse(this: import('node:http').ServerResponse, err: Error): void {
-  this.destroy(err);
+  const plan = ctx.shadowPlan;
+  if (!plan?.capture) {
+    body.pipeTo(res);
+    return;
+  }
+  const st = captureState(ctx);
+  st.res = [];
+  st.resBytes = 0;
+  const max = plan.maxBodyBytes;
+  body.pipeTo(res, (chunk) => {
+    if (!st.res) return;
+    st.resBytes += chunk.length;
+    if (st.resBytes > max) st.res = null;
+    else st.res.push(chunk);
+  });
 }
 
 /** Map a failed attempt to its STRANGLER_E_* code. */

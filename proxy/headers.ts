@@ -5,6 +5,7 @@
  * Proxy-* family. The sets are precomputed so the hot path only does lookups.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { util as undiciUtil } from 'undici';
 
 /** Request headers never forwarded as-is (lowercase). */
 const REQUEST_DROP = new Set([
@@ -120,6 +121,49 @@ export function clientResponseHeaders(
     out[name] = upstream[name];
   }
   for (const name in extra) out[name] = extra[name];
+  return out;
+}
+
+/**
+ * The client's response head for writeHead(): from the upstream's raw head
+ * when there is one, as a flat [name, value, ...] list — no header object is
+ * built, and repeated fields (Set-Cookie) stay separate and in order. Names
+ * in `extra` replace the upstream's own. Must be given to a response with no
+ * headers set beforehand: Node's writeHead merges a flat list into pre-set
+ * headers with setHeader, which keeps only the last of repeated names.
+ */
+export function clientResponseHead(
+  answer: { headers: IncomingHttpHeaders; rawHeaders?: readonly Buffer[] },
+  extra: OutgoingHttpHeaders,
+): string[] | OutgoingHttpHeaders {
+  const raw = answer.rawHeaders;
+  if (!raw) return clientResponseHeaders(answer.headers, extra);
+  let named: Set<string> | undefined;
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    // undici's lookup returns interned lowercase strings for common names.
+    const name = undiciUtil.headerNameToString(raw[i]);
+    const value = raw[i + 1].toString('latin1');
+    if (name === 'connection') {
+      if (value !== 'keep-alive' && value !== 'close') {
+        named ??= new Set();
+        connectionTokens(value, named);
+      }
+      continue;
+    }
+    if (RESPONSE_DROP.has(name) || extra[name] !== undefined || name.startsWith('proxy-')) continue;
+    out.push(name, value);
+  }
+  if (named) {
+    // Connection may come after the fields it names: filter afterwards.
+    for (let i = out.length - 2; i >= 0; i -= 2) if (named.has(out[i])) out.splice(i, 2);
+  }
+  for (const name in extra) {
+    const v = extra[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) out.push(name, one);
+    else out.push(name, String(v));
+  }
   return out;
 }
 

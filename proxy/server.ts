@@ -21,7 +21,7 @@ import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
-import { Failover, forwardWithFailover, isResendable } from './failover.js';
+import { FAILOVER_HEADER, Failover, forwardWithFailover, isResendable } from './failover.js';
 import {
   capturedBodies,
   type ForwardOptions,
@@ -191,12 +191,15 @@ class Pipeline {
   }
 
   answerHeaders(ctx: Flight, target: Target): OutgoingHttpHeaders {
-    return {
+    const extra: OutgoingHttpHeaders = {
       'x-strangler-route': ctx.route ? ctx.route.config.id : UNMATCHED,
       'x-strangler-target': target,
       'x-request-id': ctx.requestId,
       traceparent: ctx.traceparent,
     };
+    const reason = ctx.answer?.failoverReason;
+    if (reason) extra[FAILOVER_HEADER] = reason;
+    return extra;
   }
 
   /** 400 for a request refused before it got a context (two Host headers). */

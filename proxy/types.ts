@@ -10,6 +10,7 @@ import type { RouteConfig } from '../core/config.js';
 import type { RouteState, Target } from '../core/types.js';
 import type { ShadowPlan } from '../shadow/types.js';
 import type { ClientSignal } from './client-signal.js';
+import type { UpstreamBody } from './upstream-body.js';
 
 /** One compiled route of a RouteTable snapshot. */
 export interface RouteEntry {
@@ -60,8 +61,11 @@ export type UpstreamErrorKind = 'refused' | 'reset-before-response' | 'timeout' 
 export interface UpstreamResponse {
   ok: true;
   statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: Readable;
+  /** Parsed on first read (lowercase names, repeated ones as arrays). */
+  readonly headers: IncomingHttpHeaders;
+  /** The head as received, [name, value, ...]; when present the client head is built from it. */
+  readonly rawHeaders?: readonly Buffer[];
+  body: UpstreamBody;
   /** Which base URL answered (for logs). */
   origin: string;
 }

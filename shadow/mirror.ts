@@ -19,6 +19,7 @@ import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
+import { collect, SkipError } from './collect.js';
 import { type CapturedResponse, decodeBody, diffResponses, headerValue, type ShadowDiff } from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore, type IgnoreMatcher } from './paths.js';
@@ -83,11 +84,6 @@ interface Answer extends CapturedResponse {
   durationMs: number;
 }
 
-class SkipError extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
 
 
 const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
@@ -210,41 +206,20 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     const prefix = base.pathname.replace(/\/$/, '');
     const timeoutMs = route.shadow.timeoutMs;
     const started = clock();
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await agent.request({
+    const answer = await collect(
+      agent,
+      {
         origin: base.origin,
         path: prefix + ex.url,
         method: ex.method as Dispatcher.HttpMethod,
         headers,
         body: ex.requestBody && ex.requestBody.length > 0 ? ex.requestBody : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
-    } catch (err) {
-      throw new SkipError(isTimeout(err) ? 'timeout' : 'error');
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > route.shadow.maxBodyBytes) throw new SkipError('body-cap');
-        if (!release.grow(chunk.length)) throw new SkipError('bytes-cap');
-        chunks.push(chunk);
-      }
-    } catch (err) {
-      res.body.destroy();
-      if (err instanceof SkipError) throw err;
-      throw new SkipError(isTimeout(err) ? 'timeout' : 'error');
-    }
-    return {
-      status: res.statusCode,
-      headers: res.headers as Answer['headers'],
-      body: Buffer.concat(chunks, size),
-      durationMs: clock() - started,
-    };
+      },
+      { timeoutMs, maxBodyBytes: route.shadow.maxBodyBytes, grow: (n) => release.grow(n) },
+    );
+    return { ...answer, durationMs: clock() - started };
   };
 
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
@@ -438,15 +413,6 @@ function hasRequestBody(ex: PrimaryExchange): boolean {
   return len > 0 || ex.requestHeaders['transfer-encoding'] !== undefined;
 }
 
-function isTimeout(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; cause?: { name?: string } } | undefined;
-  return (
-    e?.name === 'TimeoutError' ||
-    e?.cause?.name === 'TimeoutError' ||
-    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e?.code === 'UND_ERR_BODY_TIMEOUT'
-  );
-}
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
