@@ -3,7 +3,7 @@
  * proxy at all, measured in the same run. Not a test: it prints figures and
  * ratios and asserts nothing.
  *
- *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--scenarios 1]
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1]
  *
  * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
  * hit directly, through nginx (one worker, upstream keepalive; skipped when
@@ -297,9 +297,22 @@ async function scenario(
   title: string,
   targets: Array<{ name: string; url: string; child?: Child }>,
   strangler: Child,
-  opts: { seconds: number; rounds: number; connections: number; seqPath: string; seqN: number },
+  opts: {
+    seconds: number;
+    rounds: number;
+    warmupSeconds: number;
+    connections: number;
+    seqPath: string;
+    seqN: number;
+  },
 ): Promise<void> {
   console.log(`\n## ${title}`);
+  // Warm every target up first (not recorded): the Node forwarders' JIT and
+  // heap settle in the first seconds, and the comparison is of steady states.
+  if (opts.warmupSeconds > 0) {
+    for (const t of targets) await load(t.url, opts.warmupSeconds, opts.connections);
+    console.log(`  (each target warmed up for ${opts.warmupSeconds} s first, not recorded)`);
+  }
   const results = new Map<string, Load[]>();
   let peakRss = 0;
   for (let round = 0; round < opts.rounds; round++) {
@@ -354,6 +367,7 @@ async function scenario(
     if (st.cpu && bare.cpu) console.log(`  strangler/bare-node CPU per request: ${fmt(st.cpu / bare.cpu, 2)}`);
     const bs = summary.get('bare-stream');
     if (bs && ng) console.log(`  bare-stream (undici stream())/nginx throughput: ${fmt(bs.rps / ng.rps, 2)}`);
+    if (bs?.cpu && st.cpu) console.log(`  strangler/bare-stream CPU per request: ${fmt(st.cpu / bs.cpu, 2)}`);
   }
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
@@ -363,13 +377,18 @@ async function scenario(
   const seqProxy = await sequentialP50(new URL(viaProxy.url).origin, opts.seqPath, opts.seqN);
   const ngx = targets.find((t) => t.name === 'nginx');
   const seqNginx = ngx ? await sequentialP50(new URL(ngx.url).origin, opts.seqPath, opts.seqN) : undefined;
+  const floor = targets.find((t) => t.name === 'bare-stream');
+  const seqFloor = floor ? await sequentialP50(new URL(floor.url).origin, opts.seqPath, opts.seqN) : undefined;
   console.log(`\n  c=1 sequential, ${opts.seqN} requests, p50:`);
   console.log(
-    `  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}`,
+    `  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}` +
+      (seqFloor ? `, bare-stream ${fmt(seqFloor)} µs` : ''),
   );
+  const added = (us: number) => fmt((us - seqDirect) / 1000, 3);
   console.log(
-    `  added p50 by strangler: ${fmt((seqProxy - seqDirect) / 1000, 3)} ms (target <= 0.2)` +
-      (seqNginx ? `; by nginx: ${fmt((seqNginx - seqDirect) / 1000, 3)} ms` : ''),
+    `  added p50 by strangler: ${added(seqProxy)} ms (target <= 0.2)` +
+      (seqNginx ? `; by nginx: ${added(seqNginx)} ms` : '') +
+      (seqFloor ? `; by bare-stream: ${added(seqFloor)} ms` : ''),
   );
 }
 
@@ -412,6 +431,7 @@ async function main(): Promise<void> {
     await scenario('Node backend, ~200-byte JSON', targets, strangler, {
       seconds,
       rounds,
+      warmupSeconds: arg('warmup', 3),
       connections: 50,
       seqPath: '/api/item',
       seqN: 10_000,
@@ -443,7 +463,14 @@ async function main(): Promise<void> {
         { name: 'strangler', url: `http://127.0.0.1:${strangler2.port}${p}`, child: strangler2 },
       ],
       strangler2,
-      { seconds: Math.min(seconds, 5), rounds: 1, connections: 10, seqPath: p, seqN: 1000 },
+      {
+        seconds: Math.min(seconds, 5),
+        rounds: 1,
+        warmupSeconds: Math.min(arg('warmup', 3), 2),
+        connections: 10,
+        seqPath: p,
+        seqN: 1000,
+      },
     );
   } finally {
     for (const c of cleanups.reverse()) await c();

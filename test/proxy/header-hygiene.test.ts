@@ -160,3 +160,53 @@ describe('header hygiene', () => {
     expect(legacy.seen[0].headers['transfer-encoding']).toBeUndefined();
   });
 });
+
+describe('response heads built from the upstream raw head', () => {
+  let legacy: TestUpstream;
+  let service: TestUpstream;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    const cookies = (res: import('node:http').ServerResponse, who: string) => {
+      res.setHeader('set-cookie', [`a=${who}`, `b=${who}`, `c=${who}`]);
+      // An upstream's own x-request-id must not reach the client beside ours.
+      res.setHeader('x-request-id', 'upstream-made-this-up');
+    };
+    legacy = await startUpstream((_req, res) => {
+      cookies(res, 'legacy');
+      res.end('legacy');
+    });
+    service = await startUpstream((req, res) => {
+      cookies(res, 'service');
+      res.statusCode = req.url?.startsWith('/svc/fail') ? 503 : 200;
+      res.end('service');
+    });
+    stack = await startStack({
+      legacy: { url: legacy.url },
+      services: { svc: { url: service.url } },
+      routes: [{ id: 'svc', match: { path: '/svc/*' }, service: 'svc', mode: 'service' }],
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await service?.close();
+    await legacy?.close();
+  });
+
+  it('keeps repeated Set-Cookie fields separate and in order; our x-request-id replaces the upstream one', async () => {
+    const r = await stack.get('/svc/ok');
+    expect(r.body).toBe('service');
+    expect(r.headers['set-cookie']).toEqual(['a=service', 'b=service', 'c=service']);
+    expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('does the same on a failover answer, which also names its reason', async () => {
+    const r = await stack.get('/svc/fail');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('legacy');
+    expect(r.headers['x-strangler-failover']).toBe('status-5xx');
+    expect(r.headers['x-strangler-target']).toBe('legacy');
+    expect(r.headers['set-cookie']).toEqual(['a=legacy', 'b=legacy', 'c=legacy']);
+  });
+});
