@@ -6,9 +6,16 @@
  * shadow evidence counts (compared vs skipped) that prove the copies ran.
  *
  *   npm run build && node dist/bench/shadow.js [--duration 5] [--rounds 3] [--connections 32]
+ *                                              [--scenario both|synthetic|demo]
  *
- * Three processes so that nothing measured shares an event loop with the load
- * generator: upstreams (legacy + service) in one child, the proxy (and its
+ * Two scenarios. `synthetic`: trivial Node upstreams (legacy + service in one
+ * child), cheaper than the proxy itself, so the ratio measures the proxy's
+ * own cost of a copy request and a diff per request — the worst case. `demo`:
+ * the bundled Python monolith as legacy and the TypeScript block-service as
+ * the service, on one SQLite file — backends doing real work per request.
+ *
+ * Processes are kept apart so that nothing measured shares an event loop with
+ * the load generator: upstreams in their own processes, each proxy (with its
  * shadow hook and SQLite store) in another, autocannon here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,10 +36,11 @@ interface Args {
   durationS: number;
   connections: number;
   rounds: number;
+  scenario: 'both' | 'synthetic' | 'demo';
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { durationS: 5, connections: 32, rounds: 3 };
+  const args: Args = { durationS: 5, connections: 32, rounds: 3, scenario: 'both' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--duration' || a === '--connections' || a === '--rounds') {
@@ -42,7 +50,15 @@ function parseArgs(argv: string[]): Args {
       if (a === '--duration') args.durationS = n;
       else if (a === '--rounds') args.rounds = n;
       else args.connections = n;
-    } else throw new Error(`unknown argument "${a}" (expected --duration N, --connections N, --rounds N)`);
+    } else if (a === '--scenario') {
+      const v = argv[++i];
+      if (v !== 'both' && v !== 'synthetic' && v !== 'demo')
+        throw new Error(`--scenario: expected both, synthetic or demo, got "${v}"`);
+      args.scenario = v;
+    } else
+      throw new Error(
+        `unknown argument "${a}" (expected --duration N, --connections N, --rounds N, --scenario both|synthetic|demo)`,
+      );
   }
   return args;
 }
@@ -81,7 +97,7 @@ async function runUpstreams(): Promise<void> {
 }
 
 /** Child role: the proxy with or without the shadow hook; reports RSS and, on SIGTERM, evidence. */
-async function runProxy(legacy: string, service: string, shadowOn: boolean): Promise<void> {
+async function runProxy(legacy: string, service: string, shadowOn: boolean, matchPath: string): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strangler-bench-shadow-'));
   const config = parseConfig({
     store: `sqlite:${path.join(dir, 'state.db')}`,
@@ -90,7 +106,7 @@ async function runProxy(legacy: string, service: string, shadowOn: boolean): Pro
     routes: [
       {
         id: 'items',
-        match: { path: '/api/items' },
+        match: { path: matchPath },
         service: 'svc',
         mode: 'shadow',
         shadow: { sampleRate: 1 },
@@ -150,12 +166,24 @@ interface ProxyChild {
   runs: Array<{ rps: number; p99: number; errors: number }>;
 }
 
-async function startProxyChild(name: string, urls: Record<string, string>, on: boolean): Promise<ProxyChild> {
+interface Scenario {
+  title: string;
+  legacy: string;
+  service: string;
+  /** The route's match pattern and the path autocannon requests. */
+  matchPath: string;
+  requestPath: string;
+}
+
+async function startProxyChild(name: string, sc: Scenario, on: boolean): Promise<ProxyChild> {
   // STRANGLER_BENCH_PROXY_NODE_ARGS="--cpu-prof" profiles the proxy children.
   const nodeArgs = process.env.STRANGLER_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const { proc, lines } = child(['--role', 'proxy', urls.legacy, urls.service, on ? 'on' : 'off'], nodeArgs);
+  const { proc, lines } = child(
+    ['--role', 'proxy', sc.legacy, sc.service, on ? 'on' : 'off', sc.matchPath],
+    nodeArgs,
+  );
   const url = await firstLine(lines, 'READY ');
-  return { name, proc, lines, target: `${url}/api/items`, runs: [] };
+  return { name, proc, lines, target: `${url}${sc.requestPath}`, runs: [] };
 }
 
 async function measure(p: ProxyChild, args: Args): Promise<void> {
@@ -173,23 +201,19 @@ async function stopProxyChild(p: ProxyChild) {
   return JSON.parse(await firstLine(p.lines, 'DONE ')) as {
     peakRss: number;
     compared: number;
+    matched: number;
     skipped: Record<string, number>;
     noisePairs: number;
   };
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv[0] === '--role' && argv[1] === 'upstreams') return runUpstreams();
-  if (argv[0] === '--role' && argv[1] === 'proxy') return runProxy(argv[2], argv[3], argv[4] === 'on');
-  const args = parseArgs(argv);
-  const up = child(['--role', 'upstreams']);
+/** Shadow off and on against one pair of upstreams, alternating; prints the figures. */
+async function runScenario(sc: Scenario, args: Args): Promise<void> {
   const started: ProxyChild[] = [];
   try {
-    const urls = JSON.parse(await firstLine(up.lines)) as Record<string, string>;
-    const off = await startProxyChild('shadow off', urls, false);
+    const off = await startProxyChild('shadow off', sc, false);
     started.push(off);
-    const on = await startProxyChild('shadow on (100%)', urls, true);
+    const on = await startProxyChild('shadow on (100%)', sc, true);
     started.push(on);
     // Warm up JIT and pools, then alternate (off,on / on,off / ...): load from
     // elsewhere on a shared machine drifts, and alternating spreads it over both.
@@ -202,8 +226,7 @@ async function main(): Promise<void> {
     started.length = 0;
 
     process.stdout.write(
-      `shadow bench: ${args.connections} connections, ${args.rounds} alternating rounds of ${args.durationS} s per mode
-`,
+      `\n## ${sc.title}\n${args.connections} connections, ${args.rounds} alternating rounds of ${args.durationS} s per mode\n`,
     );
     for (const [p, done] of [
       [off, offDone],
@@ -227,14 +250,69 @@ async function main(): Promise<void> {
     );
     // Includes the warm-up requests: the proxy's evidence covers its whole life.
     process.stdout.write(
-      `shadow evidence: compared ${onDone.compared}, noise pairs ${onDone.noisePairs}, skipped ${JSON.stringify(onDone.skipped)}\n`,
+      `shadow evidence: compared ${onDone.compared}, matched ${onDone.matched}, noise pairs ${onDone.noisePairs}, skipped ${JSON.stringify(onDone.skipped)}\n`,
     );
     process.stdout.write(
       `peak proxy RSS with shadow: ${(onDone.peakRss / 1024 / 1024).toFixed(0)} MB (target ≤ 200 MB)\n`,
     );
   } finally {
     for (const p of started) p.proc.kill('SIGTERM');
-    up.proc.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--role' && argv[1] === 'upstreams') return runUpstreams();
+  if (argv[0] === '--role' && argv[1] === 'proxy')
+    return runProxy(argv[2], argv[3], argv[4] === 'on', argv[5]);
+  const args = parseArgs(argv);
+
+  // Scenario 1: trivial Node upstreams, cheaper than the proxy, so the
+  // proxy's own shadow work decides the ratio (the worst case for it).
+  if (args.scenario !== 'demo') {
+    const up = child(['--role', 'upstreams']);
+    try {
+      const urls = JSON.parse(await firstLine(up.lines)) as Record<string, string>;
+      await runScenario(
+        {
+          title: 'Synthetic upstreams (~1.2 KB JSON; every pair differs)',
+          legacy: urls.legacy,
+          service: urls.service,
+          matchPath: '/api/items',
+          requestPath: '/api/items',
+        },
+        args,
+      );
+    } finally {
+      up.proc.kill('SIGTERM');
+    }
+  }
+
+  // Scenario 2: the bundled demo apps, the Python monolith as legacy and the
+  // TypeScript block-service as the service, on one SQLite file: backends
+  // doing real work, which shadowing doubles.
+  if (args.scenario !== 'synthetic') {
+    const run = await import('../examples/run.js');
+    const mono = await run.startMonolith();
+    try {
+      const svc = await run.startBlockService({ dbPath: mono.dbPath });
+      try {
+        await runScenario(
+          {
+            title: 'Demo apps: Python monolith (legacy) and block-service, GET /api/block/1/2',
+            legacy: mono.url,
+            service: svc.url,
+            matchPath: '/api/block/*',
+            requestPath: '/api/block/1/2',
+          },
+          args,
+        );
+      } finally {
+        await svc.stop();
+      }
+    } finally {
+      await mono.stop();
+    }
   }
 }
 
