@@ -204,14 +204,15 @@ function captureRequestBody(ctx: RequestContext, body: Readable, max: number): R
   return body.pipe(tee);
 }
 
+// Most captures are one chunk: hand it over rather than copy it.
+const joined = (chunks: Buffer[] | null): Buffer | null =>
+  chunks === null ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+
 /** What was captured for shadow; null bodies when nothing was captured or a cap was crossed. */
 export function capturedBodies(ctx: RequestContext): Captures {
   const st = (ctx as WithCaptures)[CAPTURES];
   if (!st) return { requestBody: ctx.hasBody ? null : Buffer.alloc(0), responseBody: null };
-  return {
-    requestBody: st.req ? Buffer.concat(st.req) : null,
-    responseBody: st.res ? Buffer.concat(st.res) : null,
-  };
+  return { requestBody: joined(st.req), responseBody: joined(st.res) };
 }
 
 /**

@@ -276,6 +276,19 @@ function bytesSummary(b: Buffer): string {
   return `${b.length} bytes sha256:${createHash('sha256').update(b).digest('hex').slice(0, 16)}`;
 }
 
+const NO_HEADERS: readonly string[] = [];
+const headerNameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** content-type plus the configured names, lowercased; built once per config array. */
+function headerNames(compare: readonly string[] = NO_HEADERS): ReadonlySet<string> {
+  let names = headerNameSets.get(compare);
+  if (!names) {
+    names = new Set(['content-type', ...compare.map((h) => h.toLowerCase())]);
+    headerNameSets.set(compare, names);
+  }
+  return names;
+}
+
 /** Compare the legacy answer `a` with the service answer `b`. Pure apart from CPU. */
 export function diffResponses(
   a: CapturedResponse,
@@ -300,7 +313,7 @@ export function diffResponses(
       service: String(b.status),
     });
 
-  const names = new Set(['content-type', ...(options.compareHeaders ?? []).map((h) => h.toLowerCase())]);
+  const names = headerNames(options.compareHeaders);
   for (const h of names) {
     const va = headerValue(a.headers, h);
     const vb = headerValue(b.headers, h);

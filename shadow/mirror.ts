@@ -20,9 +20,16 @@ import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
 import { collect, SkipError } from './collect.js';
-import { type CapturedResponse, decodeBody, diffResponses, headerValue, type ShadowDiff } from './diff.js';
+import {
+  type CapturedResponse,
+  type DiffOptions,
+  decodeBody,
+  diffResponses,
+  headerValue,
+  type ShadowDiff,
+} from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
-import { compileIgnore, type IgnoreMatcher } from './paths.js';
+import { compileIgnore } from './paths.js';
 import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
@@ -74,7 +81,8 @@ export interface ShadowMirror extends ShadowHook {
 }
 
 interface RouteRuntime {
-  ignore: IgnoreMatcher;
+  /** The route's diff settings, built once. */
+  diffOptions: DiffOptions;
   redact: Set<string>;
   next: { legacy: number; service: number };
 }
@@ -85,6 +93,14 @@ interface Answer extends CapturedResponse {
 }
 
 
+
+/** A promise's outcome as Promise.allSettled reports it, for a single promise. */
+function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return p.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
+}
 
 const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
 
@@ -113,8 +129,13 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
     if (!r) {
+      const ignore = compileIgnore(route.shadow.ignore, `routes[${route.id}].shadow.ignore`);
       r = {
-        ignore: compileIgnore(route.shadow.ignore, `routes[${route.id}].shadow.ignore`),
+        diffOptions: {
+          compareHeaders: route.shadow.compareHeaders,
+          ignore,
+          ignoreArrayOrder: route.shadow.ignoreArrayOrder,
+        },
         redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
         next: { legacy: 0, service: 0 },
       };
@@ -174,36 +195,44 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 1000);
   timer.unref();
 
-  const baseUrl = (route: RouteConfig, side: Target): string => {
+  /** A base URL taken apart once: URL's getters build new strings on every read. */
+  interface Base {
+    origin: string;
+    host: string;
+    /** The base URL's path without a trailing slash, put in front of the request's. */
+    prefix: string;
+  }
+  const bases = new Map<string, Base>();
+  const baseOf = (route: RouteConfig, side: Target): Base => {
     const urls =
       side === 'legacy' ? upstreamUrls(config.legacy) : upstreamUrls(config.services[route.service]);
-    const r = runtime(route);
-    const i = r.next[side]++ % urls.length;
-    return urls[i];
+    const raw = urls.length === 1 ? urls[0] : urls[runtime(route).next[side]++ % urls.length];
+    let base = bases.get(raw);
+    if (!base) {
+      const u = new URL(raw);
+      base = { origin: u.origin, host: u.host, prefix: u.pathname.replace(/\/$/, '') };
+      bases.set(raw, base);
+    }
+    return base;
   };
 
-  const parsedBases = new Map<string, URL>();
   const send = async (
     route: RouteConfig,
     side: Target,
     ex: PrimaryExchange,
     release: Held,
   ): Promise<Answer> => {
-    const raw = baseUrl(route, side);
-    let base = parsedBases.get(raw);
-    if (!base) {
-      base = new URL(raw);
-      parsedBases.set(raw, base);
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ex.requestHeaders)) {
+    const base = baseOf(route, side);
+    const headers: string[] = [];
+    const given = ex.requestHeaders;
+    for (const k in given) {
+      const v = given[k];
       const name = k.toLowerCase();
       if (v === undefined || DROP_HEADERS.has(name)) continue;
-      headers[name] = flat(v);
+      headers.push(name, flat(v));
     }
-    headers.host = base.host;
-    headers[SHADOW_HEADER] = '1';
-    const prefix = base.pathname.replace(/\/$/, '');
+    headers.push('host', base.host, SHADOW_HEADER, '1');
+    const prefix = base.prefix;
     const timeoutMs = route.shadow.timeoutMs;
     const started = clock();
     const answer = await collect(
@@ -219,17 +248,19 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       },
       { timeoutMs, maxBodyBytes: route.shadow.maxBodyBytes, grow: (n) => release.grow(n) },
     );
-    return { ...answer, durationMs: clock() - started };
+    const timed = answer as Answer;
+    timed.durationMs = clock() - started;
+    return timed;
   };
 
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
     const s = route.shadow;
     const rt = runtime(route);
     const askTwice = sampled(s.noiseSampleRate, random);
-    const [copy, again] = await Promise.allSettled([
-      send(route, side, ex, held),
-      askTwice ? send(route, 'legacy', ex, held) : Promise.resolve(undefined),
-    ]);
+    // Most copies are not noise samples: one await, no allSettled arrays then.
+    const [copy, again] = askTwice
+      ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])
+      : [await settle(send(route, side, ex, held)), undefined];
     const b = batchOf(route.id);
     const primary: Answer = {
       status: ex.status,
@@ -237,11 +268,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       body: ex.responseBody!,
       durationMs: ex.durationMs,
     };
-    const diffOptions = {
-      compareHeaders: s.compareHeaders,
-      ignore: rt.ignore,
-      ignoreArrayOrder: s.ignoreArrayOrder,
-    };
+    const diffOptions = rt.diffOptions;
     if (copy.status === 'rejected') {
       const reason = copy.reason instanceof SkipError ? copy.reason.reason : 'error';
       // Caps are not the other side's fault; timeouts and failures are.
@@ -267,7 +294,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       }
     }
     if (askTwice) {
-      if (again.status === 'fulfilled' && again.value) {
+      if (again?.status === 'fulfilled' && again.value) {
         // Two legacy answers to the same request: whatever differs is noise.
         const first = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
         if (first) {
@@ -275,7 +302,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
           b.noisePairs++;
           for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
         }
-      } else if (again.status === 'rejected') {
+      } else if (again?.status === 'rejected') {
         const reason = again.reason instanceof SkipError ? again.reason.reason : 'error';
         b.skipped[`noise-${reason}`] = (b.skipped[`noise-${reason}`] ?? 0) + 1;
       }
@@ -330,15 +357,18 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
           return;
         }
         const held = new Held(limiter, bytes);
-        const p: Promise<void> = run(route, side, ex, held)
-          .catch((err) => {
-            logger?.error({ err, route: route.id }, 'shadow comparison failed');
-            skip(route.id, 'internal-error');
-          })
-          .finally(() => {
+        const p: Promise<void> = run(route, side, ex, held).then(
+          () => {
             held.release();
             inFlight.delete(p);
-          });
+          },
+          (err) => {
+            logger?.error({ err, route: route.id }, 'shadow comparison failed');
+            skip(route.id, 'internal-error');
+            held.release();
+            inFlight.delete(p);
+          },
+        );
         inFlight.add(p);
       } catch (err) {
         // The seam promises never to throw into the proxy.
