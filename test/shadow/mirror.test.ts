@@ -21,6 +21,15 @@ function serve(kind: 'legacy' | 'service'): http.Server {
   return http.createServer((req, res) => {
     seen.push(req.headers);
     if (req.url === '/slow') return; // never answers: the shadow timeout must fire
+    if (req.url === '/trickle') {
+      // The head at once, then a byte every 50 ms, never ending: no gap is
+      // long enough for a per-read timeout, so only the copy's own deadline ends it.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+      const t = setInterval(() => res.write('1,'), 50);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
     if (req.url === '/big') {
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({ pad: 'x'.repeat(4096) }));
@@ -169,6 +178,21 @@ describe('shadow hook on real upstreams', () => {
     expect(ev.errors).toEqual({ legacy: 0, service: 1 });
     await store.shadow.reset('users');
   });
+
+  it('one deadline covers the whole copy: a body that keeps trickling in is cut at timeoutMs', async () => {
+    const cfg = config({ timeoutMs: 300, noiseSampleRate: 0 });
+    const route = cfg.routes[0];
+    const hook = createShadowHook({ config: cfg, store });
+    hook.afterPrimary(route, state('shadow'), primaryStub('/trickle'));
+    // Without the deadline this never settles (and the test times out).
+    await hook.idle();
+    expect(hook.load()).toEqual({ active: 0, bytes: 0 });
+    await hook.close();
+    const ev = await store.shadow.evidence('users');
+    expect(ev.skipped).toEqual({ timeout: 1 });
+    expect(ev.errors).toEqual({ legacy: 0, service: 1 });
+    await store.shadow.reset('users');
+  }, 10_000);
 
   it('over the concurrency cap the copy is skipped and counted, never queued', async () => {
     const cfg = config({ timeoutMs: 300, noiseSampleRate: 0 }, { shadowMaxConcurrent: 2 });
