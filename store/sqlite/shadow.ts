@@ -59,7 +59,9 @@ export class SqliteShadowStore implements ShadowStore {
 
   async record(route: string, b: ShadowBatch): Promise<void> {
     this.db.transaction(() => {
-      const cur = this.read(route);
+      // The counters only: a busy route records several batches a second, and
+      // reading back (and parsing) its sample ring each time was wasted work.
+      const cur = this.read(route, false);
       const keep = (xs: number[], add: number[]) => xs.concat(add).slice(-LATENCY_RESERVOIR);
       this.db
         .prepare(`INSERT OR REPLACE INTO shadow_evidence
@@ -95,15 +97,17 @@ export class SqliteShadowStore implements ShadowStore {
     })();
   }
 
-  private read(route: string): ShadowEvidence {
+  private read(route: string, withSamples = true): ShadowEvidence {
     const r = this.db.prepare('SELECT * FROM shadow_evidence WHERE route = ?').get(route) as
       | Record<string, number | string>
       | undefined;
-    const samples = (
-      this.db.prepare('SELECT sample FROM shadow_samples WHERE route = ? ORDER BY id').all(route) as {
-        sample: string;
-      }[]
-    ).map((s) => JSON.parse(s.sample));
+    const samples = withSamples
+      ? (
+          this.db.prepare('SELECT sample FROM shadow_samples WHERE route = ? ORDER BY id').all(route) as {
+            sample: string;
+          }[]
+        ).map((s) => JSON.parse(s.sample))
+      : [];
     if (!r)
       return { route, ...emptyShadowBatch(), samples };
     return {
