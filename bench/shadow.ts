@@ -12,7 +12,8 @@
  * child), cheaper than the proxy itself, so the ratio measures the proxy's
  * own cost of a copy request and a diff per request — the worst case. `demo`:
  * the bundled Python monolith as legacy and the TypeScript block-service as
- * the service, on one SQLite file — backends doing real work per request.
+ * the service (with --differ, so every pair differs), on one SQLite file —
+ * backends doing real work per request.
  *
  * Processes are kept apart so that nothing measured shares an event loop with
  * the load generator: upstreams in their own processes, each proxy (with its
@@ -295,11 +296,13 @@ async function main(): Promise<void> {
     const run = await import('../examples/run.js');
     const mono = await run.startMonolith();
     try {
-      const svc = await run.startBlockService({ dbPath: mono.dbPath });
+      // --differ: the service adds a field and answers two others differently,
+      // so every pair goes through the full JSON diff, not the equal-bytes shortcut.
+      const svc = await run.startBlockService({ dbPath: mono.dbPath, differ: true });
       try {
         await runScenario(
           {
-            title: 'Demo apps: Python monolith (legacy) and block-service, GET /api/block/1/2',
+            title: 'Demo apps: Python monolith (legacy) and block-service --differ, GET /api/block/1/2',
             legacy: mono.url,
             service: svc.url,
             matchPath: '/api/block/*',
