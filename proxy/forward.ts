@@ -125,7 +125,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     const body = new UpstreamBody(resume, (err) => this.abortFn?.(err ?? new Error('upstream body destroyed')));
     this.body = body;
-    this.resolve(new Answer(statusCode, rawHeaders, body, this.origin));
+    this.resolve(new UpstreamAnswer(statusCode, rawHeaders, body, this.origin));
     return true;
   }
 
@@ -150,7 +150,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 }
 
 /** An UpstreamResponse whose header object is only built if someone reads it (failover, shadow). */
-class Answer implements UpstreamResponse {
+class UpstreamAnswer implements UpstreamResponse {
   readonly ok = true;
   private parsed: IncomingHttpHeaders | undefined = undefined;
 
