@@ -30,7 +30,7 @@ import {
   pipeToClient,
   respondError,
 } from './forward.js';
-import { BadRequestHeaders } from './headers.js';
+import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
@@ -267,6 +267,16 @@ function onResponseClose(this: TrackedResponse): void {
   if (ctx) ctx.pipeline.finish(ctx, this);
 }
 
+/** 400 on a socket that asked for an upgrade: the same JSON answer as Pipeline.refuse gives plain requests. */
+function refuseUpgrade(socket: Duplex, message: string): void {
+  const body = JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message, requestId: null });
+  socket.on('error', () => socket.destroy());
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 function parseListen(
   config: Readonly<Config>,
   override?: { host: string; port: number },
@@ -340,6 +350,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (hasDuplicateHost(req)) {
+      refuseUpgrade(socket, 'more than one Host header');
+      return;
+    }
     try {
       const entry = pipeline.table.match(req.method ?? 'GET', req.url ?? '/');
       const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';

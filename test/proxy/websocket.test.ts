@@ -29,7 +29,12 @@ function unframe(buf: Buffer): string {
 }
 
 /** Handshake through the proxy, send one frame, return the 101 head and the echoed text. */
-function wsRoundTrip(port: number, path: string, text: string): Promise<{ head: string; echo: string }> {
+function wsRoundTrip(
+  port: number,
+  path: string,
+  text: string,
+  extraHeaders = '',
+): Promise<{ head: string; echo: string }> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(port, '127.0.0.1');
     let buf = Buffer.alloc(0);
@@ -58,17 +63,21 @@ function wsRoundTrip(port: number, path: string, text: string): Promise<{ head: 
     });
     sock.on('close', () => resolve({ head, echo: '' }));
     sock.write(
-      `GET ${path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `GET ${path} HTTP/1.1\r\nHost: t\r\n${extraHeaders}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
   });
 }
+
+/** Upgrades each echo upstream accepted, by name. */
+const upgrades: Record<string, number> = {};
 
 function echoUpstream(name: string): Promise<TestUpstream> {
   return startUpstream(
     (_req, res) => res.end(name),
     (server) => {
       server.on('upgrade', (req, socket: Socket) => {
+        upgrades[name] = (upgrades[name] ?? 0) + 1;
         const key = String(req.headers['sec-websocket-key']);
         socket.write(
           'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -114,6 +123,17 @@ describe('WebSocket upgrades pass through to the chosen side', () => {
   it('unmatched upgrades go to legacy', async () => {
     const r = await wsRoundTrip(stack.proxy.port, '/ws/other', 'hi');
     expect(r.echo).toBe('legacy:hi');
+  });
+
+  it('an upgrade with two Host headers gets 400 and never reaches an upstream', async () => {
+    const before = { ...upgrades };
+    const r = await wsRoundTrip(stack.proxy.port, '/ws/chat', 'x', 'Host: other.test\r\n');
+    expect(r.head).toMatch(/^HTTP\/1\.1 400/);
+    expect(r.head).toContain('content-type: application/json');
+    expect(r.echo).toBe('');
+    expect(upgrades).toEqual(before);
+    expect((await wsRoundTrip(stack.proxy.port, '/ws/chat', 'ok')).echo).toBe('service:ok');
+    expect(upgrades.service).toBe((before.service ?? 0) + 1);
   });
 
   it('a refused upstream closes the client socket and the proxy keeps running', async () => {
