@@ -271,23 +271,47 @@ async function load(url: string, seconds: number, connections: number): Promise<
   };
 }
 
-/** Sequential requests on one keep-alive connection; p50 in microseconds. */
-async function sequentialP50(origin: string, path: string, n: number): Promise<number> {
+/**
+ * Sequential requests on one keep-alive connection per target, p50 in
+ * microseconds. The targets take turns in short runs (order reversed each
+ * round), so drift on a shared machine lands on all of them alike instead of
+ * on whichever went last.
+ */
+async function sequentialP50s(
+  origins: Map<string, string>,
+  path: string,
+  n: number,
+  rounds = 5,
+): Promise<Map<string, number>> {
   const { Client } = await import('undici');
-  const client = new Client(origin);
-  const times: number[] = [];
+  const clients = new Map([...origins].map(([name, origin]) => [name, new Client(origin)]));
+  const times = new Map([...origins.keys()].map((name) => [name, [] as number[]]));
   try {
-    for (let i = 0; i < n + 500; i++) {
-      const t0 = process.hrtime.bigint();
-      const r = await client.request({ method: 'GET', path });
-      await r.body.dump();
-      if (i >= 500) times.push(Number(process.hrtime.bigint() - t0) / 1000);
+    for (const [, client] of clients) {
+      for (let i = 0; i < 500; i++) await (await client.request({ method: 'GET', path })).body.dump();
+    }
+    const names = [...clients.keys()];
+    for (let round = 0; round < rounds; round++) {
+      for (const name of round % 2 ? [...names].reverse() : names) {
+        const client = clients.get(name)!;
+        const out = times.get(name)!;
+        for (let i = 0; i < Math.ceil(n / rounds); i++) {
+          const t0 = process.hrtime.bigint();
+          const r = await client.request({ method: 'GET', path });
+          await r.body.dump();
+          out.push(Number(process.hrtime.bigint() - t0) / 1000);
+        }
+      }
     }
   } finally {
-    await client.close();
+    for (const c of clients.values()) await c.close();
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const p50 = new Map<string, number>();
+  for (const [name, xs] of times) {
+    xs.sort((a, b) => a - b);
+    p50.set(name, xs[Math.floor(xs.length / 2)]);
+  }
+  return p50;
 }
 
 const fmt = (n: number, d = 0) =>
@@ -371,15 +395,16 @@ async function scenario(
   }
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
-  const direct = targets.find((t) => t.name === 'direct')!;
-  const viaProxy = targets.find((t) => t.name === 'strangler')!;
-  const seqDirect = await sequentialP50(new URL(direct.url).origin, opts.seqPath, opts.seqN);
-  const seqProxy = await sequentialP50(new URL(viaProxy.url).origin, opts.seqPath, opts.seqN);
-  const ngx = targets.find((t) => t.name === 'nginx');
-  const seqNginx = ngx ? await sequentialP50(new URL(ngx.url).origin, opts.seqPath, opts.seqN) : undefined;
-  const floor = targets.find((t) => t.name === 'bare-stream');
-  const seqFloor = floor ? await sequentialP50(new URL(floor.url).origin, opts.seqPath, opts.seqN) : undefined;
-  console.log(`\n  c=1 sequential, ${opts.seqN} requests, p50:`);
+  const seqNames = ['direct', 'strangler', 'nginx', 'bare-stream'];
+  const origins = new Map(
+    targets.filter((t) => seqNames.includes(t.name)).map((t) => [t.name, new URL(t.url).origin] as const),
+  );
+  const p50 = await sequentialP50s(origins, opts.seqPath, opts.seqN);
+  const seqDirect = p50.get('direct')!;
+  const seqProxy = p50.get('strangler')!;
+  const seqNginx = p50.get('nginx');
+  const seqFloor = p50.get('bare-stream');
+  console.log(`\n  c=1 sequential, ${opts.seqN} requests per target in alternating runs, p50:`);
   console.log(
     `  direct ${fmt(seqDirect)} µs, strangler ${fmt(seqProxy)} µs${seqNginx ? `, nginx ${fmt(seqNginx)} µs` : ''}` +
       (seqFloor ? `, bare-stream ${fmt(seqFloor)} µs` : ''),
