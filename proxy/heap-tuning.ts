@@ -9,9 +9,10 @@
  * flight; V8 sees those allocation sites survive a scavenge and starts
  * allocating them straight in the old generation, which then only a full
  * mark-compact frees. Measured in bench/proxy.ts's setup (c=50, 200-byte
- * JSON): the proxy's heap grew from ~60 to ~105 MB and RSS to 150–175 MB,
- * and CPU per request was 64–69 µs; with pretenuring off, heap stayed at
- * ~61 MB, RSS at 121–128 MB and CPU per request was 55–58 µs.
+ * JSON, the two variants in alternating runs): with pretenuring on the
+ * proxy's heap grew to 75–108 MB, RSS to 143–176 MB and CPU per request was
+ * 64–76 µs; with it off the heap stayed at 60–65 MB, RSS at 121–130 MB and
+ * CPU per request was 55–60 µs.
  *
  * The flag is read by the garbage collector as it runs, so setting it after
  * start works. A flag the operator gave (NODE_OPTIONS or node's own
