@@ -98,8 +98,6 @@ interface Answer extends CapturedResponse {
   durationMs: number;
 }
 
-
-
 /** A promise's outcome as Promise.allSettled reports it, for a single promise. */
 function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
   return p.then(
@@ -234,7 +232,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     for (const k in given) {
       const v = given[k];
       const name = k.toLowerCase();
-      if (v === undefined || DROP_HEADERS.has(name)) continue;
+      // The client's own x-strangler-shadow must not ride along beside ours.
+      if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
       headers.push(name, flat(v));
     }
     headers.push('host', base.host, SHADOW_HEADER, '1');

@@ -155,6 +155,21 @@ describe('shadow hook on real upstreams', () => {
     await store.shadow.reset('users');
   });
 
+  it("a client's own x-strangler-shadow is replaced by ours, not sent beside it", async () => {
+    const cfg = config({ noiseSampleRate: 0 });
+    const route = cfg.routes[0];
+    const hook = createShadowHook({ config: cfg, store });
+    const ex = await primary('/api/users/7');
+    seen.length = 0;
+    hook.afterPrimary(route, state('shadow'), {
+      ...ex,
+      requestHeaders: { ...ex.requestHeaders, 'x-strangler-shadow': 'spoofed' },
+    });
+    await hook.close();
+    expect(seen.map((h) => h['x-strangler-shadow'])).toEqual(['1']);
+    await store.shadow.reset('users');
+  });
+
   it('counts what it skips: sampled-out, body over the cap, timeouts, primary errors, not-shadowed methods', async () => {
     const cfg = config({ sampleRate: 0.5, maxBodyBytes: 1000, timeoutMs: 200, noiseSampleRate: 0 });
     const route = cfg.routes[0];
