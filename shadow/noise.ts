@@ -17,12 +17,12 @@
  * OVERFLOW_SET and always count as mismatches (never silently as matches).
  */
 import type { ShadowConfig } from '../core/config.js';
+import { mergeMismatchSets, OVERFLOW_SET } from '../store/mismatch-sets.js';
 import { compileIgnore } from './paths.js';
 
-/** Key of the pooled bucket for requests whose field set was not kept. */
-export const OVERFLOW_SET = '*';
-/** Distinct field sets kept per route before pooling. */
-export const MAX_MISMATCH_SETS = 1000;
+// The bound is the store's (both stores enforce it); re-exported for the shadow side.
+export { mergeMismatchSets, OVERFLOW_SET };
+
 /** A request with more distinct differing fields than this is pooled. */
 export const MAX_SET_FIELDS = 32;
 
@@ -34,23 +34,6 @@ export function mismatchSetKey(fields: readonly string[]): string {
 
 export function mismatchSetFields(key: string): string[] | undefined {
   return key === OVERFLOW_SET ? undefined : key.split('\n');
-}
-
-/** Add `add` into `into`, pooling keys beyond the bound. Mutates and returns `into`. */
-export function mergeMismatchSets(
-  into: Record<string, number>,
-  add: Record<string, number>,
-  max = MAX_MISMATCH_SETS,
-): Record<string, number> {
-  let size = Object.keys(into).length;
-  for (const [k, v] of Object.entries(add)) {
-    if (k in into) into[k] += v;
-    else if (size < max || k === OVERFLOW_SET) {
-      into[k] = v;
-      size++;
-    } else into[OVERFLOW_SET] = (into[OVERFLOW_SET] ?? 0) + v;
-  }
-  return into;
 }
 
 export interface NoiseCounters {

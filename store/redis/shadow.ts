@@ -1,9 +1,10 @@
-import { LATENCY_RESERVOIR, MAX_MISMATCH_SETS, SAMPLE_RING } from '../sqlite/shadow.js';
+import { MAX_MISMATCH_SETS } from '../mismatch-sets.js';
+import { LATENCY_RESERVOIR, SAMPLE_RING } from '../sqlite/shadow.js';
 import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
 import { type RedisContext, execResults } from './client.js';
 
 /**
- * Merge mismatch-set counts with the SQLite store's bound: a set not seen yet
+ * Merge mismatch-set counts with store/mismatch-sets.ts's bound (mergeMismatchSets, in Lua): a set not seen yet
  * gets its own field while the hash holds fewer than MAX sets, else it is
  * pooled under '*'. In Lua so two proxies cannot both add the 1000th set.
  * KEYS: the sets hash. ARGV: MAX, then set, count pairs.

@@ -1,4 +1,5 @@
 import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowStore } from '../types.js';
+import { mergeMismatchSets } from '../mismatch-sets.js';
 import type { Db } from './db.js';
 
 export function migrateShadow(db: Db): void {
@@ -32,23 +33,6 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
   return out;
 };
 
-/** Distinct mismatch field sets kept per route; beyond it sets are pooled under '*' (see shadow/noise.ts). */
-export const MAX_MISMATCH_SETS = 1000;
-const OVERFLOW_SET = '*';
-
-function mergeSets(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out = { ...a };
-  let size = Object.keys(out).length;
-  for (const [k, v] of Object.entries(b)) {
-    if (k in out) out[k] += v;
-    else if (size < MAX_MISMATCH_SETS || k === OVERFLOW_SET) {
-      out[k] = v;
-      size++;
-    } else out[OVERFLOW_SET] = (out[OVERFLOW_SET] ?? 0) + v;
-  }
-  return out;
-}
-
 /** Latency reservoir cap per target: enough for stable p99, bounded in size. */
 export const LATENCY_RESERVOIR = 5000;
 /** Mismatch samples kept per route (a ring: oldest dropped first). */
@@ -75,7 +59,7 @@ export class SqliteShadowStore implements ShadowStore {
           JSON.stringify(addCounts(cur.skipped, b.skipped)),
           JSON.stringify(addCounts(cur.fieldDiffs, b.fieldDiffs)),
           JSON.stringify(addCounts(cur.fieldNoise, b.fieldNoise)),
-          JSON.stringify(mergeSets(cur.mismatchSets ?? {}, b.mismatchSets ?? {})),
+          JSON.stringify(mergeMismatchSets({ ...cur.mismatchSets }, b.mismatchSets ?? {})),
           JSON.stringify({
             legacy: keep(cur.latency.legacy, b.latency.legacy),
             service: keep(cur.latency.service, b.latency.service),

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_MISMATCH_SETS } from '../../store/sqlite/shadow.js';
+import { MAX_MISMATCH_SETS } from '../../store/mismatch-sets.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample } from '../../store/types.js';
 

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isStranglerError } from '../../core/errors.js';
 import type { RouteSeed } from '../../core/types.js';
 import { holdLease } from '../../store/lease.js';
-import { LATENCY_RESERVOIR, MAX_MISMATCH_SETS, SAMPLE_RING } from '../../store/sqlite/shadow.js';
+import { MAX_MISMATCH_SETS } from '../../store/mismatch-sets.js';
+import { LATENCY_RESERVOIR, SAMPLE_RING } from '../../store/sqlite/shadow.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../../store/types.js';
 
 export interface StoreBackend {
