@@ -229,7 +229,7 @@ export function pipeToClient(
   const res = ctx.res;
   const body = answer.body;
   try {
-    res.writeHead(answer.statusCode, clientResponseHead(answer, extra));
+    res.writeHead(answer.statusCode, clientResponseHead(answer.rawHeaders, extra));
   } catch (err) {
     // An upstream header Node refuses to write (invalid characters): 502.
     body.destroy();

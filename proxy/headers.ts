@@ -4,7 +4,7 @@
  * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade and the
  * Proxy-* family. The sets are precomputed so the hot path only does lookups.
  */
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { util as undiciUtil } from 'undici';
 
 /** Request headers never forwarded as-is (lowercase). */
@@ -108,44 +108,14 @@ export function upstreamRequestHeaders(
 }
 
 /**
- * The client's response head: the upstream's headers minus hop-by-hop ones,
- * plus `extra`. Built as a new object in one pass — deleting keys would turn
- * undici's header object into a slow dictionary-mode object on every request.
- */
-export function clientResponseHeaders(
-  upstream: IncomingHttpHeaders,
-  extra: OutgoingHttpHeaders,
-): OutgoingHttpHeaders {
-  const conn = upstream.connection;
-  let named: Set<string> | undefined;
-  // The common values name no other header: skip the parse.
-  if (conn && conn !== 'keep-alive' && conn !== 'close') {
-    named = new Set();
-    connectionTokens(Array.isArray(conn) ? conn.join(',') : conn, named);
-  }
-  const out: OutgoingHttpHeaders = {};
-  for (const name in upstream) {
-    if (RESPONSE_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
-    out[name] = upstream[name];
-  }
-  for (const name in extra) out[name] = extra[name];
-  return out;
-}
-
-/**
- * The client's response head for writeHead(): from the upstream's raw head
- * when there is one, as a flat [name, value, ...] list — no header object is
+ * The client's response head for writeHead(): the upstream's raw head minus
+ * hop-by-hop fields, as a flat [name, value, ...] list — no header object is
  * built, and repeated fields (Set-Cookie) stay separate and in order. Names
  * in `extra` replace the upstream's own. Must be given to a response with no
  * headers set beforehand: Node's writeHead merges a flat list into pre-set
  * headers with setHeader, which keeps only the last of repeated names.
  */
-export function clientResponseHead(
-  answer: { headers: IncomingHttpHeaders; rawHeaders?: readonly Buffer[] },
-  extra: OutgoingHttpHeaders,
-): string[] | OutgoingHttpHeaders {
-  const raw = answer.rawHeaders;
-  if (!raw) return clientResponseHeaders(answer.headers, extra);
+export function clientResponseHead(raw: readonly Buffer[], extra: OutgoingHttpHeaders): string[] {
   let named: Set<string> | undefined;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {

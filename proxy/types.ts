@@ -63,8 +63,8 @@ export interface UpstreamResponse {
   statusCode: number;
   /** Parsed on first read (lowercase names, repeated ones as arrays). */
   readonly headers: IncomingHttpHeaders;
-  /** The head as received, [name, value, ...]; when present the client head is built from it. */
-  readonly rawHeaders?: readonly Buffer[];
+  /** The head as received, [name, value, ...]: the client's head is built from it. */
+  readonly rawHeaders: readonly Buffer[];
   body: UpstreamBody;
   /** Which base URL answered (for logs). */
   origin: string;

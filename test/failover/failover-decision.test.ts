@@ -110,6 +110,7 @@ const answer = (statusCode: number, from: string): UpstreamAttempt => ({
   ok: true,
   statusCode,
   headers: {},
+  rawHeaders: [],
   body: UpstreamBody.of(Buffer.from(from)),
   origin: `http://${from}`,
 });
