@@ -209,7 +209,7 @@ class Pipeline {
       res.destroy();
       return;
     }
-    const body = JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message: err.message, requestId: null });
+    const body = badRequestBody(err.message);
     res.writeHead(400, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -267,9 +267,14 @@ function onResponseClose(this: TrackedResponse): void {
   if (ctx) ctx.pipeline.finish(ctx, this);
 }
 
-/** 400 on a socket that asked for an upgrade: the same JSON answer as Pipeline.refuse gives plain requests. */
+/** The JSON body of a 400 for a request refused before it got a context (and so a request id). */
+function badRequestBody(message: string): string {
+  return JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message, requestId: null });
+}
+
+/** 400 on a socket that asked for an upgrade: the same answer Pipeline.refuse gives plain requests. */
 function refuseUpgrade(socket: Duplex, message: string): void {
-  const body = JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message, requestId: null });
+  const body = badRequestBody(message);
   socket.on('error', () => socket.destroy());
   socket.end(
     'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\n' +
