@@ -3,6 +3,7 @@
  * routes the store has not seen, and close the store afterwards whatever
  * happens. Imported lazily from actions (it pulls in zod, yaml and the store).
  */
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../core/config.js';
 import { openStore } from '../store/open.js';
@@ -37,7 +38,19 @@ export async function withStore<T>(
   }
 }
 
-/** Who made a change from this shell: $STRANGLER_ACTOR, else the OS user. */
+/**
+ * Who made a change from this shell: $STRANGLER_ACTOR, else the OS user —
+ * from $USER/$LOGNAME, else the account this process runs as (cron jobs and
+ * containers often have no $USER; "cli:unknown" in an audit row helps no one).
+ */
 export function cliActor(io: CliIO): string {
-  return io.env.STRANGLER_ACTOR ?? `cli:${io.env.USER ?? io.env.LOGNAME ?? 'unknown'}`;
+  return io.env.STRANGLER_ACTOR || `cli:${io.env.USER || io.env.LOGNAME || osUserName() || 'unknown'}`;
+}
+
+function osUserName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined; // a uid with no passwd entry (some containers): userInfo() throws
+  }
 }

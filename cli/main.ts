@@ -20,11 +20,38 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-    })
-    .showHelpAfterError('(run strangler --help for usage)');
+    });
   for (const register of COMMANDS) register(program, io);
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const cmd of allCommands(program)) {
+    cmd.exitOverride();
+    // The parser's own complaints in the one form every other error has.
+    cmd.configureOutput({ outputError: (message) => io.stderr.write(`${usageLine(message, cmd)}\n`) });
+  }
   return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return [cmd, ...cmd.commands.flatMap(allCommands)];
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * "error: option '-w, --weight <percent>' argument 'abc' is invalid. expected a whole number"
+ * becomes "strangler: STRANGLER_E_USAGE: option '-w, --weight <percent>' argument 'abc' is invalid:
+ * expected a whole number (see strangler flip --help)": one line, a stable code, the help that applies.
+ */
+export function usageLine(commanderMessage: string, cmd: Command): string {
+  const text = commanderMessage
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/ is invalid\. /, ' is invalid: ')
+    .replace(/\s*\n\s*/g, ' ');
+  return `strangler: STRANGLER_E_USAGE: ${text} (see ${commandPath(cmd)} --help)`;
 }
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {

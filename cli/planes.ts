@@ -9,13 +9,13 @@ import type { Logger } from '../core/log.js';
 import type { ProxyServer } from '../proxy/server.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
-import { splitHostPort } from './serve-options.js';
+import { type ListenAddress, listenOn, splitHostPort } from './serve-options.js';
 
 export async function startDataPlane(opts: {
   config: Readonly<Config>;
   store: Store;
   logger: Logger;
-  listen: string;
+  listen: ListenAddress;
   instanceId?: string;
 }): Promise<{ proxy: ProxyServer; close(): Promise<void> }> {
   const { createShadowHook } = await import('../shadow/mirror.js');
@@ -23,14 +23,16 @@ export async function startDataPlane(opts: {
   const { startProxy } = await import('../proxy/server.js');
   (await import('../proxy/heap-tuning.js')).tuneHeapForProxy();
   try {
-    const proxy = await startProxy({
-      config: opts.config,
-      store: opts.store,
-      logger: opts.logger,
-      shadow,
-      listen: splitHostPort(opts.listen),
-      instanceId: opts.instanceId,
-    });
+    const proxy = await listenOn(opts.listen, () =>
+      startProxy({
+        config: opts.config,
+        store: opts.store,
+        logger: opts.logger,
+        shadow,
+        listen: splitHostPort(opts.listen),
+        instanceId: opts.instanceId,
+      }),
+    );
     return {
       proxy,
       close: async () => {
@@ -49,25 +51,28 @@ export async function startControlPlane(opts: {
   config: Readonly<Config>;
   store: Store;
   logger: Logger;
-  adminListen: string;
+  adminListen: ListenAddress;
   metrics: () => Promise<{ body: string; contentType: string }>;
   routeExtras?: () => Record<string, Record<string, string>>;
 }): Promise<{ adminUrl: string; close(): Promise<void> }> {
   const { config, store, logger, io } = opts;
   const { startAdmin } = await import('../control/admin-api.js');
   const adminAddr = splitHostPort(opts.adminListen);
-  const token = io.env[config.admin.tokenEnv] || undefined;
+  const { readAdminToken } = await import('../control/admin-token.js');
+  const token = readAdminToken(io.env, config);
   if (!token) logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
-  const admin = await startAdmin({
-    config,
-    store,
-    logger,
-    token,
-    host: adminAddr.host,
-    port: adminAddr.port,
-    metrics: opts.metrics,
-    routeExtras: opts.routeExtras,
-  });
+  const admin = await listenOn(opts.adminListen, () =>
+    startAdmin({
+      config,
+      store,
+      logger,
+      token,
+      host: adminAddr.host,
+      port: adminAddr.port,
+      metrics: opts.metrics,
+      routeExtras: opts.routeExtras,
+    }),
+  );
   const { startGuardWhenLeader } = await import('../control/leader.js');
   const guard = startGuardWhenLeader({ config, store, logger });
   return {

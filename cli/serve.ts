@@ -7,9 +7,11 @@
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
+import path from 'node:path';
+import { readAdminToken } from '../control/admin-token.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import type { ServeInfo, ServeOptions } from './serve-options.js';
+import { type ServeInfo, type ServeOptions, serveAddresses } from './serve-options.js';
 
 export type { ServeInfo, ServeOptions };
 
@@ -31,7 +33,11 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     const { runPrimary, runWorker } = await import('./workers.js');
     return cluster.isPrimary ? runPrimary(io, { ...opts, workers: opts.workers }) : runWorker(io, opts);
   }
-  const config = loadConfig(configPath(io, opts.config));
+  const file = configPath(io, opts.config);
+  const config = loadConfig(file);
+  // Bad addresses and a short admin token are refused before the store opens or anything listens.
+  const addresses = serveAddresses(config, opts, path.relative(io.cwd, file) || file);
+  readAdminToken(io.env, config);
   const logger = createLogger('strangler');
   const store = await openStore(config.store);
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
@@ -47,7 +53,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
   try {
     await seedFromConfig(store, config);
     const { startDataPlane, startControlPlane } = await import('./planes.js');
-    const data = await startDataPlane({ config, store, logger, listen: opts.listen ?? config.listen });
+    const data = await startDataPlane({ config, store, logger, listen: addresses.listen });
     closers.push(() => data.close());
     const { proxy } = data;
     const control = await startControlPlane({
@@ -55,7 +61,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
       config,
       store,
       logger,
-      adminListen: opts.adminListen ?? config.admin.listen,
+      adminListen: addresses.admin,
       metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
       routeExtras: () => proxy.routeExtras(),
     });

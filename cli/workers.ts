@@ -7,12 +7,14 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import type { ServeOptions } from './serve-options.js';
+import { readAdminToken } from '../control/admin-token.js';
+import { type ServeOptions, serveAddresses } from './serve-options.js';
 
 /** How long a draining worker may take before the primary kills it. */
 const DRAIN_MS = 15_000;
@@ -21,17 +23,27 @@ const RESPAWN_DELAY_MS = 200;
 
 /** In a worker: run the proxy only, until the primary says 'shutdown'. */
 export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> {
-  const config = loadConfig(configPath(io, opts.config));
+  const file = configPath(io, opts.config);
+  const config = loadConfig(file);
+  const addresses = serveAddresses(config, opts, path.relative(io.cwd, file) || file);
   const logger = createLogger(`strangler-worker-${cluster.worker?.id ?? '?'}`);
   const store = await openStore(config.store);
   const { startDataPlane } = await import('./planes.js');
-  const data = await startDataPlane({
-    config,
-    store,
-    logger,
-    listen: opts.listen ?? config.listen,
-    instanceId: `${hostname()}:${process.pid}`,
-  });
+  let data: Awaited<ReturnType<typeof startDataPlane>>;
+  try {
+    data = await startDataPlane({
+      config,
+      store,
+      logger,
+      listen: addresses.listen,
+      instanceId: `${hostname()}:${process.pid}`,
+    });
+  } catch (err) {
+    // Let the process end with the error's code (the IPC channel would keep it alive).
+    await store.close();
+    cluster.worker?.disconnect();
+    throw err;
+  }
   const { proxy } = data;
   // Lets the primary's AggregatorRegistry collect this worker's metrics over IPC.
   const { AggregatorRegistry } = await import('prom-client');
@@ -54,7 +66,10 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
 }
 
 export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: number }): Promise<number> {
-  const config = loadConfig(configPath(io, opts.config)); // a bad config fails here, before any fork
+  const file = configPath(io, opts.config);
+  const config = loadConfig(file); // a bad config, address or admin token fails here, before any fork
+  const addresses = serveAddresses(config, opts, path.relative(io.cwd, file) || file);
+  readAdminToken(io.env, config);
   const logger = createLogger('strangler-primary');
   const store = await openStore(config.store);
   await seedFromConfig(store, config);
@@ -64,8 +79,10 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   let firstUrl: string | undefined;
   const ready = new Set<number>();
   let onAllReady: () => void;
-  const allReady = new Promise<void>((r) => {
-    onAllReady = r;
+  let onStartFailed: (code: number) => void;
+  const allReady = new Promise<void>((resolve, reject) => {
+    onAllReady = resolve;
+    onStartFailed = reject;
   });
 
   const fork = () => {
@@ -78,9 +95,17 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
       if (ready.size >= opts.workers) onAllReady();
     });
     w.on('exit', (code, signal) => {
+      const wasReady = ready.delete(w.id);
       workers.delete(w);
-      ready.delete(w.id);
       if (stopping) return;
+      // A worker that ends with a bad-input code before it ever served (a busy
+      // port: it printed STRANGLER_E_LISTEN itself) would fail the same way
+      // again: give up instead of respawning forever.
+      if (!wasReady && firstUrl === undefined && code === 2) {
+        stopping = true;
+        onStartFailed(code);
+        return;
+      }
       logger.warn({ worker: w.id, code, signal }, 'worker died; starting a replacement');
       setTimeout(() => {
         if (!stopping) fork();
@@ -88,7 +113,13 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     });
   };
   for (let i = 0; i < opts.workers; i++) fork();
-  await allReady;
+  try {
+    await allReady;
+  } catch (code) {
+    for (const w of workers) w.process.kill('SIGTERM');
+    await store.close();
+    return code as number;
+  }
 
   const { AggregatorRegistry } = await import('prom-client');
   const aggregator = new AggregatorRegistry();
@@ -98,7 +129,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     config,
     store,
     logger,
-    adminListen: opts.adminListen ?? config.admin.listen,
+    adminListen: addresses.admin,
     metrics: async () => ({ body: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
   });
   const admin = { url: control.adminUrl };

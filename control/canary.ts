@@ -17,7 +17,7 @@
  * readRollout() folds the rows since the latest canary.start into a state.
  */
 import type { Config, RouteConfig } from '../core/config.js';
-import { StranglerError, isStranglerError } from '../core/errors.js';
+import { StranglerError, isStranglerError, unknownRouteError } from '../core/errors.js';
 import type { AuditEntry } from '../core/types.js';
 import { windowStart } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
@@ -105,9 +105,7 @@ export async function readRollout(store: Store, route: string): Promise<Rollout>
 function routeConfig(config: Readonly<Config>, route: string): RouteConfig {
   const r = config.routes.find((x) => x.id === route);
   if (!r)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${route}" in the config`, {
-      details: { field: 'route', value: route },
-    });
+    throw unknownRouteError(route, config.routes.map((x) => x.id), 'in the config');
   return r;
 }
 

@@ -4,7 +4,7 @@
  * store transaction (new version + audit row); a refused flip changes nothing.
  */
 import type { Config } from '../core/config.js';
-import { StranglerError } from '../core/errors.js';
+import { StranglerError, unknownRouteError } from '../core/errors.js';
 import { MODES, type Mode, type RouteState } from '../core/types.js';
 import type { Store } from '../store/types.js';
 
@@ -32,6 +32,8 @@ export interface FlipResult {
   dryRun: boolean;
   /** Extra facts a step added (gate verdict, evidence). */
   details: Record<string, unknown>;
+  /** The route was already in the requested mode and weight: nothing written, no audit row. */
+  unchanged?: boolean;
 }
 
 /** Check the request's fields and work out the weight the new mode implies. */
@@ -85,9 +87,7 @@ export async function flipRoute(
   steps: FlipStep[] = [],
 ): Promise<FlipResult> {
   if (!config.routes.some((r) => r.id === req.route))
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${req.route}" in the config`, {
-      details: { field: 'route', value: req.route },
-    });
+    throw unknownRouteError(req.route, config.routes.map((r) => r.id), 'in the config');
   const before = await store.routes.get(req.route);
   if (!before)
     throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (start the proxy or run any command with this config to seed it)`, {
@@ -100,6 +100,10 @@ export async function flipRoute(
       { details: { route: req.route, expected: req.expectVersion, actual: before.version } },
     );
   const target = resolveTarget(req, before);
+  // Already there: a scripted rollback run twice succeeds and writes nothing
+  // (the audit log never holds a flip that changed nothing); no gate to ask.
+  if (target.mode === before.mode && target.weight === before.weight)
+    return { before, after: before, dryRun: Boolean(req.dryRun), details: {}, unchanged: true };
   const details: Record<string, unknown> = { ...(req.details ?? {}) };
   for (const step of steps) await step({ config, store, request: req, before, target, details });
   if (req.dryRun) return { before, after: null, dryRun: true, details };

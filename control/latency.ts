@@ -5,7 +5,7 @@
  * are any. Also the time binning shared with control/progress.ts.
  */
 import type { Config } from '../core/config.js';
-import { StranglerError } from '../core/errors.js';
+import { StranglerError, unknownRouteError } from '../core/errors.js';
 import type { Mode, Target } from '../core/types.js';
 import type { LatencyData, LatencyPoint, LatencyRoute, Percentiles } from '../reports/latency/types.js';
 import { LATENCY_BOUNDS_MS, bucketQuantile, sumWindows } from '../store/stats-window.js';
@@ -96,9 +96,7 @@ export async function gatherLatency(
 ): Promise<LatencyData> {
   const all = await routeIds(store, config);
   if (opts.route && !all.includes(opts.route))
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${opts.route}"; routes: ${all.join(', ') || '(none)'}`, {
-      details: { route: opts.route },
-    });
+    throw unknownRouteError(opts.route, all);
   const until = opts.now.getTime();
   const stepMs = opts.stepMs ?? autoStep(opts.since, until);
   const starts = binStarts(opts.since, until, stepMs);

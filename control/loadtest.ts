@@ -9,7 +9,7 @@ import net from 'node:net';
 import autocannon from 'autocannon';
 import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
-import { StranglerError } from '../core/errors.js';
+import { StranglerError, unknownRouteError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import { ratio } from '../reports/table.js';
 import {
@@ -150,11 +150,7 @@ interface Plan {
 function planFor(config: Readonly<Config>, routeId: string): Plan {
   const route = config.routes.find((r) => r.id === routeId);
   if (!route)
-    throw new StranglerError(
-      'STRANGLER_E_UNKNOWN_ROUTE',
-      `no route "${routeId}" in the config; routes: ${config.routes.map((r) => r.id).join(', ') || '(none)'}`,
-      { details: { route: routeId } },
-    );
+    throw unknownRouteError(routeId, config.routes.map((r) => r.id), 'in the config');
   const service = config.services[route.service];
   return {
     route,

@@ -5,7 +5,7 @@
  * the last change.
  */
 import type { Config } from '../core/config.js';
-import { StranglerError } from '../core/errors.js';
+import { StranglerError, unknownRouteError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { type Rollout, readRollout } from './canary.js';
@@ -32,8 +32,9 @@ export async function describeRoute(
 ): Promise<RouteStatus> {
   const route = config.routes.find((r) => r.id === routeId);
   const state = await store.routes.get(routeId);
-  if (!route || !state)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${routeId}" in the ${route ? 'store' : 'config'}`, {
+  if (!route) throw unknownRouteError(routeId, config.routes.map((r) => r.id), 'in the config');
+  if (!state)
+    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${routeId}" is in the config but not in the store`, {
       details: { field: 'route', value: routeId },
     });
   const lastChangeMs = Date.parse(state.updatedAt);

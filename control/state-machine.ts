@@ -19,8 +19,9 @@
  * (which also overrides the gate, recorded in the audit row). shadow → service
  * is allowed through the gate: the gate's evidence is the shadow comparison
  * itself, so a canary phase adds live traffic but is not a precondition.
- * A no-op (same mode, same weight) is refused so the audit log never holds a
- * flip that changed nothing.
+ * A no-op (same mode, same weight) is refused here so the audit log never
+ * holds a flip that changed nothing; flipRoute answers a no-op itself before
+ * it gets here ("already legacy; nothing changed", exit 0).
  */
 import { StranglerError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';

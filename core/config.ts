@@ -249,18 +249,41 @@ export function loadConfig(file: string): Readonly<Config> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new StranglerError('STRANGLER_E_CONFIG', `${file}: cannot read config: ${(err as Error).message}`, {
-      cause: err,
-      details: { file },
-    });
+    // The first thing a new user meets: say where we looked and how to start.
+    const message =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `no config file at ${file} (commands read ./strangler.yaml unless given --config FILE); ` +
+          'start one with: strangler init --legacy http://127.0.0.1:8000'
+        : `${file}: cannot read config: ${(err as Error).message}`;
+    throw new StranglerError('STRANGLER_E_CONFIG', message, { cause: err, details: { file } });
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const at = e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-    throw new StranglerError('STRANGLER_E_CONFIG', `${file}${at}: YAML: ${e.message.split('\n')[0]}`, {
-      details: { file },
-    });
+    const pos = e.linePos?.[0];
+    // yaml's first message line ends with its own "at line L, column C:"; the file:L:C prefix says it already.
+    const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new StranglerError(
+      'STRANGLER_E_CONFIG',
+      pos ? `${file}:${pos.line}:${pos.col}: YAML: ${what}\n${yamlExcerpt(text, pos.line, pos.col)}` : `${file}: YAML: ${what}`,
+      { details: { file, ...(pos ? { line: pos.line, col: pos.col } : {}) } },
+    );
   }
   return parseConfig(doc.toJS(), file);
+}
+
+/**
+ * The offending line (and the one before it, where an unclosed bracket or a
+ * bad indent often really is) with a caret under the column, like a compiler.
+ */
+export function yamlExcerpt(text: string, line: number, col: number): string {
+  const lines = text.split(/\r?\n/);
+  const first = Math.max(1, line - 1);
+  const width = String(line).length;
+  const out: string[] = [];
+  for (let n = first; n <= line; n++) out.push(`  ${String(n).padStart(width)} | ${lines[n - 1] ?? ''}`);
+  // Keep tabs in the padding so the caret lines up under a tab-indented line.
+  const pad = (lines[line - 1] ?? '').slice(0, Math.max(0, col - 1)).replace(/[^\t]/g, ' ');
+  out.push(`  ${' '.repeat(width)} | ${pad}^`);
+  return out.join('\n');
 }

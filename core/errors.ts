@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
   STRANGLER_E_TARGET_UNREACHABLE: { status: 502, exit: 1, message: 'load-test target not reachable' },
   STRANGLER_E_ROLLOUT_STATE: { status: 409, exit: 2, message: 'the canary rollout is not in a state that allows this' },
+  STRANGLER_E_LISTEN: { status: 500, exit: 2, message: 'cannot listen on the given address' },
+  STRANGLER_E_NO_LOADTEST: { status: 404, exit: 2, message: 'no saved load test for this route' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -55,4 +57,16 @@ export class StranglerError extends Error {
 
 export function isStranglerError(err: unknown, code?: ErrorCode): err is StranglerError {
   return err instanceof StranglerError && (code === undefined || err.code === code);
+}
+
+/**
+ * The one message for a route id nobody knows: it names the known routes, so
+ * a typo is fixed from the message alone (every command says it the same way).
+ */
+export function unknownRouteError(route: string, known: Iterable<string>, where = ''): StranglerError {
+  const ids = [...new Set(known)].sort();
+  const list = ids.length ? `known routes: ${ids.join(', ')}` : 'no routes are configured yet';
+  return new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${route}"${where ? ` ${where}` : ''}; ${list}`, {
+    details: { field: 'route', value: route, known: ids },
+  });
 }

@@ -59,6 +59,12 @@ export function register(program: Command, io: CliIO): void {
         }
         const show = (s: { mode: string; weight: number; version: number }) =>
           `${s.mode}${s.mode === 'canary' ? ` ${s.weight}%` : ''} (v${s.version})`;
+        if (result.unchanged) {
+          // Exit 0: a scripted rollback run twice is not an error (--expect-version still guards races).
+          const { describeMode } = await import('../../control/state-machine.js');
+          io.stdout.write(`${route}: already ${describeMode(result.before.mode, result.before.weight)} (v${result.before.version}); nothing changed\n`);
+          return;
+        }
         // Set by the gate step (control/gate.ts) on a dry run that would be refused.
         const refused = result.details.refused as { code: string; message: string } | undefined;
         if (result.dryRun && refused) io.stdout.write(`dry run: ${route} ${show(result.before)} -> ${mode}: would be refused (${refused.code}): ${refused.message}; nothing changed\n`);

@@ -15,7 +15,16 @@ export function register(program: Command, io: CliIO): void {
     .action(async (route: string | undefined, opts: { config: string; limit?: number; json?: boolean }) => {
       const { withStore } = await import('../context.js');
       const { renderHistory } = await import('../../reports/routes/index.js');
-      const entries = await withStore(io, opts.config, ({ store }) => store.audit.list({ route, limit: opts.limit }));
+      const { unknownRouteError } = await import('../../core/errors.js');
+      const { routeIds } = await import('../../control/latency.js');
+      const entries = await withStore(io, opts.config, async ({ config, store }) => {
+        // An empty table for a typo would look like "nothing happened to it" (issue 17).
+        if (route !== undefined) {
+          const known = await routeIds(store, config);
+          if (!known.includes(route)) throw unknownRouteError(route, known);
+        }
+        return store.audit.list({ route, limit: opts.limit });
+      });
       io.stdout.write(renderHistory(entries, opts.json ? 'json' : 'text').output);
     });
 }

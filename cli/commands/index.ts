@@ -8,6 +8,7 @@ import { register as canary } from './canary.js';
 import { register as exportCmd } from './export.js';
 import { register as flip } from './flip.js';
 import { register as history } from './history.js';
+import { register as init } from './init.js';
 import { register as loadtest } from './loadtest.js';
 import { register as plan } from './plan.js';
 import { register as report } from './report.js';
@@ -17,4 +18,16 @@ import { register as shadow } from './shadow.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [serve, routes, flip, history, loadtest, report, canary, exportCmd, plan, shadow];
+export const COMMANDS: RegisterCommand[] = [
+  init,
+  serve,
+  routes,
+  flip,
+  history,
+  loadtest,
+  report,
+  canary,
+  exportCmd,
+  plan,
+  shadow,
+];

@@ -110,10 +110,15 @@ export function register(program: Command, io: CliIO): void {
     const format = await checkFormat(opts.format);
     const { withStore } = await import('../context.js');
     const { renderLoadtest } = await import('../../reports/loadtest/index.js');
-    const { StranglerError } = await import('../../core/errors.js');
-    const saved = await withStore(io, opts.config, ({ store }) => store.results.latest('loadtest', route));
+    const { StranglerError, unknownRouteError } = await import('../../core/errors.js');
+    const { routeIds } = await import('../../control/latency.js');
+    const saved = await withStore(io, opts.config, async ({ config, store }) => {
+      const known = await routeIds(store, config);
+      if (!known.includes(route)) throw unknownRouteError(route, known);
+      return store.results.latest('loadtest', route);
+    });
     if (!saved)
-      throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no saved load test for route "${route}": run \`strangler loadtest ${route}\``, {
+      throw new StranglerError('STRANGLER_E_NO_LOADTEST', `no saved load test for route "${route}": run \`strangler loadtest ${route}\` first`, {
         details: { route },
       });
     await emit(io, opts, 'loadtest', renderLoadtest(saved.value as Parameters<typeof renderLoadtest>[0], format, { now: new Date() }));

@@ -21,7 +21,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--format <f>', 'output: text | md | json | html', 'text')
     .option('--out <file>', 'write the report to FILE instead of stdout')
     .action(async (routeId: string | undefined, opts: ReportOpts) => {
-      const { StranglerError } = await import('../../core/errors.js');
+      const { StranglerError, unknownRouteError } = await import('../../core/errors.js');
       const { REPORT_FORMATS } = await import('../../reports/types.js');
       const { SHADOW_REPORTERS, isShadowFormat } = await import('../../reports/shadow/index.js');
       if (!isShadowFormat(opts.format))
@@ -37,9 +37,7 @@ export function register(program: Command, io: CliIO): void {
       const data = await withStore(io, opts.config, async ({ config, store }) => {
         const routes = routeId ? config.routes.filter((r) => r.id === routeId) : config.routes;
         if (routeId && routes.length === 0)
-          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}" in ${opts.config}`, {
-            details: { route: routeId },
-          });
+          throw unknownRouteError(routeId, config.routes.map((r) => r.id), `in ${opts.config}`);
         const reports = [];
         for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id), r));
         return { generatedAt: new Date().toISOString(), routes: reports };
@@ -66,13 +64,11 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
     .option('--reason <text>', 'why (recorded in the audit log)', 'evidence reset')
     .action(async (routeId: string, opts: { config: string; reason: string }) => {
-      const { StranglerError } = await import('../../core/errors.js');
+      const { unknownRouteError } = await import('../../core/errors.js');
       const { withStore, cliActor } = await import('../context.js');
       await withStore(io, opts.config, async ({ config, store }) => {
         if (!config.routes.some((r) => r.id === routeId) && !(await store.routes.get(routeId)))
-          throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${routeId}"`, {
-            details: { route: routeId },
-          });
+          throw unknownRouteError(routeId, config.routes.map((r) => r.id));
         const before = await store.shadow.evidence(routeId);
         await store.shadow.reset(routeId);
         // What was thrown away goes into the audit row, so a reset never hides evidence silently.

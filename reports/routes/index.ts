@@ -46,12 +46,34 @@ function describe(e: AuditEntry): string {
   return '';
 }
 
+/** Set by the gate step (control/gate.ts) when --force overrode it. */
+interface Forced {
+  by?: string;
+  reason?: string;
+  overrode?: string[];
+}
+
+function forcedOf(e: AuditEntry): Forced | undefined {
+  const f = (e.details as { forced?: Forced } | undefined)?.forced;
+  return f && typeof f === 'object' ? f : undefined;
+}
+
+/**
+ * A forced flip stands out in the text as it does in the JSON: the action
+ * says "(forced)" and the reason names what was overridden (the actor column
+ * already says who).
+ */
 export function renderHistory(entries: AuditEntry[], format: 'text' | 'json'): ReportOutput {
   if (format === 'json') return { output: JSON.stringify(entries, null, 2) + '\n', exitCode: 0 };
   return {
     output: textTable(
       ['#', 'at', 'route', 'action', 'change', 'actor', 'reason'],
-      entries.map((e) => [e.seq, e.at, e.route ?? '', e.action, describe(e), e.actor, e.reason]),
+      entries.map((e) => {
+        const forced = forcedOf(e);
+        if (!forced) return [e.seq, e.at, e.route ?? '', e.action, describe(e), e.actor, e.reason];
+        const overrode = forced.overrode?.length ? forced.overrode.join(', ') : 'nothing';
+        return [e.seq, e.at, e.route ?? '', `${e.action} (forced)`, describe(e), e.actor, `${e.reason} [overrode: ${overrode}]`];
+      }),
     ),
     exitCode: 0,
   };

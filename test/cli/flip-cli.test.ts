@@ -73,7 +73,7 @@ describe('strangler routes / flip / history against the store named in the confi
   it('exits 2 naming the file when the config is missing or invalid, and opens no store', async () => {
     const r = await cli('routes', '--config', 'missing.yaml');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('missing.yaml: cannot read config');
+    expect(r.err).toContain(`no config file at ${tmp.dir}/missing.yaml`);
     const broken = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:other.db' }).replace('mode: legacy', 'mode: nope'), 'broken.yaml');
     const r2 = await cli('flip', 'block', 'service', '--config', broken);
     expect(r2.code).toBe(2);

@@ -23,7 +23,7 @@ let configFile: string;
 
 function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'tok', STRANGLER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'serve-test-admin-token', STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

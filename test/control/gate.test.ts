@@ -189,8 +189,12 @@ describe('flipRoute with the gate step (real SQLite store)', () => {
     expect((await flip({ mode: 'legacy', weight: undefined })).after).toMatchObject({ mode: 'legacy' });
   });
 
-  it('refuses a no-op flip so the audit log never records a change that changed nothing', async () => {
+  it('answers a no-op flip as unchanged and writes nothing, so the audit log never records a change that changed nothing', async () => {
     fx = await routeFixture({ mode: 'shadow' });
-    await expect(flip({ mode: 'shadow', weight: undefined })).rejects.toThrow(/already shadow; nothing to change/);
+    const rows = (await fx.store.audit.list()).length;
+    const r = await flip({ mode: 'shadow', weight: undefined });
+    expect(r).toMatchObject({ unchanged: true, after: r.before });
+    expect(await fx.store.routes.get('block')).toEqual(r.before);
+    expect((await fx.store.audit.list()).length).toBe(rows);
   });
 });

@@ -78,7 +78,8 @@ describe('config validation', () => {
 
   it('reports a missing file', () => {
     const e = configError(() => loadConfig(`${tmp.dir}/absent.yaml`));
-    expect(e.message).toContain('absent.yaml: cannot read config');
+    expect(e.message).toContain(`no config file at ${tmp.dir}/absent.yaml`);
+    expect(e.message).toContain('strangler init --legacy');
   });
 
   it('parses durations', () => {

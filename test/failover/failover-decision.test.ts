@@ -3,7 +3,7 @@
  * 502/504: the pure rule, and forwardWithFailover applying it to scripted
  * attempts (the breaker's clock is faked; sockets are the fault test's job).
  */
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type RouteConfig } from '../../core/config.js';
