@@ -6,6 +6,7 @@
  * the route table, the audit log and per-target latency. On a terminal it then
  * keeps serving until Ctrl-C; otherwise it stops by itself.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
@@ -16,7 +17,14 @@ import type { CliIO } from '../cli/io.js';
 import { type RunningApp, startBlockService, startMonolith } from './run.js';
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
-const heading = (s: string) => out(`\n\x1b[1m== ${s}\x1b[0m`);
+// Bold headings on a terminal only: a log file or CI output gets no escape codes.
+const bold = process.stdout.isTTY && !process.env.NO_COLOR;
+const heading = (s: string) => out(bold ? `\n\x1b[1m== ${s}\x1b[0m` : `\n== ${s}`);
+
+/** POSIX shell quoting, so every command the demo prints works when pasted. */
+export function shellQuote(args: string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
 
 interface Sample {
   target: string;
@@ -72,14 +80,23 @@ const blockGet = (i: number) => ({
   user: 1 + (i % 40),
 });
 
+/** The config every demo command names: printed relative to where `npm run demo` runs, so it pastes as shown. */
+let demoConfig = '';
+
 async function cli(io: CliIO, ...argv: string[]): Promise<number> {
-  out(`$ strangler ${argv.join(' ')}`);
-  return run(argv, io);
+  const args = [...argv, '--config', path.relative(io.cwd, demoConfig) || demoConfig];
+  out(`$ npx strangler ${shellQuote(args)}`);
+  return run(args, io);
 }
 
 async function main(): Promise<void> {
-  // The proxy's JSON logs would drown the walkthrough; warnings still show.
+  // The proxy's logs would drown the walkthrough; warnings still show, as one
+  // readable line each (no JSON, and colour only on a terminal).
   process.env.STRANGLER_LOG_LEVEL ??= 'warn';
+  process.env.STRANGLER_LOG_FORMAT ??= 'pretty';
+  // A token of our own: the admin API takes flips, and no "token not set" warning.
+  const ownToken = !process.env.STRANGLER_ADMIN_TOKEN;
+  process.env.STRANGLER_ADMIN_TOKEN ||= randomBytes(24).toString('base64url');
   const dir = path.resolve('.strangler/demo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -99,6 +116,7 @@ async function main(): Promise<void> {
     out(`block-service  ${service.url}  (same SQLite data)`);
 
     const configFile = path.join(dir, 'strangler.yaml');
+    demoConfig = configFile;
     writeFileSync(
       configFile,
       `# written by npm run demo
@@ -141,7 +159,7 @@ routes:
       stdout: process.stdout,
       stderr: process.stderr,
       env: { ...process.env, STRANGLER_ACTOR: 'demo' },
-      cwd: dir,
+      cwd: process.cwd(),
     };
     const pool = new Pool(info.proxyUrl, { connections: 8 });
     const all: Sample[] = [];
@@ -213,10 +231,14 @@ routes:
 
     if (process.stdin.isTTY && !process.env.CI) {
       heading('still serving — press Ctrl-C to stop');
+      const config = path.relative(process.cwd(), configFile);
       out(`curl -i ${info.proxyUrl}/api/block/1`);
-      out(`npx strangler routes --config ${path.relative(process.cwd(), configFile)}`);
+      out(`npx strangler ${shellQuote(['routes', '--config', config])}`);
+      out(`npx strangler ${shellQuote(['flip', 'block', 'legacy', '--reason', 'roll back to the monolith', '--config', config])}`);
       out(
-        `npx strangler flip block legacy --reason rollback --config ${path.relative(process.cwd(), configFile)}`,
+        // Our own token is shown; a token the user brought stays in their environment.
+        `curl -X POST -H "authorization: Bearer ${ownToken ? process.env.STRANGLER_ADMIN_TOKEN : '$STRANGLER_ADMIN_TOKEN'}" -H 'content-type: application/json' ` +
+          `-d '{"mode":"shadow","reason":"via the admin API"}' ${info.adminUrl}/routes/block/flip`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());

@@ -39,7 +39,10 @@ export interface ShadowRouteReport {
   /** Real differing fields beyond `topFields`. */
   moreDiffering: number;
   noise: FieldReport[];
+  /** Fields seen differing that the config's `shadow.ignore` drops. */
   ignored: FieldReport[];
+  /** The config's `shadow.ignore` patterns: in force whether or not evidence has matched them yet (e.g. after a reset). */
+  ignorePatterns: string[];
   latency: { legacy: LatencySummary | null; service: LatencySummary | null };
   samples: number;
 }
@@ -115,6 +118,7 @@ export function summariseRoute(ev: ShadowEvidence, route: RouteConfig, topFields
     moreDiffering: Math.max(0, real.length - topFields),
     noise: m.fields.filter((f) => f.verdict === 'noise').map(withExample),
     ignored: m.fields.filter((f) => f.verdict === 'ignored').map(withExample),
+    ignorePatterns: [...route.shadow.ignore],
     latency: { legacy: summariseLatency(ev.latency.legacy), service: summariseLatency(ev.latency.service) },
     samples: ev.samples.length,
   };

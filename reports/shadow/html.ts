@@ -1,6 +1,6 @@
 import { type ChartSpec, chartCanvas, escapeHtml as h, htmlPage } from '../html-page.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
-import { latencyRows, ms, pct, side, skippedText } from './shared.js';
+import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
 import type { ShadowReportData, ShadowReportRoute } from './types.js';
 
 const table = (head: string[], rows: string[][]) =>
@@ -63,8 +63,8 @@ function route(r: ShadowReportRoute, i: number, charts: ChartSpec[]): string {
           pct(f.noiseRate),
         ]),
       );
-  if (r.ignored.length > 0)
-    out += `<p class="muted">Ignored by config: ${r.ignored.map((f) => `<code>${h(f.field)}</code>`).join(', ')}</p>`;
+  const ignored = ignoredBy(r, (f) => `<code>${h(f)}</code>`);
+  if (ignored) out += `<p class="muted">Ignored by config: ${ignored}</p>`;
   return out;
 }
 

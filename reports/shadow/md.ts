@@ -1,6 +1,6 @@
 import { mdTable } from '../table.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
-import { latencyRows, ms, pct, side, skippedText } from './shared.js';
+import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
 import type { ShadowReportData, ShadowReportRoute } from './types.js';
 
 const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
@@ -51,7 +51,8 @@ function route(r: ShadowReportRoute): string {
       r.noise.map((f) => [code(f.field), f.diffs, f.noise, pct(f.noiseRate)]),
     );
   }
-  if (r.ignored.length > 0) out += `\nIgnored by config: ${r.ignored.map((f) => code(f.field)).join(', ')}\n`;
+  const ignored = ignoredBy(r, code);
+  if (ignored) out += `\nIgnored by config: ${ignored}\n`;
   return out;
 }
 

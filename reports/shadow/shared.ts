@@ -10,6 +10,19 @@ export function latencyRows(r: ShadowReportRoute): Array<[string, ShadowReportLa
   ];
 }
 
+/**
+ * What the config ignores: its patterns, always (a report right after
+ * `shadow reset` still says what will be dropped), then any fields seen that
+ * the patterns matched but do not spell out.
+ */
+export function ignoredBy(r: ShadowReportRoute, fmt: (field: string) => string = (f) => f): string | null {
+  const patterns = r.ignorePatterns ?? [];
+  const seen = r.ignored.map((f) => f.field).filter((f) => !patterns.includes(f));
+  if (patterns.length === 0 && seen.length === 0) return null;
+  const list = (xs: string[]) => xs.map(fmt).join(', ');
+  return [list(patterns), seen.length ? `(matched: ${list(seen)})` : ''].filter(Boolean).join(' ');
+}
+
 export function skippedText(r: ShadowReportRoute): string {
   const parts = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`);
   return parts.length ? parts.join(', ') : 'none';

@@ -1,6 +1,6 @@
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { textTable } from '../table.js';
-import { latencyRows, ms, pct, side, skippedText } from './shared.js';
+import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
 import type { ShadowReportData, ShadowReportRoute } from './types.js';
 
 const indent = (block: string, by: string) => block.trimEnd().replace(/^/gm, by) + '\n';
@@ -35,7 +35,8 @@ function route(r: ShadowReportRoute, width: number): string {
     const rows = r.noise.map((f) => [f.field, f.diffs, f.noise, pct(f.noiseRate)]);
     out += indent(textTable(['field', 'diffs', 'noisy', 'noise rate'], rows), '    ');
   }
-  if (r.ignored.length > 0) out += `  ignored by config: ${r.ignored.map((f) => f.field).join(', ')}\n`;
+  const ignored = ignoredBy(r);
+  if (ignored) out += `  ignored by config: ${ignored}\n`;
   return out;
 }
 
