@@ -81,6 +81,26 @@ export interface GatherOptions {
   since: number;
   now: Date;
   stepMs?: number;
+  /** `since` is only a limit (no --since given): start at the first recorded traffic after it. */
+  fit?: boolean;
+}
+
+/**
+ * Where the range starts. Without --since it starts at the first recorded
+ * stats window (never further back than `since`), so a migration that began
+ * minutes ago gets minute bins, not a day of hourly bins with one non-empty.
+ */
+export async function rangeStart(store: Store, opts: GatherOptions): Promise<number> {
+  if (!opts.fit) return opts.since;
+  const until = opts.now.getTime();
+  let first = Number.POSITIVE_INFINITY;
+  for (const w of await store.stats.query({ since: opts.since })) if (w.start < until && w.start < first) first = w.start;
+  return Number.isFinite(first) ? Math.max(opts.since, first) : opts.since;
+}
+
+/** A bin still filling: it ends after the report's `now`. */
+export function isPartialBin(start: number, stepMs: number, until: number): boolean {
+  return start + stepMs > until;
 }
 
 function p99Ratio(service: number | null | undefined, legacy: number | null | undefined): number | null {
@@ -98,12 +118,13 @@ export async function gatherLatency(
   if (opts.route && !all.includes(opts.route))
     throw unknownRouteError(opts.route, all);
   const until = opts.now.getTime();
-  const stepMs = opts.stepMs ?? autoStep(opts.since, until);
-  const starts = binStarts(opts.since, until, stepMs);
+  const since = await rangeStart(store, opts);
+  const stepMs = opts.stepMs ?? autoStep(since, until);
+  const starts = binStarts(since, until, stepMs);
   const ids = opts.route ? [opts.route] : all;
   const routes: LatencyRoute[] = [];
   for (const id of ids) {
-    const windows = (await store.stats.query({ route: id, since: opts.since })).filter((w) => w.start < until);
+    const windows = (await store.stats.query({ route: id, since })).filter((w) => w.start < until);
     const of = (target: Target, from = -Infinity, to = Infinity) =>
       windows.filter((w) => w.target === target && w.start >= from && w.start < to);
     const series: LatencyPoint[] = starts.map((s) => ({
@@ -135,5 +156,5 @@ export async function gatherLatency(
       p99RatioSource: fromShadow !== null ? 'shadow' : fromStats !== null ? 'stats' : null,
     });
   }
-  return { generatedAt: opts.now.toISOString(), since: new Date(opts.since).toISOString(), stepMs, routes };
+  return { generatedAt: opts.now.toISOString(), since: new Date(since).toISOString(), stepMs, routes };
 }

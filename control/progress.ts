@@ -12,7 +12,7 @@ import type { NextCandidate, ProgressData, ProgressRoute, TrafficPoint } from '.
 import { sumWindows } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
 import { summarizeShadow } from './evidence.js';
-import { type GatherOptions, autoStep, binStarts, routeIds, windowPercentiles } from './latency.js';
+import { type GatherOptions, autoStep, binStarts, isPartialBin, rangeStart, routeIds, windowPercentiles } from './latency.js';
 
 /** How many of the plan's next modules to show. */
 const CANDIDATES = 3;
@@ -54,11 +54,17 @@ function loadtestSummary(at: string, value: unknown): ProgressRoute['loadtest'] 
 
 export async function gatherProgress(store: Store, config: Readonly<Config>, opts: GatherOptions): Promise<ProgressData> {
   const until = opts.now.getTime();
-  const stepMs = opts.stepMs ?? autoStep(opts.since, until);
-  const starts = binStarts(opts.since, until, stepMs);
-  const windows = (await store.stats.query({ since: opts.since })).filter((w) => w.start < until);
+  const since = await rangeStart(store, opts);
+  const stepMs = opts.stepMs ?? autoStep(since, until);
+  const starts = binStarts(since, until, stepMs);
+  const windows = (await store.stats.query({ since })).filter((w) => w.start < until);
 
-  const traffic: TrafficPoint[] = starts.map((s) => ({ start: new Date(s).toISOString(), legacy: 0, service: 0 }));
+  const traffic: TrafficPoint[] = starts.map((s) => ({
+    start: new Date(s).toISOString(),
+    legacy: 0,
+    service: 0,
+    ...(isPartialBin(s, stepMs, until) ? { partial: true } : {}),
+  }));
   const first = starts[0];
   for (const w of windows) {
     const i = Math.floor((w.start - first) / stepMs);
@@ -118,7 +124,7 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
   );
   return {
     generatedAt: opts.now.toISOString(),
-    since: new Date(opts.since).toISOString(),
+    since: new Date(since).toISOString(),
     stepMs,
     modes,
     traffic,

@@ -11,6 +11,7 @@ import type { Store } from '../store/types.js';
 import { type Rollout, readRollout } from './canary.js';
 import { type GateVerdict, gateVerdict } from './gate.js';
 import { type SloStatus, servesService, sloStatus } from './guard.js';
+import { describeMode } from './state-machine.js';
 
 export interface RouteStatus {
   route: string;
@@ -71,7 +72,23 @@ export function statusCells(s: RouteStatus): { gate: string; slo: string; rollou
       : s.slo.state === 'insufficient'
         ? `too little traffic (${s.slo.requests}/${s.slo.limits.minRequests})`
         : s.slo.state;
-  const rollout =
-    s.rollout.status === 'none' ? '-' : `${s.rollout.status} ${Math.max(0, s.rollout.index + 1)}/${s.rollout.steps.length}`;
-  return { gate, slo, rollout };
+  return { gate, slo, rollout: rolloutCell(s) };
+}
+
+/**
+ * `running 2/4`, `done 3/3` — and when the route has since left the weight the
+ * rollout put it at (the guard rolled it back, or someone flipped it), says
+ * so: `done 3/3, then shadow by guard`. The rollout record alone still reads
+ * "done" after a guard rollback, which would say the route serves the service.
+ */
+export function rolloutCell(s: Pick<RouteStatus, 'rollout' | 'mode' | 'weight' | 'lastChange'>): string {
+  const r = s.rollout;
+  if (r.status === 'none') return '-';
+  const cell = `${r.status} ${Math.max(0, r.index + 1)}/${r.steps.length}`;
+  if (r.status !== 'done' && r.status !== 'running' && r.status !== 'paused') return cell;
+  if (r.index < 0) return cell;
+  const weight = r.steps[r.index];
+  const mode: Mode = weight === 100 ? 'service' : 'canary';
+  if (s.mode === mode && s.weight === weight) return cell;
+  return `${cell}, then ${describeMode(s.mode, s.weight)} by ${s.lastChange.actor}`;
 }

@@ -27,9 +27,12 @@ export interface ChartSpec {
   id: string;
   config: Record<string, unknown>;
   height?: number;
+  /** Nothing to draw: the page says "no data" instead of an empty chart with a made-up −1…1 axis. */
+  empty?: boolean;
 }
 
 export function chartCanvas(c: ChartSpec): string {
+  if (c.empty) return `<div class="chart"><p class="muted no-data" id="${escapeHtml(c.id)}">no data</p></div>`;
   return `<div class="chart"><canvas id="${escapeHtml(c.id)}" height="${c.height ?? 120}"></canvas></div>`;
 }
 
@@ -39,7 +42,7 @@ export function chartCanvas(c: ChartSpec): string {
  * escaped so no data can close the script element.
  */
 export function htmlPage(opts: { title: string; body: string; charts?: ChartSpec[]; generatedAt?: Date }): string {
-  const charts = opts.charts ?? [];
+  const charts = (opts.charts ?? []).filter((c) => !c.empty);
   const chartScript =
     charts.length === 0
       ? ''

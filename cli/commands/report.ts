@@ -11,7 +11,7 @@ interface CommonOptions {
 }
 
 interface RangeOptions extends CommonOptions {
-  since: string;
+  since?: string;
   step?: string;
 }
 
@@ -24,7 +24,7 @@ function common(cmd: Command): Command {
 
 function range(cmd: Command): Command {
   return cmd
-    .option('--since <d>', 'how far back the traffic goes, e.g. 1h, 24h, 7d as 168h', '24h')
+    .option('--since <d>', 'how far back the traffic goes, e.g. 1h, 24h, 7d as 168h (default: from the first recorded traffic, at most 24h back)')
     .option('--step <d>', 'width of each time bin (default: 1m/5m/15m/1h/6h/1d, at most 48 bins)');
 }
 
@@ -50,10 +50,11 @@ async function emit(io: CliIO, opts: CommonOptions, what: string, out: { output:
   }
 }
 
-async function rangeOf(opts: RangeOptions, now: Date): Promise<{ since: number; stepMs?: number }> {
+async function rangeOf(opts: RangeOptions, now: Date): Promise<{ since: number; stepMs?: number; fit: boolean }> {
   const { parseDuration } = await import('../../core/config.js');
   return {
-    since: now.getTime() - parseDuration(opts.since),
+    since: now.getTime() - parseDuration(opts.since ?? '24h'),
+    fit: opts.since === undefined,
     stepMs: opts.step ? parseDuration(opts.step) : undefined,
   };
 }

@@ -97,6 +97,7 @@ function routeChart(r: LatencyRoute, index: number): ChartSpec {
   });
   return {
     id: `latency-${index}`,
+    empty: r.series.every((p) => !p.legacy && !p.service),
     config: {
       type: 'line',
       data: {
@@ -130,7 +131,8 @@ export const renderLatencyHtml: Reporter<LatencyData> = (d, options: ReportOptio
 ${table}
 ${chartCanvas(chart)}`;
   });
-  const body = `<p class="muted">${escapeHtml(header(d))}</p>
+  // htmlPage prints the generated line itself: only the range here, so the page says it once.
+  const body = `<p class="muted">${escapeHtml(`since ${d.since}; bins of ${d.stepMs / 1000} s`)}</p>
 ${sections.join('\n') || '<p>no routes</p>'}
 <p class="muted">${escapeHtml(NOTE)}</p>`;
   return {

@@ -57,10 +57,15 @@ function summaryLine(r: LoadtestResult): string {
 const READING =
   'Ratios divide the first target by the second: latency above 1.00x is slower, requests/s above 1.00x is faster.';
 
+/** How to read the ratio columns; with one target there are none, and nothing to explain. */
+function reading(r: LoadtestResult): string {
+  return r.ratios.length > 0 ? `${READING}\n` : '';
+}
+
 export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${READING}\n`,
+    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${reading(r)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -68,7 +73,7 @@ export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
 export const renderLoadtestMd: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${READING}\n`,
+    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${reading(r)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -123,7 +128,7 @@ export const renderLoadtestHtml: Reporter<LoadtestResult> = (r, options: ReportO
   const body = `<p>${escapeHtml(summaryLine(r))}</p>
 <p class="muted">${escapeHtml(`${r.startedAt} .. ${r.finishedAt}`)}</p>
 ${table}
-<p class="muted">${escapeHtml(READING)}</p>
+${r.ratios.length > 0 ? `<p class="muted">${escapeHtml(READING)}</p>` : ''}
 <h2>Requests per second</h2>
 ${chartCanvas(rpsChart)}
 <h2>Latency</h2>

@@ -7,7 +7,7 @@ import { MODES } from '../../core/types.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
-import type { ProgressData, ProgressRoute } from './types.js';
+import type { ProgressData, ProgressRoute, TrafficPoint } from './types.js';
 
 /** Text and md show the most recent bins only; json and html carry the whole series. */
 const RECENT_BINS = 12;
@@ -64,9 +64,18 @@ function trafficGrid(d: ProgressData): { headers: string[]; rows: string[][]; al
   const headers = ['bin start', 'legacy', 'service', 'service share'];
   const rows = d.traffic.slice(-RECENT_BINS).map((p) => {
     const all = p.legacy + p.service;
-    return [p.start, fmtNum(p.legacy), fmtNum(p.service), all > 0 ? fmtPct(p.service / all) : '-'];
+    return [binLabel(p.start, p), fmtNum(p.legacy), fmtNum(p.service), all > 0 ? fmtPct(p.service / all) : '-'];
   });
   return { headers, rows, align: ['left', 'right', 'right', 'right'] };
+}
+
+/** The current bin is still filling: say so, or its low counts read as a traffic drop. */
+function binLabel(label: string, p: TrafficPoint): string {
+  return p.partial ? `${label} (partial)` : label;
+}
+
+function hasTraffic(d: ProgressData): boolean {
+  return d.totals.legacy + d.totals.service > 0;
 }
 
 function modesLine(d: ProgressData): string {
@@ -154,6 +163,7 @@ export const renderProgressHtml: Reporter<ProgressData> = (d, options: ReportOpt
     .join('')}</table>`;
   const modesChart = {
     id: 'progress-modes',
+    empty: d.routes.length === 0,
     height: 60,
     config: {
       type: 'bar',
@@ -170,9 +180,10 @@ export const renderProgressHtml: Reporter<ProgressData> = (d, options: ReportOpt
       options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } },
     },
   };
-  const labels = d.traffic.map((p) => p.start.slice(0, 16).replace('T', ' '));
+  const labels = d.traffic.map((p) => binLabel(p.start.slice(0, 16).replace('T', ' '), p));
   const trafficChart = {
     id: 'progress-traffic',
+    empty: !hasTraffic(d),
     config: {
       type: 'line',
       data: {
@@ -199,6 +210,7 @@ export const renderProgressHtml: Reporter<ProgressData> = (d, options: ReportOpt
   };
   const shareChart = {
     id: 'progress-share',
+    empty: !hasTraffic(d),
     height: 80,
     config: {
       type: 'line',

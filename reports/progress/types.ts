@@ -33,6 +33,8 @@ export interface TrafficPoint {
   start: string;
   legacy: number;
   service: number;
+  /** The current bin: it ends after the report was generated, so its counts are still growing. */
+  partial?: boolean;
 }
 
 export interface NextCandidate {
