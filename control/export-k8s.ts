@@ -117,7 +117,10 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
     },
     NO_ALIASES,
   );
-  deployment.commentBefore = ` admin token: kubectl -n ${namespace} create secret generic ${name}-admin --from-literal=token=...  (absent: admin mutations refused)`;
+  deployment.commentBefore = [
+    ` admin token: kubectl -n ${namespace} create secret generic ${name}-admin --from-literal=token=...  (absent: admin mutations refused)`,
+    ` image ${image}: from a strangler checkout, npm ci && npm pack && docker build -t ${image} .  (the Dockerfile there)`,
+  ].join('\n');
 
   const service = new Document(
     {
