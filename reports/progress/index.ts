@@ -9,8 +9,19 @@ import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from 
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import type { ProgressData, ProgressRoute, TrafficPoint } from './types.js';
 
-/** Text and md show the most recent bins only; json and html carry the whole series. */
+/**
+ * Text and md show the most recent bins that had traffic (and the current one,
+ * which may yet), at most this many; json and html carry the whole series.
+ */
 const RECENT_BINS = 12;
+
+function shownBins(d: ProgressData): TrafficPoint[] {
+  return d.traffic.filter((p) => p.legacy + p.service > 0 || p.partial).slice(-RECENT_BINS);
+}
+
+function trafficTitle(d: ProgressData): string {
+  return `Traffic over time (${shownBins(d).length} of ${d.traffic.length} ${fmtStep(d.stepMs)} bins: those with traffic, and the current one)`;
+}
 
 function fmtStep(ms: number): string {
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
@@ -62,7 +73,7 @@ function routeGrid(d: ProgressData): { headers: string[]; rows: string[][]; alig
 
 function trafficGrid(d: ProgressData): { headers: string[]; rows: string[][]; align: Align[] } {
   const headers = ['bin start', 'legacy', 'service', 'service share'];
-  const rows = d.traffic.slice(-RECENT_BINS).map((p) => {
+  const rows = shownBins(d).map((p) => {
     const all = p.legacy + p.service;
     return [binLabel(p.start, p), fmtNum(p.legacy), fmtNum(p.service), all > 0 ? fmtPct(p.service / all) : '-'];
   });
@@ -112,7 +123,7 @@ export const renderProgressText: Reporter<ProgressData> = (d) => {
     `Traffic: ${totalsLine(d)}`,
     '',
     textTable(rg.headers, rg.rows, rg.align),
-    `Traffic over time (last ${Math.min(RECENT_BINS, d.traffic.length)} of ${d.traffic.length} bins):`,
+    `${trafficTitle(d)}:`,
     textTable(tg.headers, tg.rows, tg.align),
     d.plan ? `Next candidates (plan of ${d.plan.at}):` : 'Next candidates:',
     ...candidateLines(d).map((l) => `  ${l}`),
@@ -135,7 +146,7 @@ export const renderProgressMd: Reporter<ProgressData> = (d) => {
     '## Routes',
     '',
     mdTable(rg.headers, rg.rows, rg.align),
-    `## Traffic over time (last ${Math.min(RECENT_BINS, d.traffic.length)} of ${d.traffic.length} bins)`,
+    `## ${trafficTitle(d)}`,
     '',
     mdTable(tg.headers, tg.rows, tg.align),
     '## Next candidates',

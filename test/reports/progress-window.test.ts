@@ -66,7 +66,10 @@ describe('report progress without --since', () => {
     expect(d.traffic.filter((p) => p.partial).map((p) => p.start)).toEqual(['2026-03-01T12:05:00.000Z']);
     const text = renderProgress(d, 'text', { now: NOW }).output;
     expect(text).toMatch(/^2026-03-01T12:05:00\.000Z \(partial\)\s+10\s+0\s+0\.0%$/m);
-    expect(text).toMatch(/^2026-03-01T12:04:00\.000Z\s+0\s+0\s+-$/m);
+    // Bins without traffic are left out of the text table (json and html keep the whole series).
+    expect(text).not.toContain('2026-03-01T12:04:00.000Z');
+    expect(text).toMatch(/^2026-03-01T12:03:00\.000Z\s+0\s+20\s+100\.0%$/m);
+    expect(text).toContain('Traffic over time (3 of 6 1m bins: those with traffic, and the current one):');
   });
 
   it('says "no data" instead of drawing an empty chart, and "generated" once', async () => {
