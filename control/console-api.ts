@@ -19,10 +19,9 @@ import type { Config, RouteConfig } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
-import { summariseRoute } from '../shadow/evidence.js';
-import { fieldOfPath } from '../shadow/evidence.js';
+import { exampleSamples, summariseRoute } from '../shadow/evidence.js';
 import { bucketQuantile, sumWindows } from '../store/stats-window.js';
-import type { ShadowSample, Store } from '../store/types.js';
+import type { ShadowEvidence, ShadowSample, Store } from '../store/types.js';
 import {
   type RolloutControl,
   abortRollout,
@@ -94,27 +93,25 @@ function side(s: ShadowSample['legacy']) {
   };
 }
 
-/** The newest sample in the ring for each field: the pair the console shows side by side. */
-export function examplePairs(samples: readonly ShadowSample[], fields: readonly string[]): Record<string, ExamplePair> {
-  const want = new Set(fields);
+/** Each field's example pair (shadow/evidence.ts exampleSamples), with both bodies, for the side-by-side view. */
+export function examplePairs(ev: ShadowEvidence, fields: readonly string[]): Record<string, ExamplePair> {
+  const all = exampleSamples(ev);
   const out: Record<string, ExamplePair> = {};
-  for (let i = samples.length - 1; i >= 0 && Object.keys(out).length < want.size; i--) {
-    const s = samples[i];
-    for (const d of s.differences) {
-      const field = fieldOfPath(d.path);
-      if (!want.has(field) || out[field]) continue;
-      out[field] = {
-        field,
-        path: d.path,
-        kind: d.kind,
-        at: s.at,
-        request: { method: s.request.method, url: s.request.url },
-        primary: s.primary ?? 'legacy',
-        legacy: side(s.legacy),
-        service: side(s.service),
-        differences: s.differences,
-      };
-    }
+  for (const field of fields) {
+    const e = all.get(field);
+    if (!e) continue;
+    const s = e.sample;
+    out[field] = {
+      field,
+      path: e.difference.path,
+      kind: e.difference.kind,
+      at: s.at,
+      request: { method: s.request.method, url: s.request.url },
+      primary: s.primary ?? 'legacy',
+      legacy: side(s.legacy),
+      service: side(s.service),
+      differences: s.differences,
+    };
   }
   return out;
 }
@@ -231,7 +228,7 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
       report,
       ignore: route.shadow.ignore,
       sampleRing: route.shadow.sampleRing,
-      examples: examplePairs(ev.samples, fields),
+      examples: examplePairs(ev, fields),
     });
   });
 

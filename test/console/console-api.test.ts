@@ -20,6 +20,14 @@ let admin: AdminServer;
 let noToken: AdminServer;
 const TOKEN = 'console-api-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
+const YAML = demoConfigYaml({
+  store: 'sqlite:state.db',
+  extraRoute: `  - id: orders
+    match: { path: /api/orders/* }
+    service: block-service
+    mode: shadow
+`,
+});
 
 function sample(id: number, tier: [string, string]): ShadowSample {
   const body = (t: string) => JSON.stringify({ id, profile: { tier: t } });
@@ -35,7 +43,7 @@ function sample(id: number, tier: [string, string]): ShadowSample {
 }
 
 beforeAll(async () => {
-  const config = loadConfig(writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db' })));
+  const config = loadConfig(writeConfig(tmp.dir, YAML));
   store = await openStore(config.store);
   await seedFromConfig(store, config);
   await store.shadow.record('block', {
@@ -110,6 +118,23 @@ describe('console endpoints', () => {
     expect((await fetch(`${admin.url}/routes/nope/shadow`)).status).toBe(404);
   });
 
+  it('keeps the example of a rarely differing field after the sample ring has moved on', async () => {
+    const rare: ShadowSample = {
+      ...sample(99, ['gold', 'gold']),
+      service: { status: 200, headers: {}, body: JSON.stringify({ id: 99, profile: { tier: 'gold' }, legacyOnly: 1 }) },
+      differences: [{ path: '$.legacyOnly', kind: 'added', service: '1' }],
+      fields: ['$.legacyOnly'],
+    };
+    const flood = Array.from({ length: 60 }, (_, i) => ({ ...sample(100 + i, ['gold', 'silver']), fields: ['$.profile.tier'] }));
+    await store.shadow.record('orders', { ...emptyShadowBatch(), compared: 1, fieldDiffs: { '$.legacyOnly': 1 }, samples: [rare] });
+    await store.shadow.record('orders', { ...emptyShadowBatch(), compared: 60, fieldDiffs: { '$.profile.tier': 60 }, samples: flood });
+    const body = (await (await fetch(`${admin.url}/routes/orders/shadow`)).json()) as {
+      examples: Record<string, { request: { url: string } }>;
+    };
+    expect(body.examples['$.legacyOnly'].request.url).toBe('/api/block/99');
+    expect(body.examples['$.profile.tier'].request.url).toBe('/api/block/159');
+  });
+
   it('answers the match rate over time and the failovers by reason and unmatched share from /metrics', async () => {
     const series = (await (await fetch(`${admin.url}/routes/block/series`)).json()) as {
       shadow: Array<{ compared: number; matchRate: number; latency: { legacy: { p99: number } } }>;
@@ -131,7 +156,7 @@ describe('console endpoints', () => {
     expect(none.status).toBe(409);
     expect(((await none.json()) as { error: string }).error).toBe('STRANGLER_E_ROLLOUT_STATE');
 
-    const config = loadConfig(writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db' })));
+    const config = loadConfig(writeConfig(tmp.dir, YAML));
     await startRollout(store, config, { route: 'block', steps: [5, 50], intervalMs: 60_000, actor: 'test' });
     const before = (await store.audit.list({ route: 'block' })).length;
     const dry = await fetch(url, { method: 'POST', headers: auth, body: JSON.stringify({ dryRun: true }) });

@@ -26,7 +26,7 @@ const PROMQL_WORDS = new Set([
 ]);
 
 /** Metric names in a PromQL expression (or a Grafana label_values() query). */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const stripped = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""') // strings (label values)
     .replace(/\{[^}]*\}/g, '') // label matchers
