@@ -46,7 +46,8 @@ function flipVerdict(result) {
   return h(
     'div',
     { class: 'verdict', 'data-testid': 'verdict' },
-    h('p', {}, h('strong', {}, modeText(result.before.mode, result.before.weight)), ' → ', h('strong', {}, t ? t.to : '?'),
+    h('p', {}, h('strong', {}, modeText(result.before.mode, result.before.weight)), ' → ',
+      h('strong', {}, t ? modeText(t.to.mode, t.to.weight) : '?'),
       t ? h('span', { class: 'muted' }, ` (${t.kind})`) : null, ` · route version ${result.before.version}`),
     d.gate
       ? h('div', {}, h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'), checksList(d.gate))

@@ -253,6 +253,7 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(await why.innerText()).toContain('STRANGLER_ADMIN_TOKEN');
     for (const b of await ro.locator('button[data-action]').all()) expect(await b.isDisabled()).toBe(true);
     expect(await ro.locator('#token-button').count()).toBe(0);
+    expect(await ro.locator('#session').innerText()).toBe('read-only');
     const roRefused = await fetch(`${readOnlyAdmin.url}/routes/block/flip`, {
       method: 'POST',
       headers: { authorization: 'Bearer anything' },
@@ -286,7 +287,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     const verdict = page.locator('[data-testid="verdict"]');
     await verdict.waitFor();
     const v = await verdict.innerText();
+    expect(v).toContain('shadow → service (advance)');
     expect(v).toContain('Gate: pass');
+    expect(await page.locator('#flip-weight').isVisible()).toBe(false); // weight is for canary only
     expect(v).toMatch(/✓ compared \d+ \(needs ≥ 10\)/);
     expect((await get(`${proxyUrl}/api/block/2`)).target).toBe('legacy'); // a dry run changes nothing
     await page.screenshot({ path: path.join(SHOTS, 'flip-dry-run-1400.png') });
@@ -314,7 +317,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     await page.goto(`${adminUrl}/ui#/route/orders`);
     await page.locator('button[data-action="step"]').click(); // legacy → canary 1%: skips shadow, needs --force
     await page.locator('[data-testid="force"]').waitFor();
-    expect(await page.locator('[data-testid="verdict"]').innerText()).toMatch(/refused|skips shadow/);
+    const verdict = await page.locator('[data-testid="verdict"]').innerText();
+    expect(verdict).toContain('legacy → canary 1% (skip)');
+    expect(verdict).toContain('Gate: refused');
     await page.locator('[data-testid="force"]').click();
     await expect.poll(() => page.locator('#action-dialog [role="alert"]').last().innerText(), POLL).toContain('needs a reason');
     expect((await get(`${proxyUrl}/api/orders/1`)).target).toBe('legacy');
