@@ -19,7 +19,7 @@ export function nextCanaryWeight(row) {
   return LADDER.find((w) => w > cur) ?? 100;
 }
 
-const dialog = () => document.getElementById('action-dialog');
+const dialog = () => /** @type {HTMLDialogElement} */ (document.getElementById('action-dialog'));
 const body = () => document.getElementById('action-body');
 
 function close() {

@@ -66,16 +66,19 @@ function renderSession() {
   replace(el, state, session.mutations ? h('button', { type: 'button', id: 'token-button', onclick: openToken }, 'Token') : null);
 }
 
+/** @param {string} id */
+const dialogById = (id) => /** @type {HTMLDialogElement} */ (document.getElementById(id));
+const tokenInput = () => /** @type {HTMLInputElement} */ (document.getElementById('token-input'));
+
 function openToken() {
-  const dlg = document.getElementById('token-dialog');
   document.getElementById('token-error').textContent = '';
-  document.getElementById('token-input').value = '';
-  dlg.showModal();
+  tokenInput().value = '';
+  dialogById('token-dialog').showModal();
 }
 
 function wireTokenDialog() {
-  const dlg = document.getElementById('token-dialog');
-  const input = document.getElementById('token-input');
+  const dlg = dialogById('token-dialog');
+  const input = tokenInput();
   const err = document.getElementById('token-error');
   document.getElementById('token-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -102,7 +105,7 @@ async function render(force) {
   const where = parseHash();
   for (const a of document.querySelectorAll('[data-nav]'))
     a.toggleAttribute('aria-current', a.getAttribute('data-nav') === (where.view === 'plan' ? 'plan' : 'routes'));
-  if (where.view !== 'plan' && !force && document.getElementById('action-dialog').open) return; // don't move the page under an open dialog
+  if (where.view !== 'plan' && !force && dialogById('action-dialog').open) return; // don't move the page under an open dialog
   let data;
   let nodes;
   if (where.view === 'route') {
@@ -115,7 +118,7 @@ async function render(force) {
     document.title = 'plan · strangler console';
   } else {
     data = await loadRoutes(api);
-    nodes = () => renderRoutes(data, ctx);
+    nodes = () => renderRoutes(data);
     document.title = 'routes · strangler console';
   }
   // Only re-render when something changed: keeps scroll, selection and focus still.
