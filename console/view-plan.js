@@ -14,8 +14,8 @@ export function renderPlan(data) {
   const modules = [...(plan.modules ?? [])].sort((a, b) => a.rank - b.rank);
   const candidates = modules.filter((m) => !m.shared);
   const libraries = modules.filter((m) => m.shared);
-  const table = (rows) =>
-    h('div', { class: 'table-wrap' }, h('table', { class: 'cards' },
+  const table = (rows, testid) =>
+    h('div', { class: 'table-wrap' }, h('table', { class: 'cards', 'data-testid': testid },
       h('thead', {}, h('tr', {}, ['#', 'Module', 'Wave', 'Score', 'Fan-in', 'Fan-out', 'Routes', 'Why'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows.map((m) => h('tr', {},
         h('td', { 'data-label': '#', class: 'num' }, String(m.rank)),
@@ -29,9 +29,9 @@ export function renderPlan(data) {
   return [
     h('h1', {}, 'Plan'),
     h('p', { class: 'muted' }, `${saved.key}, saved ${dateTime(saved.at)} · ${plan.root ?? ''}`),
-    h('section', { class: 'panel' }, h('h2', {}, `Candidates (${candidates.length})`), table(candidates)),
+    h('section', { class: 'panel' }, h('h2', {}, `Candidates (${candidates.length})`), table(candidates, 'candidates')),
     h('section', { class: 'panel' }, h('h2', {}, `Libraries (${libraries.length})`),
-      libraries.length ? table(libraries) : h('p', { class: 'muted' }, 'No shared library found.')),
+      libraries.length ? table(libraries, 'libraries') : h('p', { class: 'muted' }, 'No shared library found.')),
     plan.notes?.length ? h('section', { class: 'panel' }, h('h2', {}, 'Notes'), h('ul', {}, plan.notes.map((n) => h('li', {}, n)))) : null,
   ];
 }

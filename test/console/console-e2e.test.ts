@@ -357,6 +357,17 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(await page.locator('#action-dialog').evaluate((d) => (d as HTMLDialogElement).open)).toBe(false);
   });
 
+  it('shows the latest plan saved by `strangler plan --config`: candidates and libraries', async () => {
+    const monolith = path.resolve(import.meta.dirname, '../../examples/monolith');
+    await run(process.execPath, [BIN, 'plan', monolith, '--config', configFile, '--format', 'json']);
+    await page.goto(`${adminUrl}/ui#/plan`);
+    await page.locator('[data-testid="candidates"] tbody tr').first().waitFor();
+    const candidates = await page.locator('[data-testid="candidates"]').innerText();
+    expect(candidates).toContain('monolith.block');
+    expect(await page.locator('main').innerText()).toMatch(/Libraries \(\d+\)/);
+    await shot('plan-1400');
+  });
+
   it('is usable at 390 px: nothing wider than the screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${adminUrl}/ui#/`);
