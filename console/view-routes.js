@@ -55,8 +55,10 @@ export function renderRoutes(data) {
       h('div', {}, h('div', { class: 'muted' }, 'Routes by mode'),
         ['legacy', 'shadow', 'canary', 'service'].map((m) => h('span', {}, badge(`${m} ${byMode[m] ?? 0}`, `mode-${m}`), ' '))),
       h('div', { 'data-testid': 'unmatched' }, h('div', { class: 'muted' }, 'Unmatched traffic (to legacy)'),
-        h('strong', {}, pct(traffic.requests.unmatchedShare, 1)),
-        h('span', { class: 'muted' }, ` ${num(traffic.requests.unmatched)} of ${num(traffic.requests.total)} requests since the proxy started`)),
+        traffic.unavailable
+          ? h('span', { class: 'warn' }, traffic.unavailable)
+          : [h('strong', {}, pct(traffic.requests.unmatchedShare, 1)),
+              h('span', { class: 'muted' }, ` ${num(traffic.requests.unmatched)} of ${num(traffic.requests.total)} requests since the proxy started`)]),
     ),
     h('div', { class: 'panel table-wrap' },
       h('table', { class: 'cards', 'data-testid': 'routes' },

@@ -209,8 +209,16 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
   });
 
   on('GET', '/console/traffic', async (_req, res) => {
-    const m = await deps.metrics?.();
-    send(res, 200, trafficFromMetrics(m?.body ?? ''));
+    let text = '';
+    let unavailable: string | undefined;
+    try {
+      text = (await deps.metrics?.())?.body ?? '';
+    } catch (err) {
+      // The rest of the console does not depend on these figures: show why they are missing instead.
+      deps.logger?.warn({ err }, 'console: /metrics failed');
+      unavailable = `metrics unavailable: ${(err as Error).message}`;
+    }
+    send(res, 200, { ...trafficFromMetrics(text), ...(unavailable ? { unavailable } : {}) });
   });
 
   on('GET', '/console/plan', async (_req, res) => {

@@ -66,7 +66,16 @@ beforeAll(async () => {
     contentType: 'text/plain; version=0.0.4',
   });
   admin = await startAdmin({ config, store, token: TOKEN, host: '127.0.0.1', port: 0, metrics });
-  noToken = await startAdmin({ config, store, token: undefined, host: '127.0.0.1', port: 0 });
+  noToken = await startAdmin({
+    config,
+    store,
+    token: undefined,
+    host: '127.0.0.1',
+    port: 0,
+    metrics: async () => {
+      throw new Error('Operation timed out.');
+    },
+  });
 });
 afterAll(async () => {
   await admin?.close();
@@ -146,6 +155,10 @@ describe('console endpoints', () => {
     };
     expect(traffic.requests.unmatchedShare).toBe(0.25);
     expect(traffic.failovers.block).toEqual({ 'status-5xx': 2, 'breaker-open': 1 });
+    // A failing /metrics leaves the console working and says why its figures are missing.
+    const down = await fetch(`${noToken.url}/console/traffic`);
+    expect(down.status).toBe(200);
+    expect(((await down.json()) as { unavailable: string }).unavailable).toBe('metrics unavailable: Operation timed out.');
   });
 
   it('controls a rollout only with the token; a dry run changes nothing', async () => {
