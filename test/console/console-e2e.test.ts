@@ -13,7 +13,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedFromConfig } from '../../cli/context.js';
 import { type AdminServer, startAdmin } from '../../control/admin-api.js';
+import { readRollout, startRollout } from '../../control/canary.js';
 import { loadConfig } from '../../core/config.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
@@ -355,6 +357,46 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(await page.locator('#action-dialog').evaluate((d) => (d as HTMLDialogElement).open)).toBe(true);
     await page.keyboard.press('Escape');
     expect(await page.locator('#action-dialog').evaluate((d) => (d as HTMLDialogElement).open)).toBe(false);
+  });
+
+  it('pauses, resumes and aborts a canary rollout from the UI, each after a dry run', async () => {
+    // Its own store and admin listener (no proxy, so no stepper moves the rollout while the test clicks).
+    const dir = path.join(tmp.dir, 'rollout');
+    mkdirSync(dir);
+    const config = loadConfig(writeConfig(dir, configYaml('http://127.0.0.1:1', 'http://127.0.0.1:2')));
+    const store = await openStore(config.store);
+    await seedFromConfig(store, config);
+    await store.routes.flip({ route: 'orders', mode: 'canary', weight: 5, actor: 'test', reason: 'setup' });
+    await startRollout(store, config, { route: 'orders', steps: [25, 50], intervalMs: 600_000, actor: 'test' });
+    const admin = await startAdmin({ config, store, token: TOKEN, host: '127.0.0.1', port: 0 });
+    const p = await context.newPage();
+    watch(p, new URL(admin.url).origin);
+    try {
+      await p.goto(`${admin.url}/ui#/route/orders`);
+      await p.locator('#token-button').click();
+      await p.locator('#token-input').fill(TOKEN);
+      await p.locator('#token-input').press('Enter');
+      const act = async (action: string, effect: string, status: string) => {
+        const button = p.locator(`button[data-action="${action}"]`);
+        await expect.poll(() => button.isDisabled(), POLL).toBe(false);
+        await button.click();
+        await p.locator('#action-dialog [data-testid="verdict"]').waitFor();
+        expect(await p.locator('#action-dialog [data-testid="verdict"]').innerText()).toContain(effect);
+        await p.locator('#action-dialog [data-testid="confirm"]').click();
+        await expect.poll(async () => (await readRollout(store, 'orders')).status, POLL).toBe(status);
+      };
+      expect(await p.locator('button[data-action="resume"]').isDisabled()).toBe(true);
+      await act('pause', 'pause the rollout at step 0/2', 'paused');
+      await act('resume', 'resume the rollout', 'running');
+      await act('abort', 'flip orders back to shadow', 'aborted');
+      expect((await store.routes.get('orders'))!.mode).toBe('shadow');
+      const actions = (await store.audit.list({ route: 'orders' })).map((e) => `${e.action} ${e.actor}`);
+      expect(actions.slice(-4)).toEqual(['canary.pause admin', 'canary.resume admin', 'canary.rollback admin', 'canary.abort admin']);
+    } finally {
+      await p.close();
+      await admin.close();
+      await store.close();
+    }
   });
 
   it('shows the latest plan saved by `strangler plan --config`: candidates and libraries', async () => {
