@@ -228,7 +228,7 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
 
   on('GET', '/routes/:id/shadow', async (_req, res, params) => {
     const route = routeOf(config, params.id);
-    const ev = await store.shadow.evidence(route.id);
+    const ev = await store.shadow.evidence(route.id, { fieldExamples: true });
     const report = summariseRoute(ev, route, 10);
     // Examples carry whole bodies: keep them out of the report's per-field `example`.
     const fields = [...report.differing, ...report.noise, ...report.ignored].map((f) => f.field);

@@ -35,7 +35,12 @@ export interface AuditLog {
 export interface ShadowStore {
   /** Apply a batch of counter increments and samples for one route (one transaction). */
   record(route: string, batch: ShadowBatch): Promise<void>;
-  evidence(route: string): Promise<ShadowEvidence>;
+  /**
+   * The route's evidence. `fieldExamples` (up to MAX_FIELD_EXAMPLES samples)
+   * only when asked for: gates, the guard and /routes read evidence often and
+   * need the counters, not the bodies.
+   */
+  evidence(route: string, opts?: { fieldExamples?: boolean }): Promise<ShadowEvidence>;
   reset(route: string): Promise<void>;
 }
 

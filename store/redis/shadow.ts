@@ -102,25 +102,23 @@ export class RedisShadowStore implements ShadowStore {
     });
   }
 
-  async evidence(route: string): Promise<ShadowEvidence> {
+  async evidence(route: string, opts: { fieldExamples?: boolean } = {}): Promise<ShadowEvidence> {
     const k = this.keys(route);
     return this.ctx.run(`read shadow evidence for ${route}`, async (redis) => {
       // MULTI so the counters, maps and samples are one consistent snapshot.
+      const multi = redis
+        .multi()
+        .hgetall(k.counters)
+        .hgetall(k.skipped)
+        .hgetall(k.fieldDiffs)
+        .hgetall(k.fieldNoise)
+        .hgetall(k.mismatchSets)
+        .lrange(k.latLegacy, 0, -1)
+        .lrange(k.latService, 0, -1)
+        .lrange(k.samples, 0, -1);
+      if (opts.fieldExamples) multi.hgetall(k.fieldExamples);
       const [counters, skipped, fieldDiffs, fieldNoise, mismatchSets, latLegacy, latService, samples, examples] =
-        execResults(
-          await redis
-            .multi()
-            .hgetall(k.counters)
-            .hgetall(k.skipped)
-            .hgetall(k.fieldDiffs)
-            .hgetall(k.fieldNoise)
-            .hgetall(k.mismatchSets)
-            .lrange(k.latLegacy, 0, -1)
-            .lrange(k.latService, 0, -1)
-            .lrange(k.samples, 0, -1)
-            .hgetall(k.fieldExamples)
-            .exec(),
-        ) as [
+        execResults(await multi.exec()) as [
           Record<string, string>,
           Record<string, string>,
           Record<string, string>,
@@ -129,7 +127,7 @@ export class RedisShadowStore implements ShadowStore {
           string[],
           string[],
           string[],
-          Record<string, string>,
+          Record<string, string> | undefined,
         ];
       const num = (v: string | undefined) => Number(v ?? 0);
       const counts = (h: Record<string, string>) =>
@@ -147,11 +145,15 @@ export class RedisShadowStore implements ShadowStore {
         errors: { legacy: num(counters.errorsLegacy), service: num(counters.errorsService) },
         samples: samples.map((s) => JSON.parse(s)),
         // Sorted like the SQLite store's, so both answer the same evidence.
-        fieldExamples: Object.fromEntries(
-          Object.keys(examples)
-            .sort()
-            .map((f) => [f, JSON.parse(examples[f])]),
-        ),
+        ...(examples
+          ? {
+              fieldExamples: Object.fromEntries(
+                Object.keys(examples)
+                  .sort()
+                  .map((f) => [f, JSON.parse(examples[f])]),
+              ),
+            }
+          : {}),
       };
     });
   }

@@ -105,7 +105,7 @@ export class SqliteShadowStore implements ShadowStore {
     }
   }
 
-  private read(route: string, withSamples = true): ShadowEvidence {
+  private read(route: string, withSamples = true, withExamples = false): ShadowEvidence {
     const r = this.db.prepare('SELECT * FROM shadow_evidence WHERE route = ?').get(route) as
       | Record<string, number | string>
       | undefined;
@@ -117,14 +117,14 @@ export class SqliteShadowStore implements ShadowStore {
         ).map((s) => JSON.parse(s.sample))
       : [];
     const fieldExamples: Record<string, ShadowSample> = {};
-    if (withSamples)
+    if (withExamples)
       for (const e of this.db.prepare('SELECT field, sample FROM shadow_field_examples WHERE route = ? ORDER BY field').all(route) as {
         field: string;
         sample: string;
       }[])
         fieldExamples[e.field] = JSON.parse(e.sample);
     if (!r)
-      return { route, ...emptyShadowBatch(), samples, fieldExamples };
+      return { route, ...emptyShadowBatch(), samples, ...(withExamples ? { fieldExamples } : {}) };
     return {
       route,
       compared: r.compared as number,
@@ -137,12 +137,12 @@ export class SqliteShadowStore implements ShadowStore {
       latency: JSON.parse(r.latency as string),
       errors: JSON.parse(r.errors as string),
       samples,
-      fieldExamples,
+      ...(withExamples ? { fieldExamples } : {}),
     };
   }
 
-  async evidence(route: string): Promise<ShadowEvidence> {
-    return this.read(route);
+  async evidence(route: string, opts: { fieldExamples?: boolean } = {}): Promise<ShadowEvidence> {
+    return this.read(route, true, opts.fieldExamples === true);
   }
 
   async reset(route: string): Promise<void> {

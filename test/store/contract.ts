@@ -395,7 +395,8 @@ export function storeContract(backend: StoreBackend): void {
         'block',
         batch({ samples: Array.from({ length: SAMPLE_RING + 2 }, (_, i) => withFields(i + 2, ['$.often'])) }),
       );
-      const ev = await s.shadow.evidence('block');
+      expect((await s.shadow.evidence('block')).fieldExamples).toBeUndefined(); // only when asked for
+      const ev = await s.shadow.evidence('block', { fieldExamples: true });
       expect(ev.samples.some((x) => x.fields?.includes('$.rare'))).toBe(false);
       expect(Object.keys(ev.fieldExamples ?? {})).toEqual(['$.often', '$.rare']);
       expect(ev.fieldExamples!['$.rare']).toEqual(withFields(1, ['$.rare', '$.often']));
@@ -405,13 +406,13 @@ export function storeContract(backend: StoreBackend): void {
       const fill = Array.from({ length: MAX_FIELD_EXAMPLES - 2 }, (_, i) => withFields(1000 + i, [`$.f${i}`]));
       await s.shadow.record('block', batch({ samples: fill }));
       await other.shadow.record('block', batch({ samples: [withFields(5000, ['$.new']), withFields(5001, ['$.rare'])] }));
-      const full = (await s.shadow.evidence('block')).fieldExamples!;
+      const full = (await s.shadow.evidence('block', { fieldExamples: true })).fieldExamples!;
       expect(Object.keys(full)).toHaveLength(MAX_FIELD_EXAMPLES);
       expect(full['$.new']).toBeUndefined();
       expect(full['$.rare']).toEqual(withFields(5001, ['$.rare']));
 
       await s.shadow.reset('block');
-      expect((await s.shadow.evidence('block')).fieldExamples).toEqual({});
+      expect((await s.shadow.evidence('block', { fieldExamples: true })).fieldExamples).toEqual({});
     });
 
     it('adds stats windows, merging a second flush of the same window, and queries by since/route/target', async () => {
