@@ -34,7 +34,8 @@ const within = (path, p) => path === p || path.startsWith(`${p}.`) || path.start
 
 /**
  * A <pre> of the body. `mark` is the path shown most; `others` the sample's
- * other differing paths. Returns the element and whether `mark` was found.
+ * other differing paths. Returns the element, whether `mark` was found, and
+ * whether the body was JSON at all (a stored body cut at its size cap is not).
  */
 export function jsonView(body, mark, others = []) {
   let value;
@@ -45,6 +46,7 @@ export function jsonView(body, mark, others = []) {
     return {
       el: h('pre', { class: 'json' }, h('span', { class: ['ln', whole && 'diff'] }, body || '(empty body)')),
       found: whole,
+      parsed: false,
     };
   }
   const out = [];
@@ -56,5 +58,5 @@ export function jsonView(body, mark, others = []) {
     const other = !hit && others.some((p) => p.startsWith('$') && within(l.path, p));
     return h('span', { class: ['ln', hit && 'diff', other && 'diff-other'], 'data-path': l.path }, l.text);
   });
-  return { el: h('pre', { class: 'json' }, spans), found };
+  return { el: h('pre', { class: 'json' }, spans), found, parsed: true };
 }

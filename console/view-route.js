@@ -40,7 +40,11 @@ function examplePair(ex) {
     return h('section', { 'data-side': name },
       h('h4', { class: name }, h('span', {}, name === 'legacy' ? 'Legacy' : 'Service', ex.primary === name ? ' (served the client)' : ' (copy)'),
         h('span', { class: ex.path === 'status' ? 'bad' : 'muted' }, `HTTP ${s.status}`)),
-      v.found || !ex.path.startsWith('$') ? null : h('p', { class: 'diffline muted' }, `${ex.path} is absent in this answer`),
+      v.found || !ex.path.startsWith('$')
+        ? null
+        : v.parsed
+          ? h('p', { class: 'diffline muted' }, `${ex.path} is absent in this answer`)
+          : h('p', { class: 'diffline muted' }, 'Not JSON as stored (sample bodies are kept up to 16 KiB): the path cannot be marked.'),
       v.el,
       s.truncated ? h('p', { class: 'muted diffline' }, 'Body cut for display.') : null,
     );
