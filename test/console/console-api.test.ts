@@ -5,6 +5,7 @@
  * field; the rollout controls behind the token, with a dry run that changes
  * nothing; the session answer the console's read-only mode comes from.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFromConfig } from '../../cli/context.js';
 import { type AdminServer, startAdmin } from '../../control/admin-api.js';
@@ -99,6 +100,22 @@ describe('console endpoints', () => {
       expect(res.status, p).toBe(404);
       expect(await res.text(), p).not.toContain('"name"');
     }
+  });
+
+  it('refuses a foreign Host on a loopback listener (DNS rebinding) and accepts loopback names', async () => {
+    const port = new URL(admin.url).port;
+    const ask = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/routes/block/shadow', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          })
+          .on('error', reject);
+      });
+    expect(await ask(`evil.example:${port}`)).toBe(400);
+    expect(await ask('evil.example')).toBe(400);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `127.0.0.2:${port}`]) expect(await ask(host), host).toBe(200);
   });
 
   it('says whether changes are possible, and why not', async () => {
