@@ -61,6 +61,13 @@ export async function startControlPlane(opts: {
   const { readAdminToken } = await import('../control/admin-token.js');
   const token = readAdminToken(io.env, config);
   if (!token) logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
+  // Route modes and shadow evidence come from the store, next to the data plane's counters.
+  const { withStoreMetrics } = await import('../control/store-metrics.js');
+  const metrics = withStoreMetrics(opts.metrics, {
+    config,
+    store,
+    onError: (err) => logger.warn({ err }, '/metrics: store metrics left out'),
+  });
   const admin = await listenOn(opts.adminListen, () =>
     startAdmin({
       config,
@@ -69,7 +76,7 @@ export async function startControlPlane(opts: {
       token,
       host: adminAddr.host,
       port: adminAddr.port,
-      metrics: opts.metrics,
+      metrics,
       routeExtras: opts.routeExtras,
     }),
   );

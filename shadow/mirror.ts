@@ -506,5 +506,7 @@ function sampleOf(
       ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
       ...(d.service !== undefined ? { service: d.service } : {}),
     })),
+    // The store keeps this sample as the newest example of each of these fields.
+    fields: diff.fields.slice(0, 50),
   };
 }

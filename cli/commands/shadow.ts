@@ -39,7 +39,7 @@ export function register(program: Command, io: CliIO): void {
         if (routeId && routes.length === 0)
           throw unknownRouteError(routeId, config.routes.map((r) => r.id), `in ${opts.config}`);
         const reports = [];
-        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id), r));
+        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id, { fieldExamples: true }), r));
         return { generatedAt: new Date().toISOString(), routes: reports };
       });
       const out = SHADOW_REPORTERS[opts.format](data, { width: (io.stdout as { columns?: number }).columns });

@@ -90,7 +90,14 @@ describe('npm pack', () => {
   it('holds dist/, the bin and the docs, and no dev files', async () => {
     const { stdout } = await exec('tar', ['-tzf', tarball]);
     const files = stdout.split('\n').filter(Boolean);
-    for (const f of ['package/package.json', 'package/README.md', 'package/bin/strangler.js', 'package/dist/cli/main.js', 'package/docs/errors.md'])
+    for (const f of [
+      'package/package.json',
+      'package/README.md',
+      'package/bin/strangler.js',
+      'package/dist/cli/main.js',
+      'package/console/index.html', // served at /ui, read from the package at run time
+      'package/docs/errors.md',
+    ])
       expect(files).toContain(f);
     const dev = files.filter((f) =>
       /^package\/(test|bench|examples|cli|core|proxy|node_modules)\/|^package\/dist\/(bench|examples)\/|tsconfig|vitest|biome|\.ts$/.test(f),
@@ -131,20 +138,23 @@ describe(`npm install -g ./${pkg.name}-${pkg.version}.tgz into a fresh prefix`, 
       env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proxyUrl = await new Promise<string>((resolve, reject) => {
+    const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
       let out = '';
       let err = '';
       serve!.stderr!.on('data', (c) => (err += c));
       serve!.stdout!.on('data', (c) => {
         out += c;
-        const m = /proxy (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]);
+        const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
+        if (m) resolve({ proxyUrl: m[1], adminUrl: m[2] });
       });
       serve!.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
     });
     const res = await fetch(`${proxyUrl}/api/block/7`);
     expect(res.headers.get('x-strangler-target')).toBe('legacy');
     expect(await res.json()).toEqual({ from: 'legacy', url: '/api/block/7' });
+    const ui = await fetch(`${adminUrl}/ui/`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toMatch(/<html/i);
 
     const flip = await strangler('flip', 'block', 'shadow', '--reason', 'installed from the tarball');
     expect(flip.stdout).toContain('block: legacy (v1) -> shadow (v2)');
