@@ -61,7 +61,7 @@ routes:
 `,
   );
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--config', configFile], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'metrics-token', STRANGLER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'metrics-test-admin-token', STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
