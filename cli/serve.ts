@@ -4,11 +4,11 @@
  * control/ from importing each other. Stops gracefully on SIGINT/SIGTERM or
  * when io.stopSignal resolves (tests).
  */
+import path from 'node:path';
+import { readAdminToken } from '../control/admin-token.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
-import path from 'node:path';
-import { readAdminToken } from '../control/admin-token.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
 import { type ServeInfo, type ServeOptions, serveAddresses } from './serve-options.js';

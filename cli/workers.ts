@@ -8,12 +8,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { readAdminToken } from '../control/admin-token.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
-import { readAdminToken } from '../control/admin-token.js';
 import { type ServeOptions, serveAddresses } from './serve-options.js';
 
 /** How long a draining worker may take before the primary kills it. */
