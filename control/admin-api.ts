@@ -141,7 +141,8 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
       },
       defaultFlipSteps(),
     );
-    send(res, result.dryRun ? 200 : 201, result);
+    // 201 only when a new version was written; a dry run and a flip to the current mode create nothing.
+    send(res, result.dryRun || result.unchanged ? 200 : 201, result);
   });
 
   // The operator console (/ui) and the read endpoints it needs: control/console-api.ts.
