@@ -1,0 +1,36 @@
+/**
+ * The Python client's own unit tests (clients/python/tests, stdlib unittest
+ * against a stand-in proxy on a real socket), run from the suite, and its
+ * sticky canary hash checked against the proxy's for keys a monolith uses.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { PYTHON, REPO_ROOT } from '../../examples/run.js';
+import { stickyPoint } from '../../proxy/choose-target.js';
+
+const run = promisify(execFile);
+const CLIENT_DIR = path.join(REPO_ROOT, 'clients/python');
+
+describe('clients/python (strangler_client)', () => {
+  it('passes its unittest suite', async () => {
+    const { stderr } = await run(PYTHON, ['-m', 'unittest', 'discover', '-s', 'tests'], {
+      cwd: CLIENT_DIR,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      timeout: 120_000,
+    });
+    expect(stderr).toMatch(/^OK/m);
+  });
+
+  it('puts every key at the same canary point as the proxy', async () => {
+    const keys = ['1', '7', '42', 'user-42', 'ada1', '', 'é€😀', 'x'.repeat(300)];
+    const { stdout } = await run(
+      PYTHON,
+      ['-c', 'import json,sys,strangler_client as s; print(json.dumps([s.sticky_point("block-check", k) for k in json.loads(sys.argv[1])]))', JSON.stringify(keys)],
+      { cwd: CLIENT_DIR },
+    );
+    const fromPython = JSON.parse(stdout) as number[];
+    expect(fromPython).toEqual(keys.map((k) => stickyPoint('block-check', k)));
+  });
+});
