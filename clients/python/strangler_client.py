@@ -193,7 +193,7 @@ class Client(object):
     waits beyond the proxy's own deadline (so the proxy decides the fallback).
     """
 
-    def __init__(self, url=None, token=None, poll_interval=0.25, queue_size=10000, batch_size=200,
+    def __init__(self, url=None, token=None, poll_interval=0.25, queue_size=10000, batch_size=50,
                  timeout_margin=1.0, rng=None, url_file=None):
         url = url if url is not None else os.environ.get("STRANGLER_URL", "")
         self._url_file = url_file if url_file is not None else os.environ.get("STRANGLER_URL_FILE", "")
