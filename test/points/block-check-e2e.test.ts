@@ -195,11 +195,12 @@ describe('extraction point block-check, end to end', () => {
     const statuses = new Map<number, number>();
     let rolledBack: { at: string; reason: string } | undefined;
     let sent = 0;
-    while (!rolledBack && sent < 2000 && Date.now() - killedAt < 30_000) {
+    // At least 60 requests, and on until the guard has acted: before and after its rollback.
+    while ((!rolledBack || sent < 60) && sent < 2000 && Date.now() - killedAt < 30_000) {
       const s = await feed(1 + (sent % 50));
       sent++;
       statuses.set(s, (statuses.get(s) ?? 0) + 1);
-      if (sent % 10 === 0) {
+      if (sent % 10 === 0 && !rolledBack) {
         const { stdout } = await cli('history', 'block-check', '--json');
         rolledBack = (JSON.parse(stdout) as Array<{ action: string; at: string; reason: string }>).find(
           (e) => e.action === 'guard.rollback',

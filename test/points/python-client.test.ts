@@ -23,6 +23,27 @@ describe('clients/python (strangler_client)', () => {
     expect(stderr).toMatch(/^OK/m);
   });
 
+  it('is Python 3.8 syntax (ast feature_version), one stdlib-only file', async () => {
+    const { stdout } = await run(
+      PYTHON,
+      [
+        '-c',
+        [
+          'import ast, sys',
+          'src = open("strangler_client.py").read()',
+          'tree = ast.parse(src, "strangler_client.py", feature_version=(3, 8))',
+          'mods = set()',
+          'for n in ast.walk(tree):',
+          '    if isinstance(n, ast.Import): mods.update(a.name.split(".")[0] for a in n.names)',
+          '    elif isinstance(n, ast.ImportFrom): mods.add((n.module or "").split(".")[0])',
+          'print(" ".join(sorted(m for m in mods if m not in sys.stdlib_module_names)))',
+        ].join('\n'),
+      ],
+      { cwd: CLIENT_DIR },
+    );
+    expect(stdout.trim()).toBe('');
+  });
+
   it('puts every key at the same canary point as the proxy', async () => {
     const keys = ['1', '7', '42', 'user-42', 'ada1', '', 'é€😀', 'x'.repeat(300)];
     const { stdout } = await run(
