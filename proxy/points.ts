@@ -37,6 +37,8 @@ export const POINTS_PREFIX = '/.strangler/points';
 export const FALLBACK_HEADER = 'x-strangler-fallback';
 /** A shadow batch larger than this is refused (413): the client sends many small ones. */
 const MAX_SHADOW_BATCH_BYTES = 8 * 1024 * 1024;
+/** How long one shadow batch may wait for room under the shadow concurrency cap before its rest is handed over (and skipped there). */
+const SHADOW_BATCH_WAIT_MS = 2000;
 
 const POINT_PATH = /^\/\.strangler\/points\/([A-Za-z0-9_.-]+)\/(call|shadow)$/;
 
@@ -243,11 +245,20 @@ export class PointEndpoints {
       // In any other mode the copies are late (the point was flipped meanwhile): counted, not compared.
       const refusal = state.mode !== 'shadow' ? 'not-shadow-mode' : !route.idempotent ? 'not-idempotent' : undefined;
       if (refusal && batch.calls.length) shadow.countSkipped?.(route.id, refusal, batch.calls.length);
-      else
+      else {
+        // Back-pressure rather than skips: a batch arrives all at once, so it
+        // waits (bounded) for room under shadowMaxConcurrent; the 202 comes
+        // later, the client's sender slows, and its bounded queue — where
+        // drops are counted — takes the excess.
+        const cap = this.o.config.proxy.shadowMaxConcurrent;
+        const until = Date.now() + SHADOW_BATCH_WAIT_MS;
         for (const c of batch.calls) {
+          while (shadow.load && shadow.load().active >= cap && Date.now() < until && !res.destroyed)
+            await new Promise((r) => setTimeout(r, 2));
           shadow.afterPrimary(route, state, exchangeOf(route.id, route.match.path, c));
           accepted++;
         }
+      }
     }
     const body = JSON.stringify({ accepted, received: batch.calls.length });
     res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });

@@ -57,5 +57,7 @@ export interface ShadowHook {
   afterPrimary(route: RouteConfig, state: RouteState, exchange: PrimaryExchange): void;
   /** Count exchanges that never reached afterPrimary (an extraction point's client dropped them), by reason. */
   countSkipped?(routeId: string, reason: string, n: number): void;
+  /** Shadow exchanges in flight and bytes they hold (an extraction point's batch waits for room). */
+  load?(): { active: number; bytes: number };
   close(): Promise<void>;
 }
