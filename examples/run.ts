@@ -67,7 +67,7 @@ export interface BlockServiceOptions {
   latencyMs?: number;
   /** Add "served_by" and answer count/blocked differently (see examples/README.md). */
   differ?: boolean;
-  /** One stderr line per request (`block-service: POST /internal/block-check 200`). */
+  /** One stderr line per request (`block-service: POST /internal/block-check 200 t=EPOCH_MS`). */
   accessLog?: boolean;
   timeoutMs?: number;
 }

@@ -24,8 +24,9 @@ let serve: ChildProcess;
 let proxyUrl: string;
 let adminUrl: string;
 let configFile: string;
-/** Lines of block-service's request log naming the extraction point's path. */
-let internalCalls = 0;
+/** When block-service answered each extraction-point call (epoch ms, from its request log). */
+const internalAt: number[] = [];
+const internalCalls = () => internalAt.length;
 
 function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
@@ -55,6 +56,24 @@ function startServe(config: string): Promise<{ child: ChildProcess; proxy: strin
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args, '--config', configFile]);
 const flip = (mode: string) => cli('flip', 'block-check', mode, '--force', '--reason', `e2e ${mode}`);
 
+/** When the store committed the latest flip to `mode`: the audit row's time (epoch ms). */
+async function committedAt(mode: string): Promise<number> {
+  const { stdout } = await cli('history', 'block-check', '--json');
+  const rows = JSON.parse(stdout) as Array<{ action: string; at: string; after?: { mode?: string } }>;
+  const row = rows.filter((r) => r.action === 'flip' && r.after?.mode === mode).at(-1);
+  return Date.parse(row!.at);
+}
+
+/** Feed requests from four clients at once until `done()` or `ms` elapsed; every answer must be 200. */
+async function feedFor(ms: number, done: () => boolean = () => false): Promise<void> {
+  const until = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: 4 }, async (_, c) => {
+      for (let i = c; Date.now() < until && !done(); i += 4) expect(await feed(1 + (i % 40))).toBe(200);
+    }),
+  );
+}
+
 async function feed(user: number): Promise<number> {
   const res = await fetch(`${proxyUrl}/api/feed/${user}`);
   await res.arrayBuffer();
@@ -70,8 +89,14 @@ beforeAll(async () => {
     env: { STRANGLER_URL_FILE: urlFile, STRANGLER_POINTS_TOKEN: POINTS_TOKEN },
   });
   service = await startBlockService({ dbPath: monolith.dbPath, differ: true, accessLog: true });
+  let partial = '';
   service.process.stderr!.on('data', (c: Buffer) => {
-    internalCalls += c.toString().split('POST /internal/block-check').length - 1;
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /POST \/internal\/block-check \d+ t=(\d+)/.exec(line);
+      if (m) internalAt.push(Number(m[1]));
+    }
   });
   configFile = writeConfig(
     tmp.dir,
@@ -120,24 +145,29 @@ describe('extraction point block-check, end to end', () => {
     expect(stdout).toMatch(/block-check\s+legacy\s+0\s+\d+\s+function -> \/internal\/block-check\s+block-service/);
   });
 
-  it('a flip to service reaches the monolith within 1 s; back to legacy stops the calls', async () => {
+  it('a flip to service reaches the monolith within 1 s; back to legacy stops the calls within 1 s', async () => {
     await new Promise((r) => setTimeout(r, 600)); // the client has read "legacy" by now
-    const before = internalCalls;
+    const before = internalCalls();
     for (let i = 0; i < 5; i++) expect(await feed(1 + i)).toBe(200);
-    expect(internalCalls, 'legacy mode sent calls to block-service').toBe(before);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(internalCalls(), 'legacy mode sent calls to block-service').toBe(before);
 
+    // Times are the store's commit of the flip (audit row) and block-service's
+    // answer (its log), so a slow test client does not count against the point.
+    // Traffic runs through the flip, as in production: the first call the
+    // service answers after the commit shows when the monolith switched.
+    let reached = false;
+    const traffic = feedFor(15_000, () => reached);
     await flip('service');
-    const flipped = performance.now();
-    let reachedMs = Number.POSITIVE_INFINITY;
-    while (performance.now() - flipped < 5000) {
-      expect(await feed(7)).toBe(200);
-      await new Promise((r) => setTimeout(r, 5)); // let the service's log line arrive
-      if (internalCalls > before) {
-        reachedMs = performance.now() - flipped;
-        break;
-      }
+    const flipped = await committedAt('service');
+    while (!reached && Date.now() - flipped < 10_000) {
+      reached = internalAt.some((t) => t > flipped);
+      await new Promise((r) => setTimeout(r, 10));
     }
-    console.log(`points e2e: flip to service reached block-service ${reachedMs.toFixed(0)} ms after the CLI returned`);
+    reached = true;
+    await traffic;
+    const reachedMs = Math.min(...internalAt.filter((t) => t > flipped)) - flipped;
+    console.log(`points e2e: first call at block-service ${reachedMs} ms after the flip to service was committed`);
     expect(reachedMs).toBeLessThan(1000);
     // Chat's check goes through the point too.
     const login = await fetch(`${proxyUrl}/api/auth/login`, {
@@ -146,25 +176,33 @@ describe('extraction point block-check, end to end', () => {
       body: JSON.stringify({ username: 'ada1', password: 'password-ada1' }),
     });
     const { token } = (await login.json()) as { token: string };
-    const n = internalCalls;
+    const n = internalCalls();
     const conv = await fetch(`${proxyUrl}/api/chat/messages?with=2`, { headers: { authorization: `Bearer ${token}` } });
     expect(conv.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
-    expect(internalCalls).toBeGreaterThan(n);
+    expect(internalCalls()).toBeGreaterThan(n);
 
+    let stopped = false;
+    const more = feedFor(15_000, () => stopped);
     await flip('legacy');
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = internalCalls;
+    const back = await committedAt('legacy');
+    while (Date.now() - back < 1500) await new Promise((r) => setTimeout(r, 20));
+    stopped = true;
+    await more;
+    const lastMs = Math.max(...internalAt) - back;
+    console.log(`points e2e: last call at block-service ${lastMs} ms after the flip back to legacy was committed`);
+    expect(lastMs).toBeLessThan(1000);
+    const after = internalCalls();
     for (let i = 0; i < 20; i++) expect(await feed(1 + (i % 10))).toBe(200);
     await new Promise((r) => setTimeout(r, 100));
-    expect(internalCalls, 'calls still reached block-service after the flip back to legacy').toBe(after);
+    expect(internalCalls(), 'calls still reached block-service after the flip back to legacy').toBe(after);
   });
 
   it('shadow: evidence with the deliberate difference appears in `strangler shadow report block-check`', async () => {
     await cli('shadow', 'reset', 'block-check');
     await flip('shadow');
     await new Promise((r) => setTimeout(r, 1000));
-    const before = internalCalls;
+    const before = internalCalls();
     for (let i = 0; i < 30; i++) expect(await feed(1 + (i % 25))).toBe(200);
     // Copies go off the caller's path: wait for them to be compared and flushed.
     let report: { compared: number; fieldDiffs?: Record<string, number> } | undefined;
@@ -179,7 +217,7 @@ describe('extraction point block-check, end to end', () => {
     }
     const { stdout: text } = await cli('shadow', 'report', 'block-check');
     console.log(`points e2e: shadow report\n${text}`);
-    expect(internalCalls - before).toBeGreaterThanOrEqual(30);
+    expect(internalCalls() - before).toBeGreaterThanOrEqual(30);
     expect(report!.compared).toBeGreaterThanOrEqual(30);
     expect(text).toContain('served_by');
     // A function's return value has no headers: block-service's charset is not a difference.

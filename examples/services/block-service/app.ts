@@ -21,7 +21,7 @@ export interface BlockServiceOptions {
    * GET /api/block/:user/:other reports the opposite "blocked".
    */
   differ: boolean;
-  /** One stderr line per request: `block-service: METHOD PATH STATUS`. */
+  /** One stderr line per request: `block-service: METHOD PATH STATUS t=EPOCH_MS` (when it answered). */
   accessLog?: boolean;
 }
 
@@ -220,6 +220,7 @@ export function createBlockHandler(
     if (res.destroyed) return;
     res.writeHead(answer.status, headers);
     res.end(payload);
-    if (options.accessLog) process.stderr.write(`block-service: ${req.method} ${url.pathname} ${answer.status}\n`);
+    if (options.accessLog)
+      process.stderr.write(`block-service: ${req.method} ${url.pathname} ${answer.status} t=${Date.now()}\n`);
   };
 }
