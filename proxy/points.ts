@@ -41,6 +41,8 @@ const MAX_SHADOW_BATCH_BYTES = 8 * 1024 * 1024;
 const SHADOW_BATCH_WAIT_MS = 2000;
 
 const POINT_PATH = /^\/\.strangler\/points\/([A-Za-z0-9_.-]+)\/(call|shadow)$/;
+/** The longest a mode poll may be held (`?wait=S`); below common load-balancer idle timeouts. */
+const MAX_WAIT_S = 30;
 
 /** Whether a request URL is under the reserved prefix (query ignored). */
 export function isPointsUrl(url: string | undefined): boolean {
@@ -78,6 +80,9 @@ export interface PointView {
 export class PointEndpoints {
   private readonly tokenDigest: Buffer | undefined;
   private listing: { table: RouteTable; etag: string; body: string } | undefined;
+  /** Mode polls held until the listing changes (long-poll), each with its deadline timer. */
+  private readonly waiting = new Set<{ res: ServerResponse; timer: NodeJS.Timeout }>();
+  private closed = false;
 
   constructor(private readonly o: PointEndpointsOptions) {
     this.tokenDigest = o.token ? digest(o.token) : undefined;
@@ -109,7 +114,46 @@ export class PointEndpoints {
     return given && timingSafeEqual(digest(given), this.tokenDigest) ? null : 'STRANGLER_E_POINTS_UNAUTHORIZED';
   }
 
+  /** The proxy swapped its route table: answer held polls whose listing changed. */
+  tableSwapped(): void {
+    if (this.waiting.size === 0) return;
+    const { etag } = this.current();
+    for (const w of [...this.waiting]) if (w.res.req.headers['if-none-match'] !== etag) this.release(w);
+  }
+
+  /** Answer every held poll (304 if unchanged) and hold no more: the proxy is closing. */
+  close(): void {
+    this.closed = true;
+    for (const w of [...this.waiting]) this.release(w);
+  }
+
+  private release(w: { res: ServerResponse; timer: NodeJS.Timeout }): void {
+    clearTimeout(w.timer);
+    this.waiting.delete(w);
+    if (!w.res.headersSent && !w.res.destroyed) this.answerList(w.res.req, w.res);
+  }
+
+  /**
+   * GET /.strangler/points[?wait=S]: with `If-None-Match` equal to the current
+   * ETag and `wait`, the answer is held until the listing changes or S seconds
+   * pass (then 304), so a flip reaches a monolith as soon as this proxy has it.
+   */
   private list(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const wait = Number(new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('wait') ?? 0);
+    if (wait > 0 && !this.closed && req.headers['if-none-match'] === this.current().etag) {
+      const w = { res, timer: setTimeout(() => this.release(w), Math.min(wait, MAX_WAIT_S) * 1000) };
+      this.waiting.add(w);
+      res.on('close', () => {
+        clearTimeout(w.timer);
+        this.waiting.delete(w);
+      });
+      return;
+    }
+    this.answerList(req, res);
+  }
+
+  private current(): { etag: string; body: string } {
     const table = this.o.table();
     if (this.listing?.table !== table) {
       const points: Record<string, PointView> = {};
@@ -129,8 +173,11 @@ export class PointEndpoints {
       const body = JSON.stringify({ points });
       this.listing = { table, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
     }
-    const { etag, body } = this.listing;
-    req.resume();
+    return this.listing;
+  }
+
+  private answerList(req: IncomingMessage, res: ServerResponse): void {
+    const { etag, body } = this.current();
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, { etag }).end();
       return;

@@ -353,6 +353,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       if (kept.length)
         logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
+      points.tableSwapped();
       freshness.confirmed();
     } catch (err) {
       logger.error({ err }, 'route table reload failed: keeping the last good table');
@@ -409,6 +410,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       // Upgraded sockets still count as the listener's connections: a tunnel
       // has no request boundary to finish at, so it is closed now.
       upgrades.close();
+      // Held mode polls of extraction points would keep the drain waiting: answer them now.
+      points.close();
       await new Promise<void>((resolve) => {
         const started = Date.now();
         // Keep-alive sockets become idle as their in-flight requests finish;

@@ -10,8 +10,9 @@ audited like an HTTP route. The old code stays as the fallback::
     def list_blocked(user_id): ...
 
 Modes come from the running strangler proxy (``GET /.strangler/points``,
-polled by a background thread with an ETag; a flip reaches the process within
-``poll_interval`` plus the proxy's own reload poll):
+long-polled by a background thread with an ETag: the proxy answers as soon as
+its route table changes, so a flip reaches the process right after the proxy's
+own reload poll):
 
 - ``legacy``: the local function, nothing else (no network call per call);
 - ``shadow``: the local result is returned at once; the arguments and the
@@ -187,19 +188,21 @@ class Client(object):
     """Modes cache, shadow queue and service calls for one strangler proxy.
 
     url: the proxy's listener (default $STRANGLER_URL); token: the points token
-    (default $STRANGLER_POINTS_TOKEN); poll_interval: seconds between mode
-    checks; queue_size: shadow calls held at most (beyond: dropped, counted);
+    (default $STRANGLER_POINTS_TOKEN); long_poll: seconds the proxy may hold a
+    mode poll until something changes (0: plain polling); poll_interval:
+    seconds between polls when a poll was not held or failed; queue_size: shadow calls held at most (beyond: dropped, counted);
     batch_size: shadow calls per POST; timeout_margin: seconds a service call
     waits beyond the proxy's own deadline (so the proxy decides the fallback).
     """
 
     def __init__(self, url=None, token=None, poll_interval=0.25, queue_size=10000, batch_size=50,
-                 timeout_margin=1.0, rng=None, url_file=None):
+                 timeout_margin=1.0, rng=None, url_file=None, long_poll=20):
         url = url if url is not None else os.environ.get("STRANGLER_URL", "")
         self._url_file = url_file if url_file is not None else os.environ.get("STRANGLER_URL_FILE", "")
         self.token = token if token is not None else os.environ.get("STRANGLER_POINTS_TOKEN", "")
         self.url = ""
         self.poll_interval = poll_interval
+        self.long_poll = long_poll
         self.queue_size = queue_size
         self.batch_size = batch_size
         self.timeout_margin = timeout_margin
@@ -480,19 +483,26 @@ class Client(object):
             if self._stop.wait(min(self.poll_interval, 0.1)):
                 return
         while not self._stop.is_set():
+            started = time.monotonic()
+            held = False
             try:
-                self._poll_once(self._poll_conn())
+                held = self._poll_once(self._poll_conn(), self.long_poll)
             except Exception as exc:  # noqa: BLE001 - keep serving the last modes
                 self._poll_failed(exc)
             self._polled.set()
-            self._stop.wait(self.poll_interval)
+            # A held poll that came back (a change, or its wait ran out) is
+            # followed at once by the next; otherwise poll every poll_interval.
+            if not (held and time.monotonic() - started >= self.poll_interval):
+                self._stop.wait(self.poll_interval)
 
-    def _poll_once(self, conn):
+    def _poll_once(self, conn, wait=0):
+        """One mode poll; True when it was a long poll the proxy answered (changed or not)."""
         headers = {"If-None-Match": self._etag} if self._etag else {}
-        status, h, data = self._request(conn, "GET", "/.strangler/points", None, 5.0, headers)
+        path = "/.strangler/points?wait=%d" % wait if wait and self._etag else "/.strangler/points"
+        status, h, data = self._request(conn, "GET", path, None, wait + 5.0, headers)
         if status == 304:
             self._poll_ok()
-            return
+            return bool(wait)
         if status != 200:
             raise PointCallError("GET /.strangler/points answered %d: %s" % (status, _message(data)))
         points = json.loads(data)["points"]
@@ -500,6 +510,7 @@ class Client(object):
         self._points = {k: _Point(v) for k, v in points.items()}
         self._etag = h.get("etag")
         self._poll_ok()
+        return bool(wait)
 
     def _poll_ok(self):
         if self._last_poll_error is not None:

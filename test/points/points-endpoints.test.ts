@@ -169,6 +169,29 @@ describe('/.strangler/points', () => {
     expect(again.status).toBe(304);
   });
 
+  it('holds a mode poll (?wait) until the table changes, and answers 304 when its wait runs out', async () => {
+    const first = await fetch(`${open.url}/.strangler/points`, { headers: auth });
+    await first.text();
+    const etag = first.headers.get('etag')!;
+    const idle = await fetch(`${open.url}/.strangler/points?wait=1`, { headers: { ...auth, 'if-none-match': etag } });
+    expect(idle.status).toBe(304);
+
+    const started = Date.now();
+    const held = fetch(`${open.url}/.strangler/points?wait=20`, { headers: { ...auth, 'if-none-match': etag } });
+    await new Promise((r) => setTimeout(r, 200));
+    await store.routes.flip({ route: 'legacy-one', mode: 'shadow', weight: 0, actor: 'test', reason: 'long poll' });
+    await open.reload();
+    const res = await held;
+    const body = (await res.json()) as { points: Record<string, { mode: string }> };
+    expect(res.status).toBe(200);
+    expect(body.points['legacy-one'].mode).toBe('shadow');
+    expect(res.headers.get('etag')).not.toBe(etag);
+    // Released by the change, not by its 20 s wait.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await store.routes.flip({ route: 'legacy-one', mode: 'legacy', weight: 0, actor: 'test', reason: 'back' });
+    await open.reload();
+  });
+
   it('passes a call to the service path without the points token or a client Idempotency-Key', async () => {
     const res = await post(open.url, '/.strangler/points/read/call', callBody, { ...auth, 'idempotency-key': 'k1' });
     expect(res.status).toBe(200);
