@@ -30,6 +30,7 @@ export async function startDataPlane(opts: {
       shadow,
       listen: splitHostPort(opts.listen),
       instanceId: opts.instanceId,
+      pointsToken: process.env[opts.config.points.tokenEnv] || undefined,
     });
     return {
       proxy,

@@ -28,6 +28,7 @@ export async function listRouteRows(config: Readonly<Config>, store: Store, now 
       pattern: r.match.path,
       methods: r.match.methods ?? [],
       service: r.service,
+      kind: r.kind,
       extra: { breaker, ...(status ? statusCells(status) : {}) },
       ...(status ? { status } : {}),
     });

@@ -41,8 +41,10 @@ describe('the demo monolith plan', async () => {
   });
 
   it.skipIf(!existsSync(CONFIG))("names the routes block would take over from the config's module:", () => {
-    expect(block.routes).toEqual(['block']);
-    expect(block.reasons.join('\n')).toMatch(/takes over route: block \(\/api\/block\/\*\)/);
+    expect(block.routes).toEqual(['block', 'block-check']); // the HTTP route and the extraction point (kind: function) of monolith.block
+    expect(block.reasons.join('\n')).toMatch(
+      /takes over routes: block \(\/api\/block\/\*\), block-check \(function \/internal\/block-check\)/,
+    );
     expect(plan.notes.some((n) => n.startsWith('no traffic data'))).toBe(true);
   });
 });
