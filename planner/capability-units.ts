@@ -124,6 +124,25 @@ function findFeatures(all: string[], packages: Set<string>): Map<string, Unit> {
   return moduleFeature;
 }
 
+/**
+ * A `models` module (or package) without `apps.py` marks a Django app when it
+ * defines a Django model (`class X(models.Model)`) or the package has
+ * migrations — not for SQLAlchemy models or a database backend's helpers.
+ */
+function isDjangoModels(
+  models: string,
+  facts: ReadonlyMap<string, ModuleFacts>,
+  names: ReadonlySet<string>,
+): boolean {
+  const pkg = parentOf(models);
+  if (names.has(`${pkg}.migrations`)) return true;
+  for (const [m, f] of facts) {
+    if (m !== models && !m.startsWith(`${models}.`)) continue;
+    if (f.classes.some((c) => !c.sqlalchemy && c.bases.some((b) => b === 'models.Model'))) return true;
+  }
+  return false;
+}
+
 export function assignUnits(
   modules: ModuleInfo[],
   facts: ReadonlyMap<string, ModuleFacts>,
@@ -143,18 +162,13 @@ export function assignUnits(
   // `models.py` alone does not make an app. The tree's own base package is
   // not one either: a single-app project is split inside it.
   const everything = new Set([...names, ...leftOut]);
-  const appParts = ['admin', 'views', 'urls', 'migrations', 'forms'];
   const apps = new Map<string, Unit>();
   for (const n of names) {
     const last = n.slice(n.lastIndexOf('.') + 1);
     if (last !== 'models' && last !== 'apps') continue;
     const pkg = parentOf(n);
     if (pkg === '' || pkg.split('.').length <= base || apps.has(pkg)) continue;
-    if (
-      last === 'models' &&
-      !everything.has(`${pkg}.apps`) &&
-      !appParts.some((p) => [...everything].some((e) => e === `${pkg}.${p}` || e.startsWith(`${pkg}.${p}.`)))
-    )
+    if (last === 'models' && !everything.has(`${pkg}.apps`) && !isDjangoModels(n, facts, everything))
       continue;
     const cfg = facts.get(`${pkg}.apps`);
     apps.set(pkg, {
@@ -192,14 +206,14 @@ export function assignUnits(
   };
 
   // The package depth: one below the base, deeper while that leaves fewer
-  // than three units for the modules outside apps and blueprints.
+  // than three units in all (apps and blueprints count).
   const rest = names.filter((n) => specialOf(n) === undefined);
   let depth = depthOverride ?? base + 1;
   const autoDepth = depthOverride === undefined;
   if (autoDepth) {
     const deepest = Math.max(0, ...rest.map((n) => n.split('.').length));
     while (depth < deepest && depth < base + 3) {
-      const distinct = new Set(rest.map((n) => prefixAt(n, depth))).size;
+      const distinct = new Set(rest.map((n) => prefixAt(n, depth))).size + special.size;
       if (distinct >= 3) break;
       depth++;
     }

@@ -150,23 +150,30 @@ export function findEntryPoints(
     }
   }
 
-  // --- Flask: blueprint prefixes
+  // --- Flask: a blueprint's prefix comes from Blueprint(url_prefix=...) or,
+  // winning, from register_blueprint(bp, url_prefix=...) wherever it is
+  // registered (the registering module's imports say which blueprint it is).
   const blueprintPrefix = new Map<string, string>();
-  for (const [, f] of facts) {
-    for (const b of f.blueprints) if (b.prefix) blueprintPrefix.set(b.variable, b.prefix);
-  }
-  for (const [, f] of facts)
-    for (const r of f.registrations)
-      if (r.prefix) blueprintPrefix.set(r.variable.split('.').pop()!, r.prefix);
+  const key = (module: string, variable: string): string => `${module}\u0000${variable}`;
+  for (const [module, f] of facts)
+    for (const b of f.blueprints) if (b.prefix) blueprintPrefix.set(key(module, b.variable), b.prefix);
+  for (const [module, f] of facts)
+    for (const r of f.registrations) {
+      if (!r.prefix) continue;
+      const local = r.variable.split('.')[0];
+      const target = f.locals?.[local];
+      const own = facts.get(target ?? '')?.blueprints ?? [];
+      if (target && own.length === 1) blueprintPrefix.set(key(target, own[0].variable), r.prefix);
+      else if (f.blueprints.some((b) => b.variable === local))
+        blueprintPrefix.set(key(module, local), r.prefix);
+    }
   for (const [module, f] of facts) {
     const unit = unitOf.get(module);
     if (!unit) continue;
     for (const r of f.routes) {
       if (r.framework !== 'flask') continue;
       const on = r.on?.split('.').pop() ?? '';
-      const own = f.blueprints.find((b) => b.variable === on);
-      const prefix =
-        (own && (blueprintPrefix.get(own.variable) ?? own.prefix)) ?? blueprintPrefix.get(on) ?? '';
+      const prefix = blueprintPrefix.get(key(module, on)) ?? '';
       add(unit.name, {
         path: toRoutePath(`${prefix.replace(/\/$/, '')}/${r.path.replace(/^\//, '')}`),
         methods: r.methods,

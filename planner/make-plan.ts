@@ -76,7 +76,7 @@ export async function makePlanWithCapabilities(req: PlanRequest): Promise<PlanRe
     const log = await readAccessLog(req.accessLog);
     accessLog = log.paths;
     notes.push(
-      `access log ${req.accessLog}: ${log.requests} requests${log.skipped > 0 ? `, ${log.skipped} lines not in combined format (skipped)` : ''}${traffic ? ' (the store has traffic: the log is not used)' : ''}`,
+      `access log ${req.accessLog}: ${log.requests} requests${log.skipped > 0 ? `, ${log.skipped} line${log.skipped === 1 ? '' : 's'} not in combined format (skipped)` : ''}${traffic ? ' (the store has traffic: the log is not used)' : ''}`,
     );
   }
   let churn: ChurnStats | null = null;

@@ -104,7 +104,7 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
     });
   const notes = [...(input.notes ?? []), ...capabilities.notes, ...(options.notes ?? [])].filter(
     // the store's own "no traffic data: ..." says why; the generic hint is then redundant
-    (n, i, all) =>
+    (n, _i, all) =>
       !(n.startsWith('no traffic data: give') && all.some((x) => x.startsWith('no traffic data') && x !== n)),
   );
 

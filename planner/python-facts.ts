@@ -301,6 +301,7 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
   }
   if (
     src.includes('.route(') ||
+    src.includes('register_blueprint(') ||
     src.includes('Blueprint(') ||
     /@\w+\.(get|post|put|patch|delete)\(/.test(src)
   ) {

@@ -262,7 +262,7 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       )
         symbols.push([to, symbol]);
     }
-    if (found.routes.length > 0) found.locals = locals;
+    if (found.routes.length > 0 || found.registrations.length > 0) found.locals = locals;
     if (symbols.length > 0) found.symbols = symbols;
     if (!isEmptyFacts(found)) facts.set(f.name, found);
   }
