@@ -61,7 +61,7 @@ const SCORE = {
   noEntryPoint: -1,
   traffic: 2,
   size: -1,
-  blast: -1.5,
+  blast: -2.5,
   callSites: -0.5,
   cycle: -1,
   /** Neither tables nor entry points: glue or scripts, not a service on its own. */
@@ -299,7 +299,12 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
         `traffic: ${t} requests through its routes in ${trafficSource} (${term((SCORE.traffic * t) / maxTraffic)})`,
       );
     else reasons.push('traffic: no traffic data (+0.00)');
-    if (evidence && owns.length === 0 && foreign.length === 0 && points.length === 0)
+    const urlconfOnly = u.modules.every((m) => m === 'urls' || m.endsWith('.urls'));
+    if (urlconfOnly)
+      reasons.push(
+        `URL configuration only: the routing table that mounts other capabilities' views stays until its last route moves (${term(SCORE.nothingToExtract)})`,
+      );
+    else if (evidence && owns.length === 0 && foreign.length === 0 && points.length === 0)
       reasons.push(
         `nothing to extract on its own: no tables and no entry point (glue, scripts or code used in-process) (${term(SCORE.nothingToExtract)})`,
       );
@@ -355,7 +360,11 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
   });
   // Glue (no tables, no entry point) follows every unit with something to extract, whatever its score.
   const glue = (c: PlanCandidate): number =>
-    evidence && c.tables.owns.length === 0 && c.tables.shares.length === 0 && c.routes.length === 0 ? 1 : 0;
+    c.modules.every((m) => m === 'urls' || m.endsWith('.urls'))
+      ? 1
+      : evidence && c.tables.owns.length === 0 && c.tables.shares.length === 0 && c.routes.length === 0
+        ? 1
+        : 0;
   candidates.sort(
     (a, b) => glue(a) - glue(b) || b.score - a.score || a.loc - b.loc || byName(a.name, b.name),
   );

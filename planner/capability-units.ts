@@ -126,8 +126,9 @@ function findFeatures(all: string[], packages: Set<string>): Map<string, Unit> {
 
 /**
  * A `models` module (or package) without `apps.py` marks a Django app when it
- * defines a Django model (`class X(models.Model)`) or the package has
- * migrations — not for SQLAlchemy models or a database backend's helpers.
+ * defines a Django model of its own (`class X(models.Model)`, no other app's
+ * `Meta.app_label`) or the package has migrations — not for SQLAlchemy
+ * models or a database backend's models of another app.
  */
 function isDjangoModels(
   models: string,
@@ -136,9 +137,12 @@ function isDjangoModels(
 ): boolean {
   const pkg = parentOf(models);
   if (names.has(`${pkg}.migrations`)) return true;
+  const label = pkg.slice(pkg.lastIndexOf('.') + 1);
   for (const [m, f] of facts) {
     if (m !== models && !m.startsWith(`${models}.`)) continue;
-    if (f.classes.some((c) => !c.sqlalchemy && c.bases.some((b) => b === 'models.Model'))) return true;
+    // Models declaring another app's label (a database backend's `app_label = 'gis'`) belong to that app.
+    if (f.classes.some((c) => !c.sqlalchemy && c.bases.includes('models.Model') && (c.appLabel ?? label) === label))
+      return true;
   }
   return false;
 }

@@ -138,7 +138,8 @@ export function findEntryPoints(
     for (const r of f.routes) {
       if (r.framework !== 'django' || r.include !== null) continue;
       const here = listPrefix.get(r.list ?? 'urlpatterns') ?? prefix;
-      const view = resolveView(f, r.on, module);
+      // `check_private(FeedView())`, `login_required(views.edit)`: the wrapped view, when it names one of ours.
+      const view = resolveView(f, r.wrapped ?? null, resolveView(f, r.on, module));
       const unit = unitOf.get(view) ?? unitOf.get(module);
       if (!unit) continue;
       add(unit.name, {

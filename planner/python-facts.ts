@@ -49,6 +49,8 @@ export interface RouteFact {
   list: string | null;
   /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
   on: string | null;
+  /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
+  wrapped?: string | null;
 }
 
 export interface BlueprintFact {
@@ -107,7 +109,7 @@ const ABSTRACT_RE = /^[ \t]+abstract[ \t]*=[ \t]*True\b/m;
 const PROXY_RE = /^[ \t]+proxy[ \t]*=[ \t]*True\b/m;
 const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}`, 'g');
 const DJANGO_ROUTE_RE = new RegExp(
-  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*))?`,
+  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
   'g',
 );
 const FLASK_ROUTE_RE = new RegExp(
@@ -296,6 +298,7 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
         includeList: m[7] ?? null,
         list: listVariableAt(src, statements, m.index),
         on: m[8] ?? null,
+        wrapped: m[9] ?? null,
       });
     }
   }
