@@ -16,7 +16,7 @@
  */
 import { stronglyConnected } from './cycles.js';
 import { assignUnits, type Unit } from './capability-units.js';
-import { findDataOwnership } from './data-ownership.js';
+import { findDataOwnership, withSqlOwners } from './data-ownership.js';
 import { type EntryPoint, findEntryPoints, type PlanRoute, routePathRegExp } from './entry-points.js';
 import type { ModuleFacts } from './python-facts.js';
 import type { ImportRecord, ModuleInfo, PlanCandidate, PlanLibrary, SharedTable } from './types.js';
@@ -160,7 +160,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
       );
   }
   const isLibrary = (name: string): boolean => libraryReason.has(name);
-  const data = findDataOwnership(input.facts, input.imports, unitOf, packages, isLibrary);
+  const data = withSqlOwners(firstPass, isLibrary);
 
   const empty = units.filter((u) => unitLoc.get(u.name) === 0 && !isLibrary(u.name));
   if (empty.length > 0)

@@ -25,6 +25,10 @@ export interface DataOwnership {
   creates: Map<string, Set<string>>;
   /** Unit name -> tables declared by its models or Table() calls. */
   declares: Map<string, Set<string>>;
+  /** Table -> declaring unit (models, Table()): ownership that SQL never changes. */
+  declared: Map<string, string>;
+  /** Table named only in SQL -> unit -> writes × 3 + reads. */
+  sqlScore: Map<string, Map<string, number>>;
 }
 
 const lastName = (dotted: string): string => dotted.slice(dotted.lastIndexOf('.') + 1);
@@ -154,6 +158,25 @@ export function findDataOwnership(
     if (unit) for (const t of tables) touch(unit.name, t, false);
   }
 
+  // --- relations by string: ForeignKey('shop.Order') uses shop's Order table
+  const byLabelAndClass = new Map<string, string>();
+  classes.forEach((c, i) => {
+    const table = classTable.get(`${c.module}:${c.name}`);
+    if (!isModel[i] || !table) return;
+    const parts = c.module.split('.');
+    const appPkg = parts.slice(0, Math.max(1, parts.indexOf('models'))).join('.');
+    const label = c.fact.appLabel ?? unitOf.get(c.module)?.appLabel ?? lastName(appPkg);
+    byLabelAndClass.set(`${label}.${c.name}`, table);
+  });
+  for (const [module, f] of facts) {
+    const unit = unitOf.get(module);
+    if (!unit) continue;
+    for (const [label, model] of f.relations) {
+      const table = byLabelAndClass.get(`${label}.${model}`);
+      if (table) touch(unit.name, table, false);
+    }
+  }
+
   // --- raw SQL
   const creates = new Map<string, Set<string>>();
   const sqlScore = new Map<string, Map<string, number>>();
@@ -171,16 +194,26 @@ export function findDataOwnership(
       sqlScore.set(q.table, per);
     }
   }
-  // A table only named in SQL belongs to the unit writing it most (reads break
-  // ties); the unit creating it owns it only when nobody else uses it.
-  for (const [table, per] of sqlScore) {
+  const declared = new Map(owner);
+  return withSqlOwners({ owner, touches, creates, declares, declared, sqlScore }, notOwner);
+}
+
+/**
+ * A table only named in SQL belongs to the unit writing it most (reads break
+ * ties); the unit creating it owns it only when nobody else uses it. Units
+ * for which `notOwner` is true (libraries) never own one. Cheap to redo once
+ * libraries are known: the uses are not collected again.
+ */
+export function withSqlOwners(data: DataOwnership, notOwner: (unit: string) => boolean): DataOwnership {
+  const owner = new Map(data.declared);
+  for (const [table, per] of data.sqlScore) {
     if (owner.has(table)) continue;
     const best = [...per]
       .filter(([u]) => !notOwner(u))
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
     if (best) owner.set(table, best[0]);
   }
-  for (const [unit, tables] of creates)
+  for (const [unit, tables] of data.creates)
     for (const t of tables) if (!owner.has(t) && !notOwner(unit)) owner.set(t, unit);
-  return { owner, touches, creates, declares };
+  return { ...data, owner };
 }

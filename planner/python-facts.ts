@@ -78,6 +78,8 @@ export interface ModuleFacts {
   locals?: Record<string, string>;
   /** `from m import Name` of a module of the tree: [module, Name] pairs (filled by the tree scan). */
   symbols?: Array<[string, string]>;
+  /** Django relations named by string (`ForeignKey('shop.Order')`): [app label, model] pairs. */
+  relations: Array<[string, string]>;
 }
 
 const lineAt = (index: number, starts: number[]): number => {
@@ -123,6 +125,8 @@ const BLUEPRINT_RE = new RegExp(
 const REGISTER_RE = /\.register_blueprint\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
 const PREFIX_RE = new RegExp(String.raw`url_prefix[ \t]*=[ \t]*${quoted(1)}`);
 const METHODS_RE = /methods\s*=\s*[[(]([^\])]*)[\])]/;
+const RELATION_RE =
+  /\b(?:ForeignKey|OneToOneField|ManyToManyField)\(\s*['"]([A-Za-z_]\w*)\.([A-Za-z_]\w*)['"]/g;
 const APPCONFIG_RE = /^class[ \t]+\w+[ \t]*\([^)]*AppConfig[^)]*\)[ \t]*:/m;
 
 // SQL: a whole statement shape in upper-case keywords anywhere, or in
@@ -205,6 +209,7 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
     routes: [],
     blueprints: [],
     registrations: [],
+    relations: [],
     appLabel: null,
     appName: null,
   };
@@ -253,6 +258,11 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
         if (nm) facts.appName = nm[2];
       }
     }
+  }
+  if (src.includes('Field(') || src.includes('ForeignKey(')) {
+    RELATION_RE.lastIndex = 0;
+    for (let m = RELATION_RE.exec(src); m !== null; m = RELATION_RE.exec(src))
+      if (!inString(m.index)) facts.relations.push([m[1], m[2]]);
   }
   if (src.includes('Table(')) {
     TABLE_CALL_RE.lastIndex = 0;
@@ -351,6 +361,7 @@ export function isEmptyFacts(f: ModuleFacts): boolean {
     f.routes.length === 0 &&
     f.blueprints.length === 0 &&
     f.registrations.length === 0 &&
+    f.relations.length === 0 &&
     f.appLabel === null &&
     f.appName === null &&
     f.symbols === undefined

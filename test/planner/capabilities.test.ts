@@ -78,6 +78,10 @@ const DJANGO = {
   ].join('\n'),
   'feed/urls.py':
     'from django.urls import path\nfrom feed import views\nurlpatterns = [path("", views.feed)]\n',
+  'likes/__init__.py': '',
+  'likes/apps.py': 'from django.apps import AppConfig\nclass LikesConfig(AppConfig):\n    name = "likes"\n',
+  'likes/models.py':
+    "from django.db import models\nclass Like(models.Model):\n    post = models.ForeignKey('news.Post', on_delete=models.CASCADE)\n",
   'reports/__init__.py': '',
   'reports/apps.py':
     'from django.apps import AppConfig\nclass ReportsConfig(AppConfig):\n    name = "reports"\n',
@@ -138,6 +142,15 @@ describe('a Django project', async () => {
     expect(byName.get('reports')!.reasons.join('\n')).toMatch(
       /uses 2 tables of other capabilities: blocks \(block\), news_post \(feed\); blocker/,
     );
+  });
+
+  it("counts a relation by string (ForeignKey('news.Post')) as a use of that table", () => {
+    expect(byName.get('likes')!.tables.owns).toEqual(['likes_like']);
+    expect(byName.get('feed')!.tables.shares).toContainEqual({
+      table: 'news_post',
+      owner: 'feed',
+      with: ['likes', 'reports'],
+    });
   });
 
   it('finds the routes through include(), as strangler paths, ignoring a docstring', () => {

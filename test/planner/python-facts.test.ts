@@ -35,6 +35,16 @@ describe('tables', () => {
     expect(f.tables).toEqual([{ table: 'cart_lines', line: 14 }]);
   });
 
+  it('reads relations named by string', () => {
+    const f = facts(
+      'class Like(models.Model):\n    post = models.ForeignKey(\'news.Post\', on_delete=models.CASCADE)\n    tags = models.ManyToManyField("tags.Tag")\n',
+    );
+    expect(f.relations).toEqual([
+      ['news', 'Post'],
+      ['tags', 'Tag'],
+    ]);
+  });
+
   it('reads SQL in string literals: reads, writes and the schema', () => {
     const f = facts(
       [
