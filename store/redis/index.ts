@@ -16,19 +16,21 @@
 import { Redis } from 'ioredis';
 import { StranglerError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
-import type { Store } from '../types.js';
+import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
+import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type Store, type StoreIntegrity } from '../types.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
+import { defineRecordScripts, RedisRecordStore } from './records.js';
 import { RedisResultStore } from './results.js';
-import { defineRouteScripts, RedisRouteStore } from './routes.js';
+import { defineRouteScripts, type IdentityHolder, RedisRouteStore } from './routes.js';
 import { RedisShadowStore } from './shadow.js';
 import { RedisStatsStore } from './stats.js';
 
 export { parseRedisUrl } from './client.js';
 
 /** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
-export async function openRedisStore(url: string): Promise<Store> {
+export async function openRedisStore(url: string, opts: { audit?: AuditRetention } = {}): Promise<Store> {
   const target = parseRedisUrl(url);
   const log = createLogger('strangler.store');
   const redis = new Redis(connectionOptions(target));
@@ -54,7 +56,32 @@ export async function openRedisStore(url: string): Promise<Store> {
   defineRouteScripts(ctx);
   defineAuditScripts(ctx);
   defineLeaseScripts(ctx);
-  const routes = new RedisRouteStore(ctx);
+  defineRecordScripts(ctx);
+  const retention = opts.audit ?? DEFAULT_AUDIT_RETENTION;
+  const readId = () => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
+  let opened: Record<string, string>;
+  try {
+    opened = await readId();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const identity: IdentityHolder = {
+    seen: opened.id || undefined,
+    lost: (reason) => storeLostError(target.label, { state: 'lost', reason }),
+  };
+  const integrity = async (): Promise<StoreIntegrity> => {
+    const id = (await readId()).id;
+    if (!id && !identity.seen) return { state: 'uninitialised', reason: 'no strangler state in this Redis database yet' };
+    if (!id) return { state: 'lost', reason: `its identity ${identity.seen} is gone (Redis restarted without its data?)` };
+    if (identity.seen && id !== identity.seen)
+      return { state: 'lost', reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)` };
+    identity.seen = id;
+    return { state: 'ok', id };
+  };
+  const routes = new RedisRouteStore(ctx, identity, retention.maxRows);
+  const writes = writeErrorLog();
+  const guard = <T extends object>(part: string, o: T) => guardSubStore(target.label, part, o, WRITE_METHODS, writes);
 
   // One subscriber connection for all watchers of this store object. It keeps
   // its offline queue so the SUBSCRIBE issued while Redis is away is sent on
@@ -88,12 +115,20 @@ export async function openRedisStore(url: string): Promise<Store> {
 
   return {
     kind: 'redis',
-    routes,
-    audit: new RedisAuditLog(ctx),
-    shadow: new RedisShadowStore(ctx),
-    stats: new RedisStatsStore(ctx),
-    results: new RedisResultStore(ctx),
-    lease: new RedisLeaseStore(ctx),
+    label: target.label,
+    routes: guard('routes', routes),
+    audit: guard('audit', new RedisAuditLog(ctx, retention)),
+    shadow: guard('shadow', new RedisShadowStore(ctx)),
+    stats: guard('stats', new RedisStatsStore(ctx)),
+    results: guard('results', new RedisResultStore(ctx)),
+    lease: guard('lease', new RedisLeaseStore(ctx)),
+    records: guard('records', new RedisRecordStore(ctx)),
+    async identity() {
+      const m = await readId();
+      return m.id ? { id: m.id, createdAt: m.createdAt ?? '' } : undefined;
+    },
+    integrity,
+    lastWriteError: () => writes.last(),
     watch(onChange, intervalMs = 1000) {
       if (closed) throw new StranglerError('STRANGLER_E_STORE', `${target.label}: store is closed`);
       ensureSubscriber();

@@ -1,6 +1,6 @@
 import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowStore } from '../types.js';
 import { mergeMismatchSets } from '../mismatch-sets.js';
-import type { Db } from './db.js';
+import { type Db, writeTx } from './db.js';
 
 export function migrateShadow(db: Db): void {
   db.exec(`CREATE TABLE IF NOT EXISTS shadow_evidence (
@@ -42,7 +42,8 @@ export class SqliteShadowStore implements ShadowStore {
   constructor(private readonly db: Db) {}
 
   async record(route: string, b: ShadowBatch): Promise<void> {
-    this.db.transaction(() => {
+    // IMMEDIATE: this reads then writes, see store/sqlite/db.ts.
+    writeTx(this.db, () => {
       // The counters only: a busy route records several batches a second, and
       // reading back (and parsing) its sample ring each time was wasted work.
       const cur = this.read(route, false);
@@ -78,7 +79,7 @@ export class SqliteShadowStore implements ShadowStore {
             'DELETE FROM shadow_samples WHERE route = ? AND id NOT IN (SELECT id FROM shadow_samples WHERE route = ? ORDER BY id DESC LIMIT ?)',
           )
           .run(route, route, ring);
-    })();
+    });
   }
 
   private read(route: string, withSamples = true): ShadowEvidence {
@@ -114,9 +115,9 @@ export class SqliteShadowStore implements ShadowStore {
   }
 
   async reset(route: string): Promise<void> {
-    this.db.transaction(() => {
+    writeTx(this.db, () => {
       this.db.prepare('DELETE FROM shadow_evidence WHERE route = ?').run(route);
       this.db.prepare('DELETE FROM shadow_samples WHERE route = ?').run(route);
-    })();
+    });
   }
 }
