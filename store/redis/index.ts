@@ -29,6 +29,9 @@ import { RedisStatsStore } from './stats.js';
 
 export { parseRedisUrl } from './client.js';
 
+/** Opening a Redis store fails with STRANGLER_E_STORE after this long without an answer. */
+export const OPEN_DEADLINE_MS = 1500;
+
 /** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
 export async function openRedisStore(url: string, opts: { audit?: AuditRetention } = {}): Promise<Store> {
   const target = parseRedisUrl(url);
@@ -37,7 +40,9 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   // ioredis reports connection trouble as 'error' events; without a listener
   // it prints them. Log transitions once instead of once per retry.
   let down = false;
+  let lastError: Error | undefined;
   redis.on('error', (err) => {
+    lastError = err;
     if (!down)
       log.warn({ store: target.label, err: err.message }, 'redis store unreachable; keeping last good state');
     down = true;
@@ -46,11 +51,20 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     if (down) log.info({ store: target.label }, 'redis store reachable again');
     down = false;
   });
+  // One deadline for connecting and the first read, whatever ioredis's
+  // retries do meanwhile: a Redis that accepts the TCP connection but does
+  // not answer (stopped, overloaded) made a CLI flip wait 9-18 s (issue 13).
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${OPEN_DEADLINE_MS} ms`)), OPEN_DEADLINE_MS);
+  });
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), deadline]);
   } catch (err) {
+    clearTimeout(timer);
     redis.disconnect();
-    throw storeError(target, 'connect', err);
+    // ioredis rejects with "Connection is closed."; the cause (ECONNREFUSED...) came as an 'error' event.
+    throw storeError(target, 'connect', /Connection is closed/.test((err as Error)?.message ?? '') && lastError ? lastError : err);
   }
   const ctx = new RedisContext(redis, target);
   defineRouteScripts(ctx);
@@ -61,10 +75,12 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   const readId = () => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
   let opened: Record<string, string>;
   try {
-    opened = await readId();
+    opened = await Promise.race([readId(), deadline]);
   } catch (err) {
     redis.disconnect();
-    throw err;
+    throw storeError(target, 'connect', err);
+  } finally {
+    clearTimeout(timer);
   }
   const identity: IdentityHolder = {
     seen: opened.id || undefined,
