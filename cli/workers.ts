@@ -103,6 +103,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     workers.add(w);
     w.on('message', (m: { type?: string; url?: string }) => {
       if (m?.type !== 'strangler:ready') return;
+      if (failedStarts > 0 || firstUrl) logger.info({ worker: w.id, pid: w.process.pid }, 'replacement worker serving');
       failedStarts = 0;
       firstUrl ??= m.url;
       ready.add(w.id);
