@@ -94,7 +94,7 @@ export async function flipRoute(
   await requireIntact(store);
   const before = await store.routes.get(req.route);
   if (!before)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (start the proxy or run any command with this config to seed it)`, {
+    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (\`strangler serve\` or \`strangler seed\` seeds the routes of the config)`, {
       details: { field: 'route', value: req.route },
     });
   if (req.expectVersion !== undefined && req.expectVersion !== before.version)
