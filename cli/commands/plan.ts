@@ -83,13 +83,21 @@ export function register(program: Command, io: CliIO): void {
         // the next candidates beside the routes' state.
         const { loadConfig } = await import('../../core/config.js');
         const { openStore } = await import('../../store/open.js');
-        const store = await openStore(loadConfig(resolve(opts.config)!).store);
-        try {
-          await store.results.put('plan', path.basename(plan.root), JSON.parse(PLAN_REPORTERS.json(plan).output));
-        } finally {
-          await store.close();
+        const { isStranglerError } = await import('../../core/errors.js');
+        // Only `serve` and `strangler seed` create a store: without one the plan is printed, not saved.
+        const store = await openStore(loadConfig(resolve(opts.config)!).store, { create: false }).catch((err: unknown) => {
+          if (!isStranglerError(err, 'STRANGLER_E_STORE_LOST')) throw err;
+          io.stderr.write(`plan not saved: ${err.message}\n`);
+          return undefined;
+        });
+        if (store) {
+          try {
+            await store.results.put('plan', path.basename(plan.root), JSON.parse(PLAN_REPORTERS.json(plan).output));
+          } finally {
+            await store.close();
+          }
+          io.stderr.write('plan saved to the store (shown by strangler report progress)\n');
         }
-        io.stderr.write('plan saved to the store (shown by strangler report progress)\n');
       }
       const out = PLAN_REPORTERS[opts.format](plan, {
         title: `Extraction plan: ${path.basename(plan.root)}`,
