@@ -41,6 +41,8 @@ export class StoreFreshness {
     });
     new Gauge({
       name: 'strangler_store_lost',
+      // --workers: the primary aggregates its workers' registries; one lost is lost (not a count).
+      aggregator: 'max',
       help: '1 while the store has lost the state this proxy opened (restarted empty, file removed or replaced): the proxy serves its last good table and flips are refused.',
       registers: [registry],
       collect() {
