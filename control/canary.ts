@@ -209,6 +209,7 @@ async function control(
 ): Promise<Rollout> {
   const allowed: RolloutStatus = action === 'canary.pause' ? 'running' : 'paused';
   const now = opts.now ?? Date.now();
+  await requireIntact(store); // a lost store would answer "no rollout"
   const next = await updateRollout(store, route, (cur) => {
     if (cur.status !== allowed)
       throw new StranglerError(
@@ -248,6 +249,7 @@ export async function abortRollout(
 ): Promise<Rollout> {
   const reason = opts.reason ?? 'rollout aborted';
   const at = new Date().toISOString();
+  await requireIntact(store);
   const aborted = await updateRollout(store, opts.route, (cur) => {
     if (!isActive(cur))
       throw new StranglerError(
@@ -400,6 +402,8 @@ export function startRolloutDriver(opts: RolloutDriverOptions): RolloutDriver {
   async function tick(): Promise<void> {
     let all: Array<{ key: string; value: Rollout }>;
     try {
+      // A lost store holds no rollouts worth driving (and refuses flips): wait until it is restored.
+      if ((await store.integrity()).state === 'lost') return;
       all = await store.records.list<Rollout>(KIND);
     } catch (err) {
       opts.logger?.warn({ err }, 'rollouts: cannot read the store; trying again');
