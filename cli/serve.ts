@@ -7,7 +7,7 @@
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
-import { configPath, seedFromConfig } from './context.js';
+import { configPath, initStore, storeOptions } from './context.js';
 import type { CliIO } from './io.js';
 import type { ServeInfo, ServeOptions } from './serve-options.js';
 
@@ -33,7 +33,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
   }
   const config = loadConfig(configPath(io, opts.config));
   const logger = createLogger('strangler');
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, storeOptions(config, true));
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
   const closeAll = async () => {
     for (const c of closers.reverse()) {
@@ -45,7 +45,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     }
   };
   try {
-    await seedFromConfig(store, config);
+    await initStore(store, config, (line) => logger.warn(line));
     const { startDataPlane, startControlPlane } = await import('./planes.js');
     const data = await startDataPlane({ config, store, logger, listen: opts.listen ?? config.listen });
     closers.push(() => data.close());

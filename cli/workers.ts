@@ -2,7 +2,10 @@
  * `strangler serve --workers N`: node:cluster on one machine. The primary owns
  * the admin API, the guard and the store seeding; N workers share the proxy
  * listener (the primary accepts and hands connections round-robin). A worker
- * that dies is replaced; SIGTERM drains every worker (stop accepting, finish
+ * that dies is replaced; one that cannot start (the store away or lost) exits
+ * non-zero and is replaced with a growing delay (RESPAWN_DELAY_MS doubling up
+ * to RESPAWN_MAX_MS), so a replacement serves within a few seconds of the
+ * store coming back. SIGTERM drains every worker (stop accepting, finish
  * in-flight requests, close keep-alive connections) and exits 0.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -10,28 +13,54 @@ import { hostname } from 'node:os';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
-import { configPath, seedFromConfig } from './context.js';
+import { isStranglerError } from '../core/errors.js';
+import { requireIntact } from '../store/integrity.js';
+import { configPath, initStore, storeOptions } from './context.js';
 import type { CliIO } from './io.js';
 import type { ServeOptions } from './serve-options.js';
 
 /** How long a draining worker may take before the primary kills it. */
 const DRAIN_MS = 15_000;
-/** Don't respawn faster than this when workers crash in a loop. */
+/** Don't respawn faster than this when workers crash in a loop; doubles per failed start. */
 const RESPAWN_DELAY_MS = 200;
+/** The longest wait between replacement attempts: bounds how long after the store is back a worker serves. */
+const RESPAWN_MAX_MS = 2000;
+
+/** The delay before the next replacement after `failedStarts` workers in a row exited before serving. */
+export function respawnDelay(failedStarts: number): number {
+  return Math.min(RESPAWN_MAX_MS, RESPAWN_DELAY_MS * 2 ** Math.max(0, failedStarts - 1));
+}
 
 /** In a worker: run the proxy only, until the primary says 'shutdown'. */
 export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> {
   const config = loadConfig(configPath(io, opts.config));
   const logger = createLogger(`strangler-worker-${cluster.worker?.id ?? '?'}`);
-  const store = await openStore(config.store);
-  const { startDataPlane } = await import('./planes.js');
-  const data = await startDataPlane({
-    config,
-    store,
-    logger,
-    listen: opts.listen ?? config.listen,
-    instanceId: `${hostname()}:${process.pid}`,
-  });
+  let store: Awaited<ReturnType<typeof openStore>> | undefined;
+  let data: Awaited<ReturnType<typeof import('./planes.js').startDataPlane>>;
+  try {
+    store = await openStore(config.store, storeOptions(config, false));
+    // A worker never serves config modes in place of a store's lost state.
+    await requireIntact(store);
+    const { startDataPlane } = await import('./planes.js');
+    data = await startDataPlane({
+      config,
+      store,
+      logger,
+      listen: opts.listen ?? config.listen,
+      instanceId: `${hostname()}:${process.pid}`,
+    });
+  } catch (err) {
+    // Cannot start: say why, and exit non-zero so the primary replaces this
+    // worker later. The IPC channel would keep the process alive (alive but
+    // never serving, issue 13), so it is closed, and a last-resort timer ends
+    // a process some other handle still holds open.
+    logger.error({ err: isStranglerError(err) ? err.message : err }, 'worker cannot start; the primary will try again');
+    await store?.close().catch(() => {});
+    const code = isStranglerError(err) ? err.exitCode : 1;
+    cluster.worker?.disconnect();
+    setTimeout(() => process.exit(code), 1000).unref();
+    return code;
+  }
   const { proxy } = data;
   // Lets the primary's AggregatorRegistry collect this worker's metrics over IPC.
   // prom-client 15 installs the worker's answer to the primary's request only
@@ -59,13 +88,14 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
 export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: number }): Promise<number> {
   const config = loadConfig(configPath(io, opts.config)); // a bad config fails here, before any fork
   const logger = createLogger('strangler-primary');
-  const store = await openStore(config.store);
-  await seedFromConfig(store, config);
+  const store = await openStore(config.store, storeOptions(config, true));
+  await initStore(store, config, (line) => logger.warn(line));
 
   let stopping = false;
   const workers = new Set<Worker>();
   let firstUrl: string | undefined;
   const ready = new Set<number>();
+  let failedStarts = 0;
   let onAllReady: () => void;
   const allReady = new Promise<void>((r) => {
     onAllReady = r;
@@ -76,18 +106,25 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     workers.add(w);
     w.on('message', (m: { type?: string; url?: string }) => {
       if (m?.type !== 'strangler:ready') return;
+      if (failedStarts > 0 || firstUrl) logger.info({ worker: w.id, pid: w.process.pid }, 'replacement worker serving');
+      failedStarts = 0;
       firstUrl ??= m.url;
       ready.add(w.id);
       if (ready.size >= opts.workers) onAllReady();
     });
     w.on('exit', (code, signal) => {
       workers.delete(w);
-      ready.delete(w.id);
+      const served = ready.delete(w.id);
       if (stopping) return;
-      logger.warn({ worker: w.id, code, signal }, 'worker died; starting a replacement');
+      if (!served) failedStarts++;
+      const delay = served ? RESPAWN_DELAY_MS : respawnDelay(failedStarts);
+      logger.warn(
+        { worker: w.id, code, signal, delayMs: delay },
+        served ? 'worker died; starting a replacement' : 'worker could not start; trying again',
+      );
       setTimeout(() => {
         if (!stopping) fork();
-      }, RESPAWN_DELAY_MS).unref();
+      }, delay).unref();
     });
   };
   for (let i = 0; i < opts.workers; i++) fork();
@@ -126,7 +163,9 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
             clearTimeout(kill);
             resolve();
           });
-          if (w.isConnected()) w.send({ type: 'strangler:shutdown' });
+          // A worker still starting has no drain to do (and no listener for
+          // the message yet): SIGTERM ends it at once.
+          if (w.isConnected() && ready.has(w.id)) w.send({ type: 'strangler:shutdown' });
           else w.process.kill('SIGTERM');
         }),
     ),

@@ -17,6 +17,7 @@ import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
 import { listRouteRows } from './routes.js';
+import { storeHealth } from './store-health.js';
 
 export interface AdminOptions {
   config: Readonly<Config>;
@@ -97,9 +98,11 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
       });
     });
 
+  // 503 while the store is away, lost or failing writes: the proxy still
+  // serves its last good table, but nothing can be changed.
   on('GET', '/healthz', async (_req, res) => {
-    await opts.store.routes.tableVersion();
-    send(res, 200, { ok: true, store: opts.store.kind });
+    const health = await storeHealth(opts.store);
+    send(res, health.ok ? 200 : 503, health);
   });
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
@@ -109,6 +112,10 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/history', async (req, res) => {
     const q = new URL(req.url ?? '/', 'http://admin').searchParams;
     const limit = q.get('limit');
+    if (limit !== null && !/^[1-9]\d{0,5}$/.test(limit))
+      throw new StranglerError('STRANGLER_E_BAD_REQUEST', `limit: expected a whole number 1..999999, got "${limit}"`, {
+        details: { field: 'limit', value: limit },
+      });
     send(res, 200, {
       entries: await opts.store.audit.list({ route: q.get('route') ?? undefined, limit: limit ? Number(limit) : 100 }),
     });

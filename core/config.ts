@@ -95,7 +95,7 @@ const gate = z
 
 const duration = z.union([
   z.number().int().positive(),
-  z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 2m'),
+  z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 2m, 90d'),
 ]);
 
 const slo = z
@@ -162,6 +162,15 @@ export const configSchema = z
       .string()
       .regex(/^(sqlite:.+|redis:\/\/.+)$/, 'expected sqlite:PATH or redis://HOST:PORT[/DB]')
       .default('sqlite:.strangler/state.db'),
+    audit: z
+      .object({
+        /** Audit rows kept; older ones are trimmed as new ones arrive (Redis: approximately). */
+        maxRows: z.number().int().min(1000).default(1_000_000),
+        /** Audit rows older than this are trimmed. */
+        maxAge: duration.default('90d'),
+      })
+      .strict()
+      .prefault({}),
     legacy: upstream,
     services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), upstream).default({}),
     proxy: z
@@ -222,13 +231,13 @@ export function upstreamUrls(u: UpstreamConfig): string[] {
   return u.urls ?? [u.url!];
 }
 
-/** Milliseconds from `500ms`, `30s`, `2m`, `1h` or a number of ms. */
+/** Milliseconds from `500ms`, `30s`, `2m`, `1h`, `90d` or a number of ms. */
 export function parseDuration(d: string | number): number {
   if (typeof d === 'number') return d;
-  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
   if (!m) throw new StranglerError('STRANGLER_E_USAGE', `bad duration "${d}": expected e.g. 500ms, 30s, 2m`);
   const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
 function deepFreeze<T>(o: T): T {

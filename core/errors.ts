@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   STRANGLER_E_STALE_VERSION: { status: 409, exit: 3, message: 'route version changed' },
   STRANGLER_E_GATE_REFUSED: { status: 409, exit: 4, message: 'gate refused the flip' },
   STRANGLER_E_STORE: { status: 503, exit: 5, message: 'store unavailable' },
+  STRANGLER_E_STORE_LOST: { status: 503, exit: 5, message: 'the store lost its state (or was never initialised); nothing changed' },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: { status: 403, exit: 2, message: 'admin mutations are disabled: no token configured' },
   STRANGLER_E_BAD_REQUEST: { status: 400, exit: 2, message: 'malformed request' },

@@ -180,7 +180,7 @@ export async function trafficFromStore(
   }
   try {
     const { openStore } = await import('../store/open.js');
-    const store = await openStore(config.store);
+    const store = await openStore(config.store, { create: false });
     try {
       const traffic = new Map<string, number>();
       let total = 0;

@@ -343,7 +343,13 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
   let reloading: Promise<void> = Promise.resolve();
   const reloadOnce = async () => {
+    // A store that lost its state answers with nothing (or someone else's
+    // state): keep serving the table we had, see StoreFreshness.
+    if (freshness.lost() !== undefined) return;
     try {
+      // Checked here too, not only on the freshness timer: a store re-seeded
+      // since (another identity) must not hand us the config's modes first.
+      if ((await store.integrity()).state === 'lost') return;
       const states = await store.routes.list();
       // A store that lost routes (a Redis restarted without persistence) must
       // not silently send a migrated route back to its config mode: keep the

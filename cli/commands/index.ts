@@ -12,9 +12,10 @@ import { register as loadtest } from './loadtest.js';
 import { register as plan } from './plan.js';
 import { register as report } from './report.js';
 import { register as routes } from './routes.js';
+import { register as seed } from './seed.js';
 import { register as serve } from './serve.js';
 import { register as shadow } from './shadow.js';
 
 export type RegisterCommand = (program: Command, io: CliIO) => void;
 
-export const COMMANDS: RegisterCommand[] = [serve, routes, flip, history, loadtest, report, canary, exportCmd, plan, shadow];
+export const COMMANDS: RegisterCommand[] = [serve, seed, routes, flip, history, loadtest, report, canary, exportCmd, plan, shadow];

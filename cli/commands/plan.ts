@@ -139,9 +139,16 @@ async function savePlan(
   const { loadConfig } = await import('../../core/config.js');
   const { openStore } = await import('../../store/open.js');
   const { PLAN_REPORTERS } = await import('../../reports/plan/index.js');
+  const { isStranglerError } = await import('../../core/errors.js');
   const store = loadConfig(configFile).store;
   if (implicit && store.startsWith('sqlite:') && !existsSync(store.slice('sqlite:'.length))) return;
-  const opened = await openStore(store);
+  // Only `serve` and `strangler seed` create a store: without one the plan is printed, not saved.
+  const opened = await openStore(store, { create: false }).catch((err: unknown) => {
+    if (!isStranglerError(err, 'STRANGLER_E_STORE_LOST')) throw err;
+    io.stderr.write(`plan not saved: ${err.message}\n`);
+    return undefined;
+  });
+  if (!opened) return;
   try {
     await opened.results.put('plan', path.basename(plan.root), JSON.parse(PLAN_REPORTERS.json(plan).output));
   } finally {
