@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   STRANGLER_E_UNSAFE_RETRY: { status: 502, exit: 1, message: 'service failed after the request was sent; not resent' },
   STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
   STRANGLER_E_TARGET_UNREACHABLE: { status: 502, exit: 1, message: 'load-test target not reachable' },
+  STRANGLER_E_RATE_LIMITED: { status: 429, exit: 1, message: 'over the route\'s rate limit' },
   STRANGLER_E_ROLLOUT_STATE: { status: 409, exit: 2, message: 'the canary rollout is not in a state that allows this' },
 } as const;
 

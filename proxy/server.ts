@@ -32,6 +32,7 @@ import {
 } from './forward.js';
 import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
+import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
@@ -83,6 +84,8 @@ interface Flight extends RequestContext {
   abort: ClientSignal;
   target: Target;
   answer: FailoverResult | undefined;
+  /** Set by the rate-limit stage: 'spilled' (legacy answers instead of the service) or 'rejected' (429). */
+  overLimit: 'spilled' | 'rejected' | undefined;
 }
 
 const FLIGHT = Symbol('strangler.flight');
@@ -100,6 +103,8 @@ class Pipeline {
     readonly shadow: ShadowHook | undefined,
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
+    /** Undefined when no route has a rateLimit: the stage is skipped. */
+    readonly limits: RateLimits | undefined,
   ) {
     this.table = table;
   }
@@ -116,12 +121,26 @@ class Pipeline {
     ctx.pipeline = this;
     ctx.abort = abort;
     ctx.answer = undefined;
+    ctx.overLimit = undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
     const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
     ctx.route = entry;
     ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    if (entry?.config.rateLimit && this.limits) {
+      const admission = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
+        resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
+        aborted: abort.aborted,
+      });
+      ctx.target = admission.target;
+      if (!admission.ok) {
+        ctx.overLimit = 'rejected';
+        respondOverLimit(ctx, admission, this.answerHeaders(ctx, admission.target));
+        return;
+      }
+      if (admission.spilled) ctx.overLimit = 'spilled';
+    }
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
 
@@ -199,6 +218,7 @@ class Pipeline {
     };
     const reason = ctx.answer?.failoverReason;
     if (reason) extra[FAILOVER_HEADER] = reason;
+    if (ctx.overLimit) extra[RATE_LIMITED_HEADER] = ctx.overLimit === 'spilled' ? 'service' : ctx.target;
     return extra;
   }
 
@@ -229,7 +249,8 @@ class Pipeline {
     const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
     const entry = ctx.route;
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
-    if (!entry || !finished) return;
+    // A 429 of ours reached no upstream: it is no evidence about either side.
+    if (!entry || !finished || ctx.overLimit === 'rejected') return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
     else
       this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
@@ -320,7 +341,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   stats.start();
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
-  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover);
+  const limits = createRateLimits(config, metrics.registry, logger);
+  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, limits);
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
@@ -409,6 +431,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       // Again: a kept-alive connection may have upgraded during the drain.
       upgrades.close();
       failover.close();
+      await limits?.close();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();

@@ -1,0 +1,93 @@
+/**
+ * One limit for the fleet: three proxies on one real redis-server share a
+ * route's service rate. Paced load at twice the limit, spread round-robin
+ * over the three, for ten seconds: the requests let through stay within ±5%
+ * of limit × seconds (each proxy alone would let through its own full rate,
+ * three times as many).
+ */
+import { Pool } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedFromConfig } from '../../cli/context.js';
+import { parseConfig } from '../../core/config.js';
+import { type ProxyServer, startProxy } from '../../proxy/server.js';
+import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/types.js';
+import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
+import { type StandIn, startStandIn } from '../helpers/stand-ins.js';
+import { pacedLoad } from './paced-load.js';
+
+const enabled = redisAvailable();
+const LIMIT = 60; // per second, for the whole fleet
+const SECONDS = 10;
+
+describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () => {
+  let redis: RedisServer;
+  let legacy: StandIn;
+  let service: StandIn;
+  const stores: Store[] = [];
+  const proxies: ProxyServer[] = [];
+  const pools: Pool[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    legacy = await startStandIn('legacy');
+    service = await startStandIn('service');
+    const url = redis.url(0, 'fleet:');
+    const config = parseConfig({
+      listen: '127.0.0.1:0',
+      store: url,
+      legacy: { url: legacy.url },
+      services: { svc: { url: service.url } },
+      routes: [
+        {
+          id: 'block',
+          match: { path: '/api/block/*' },
+          service: 'svc',
+          mode: 'service',
+          rateLimit: { service: `${LIMIT}/s` },
+        },
+      ],
+    });
+    for (let i = 0; i < 3; i++) {
+      const store = await openStore(url);
+      if (i === 0) await seedFromConfig(store, config);
+      stores.push(store);
+      const proxy = await startProxy({ config, store, instanceId: `p${i}` });
+      proxies.push(proxy);
+      pools.push(new Pool(proxy.url, { connections: 16 }));
+    }
+  });
+
+  afterAll(async () => {
+    for (const p of pools) await p.close();
+    for (const p of proxies) await p.close();
+    for (const s of stores) await s.close();
+    await service?.close();
+    await legacy?.close();
+    await redis?.close();
+  });
+
+  it(`holds ${LIMIT}/s across the fleet within ±5% over ${SECONDS} s`, async () => {
+    const before = service.hits();
+    const r = await pacedLoad(pools, { rate: 2 * LIMIT, seconds: SECONDS, path: '/api/block/1' });
+    const admitted = r.statuses.filter((s) => s === 200).length;
+    const refused = r.statuses.filter((s) => s === 429).length;
+    const expected = LIMIT * r.sendSeconds;
+    const perProxy = await Promise.all(
+      proxies.map(async (p) =>
+        Number(/strangler_rate_limited_total\{[^}]*action="reject"\} (\d+)/.exec(await p.metrics())?.[1] ?? 0),
+      ),
+    );
+    console.log(
+      `fleet limit ${LIMIT}/s, 3 proxies, ${2 * LIMIT}/s offered for ${r.sendSeconds.toFixed(2)} s: ` +
+        `${admitted} let through (expected ${expected.toFixed(0)}, ratio ${(admitted / expected).toFixed(3)}), ` +
+        `${refused} refused (per proxy ${perProxy.join('/')}), service saw ${service.hits() - before}`,
+    );
+    expect(r.errors).toEqual([]);
+    expect(admitted + refused).toBe(r.statuses.length);
+    expect(service.hits() - before).toBe(admitted);
+    expect(Math.abs(admitted - expected) / expected).toBeLessThanOrEqual(0.05);
+    // Every proxy refused some: the limit is shared, not one proxy's own.
+    for (const n of perProxy) expect(n).toBeGreaterThan(0);
+  }, 60_000);
+});
