@@ -2,20 +2,24 @@
  * `strangler serve --workers N`: node:cluster on one machine. The primary owns
  * the admin API, the guard and the store seeding; N workers share the proxy
  * listener (the primary accepts and hands connections round-robin). A worker
- * that dies is replaced; SIGTERM drains every worker (stop accepting, finish
- * in-flight requests, close keep-alive connections) and exits 0.
+ * that dies is replaced; SIGTERM drains every worker (not ready and
+ * `Connection: close` for drain.delay, then stop accepting, finish in-flight
+ * requests, close keep-alive connections) and exits 0. The primary's /readyz
+ * is ready once every worker reported its own readiness, and not while stopping.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
-import { loadConfig } from '../core/config.js';
+import { loadConfig, parseDuration } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, seedFromConfig } from './context.js';
 import type { CliIO } from './io.js';
 import type { ServeOptions } from './serve-options.js';
 
-/** How long a draining worker may take before the primary kills it. */
-const DRAIN_MS = 15_000;
+/** Beyond drain.delay + drain.timeout, how long a stopping worker may take before the primary kills it. */
+const KILL_MARGIN_MS = 5_000;
+/** How often a worker reports whether it became ready. */
+const READY_POLL_MS = 200;
 /** Don't respawn faster than this when workers crash in a loop. */
 const RESPAWN_DELAY_MS = 200;
 
@@ -37,14 +41,22 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
   const { AggregatorRegistry } = await import('prom-client');
   AggregatorRegistry.setRegistries([proxy.registry]);
   process.send?.({ type: 'strangler:ready', url: proxy.url });
-  await new Promise<void>((resolve) => {
-    process.on('message', (m: { type?: string }) => {
-      if (m?.type === 'strangler:shutdown') resolve();
+  // Readiness is latched (proxy/readiness.ts): report it once it holds.
+  const readyPoll = setInterval(() => {
+    if (!proxy.readiness().ready) return;
+    clearInterval(readyPoll);
+    process.send?.({ type: 'strangler:readyz' });
+  }, READY_POLL_MS);
+  const drainMs = await new Promise<number>((resolve) => {
+    process.on('message', (m: { type?: string; drainMs?: number }) => {
+      if (m?.type === 'strangler:shutdown') resolve(m.drainMs ?? 0);
     });
     // The primary relays signals as messages; a direct SIGTERM drains too.
-    process.once('SIGTERM', () => resolve());
+    process.once('SIGTERM', () => resolve(parseDuration(config.drain.delay)));
     process.once('SIGINT', () => {}); // Ctrl-C reaches the whole group: let the primary lead.
   });
+  clearInterval(readyPoll);
+  if (drainMs > 0) await proxy.drain(drainMs);
   await data.close();
   await store.close();
   // The IPC channel to the primary keeps a worker's event loop alive:
@@ -63,6 +75,8 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   const workers = new Set<Worker>();
   let firstUrl: string | undefined;
   const ready = new Set<number>();
+  /** Workers whose proxy reported ready (table loaded, upstreams answered). */
+  const readyz = new Set<number>();
   let onAllReady: () => void;
   const allReady = new Promise<void>((r) => {
     onAllReady = r;
@@ -72,6 +86,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     const w = cluster.fork({ STRANGLER_WORKER: '1' });
     workers.add(w);
     w.on('message', (m: { type?: string; url?: string }) => {
+      if (m?.type === 'strangler:readyz') readyz.add(w.id);
       if (m?.type !== 'strangler:ready') return;
       firstUrl ??= m.url;
       ready.add(w.id);
@@ -80,6 +95,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     w.on('exit', (code, signal) => {
       workers.delete(w);
       ready.delete(w.id);
+      readyz.delete(w.id);
       if (stopping) return;
       logger.warn({ worker: w.id, code, signal }, 'worker died; starting a replacement');
       setTimeout(() => {
@@ -100,6 +116,13 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     logger,
     adminListen: opts.adminListen ?? config.admin.listen,
     metrics: async () => ({ body: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
+    readiness: () => {
+      const waiting: string[] = [];
+      if (stopping) waiting.push('draining: this proxy is stopping');
+      const notReady = [...workers].filter((w) => !readyz.has(w.id)).length;
+      if (notReady > 0) waiting.push(`${notReady} of ${workers.size} workers not ready yet`);
+      return { ready: waiting.length === 0, waiting };
+    },
   });
   const admin = { url: control.adminUrl };
 
@@ -113,17 +136,19 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
       process.once('SIGINT', () => resolve('SIGINT'));
     }));
   stopping = true;
-  logger.info({ signal: sig }, 'draining workers');
+  const drainMs = sig === 'SIGTERM' ? parseDuration(config.drain.delay) : 0;
+  const killAfterMs = drainMs + parseDuration(config.drain.timeout) + KILL_MARGIN_MS;
+  logger.info({ signal: sig, drainMs }, 'draining workers');
   await Promise.all(
     [...workers].map(
       (w) =>
         new Promise<void>((resolve) => {
-          const kill = setTimeout(() => w.process.kill('SIGKILL'), DRAIN_MS);
+          const kill = setTimeout(() => w.process.kill('SIGKILL'), killAfterMs);
           w.once('exit', () => {
             clearTimeout(kill);
             resolve();
           });
-          if (w.isConnected()) w.send({ type: 'strangler:shutdown' });
+          if (w.isConnected()) w.send({ type: 'strangler:shutdown', drainMs });
           else w.process.kill('SIGTERM');
         }),
     ),

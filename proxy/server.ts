@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import type { Config } from '../core/config.js';
+import { type Config, parseDuration } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
 import type { ShadowHook } from '../shadow/types.js';
@@ -33,6 +33,7 @@ import {
 import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
+import { Readiness, type ReadinessState } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
@@ -71,12 +72,18 @@ export interface ProxyServer {
    * arrived) and the failover breaker's state once it has one.
    */
   routeExtras(): Record<string, Record<string, string>>;
-  /** Graceful: stop accepting, finish in-flight requests, close idle keep-alive sockets, then the pools. */
+  /** Whether this proxy should get traffic (admin GET /readyz): see proxy/readiness.ts. */
+  readiness(): ReadinessState;
+  /**
+   * The first half of a graceful stop (SIGTERM): not ready from now on, and
+   * every answer carries `Connection: close` so kept-alive clients move to a
+   * new connection (elsewhere, once the load balancer saw /readyz fail).
+   * Keeps serving; resolves after `delayMs`. close() does the rest.
+   */
+  drain(delayMs: number): Promise<void>;
+  /** Graceful: stop accepting, finish in-flight requests (up to drain.timeout), close idle keep-alive sockets, then the pools. */
   close(): Promise<void>;
 }
-
-/** After this long a closing proxy drops connections still busy. */
-const CLOSE_GRACE_MS = 10_000;
 
 /** Per-request state beyond the stage-visible context; lives on the context object. */
 interface Flight extends RequestContext {
@@ -93,6 +100,8 @@ type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
   table: RouteTable;
+  /** Set by ProxyServer.drain(): every answer closes its connection. */
+  draining = false;
 
   constructor(
     table: RouteTable,
@@ -110,6 +119,9 @@ class Pipeline {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Node then writes `Connection: close` and ends the socket after this
+    // answer (RFC 9112 §9.6): the client's next request opens a new connection.
+    if (this.draining) res.shouldKeepAlive = false;
     const abort = new ClientSignal();
     let ctx: Flight;
     try {
@@ -325,9 +337,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const logger = opts.logger ?? createLogger('strangler-proxy');
   const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
 
+  const readiness = new Readiness(config, logger);
+  readiness.start();
   let initial: RouteTable;
   try {
     initial = compileRouteTable(config, await store.routes.list());
+    readiness.markTableLoaded();
   } catch (err) {
     // A store away at start still leaves the config's own modes to serve.
     if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
@@ -359,6 +374,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
         logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
       freshness.confirmed();
+      readiness.markTableLoaded();
     } catch (err) {
       logger.error({ err }, 'route table reload failed: keeping the last good table');
     }
@@ -406,9 +422,20 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const port = typeof addr === 'object' && addr ? addr.port : where.port;
   const host = where.host.includes(':') ? `[${where.host}]` : where.host;
 
+  const drain = (delayMs: number) => {
+    readiness.markDraining();
+    pipeline.draining = true;
+    logger.info({ delayMs }, 'draining: not ready, answering with Connection: close');
+    return new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+  };
+
+  const graceMs = parseDuration(config.drain.timeout);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      readiness.markDraining();
+      readiness.close();
+      pipeline.draining = true;
       stopWatching();
       freshness.stop();
       // Upgraded sockets still count as the listener's connections: a tunnel
@@ -420,7 +447,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
         // close them as they do, and give up on stragglers after the grace.
         const sweep = setInterval(() => {
           server.closeIdleConnections();
-          if (Date.now() - started > CLOSE_GRACE_MS) server.closeAllConnections();
+          if (Date.now() - started > graceMs) server.closeAllConnections();
         }, 50);
         server.close(() => {
           clearInterval(sweep);
@@ -443,6 +470,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     url: `http://${host}:${port}`,
     port,
     routeTable: () => pipeline.table,
+    readiness: () => readiness.state(),
+    drain,
     reload,
     metrics: () => metrics.text(),
     metricsContentType: metrics.contentType,
