@@ -37,6 +37,8 @@ import { Readiness, type ReadinessState } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
+import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
+import { createTracing } from './tracing.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
@@ -93,6 +95,8 @@ interface Flight extends RequestContext {
   answer: FailoverResult | undefined;
   /** Set by the rate-limit stage: 'spilled' (legacy answers instead of the service) or 'rejected' (429). */
   overLimit: 'spilled' | 'rejected' | undefined;
+  /** This request's spans; undefined while tracing is off. */
+  trace: RequestTrace | undefined;
 }
 
 const FLIGHT = Symbol('strangler.flight');
@@ -114,6 +118,8 @@ class Pipeline {
     readonly failover: Failover,
     /** Undefined when no route has a rateLimit: the stage is skipped. */
     readonly limits: RateLimits | undefined,
+    /** Undefined unless tracing.otlp is set. */
+    readonly tracing: Tracing | undefined,
   ) {
     this.table = table;
   }
@@ -134,6 +140,7 @@ class Pipeline {
     ctx.abort = abort;
     ctx.answer = undefined;
     ctx.overLimit = undefined;
+    ctx.trace = this.tracing ? this.tracing.startRequest(ctx) : undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
@@ -161,7 +168,12 @@ class Pipeline {
       answer =
         ctx.target === 'service' && entry
           ? await this.forwardToService(ctx, entry)
-          : Object.assign(await forward(ctx, this.upstreams.legacy), { target: 'legacy' as const });
+          : Object.assign(
+              await (ctx.trace
+                ? ctx.trace.attempt('legacy', false, () => forward(ctx, this.upstreams.legacy))
+                : forward(ctx, this.upstreams.legacy)),
+              { target: 'legacy' as const },
+            );
     } catch (err) {
       // forward() never rejects; this is a failover-stage bug. Answer, do not crash.
       this.logger.error({ err, requestId: ctx.requestId }, 'failover stage threw');
@@ -212,11 +224,12 @@ class Pipeline {
         }
       : undefined;
     const legacy = this.upstreams.legacy;
+    const trace = ctx.trace;
     return forwardWithFailover(
       ctx,
       route,
-      () => forward(ctx, service, opts),
-      () => forward(ctx, legacy),
+      trace ? () => trace.attempt('service', false, () => forward(ctx, service, opts)) : () => forward(ctx, service, opts),
+      trace ? () => trace.attempt('legacy', true, () => forward(ctx, legacy)) : () => forward(ctx, legacy),
       this.failover,
     );
   }
@@ -261,6 +274,15 @@ class Pipeline {
     const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
     const entry = ctx.route;
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
+    ctx.trace?.end({
+      route: entry?.config.id,
+      mode: entry?.state.mode,
+      target,
+      status: res.statusCode,
+      outcome,
+      answer,
+      rateLimited: ctx.overLimit,
+    });
     // A 429 of ours reached no upstream: it is no evidence about either side.
     if (!entry || !finished || ctx.overLimit === 'rejected') return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
@@ -287,6 +309,7 @@ class Pipeline {
         responseBody: answer?.ok ? bodies.responseBody : null,
         durationMs,
         error: answer && !answer.ok ? failureCode(answer) : undefined,
+        copyTrace: ctx.trace ? ctx.trace.copies(entry.config.id) : untracedCopies(ctx),
       });
     } catch (err) {
       // The hook promises never to throw; if it does, the client is already served.
@@ -357,7 +380,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
   const limits = createRateLimits(config, metrics.registry, logger);
-  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, limits);
+  const tracing = await createTracing(config, logger);
+  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, limits, tracing);
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
@@ -459,6 +483,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       upgrades.close();
       failover.close();
       await limits?.close();
+      await tracing?.close();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();
