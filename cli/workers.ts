@@ -70,6 +70,8 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   const logger = createLogger('strangler-primary');
   const store = await openStore(config.store);
   await seedFromConfig(store, config);
+  // With SQLite, rate-limit windows live here and the workers ask over IPC: one limit per machine.
+  (await import('../proxy/rate-limit.js')).startRateLimitCoordinator(config);
 
   let stopping = false;
   const workers = new Set<Worker>();

@@ -3,8 +3,9 @@
  * must not get more traffic than it was sized for, and legacy may be shielded
  * too. The counting is rate-limiter-flexible's (fixed windows of N points per
  * second/minute/hour, a BurstyRateLimiter for `burst`), kept in memory on one
- * proxy (SQLite store: the limit is per instance) or in Redis (Redis store:
- * one limit for the whole fleet).
+ * proxy (SQLite store: the limit is per instance; with `serve --workers N` the
+ * primary keeps the windows and the workers ask it over IPC, so the machine
+ * has one limit, not N) or in Redis (Redis store: one limit for the fleet).
  *
  * What happens to a request over a limit:
  * - over the service's rate with `over: legacy`, on a canary or service route:
@@ -27,6 +28,8 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
   type RateLimiterAbstract,
+  RateLimiterCluster,
+  RateLimiterClusterMaster,
 } from 'rate-limiter-flexible';
 import type { Config, RateLimitConfig, RouteConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
@@ -81,7 +84,14 @@ interface Limiter {
 }
 
 /** Where the windows are counted. */
-export type RateLimitBackend = { kind: 'memory' } | { kind: 'redis'; client: Redis; prefix: string };
+export type RateLimitBackend =
+  | { kind: 'memory' }
+  /** A `serve --workers` worker: the primary's RateLimiterClusterMaster counts. */
+  | { kind: 'cluster' }
+  | { kind: 'redis'; client: Redis; prefix: string };
+
+/** How long a worker waits for the primary's verdict before admitting the request anyway. */
+const CLUSTER_TIMEOUT_MS = 1000;
 
 export class RateLimits {
   private readonly limiters = new Map<string, Limiter>();
@@ -176,6 +186,8 @@ export class RateLimits {
   }
 
   private window(keyPrefix: string, points: number, duration: number): Limiter {
+    if (this.backend.kind === 'cluster')
+      return new RateLimiterCluster({ keyPrefix, points, duration, timeoutMs: CLUSTER_TIMEOUT_MS });
     const memory = new RateLimiterMemory({ keyPrefix, points, duration });
     if (this.backend.kind === 'memory') return memory;
     return new RateLimiterRedis({
@@ -237,7 +249,8 @@ export function createRateLimits(
   logger?: Pick<Logger, 'warn'>,
 ): RateLimits | undefined {
   if (!config.routes.some((r) => r.rateLimit)) return undefined;
-  if (!config.store.startsWith('redis://')) return new RateLimits(config.routes, { kind: 'memory' }, registry, logger);
+  if (!config.store.startsWith('redis://'))
+    return new RateLimits(config.routes, { kind: isServeWorker() ? 'cluster' : 'memory' }, registry, logger);
   const target = parseRedisUrl(config.store);
   const client = new Redis(connectionOptions(target));
   let down = false;
@@ -260,4 +273,17 @@ export function createRateLimits(
       client.disconnect();
     },
   );
+}
+
+/** A worker forked by `serve --workers` (cli/workers.ts sets the variable and keeps the IPC channel). */
+function isServeWorker(): boolean {
+  return process.env.STRANGLER_WORKER === '1' && typeof process.send === 'function';
+}
+
+/**
+ * In the `serve --workers` primary: keep the rate-limit windows the workers
+ * share (SQLite store only; with Redis every process counts in Redis).
+ */
+export function startRateLimitCoordinator(config: Readonly<Config>): void {
+  if (config.routes.some((r) => r.rateLimit) && !config.store.startsWith('redis://')) new RateLimiterClusterMaster();
 }
