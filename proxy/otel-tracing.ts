@@ -31,6 +31,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
 import type { CopyTrace } from '../shadow/types.js';
@@ -47,6 +48,14 @@ function remoteParent(header: string | string[] | undefined): SpanContext | unde
   const sc: SpanContext = { traceId: m[1], spanId: m[2], traceFlags: Number.parseInt(m[3], 16) & 1, isRemote: true };
   return trace.isSpanContextValid(sc) ? sc : undefined;
 }
+
+/**
+ * Epoch milliseconds with sub-millisecond precision for span times. Left to
+ * itself the SDK starts each span at Date.now() (whole milliseconds) and adds
+ * a precise duration, so a child could end after its parent by up to 1 ms;
+ * one monotonic clock for every start and end keeps children inside parents.
+ */
+const nowMs = () => performance.timeOrigin + performance.now();
 
 export function formatTraceparent(sc: SpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & 1}`;
@@ -83,6 +92,7 @@ export class OtelTracing implements Tracing {
           'url.path': q < 0 ? url : url.slice(0, q),
           'strangler.request_id': ctx.requestId,
         },
+        startTime: performance.timeOrigin + ctx.startedAt,
       },
       parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
     );
@@ -115,7 +125,7 @@ class OtelRequestTrace implements RequestTrace {
 
   async attempt(target: Target, failover: boolean, run: () => Promise<UpstreamAttempt>): Promise<UpstreamAttempt> {
     // A service 5xx that failover discards is over once the next attempt starts.
-    this.open?.end();
+    this.open?.end(nowMs());
     this.open = undefined;
     const route = this.ctx.route;
     const span = this.tracer.startSpan(
@@ -128,6 +138,7 @@ class OtelRequestTrace implements RequestTrace {
           ...(route ? { 'strangler.route': route.config.id, 'strangler.mode': route.state.mode } : {}),
           ...(failover ? { 'strangler.failover': true } : {}),
         },
+        startTime: nowMs(),
       },
       trace.setSpan(ROOT_CONTEXT, this.span),
     );
@@ -141,16 +152,17 @@ class OtelRequestTrace implements RequestTrace {
     } else {
       span.setAttributes({ 'strangler.outcome': a.kind, 'error.type': a.kind });
       span.setStatus({ code: SpanStatusCode.ERROR, message: a.error.message });
-      span.end();
+      span.end(nowMs());
     }
     return a;
   }
 
   end(f: RequestFacts): void {
     const reason = f.answer?.failoverReason;
+    const at = nowMs();
     if (this.open) {
       if (reason) this.open.setAttribute('strangler.failover.reason', reason);
-      this.open.end();
+      this.open.end(at);
       this.open = undefined;
     }
     const span = this.span;
@@ -164,9 +176,9 @@ class OtelRequestTrace implements RequestTrace {
       ...(reason ? { 'strangler.failover.reason': reason } : {}),
       ...(f.rateLimited ? { 'strangler.rate_limited': f.rateLimited } : {}),
     });
-    if (reason) span.addEvent('failover', { 'strangler.failover.reason': reason });
+    if (reason) span.addEvent('failover', { 'strangler.failover.reason': reason }, at);
     if (f.outcome === 'error' || f.outcome === '5xx') span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
+    span.end(at);
   }
 
   copies(routeId: string): CopyTrace {
@@ -178,6 +190,7 @@ class OtelRequestTrace implements RequestTrace {
           root: true,
           links: [link],
           attributes: { 'strangler.route': routeId, 'strangler.target': side, 'strangler.shadow': true },
+          startTime: nowMs(),
         });
         return {
           traceparent: formatTraceparent(span.spanContext()),
@@ -187,7 +200,7 @@ class OtelRequestTrace implements RequestTrace {
               span.setAttributes({ 'strangler.outcome': outcome.error, 'error.type': outcome.error });
               span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
             }
-            span.end();
+            span.end(nowMs());
           },
         };
       },

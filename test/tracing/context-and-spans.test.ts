@@ -152,6 +152,11 @@ describe('tracing on: OTLP/HTTP export', () => {
     const attempts = trace.filter((x) => x.parentSpanId === request.spanId);
     expect(attempts.map((a) => a.name)).toEqual(['attempt service', 'failover legacy']);
     const [first, second] = attempts;
+    // Children lie inside the request span, one after the other.
+    const ns = (v: unknown) => BigInt(String(v));
+    expect(ns(first.start)).toBeGreaterThanOrEqual(ns(request.start));
+    expect(ns(second.start)).toBeGreaterThanOrEqual(ns(first.end));
+    expect(ns(second.end)).toBeLessThanOrEqual(ns(request.end));
     expect(first.attributes).toMatchObject({ 'strangler.target': 'service', 'strangler.outcome': 'refused' });
     expect(first.status?.code).toBe(2); // ERROR
     expect(second.attributes).toMatchObject({

@@ -12,6 +12,9 @@ export interface ReceivedSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  /** startTimeUnixNano / endTimeUnixNano as sent (decimal strings). */
+  start: string;
+  end: string;
   attributes: Record<string, unknown>;
   links: Array<{ traceId: string; spanId: string }>;
   events: Array<{ name: string }>;
@@ -74,6 +77,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               parentSpanId: s.parentSpanId || undefined,
               name: s.name,
               kind: s.kind,
+              start: String(s.startTimeUnixNano),
+              end: String(s.endTimeUnixNano),
               attributes: attrs(s.attributes),
               links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
               events: (s.events ?? []).map((e: { name: string }) => ({ name: e.name })),
