@@ -9,6 +9,10 @@
  * an upstream failing later is failover's business, and a store going away
  * later leaves the last good table serving (DESIGN.md), so neither takes a
  * serving proxy out of rotation. Not ready again from the moment it drains.
+ *
+ * Probing starts with the first question (the first GET /readyz): a proxy
+ * nobody asks sends its upstreams no probe traffic at all, and the first
+ * answer is "not ready yet" until the probes are back.
  */
 import { request } from 'undici';
 import type { Config } from '../core/config.js';
@@ -32,6 +36,7 @@ export class Readiness {
   private readonly pending = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private probing = false;
 
   constructor(
     config: Readonly<Config>,
@@ -44,8 +49,9 @@ export class Readiness {
     }
   }
 
-  /** Start probing every upstream until each answered once. */
-  start(): void {
+  /** Probe every upstream until each answered once (called by the first state()). */
+  private start(): void {
+    this.probing = true;
     for (const url of this.pending) void this.probe(url);
   }
 
@@ -60,6 +66,7 @@ export class Readiness {
   }
 
   state(): ReadinessState {
+    if (!this.probing && !this.closed) this.start();
     const waiting: string[] = [];
     if (this.draining) waiting.push('draining: this proxy is stopping');
     if (!this.tableLoaded) waiting.push('route table not loaded from the store yet');

@@ -361,7 +361,6 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
 
   const readiness = new Readiness(config, logger);
-  readiness.start();
   let initial: RouteTable;
   try {
     initial = compileRouteTable(config, await store.routes.list());
