@@ -1,9 +1,15 @@
 /**
  * One limit for the fleet: three proxies on one real redis-server share a
  * route's service rate. Paced load at twice the limit, spread round-robin
- * over the three, for ten seconds: the requests let through stay within ±5%
- * of limit × seconds (each proxy alone would let through its own full rate,
- * three times as many).
+ * over the three: of the requests sent in the first ten seconds, those let
+ * through stay within ±5% of limit × 10 (each proxy alone would let through
+ * its own full rate, three times as many).
+ *
+ * Why count by send time: the limiter's windows are fixed, opened by the
+ * first request and then back to back under overload, so the first ten
+ * seconds hold exactly ten of them. Counting every request of a run that
+ * overran its schedule on a busy machine (a stall, then a catch-up burst)
+ * would count part of an eleventh window too.
  */
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +23,9 @@ import { type StandIn, startStandIn } from '../helpers/stand-ins.js';
 import { pacedLoad } from './paced-load.js';
 
 const enabled = redisAvailable();
-const LIMIT = 60; // per second, for the whole fleet
+// Modest rates: the proxies, the stand-ins and this client share one event
+// loop, and a starved loop turns paced load into bursts.
+const LIMIT = 30; // per second, for the whole fleet
 const SECONDS = 10;
 
 describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () => {
@@ -69,23 +77,26 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
 
   it(`holds ${LIMIT}/s across the fleet within ±5% over ${SECONDS} s`, async () => {
     const before = service.hits();
-    const r = await pacedLoad(pools, { rate: 2 * LIMIT, seconds: SECONDS, path: '/api/block/1' });
-    const admitted = r.statuses.filter((s) => s === 200).length;
-    const refused = r.statuses.filter((s) => s === 429).length;
-    const expected = LIMIT * r.sendSeconds;
+    const r = await pacedLoad(pools, { rate: 2 * LIMIT, seconds: SECONDS + 0.5, path: '/api/block/1' });
+    const inTen = r.answers.filter((a) => a.sentAt < SECONDS);
+    const admitted = inTen.filter((a) => a.status === 200).length;
+    const refused = inTen.filter((a) => a.status === 429).length;
+    const expected = LIMIT * SECONDS;
     const perProxy = await Promise.all(
       proxies.map(async (p) =>
         Number(/strangler_rate_limited_total\{[^}]*action="reject"\} (\d+)/.exec(await p.metrics())?.[1] ?? 0),
       ),
     );
     console.log(
-      `fleet limit ${LIMIT}/s, 3 proxies, ${2 * LIMIT}/s offered for ${r.sendSeconds.toFixed(2)} s: ` +
-        `${admitted} let through (expected ${expected.toFixed(0)}, ratio ${(admitted / expected).toFixed(3)}), ` +
-        `${refused} refused (per proxy ${perProxy.join('/')}), service saw ${service.hits() - before}`,
+      `fleet limit ${LIMIT}/s, 3 proxies, ${2 * LIMIT}/s offered: of ${inTen.length} requests sent in the first ${SECONDS} s ` +
+        `${admitted} let through (expected ${expected}, ratio ${(admitted / expected).toFixed(3)}), ${refused} refused; ` +
+        `whole run ${r.sendSeconds.toFixed(2)} s: ${r.statuses.filter((s) => s === 200).length} let through, ` +
+        `refused per proxy ${perProxy.join('/')}, service saw ${service.hits() - before}`,
     );
     expect(r.errors).toEqual([]);
-    expect(admitted + refused).toBe(r.statuses.length);
-    expect(service.hits() - before).toBe(admitted);
+    expect(admitted + refused).toBe(inTen.length);
+    expect(r.statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    expect(service.hits() - before).toBe(r.statuses.filter((s) => s === 200).length);
     expect(Math.abs(admitted - expected) / expected).toBeLessThanOrEqual(0.05);
     // Every proxy refused some: the limit is shared, not one proxy's own.
     for (const n of perProxy) expect(n).toBeGreaterThan(0);

@@ -107,6 +107,13 @@ describe('rate limit, over: legacy', () => {
           mode: 'service',
           rateLimit: { service: `${LIMIT}/s`, burst: BURST, over: 'legacy' },
         },
+        {
+          id: 'tiny',
+          match: { path: '/api/tiny/*' },
+          service: 'svc',
+          mode: 'service',
+          rateLimit: { service: '1/m', over: 'legacy' },
+        },
       ],
     });
     store = await openStore(config.store);
@@ -172,10 +179,11 @@ describe('rate limit, over: legacy', () => {
   }, 30_000);
 
   it('spills a POST too: it never reached the service', async () => {
-    // The window from the test above may still have room: use it up first.
-    await pacedLoad([pool], { rate: 4 * LIMIT, seconds: 0.5, path: '/api/block/2' });
+    // A route whose one request a minute is used up by the GET before it.
+    const first = await pool.request({ method: 'GET', path: '/api/tiny/1' });
+    expect((await first.body.json()) as { served_by: string }).toEqual({ served_by: 'service' });
     const before = { service: service.arrivals.length, legacy: legacy.hits() };
-    const res = await pool.request({ method: 'POST', path: '/api/block/3', body: '{"a":1}' });
+    const res = await pool.request({ method: 'POST', path: '/api/tiny/2', body: '{"a":1}' });
     expect(res.statusCode).toBe(200);
     const body = (await res.body.json()) as { served_by: string };
     expect(body.served_by).toBe('legacy');

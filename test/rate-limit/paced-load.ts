@@ -10,6 +10,8 @@ import type { Pool } from 'undici';
 
 export interface PacedResult {
   statuses: number[];
+  /** Every answer with when its request was sent, in seconds after the first one. */
+  answers: Array<{ sentAt: number; status: number }>;
   /** Network errors (no answer at all). */
   errors: string[];
   /** From the first request sent to the last one sent, in seconds. */
@@ -27,6 +29,7 @@ export async function pacedLoad(
   const statuses: number[] = [];
   const errors: string[] = [];
   const headers: PacedResult['headers'] = [];
+  const answers: PacedResult['answers'] = [];
   const t0 = performance.now();
   let last = t0;
   for (let i = 0; i < total; i++) {
@@ -34,6 +37,7 @@ export async function pacedLoad(
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     last = performance.now();
+    const sentAt = (last - t0) / 1000;
     const pool = pools[i % pools.length];
     inflight.push(
       pool
@@ -46,6 +50,7 @@ export async function pacedLoad(
         .then(async (res) => {
           await res.body.dump();
           statuses.push(res.statusCode);
+          answers.push({ sentAt, status: res.statusCode });
           headers.push(res.headers);
         })
         .catch((err: Error) => {
@@ -54,5 +59,5 @@ export async function pacedLoad(
     );
   }
   await Promise.all(inflight);
-  return { statuses, errors, headers, sendSeconds: (last - t0) / 1000 };
+  return { statuses, answers, errors, headers, sendSeconds: (last - t0) / 1000 };
 }
