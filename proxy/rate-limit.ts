@@ -92,6 +92,12 @@ export type RateLimitBackend =
 
 /** How long a worker waits for the primary's verdict before admitting the request anyway. */
 const CLUSTER_TIMEOUT_MS = 1000;
+/**
+ * A limit check waits at most this long for Redis; then the instance's own
+ * in-memory count decides (the insurance limiter). The store's connections
+ * allow 2 s, which is fine for a flip but not for every request of a route.
+ */
+const REDIS_CHECK_TIMEOUT_MS = 250;
 
 export class RateLimits {
   private readonly limiters = new Map<string, Limiter>();
@@ -252,7 +258,7 @@ export function createRateLimits(
   if (!config.store.startsWith('redis://'))
     return new RateLimits(config.routes, { kind: isServeWorker() ? 'cluster' : 'memory' }, registry, logger);
   const target = parseRedisUrl(config.store);
-  const client = new Redis(connectionOptions(target));
+  const client = new Redis(connectionOptions(target, { commandTimeout: REDIS_CHECK_TIMEOUT_MS }));
   let down = false;
   client.on('error', (err) => {
     if (!down) logger?.warn({ err: err.message }, 'rate limits: redis unreachable, limiting per instance meanwhile');

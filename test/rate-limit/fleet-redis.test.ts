@@ -11,6 +11,7 @@
  * overran its schedule on a busy machine (a stall, then a catch-up burst)
  * would count part of an eleventh window too.
  */
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFromConfig } from '../../cli/context.js';
@@ -54,6 +55,7 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
           mode: 'service',
           rateLimit: { service: `${LIMIT}/s` },
         },
+        { id: 'outage', match: { path: '/api/outage/*' }, service: 'svc', mode: 'service', rateLimit: { service: '5/m' } },
       ],
     });
     for (let i = 0; i < 3; i++) {
@@ -101,4 +103,20 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
     // Every proxy refused some: the limit is shared, not one proxy's own.
     for (const n of perProxy) expect(n).toBeGreaterThan(0);
   }, 60_000);
+
+  it('keeps limiting, per instance, while Redis is away; no request fails for it', async () => {
+    await redis.stop();
+    const t0 = performance.now();
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const res = await pools[0].request({ method: 'GET', path: `/api/outage/${i}` });
+        await res.body.dump();
+        return res.statusCode;
+      }),
+    );
+    const ms = performance.now() - t0;
+    console.log(`Redis away: ${statuses.filter((s) => s === 200).length} of 10 let through on one proxy (limit 5/m) in ${ms.toFixed(0)} ms`);
+    expect(statuses.filter((s) => s === 200).length).toBe(5);
+    expect(statuses.filter((s) => s === 429).length).toBe(5);
+  }, 30_000);
 });
