@@ -113,7 +113,7 @@ export class RateLimits {
   ) {
     this.counter = new Counter({
       name: 'strangler_rate_limited_total',
-      help: 'Requests over a route rate limit, by route, the target whose limit was reached, and action (reject: 429; legacy: sent to legacy instead).',
+      help: 'Requests over a route rate limit, by route, the target whose limit was reached, and action (reject: 429; legacy: sent to legacy instead; skip-shadow: shadow copy not sent).',
       labelNames: ['route', 'target', 'action'],
       registers: [registry],
     });
@@ -162,6 +162,19 @@ export class RateLimits {
       }
     }
     return { ok: true, target: to, spilled };
+  }
+
+  /**
+   * A shadow copy to the service counts against the service's limit too: a
+   * young service is protected from copies as from real traffic. False: over
+   * the limit, so the copy is skipped (the client was served by legacy anyway).
+   */
+  async admitCopy(route: RouteConfig, req: IncomingMessage): Promise<boolean> {
+    const rl = route.rateLimit;
+    if (!rl?.service) return true;
+    if ((await this.take(route.id, 'service', bucketKey(rl.key, req))) === undefined) return true;
+    this.counter.inc({ route: route.id, target: 'service', action: 'skip-shadow' });
+    return false;
   }
 
   /** Take one point; undefined when admitted, else the Retry-After seconds. */

@@ -16,7 +16,7 @@ import type { Registry } from 'prom-client';
 import { type Config, parseDuration } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
-import type { ShadowHook } from '../shadow/types.js';
+import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
@@ -97,6 +97,8 @@ interface Flight extends RequestContext {
   overLimit: 'spilled' | 'rejected' | undefined;
   /** This request's spans; undefined while tracing is off. */
   trace: RequestTrace | undefined;
+  /** Whether the service's rate limit lets this request's shadow copy through (asked alongside the primary). */
+  copyAdmitted: Promise<boolean> | undefined;
 }
 
 const FLIGHT = Symbol('strangler.flight');
@@ -140,6 +142,7 @@ class Pipeline {
     ctx.abort = abort;
     ctx.answer = undefined;
     ctx.overLimit = undefined;
+    ctx.copyAdmitted = undefined;
     ctx.trace = this.tracing ? this.tracing.startRequest(ctx) : undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
@@ -162,6 +165,10 @@ class Pipeline {
     }
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
+    // In shadow mode the copy goes to the service: it takes a point of the
+    // service's limit, asked now and not awaited (never in the primary's way).
+    if (ctx.shadowPlan?.capture && entry?.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
+      ctx.copyAdmitted = this.limits.admitCopy(entry.config, req);
 
     let answer: FailoverResult;
     try {
@@ -294,27 +301,32 @@ class Pipeline {
   afterPrimary(ctx: Flight, entry: RouteEntry, res: ServerResponse, durationMs: number): void {
     const answer = ctx.answer;
     const bodies = capturedBodies(ctx);
-    try {
-      this.shadow!.afterPrimary(entry.config, entry.state, {
-        requestId: ctx.requestId,
-        routeId: entry.config.id,
-        pattern: entry.pattern,
-        method: ctx.req.method ?? 'GET',
-        url: ctx.req.url ?? '/',
-        requestHeaders: ctx.req.headers,
-        requestBody: bodies.requestBody,
-        target: answer ? answer.target : ctx.target,
-        status: res.statusCode,
-        responseHeaders: answer?.ok ? answer.headers : {},
-        responseBody: answer?.ok ? bodies.responseBody : null,
-        durationMs,
-        error: answer && !answer.ok ? failureCode(answer) : undefined,
-        copyTrace: ctx.trace ? ctx.trace.copies(entry.config.id) : untracedCopies(ctx),
-      });
-    } catch (err) {
-      // The hook promises never to throw; if it does, the client is already served.
-      this.logger.error({ err, requestId: ctx.requestId }, 'shadow afterPrimary threw');
-    }
+    const exchange: PrimaryExchange = {
+      requestId: ctx.requestId,
+      routeId: entry.config.id,
+      pattern: entry.pattern,
+      method: ctx.req.method ?? 'GET',
+      url: ctx.req.url ?? '/',
+      requestHeaders: ctx.req.headers,
+      requestBody: bodies.requestBody,
+      target: answer ? answer.target : ctx.target,
+      status: res.statusCode,
+      responseHeaders: answer?.ok ? answer.headers : {},
+      responseBody: answer?.ok ? bodies.responseBody : null,
+      durationMs,
+      error: answer && !answer.ok ? failureCode(answer) : undefined,
+      copyTrace: ctx.trace ? ctx.trace.copies(entry.config.id) : untracedCopies(ctx),
+    };
+    const hand = () => {
+      try {
+        this.shadow!.afterPrimary(entry.config, entry.state, exchange);
+      } catch (err) {
+        // The hook promises never to throw; if it does, the client is already served.
+        this.logger.error({ err, requestId: ctx.requestId }, 'shadow afterPrimary threw');
+      }
+    };
+    if (ctx.copyAdmitted) void ctx.copyAdmitted.then((ok) => ok && hand());
+    else hand();
   }
 }
 

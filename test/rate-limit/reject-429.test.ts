@@ -2,13 +2,18 @@
  * `over: reject`: requests over a route's limit get 429 with Retry-After and
  * the JSON error body, nothing reaches the upstream, and the refusal is
  * counted as strangler_rate_limited_total{route,target,action="reject"}.
- * The legacy limit holds in legacy mode too. Memory backend (SQLite store).
+ * The legacy limit holds in legacy mode too, and in shadow mode the copies
+ * to the service count against the service's limit (over it the copy is
+ * skipped; the client, served by legacy, sees nothing). Memory backend
+ * (SQLite store).
  */
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedFromConfig } from '../../cli/context.js';
 import { parseConfig } from '../../core/config.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
+import { createShadowHook } from '../../shadow/mirror.js';
+import type { ShadowHook } from '../../shadow/types.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { type StandIn, startStandIn } from '../helpers/stand-ins.js';
@@ -20,6 +25,7 @@ describe('rate limit, over: reject', () => {
   let store: Store;
   let proxy: ProxyServer;
   let pool: Pool;
+  let shadow: ShadowHook;
   const tmp = tempDir('strangler-rl-');
 
   beforeAll(async () => {
@@ -34,17 +40,27 @@ describe('rate limit, over: reject', () => {
         { id: 'svc', match: { path: '/svc/*' }, service: 'svc', mode: 'service', rateLimit: { service: '5/m' } },
         { id: 'old', match: { path: '/old/*' }, service: 'svc', mode: 'legacy', rateLimit: { legacy: '3/m' } },
         { id: 'free', match: { path: '/free/*' }, service: 'svc', mode: 'service' },
+        {
+          id: 'copied',
+          match: { path: '/copied/*' },
+          service: 'svc',
+          mode: 'shadow',
+          shadow: { noiseSampleRate: 0 },
+          rateLimit: { service: '3/m' },
+        },
       ],
     });
     store = await openStore(config.store);
     await seedFromConfig(store, config);
-    proxy = await startProxy({ config, store });
+    shadow = createShadowHook({ config, store });
+    proxy = await startProxy({ config, store, shadow });
     pool = new Pool(proxy.url, { connections: 4 });
   });
 
   afterAll(async () => {
     await pool?.close();
     await proxy?.close();
+    await shadow?.close();
     await store?.close();
     await service?.close();
     await legacy?.close();
@@ -84,6 +100,23 @@ describe('rate limit, over: reject', () => {
 
   it('leaves routes without a rateLimit alone', async () => {
     for (let i = 0; i < 10; i++) expect((await get(`/free/${i}`)).status).toBe(200);
+  });
+
+  it('in shadow mode, copies to the service count against its limit; the client never sees it', async () => {
+    const before = { service: service.hits(), legacy: legacy.hits() };
+    for (let i = 0; i < 6; i++) {
+      const a = await get(`/copied/${i}`);
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.body).served_by).toBe('legacy');
+    }
+    expect(legacy.hits() - before.legacy).toBe(6);
+    const t0 = Date.now();
+    while (service.hits() - before.service < 3 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300)); // room for copies that should not come
+    expect(service.hits() - before.service).toBe(3);
+    expect(await proxy.metrics()).toMatch(
+      /strangler_rate_limited_total\{route="copied",target="service",action="skip-shadow"\} 3/,
+    );
   });
 
   it('counts refusals by route, target and action', async () => {
