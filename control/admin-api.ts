@@ -1,6 +1,6 @@
 /**
  * The admin API: GET /routes, POST /routes/:id/flip, GET /metrics, GET /healthz,
- * GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
+ * GET /readyz, GET /livez, GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
  * needs `Authorization: Bearer <token>`, compared in constant time; with no
  * token configured, mutations are refused outright (never open by default).
  * GET never mutates.
@@ -31,6 +31,8 @@ export interface AdminOptions {
   metrics?: () => Promise<{ body: string; contentType: string }>;
   /** Live per-route facts from the data plane (breaker state...). */
   routeExtras?: () => Record<string, Record<string, string>>;
+  /** Whether the data plane should get traffic (proxy/readiness.ts); absent → always ready. */
+  readiness?: () => { ready: boolean; waiting: string[] };
 }
 
 export interface AdminServer {
@@ -103,6 +105,17 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/healthz', async (_req, res) => {
     const health = await storeHealth(opts.store);
     send(res, health.ok ? 200 : 503, health);
+  });
+  // For load balancers and Kubernetes readinessProbe: 503 until the proxy
+  // loaded its table and reached its upstreams, and again once it drains.
+  on('GET', '/readyz', async (_req, res) => {
+    const state = opts.readiness?.() ?? { ready: true, waiting: [] };
+    send(res, state.ready ? 200 : 503, state);
+  });
+  // livenessProbe: the process answers. Deliberately nothing else: a store or
+  // upstream outage must not get every replica restarted at once.
+  on('GET', '/livez', async (_req, res) => {
+    send(res, 200, { ok: true });
   });
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
