@@ -1,12 +1,14 @@
 /**
- * What most commands do first: read the config, open the store it names, seed
- * routes the store has not seen, and close the store afterwards whatever
- * happens. Imported lazily from actions (it pulls in zod, yaml and the store).
+ * What most commands do first: read the config, open the store it names
+ * (which must already exist and hold strangler's state: a read never creates
+ * or seeds a store), and close the store afterwards whatever happens.
+ * Imported lazily from actions (it pulls in zod, yaml and the store).
  */
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { type Config, loadConfig } from '../core/config.js';
-import { openStore } from '../store/open.js';
+import { type Config, loadConfig, parseDuration } from '../core/config.js';
+import { requireIntact } from '../store/integrity.js';
+import { type OpenStoreOptions, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
 
@@ -16,6 +18,17 @@ export function configPath(io: CliIO, file?: string): string {
   return path.resolve(io.cwd, file ?? DEFAULT_CONFIG);
 }
 
+/** How a config wants its store opened; `create` only for `serve` and `strangler seed`. */
+export function storeOptions(config: Readonly<Config>, create: boolean): OpenStoreOptions {
+  return { create, audit: { maxRows: config.audit.maxRows, maxAgeMs: parseDuration(config.audit.maxAge) } };
+}
+
+/**
+ * Seed the routes the store has never held from the config (audited as
+ * 'seed'); the first seed names the store. Only `serve` and `strangler seed`
+ * call this. Throws STRANGLER_E_STORE_LOST, seeding nothing, when the store
+ * lost the state this store object opened.
+ */
 export async function seedFromConfig(store: Store, config: Readonly<Config>, actor = 'config'): Promise<void> {
   await store.routes.seed(
     config.routes.map((r) => ({ id: r.id, mode: r.mode, weight: r.mode === 'service' ? 100 : r.mode === 'canary' ? r.weight : 0 })),
@@ -23,15 +36,20 @@ export async function seedFromConfig(store: Store, config: Readonly<Config>, act
   );
 }
 
+/**
+ * Open the config's store for a command that is not `serve`: a missing SQLite
+ * file, a store never seeded, or one that lost its state is
+ * STRANGLER_E_STORE_LOST (exit 5) with how to fix it, and nothing is written.
+ */
 export async function withStore<T>(
   io: CliIO,
   configFile: string | undefined,
   fn: (ctx: { config: Readonly<Config>; store: Store }) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(configPath(io, configFile));
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, storeOptions(config, false));
   try {
-    await seedFromConfig(store, config);
+    await requireIntact(store);
     return await fn({ config, store });
   } finally {
     await store.close();
@@ -53,4 +71,26 @@ function osUserName(): string | undefined {
   } catch {
     return undefined; // a uid with no passwd entry (some containers): userInfo() throws
   }
+}
+
+/**
+ * `serve`'s and `strangler seed`'s first step: name a store that has no
+ * identity yet and seed the routes it has never held. Says what it did, so
+ * seeding is never silent.
+ */
+export async function initStore(
+  store: Store,
+  config: Readonly<Config>,
+  say: (line: string) => void,
+  actor = 'config',
+): Promise<{ created: boolean; seeded: string[] }> {
+  const before = await store.identity();
+  const had = new Set((await store.routes.list()).map((r) => r.id));
+  await seedFromConfig(store, config, actor);
+  const seeded = config.routes.map((r) => r.id).filter((id) => !had.has(id));
+  const id = (await store.identity())?.id;
+  if (!before)
+    say(`store ${store.label} had no strangler state: named it ${id} and seeded ${seeded.length} route(s) from the config${seeded.length ? `: ${seeded.join(', ')}` : ''}`);
+  else if (seeded.length) say(`seeded ${seeded.length} new route(s) from the config into ${store.label}: ${seeded.join(', ')}`);
+  return { created: !before, seeded };
 }

@@ -31,6 +31,7 @@ export async function startDataPlane(opts: {
         shadow,
         listen: splitHostPort(opts.listen),
         instanceId: opts.instanceId,
+        pointsToken: process.env[opts.config.points.tokenEnv] || undefined,
       }),
     );
     return {
@@ -54,6 +55,7 @@ export async function startControlPlane(opts: {
   adminListen: ListenAddress;
   metrics: () => Promise<{ body: string; contentType: string }>;
   routeExtras?: () => Record<string, Record<string, string>>;
+  readiness?: () => { ready: boolean; waiting: string[] };
 }): Promise<{ adminUrl: string; close(): Promise<void> }> {
   const { config, store, logger, io } = opts;
   const { startAdmin } = await import('../control/admin-api.js');
@@ -78,6 +80,7 @@ export async function startControlPlane(opts: {
       port: adminAddr.port,
       metrics,
       routeExtras: opts.routeExtras,
+      readiness: opts.readiness,
     }),
   );
   const { startGuardWhenLeader } = await import('../control/leader.js');

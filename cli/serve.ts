@@ -3,13 +3,19 @@
  * wired together here because DESIGN's dependency rule keeps proxy/ and
  * control/ from importing each other. Stops gracefully on SIGINT/SIGTERM or
  * when io.stopSignal resolves (tests).
+ *
+ * SIGTERM is how orchestrators stop a process, usually at the same moment
+ * they start taking it out of the load balancer: the proxy first drains
+ * (not ready, `Connection: close` on every answer) for `drain.delay`, so
+ * nobody is cut off mid-conversation, and only then stops accepting. SIGINT
+ * (Ctrl-C at a terminal) skips the delay.
  */
 import path from 'node:path';
 import { readAdminToken } from '../control/admin-token.js';
-import { loadConfig } from '../core/config.js';
+import { loadConfig, parseDuration } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
-import { configPath, seedFromConfig } from './context.js';
+import { configPath, initStore, storeOptions } from './context.js';
 import type { CliIO } from './io.js';
 import { type ServeInfo, type ServeOptions, serveAddresses } from './serve-options.js';
 
@@ -39,7 +45,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
   const addresses = serveAddresses(config, opts, path.relative(io.cwd, file) || file);
   readAdminToken(io.env, config);
   const logger = createLogger('strangler');
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, storeOptions(config, true));
   const closers: Array<() => Promise<void> | void> = [() => store.close()];
   const closeAll = async () => {
     for (const c of closers.reverse()) {
@@ -51,7 +57,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     }
   };
   try {
-    await seedFromConfig(store, config);
+    await initStore(store, config, (line) => logger.warn(line));
     const { startDataPlane, startControlPlane } = await import('./planes.js');
     const data = await startDataPlane({ config, store, logger, listen: addresses.listen });
     closers.push(() => data.close());
@@ -64,6 +70,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
       adminListen: addresses.admin,
       metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
       routeExtras: () => proxy.routeExtras(),
+      readiness: () => proxy.readiness(),
     });
     closers.push(() => control.close());
     const admin = { url: control.adminUrl };
@@ -71,7 +78,8 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     io.stdout.write(`strangler: proxy ${proxy.url}  admin ${admin.url}  store ${config.store}\n`);
     opts.onReady?.({ proxyUrl: proxy.url, adminUrl: admin.url, config });
     const sig = await (opts.stop ?? io.stopSignal ?? signalStop());
-    logger.info({ signal: sig }, 'stopping: draining in-flight requests');
+    if (sig === 'SIGTERM') await proxy.drain(parseDuration(config.drain.delay));
+    logger.info({ signal: sig }, 'stopping: finishing in-flight requests');
     await closeAll();
     return 0;
   } catch (err) {

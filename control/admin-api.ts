@@ -1,6 +1,6 @@
 /**
  * The admin API: GET /routes, POST /routes/:id/flip, GET /metrics, GET /healthz,
- * GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
+ * GET /readyz, GET /livez, GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
  * needs `Authorization: Bearer <token>`, compared in constant time; with no
  * token configured, mutations are refused outright (never open by default).
  * GET never mutates.
@@ -17,6 +17,7 @@ import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
 import { listRouteRows } from './routes.js';
+import { storeHealth } from './store-health.js';
 
 export interface AdminOptions {
   config: Readonly<Config>;
@@ -30,6 +31,8 @@ export interface AdminOptions {
   metrics?: () => Promise<{ body: string; contentType: string }>;
   /** Live per-route facts from the data plane (breaker state...). */
   routeExtras?: () => Record<string, Record<string, string>>;
+  /** Whether the data plane should get traffic (proxy/readiness.ts); absent → always ready. */
+  readiness?: () => { ready: boolean; waiting: string[] };
 }
 
 export interface AdminServer {
@@ -97,9 +100,22 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
       });
     });
 
+  // 503 while the store is away, lost or failing writes: the proxy still
+  // serves its last good table, but nothing can be changed.
   on('GET', '/healthz', async (_req, res) => {
-    await opts.store.routes.tableVersion();
-    send(res, 200, { ok: true, store: opts.store.kind });
+    const health = await storeHealth(opts.store);
+    send(res, health.ok ? 200 : 503, health);
+  });
+  // For load balancers and Kubernetes readinessProbe: 503 until the proxy
+  // loaded its table and reached its upstreams, and again once it drains.
+  on('GET', '/readyz', async (_req, res) => {
+    const state = opts.readiness?.() ?? { ready: true, waiting: [] };
+    send(res, state.ready ? 200 : 503, state);
+  });
+  // livenessProbe: the process answers. Deliberately nothing else: a store or
+  // upstream outage must not get every replica restarted at once.
+  on('GET', '/livez', async (_req, res) => {
+    send(res, 200, { ok: true });
   });
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
@@ -109,6 +125,10 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/history', async (req, res) => {
     const q = new URL(req.url ?? '/', 'http://admin').searchParams;
     const limit = q.get('limit');
+    if (limit !== null && !/^[1-9]\d{0,5}$/.test(limit))
+      throw new StranglerError('STRANGLER_E_BAD_REQUEST', `limit: expected a whole number 1..999999, got "${limit}"`, {
+        details: { field: 'limit', value: limit },
+      });
     send(res, 200, {
       entries: await opts.store.audit.list({ route: q.get('route') ?? undefined, limit: limit ? Number(limit) : 100 }),
     });

@@ -1,24 +1,31 @@
 /**
- * The progressive canary stepper: raise a route's weight step by step
+ * The progressive canary rollout: raise a route's weight step by step
  * (`--steps 1,5,25,50,100 --interval 2m`), holding each step for an interval
  * and checking the SLO of the service traffic before the next one. Each step
  * is a gated flipRoute (a weight increase needs the gate like any other).
  *
- * The rollout's progress lives in the audit log, not in the stepper's memory,
- * so `strangler canary ROUTE --pause|--resume|--abort` from another process
- * steers a stepper running elsewhere, and `strangler history` tells the story:
+ * A rollout is a record in the store (RecordStore, kind `rollout`, one per
+ * route), not a loop in the terminal that started it: `strangler canary
+ * --steps` writes it, and the proxy holding the guard lease drives it
+ * (startRolloutDriver, run by control/leader.ts), the way Flagger's
+ * controller drives a Canary resource. Killing the CLI stops nothing; a
+ * proxy that dies hands the lease, and so the rollout, to another one.
+ * Pause, resume, abort and the driver all change the same record with
+ * compare-and-set, so none of them overwrites another's change.
+ *
+ * The audit log tells the story (`strangler history`), but is never read
+ * back to know the state:
  *
  *   canary.start   {steps, intervalMs}          (no route change)
  *   canary.step    a flip row, details.rollout = {index, steps}
  *   canary.pause / canary.resume                 (no route change)
  *   canary.rollback  a flip row back to shadow (SLO breach, or --abort)
  *   canary.abort / canary.halt / canary.done     (terminal)
- *
- * readRollout() folds the rows since the latest canary.start into a state.
  */
 import type { Config, RouteConfig } from '../core/config.js';
 import { StranglerError, isStranglerError, unknownRouteError } from '../core/errors.js';
-import type { AuditEntry } from '../core/types.js';
+import type { Logger } from '../core/log.js';
+import { requireIntact } from '../store/integrity.js';
 import { windowStart } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
 import { type Clock, sleep, systemClock } from './clock.js';
@@ -36,70 +43,67 @@ export interface Rollout {
   intervalMs: number;
   /** Index into `steps` of the step applied last; -1 before the first. */
   index: number;
-  /** Seq of the canary.start row; 0 when there was never a rollout. */
-  startSeq: number;
-  /** The last row that changed the rollout: who, when, why. */
-  last?: { seq: number; at: string; actor: string; action: string; reason: string };
+  /** Epoch ms the rollout was started; 0 when there was never one. */
+  startedAt: number;
+  /** Epoch ms the current step was applied: its SLO is judged on traffic since. */
+  stepAt: number;
+  /** The driver judges the current step (and applies the next) at this epoch ms. */
+  holdUntil: number;
+  /** The route version the rollout set last (or found at start): any other means someone else flipped. */
+  version: number;
+  /** The driver's latest word: the last SLO verdict, or why the rollout ended. */
+  message: string;
+  /** The last change: who, when, why. */
+  last?: { at: string; actor: string; action: string; reason: string };
 }
 
-const ACTIONS = new Set([
-  'canary.start',
-  'canary.step',
-  'canary.pause',
-  'canary.resume',
-  'canary.rollback',
-  'canary.abort',
-  'canary.halt',
-  'canary.done',
-]);
+/** Who the driver's flips and audit rows are recorded as. */
+export const ROLLOUT_ACTOR = 'canary';
+const KIND = 'rollout';
 const TERMINAL: ReadonlySet<RolloutStatus> = new Set(['none', 'aborted', 'halted', 'rolled-back', 'done']);
 
 export function isActive(r: Rollout): boolean {
   return !TERMINAL.has(r.status);
 }
 
-/** Fold audit rows (oldest first, starting with a canary.start) into a rollout state. Pure. */
-export function foldRollout(route: string, rows: readonly AuditEntry[]): Rollout {
-  const out: Rollout = { route, status: 'none', steps: [], intervalMs: 0, index: -1, startSeq: 0 };
-  for (const e of rows) {
-    if (!ACTIONS.has(e.action)) continue;
-    const d = (e.details ?? {}) as { steps?: number[]; intervalMs?: number; rollout?: { index: number } };
-    switch (e.action) {
-      case 'canary.start':
-        Object.assign(out, { status: 'running', steps: d.steps ?? [], intervalMs: d.intervalMs ?? 0, index: -1, startSeq: e.seq });
-        break;
-      case 'canary.step':
-        if (d.rollout) out.index = d.rollout.index;
-        break;
-      case 'canary.pause':
-        out.status = 'paused';
-        break;
-      case 'canary.resume':
-        out.status = 'running';
-        break;
-      case 'canary.rollback':
-        out.status = 'rolled-back';
-        break;
-      case 'canary.abort':
-        out.status = 'aborted';
-        break;
-      case 'canary.halt':
-        out.status = 'halted';
-        break;
-      case 'canary.done':
-        out.status = 'done';
-        break;
-    }
-    out.last = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, reason: e.reason };
-  }
-  return out;
+const none = (route: string): Rollout => ({
+  route,
+  status: 'none',
+  steps: [],
+  intervalMs: 0,
+  index: -1,
+  startedAt: 0,
+  stepAt: 0,
+  holdUntil: 0,
+  version: 0,
+  message: '',
+});
+
+async function readRecord(store: Store, route: string): Promise<{ rollout: Rollout; rev: number }> {
+  const rec = await store.records.get<Rollout>(KIND, route);
+  return rec ? { rollout: rec.value, rev: rec.rev } : { rollout: none(route), rev: 0 };
 }
 
+/** The route's rollout: one record read, whatever the audit log holds. */
 export async function readRollout(store: Store, route: string): Promise<Rollout> {
-  const [start] = await store.audit.list({ route, action: 'canary.start', limit: 1 });
-  if (!start) return foldRollout(route, []);
-  const rows = (await store.audit.list({ route, limit: 1000 })).filter((e) => e.seq >= start.seq);
-  return foldRollout(route, rows);
+  return (await readRecord(store, route)).rollout;
+}
+
+/**
+ * Change a rollout by compare-and-set: `change` sees the current record and
+ * returns the new one (or undefined to leave it). Retried when another
+ * writer got in between, so a pause never overwrites a step or vice versa.
+ */
+async function updateRollout(store: Store, route: string, change: (cur: Rollout) => Rollout | undefined): Promise<Rollout> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const { rollout, rev } = await readRecord(store, route);
+    const next = change(rollout);
+    if (!next) return rollout;
+    if (await store.records.put(KIND, route, next, rev)) return next;
+  }
+  throw new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${route}": the rollout kept changing under us; try again`, {
+    details: { route },
+  });
 }
 
 function routeConfig(config: Readonly<Config>, route: string): RouteConfig {
@@ -126,28 +130,26 @@ export function parseSteps(text: string): number[] {
   return steps;
 }
 
+const describeState = (r: Rollout) =>
+  `a ${r.status} rollout (started ${new Date(r.startedAt).toISOString()}, step ${r.index + 1}/${r.steps.length})`;
+
 /**
- * Record a new rollout. Steps at or below the route's current canary weight
- * are dropped, so re-running after a stepper died continues from where the
- * route is. Refused while another rollout is running or paused.
+ * Record a new rollout; the lease-holding proxy applies its first step within
+ * a poll. Steps at or below the route's current canary weight are dropped, so
+ * re-running after a halt continues from where the route is. Refused while
+ * another rollout is running or paused, and on a store that lost its state.
  */
 export async function startRollout(
   store: Store,
   config: Readonly<Config>,
-  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string },
+  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string; now?: number },
 ): Promise<Rollout> {
   routeConfig(config, opts.route);
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs <= 0)
     throw new StranglerError('STRANGLER_E_USAGE', `interval: expected a positive duration, got ${opts.intervalMs}`, {
       details: { field: 'interval' },
     });
-  const cur = await readRollout(store, opts.route);
-  if (isActive(cur))
-    throw new StranglerError(
-      'STRANGLER_E_ROLLOUT_STATE',
-      `route "${opts.route}" already has a ${cur.status} rollout (started at seq ${cur.startSeq}, step ${cur.index + 1}/${cur.steps.length}); --abort it first`,
-      { details: { route: opts.route, rollout: cur } },
-    );
+  await requireIntact(store);
   const state = await store.routes.get(opts.route);
   if (!state)
     throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${opts.route}" is not in the store yet`, {
@@ -163,16 +165,38 @@ export async function startRollout(
     throw new StranglerError('STRANGLER_E_USAGE', `steps: every step is at or below the current weight ${from}%`, {
       details: { field: 'steps', value: opts.steps },
     });
+  const now = opts.now ?? Date.now();
+  const reason = opts.reason ?? `rollout ${steps.join(',')} every ${opts.intervalMs / 1000}s`;
+  const { rollout: cur, rev } = await readRecord(store, opts.route);
+  const started: Rollout = {
+    route: opts.route,
+    status: 'running',
+    steps,
+    intervalMs: opts.intervalMs,
+    index: -1,
+    startedAt: now,
+    stepAt: now,
+    holdUntil: now,
+    version: state.version,
+    message: 'waiting for the proxy holding the guard lease to apply the first step',
+    last: { at: new Date(now).toISOString(), actor: opts.actor, action: 'canary.start', reason },
+  };
+  const refuse = (r: Rollout) =>
+    new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${opts.route}" already has ${describeState(r)}; --abort it first`, {
+      details: { route: opts.route, rollout: r },
+    });
+  if (isActive(cur)) throw refuse(cur);
+  if (!(await store.records.put(KIND, opts.route, started, rev))) throw refuse(await readRollout(store, opts.route));
   await store.audit.append({
     actor: opts.actor,
     route: opts.route,
     action: 'canary.start',
     before: state,
     after: null,
-    reason: opts.reason ?? `rollout ${steps.join(',')} every ${opts.intervalMs / 1000}s`,
+    reason,
     details: { steps, intervalMs: opts.intervalMs },
   });
-  return readRollout(store, opts.route);
+  return started;
 }
 
 /** What an operator may do to a rollout, and the states each needs. */
@@ -198,163 +222,157 @@ async function control(
   store: Store,
   route: string,
   action: 'canary.pause' | 'canary.resume',
-  actor: string,
-  reason: string,
+  opts: { actor: string; reason: string; now?: number },
 ): Promise<Rollout> {
-  const cur = await readRollout(store, route);
-  checkRolloutControl(cur, action.slice(7) as RolloutControl);
-  await store.audit.append({ actor, route, action, before: null, after: null, reason, details: { index: cur.index, steps: cur.steps } });
-  return readRollout(store, route);
+  const now = opts.now ?? Date.now();
+  await requireIntact(store); // a lost store would answer "no rollout"
+  const next = await updateRollout(store, route, (cur) => {
+    checkRolloutControl(cur, action.slice(7) as RolloutControl);
+    const last = { at: new Date(now).toISOString(), actor: opts.actor, action, reason: opts.reason };
+    // Traffic during a pause is still judged; a resumed step is watched for
+    // a whole interval again before it advances.
+    return action === 'canary.pause'
+      ? { ...cur, status: 'paused', last }
+      : { ...cur, status: 'running', holdUntil: now + cur.intervalMs, last };
+  });
+  await store.audit.append({ actor: opts.actor, route, action, before: null, after: null, reason: opts.reason, details: { index: next.index, steps: next.steps } });
+  return next;
 }
 
-export function pauseRollout(store: Store, opts: { route: string; actor: string; reason?: string }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.pause', opts.actor, opts.reason ?? 'paused');
+export function pauseRollout(store: Store, opts: { route: string; actor: string; reason?: string; now?: number }): Promise<Rollout> {
+  return control(store, opts.route, 'canary.pause', { actor: opts.actor, reason: opts.reason ?? 'paused', now: opts.now });
 }
 
-export function resumeRollout(store: Store, opts: { route: string; actor: string; reason?: string }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.resume', opts.actor, opts.reason ?? 'resumed');
+export function resumeRollout(store: Store, opts: { route: string; actor: string; reason?: string; now?: number }): Promise<Rollout> {
+  return control(store, opts.route, 'canary.resume', { actor: opts.actor, reason: opts.reason ?? 'resumed', now: opts.now });
 }
 
 /**
  * Stop the rollout and send the route's traffic back to legacy (mode shadow),
- * as Flagger and Argo Rollouts do on abort. Works whether or not a stepper is
- * running: the rollback is done here, the stepper just notices and exits.
+ * as Flagger and Argo Rollouts do on abort. The record is marked aborted
+ * first, so the driver stops before the rollback flip could look to it like
+ * someone else's change.
  */
 export async function abortRollout(
   store: Store,
   config: Readonly<Config>,
   opts: { route: string; actor: string; reason?: string },
 ): Promise<Rollout> {
-  const cur = await readRollout(store, opts.route);
-  checkRolloutControl(cur, 'abort');
   const reason = opts.reason ?? 'rollout aborted';
+  const at = new Date().toISOString();
+  await requireIntact(store);
+  const aborted = await updateRollout(store, opts.route, (cur) => {
+    checkRolloutControl(cur, 'abort');
+    return { ...cur, status: 'aborted', message: `aborted by ${opts.actor}: ${reason}`, last: { at, actor: opts.actor, action: 'canary.abort', reason } };
+  });
   const state = await store.routes.get(opts.route);
   if (state && (state.mode === 'canary' || state.mode === 'service'))
-    await flipRoute(store, config, { route: opts.route, mode: 'shadow', actor: opts.actor, action: 'canary.rollback', reason, details: { rollout: { index: cur.index, steps: cur.steps, aborted: true } } }, defaultFlipSteps());
-  await store.audit.append({ actor: opts.actor, route: opts.route, action: 'canary.abort', before: null, after: null, reason, details: { index: cur.index, steps: cur.steps } });
-  return readRollout(store, opts.route);
+    await flipRoute(store, config, { route: opts.route, mode: 'shadow', actor: opts.actor, action: 'canary.rollback', reason, details: { rollout: { index: aborted.index, steps: aborted.steps, aborted: true } } }, defaultFlipSteps());
+  await store.audit.append({ actor: opts.actor, route: opts.route, action: 'canary.abort', before: null, after: null, reason, details: { index: aborted.index, steps: aborted.steps } });
+  return aborted;
 }
 
 export type StepperEvent =
-  | { type: 'step'; index: number; weight: number; mode: string; version: number }
-  | { type: 'hold'; index: number; weight: number; untilMs: number }
-  | { type: 'slo'; index: number; status: SloStatus }
-  | { type: 'paused' | 'resumed'; index: number }
-  | { type: 'end'; status: RolloutStatus; message: string };
+  | { type: 'step'; route: string; index: number; weight: number; mode: string; version: number }
+  | { type: 'slo'; route: string; index: number; status: SloStatus }
+  | { type: 'paused' | 'resumed'; route: string; index: number }
+  | { type: 'end'; route: string; status: RolloutStatus; message: string };
 
-export interface StepperOptions {
+export interface RolloutDriverOptions {
   store: Store;
   config: Readonly<Config>;
-  route: string;
-  /** Who the step flips are recorded as (default `canary`). */
-  actor?: string;
   clock?: Clock;
-  /** How often to look for --pause/--abort and foreign flips while holding a step. */
+  /** How often to look at the rollouts (default 1 s). */
   pollMs?: number;
+  logger?: Logger;
   onEvent?: (e: StepperEvent) => void;
-  /** Stop driving (Ctrl-C): the rollout stays as it is in the store; `--follow` picks it up again. */
-  signal?: AbortSignal;
+}
+
+export interface RolloutDriver {
+  stop(): void;
+  /** Advance every running rollout that is due (the timer calls this; tests may too). */
+  tick(): Promise<void>;
 }
 
 /**
- * Drive a started rollout to its end: apply the next step, hold it for the
- * interval, judge the SLO of the service traffic since the step, repeat.
- * Returns the final status: done, rolled-back (SLO breach), halted (gate
- * refused, or someone else flipped the route) or aborted.
+ * Drive every running rollout in the store: apply its next step when due,
+ * hold it for the interval, judge the SLO of the service traffic since the
+ * step, repeat. Runs only on the instance holding the guard lease
+ * (control/leader.ts). Ends a rollout as done, rolled-back (SLO breach), or
+ * halted (a gate refused a step, or someone else flipped the route).
  */
-export async function runRollout(opts: StepperOptions): Promise<{ status: RolloutStatus; message: string }> {
+export function startRolloutDriver(opts: RolloutDriverOptions): RolloutDriver {
   const { store, config } = opts;
   const clock = opts.clock ?? systemClock;
-  const actor = opts.actor ?? 'canary';
-  const emit = opts.onEvent ?? (() => {});
-  const route = routeConfig(config, opts.route);
-  const flushMs = config.proxy.statsFlushMs;
   const pollMs = opts.pollMs ?? 1000;
+  const flushMs = config.proxy.statsFlushMs;
+  const emit = opts.onEvent ?? (() => {});
+  /** Routes whose rollout this driver last saw paused, to say "resumed" once. */
+  const paused = new Set<string>();
+  let stopped = false;
+  let timer: unknown;
 
-  let r = await readRollout(store, route.id);
-  if (!isActive(r))
-    throw new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${route.id}" has no running rollout; start one with --steps`, {
-      details: { route: route.id, status: r.status },
-    });
-  const { steps, intervalMs } = r;
-  let index = r.index;
-  let version = (await store.routes.get(route.id))!.version;
-  let stepAt = clock.now();
+  const at = () => new Date(clock.now()).toISOString();
 
-  const end = async (status: RolloutStatus, message: string, action?: 'canary.halt' | 'canary.done', details?: Record<string, unknown>) => {
-    if (action) await store.audit.append({ actor, route: route.id, action, before: null, after: null, reason: message, details: { index, steps, ...details } });
-    emit({ type: 'end', status, message });
-    return { status, message };
+  const end = async (
+    r: Rollout,
+    status: RolloutStatus,
+    message: string,
+    action?: 'canary.halt' | 'canary.done',
+    details?: Record<string, unknown>,
+    patch: Partial<Rollout> = {},
+  ) => {
+    await updateRollout(store, r.route, (cur) =>
+      // Only a rollout still ours to end: an abort in between wins.
+      cur.startedAt !== r.startedAt || !isActive(cur)
+        ? undefined
+        : { ...cur, ...patch, status, message, last: { at: at(), actor: ROLLOUT_ACTOR, action: action ?? `canary.${status}`, reason: message } },
+    );
+    if (action)
+      await store.audit.append({ actor: ROLLOUT_ACTOR, route: r.route, action, before: null, after: null, reason: message, details: { index: patch.index ?? r.index, steps: r.steps, ...details } });
+    emit({ type: 'end', route: r.route, status, message });
+    opts.logger?.info({ route: r.route, status }, `rollout of ${r.route} ${status}: ${message}`);
   };
 
-  const stopped = () => {
-    const message = `stepper stopped at step ${index + 1}/${steps.length}; the rollout stays ${r.status} (resume driving it with --follow)`;
-    emit({ type: 'end', status: r.status, message });
-    return { status: r.status, message };
-  };
+  /** Merge driver progress into the record, keeping a pause or abort someone wrote meanwhile. */
+  const progress = (r: Rollout, patch: Partial<Rollout>) =>
+    updateRollout(store, r.route, (cur) => (cur.startedAt !== r.startedAt ? undefined : { ...cur, ...patch }));
 
-  /** Hold the current step until `until`; a pause restarts the hold when resumed. */
-  const hold = async (until: number): Promise<{ status: RolloutStatus; message: string } | undefined> => {
-    emit({ type: 'hold', index, weight: steps[index], untilMs: until });
-    while (clock.now() < until) {
-      await sleep(clock, Math.min(pollMs, until - clock.now()));
-      if (opts.signal?.aborted) return stopped();
-      r = await readRollout(store, route.id);
-      if (r.status === 'aborted' || r.status === 'rolled-back')
-        return end(r.status, `rollout ${r.status} by ${r.last?.actor}: ${r.last?.reason}`);
-      const state = await store.routes.get(route.id);
-      if (state && state.version !== version)
-        return end('halted', `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`, 'canary.halt');
-      if (r.status === 'paused') {
-        emit({ type: 'paused', index });
-        while (r.status === 'paused') {
-          await sleep(clock, pollMs);
-          if (opts.signal?.aborted) return stopped();
-          r = await readRollout(store, route.id);
-        }
-        if (r.status !== 'running') return end(r.status, `rollout ${r.status} by ${r.last?.actor}: ${r.last?.reason}`);
-        emit({ type: 'resumed', index });
-        // Traffic during the pause is still judged; the hold restarts so the
-        // resumed step gets a whole interval of watching before it advances.
-        until = clock.now() + intervalMs;
+  async function advance(route: RouteConfig, r: Rollout): Promise<void> {
+    const state = await store.routes.get(route.id);
+    if (!state) return end(r, 'halted', `route "${route.id}" is no longer in the store`, 'canary.halt');
+    if (state.version !== r.version)
+      return end(r, 'halted', `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`, 'canary.halt');
+    const now = clock.now();
+    if (r.index >= 0) {
+      if (now < r.holdUntil) return;
+      const since = windowStart(r.stepAt, flushMs);
+      const live = await readLiveTraffic(store, route.id, 'service', since, now);
+      const status = judgeSlo(route.id, route.slo, live, { since, until: now });
+      emit({ type: 'slo', route: route.id, index: r.index, status });
+      if (status.state === 'insufficient') {
+        await progress(r, { holdUntil: now + r.intervalMs, message: status.message });
+        return;
       }
-    }
-    return undefined;
-  };
-
-  for (;;) {
-    if (index >= 0) {
-      let until = stepAt + intervalMs;
-      for (;;) {
-        const stop = await hold(until);
-        if (stop) return stop;
-        const now = clock.now();
-        const since = windowStart(stepAt, flushMs);
-        const live = await readLiveTraffic(store, route.id, 'service', since, now);
-        const status = judgeSlo(route.id, route.slo, live, { since, until: now });
-        emit({ type: 'slo', index, status });
-        if (status.state === 'ok') break;
-        if (status.state === 'insufficient') {
-          until = now + intervalMs;
-          continue;
-        }
+      if (status.state === 'breach') {
         try {
           await flipRoute(
             store,
             config,
-            { route: route.id, mode: 'shadow', actor, action: 'canary.rollback', reason: status.message, expectVersion: version, details: { slo: status, rollout: { index, steps } } },
+            { route: route.id, mode: 'shadow', actor: ROLLOUT_ACTOR, action: 'canary.rollback', reason: status.message, expectVersion: r.version, details: { slo: status, rollout: { index: r.index, steps: r.steps } } },
             defaultFlipSteps(),
           );
         } catch (err) {
           if (!isStranglerError(err, 'STRANGLER_E_STALE_VERSION')) throw err;
-          return end('halted', 'route changed by someone else while the SLO was judged', 'canary.halt');
+          return end(r, 'halted', 'route changed by someone else while the SLO was judged', 'canary.halt');
         }
-        return end('rolled-back', `rolled back to shadow at ${steps[index]}%: ${status.message}`);
+        return end(r, 'rolled-back', `rolled back to shadow at ${r.steps[r.index]}%: ${status.message}`);
       }
     }
-    const next = index + 1;
-    const weight = steps[next];
+    const next = r.index + 1;
+    const weight = r.steps[next];
     const mode = weight === 100 ? 'service' : 'canary';
+    let version: number;
     try {
       const res = await flipRoute(
         store,
@@ -363,26 +381,92 @@ export async function runRollout(opts: StepperOptions): Promise<{ status: Rollou
           route: route.id,
           mode,
           weight,
-          actor,
+          actor: ROLLOUT_ACTOR,
           action: 'canary.step',
-          reason: `rollout step ${next + 1}/${steps.length}: ${weight}%`,
-          expectVersion: version,
-          details: { rollout: { index: next, steps } },
+          reason: `rollout step ${next + 1}/${r.steps.length}: ${weight}%`,
+          expectVersion: r.version,
+          details: { rollout: { index: next, steps: r.steps } },
         },
         defaultFlipSteps(),
       );
       version = res.after!.version;
     } catch (err) {
-      if (!isStranglerError(err)) throw err;
-      return end('halted', `step ${next + 1}/${steps.length} (${weight}%) refused: ${err.message}`, 'canary.halt', {
+      if (!isStranglerError(err) || err.code === 'STRANGLER_E_STORE' || err.code === 'STRANGLER_E_STORE_LOST') throw err;
+      return end(r, 'halted', `step ${next + 1}/${r.steps.length} (${weight}%) refused: ${err.message}`, 'canary.halt', {
         error: err.code,
         ...(err.details ?? {}),
       });
     }
-    index = next;
-    stepAt = clock.now();
-    emit({ type: 'step', index, weight, mode, version });
-    if (index === steps.length - 1)
-      return end('done', `rollout done: ${mode === 'service' ? 'service' : `canary ${weight}%`}; the guard watches its SLO from here`, 'canary.done');
+    emit({ type: 'step', route: route.id, index: next, weight, mode, version });
+    opts.logger?.info({ route: route.id, weight, version }, `rollout of ${route.id}: step ${next + 1}/${r.steps.length} → ${weight}%`);
+    const stepped = { index: next, stepAt: now, holdUntil: now + r.intervalMs, version };
+    if (next === r.steps.length - 1)
+      return end(r, 'done', `rollout done: ${mode === 'service' ? 'service' : `canary ${weight}%`}; the guard watches its SLO from here`, 'canary.done', {}, stepped);
+    await progress(r, { ...stepped, message: `step ${next + 1}/${r.steps.length}: ${weight}%, judged at ${new Date(stepped.holdUntil).toISOString()}` });
+  }
+
+  async function tick(): Promise<void> {
+    let all: Array<{ key: string; value: Rollout }>;
+    try {
+      // A lost store holds no rollouts worth driving (and refuses flips): wait until it is restored.
+      if ((await store.integrity()).state === 'lost') return;
+      all = await store.records.list<Rollout>(KIND);
+    } catch (err) {
+      opts.logger?.warn({ err }, 'rollouts: cannot read the store; trying again');
+      return;
+    }
+    for (const { value: r } of all) {
+      const route = config.routes.find((x) => x.id === r.route);
+      if (!route) continue;
+      if (r.status === 'paused' && !paused.has(r.route)) {
+        paused.add(r.route);
+        emit({ type: 'paused', route: r.route, index: r.index });
+      }
+      if (r.status !== 'running') continue;
+      if (paused.delete(r.route)) emit({ type: 'resumed', route: r.route, index: r.index });
+      try {
+        await advance(route, r);
+      } catch (err) {
+        // One route's store hiccup must not stop the others; the next tick retries.
+        opts.logger?.error({ route: r.route, err }, `rollout of ${r.route}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  const loop = async () => {
+    if (stopped) return;
+    await tick();
+    if (!stopped) timer = clock.setTimeout(loop, pollMs);
+  };
+  timer = clock.setTimeout(loop, 0);
+  return {
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+    tick,
+  };
+}
+
+/**
+ * Watch a rollout until it ends (`strangler canary --follow`): calls
+ * `onChange` with each new state, resolves with the terminal one. Reading
+ * only; stopping the follower (its signal) stops nothing in the store.
+ */
+export async function followRollout(
+  store: Store,
+  route: string,
+  opts: { pollMs: number; signal?: AbortSignal; clock?: Clock; onChange: (r: Rollout, prev: Rollout | undefined) => void },
+): Promise<Rollout> {
+  const clock = opts.clock ?? systemClock;
+  let prev: Rollout | undefined;
+  for (;;) {
+    const r = await readRollout(store, route);
+    if (!prev || JSON.stringify(r) !== JSON.stringify(prev)) opts.onChange(r, prev);
+    prev = r;
+    if (!isActive(r) || opts.signal?.aborted) return r;
+    // A referenced timer: following is what keeps the CLI alive (issue 13:
+    // unref'd timers let `canary --follow` return at once).
+    await (clock === systemClock ? new Promise((res) => setTimeout(res, opts.pollMs)) : sleep(clock, opts.pollMs));
   }
 }

@@ -6,6 +6,7 @@
 import type { Config } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
 import { MODES, type Mode, type RouteState } from '../core/types.js';
+import { requireIntact } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
 
 export interface FlipRequest {
@@ -88,9 +89,12 @@ export async function flipRoute(
 ): Promise<FlipResult> {
   if (!config.routes.some((r) => r.id === req.route))
     throw unknownRouteError(req.route, config.routes.map((r) => r.id), 'in the config');
+  // A store that lost its state (or was never seeded) answers "no such
+  // route"; say what is really wrong, and how to restore it.
+  await requireIntact(store);
   const before = await store.routes.get(req.route);
   if (!before)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (start the proxy or run any command with this config to seed it)`, {
+    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (\`strangler serve\` or \`strangler seed\` seeds the routes of the config)`, {
       details: { field: 'route', value: req.route },
     });
   if (req.expectVersion !== undefined && req.expectVersion !== before.version)

@@ -147,7 +147,9 @@ export const checkGate: FlipStep = async ({ config, store, request, before, targ
   details.transition = { kind: transition.kind, from: transition.from, to: transition.to };
   const refuse = (err: StranglerError): void => {
     if (request.dryRun) {
-      details.refused = { code: err.code, message: err.message };
+      // The first refusal is the one the real flip would throw (issue 13:
+      // a dry run reported the gate where the flip fails as INVALID_FLIP).
+      details.refused ??= { code: err.code, message: err.message };
       return;
     }
     throw err;

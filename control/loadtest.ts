@@ -151,6 +151,12 @@ function planFor(config: Readonly<Config>, routeId: string): Plan {
   const route = config.routes.find((r) => r.id === routeId);
   if (!route)
     throw unknownRouteError(routeId, config.routes.map((r) => r.id), 'in the config');
+  if (route.kind === 'function')
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `"${routeId}" is an extraction point (kind: function): its calls come from inside the monolith, not from the listener; load the HTTP routes that reach it`,
+      { details: { route: routeId } },
+    );
   const service = config.services[route.service];
   return {
     route,

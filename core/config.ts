@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { StranglerError } from './errors.js';
+import { checkRouteKind, ROUTE_KINDS, withPointMatch } from './extraction-point.js';
 import { MODES } from './types.js';
 
 const hostPort = z
@@ -31,6 +32,11 @@ const upstream = z
      */
     keepAliveTimeoutMs: z.number().int().positive().optional(),
     connections: z.number().int().positive().optional(),
+    /**
+     * Path the readiness probe asks at start (`/readyz` stays not-ready until
+     * every upstream answered it once with a status below 500).
+     */
+    probePath: z.string().startsWith('/', 'a probe path starts with /').optional(),
   })
   .strict()
   .refine((u) => Boolean(u.url) !== Boolean(u.urls), { message: 'give exactly one of url or urls' });
@@ -94,7 +100,7 @@ const gate = z
 
 const duration = z.union([
   z.number().int().positive(),
-  z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 30s, 2m'),
+  z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 2m, 90d'),
 ]);
 
 const slo = z
@@ -107,6 +113,34 @@ const slo = z
   })
   .strict();
 
+/** `200/s`, `30/m`, `1000/h`: requests per window (see proxy/rate-limit.ts). */
+const rate = z.string().regex(/^[1-9]\d*\/(s|m|h)$/, 'expected a rate such as 200/s, 30/m or 1000/h');
+
+const rateLimit = z
+  .object({
+    /** Requests the service may get for this route (fleet-wide with the Redis store). */
+    service: rate.optional(),
+    /** Requests legacy may get for this route; over it the client gets 429. */
+    legacy: rate.optional(),
+    /** Extra requests allowed above the rate, refilled every burst window. */
+    burst: z.number().int().min(0).default(0),
+    /** One bucket per route, per client address, or per value of a request header. */
+    key: z
+      .string()
+      .regex(/^(route|ip|header:[A-Za-z0-9-]+)$/, 'expected route, ip or header:NAME')
+      .default('route'),
+    /** Requests over the service limit: answered 429, or sent to legacy (canary and service modes). */
+    over: z.enum(['reject', 'legacy']).default('reject'),
+  })
+  .strict()
+  .refine((r) => r.service !== undefined || r.legacy !== undefined, {
+    message: 'give a service rate, a legacy rate or both (e.g. service: 200/s)',
+  })
+  .refine((r) => r.over !== 'legacy' || r.service !== undefined, {
+    message: 'over: legacy spills what is over the service rate: give service: N/s',
+    path: ['over'],
+  });
+
 const sticky = z
   .string()
   .regex(/^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/, 'expected header:NAME, cookie:NAME or ip');
@@ -114,6 +148,10 @@ const sticky = z
 const route = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . -'),
+    /** http: matched on the listener; function: an extraction point (core/extraction-point.ts). */
+    kind: z.enum(ROUTE_KINDS).default('http'),
+    /** kind: function only: the exact path the service serves the call on (POST, JSON). */
+    path: z.string().startsWith('/', 'a path starts with /').optional(),
     match: z
       .object({
         path: z
@@ -122,7 +160,8 @@ const route = z
           .refine((p) => !p.slice(0, -1).includes('*'), { message: '* is allowed only at the end' }),
         methods: z.array(methodName).min(1).optional(),
       })
-      .strict(),
+      .strict()
+      .optional(),
     service: z.string(),
     module: z.string().optional(),
     mode: z.enum(MODES).default('legacy'),
@@ -136,8 +175,11 @@ const route = z
     shadow: shadow.prefault({}),
     gate: gate.prefault({}),
     slo: slo.prefault({}),
+    rateLimit: rateLimit.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkRouteKind)
+  .transform(withPointMatch);
 
 export const configSchema = z
   .object({
@@ -154,6 +196,15 @@ export const configSchema = z
       .string()
       .regex(/^(sqlite:.+|redis:\/\/.+)$/, 'expected sqlite:PATH or redis://HOST:PORT[/DB]')
       .default('sqlite:.strangler/state.db'),
+    audit: z
+      .object({
+        /** Audit rows kept; older ones are trimmed as new ones arrive (Redis: approximately). */
+        maxRows: z.number().int().min(1000).default(1_000_000),
+        /** Audit rows older than this are trimmed. */
+        maxAge: duration.default('90d'),
+      })
+      .strict()
+      .prefault({}),
     legacy: upstream,
     services: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), upstream).default({}),
     proxy: z
@@ -175,6 +226,34 @@ export const configSchema = z
       .strict()
       .prefault({}),
     routes: z.array(route).default([]),
+    points: z
+      .object({
+        /** Environment variable holding the bearer token of the /.strangler/points endpoints; unset → they answer 403. */
+        tokenEnv: z.string().default('STRANGLER_POINTS_TOKEN'),
+      })
+      .strict()
+      .prefault({}),
+    /** What SIGTERM does (proxy/drain.ts): not-ready, keep serving with Connection: close, then close. */
+    drain: z
+      .object({
+        /** How long a stopping proxy keeps serving (not ready, every answer `Connection: close`). */
+        delay: duration.default('5s'),
+        /** After the delay, in-flight requests get this long before their connections are dropped. */
+        timeout: duration.default('10s'),
+      })
+      .strict()
+      .prefault({}),
+    /** OpenTelemetry export (proxy/tracing.ts); off unless `otlp` is given. */
+    tracing: z
+      .object({
+        /** OTLP/HTTP endpoint base, e.g. http://127.0.0.1:4318 (spans go to /v1/traces). */
+        otlp: httpUrl.optional(),
+        serviceName: z.string().min(1).default('strangler'),
+        /** Fraction of new traces recorded; a caller's sampled flag is followed. */
+        sampleRate: z.number().min(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -194,6 +273,7 @@ export type FailoverConfig = RouteConfig['failover'];
 export type ShadowConfig = RouteConfig['shadow'];
 export type GateConfig = RouteConfig['gate'];
 export type SloConfig = RouteConfig['slo'];
+export type RateLimitConfig = NonNullable<RouteConfig['rateLimit']>;
 
 /** `routes[0].match.path` from zod's path array. */
 export function formatPath(p: ReadonlyArray<PropertyKey>): string {
@@ -207,13 +287,13 @@ export function upstreamUrls(u: UpstreamConfig): string[] {
   return u.urls ?? [u.url!];
 }
 
-/** Milliseconds from `500ms`, `30s`, `2m`, `1h` or a number of ms. */
+/** Milliseconds from `500ms`, `30s`, `2m`, `1h`, `90d` or a number of ms. */
 export function parseDuration(d: string | number): number {
   if (typeof d === 'number') return d;
-  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
   if (!m) throw new StranglerError('STRANGLER_E_USAGE', `bad duration "${d}": expected e.g. 500ms, 30s, 2m`);
   const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
 function deepFreeze<T>(o: T): T {

@@ -156,7 +156,8 @@ export function routesFromConfig(config: Readonly<Config>): PlanRoute[] {
     .map((r) => ({
       id: r.id,
       module: r.module!,
-      path: r.match.path,
+      // An extraction point is a function inside the module, called at its service's path.
+      path: r.kind === 'function' ? `function ${r.match.path}` : r.match.path,
       methods: r.match.methods,
       failover: r.failover.enabled,
     }));
@@ -179,7 +180,7 @@ export async function trafficFromStore(
   }
   try {
     const { openStore } = await import('../store/open.js');
-    const store = await openStore(config.store);
+    const store = await openStore(config.store, { create: false });
     try {
       const traffic = new Map<string, number>();
       let total = 0;

@@ -51,6 +51,8 @@ export interface ForwardOptions {
   headersTimeoutMs?: number;
   /** Whether the request may be resent once; default: idempotent method or `route.idempotent`. */
   idempotent?: boolean;
+  /** The upstream path, when not the client's own (an extraction-point call goes to the point's service path). */
+  path?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions)
     pool.dispatch(
       {
         method: ctx.req.method as Dispatcher.HttpMethod,
-        path: ctx.req.url ?? '/',
+        path: opts?.path ?? ctx.req.url ?? '/',
         headers: ctx.upstreamHeaders,
         body,
         headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,

@@ -5,14 +5,22 @@
  * since the store last answered (0 while it answers), a transition to and
  * from "unreachable" is logged once each, and a reload is forced when the
  * store comes back so every instance converges at once.
+ *
+ * It also checks the store's integrity: a store that lost its state (Redis
+ * restarted empty, the SQLite file removed or replaced) answers, but with
+ * nothing or someone else's state. Then `lost()` says why (gauge
+ * `strangler_store_lost` 1, logged once with how to restore), and the proxy
+ * keeps serving its last good table instead of reloading from it.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.js';
+import { RESTORE_HINT } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
 
 export class StoreFreshness {
   private lastOk = Date.now();
   private down = false;
+  private lostReason: string | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -31,6 +39,16 @@ export class StoreFreshness {
         this.set(self.down ? (Date.now() - self.lastOk) / 1000 : 0);
       },
     });
+    new Gauge({
+      name: 'strangler_store_lost',
+      // --workers: the primary aggregates its workers' registries; one lost is lost (not a count).
+      aggregator: 'max',
+      help: '1 while the store has lost the state this proxy opened (restarted empty, file removed or replaced): the proxy serves its last good table and flips are refused.',
+      registers: [registry],
+      collect() {
+        this.set(self.lostReason === undefined ? 0 : 1);
+      },
+    });
     this.timer = setInterval(() => void this.check(), Math.max(250, intervalMs));
     this.timer.unref();
   }
@@ -45,9 +63,29 @@ export class StoreFreshness {
     }
   }
 
+  /** Why the store is lost, while it is; the route table must not be reloaded from it then. */
+  lost(): string | undefined {
+    return this.lostReason;
+  }
+
   private async check(): Promise<void> {
     try {
       await this.store.routes.tableVersion();
+      const integrity = await this.store.integrity();
+      if (integrity.state === 'lost') {
+        if (this.lostReason === undefined)
+          this.logger.error(
+            { store: this.store.label, reason: integrity.reason },
+            `store lost its state (${integrity.reason}): serving the last good route table, flips refused; to recover: ${RESTORE_HINT}`,
+          );
+        this.lostReason = integrity.reason;
+        return;
+      }
+      if (this.lostReason !== undefined) {
+        this.lostReason = undefined;
+        this.logger.warn({ store: this.store.label }, 'store state is back: reloading the route table from it');
+        this.onRecovered();
+      }
       this.confirmed();
     } catch (err) {
       if (!this.down) {

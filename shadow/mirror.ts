@@ -31,7 +31,7 @@ import {
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore } from './paths.js';
 import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
-import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
+import type { CopyTrace, PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
 /** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
 export const SHADOW_HEADER = 'x-strangler-shadow';
@@ -133,7 +133,9 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
     if (!r) {
-      const ignore = compileIgnore(route.shadow.ignore, `routes[${route.id}].shadow.ignore`);
+      // An extraction point's legacy answer is a function's return value: it has no headers to compare.
+      const patterns = route.kind === 'function' ? [...route.shadow.ignore, 'header:content-type'] : route.shadow.ignore;
+      const ignore = compileIgnore(patterns, `routes[${route.id}].shadow.ignore`);
       r = {
         diffOptions: {
           compareHeaders: route.shadow.compareHeaders,
@@ -229,18 +231,22 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     const base = baseOf(route, side);
     const headers: string[] = [];
     const given = ex.requestHeaders;
+    const trace = ex.copyTrace?.start(side);
     for (const k in given) {
       const v = given[k];
       const name = k.toLowerCase();
-      // The client's own x-strangler-shadow must not ride along beside ours.
+      // The client's own x-strangler-shadow must not ride along beside ours,
+      // nor its traceparent beside the copy's own (tracestate and baggage do).
       if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
+      if (trace && name === 'traceparent') continue;
       headers.push(name, flat(v));
     }
     headers.push('host', base.host, SHADOW_HEADER, '1');
+    if (trace) headers.push('traceparent', trace.traceparent);
     const prefix = base.prefix;
     const timeoutMs = route.shadow.timeoutMs;
     const started = clock();
-    const answer = await collect(
+    const answer = await traced(trace, collect(
       agent,
       {
         origin: base.origin,
@@ -252,7 +258,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         bodyTimeout: timeoutMs,
       },
       { timeoutMs, maxBodyBytes: route.shadow.maxBodyBytes, grow: (n) => release.grow(n) },
-    );
+    ));
     const timed = answer as Answer;
     timed.durationMs = clock() - started;
     return timed;
@@ -261,7 +267,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
     const s = route.shadow;
     const rt = runtime(route);
-    const askTwice = sampled(s.noiseSampleRate, random);
+    // An extraction point's legacy is the monolith's function: its second
+    // answer comes with the exchange (the client sampled it), never from HTTP.
+    const local = ex.legacyAgain;
+    const askTwice = route.kind !== 'function' && sampled(s.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
       ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])
@@ -298,7 +307,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         }
       }
     }
-    if (askTwice) {
+    if (local) {
+      const noise = diffResponses(primary, local, diffOptions);
+      b.noisePairs++;
+      for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
+    } else if (askTwice) {
       if (again?.status === 'fulfilled' && again.value) {
         // Two legacy answers to the same request: whatever differs is noise.
         const first = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
@@ -379,6 +392,13 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         // The seam promises never to throw into the proxy.
         logger?.error({ err, route: route.id }, 'shadow hook failed');
       }
+    },
+
+    countSkipped(routeId: string, reason: string, n: number): void {
+      if (closed || n <= 0) return;
+      const b = batchOf(routeId);
+      b.skipped[reason] = (b.skipped[reason] ?? 0) + n;
+      bump();
     },
 
     flush,
@@ -509,4 +529,20 @@ function sampleOf(
     // The store keeps this sample as the newest example of each of these fields.
     fields: diff.fields.slice(0, 50),
   };
+}
+
+/** End a copy's span with its outcome (the copy's own result is passed on unchanged). */
+async function traced<T extends { status: number }>(
+  trace: ReturnType<CopyTrace['start']> | undefined,
+  copy: Promise<T>,
+): Promise<T> {
+  if (!trace) return copy;
+  try {
+    const answer = await copy;
+    trace.end({ status: answer.status });
+    return answer;
+  } catch (err) {
+    trace.end({ error: err instanceof SkipError ? err.reason : 'error' });
+    throw err;
+  }
 }

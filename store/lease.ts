@@ -50,7 +50,12 @@ export function holdLease(leases: LeaseStore, opts: LeaseOptions): LeaseHandle {
         if (await leases.renew(opts.name, opts.holder, opts.ttlMs)) heldUntil = sentAt + opts.ttlMs;
         else lose('taken');
       } else if (await leases.acquire(opts.name, opts.holder, opts.ttlMs)) {
-        if (stopped) return;
+        // Told to stop while the acquire was in flight: give back what we just won
+        // rather than hold it, unused, until it expires.
+        if (stopped) {
+          await leases.release(opts.name, opts.holder);
+          return;
+        }
         held = true;
         heldUntil = sentAt + opts.ttlMs;
         opts.onAcquire?.();

@@ -1,23 +1,48 @@
 import { StranglerError } from '../core/errors.js';
-import type { Store } from './types.js';
+import type { AuditRetention, Store } from './types.js';
+
+export interface OpenStoreOptions {
+  /**
+   * Create a SQLite file that does not exist yet. Only `serve` and
+   * `strangler seed` pass true: for every other command a missing file is an
+   * error (STRANGLER_E_STORE_LOST), never a fresh empty database. Default true
+   * for library callers and tests that build their own stores.
+   */
+  create?: boolean;
+  audit?: AuditRetention;
+}
 
 /**
  * Open the store a config names: `sqlite:PATH` (embedded default) or
  * `redis://HOST:PORT[/DB]`. Implementations are imported lazily so the CLI
  * does not load ioredis or the SQLite addon for commands that need neither.
+ * Any failure to open is STRANGLER_E_STORE (exit 5), naming the store.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
   if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
     const { openSqliteStore } = await import('./sqlite/index.js');
+    const { existsSync } = await import('node:fs');
+    if (opts.create === false && file !== ':memory:' && !existsSync(file))
+      throw new StranglerError(
+        'STRANGLER_E_STORE_LOST',
+        `${url}: no store file; \`strangler serve\` or \`strangler seed\` creates it and seeds the routes from the config (or restore the file from a backup)`,
+        { details: { store: url, state: 'missing' } },
+      );
     try {
-      return openSqliteStore(url.slice('sqlite:'.length));
+      return openSqliteStore(file, { create: opts.create ?? true, audit: opts.audit });
     } catch (err) {
-      throw new StranglerError('STRANGLER_E_STORE', `cannot open ${url}: ${(err as Error).message}`, { cause: err });
+      throw new StranglerError('STRANGLER_E_STORE', `cannot open ${url}: ${(err as Error).message}`, {
+        cause: err,
+        details: { store: url, ...((err as { code?: string }).code ? { cause: (err as { code: string }).code } : {}) },
+      });
     }
   }
   if (url.startsWith('redis://')) {
-    const mod = (await import('./redis/index.js')) as { openRedisStore(url: string): Promise<Store> };
-    return mod.openRedisStore(url);
+    const mod = (await import('./redis/index.js')) as {
+      openRedisStore(url: string, opts?: { audit?: AuditRetention }): Promise<Store>;
+    };
+    return mod.openRedisStore(url, { audit: opts.audit });
   }
   throw new StranglerError('STRANGLER_E_CONFIG', `store: unsupported store URL "${url}"`);
 }

@@ -11,14 +11,20 @@
 import type { AuditEntry, AuditInput, Mode, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
 
 export interface RouteStore {
-  /** Insert routes the store has never seen (audited as 'seed'); existing runtime state wins over the config. */
+  /**
+   * Insert routes the store has never seen (audited as 'seed'); existing
+   * runtime state wins over the config. The first seed also gives the store
+   * its identity (see Store.identity). Only `serve` and `strangler seed` call
+   * this: a read never seeds (DESIGN.md).
+   */
   seed(routes: RouteSeed[], actor: string): Promise<RouteState[]>;
   list(): Promise<RouteState[]>;
   get(id: string): Promise<RouteState | undefined>;
   /**
    * Change a route's mode/weight and append the audit row in one transaction.
    * Throws STRANGLER_E_UNKNOWN_ROUTE, or STRANGLER_E_STALE_VERSION when
-   * `expectVersion` is given and differs (nothing is changed then).
+   * `expectVersion` is given and differs, or STRANGLER_E_STORE_LOST when the
+   * store's state is not the one this object opened (nothing is changed then).
    */
   flip(change: RouteChange): Promise<RouteState>;
   /** A number that changes whenever any route changes: proxies poll it to refresh their table. */
@@ -27,9 +33,63 @@ export interface RouteStore {
 
 export interface AuditLog {
   append(entry: AuditInput): Promise<AuditEntry>;
-  /** Newest last. */
+  /**
+   * Newest last. The newest row of one route and action (`{ route, action,
+   * limit: 1 }`) is a lookup in a record kept current on every append, not a
+   * scan, whatever the log's length.
+   */
   list(query?: { route?: string; limit?: number; action?: string }): Promise<AuditEntry[]>;
 }
+
+/**
+ * How much audit history a store keeps: rows beyond the newest `maxRows`, and
+ * rows older than `maxAgeMs`, are trimmed as new rows arrive (Redis: `XADD
+ * MAXLEN ~`, approximate by design). Route state and rollout records are not
+ * audit rows and are never trimmed.
+ */
+export interface AuditRetention {
+  maxRows: number;
+  maxAgeMs: number;
+}
+
+export const DEFAULT_AUDIT_RETENTION: AuditRetention = { maxRows: 1_000_000, maxAgeMs: 90 * 24 * 3600 * 1000 };
+
+/**
+ * Small JSON records with a revision, written compare-and-set: the rollout
+ * of a route (control/canary.ts) lives here, so any process can read and steer
+ * it and it is never lost to audit retention.
+ */
+export interface RecordStore {
+  get<T>(kind: string, key: string): Promise<{ value: T; rev: number } | undefined>;
+  list<T>(kind: string): Promise<Array<{ key: string; value: T; rev: number }>>;
+  /**
+   * Write `value` if the record is still at revision `expectRev` (0: it must
+   * not exist yet). False, with nothing changed, when another writer got
+   * there first.
+   */
+  put(kind: string, key: string, value: unknown, expectRev: number): Promise<boolean>;
+}
+
+/** Written once, by the first seed: which state a store holds. */
+export interface StoreIdentity {
+  id: string;
+  createdAt: string;
+}
+
+/**
+ * Whether a store object still talks to the state it opened:
+ * - ok: it does;
+ * - uninitialised: the store holds no identity and this object never saw one
+ *   (a new store no `serve` has seeded yet);
+ * - lost: the identity this object saw vanished or changed (Redis restarted
+ *   empty, another seed), or the SQLite file was removed or replaced.
+ * A lost store is never re-seeded behind anyone's back: readers keep their
+ * last good state and writers are refused until an operator restores it.
+ */
+export type StoreIntegrity =
+  | { state: 'ok'; id: string }
+  | { state: 'uninitialised'; reason: string }
+  | { state: 'lost'; reason: string };
 
 /** Per-route shadow evidence. Owned by shadow/; shapes defined in shadow/types.ts as they land. */
 export interface ShadowStore {
@@ -178,6 +238,18 @@ export interface Store {
   readonly stats: StatsStore;
   readonly results: ResultStore;
   readonly lease: LeaseStore;
+  readonly records: RecordStore;
+  /** Where the store is, without credentials, for messages (`sqlite:/path`, `redis://host:port/0`). */
+  readonly label: string;
+  /** The identity written by the first seed, if any. */
+  identity(): Promise<StoreIdentity | undefined>;
+  integrity(): Promise<StoreIntegrity>;
+  /**
+   * The last write that failed for a store reason (disk full, read-only file,
+   * Redis away), cleared by the next write that succeeds: what `/healthz`
+   * reports as degraded.
+   */
+  lastWriteError(): { at: string; op: string; message: string } | undefined;
   /**
    * Call `onChange` soon after any route changes, from this process or another
    * (SQLite: polling a version; Redis: pub/sub plus a periodic version check).

@@ -13,6 +13,7 @@ import { register as loadtest } from './loadtest.js';
 import { register as plan } from './plan.js';
 import { register as report } from './report.js';
 import { register as routes } from './routes.js';
+import { register as seed } from './seed.js';
 import { register as serve } from './serve.js';
 import { register as shadow } from './shadow.js';
 
@@ -21,6 +22,7 @@ export type RegisterCommand = (program: Command, io: CliIO) => void;
 export const COMMANDS: RegisterCommand[] = [
   init,
   serve,
+  seed,
   routes,
   flip,
   history,

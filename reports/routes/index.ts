@@ -7,6 +7,8 @@ export interface RouteRow extends RouteState {
   pattern: string;
   methods: string[];
   service: string;
+  /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
+  kind?: 'http' | 'function';
   /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
   extra?: Record<string, string>;
   /** The full gate verdict, SLO numbers and rollout, for --json. */
@@ -24,7 +26,7 @@ export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportO
         r.mode,
         r.weight,
         r.version,
-        `${r.methods.join(',') || '*'} ${r.pattern}`,
+        r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
         r.service,
         ...extraKeys.map((k) => r.extra?.[k] ?? ''),
         r.updatedAt,

@@ -16,26 +16,33 @@
 import { Redis } from 'ioredis';
 import { StranglerError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
-import type { Store } from '../types.js';
+import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
+import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type Store, type StoreIntegrity } from '../types.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
+import { defineRecordScripts, RedisRecordStore } from './records.js';
 import { RedisResultStore } from './results.js';
-import { defineRouteScripts, RedisRouteStore } from './routes.js';
+import { defineRouteScripts, type IdentityHolder, RedisRouteStore } from './routes.js';
 import { RedisShadowStore } from './shadow.js';
 import { RedisStatsStore } from './stats.js';
 
 export { parseRedisUrl } from './client.js';
 
+/** Opening a Redis store fails with STRANGLER_E_STORE after this long without an answer. */
+export const OPEN_DEADLINE_MS = 1500;
+
 /** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
-export async function openRedisStore(url: string): Promise<Store> {
+export async function openRedisStore(url: string, opts: { audit?: AuditRetention } = {}): Promise<Store> {
   const target = parseRedisUrl(url);
   const log = createLogger('strangler.store');
   const redis = new Redis(connectionOptions(target));
   // ioredis reports connection trouble as 'error' events; without a listener
   // it prints them. Log transitions once instead of once per retry.
   let down = false;
+  let lastError: Error | undefined;
   redis.on('error', (err) => {
+    lastError = err;
     if (!down)
       log.warn({ store: target.label, err: err.message }, 'redis store unreachable; keeping last good state');
     down = true;
@@ -44,17 +51,53 @@ export async function openRedisStore(url: string): Promise<Store> {
     if (down) log.info({ store: target.label }, 'redis store reachable again');
     down = false;
   });
+  // One deadline for connecting and the first read, whatever ioredis's
+  // retries do meanwhile: a Redis that accepts the TCP connection but does
+  // not answer (stopped, overloaded) made a CLI flip wait 9-18 s (issue 13).
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${OPEN_DEADLINE_MS} ms`)), OPEN_DEADLINE_MS);
+  });
   try {
-    await redis.connect();
+    await Promise.race([redis.connect(), deadline]);
   } catch (err) {
+    clearTimeout(timer);
     redis.disconnect();
-    throw storeError(target, 'connect', err);
+    // ioredis rejects with "Connection is closed."; the cause (ECONNREFUSED...) came as an 'error' event.
+    throw storeError(target, 'connect', /Connection is closed/.test((err as Error)?.message ?? '') && lastError ? lastError : err);
   }
   const ctx = new RedisContext(redis, target);
   defineRouteScripts(ctx);
   defineAuditScripts(ctx);
   defineLeaseScripts(ctx);
-  const routes = new RedisRouteStore(ctx);
+  defineRecordScripts(ctx);
+  const retention = opts.audit ?? DEFAULT_AUDIT_RETENTION;
+  const readId = () => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
+  let opened: Record<string, string>;
+  try {
+    opened = await Promise.race([readId(), deadline]);
+  } catch (err) {
+    redis.disconnect();
+    throw storeError(target, 'connect', err);
+  } finally {
+    clearTimeout(timer);
+  }
+  const identity: IdentityHolder = {
+    seen: opened.id || undefined,
+    lost: (reason) => storeLostError(target.label, { state: 'lost', reason }),
+  };
+  const integrity = async (): Promise<StoreIntegrity> => {
+    const id = (await readId()).id;
+    if (!id && !identity.seen) return { state: 'uninitialised', reason: 'no strangler state in this Redis database yet' };
+    if (!id) return { state: 'lost', reason: `its identity ${identity.seen} is gone (Redis restarted without its data?)` };
+    if (identity.seen && id !== identity.seen)
+      return { state: 'lost', reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)` };
+    identity.seen = id;
+    return { state: 'ok', id };
+  };
+  const routes = new RedisRouteStore(ctx, identity, retention.maxRows);
+  const writes = writeErrorLog();
+  const guard = <T extends object>(part: string, o: T) => guardSubStore(target.label, part, o, WRITE_METHODS, writes);
 
   // One subscriber connection for all watchers of this store object. It keeps
   // its offline queue so the SUBSCRIBE issued while Redis is away is sent on
@@ -88,12 +131,20 @@ export async function openRedisStore(url: string): Promise<Store> {
 
   return {
     kind: 'redis',
-    routes,
-    audit: new RedisAuditLog(ctx),
-    shadow: new RedisShadowStore(ctx),
-    stats: new RedisStatsStore(ctx),
-    results: new RedisResultStore(ctx),
-    lease: new RedisLeaseStore(ctx),
+    label: target.label,
+    routes: guard('routes', routes),
+    audit: guard('audit', new RedisAuditLog(ctx, retention)),
+    shadow: guard('shadow', new RedisShadowStore(ctx)),
+    stats: guard('stats', new RedisStatsStore(ctx)),
+    results: guard('results', new RedisResultStore(ctx)),
+    lease: guard('lease', new RedisLeaseStore(ctx)),
+    records: guard('records', new RedisRecordStore(ctx)),
+    async identity() {
+      const m = await readId();
+      return m.id ? { id: m.id, createdAt: m.createdAt ?? '' } : undefined;
+    },
+    integrity,
+    lastWriteError: () => writes.last(),
     watch(onChange, intervalMs = 1000) {
       if (closed) throw new StranglerError('STRANGLER_E_STORE', `${target.label}: store is closed`);
       ensureSubscriber();

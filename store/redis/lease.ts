@@ -74,7 +74,10 @@ export class RedisLeaseStore implements LeaseStore {
         .pttl(this.leaseKey(name))
         .exec()) as [[Error | null, string | null], [Error | null, number]];
       if (e1 || e2) throw e1 ?? e2;
-      return holder && ttl > 0 ? { holder, expiresInMs: ttl } : undefined;
+      // PTTL answers -2 for a missing key and -1 for one without expiry; 0 is
+      // a key that still exists in its last millisecond: still held (reading
+      // 0 as "free" made the lease test flaky, issue 13).
+      return holder && ttl !== -2 ? { holder, expiresInMs: Math.max(0, ttl) } : undefined;
     });
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { StranglerError } from '../../core/errors.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
 import type { RouteStore } from '../types.js';
@@ -22,10 +23,14 @@ end
 `;
 
 /**
- * KEYS: route hash, table version, audit stream, audit seq.
- * ARGV: route, mode, weight, actor, reason, now, expectVersion|'', action, details JSON|'', channel.
+ * KEYS: route hash, table version, audit stream, audit seq, meta hash, audit-latest hash.
+ * ARGV: route, mode, weight, actor, reason, now, expectVersion|'', action, details JSON|'', channel,
+ *       store id this process opened, audit MAXLEN.
+ * A store whose identity is not the one the caller opened (Redis restarted
+ * empty, re-seeded since) refuses the flip: see StoreIntegrity.
  */
 const FLIP_LUA = `${STATE_LUA}
+if redis.call('HGET', KEYS[5], 'id') ~= ARGV[11] then return redis.error_reply('STORE_LOST') end
 local cur = redis.call('HGETALL', KEYS[1])
 if #cur == 0 then return redis.error_reply('UNKNOWN_ROUTE') end
 local before = {}
@@ -40,20 +45,30 @@ local after = {id = before.id, mode = ARGV[2], weight = ARGV[3], version = versi
   actor = ARGV[4], reason = ARGV[5]}
 local tv = redis.call('INCR', KEYS[2])
 local seq = redis.call('INCR', KEYS[4])
-redis.call('XADD', KEYS[3], '*', 'seq', seq,
+local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[12], '*', 'seq', seq,
   'entry', entry(ARGV[6], ARGV[4], ARGV[1], ARGV[8], state(before), state(after), ARGV[5], ARGV[9]))
+redis.call('HSET', KEYS[6], ARGV[1] .. '|' .. ARGV[8], sid)
 redis.call('PUBLISH', ARGV[10], tv)
 return {version, tv}
 `;
 
 /**
- * KEYS: routes set, table version, audit stream, audit seq, then one hash key per route.
- * ARGV: actor, now, reason, channel, then id, mode, weight per route.
+ * KEYS: routes set, table version, audit stream, audit seq, meta hash, audit-latest hash, then one hash key per route.
+ * ARGV: actor, now, reason, channel, store id this process saw ('' if none), new store id, audit MAXLEN,
+ *       then id, mode, weight per route.
+ * Returns the store id. The first seed names the store; a store whose
+ * identity vanished since this process saw it is lost, not re-seeded.
  */
 const SEED_LUA = `${STATE_LUA}
+local id = redis.call('HGET', KEYS[5], 'id')
+if not id then
+  if ARGV[5] ~= '' then return redis.error_reply('STORE_LOST') end
+  id = ARGV[6]
+  redis.call('HSET', KEYS[5], 'id', id, 'createdAt', ARGV[2])
+elseif ARGV[5] ~= '' and id ~= ARGV[5] then return redis.error_reply('STORE_LOST') end
 local added = 0
-for i = 5, #KEYS do
-  local a = 5 + (i - 5) * 3
+for i = 7, #KEYS do
+  local a = 8 + (i - 7) * 3
   if redis.call('EXISTS', KEYS[i]) == 0 then
     local h = {id = ARGV[a], mode = ARGV[a + 1], weight = ARGV[a + 2], version = '1', updatedAt = ARGV[2],
       actor = ARGV[1], reason = ARGV[3]}
@@ -61,8 +76,9 @@ for i = 5, #KEYS do
       'updatedAt', h.updatedAt, 'actor', h.actor, 'reason', h.reason)
     redis.call('SADD', KEYS[1], h.id)
     local seq = redis.call('INCR', KEYS[4])
-    redis.call('XADD', KEYS[3], '*', 'seq', seq,
+    local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'seq', seq,
       'entry', entry(ARGV[2], ARGV[1], h.id, 'seed', 'null', state(h), ARGV[3], ''))
+    redis.call('HSET', KEYS[6], h.id .. '|seed', sid)
     added = added + 1
   end
 end
@@ -70,18 +86,18 @@ if added > 0 then
   local tv = redis.call('INCR', KEYS[2])
   redis.call('PUBLISH', ARGV[4], tv)
 end
-return added
+return id
 `;
 
 type ScriptRedis = {
   stranglerFlip(...args: Array<string | number>): Promise<[number, number]>;
-  stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<string>;
 };
 
 export function defineRouteScripts(ctx: RedisContext): void {
   // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT, which is
   // what a restarted Redis (empty script cache) answers.
-  ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 4, lua: FLIP_LUA });
+  ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 6, lua: FLIP_LUA });
   ctx.redis.defineCommand('stranglerSeed', { lua: SEED_LUA });
 }
 
@@ -95,8 +111,18 @@ const fromHash = (h: Record<string, string>): RouteState => ({
   reason: h.reason,
 });
 
+/** The store identity this process opened (or named by its first seed); see StoreIntegrity. */
+export interface IdentityHolder {
+  seen: string | undefined;
+  lost(reason: string): StranglerError;
+}
+
 export class RedisRouteStore implements RouteStore {
-  constructor(private readonly ctx: RedisContext) {}
+  constructor(
+    private readonly ctx: RedisContext,
+    private readonly identity: IdentityHolder,
+    private readonly auditMaxRows: number,
+  ) {}
 
   private routeKey(id: string): string {
     return this.ctx.key('route', id);
@@ -107,17 +133,30 @@ export class RedisRouteStore implements RouteStore {
   }
 
   async seed(routes: RouteSeed[], actor: string): Promise<RouteState[]> {
-    if (routes.length) {
-      const keys = [
-        this.ctx.key('routes'),
-        this.ctx.key('table-version'),
-        this.ctx.key('audit'),
-        this.ctx.key('audit-seq'),
-        ...routes.map((r) => this.routeKey(r.id)),
-      ];
-      const args = [actor, new Date().toISOString(), 'seeded from config', this.ctx.channel];
-      for (const r of routes) args.push(r.id, r.mode, String(r.weight));
-      await this.ctx.run('seed', () => this.scripts.stranglerSeed(keys.length, ...keys, ...args));
+    const keys = [
+      this.ctx.key('routes'),
+      this.ctx.key('table-version'),
+      this.ctx.key('audit'),
+      this.ctx.key('audit-seq'),
+      this.ctx.key('meta'),
+      this.ctx.key('audit-latest'),
+      ...routes.map((r) => this.routeKey(r.id)),
+    ];
+    const args = [
+      actor,
+      new Date().toISOString(),
+      'seeded from config',
+      this.ctx.channel,
+      this.identity.seen ?? '',
+      randomUUID(),
+      String(this.auditMaxRows),
+    ];
+    for (const r of routes) args.push(r.id, r.mode, String(r.weight));
+    try {
+      this.identity.seen = await this.ctx.run('seed', () => this.scripts.stranglerSeed(keys.length, ...keys, ...args));
+    } catch (err) {
+      if (/STORE_LOST/.test((err as Error)?.message ?? '')) throw this.identity.lost('its identity vanished since this process opened it');
+      throw err;
     }
     return this.list();
   }
@@ -148,6 +187,8 @@ export class RedisRouteStore implements RouteStore {
         this.ctx.key('table-version'),
         this.ctx.key('audit'),
         this.ctx.key('audit-seq'),
+        this.ctx.key('meta'),
+        this.ctx.key('audit-latest'),
         change.route,
         change.mode,
         String(change.weight),
@@ -158,9 +199,13 @@ export class RedisRouteStore implements RouteStore {
         change.action ?? 'flip',
         change.details ? JSON.stringify(change.details) : '',
         this.ctx.channel,
+        this.identity.seen ?? '',
+        String(this.auditMaxRows),
       );
     } catch (err) {
       const msg = (err as Error)?.message ?? '';
+      if (/STORE_LOST/.test(msg))
+        throw this.identity.lost(this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet');
       if (/UNKNOWN_ROUTE/.test(msg))
         throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${change.route}" in the store`, {
           details: { route: change.route },

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditInput } from '../../core/types.js';
-import type { AuditLog } from '../types.js';
+import type { AuditLog, AuditRetention } from '../types.js';
 import type { Db } from './db.js';
 
 export function migrateAudit(db: Db): void {
@@ -14,7 +14,10 @@ export function migrateAudit(db: Db): void {
     reason TEXT NOT NULL DEFAULT '',
     details TEXT
   );
-  CREATE INDEX IF NOT EXISTS audit_route ON audit(route, seq);`);
+  CREATE INDEX IF NOT EXISTS audit_route ON audit(route, seq);
+  -- The newest row of one route and action (breaker state, a rollout's start)
+  -- is one index probe however long the log grows.
+  CREATE INDEX IF NOT EXISTS audit_route_action ON audit(route, action, seq);`);
 }
 
 interface AuditRow {
@@ -43,13 +46,36 @@ function fromRow(r: AuditRow): AuditEntry {
   };
 }
 
-/** Append-only: there is no update or delete statement for this table. */
+/** Trim once every this many appends: a trim costs one or two indexed deletes, not one per row. */
+const TRIM_EVERY = 256;
+/** Rows deleted per trim at most, so one append never stalls on a huge backlog. */
+const TRIM_BATCH = 5000;
+
+/**
+ * Append-only: rows are never changed, and deleted only by retention (the
+ * oldest first, beyond `maxRows` or older than `maxAgeMs`).
+ */
 export class SqliteAuditLog implements AuditLog {
   private readonly insert;
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly retention: AuditRetention,
+  ) {
     this.insert = db.prepare(
       'INSERT INTO audit (at, actor, route, action, before, after, reason, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+  }
+
+  /** Runs inside the appending transaction (every write here is one). */
+  private trim(seq: number): void {
+    if (seq % TRIM_EVERY !== 0) return;
+    this.db
+      .prepare('DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE seq <= ? ORDER BY seq LIMIT ?)')
+      .run(seq - this.retention.maxRows, TRIM_BATCH);
+    const cutoff = new Date(Date.now() - this.retention.maxAgeMs).toISOString();
+    this.db
+      .prepare('DELETE FROM audit WHERE seq IN (SELECT seq FROM audit ORDER BY seq LIMIT ?) AND at < ?')
+      .run(TRIM_BATCH, cutoff);
   }
 
   /** Synchronous append, for use inside another sub-store's transaction. */
@@ -65,11 +91,14 @@ export class SqliteAuditLog implements AuditLog {
       e.reason,
       e.details ? JSON.stringify(e.details) : null,
     );
-    return { ...e, at, seq: Number(info.lastInsertRowid) };
+    const seq = Number(info.lastInsertRowid);
+    this.trim(seq);
+    return { ...e, at, seq };
   }
 
   async append(e: AuditInput): Promise<AuditEntry> {
-    return this.appendSync(e);
+    // A transaction only when trimming makes it two statements; IMMEDIATE as every write.
+    return this.db.transaction(() => this.appendSync(e)).immediate();
   }
 
   async list(q: { route?: string; limit?: number; action?: string } = {}): Promise<AuditEntry[]> {

@@ -2,7 +2,15 @@ import { StranglerError } from '../../core/errors.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
 import type { RouteStore } from '../types.js';
 import type { SqliteAuditLog } from './audit.js';
-import type { Db } from './db.js';
+import { type Db, writeTx } from './db.js';
+
+/** What the store object checks around route writes (store/sqlite/index.ts). */
+export interface RouteIntegrity {
+  /** Throws STRANGLER_E_STORE_LOST unless this handle still writes the state it opened. */
+  checkIntact(): void;
+  /** The first seed names the store; throws STRANGLER_E_STORE_LOST if its state was lost. */
+  ensureIdentity(): void;
+}
 
 export function migrateRoutes(db: Db): void {
   db.exec(`CREATE TABLE IF NOT EXISTS routes (
@@ -43,6 +51,7 @@ export class SqliteRouteStore implements RouteStore {
   constructor(
     private readonly db: Db,
     private readonly audit: SqliteAuditLog,
+    private readonly integrity: RouteIntegrity,
   ) {}
 
   private getSync(id: string): RouteState | undefined {
@@ -55,7 +64,8 @@ export class SqliteRouteStore implements RouteStore {
   }
 
   async seed(routes: RouteSeed[], actor: string): Promise<RouteState[]> {
-    const tx = this.db.transaction(() => {
+    writeTx(this.db, () => {
+      this.integrity.ensureIdentity();
       const now = new Date().toISOString();
       let added = 0;
       for (const r of routes) {
@@ -79,7 +89,6 @@ export class SqliteRouteStore implements RouteStore {
       }
       if (added) this.bumpTable();
     });
-    tx.immediate();
     return this.list();
   }
 
@@ -94,7 +103,8 @@ export class SqliteRouteStore implements RouteStore {
   async flip(change: RouteChange): Promise<RouteState> {
     // IMMEDIATE takes the write lock first, so the version read and the update
     // cannot interleave with another process's flip.
-    const tx = this.db.transaction((): RouteState => {
+    return writeTx(this.db, (): RouteState => {
+      this.integrity.checkIntact();
       const before = this.getSync(change.route);
       if (!before)
         throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${change.route}" in the store`, {
@@ -124,7 +134,6 @@ export class SqliteRouteStore implements RouteStore {
       });
       return after;
     });
-    return tx.immediate();
   }
 
   async tableVersion(): Promise<number> {

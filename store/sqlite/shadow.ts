@@ -1,7 +1,7 @@
 import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowSample, type ShadowStore } from '../types.js';
 import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { mergeMismatchSets } from '../mismatch-sets.js';
-import type { Db } from './db.js';
+import { type Db, writeTx } from './db.js';
 
 export function migrateShadow(db: Db): void {
   db.exec(`CREATE TABLE IF NOT EXISTS shadow_evidence (
@@ -49,7 +49,8 @@ export class SqliteShadowStore implements ShadowStore {
   constructor(private readonly db: Db) {}
 
   async record(route: string, b: ShadowBatch): Promise<void> {
-    this.db.transaction(() => {
+    // IMMEDIATE: this reads then writes, see store/sqlite/db.ts.
+    writeTx(this.db, () => {
       // The counters only: a busy route records several batches a second, and
       // reading back (and parsing) its sample ring each time was wasted work.
       const cur = this.read(route, false);
@@ -86,7 +87,7 @@ export class SqliteShadowStore implements ShadowStore {
           )
           .run(route, route, ring);
       this.keepFieldExamples(route, b);
-    })();
+    });
   }
 
   /** Newest example per field: replace a field's example, add a new field only under the bound. */
@@ -146,10 +147,10 @@ export class SqliteShadowStore implements ShadowStore {
   }
 
   async reset(route: string): Promise<void> {
-    this.db.transaction(() => {
+    writeTx(this.db, () => {
       this.db.prepare('DELETE FROM shadow_evidence WHERE route = ?').run(route);
       this.db.prepare('DELETE FROM shadow_samples WHERE route = ?').run(route);
       this.db.prepare('DELETE FROM shadow_field_examples WHERE route = ?').run(route);
-    })();
+    });
   }
 }

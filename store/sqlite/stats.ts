@@ -1,6 +1,6 @@
 import type { Target } from '../../core/types.js';
 import type { StatsStore, StatsWindow } from '../types.js';
-import type { Db } from './db.js';
+import { type Db, writeTx } from './db.js';
 
 export function migrateStats(db: Db): void {
   db.exec(`CREATE TABLE IF NOT EXISTS stats_windows (
@@ -49,7 +49,8 @@ export class SqliteStatsStore implements StatsStore {
     const put = this.db.prepare(`INSERT OR REPLACE INTO stats_windows
       (route, target, instance, start, duration_ms, requests, errors, failovers, buckets)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.db.transaction(() => {
+    // IMMEDIATE: this reads then writes, see store/sqlite/db.ts.
+    writeTx(this.db, () => {
       for (const w of windows) {
         const prev = get.get(w.route, w.target, w.instance, w.start) as Row | undefined;
         put.run(
@@ -64,7 +65,7 @@ export class SqliteStatsStore implements StatsStore {
           JSON.stringify(prev ? addBuckets(JSON.parse(prev.buckets), w.buckets) : w.buckets),
         );
       }
-    })();
+    });
   }
 
   async query(q: { route?: string; since: number; target?: Target }): Promise<StatsWindow[]> {

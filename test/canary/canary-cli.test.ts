@@ -1,14 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
+import { type RolloutDriver, startRolloutDriver } from '../../control/canary.js';
 import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/types.js';
 import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 import { shadowBatch } from '../control/fixtures.js';
 
 const tmp = tempDir();
 const dbUrl = () => `sqlite:${tmp.dir}/.strangler/state.db`;
-beforeAll(() => {
-  writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:.strangler/state.db' }));
+/** Stands in for the `strangler serve` holding the guard lease (test/canary/rollout-outlives-cli.test.ts runs the real one). */
+let driver: RolloutDriver | undefined;
+let driverStore: Store | undefined;
+beforeAll(async () => {
+  const file = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:.strangler/state.db' }));
+  expect((await runCli(tmp.dir, {}, ['seed'])).code).toBe(0);
+  driverStore = await openStore(dbUrl());
+  driver = startRolloutDriver({ store: driverStore, config: loadConfig(file), pollMs: 50 });
 });
-afterAll(() => tmp.cleanup());
+afterAll(async () => {
+  driver?.stop();
+  await driverStore?.close();
+  tmp.cleanup();
+});
 
 const cli = (...argv: string[]) => runCli(tmp.dir, { STRANGLER_ACTOR: 'tester' }, argv);
 async function withDb<T>(fn: (s: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
@@ -47,38 +60,37 @@ describe('strangler flip through the gate, and strangler canary', () => {
     await cli('flip', 'block', 'shadow', '--reason', 'back for more evidence');
   });
 
-  it('canary --steps walks the steps; --pause/--abort from another invocation steer it; the state shows', async () => {
+  it('canary --steps starts the rollout and returns; the driver walks it; --pause/--abort steer it; --follow shows it', async () => {
     // Enough good pairs to lift the match rate over 99.9% after the 119/120 above.
     await withDb((s) => s.shadow.record('block', shadowBatch({ compared: 2000 })));
-    let ended = false;
-    const running = cli('canary', 'block', '--steps', '5,50', '--interval', '1h', '--poll', '50ms').finally(() => {
-      ended = true;
-    });
-    // Wait until the first step is applied (the rollout runs in this process).
-    for (let i = 0; i < 200 && !ended; i++) {
+    const started = await cli('canary', 'block', '--steps', '5,50', '--interval', '1h');
+    expect(started.code).toBe(0);
+    expect(started.out).toContain('block: rollout started: 5 → 50% every 1h');
+    for (let i = 0; i < 200; i++) {
       if ((await withDb((s) => s.routes.get('block')))?.mode === 'canary') break;
       await new Promise((r) => setTimeout(r, 25));
     }
-    if (ended) throw new Error(`the rollout ended early: ${(await running).out}`);
+    expect(await withDb((s) => s.routes.get('block'))).toMatchObject({ mode: 'canary', weight: 5 });
     const again = await cli('canary', 'block', '--steps', '10');
     expect(again.code).toBe(2);
     expect(again.err).toContain('STRANGLER_E_ROLLOUT_STATE');
     const paused = await cli('canary', 'block', '--pause', '--reason', 'lunch');
     expect(paused.code).toBe(0);
     expect(paused.out).toContain('block: rollout paused, step 1/2 of 5,50% every 3600s; last: canary.pause by tester');
+    const following = cli('canary', 'block', '--follow', '--poll', '50ms');
+    await new Promise((r) => setTimeout(r, 200));
     const aborted = await cli('canary', 'block', '--abort', '--reason', 'tickets');
     expect(aborted.out).toContain('rollout aborted');
-    const first = await running;
-    expect(first.code).toBe(1);
-    expect(first.out).toContain('block: step 1 → canary 5%');
-    expect(first.out).toContain('rollout aborted by tester: tickets');
+    const followed = await following;
+    expect(followed.code).toBe(1);
+    expect(followed.out).toContain('aborted by tester: tickets');
     expect(JSON.parse((await cli('routes', '--json')).out)[0]).toMatchObject({ mode: 'shadow' });
     const status = await cli('canary', 'block', '--json');
     expect(JSON.parse(status.out)).toMatchObject({ status: 'aborted', steps: [5, 50], index: 0 });
   });
 
-  it('a one-step rollout finishes at once with exit 0; bad options name the field', async () => {
-    const r = await cli('canary', 'block', '--steps', '5');
+  it('a one-step rollout followed to its end exits 0; bad options name the field', async () => {
+    const r = await cli('canary', 'block', '--steps', '5', '--follow', '--poll', '50ms');
     expect(r.code).toBe(0);
     expect(r.out).toContain('rollout done: canary 5%');
     const bad = await cli('canary', 'block', '--steps', '50,5');

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RolloutDriver, startRolloutDriver } from '../../control/canary.js';
 import { type Guard, startGuard } from '../../control/guard.js';
 import { parseConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
@@ -29,6 +30,7 @@ describe('a correct block-service rolls out through the gates', () => {
   let proxy: ProxyServer;
   let shadow: ShadowMirror;
   let guard: Guard;
+  let rollouts: RolloutDriver;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'strangler-rollout-e2e-'));
@@ -62,9 +64,12 @@ describe('a correct block-service rolls out through the gates', () => {
     shadow = createShadowHook({ config, store });
     proxy = await startProxy({ config, store, shadow, listen: { host: '127.0.0.1', port: 0 } });
     guard = startGuard({ config, store, logger: createLogger('guard-e2e', 'silent') });
+    // What the lease-holding `serve` runs beside the guard (control/leader.ts).
+    rollouts = startRolloutDriver({ config, store, pollMs: 100 });
   });
 
   afterAll(async () => {
+    rollouts?.stop();
     guard?.stop();
     await proxy?.close();
     await shadow?.close();
@@ -128,7 +133,7 @@ describe('a correct block-service rolls out through the gates', () => {
     expect(ready.code).toBe(0);
 
     const traffic = clients();
-    const rollout = await cli('canary', 'block', '--steps', '5,50,100', '--interval', '1500ms', '--poll', '100ms', '--reason', 'roll out block');
+    const rollout = await cli('canary', 'block', '--steps', '5,50,100', '--interval', '1500ms', '--follow', '--poll', '100ms', '--reason', 'roll out block');
     await traffic.stop();
     console.log(
       `rollout e2e: warm-up ${warmup.sent()} requests; during the rollout ${traffic.sent()} requests, ` +
@@ -145,10 +150,10 @@ describe('a correct block-service rolls out through the gates', () => {
       'config seed legacy/0',
       'ops flip shadow/0',
       'ops canary.start -',
-      'ops canary.step canary/5',
-      'ops canary.step canary/50',
-      'ops canary.step service/100',
-      'ops canary.done -',
+      'canary canary.step canary/5',
+      'canary canary.step canary/50',
+      'canary canary.step service/100',
+      'canary canary.done -',
     ]);
     for (const step of story.filter((e) => e.action === 'canary.step'))
       expect(step.details).toMatchObject({ gate: { pass: true, evidence: { route: 'block' } } });

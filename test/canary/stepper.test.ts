@@ -5,8 +5,9 @@ import {
   pauseRollout,
   readRollout,
   resumeRollout,
-  runRollout,
+  type RolloutDriver,
   startRollout,
+  startRolloutDriver,
   type StepperEvent,
 } from '../../control/canary.js';
 import { flipRoute } from '../../control/flip.js';
@@ -17,10 +18,13 @@ import { FakeClock, type Fixture, routeFixture, serviceWindow, shadowBatch } fro
 
 const MIN = 60_000;
 
-describe('canary stepper (fake clock, real SQLite store)', () => {
+describe('canary rollout driver (fake clock, real SQLite store)', () => {
   let fx: Fixture;
   let other: Store | undefined;
+  let driver: RolloutDriver | undefined;
   afterEach(async () => {
+    driver?.stop();
+    driver = undefined;
     await other?.close();
     other = undefined;
     await fx?.close();
@@ -34,10 +38,16 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
     other = await openStore(fx.config.store);
     const clock = new FakeClock();
     const events: StepperEvent[] = [];
-    await startRollout(fx.store, fx.config, { route: 'block', steps, intervalMs: MIN, actor: 'ops' });
-    const done = runRollout({ store: fx.store, config: fx.config, route: 'block', clock, pollMs: 1000, onEvent: (e) => events.push(e) });
-    let result: Awaited<typeof done> | undefined;
-    void done.then((r) => (result = r));
+    // The rollout is started from "another process" (other) and driven by the lease holder's driver (fx.store).
+    await startRollout(other, fx.config, { route: 'block', steps, intervalMs: MIN, actor: 'ops', now: clock.now() });
+    driver = startRolloutDriver({ store: fx.store, config: fx.config, clock, pollMs: 1000, onEvent: (e) => events.push(e) });
+    await clock.advance(0);
+    /** The rollout's record once it ended (fails if it is still going). */
+    const done = async () => {
+      const r = await readRollout(fx.store, 'block');
+      expect(['done', 'rolled-back', 'halted', 'aborted']).toContain(r.status);
+      return r;
+    };
     const run = async (ms: number, perTenSeconds?: { requests: number; errors: number; ms?: number }) => {
       if (ms === 0) await clock.advance(0);
       for (let t = 0; t < ms; t += 10_000) {
@@ -46,7 +56,7 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
         await clock.advance(Math.min(10_000, ms - t));
       }
     };
-    return { clock, events, run, result: () => result, done };
+    return { clock, events, run, done };
   }
   const actions = async () => (await fx.store.audit.list({ route: 'block' })).map((e) => `${e.actor}:${e.action}`);
 
@@ -57,7 +67,7 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
     await r.run(MIN + 1000, { requests: 10, errors: 0 });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50 });
     await r.run(MIN + 1000, { requests: 10, errors: 0 });
-    expect(await r.done).toMatchObject({ status: 'done' });
+    expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'service', weight: 100 });
     expect(await actions()).toEqual([
       'config:seed', 'ops:canary.start', 'canary:canary.step', 'canary:canary.step', 'canary:canary.step', 'canary:canary.done',
@@ -76,14 +86,14 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
     expect(slo.map((e) => e.status.state)).toEqual(['insufficient']);
     expect(slo[0].status.message).toMatch(/too little service traffic to judge: 6 requests in the last 6[01]s, SLO needs 20/);
     await r.run(MIN, { requests: 10, errors: 0 });
-    expect(await r.done).toMatchObject({ status: 'done' });
+    expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50 });
   });
 
   it('an SLO breach between steps rolls the route back to shadow with the numbers', async () => {
     const r = await rollout([5, 50, 100]);
     await r.run(MIN + 1000, { requests: 10, errors: 2, ms: 20 });
-    expect(await r.done).toMatchObject({ status: 'rolled-back' });
+    expect(await r.done()).toMatchObject({ status: 'rolled-back' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'shadow', weight: 0 });
     const row = (await fx.store.audit.list({ route: 'block' })).at(-1)!;
     expect(row).toMatchObject({ actor: 'canary', action: 'canary.rollback', before: { mode: 'canary', weight: 5 } });
@@ -94,15 +104,15 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
   it('--pause from another process holds the weight past the interval; --resume holds a full interval again, then steps', async () => {
     const r = await rollout([5, 50]);
     await r.run(10_000, { requests: 10, errors: 0 });
-    await pauseRollout(other!, { route: 'block', actor: 'ops2', reason: 'investigating a ticket' });
+    await pauseRollout(other!, { route: 'block', actor: 'ops2', reason: 'investigating a ticket', now: r.clock.now() });
     await r.run(3 * MIN, { requests: 10, errors: 0 });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 5 });
     expect(r.events.some((e) => e.type === 'paused')).toBe(true);
-    await resumeRollout(other!, { route: 'block', actor: 'ops2' });
+    await resumeRollout(other!, { route: 'block', actor: 'ops2', now: r.clock.now() });
     await r.run(30_000, { requests: 10, errors: 0 });
     expect(await fx.store.routes.get('block')).toMatchObject({ weight: 5 });
     await r.run(MIN, { requests: 10, errors: 0 });
-    expect(await r.done).toMatchObject({ status: 'done' });
+    expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50 });
     expect(await actions()).toEqual([
       'config:seed', 'ops:canary.start', 'canary:canary.step', 'ops2:canary.pause', 'ops2:canary.resume', 'canary:canary.step', 'canary:canary.done',
@@ -115,13 +125,13 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
     await abortRollout(other!, fx.config, { route: 'block', actor: 'ops2', reason: 'support tickets' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'shadow' });
     await r.run(2000);
-    expect(await r.done).toMatchObject({ status: 'aborted' });
+    expect(await r.done()).toMatchObject({ status: 'aborted' });
     expect((await actions()).slice(-2)).toEqual(['ops2:canary.rollback', 'ops2:canary.abort']);
   });
 
   it('a refusing gate halts the rollout where it is, audited with the verdict', async () => {
     const r = await rollout([5, 50], { evidence: 0 });
-    expect(await r.done).toMatchObject({ status: 'halted' });
+    expect(await r.done()).toMatchObject({ status: 'halted' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'shadow', version: 1 });
     const row = (await fx.store.audit.list({ route: 'block' })).at(-1)!;
     expect(row.action).toBe('canary.halt');
@@ -134,8 +144,8 @@ describe('canary stepper (fake clock, real SQLite store)', () => {
     await r.run(10_000);
     await flipRoute(other!, fx.config, { route: 'block', mode: 'shadow', actor: 'guard', action: 'guard.rollback', reason: 'SLO breached' });
     await r.run(2000);
-    expect(await r.done).toMatchObject({ status: 'halted' });
-    expect(r.result()!.message).toContain('route changed by guard');
+    expect(await r.done()).toMatchObject({ status: 'halted' });
+    expect((await r.done()).message).toContain('route changed by guard');
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'shadow' });
   });
 

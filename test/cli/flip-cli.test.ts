@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/open.js';
 import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
@@ -11,6 +13,20 @@ afterAll(() => tmp.cleanup());
 const cli = (...argv: string[]) => runCli(tmp.dir, { STRANGLER_ACTOR: 'tester' }, argv);
 
 describe('strangler routes / flip / history against the store named in the config', () => {
+  it('a read before any seed is an error (exit 5) and creates no store; `strangler seed` creates and seeds it', async () => {
+    for (const argv of [['routes'], ['history'], ['flip', 'block', 'shadow']]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(' ')).toBe(5);
+      expect(r.err).toContain('STRANGLER_E_STORE_LOST');
+      expect(r.err).toContain('`strangler serve` or `strangler seed`');
+    }
+    expect(existsSync(path.join(tmp.dir, '.strangler/state.db'))).toBe(false);
+    const seeded = await runCli(tmp.dir, { STRANGLER_ACTOR: 'config' }, ['seed']);
+    expect(seeded.code).toBe(0);
+    expect(seeded.out).toContain('seeded 1 route(s) from the config: block');
+    expect((await cli('seed')).out).toContain('nothing to seed');
+  });
+
   it('lists the seeded route at version 1', async () => {
     const r = await cli('routes', '--json');
     expect(r.code).toBe(0);

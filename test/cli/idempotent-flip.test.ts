@@ -13,8 +13,9 @@ const env = { ...process.env, STRANGLER_LOG_LEVEL: 'silent', STRANGLER_ACTOR: 'o
 const strangler = (...argv: string[]) => runBin(argv, { cwd: tmp.dir, env });
 const auditRows = async () => (JSON.parse((await strangler('history', 'block', '--json')).out) as unknown[]).length;
 
-beforeAll(() => {
+beforeAll(async () => {
   writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db' }));
+  expect((await strangler('seed')).code).toBe(0); // a read never seeds: serve or seed does
 });
 afterAll(() => tmp.cleanup());
 

@@ -27,6 +27,8 @@ describe('strangler init', () => {
     const config = loadConfig(file);
     expect(config.legacy.url).toBe('http://127.0.0.1:8000');
     expect(config.routes).toEqual([]);
+    const seed = await strangler('seed');
+    expect(seed.code, seed.err).toBe(0);
     const routes = await strangler('routes');
     expect(routes.code, routes.err).toBe(0);
   });

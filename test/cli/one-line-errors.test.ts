@@ -38,6 +38,8 @@ beforeAll(async () => {
       extraRoute: '  - id: feed\n    match: { path: /api/feed/* }\n    service: block-service\n',
     }),
   );
+  // Only serve and `strangler seed` write routes into a new store (a read never seeds).
+  expect((await strangler(['seed'])).code).toBe(0);
   busy = net.createServer();
   await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
   busyPort = (busy.address() as net.AddressInfo).port;

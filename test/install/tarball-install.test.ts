@@ -122,6 +122,7 @@ describe(`npm install -g ./${pkg.name}-${pkg.version}.tgz into a fresh prefix`, 
       .replace('services: {}', 'services:\n  block-service: { url: http://127.0.0.1:1 }')
       .replace('routes: []', 'routes:\n  - id: block\n    match: { path: /api/block/* }\n    service: block-service');
     writeFileSync(path.join(elsewhere, 'strangler.yaml'), config);
+    await strangler('seed');
     const routes = await strangler('routes');
     expect(routes.stdout).toMatch(/block\s+legacy\s+0\s+1/);
   });

@@ -4,6 +4,7 @@ import { parseConfig } from '../../core/config.js';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
 import type { LoadtestResult } from '../../reports/loadtest/types.js';
+import { seedFromConfig } from '../../cli/context.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { runCli, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
@@ -24,6 +25,7 @@ beforeAll(async () => {
   proxyStore = await openStore(storeUrl);
   const { parse } = await import('yaml');
   const config = parseConfig(parse(demoConfigYaml(raw)), path.join(tmp.dir, 'proxy.yaml'));
+  await seedFromConfig(proxyStore, config); // what `serve` does first
   proxy = await startProxy({ config, store: proxyStore, listen: { host: '127.0.0.1', port: 0 } });
   writeConfig(tmp.dir, demoConfigYaml({ ...raw, listen: `127.0.0.1:${proxy.port}` }));
 });

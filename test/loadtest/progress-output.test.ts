@@ -13,6 +13,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   writeConfig(tmp.dir, demoConfigYaml({ store: `sqlite:${path.join(tmp.dir, 'state.db')}`, legacy: url, service: url }));
+  // What `serve` would have done: only it (or `strangler seed`) creates and seeds a store.
+  expect(await run(['seed'], captureIO(tmp.dir).io)).toBe(0);
 });
 
 afterAll(async () => {

@@ -31,6 +31,8 @@ beforeAll(async () => {
       listen: `127.0.0.1:${port}`,
     }),
   );
+  // What `serve` would have done: only it (or `strangler seed`) creates and seeds a store.
+  expect(await run(['seed'], captureIO(tmp.dir).io)).toBe(0);
 });
 
 afterAll(async () => {

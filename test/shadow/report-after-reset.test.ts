@@ -10,12 +10,13 @@ import { demoConfigYaml, runCli, tempDir, writeConfig } from '../helpers/tmp.js'
 const tmp = tempDir();
 const cli = (...argv: string[]) => runCli(tmp.dir, { STRANGLER_ACTOR: 'tester' }, argv);
 
-beforeAll(() => {
+beforeAll(async () => {
   const yaml = demoConfigYaml({ store: 'sqlite:state.db' }).replace(
     '    mode: legacy\n',
     "    mode: legacy\n    shadow: { ignore: ['$.etag', '$.items[*].updated_at'] }\n",
   );
   writeConfig(tmp.dir, yaml);
+  expect((await cli('seed')).code).toBe(0); // a read never seeds: serve or seed does
 });
 afterAll(() => tmp.cleanup());
 
