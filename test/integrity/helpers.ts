@@ -16,7 +16,7 @@ export interface Served {
 /** `strangler serve` as a user runs it; resolves once it prints its addresses. */
 export function startServe(config: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config, ...extra], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'tok', STRANGLER_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'integrity-test-admin-token', STRANGLER_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

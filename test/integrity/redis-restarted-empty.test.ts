@@ -96,7 +96,7 @@ routes:
     expect(metrics).toMatch(/^strangler_store_lost 1$/m);
     const adminFlip = await fetch(`${serve.admin}/routes/block/flip`, {
       method: 'POST',
-      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer integrity-test-admin-token', 'content-type': 'application/json' },
       body: JSON.stringify({ mode: 'service', force: true, reason: 'x' }),
     });
     expect(adminFlip.status).toBe(503);

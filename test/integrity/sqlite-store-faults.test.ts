@@ -59,7 +59,7 @@ function mountTmpfs(dir: string, size: string): boolean {
 async function admin(s: Served, pathname: string, body?: unknown) {
   const res = await fetch(`${s.admin}${pathname}`, {
     method: body ? 'POST' : 'GET',
-    headers: body ? { authorization: 'Bearer tok', 'content-type': 'application/json' } : {},
+    headers: body ? { authorization: 'Bearer integrity-test-admin-token', 'content-type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: string; problem?: { kind: string; message: string } } };

@@ -32,7 +32,7 @@ function startServe(config: string): Promise<{ child: ChildProcess; proxy: strin
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
     env: {
       ...process.env,
-      STRANGLER_ADMIN_TOKEN: 'admin-tok',
+      STRANGLER_ADMIN_TOKEN: 'block-check-admin-token',
       STRANGLER_POINTS_TOKEN: POINTS_TOKEN,
       STRANGLER_LOG_LEVEL: 'warn',
     },
