@@ -338,6 +338,9 @@ function plain(req: IncomingMessage, res: ServerResponse, code: ErrorCode, messa
     'content-length': Buffer.byteLength(body),
   };
   if (code === 'STRANGLER_E_POINTS_UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="strangler-points"';
+  // Refused here, before any upstream: the client may run its function. Without this
+  // word it must assume the call may have run (an answer from a load balancer in between).
+  headers[FALLBACK_HEADER] = 'local';
   res.writeHead(ERROR_CODES[code].status, headers);
   res.end(body);
 }

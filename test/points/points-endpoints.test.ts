@@ -134,6 +134,12 @@ describe('/.strangler/points', () => {
     const wrong = await post(open.url, '/.strangler/points/read/call', callBody, { authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Refused before any upstream, and says so: the client may run its function
+    // (an answer without this word may come from a load balancer while the call runs on).
+    expect(wrong.headers.get('x-strangler-fallback')).toBe('local');
+    const unknown = await post(open.url, '/.strangler/points/nope/call', callBody);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-strangler-fallback')).toBe('local');
   });
 
   it('forged shadow evidence with a wrong token never reaches the store', async () => {
