@@ -254,6 +254,26 @@ describe('/.strangler/points', () => {
     expect(ev.skipped).toEqual({ 'queue-full': 3 });
   });
 
+  it('refuses a shadow batch whose durations cannot be a local call (negative, absurd), naming the field, comparing none', async () => {
+    // The legacy duration is the divisor of the gate's p99 ratio: an absurd one
+    // (1e300, a timestamp) drives the ratio to ~0 and would open the gate.
+    const before = (await store.shadow.evidence('shadowed')).compared;
+    const ok = { call: callBody, result: '{"result":{"blocked":[5],"blocked_by":[]}}', ms: 0.2 };
+    for (const [bad, field] of [
+      [{ ...ok, ms: -5 }, 'calls[1].ms'],
+      [{ ...ok, ms: 1e300 }, 'calls[1].ms'],
+      [{ ...ok, again: ok.result, againMs: -1 }, 'calls[1].againMs'],
+      [{ ...ok, again: ok.result, againMs: '3' }, 'calls[1].againMs'],
+    ] as const) {
+      const res = await post(open.url, '/.strangler/points/shadowed/shadow', JSON.stringify({ calls: [ok, bad] }));
+      expect(res.status, field).toBe(400);
+      expect(JSON.parse(res.body).message, field).toContain(field);
+    }
+    await shadow.idle();
+    await shadow.flush();
+    expect((await store.shadow.evidence('shadowed')).compared).toBe(before);
+  });
+
   it('copies for a point not in shadow mode are counted, not compared', async () => {
     const before = service.seen.length;
     const res = await post(open.url, '/.strangler/points/read/shadow', JSON.stringify({ calls: [{ call: callBody, result: '{"result":1}', ms: 1 }] }));
