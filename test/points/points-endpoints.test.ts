@@ -134,6 +134,12 @@ describe('/.strangler/points', () => {
     const wrong = await post(open.url, '/.strangler/points/read/call', callBody, { authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Refused before any upstream, and says so: the client may run its function
+    // (an answer without this word may come from a load balancer while the call runs on).
+    expect(wrong.headers.get('x-strangler-fallback')).toBe('local');
+    const unknown = await post(open.url, '/.strangler/points/nope/call', callBody);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-strangler-fallback')).toBe('local');
   });
 
   it('forged shadow evidence with a wrong token never reaches the store', async () => {
@@ -246,6 +252,26 @@ describe('/.strangler/points', () => {
     expect(ev).toMatchObject({ compared: 2, matched: 1 });
     expect(ev.fieldDiffs).toEqual({ '$.result.blocked[*]': 1 });
     expect(ev.skipped).toEqual({ 'queue-full': 3 });
+  });
+
+  it('refuses a shadow batch whose durations cannot be a local call (negative, absurd), naming the field, comparing none', async () => {
+    // The legacy duration is the divisor of the gate's p99 ratio: an absurd one
+    // (1e300, a timestamp) drives the ratio to ~0 and would open the gate.
+    const before = (await store.shadow.evidence('shadowed')).compared;
+    const ok = { call: callBody, result: '{"result":{"blocked":[5],"blocked_by":[]}}', ms: 0.2 };
+    for (const [bad, field] of [
+      [{ ...ok, ms: -5 }, 'calls[1].ms'],
+      [{ ...ok, ms: 1e300 }, 'calls[1].ms'],
+      [{ ...ok, again: ok.result, againMs: -1 }, 'calls[1].againMs'],
+      [{ ...ok, again: ok.result, againMs: '3' }, 'calls[1].againMs'],
+    ] as const) {
+      const res = await post(open.url, '/.strangler/points/shadowed/shadow', JSON.stringify({ calls: [ok, bad] }));
+      expect(res.status, field).toBe(400);
+      expect(JSON.parse(res.body).message, field).toContain(field);
+    }
+    await shadow.idle();
+    await shadow.flush();
+    expect((await store.shadow.evidence('shadowed')).compared).toBe(before);
   });
 
   it('copies for a point not in shadow mode are counted, not compared', async () => {
