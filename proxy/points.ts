@@ -244,6 +244,10 @@ export class PointEndpoints {
     }
     const extra: OutgoingHttpHeaders = { 'x-strangler-target': 'service', 'x-request-id': ctx.requestId };
     if (answer.ok) {
+      // The service answered, so it may have acted. Only the proxy may tell the
+      // client to run its function locally: our word replaces any the service
+      // sent (a service that is itself behind a strangler says `local` too).
+      extra[FALLBACK_HEADER] = 'service';
       const failed = route.failover.on5xx && answer.statusCode >= 500;
       this.o.metrics.observe(route.id, 'service', statusOutcome(answer.statusCode), seconds);
       this.o.stats.record(route.id, 'service', seconds * 1000, !failed, false);

@@ -27,9 +27,17 @@ interface Seen {
 }
 
 /** A service whose behaviour per path the test sets: answer, or reset after reading the call. */
-async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set<string>; close(): Promise<void> }> {
+async function startService(): Promise<{
+  url: string;
+  seen: Seen[];
+  resetOn: Set<string>;
+  spoofOn: Set<string>;
+  close(): Promise<void>;
+}> {
   const seen: Seen[] = [];
   const resetOn = new Set<string>();
+  /** Paths answered 409 with the proxy's own `x-strangler-fallback: local` word (a service that is itself behind a strangler). */
+  const spoofOn = new Set<string>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -37,6 +45,11 @@ async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set
       seen.push({ path: req.url ?? '', headers: req.headers, body });
       if (resetOn.has(req.url ?? '')) {
         req.socket.destroy();
+        return;
+      }
+      if (spoofOn.has(req.url ?? '')) {
+        res.writeHead(409, { 'content-type': 'application/json', 'x-strangler-fallback': 'local' });
+        res.end('{"error":"acted, then failed"}');
         return;
       }
       const call = JSON.parse(body || '{}') as { args?: number[] };
@@ -50,6 +63,7 @@ async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     resetOn,
+    spoofOn,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -217,6 +231,17 @@ describe('/.strangler/points', () => {
     expect(res.status).toBe(502);
     expect(res.headers.get('x-strangler-fallback')).toBe('none');
     expect(service.seen.filter((s) => s.path === '/internal/write').length).toBe(before + 1);
+  });
+
+  it("a service's own x-strangler-fallback never reaches the client: only the proxy says 'run it locally'", async () => {
+    service.resetOn.delete('/internal/write');
+    service.spoofOn.add('/internal/write');
+    const res = await post(open.url, '/.strangler/points/write/call', callBody);
+    service.spoofOn.delete('/internal/write');
+    expect(res.status).toBe(409);
+    expect(res.headers.get('x-strangler-target')).toBe('service');
+    // The service answered, so it may have acted: the client must not run a non-idempotent point again.
+    expect(res.headers.get('x-strangler-fallback')).toBe('service');
   });
 
   it('an idempotent point whose service failed: fallback local (503) with the reason', async () => {
