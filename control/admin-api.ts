@@ -13,6 +13,7 @@ import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/types.js';
+import { checkAdminHost } from './admin-host.js';
 import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
@@ -89,9 +90,14 @@ function optionalInt(body: Record<string, unknown>, field: string): number | und
 export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   const router = FindMyWay({ ignoreTrailingSlash: true });
   type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+  // Every endpoint first checks that it was asked by this listener's own name (DNS
+  // rebinding: /routes, /history and /metrics are as readable to a rebound page as the console's).
   const on = (method: 'GET' | 'POST', path: string, h: Handler) =>
     router.on(method, path, (req, res, params) => {
-      h(req, res, params).catch((err: unknown) => {
+      (async () => {
+        checkAdminHost(req);
+        await h(req, res, params);
+      })().catch((err: unknown) => {
         if (isStranglerError(err)) send(res, err.status, err.toJSON());
         else {
           opts.logger?.error({ err }, 'admin request failed');

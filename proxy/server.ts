@@ -380,6 +380,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
 
   const readiness = new Readiness(config, logger);
   let initial: RouteTable;
+  let storeAwayAtStart = false;
   try {
     initial = compileRouteTable(config, await store.routes.list());
     readiness.markTableLoaded();
@@ -388,6 +389,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
     logger.warn({ err }, 'store unavailable at start: serving config modes until it answers');
     initial = compileRouteTable(config, []);
+    storeAwayAtStart = true;
   }
 
   const upstreams = new Upstreams(config);
@@ -413,6 +415,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
+  if (storeAwayAtStart) freshness.markUnreachable();
   let reloading: Promise<void> = Promise.resolve();
   const reloadOnce = async () => {
     // A store that lost its state answers with nothing (or someone else's
