@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
-const TOKEN = 'rebind-token';
+const TOKEN = 'rebind-test-admin-token';
 const tmp = tempDir('strangler-rebind-');
 let child: ChildProcess;
 let port: number;
