@@ -69,6 +69,8 @@ export function createContext(
   req: IncomingMessage,
   res: ServerResponse,
   signal: ClientSignal,
+  /** The Host an absolute-form target named (proxy/edge-rules.ts admit). */
+  authority?: string,
 ): RequestContext {
   const requestId = requestIdOf(req);
   const tp = req.headers.traceparent;
@@ -80,7 +82,7 @@ export function createContext(
     traceparent,
     startedAt: performance.now(),
     route: undefined,
-    upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent),
+    upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent, authority),
     hasBody: requestHasBody(req),
     body: clientBody,
     bodyConsumed: false,

@@ -75,7 +75,7 @@ export async function forward(
 }
 
 function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {
-  const { pool, origin } = upstream.pick();
+  const { pool, origin, prefix } = upstream.pick();
   let body = ctx.body();
   const plan = ctx.shadowPlan;
   if (body && plan?.capture) body = captureRequestBody(ctx, body, plan.maxBodyBytes);
@@ -83,7 +83,8 @@ function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions)
     pool.dispatch(
       {
         method: ctx.req.method as Dispatcher.HttpMethod,
-        path: ctx.req.url ?? '/',
+        // The canonical target (edge-rules.ts admit), under the base URL's path.
+        path: prefix + (ctx.req.url ?? '/'),
         headers: ctx.upstreamHeaders,
         body,
         headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,

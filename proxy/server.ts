@@ -1,7 +1,8 @@
 /**
  * The proxy: a node:http listener in front of the request path
  *
- *   context → match route → choose target → forward (→ failover) → respond
+ *   admit (canonical request, framing rules) → context → match route
+ *   → choose target → forward (→ failover) → respond
  *   → record metrics/stats → shadow (after the response finished)
  *
  * Each stage is a function of its own module; `Pipeline.handle` reads the
@@ -30,7 +31,9 @@ import {
   pipeToClient,
   respondError,
 } from './forward.js';
-import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
+import type { PathOptions } from './canonical.js';
+import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
+import { BadRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
@@ -100,15 +103,27 @@ class Pipeline {
     readonly shadow: ShadowHook | undefined,
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
+    readonly paths: PathOptions,
   ) {
     this.table = table;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // From here on req.url is the canonical target: routing, every upstream
+    // and the shadow copy see this one spelling only.
+    const admission = admit(req, this.paths);
+    if (admission.kind === 'refuse') {
+      respondRefusal(res, admission.refusal);
+      return;
+    }
+    if (admission.kind === 'asterisk') {
+      answerAsterisk(res, { 'x-strangler-route': UNMATCHED });
+      return;
+    }
     const abort = new ClientSignal();
     let ctx: Flight;
     try {
-      ctx = createContext(req, res, abort) as Flight;
+      ctx = createContext(req, res, abort, admission.authority) as Flight;
     } catch (err) {
       this.refuse(req, res, err);
       return;
@@ -119,8 +134,15 @@ class Pipeline {
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
-    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
+    const method = req.method ?? 'GET';
+    const entry = this.table.match(method, req.url ?? '/');
     ctx.route = entry;
+    const notAllowed = checkMethod(method, entry);
+    if (notAllowed) {
+      ctx.target = 'legacy';
+      respondError(ctx, notAllowed.code, notAllowed.message, this.answerHeaders(ctx, 'legacy'));
+      return;
+    }
     ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
@@ -209,13 +231,7 @@ class Pipeline {
       res.destroy();
       return;
     }
-    const body = badRequestBody(err.message);
-    res.writeHead(400, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
-    });
-    res.end(body);
+    respondRefusal(res, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', err.message));
     req.resume();
   }
 
@@ -267,21 +283,6 @@ function onResponseClose(this: TrackedResponse): void {
   if (ctx) ctx.pipeline.finish(ctx, this);
 }
 
-/** The JSON body of a 400 for a request refused before it got a context (and so a request id). */
-function badRequestBody(message: string): string {
-  return JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message, requestId: null });
-}
-
-/** 400 on a socket that asked for an upgrade: the same answer Pipeline.refuse gives plain requests. */
-function refuseUpgrade(socket: Duplex, message: string): void {
-  const body = badRequestBody(message);
-  socket.on('error', () => socket.destroy());
-  socket.end(
-    'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
-
 function parseListen(
   config: Readonly<Config>,
   override?: { host: string; port: number },
@@ -320,7 +321,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   stats.start();
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
-  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover);
+  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, config.proxy.paths);
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
@@ -355,8 +356,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (hasDuplicateHost(req)) {
-      refuseUpgrade(socket, 'more than one Host header');
+    const admission = admit(req, config.proxy.paths);
+    if (admission.kind !== 'forward') {
+      refuseOnSocket(
+        socket,
+        admission.kind === 'refuse' ? admission.refusal : new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'upgrade of "*"'),
+      );
       return;
     }
     try {
@@ -364,7 +369,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
       const upstream =
         target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
-      upgrades.upgrade(req, socket, head, upstream.pickOrigin());
+      const base = upstream.pickOrigin();
+      upgrades.upgrade(req, socket, head, base.origin + base.prefix);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
       socket.destroy();

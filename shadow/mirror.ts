@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
-import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
@@ -214,7 +214,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     let base = bases.get(raw);
     if (!base) {
       const u = new URL(raw);
-      base = { origin: u.origin, host: u.host, prefix: u.pathname.replace(/\/$/, '') };
+      base = { origin: u.origin, host: u.host, prefix: basePathOf(u) };
       bases.set(raw, base);
     }
     return base;
