@@ -355,6 +355,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       else res.destroy();
     });
   });
+  // CONNECT asks for a tunnel to anywhere: not this proxy's job (RFC 9110 §9.3.6).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const admission = admit(req, config.proxy.paths);
     if (admission.kind !== 'forward') {

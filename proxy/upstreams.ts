@@ -11,6 +11,7 @@
 import { Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
 import { basePathOf, upstreamUrls } from '../core/config.js';
+import { skipping100Continue } from './interim-responses.js';
 
 export class Upstream {
   readonly name: string;
@@ -41,6 +42,7 @@ export class Upstream {
           keepAliveTimeoutThreshold: Math.min(1000, Math.floor(keepAlive / 2)),
           headersTimeout: this.headersTimeoutMs,
           bodyTimeout: Math.max(this.headersTimeoutMs, 60_000),
+          connect: skipping100Continue(),
         }),
     );
   }

@@ -149,17 +149,7 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 1500): Pr
       clearTimeout(timer);
       sock.destroy();
       const text = Buffer.concat(chunks).toString('latin1');
-      const statuses = [...text.matchAll(/^HTTP\/1\.[01] (\d{3})/gm)].map((m) => Number(m[1]));
-      const lastHead = text.lastIndexOf('HTTP/1.');
-      const headers: Record<string, string> = {};
-      if (lastHead >= 0) {
-        const head = text.slice(lastHead, text.indexOf('\r\n\r\n', lastHead));
-        for (const line of head.split('\r\n').slice(1)) {
-          const i = line.indexOf(':');
-          if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-        }
-      }
-      resolve({ text, statuses, headers, closed });
+      resolve({ text, ...splitResponses(text), closed });
     };
     const arm = () => {
       clearTimeout(timer);
@@ -179,6 +169,40 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 1500): Pr
       done();
     });
   });
+}
+
+/** Walk the answers one by one (heads, then bodies by Content-Length or chunked). */
+function splitResponses(text: string): { statuses: number[]; headers: Record<string, string> } {
+  const statuses: number[] = [];
+  let headers: Record<string, string> = {};
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf('\r\n\r\n', at);
+    if (end < 0) break;
+    const lines = text.slice(at, end).split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+    if (!m) break;
+    const status = Number(m[1]);
+    statuses.push(status);
+    headers = {};
+    for (const line of lines.slice(1)) {
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+    }
+    at = end + 4;
+    if (status < 200) continue;
+    if (headers['content-length'] !== undefined) at += Number(headers['content-length']);
+    else if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const eol = text.indexOf('\r\n', at);
+        if (eol < 0) return { statuses, headers };
+        const size = Number.parseInt(text.slice(at, eol), 16);
+        at = eol + 2 + size + 2;
+        if (size === 0) break;
+      }
+    } else break;
+  }
+  return { statuses, headers };
 }
 
 /** A minimal request: `req('GET', '/x')` with Host and Connection: close. */
