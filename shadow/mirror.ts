@@ -30,7 +30,7 @@ import {
 } from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore } from './paths.js';
-import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
+import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
 /** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
@@ -261,7 +261,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
     const s = route.shadow;
     const rt = runtime(route);
-    const askTwice = sampled(s.noiseSampleRate, random);
+    // Never a second legacy call for a write: the promise is that shadowing runs nothing twice.
+    const askTwice = mayAskLegacyTwice(route, ex.method) && sampled(s.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
       ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])
