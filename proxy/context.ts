@@ -55,7 +55,8 @@ export function nextTraceparent(incoming: string | undefined): string {
   return `00-${newTraceId()}-${newSpanId()}-01`;
 }
 
-function requestIdOf(req: IncomingMessage): string {
+/** The client's x-request-id when usable, else a new UUID. */
+export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   if (typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID) return given;
   return randomUUID();

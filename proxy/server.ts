@@ -21,7 +21,7 @@ import type { ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
-import { createContext } from './context.js';
+import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover, isResendable } from './failover.js';
 import {
   capturedBodies,
@@ -33,14 +33,14 @@ import {
 } from './forward.js';
 import type { PathOptions } from './canonical.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
-import { BadRequestHeaders } from './headers.js';
+import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
 import { Upstreams } from './upstreams.js';
-import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
+import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
 
 export type { RouteTable };
 
@@ -224,6 +224,34 @@ class Pipeline {
     return extra;
   }
 
+  /**
+   * A WebSocket upgrade, admitted (canonical target) by the caller: the same
+   * route match, target choice, request headers and metrics as a plain
+   * request, then a tunnel. No failover: a tunnel cannot be replayed.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authority: string | undefined, upgrades: UpgradeProxy): void {
+    const startedAt = performance.now();
+    const requestId = requestIdOf(req);
+    const tp = req.headers.traceparent;
+    const traceparent = nextTraceparent(typeof tp === 'string' ? tp : undefined);
+    let headers: string[];
+    try {
+      headers = upstreamRequestHeaders(req, requestId, traceparent, authority);
+    } catch (err) {
+      refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', (err as Error).message));
+      return;
+    }
+    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
+    const target: Target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    const upstream = target === 'service' && entry ? this.upstreams.service(entry.config.service) : this.upstreams.legacy;
+    const routeId = entry ? entry.config.id : UNMATCHED;
+    const extra = { 'x-strangler-route': routeId, 'x-strangler-target': target, 'x-request-id': requestId, traceparent };
+    upgrades.upgrade(req, socket, head, upstream.pickOrigin(), headers, extra, (r) => {
+      const outcome: Outcome = r.failed ? 'error' : r.status === undefined ? 'aborted' : statusOutcome(r.status);
+      this.metrics.observe(routeId, target, outcome, (performance.now() - startedAt) / 1000);
+    });
+  }
+
   /** 400 for a request refused before it got a context (two Host headers). */
   refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (!(err instanceof BadRequestHeaders)) {
@@ -360,6 +388,11 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // h2c, TLS upgrades, bodies with Upgrade: served as ordinary HTTP/1.1 (websocket.ts).
+    if (!isWebSocketUpgrade(req)) {
+      serveAsPlainHttp(server, req, socket, head);
+      return;
+    }
     const admission = admit(req, config.proxy.paths);
     if (admission.kind !== 'forward') {
       refuseOnSocket(
@@ -369,12 +402,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       return;
     }
     try {
-      const entry = pipeline.table.match(req.method ?? 'GET', req.url ?? '/');
-      const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
-      const upstream =
-        target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
-      const base = upstream.pickOrigin();
-      upgrades.upgrade(req, socket, head, base.origin + base.prefix);
+      pipeline.upgrade(req, socket, head, admission.authority, upgrades);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
       socket.destroy();
