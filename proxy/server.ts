@@ -36,6 +36,8 @@ import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respon
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
+import { clientTimeouts, connectionCap, limitConnections } from './connection-limits.js';
+import { BodyBudget, intakeBody, watchBody } from './request-body.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
@@ -104,6 +106,8 @@ class Pipeline {
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
     readonly paths: PathOptions,
+    readonly bodies: BodyBudget,
+    readonly limits: Readonly<Config['proxy']>,
   ) {
     this.table = table;
   }
@@ -147,6 +151,19 @@ class Pipeline {
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
 
+    if (ctx.hasBody) {
+      // Read (up to a hold size) before any upstream connection is taken; a
+      // stalled body is answered 408 here or while it streams (request-body.ts).
+      watchBody(ctx, {
+        idleMs: this.limits.bodyIdleTimeoutMs,
+        minBytesPerSecond: this.limits.bodyMinBytesPerSecond,
+        onTimeout: (why) => this.bodyTooSlow(ctx, why),
+      });
+      const intake = await intakeBody(ctx, this.bodies, this.holdBytes(entry, ctx.target));
+      if (intake === 'aborted') return;
+      ctx.bodyIntake = intake;
+    }
+
     let answer: FailoverResult;
     try {
       answer =
@@ -187,6 +204,25 @@ class Pipeline {
       'upstream failed',
     );
     respondError(ctx, code, `${answer.target} upstream: ${answer.error.message}`, extra);
+  }
+
+  /** Bytes of body read before forwarding: enough to resend on failover, else the small-body size. */
+  holdBytes(entry: RouteEntry | undefined, target: Target): number {
+    const failover = entry?.config.failover;
+    const resend = target === 'service' && failover?.enabled ? failover.maxBufferBytes : 0;
+    return Math.max(this.limits.requestBufferBytes, resend);
+  }
+
+  /** 408 for a body that stalled (before or while it streams), then stop the upstream attempt. */
+  bodyTooSlow(ctx: Flight, why: string): void {
+    if (ctx.abort.aborted || ctx.res.writableEnded) return;
+    this.logger.info({ requestId: ctx.requestId, route: ctx.route?.config.id, why }, 'request body too slow: 408');
+    respondError(ctx, 'STRANGLER_E_REQUEST_TIMEOUT', why, {
+      ...this.answerHeaders(ctx, ctx.target),
+      connection: 'close',
+    });
+    // The upstream (if it has the request) stops too; the breaker ignores it (a client matter).
+    ctx.abort.abort();
   }
 
   forwardToService(ctx: Flight, entry: RouteEntry): Promise<FailoverResult> {
@@ -270,10 +306,16 @@ class Pipeline {
     const durationMs = performance.now() - ctx.startedAt;
     const answer = ctx.answer;
     const target = answer ? answer.target : ctx.target;
-    const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
+    // No answer but a finished response: the proxy answered itself (405, 408).
+    const outcome: Outcome = !finished
+      ? 'aborted'
+      : answer?.ok || !answer
+        ? statusOutcome(res.statusCode)
+        : 'error';
     const entry = ctx.route;
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
-    if (!entry || !finished) return;
+    // The edge's own answers say nothing about either side: no stats, no shadow.
+    if (!entry || !finished || !answer) return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
     else
       this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
@@ -349,7 +391,19 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   stats.start();
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
-  const pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, config.proxy.paths);
+  const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
+  const pipeline = new Pipeline(
+    initial,
+    upstreams,
+    metrics,
+    stats,
+    logger,
+    opts.shadow,
+    failover,
+    config.proxy.paths,
+    bodies,
+    config.proxy,
+  );
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
@@ -376,13 +430,14 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   };
   const stopWatching = store.watch(() => void reload(), config.proxy.pollIntervalMs);
 
-  const server = createServer((req, res) => {
+  const server = createServer(clientTimeouts(config.proxy), (req, res) => {
     pipeline.handle(req, res).catch((err) => {
       logger.error({ err }, 'request pipeline failed');
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
   });
+  limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
   // CONNECT asks for a tunnel to anywhere: not this proxy's job (RFC 9110 §9.3.6).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
