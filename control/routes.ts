@@ -27,6 +27,7 @@ export async function listRouteRows(config: Readonly<Config>, store: Store, now 
       ...s,
       pattern: r.match.path,
       methods: r.match.methods ?? [],
+      trailingSlash: r.trailingSlash,
       service: r.service,
       extra: { breaker, ...(status ? statusCells(status) : {}) },
       ...(status ? { status } : {}),
