@@ -55,6 +55,9 @@ async function runProxy(dist: string, configJson: string): Promise<void> {
   );
   const proxy = await startProxy({ config, store, listen: { host: '127.0.0.1', port: 0 } });
   process.send?.({ port: proxy.port });
+  process.on('message', (m: { type?: string }) => {
+    if (m.type === 'memory') process.send?.({ memory: process.memoryUsage() });
+  });
   process.on('disconnect', () => process.exit(0));
 }
 
@@ -83,7 +86,11 @@ interface Child {
 
 function start(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // The proxy's per-request warnings (parked requests time out) would drown the figures.
+    const proc = fork(SELF, args, {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, STRANGLER_LOG_LEVEL: 'error' },
+    });
     proc.once('message', (m: { port: number }) => resolve({ proc, port: m.port }));
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
   });
@@ -115,7 +122,13 @@ async function parked(dist: string): Promise<void> {
   const clients = Number(arg('clients', '1600'));
   const settle = Number(arg('settle', '15'));
   const service = await start(['--role', 'service']);
-  const { proxy, cleanup } = await stack(dist, service.port);
+  // --budget N sets proxy.maxBufferedBodyBytes (this build only; an older schema refuses the key).
+  const budget = arg('budget', '');
+  const { proxy, cleanup } = await stack(
+    dist,
+    service.port,
+    budget ? { proxy: { maxBufferedBodyBytes: Number(budget) } } : {},
+  );
   const body = Buffer.alloc(1024 * 1024, 0x61);
   const head = Buffer.from(
     `POST /api/block/1 HTTP/1.1\r\nHost: bench\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n`,
@@ -140,6 +153,15 @@ async function parked(dist: string): Promise<void> {
     peak = Math.max(peak, rssMb(proxy.proc.pid!));
   }
   const end = rssMb(proxy.proc.pid!);
+  const memory = await new Promise<NodeJS.MemoryUsage>((resolve) => {
+    proxy.proc.once('message', (m: { memory: NodeJS.MemoryUsage }) => resolve(m.memory));
+    proxy.proc.send({ type: 'memory' });
+  });
+  const mb = (n: number) => `${(n / 1048576).toFixed(0)} MB`;
+  console.log(
+    `  proxy memory at the end: heap used ${mb(memory.heapUsed)} of ${mb(memory.heapTotal)}, ` +
+      `external ${mb(memory.external)}, array buffers ${mb(memory.arrayBuffers)}`,
+  );
   const open = socks.filter((s) => !s.destroyed).length;
   console.log(
     `parked: ${clients} clients x 1 MiB bodies (${dist === OWN_DIST ? 'this build' : dist}): ` +
@@ -166,6 +188,8 @@ async function slow(dist: string): Promise<void> {
     socks.add(s);
     s.on('error', () => {});
     s.write('POST /api/block/1 HTTP/1.1\r\nHost: bench\r\nContent-Length: 10000000\r\n\r\n');
+    // Read what the proxy answers (a 408): a socket nobody reads never sees the FIN.
+    s.resume();
     const t = setInterval(() => s.writable && s.write('x'), 10_000);
     s.on('close', () => {
       clearInterval(t);
@@ -177,7 +201,8 @@ async function slow(dist: string): Promise<void> {
   };
   for (let i = 0; i < uploaders; i++) uploader();
   await sleep(2000);
-  const agent = new Agent({ connections: 20, headersTimeout: 0, bodyTimeout: 0 });
+  // A GET that waits 10 s is counted as failed (and as over 1 s), not waited for forever.
+  const agent = new Agent({ connections: 20, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const latencies: number[] = [];
   let errors = 0;
   const deadline = Date.now() + seconds * 1000;
@@ -229,6 +254,19 @@ async function canonical(dist: string): Promise<void> {
     const ns = Number(process.hrtime.bigint() - t0) / n;
     console.log(`canonical ${name}: ${ns.toFixed(0)} ns per request target (${sink > 0 ? 'ok' : '?'})`);
   }
+  // The whole edge stage (framing rules + canonical target) on a typical request head.
+  const { admit } = await import(path.join(dist, 'proxy/edge-rules.js'));
+  const rawHeaders = ['Host', 'api.example', 'User-Agent', 'curl/8', 'Accept', '*/*', 'Connection', 'keep-alive',
+    'Content-Type', 'application/json', 'Authorization', 'Bearer x', 'X-Request-Id', 'abc', 'Cookie', 'a=b'];
+  const n = 1_000_000;
+  let kinds = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const req = { method: 'GET', url: '/api/block/1', httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders, headers: {} };
+    kinds += admit(req, opts).kind === 'forward' ? 1 : 0;
+  }
+  const ns = Number(process.hrtime.bigint() - t0) / n;
+  console.log(`edge admit (framing + canonical target), 8 headers: ${ns.toFixed(0)} ns per request (${kinds === n ? 'ok' : '?'})`);
 }
 
 // ---------------------------------------------------------------- main

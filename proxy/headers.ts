@@ -41,14 +41,6 @@ function connectionTokens(value: string, into: Set<string>): void {
   }
 }
 
-/** RFC 9112 §3.2: more than one Host field is a 400 (checked for upgrades; upstreamRequestHeaders checks the rest). */
-export function hasDuplicateHost(req: IncomingMessage): boolean {
-  const raw = req.rawHeaders;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
-  return hosts > 1;
-}
-
 /**
  * Headers for the upstream as a flat [name, value, ...] list built from the
  * raw headers in one pass (duplicates kept in order, names lowercased).

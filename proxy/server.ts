@@ -31,7 +31,6 @@ import {
   pipeToClient,
   respondError,
 } from './forward.js';
-import type { PathOptions } from './canonical.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
@@ -105,7 +104,6 @@ class Pipeline {
     readonly shadow: ShadowHook | undefined,
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
-    readonly paths: PathOptions,
     readonly bodies: BodyBudget,
     readonly limits: Readonly<Config['proxy']>,
   ) {
@@ -115,7 +113,7 @@ class Pipeline {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // From here on req.url is the canonical target: routing, every upstream
     // and the shadow copy see this one spelling only.
-    const admission = admit(req, this.paths);
+    const admission = admit(req, this.limits.paths);
     if (admission.kind === 'refuse') {
       respondRefusal(res, admission.refusal);
       return;
@@ -400,7 +398,6 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     logger,
     opts.shadow,
     failover,
-    config.proxy.paths,
     bodies,
     config.proxy,
   );
