@@ -19,6 +19,7 @@ import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
+import { skipping100Continue } from '../proxy/interim-responses.js';
 import { collect, SkipError } from './collect.js';
 import {
   type CapturedResponse,
@@ -121,6 +122,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const agent = new Agent({
     connections: config.proxy.shadowMaxConcurrent,
     keepAliveTimeout: config.proxy.keepAliveTimeoutMs,
+    // As for primaries: an unrequested 100 Continue is skipped, not a failed copy.
+    connect: skipping100Continue(),
   });
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
   const batches = new Map<string, ShadowBatch>();
