@@ -30,6 +30,7 @@ export async function startDataPlane(opts: {
       shadow,
       listen: splitHostPort(opts.listen),
       instanceId: opts.instanceId,
+      pointsToken: process.env[opts.config.points.tokenEnv] || undefined,
     });
     return {
       proxy,
@@ -58,6 +59,13 @@ export async function startControlPlane(opts: {
   const adminAddr = splitHostPort(opts.adminListen);
   const token = io.env[config.admin.tokenEnv] || undefined;
   if (!token) logger.warn(`${config.admin.tokenEnv} is not set: admin mutations are refused`);
+  // Route modes and shadow evidence come from the store, next to the data plane's counters.
+  const { withStoreMetrics } = await import('../control/store-metrics.js');
+  const metrics = withStoreMetrics(opts.metrics, {
+    config,
+    store,
+    onError: (err) => logger.warn({ err }, '/metrics: store metrics left out'),
+  });
   const admin = await startAdmin({
     config,
     store,
@@ -65,7 +73,7 @@ export async function startControlPlane(opts: {
     token,
     host: adminAddr.host,
     port: adminAddr.port,
-    metrics: opts.metrics,
+    metrics,
     routeExtras: opts.routeExtras,
   });
   const { startGuardWhenLeader } = await import('../control/leader.js');

@@ -34,8 +34,11 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
   });
   const { proxy } = data;
   // Lets the primary's AggregatorRegistry collect this worker's metrics over IPC.
+  // prom-client 15 installs the worker's answer to the primary's request only
+  // in AggregatorRegistry's constructor: without one here, /metrics timed out.
   const { AggregatorRegistry } = await import('prom-client');
   AggregatorRegistry.setRegistries([proxy.registry]);
+  new AggregatorRegistry();
   process.send?.({ type: 'strangler:ready', url: proxy.url });
   await new Promise<void>((resolve) => {
     process.on('message', (m: { type?: string }) => {

@@ -13,6 +13,7 @@ import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/types.js';
+import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
 import { listRouteRows } from './routes.js';
@@ -143,6 +144,20 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
     send(res, result.dryRun ? 200 : 201, result);
   });
 
+  // The operator console (/ui) and the read endpoints it needs: control/console-api.ts.
+  const consoleApi = registerConsoleApi({
+    config: opts.config,
+    store: opts.store,
+    token: opts.token,
+    tokenEnv: opts.config.admin.tokenEnv,
+    logger: opts.logger,
+    metrics: opts.metrics,
+    on,
+    send,
+    authorize: (req) => authorize(req, opts.token),
+    readJson: (req) => readJson(req),
+  });
+
   const server = http.createServer((req, res) => {
     router.lookup(req, res);
   });
@@ -160,6 +175,7 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        consoleApi.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -177,31 +177,44 @@ export async function startRollout(
   return readRollout(store, opts.route);
 }
 
+/** What an operator may do to a rollout, and the states each needs. */
+export type RolloutControl = 'pause' | 'resume' | 'abort';
+const CONTROL_NEEDS: Record<RolloutControl, RolloutStatus[]> = {
+  pause: ['running'],
+  resume: ['paused'],
+  abort: ['running', 'paused'],
+};
+
+/** Throw STRANGLER_E_ROLLOUT_STATE unless `cur` allows `action`; the console's dry run asks the same question. */
+export function checkRolloutControl(cur: Rollout, action: RolloutControl): void {
+  const allowed = CONTROL_NEEDS[action];
+  if (!allowed.includes(cur.status))
+    throw new StranglerError(
+      'STRANGLER_E_ROLLOUT_STATE',
+      `route "${cur.route}" has ${cur.status === 'none' ? 'no rollout' : `a ${cur.status} rollout`}; ${action} needs one that is ${allowed.join(' or ')}`,
+      { details: { route: cur.route, status: cur.status } },
+    );
+}
+
 async function control(
   store: Store,
   route: string,
-  action: 'canary.pause' | 'canary.resume' | 'canary.abort',
-  allowed: RolloutStatus[],
+  action: 'canary.pause' | 'canary.resume',
   actor: string,
   reason: string,
 ): Promise<Rollout> {
   const cur = await readRollout(store, route);
-  if (!allowed.includes(cur.status))
-    throw new StranglerError(
-      'STRANGLER_E_ROLLOUT_STATE',
-      `route "${route}" has ${cur.status === 'none' ? 'no rollout' : `a ${cur.status} rollout`}; ${action.slice(7)} needs one that is ${allowed.join(' or ')}`,
-      { details: { route, status: cur.status } },
-    );
+  checkRolloutControl(cur, action.slice(7) as RolloutControl);
   await store.audit.append({ actor, route, action, before: null, after: null, reason, details: { index: cur.index, steps: cur.steps } });
   return readRollout(store, route);
 }
 
 export function pauseRollout(store: Store, opts: { route: string; actor: string; reason?: string }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.pause', ['running'], opts.actor, opts.reason ?? 'paused');
+  return control(store, opts.route, 'canary.pause', opts.actor, opts.reason ?? 'paused');
 }
 
 export function resumeRollout(store: Store, opts: { route: string; actor: string; reason?: string }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.resume', ['paused'], opts.actor, opts.reason ?? 'resumed');
+  return control(store, opts.route, 'canary.resume', opts.actor, opts.reason ?? 'resumed');
 }
 
 /**
@@ -215,12 +228,7 @@ export async function abortRollout(
   opts: { route: string; actor: string; reason?: string },
 ): Promise<Rollout> {
   const cur = await readRollout(store, opts.route);
-  if (!isActive(cur))
-    throw new StranglerError(
-      'STRANGLER_E_ROLLOUT_STATE',
-      `route "${opts.route}" has ${cur.status === 'none' ? 'no rollout' : `a ${cur.status} rollout`}; abort needs one that is running or paused`,
-      { details: { route: opts.route, status: cur.status } },
-    );
+  checkRolloutControl(cur, 'abort');
   const reason = opts.reason ?? 'rollout aborted';
   const state = await store.routes.get(opts.route);
   if (state && (state.mode === 'canary' || state.mode === 'service'))

@@ -156,6 +156,13 @@ export function exportIstio(
   const http: Record<string, unknown>[] = [];
   const notesByIndex: string[][] = [];
   for (const r of routes) {
+    if (r.kind === 'function') {
+      // The monolith calls the service itself in a mesh: nothing to route at the edge.
+      header.push(
+        ` NOTE not translated: extraction point ${r.id} (kind: function) — in a mesh the monolith's client calls ${r.service}${r.match.path} directly; its modes stay with strangler's client`,
+      );
+      continue;
+    }
     const state = byId.get(r.id);
     const mode = state?.mode ?? r.mode;
     const weight = mode === 'service' ? 100 : mode === 'canary' ? (state?.weight ?? r.weight) : 0;

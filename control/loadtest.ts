@@ -155,6 +155,12 @@ function planFor(config: Readonly<Config>, routeId: string): Plan {
       `no route "${routeId}" in the config; routes: ${config.routes.map((r) => r.id).join(', ') || '(none)'}`,
       { details: { route: routeId } },
     );
+  if (route.kind === 'function')
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `"${routeId}" is an extraction point (kind: function): its calls come from inside the monolith, not from the listener; load the HTTP routes that reach it`,
+      { details: { route: routeId } },
+    );
   const service = config.services[route.service];
   return {
     route,

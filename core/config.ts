@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { StranglerError } from './errors.js';
+import { checkRouteKind, ROUTE_KINDS, withPointMatch } from './extraction-point.js';
 import { MODES } from './types.js';
 
 const hostPort = z
@@ -114,6 +115,10 @@ const sticky = z
 const route = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . -'),
+    /** http: matched on the listener; function: an extraction point (core/extraction-point.ts). */
+    kind: z.enum(ROUTE_KINDS).default('http'),
+    /** kind: function only: the exact path the service serves the call on (POST, JSON). */
+    path: z.string().startsWith('/', 'a path starts with /').optional(),
     match: z
       .object({
         path: z
@@ -122,7 +127,8 @@ const route = z
           .refine((p) => !p.slice(0, -1).includes('*'), { message: '* is allowed only at the end' }),
         methods: z.array(methodName).min(1).optional(),
       })
-      .strict(),
+      .strict()
+      .optional(),
     service: z.string(),
     module: z.string().optional(),
     mode: z.enum(MODES).default('legacy'),
@@ -143,7 +149,9 @@ const route = z
     gate: gate.prefault({}),
     slo: slo.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine(checkRouteKind)
+  .transform(withPointMatch);
 
 export const configSchema = z
   .object({
@@ -213,6 +221,13 @@ export const configSchema = z
       .strict()
       .prefault({}),
     routes: z.array(route).default([]),
+    points: z
+      .object({
+        /** Environment variable holding the bearer token of the /.strangler/points endpoints; unset → they answer 403. */
+        tokenEnv: z.string().default('STRANGLER_POINTS_TOKEN'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

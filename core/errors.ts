@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   STRANGLER_E_UNSAFE_RETRY: { status: 502, exit: 1, message: 'service failed after the request was sent; not resent' },
   STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
   STRANGLER_E_TARGET_UNREACHABLE: { status: 502, exit: 1, message: 'load-test target not reachable' },
+  STRANGLER_E_POINTS_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong extraction-points token' },
+  STRANGLER_E_POINTS_DISABLED: { status: 403, exit: 2, message: 'extraction-point endpoints are disabled: no token configured' },
+  STRANGLER_E_POINT_FALLBACK: { status: 503, exit: 1, message: 'the service did not answer: run the local function' },
+  STRANGLER_E_PAYLOAD_TOO_LARGE: { status: 413, exit: 2, message: 'request body too large' },
   STRANGLER_E_ROLLOUT_STATE: { status: 409, exit: 2, message: 'the canary rollout is not in a state that allows this' },
 } as const;
 

@@ -2,10 +2,13 @@
  * `npm run demo`: the whole story on the embedded default (SQLite) with the
  * bundled Python monolith. Starts the monolith, the extracted block-service and
  * the proxy; sends traffic; walks the `block` route legacy → shadow → canary →
- * service with the real CLI; shows where traffic went, the shadow evidence,
- * the route table, the audit log and per-target latency. On a terminal it then
+ * service with the real CLI, and with it the extraction point `block-check`
+ * (the check feed and chat make inside the monolith, docs/extraction-points.md);
+ * shows where traffic and calls went, the shadow evidence, the route table,
+ * the audit log and per-target latency. On a terminal it then
  * keeps serving until Ctrl-C; otherwise it stops by itself.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
@@ -72,6 +75,17 @@ const blockGet = (i: number) => ({
   user: 1 + (i % 40),
 });
 
+const feedGet = (i: number) => ({ method: 'GET' as const, path: `/api/feed/${1 + (i % 40)}`, user: 1 + (i % 40) });
+
+/** block-service's request log: how many extraction-point calls (`POST /internal/block-check`) it answered. */
+function countPointCalls(service: RunningApp): () => number {
+  let n = 0;
+  service.process.stderr!.on('data', (c: Buffer) => {
+    n += c.toString().split('POST /internal/block-check').length - 1;
+  });
+  return () => n;
+}
+
 async function cli(io: CliIO, ...argv: string[]): Promise<number> {
   out(`$ strangler ${argv.join(' ')}`);
   return run(argv, io);
@@ -84,6 +98,12 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const dbPath = path.join(dir, 'monolith.db');
+  // The monolith's extraction points read their modes from the proxy with this
+  // token; the proxy's port is known only once it listens, so the monolith's
+  // client reads the proxy's URL from a file written then.
+  const pointsToken = randomBytes(16).toString('hex');
+  process.env.STRANGLER_POINTS_TOKEN = pointsToken;
+  const urlFile = path.join(dir, 'strangler-url');
 
   heading('starting the demo monolith (Python) and the extracted block-service (TypeScript)');
   const apps: RunningApp[] = [];
@@ -91,10 +111,14 @@ async function main(): Promise<void> {
     for (const a of apps.reverse()) await a.stop();
   };
   try {
-    const legacy = await startMonolith({ dbPath });
+    const legacy = await startMonolith({
+      dbPath,
+      env: { STRANGLER_URL_FILE: urlFile, STRANGLER_POINTS_TOKEN: pointsToken },
+    });
     apps.push(legacy);
-    const service = await startBlockService({ dbPath });
+    const service = await startBlockService({ dbPath, accessLog: true });
     apps.push(service);
+    const pointCalls = countPointCalls(service);
     out(`monolith       ${legacy.url}  (python3 -m monolith.server, SQLite ${dbPath})`);
     out(`block-service  ${service.url}  (same SQLite data)`);
 
@@ -118,6 +142,18 @@ routes:
     shadow: { sampleRate: 1, noiseSampleRate: 0.2 }
     gate: { minCompared: 200, minMatchRate: 0.99, maxP99Ratio: 3, maxErrorRate: 0.01 }
     slo: { maxErrorRate: 0.05, maxP99Ms: 500, window: 10s }
+  # The extraction point: block.check(user_id) inside the monolith, called by feed and chat.
+  - id: block-check
+    kind: function
+    path: /internal/block-check
+    service: block-service
+    module: monolith.block
+    mode: legacy
+    idempotent: true
+    failover: { timeoutMs: 500 }
+    shadow: { sampleRate: 1, noiseSampleRate: 0.05 }
+    gate: { minCompared: 200, minMatchRate: 0.99, maxP99Ratio: 1000, maxErrorRate: 0.01 }
+    slo: { maxErrorRate: 0.05, maxP99Ms: 500, window: 10s }
 `,
     );
 
@@ -137,6 +173,7 @@ routes:
       serving.catch(reject);
     });
     heading(`strangler proxy ${info.proxyUrl}  (admin ${info.adminUrl}, store ${info.config.store})`);
+    writeFileSync(urlFile, info.proxyUrl);
     const io: CliIO = {
       stdout: process.stdout,
       stderr: process.stderr,
@@ -145,7 +182,17 @@ routes:
     };
     const pool = new Pool(info.proxyUrl, { connections: 8 });
     const all: Sample[] = [];
-    const settle = () => new Promise((r) => setTimeout(r, 600)); // the proxy polls the store every 250 ms
+    // The proxy polls the store every 250 ms, the monolith's client the proxy every 250 ms.
+    const settle = () => new Promise((r) => setTimeout(r, 800));
+    /** Feed requests (each makes one block.check call inside the monolith) and where those calls went. */
+    const feedTraffic = async (label: string, n: number) => {
+      const before = pointCalls();
+      const f = await traffic(pool, n, feedGet);
+      await new Promise((r) => setTimeout(r, 100)); // the service's log lines arrive after its answers
+      summarize(label, f);
+      out(`  block.check inside the monolith: ${n} calls, ${pointCalls() - before} reached block-service`);
+    };
+    await settle();
 
     heading('1. block in legacy mode: the monolith answers everything');
     let s = await traffic(pool, 120, (i) =>
@@ -153,15 +200,19 @@ routes:
     );
     all.push(...s);
     summarize('mixed users + block traffic', s);
+    await feedTraffic('feed (block-check in legacy: the local function only)', 60);
 
     heading('2. shadow: legacy still answers; a copy goes to block-service and the answers are diffed');
     await cli(io, 'flip', 'block', 'shadow', '--reason', 'collect evidence');
+    await cli(io, 'flip', 'block-check', 'shadow', '--reason', 'collect evidence');
     await settle();
     s = await traffic(pool, 400, blockGet);
     all.push(...s);
     summarize('block GETs', s);
+    await feedTraffic('feed (block-check in shadow: the local result returned, a copy compared off the path)', 250);
     await new Promise((r) => setTimeout(r, 1500)); // shadow copies finish and flush after the primary
     await cli(io, 'shadow', 'report', 'block', '--format', 'text');
+    await cli(io, 'shadow', 'report', 'block-check', '--format', 'text');
 
     heading('3. canary 50%: sticky per x-user-id, gated by the shadow evidence');
     let code = await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--reason', 'evidence looks good');
@@ -169,14 +220,19 @@ routes:
       out('(the gate refused; the demo overrides it, and the audit log records the override)');
       await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
     }
+    code = await cli(io, 'flip', 'block-check', 'canary', '--weight', '50', '--reason', 'evidence looks good');
+    if (code !== 0) await cli(io, 'flip', 'block-check', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
     await settle();
     s = await traffic(pool, 300, blockGet);
     all.push(...s);
     summarize('block GETs from 40 users', s);
+    await feedTraffic('feed from 40 users (block-check canary 50%, sticky by user_id)', 120);
 
     heading('4. service: block-service answers the whole route');
     code = await cli(io, 'flip', 'block', 'service', '--reason', 'canary healthy');
     if (code !== 0) await cli(io, 'flip', 'block', 'service', '--force', '--reason', 'demo override');
+    code = await cli(io, 'flip', 'block-check', 'service', '--reason', 'canary healthy');
+    if (code !== 0) await cli(io, 'flip', 'block-check', 'service', '--force', '--reason', 'demo override');
     await settle();
     s = await traffic(pool, 300, (i) =>
       i % 10 === 0
@@ -190,13 +246,13 @@ routes:
     );
     all.push(...s);
     summarize('block GETs + POSTs', s);
-    s = await traffic(pool, 60, (i) => ({ method: 'GET', path: `/api/feed/${1 + i}`, user: 1 }));
-    summarize('unmatched /api/feed (always legacy)', s);
+    await feedTraffic('unmatched /api/feed (legacy answers; block-check in service: its calls go to block-service through the proxy)', 60);
 
     heading('route table');
     await cli(io, 'routes');
     heading('audit log');
     await cli(io, 'history', 'block');
+    await cli(io, 'history', 'block-check');
 
     heading('per-target latency seen by the client, through the proxy (ms)');
     out('target    requests     p50     p95     p99');

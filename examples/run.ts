@@ -46,6 +46,12 @@ export interface MonolithOptions {
   accessLog?: boolean;
   /** How long to wait for LISTENING. Default 15 s. */
   timeoutMs?: number;
+  /**
+   * Extra environment, e.g. the extraction points' STRANGLER_URL (or
+   * STRANGLER_URL_FILE, when the proxy starts after the monolith) and
+   * STRANGLER_POINTS_TOKEN.
+   */
+  env?: Record<string, string>;
 }
 
 export interface BlockServiceOptions {
@@ -61,6 +67,8 @@ export interface BlockServiceOptions {
   latencyMs?: number;
   /** Add "served_by" and answer count/blocked differently (see examples/README.md). */
   differ?: boolean;
+  /** One stderr line per request (`block-service: POST /internal/block-check 200 t=EPOCH_MS`). */
+  accessLog?: boolean;
   timeoutMs?: number;
 }
 
@@ -111,7 +119,7 @@ export async function startMonolith(options: MonolithOptions = {}): Promise<Runn
       host,
       dbPath: path.resolve(dbPath),
       timeoutMs: options.timeoutMs ?? 15_000,
-      env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+      env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
     });
     if (!tempDir) return app;
     const stop = app.stop;
@@ -141,6 +149,7 @@ export function startBlockService(options: BlockServiceOptions): Promise<Running
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.latencyMs !== undefined) args.push('--latency-ms', String(options.latencyMs));
   if (options.differ) args.push('--differ');
+  if (options.accessLog) args.push('--access-log');
   return launch('block-service', process.execPath, args, {
     cwd: REPO_ROOT,
     host,

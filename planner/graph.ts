@@ -83,10 +83,26 @@ export class IndexedModuleGraph {
     return this.edgeImports[a]?.get(b) ?? [];
   }
 
-  /** Cost of removing edge a -> b: the sum of its imports' kind costs. */
+  /**
+   * The import statements behind a -> b, one per `file:line` (a statement
+   * importing several names yields one record per name), in line order.
+   */
+  statementsBetween(a: number, b: number): ImportRecord[] {
+    const seen = new Set<string>();
+    const out: ImportRecord[] = [];
+    for (const imp of this.importsBetween(a, b)) {
+      const key = imp.line === null ? `${out.length}` : `${imp.file}:${imp.line}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(imp);
+    }
+    return out.sort((p, q) => (p.file ?? '').localeCompare(q.file ?? '') || (p.line ?? 0) - (q.line ?? 0));
+  }
+
+  /** Cost of removing edge a -> b: the sum of its import statements' kind costs. */
   edgeCost(a: number, b: number): number {
     let cost = 0;
-    for (const imp of this.importsBetween(a, b)) cost += KIND_COST[imp.kind];
+    for (const imp of this.statementsBetween(a, b)) cost += KIND_COST[imp.kind];
     return cost;
   }
 

@@ -156,7 +156,8 @@ export function routesFromConfig(config: Readonly<Config>): PlanRoute[] {
     .map((r) => ({
       id: r.id,
       module: r.module!,
-      path: r.match.path,
+      // An extraction point is a function inside the module, called at its service's path.
+      path: r.kind === 'function' ? `function ${r.match.path}` : r.match.path,
       methods: r.match.methods,
       failover: r.failover.enabled,
     }));

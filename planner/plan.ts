@@ -20,16 +20,11 @@ import type {
   PlanModule,
   PlanWave,
 } from './types.js';
+import { type CapabilityPlan, planCapabilities } from './capabilities.js';
+import type { PlanRoute } from './entry-points.js';
 import { planWaves } from './waves.js';
 
-export interface PlanRoute {
-  id: string;
-  /** The config's `module:` (full dotted name, or its last components). */
-  module: string;
-  path: string;
-  methods?: string[];
-  failover: boolean;
-}
+export type { PlanRoute };
 
 export interface ChurnStats {
   /** Commits touching each module's file. */
@@ -50,12 +45,17 @@ export interface PlanOptions {
   churn?: ChurnStats | null;
   /** Facts from gathering the inputs, passed through to the plan. */
   notes?: string[];
+  /** Capabilities ranked from the scanned tree; absent: found from `input` alone (graph input has no facts). */
+  capabilities?: CapabilityPlan;
 }
 
-/** Score weights: + pushes a module earlier within its wave. */
+/**
+ * Score weights: + pushes a module earlier within its wave. Being imported is
+ * a cost (every call site changes to call the service, issue 14), never a bonus.
+ */
 const WEIGHT = {
-  calls: 2,
-  fanIn: 1,
+  calls: -0.5,
+  fanIn: -0.5,
   fanOut: -1.5,
   blast: -1,
   loc: -0.5,
@@ -92,7 +92,21 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
   const graph = new IndexedModuleGraph(input);
   const n = graph.size;
   const names = graph.names;
-  const notes = [...(options.notes ?? [])];
+  const capabilities =
+    options.capabilities ??
+    planCapabilities({
+      modules: input.modules,
+      imports: input.imports,
+      facts: new Map(),
+      evidence: false,
+      routes: options.routes,
+      traffic: options.traffic,
+    });
+  const notes = [...(input.notes ?? []), ...capabilities.notes, ...(options.notes ?? [])].filter(
+    // the store's own "no traffic data: ..." says why; the generic hint is then redundant
+    (n, _i, all) =>
+      !(n.startsWith('no traffic data: give') && all.some((x) => x.startsWith('no traffic data') && x !== n)),
+  );
 
   // --- cycles and cut suggestions, on every import (type-only ones too: they cost ~nothing to cut)
   const scc = stronglyConnected(graph.out);
@@ -102,9 +116,10 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
     if (members.length < 2) continue;
     const ring = witnessCycle(graph.out, scc.comp, members, names);
     const witness = ring.map((a, i) => firstImport(graph.importsBetween(a, ring[(i + 1) % ring.length])));
-    cycles.push({ modules: members.map((m) => names[m]).sort(byName), witness });
+    cycles.push({ id: 0, modules: members.map((m) => names[m]).sort(byName), witness });
     for (const [a, b] of feedbackArcs(graph.out, scc.comp, members, (x, y) => graph.edgeCost(x, y))) {
-      const imports = [...graph.importsBetween(a, b)].sort((p, q) => (p.line ?? 0) - (q.line ?? 0));
+      // One line per import statement: `from x import a, b, c` is one change, not three.
+      const imports = graph.statementsBetween(a, b);
       cuts.push({
         from: names[a],
         to: names[b],
@@ -115,6 +130,11 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
     }
   }
   cycles.sort((a, b) => b.modules.length - a.modules.length || byName(a.modules[0], b.modules[0]));
+  const cycleOf = new Map<string, number>();
+  cycles.forEach((c, i) => {
+    c.id = i + 1;
+    for (const m of c.modules) cycleOf.set(m, c.id);
+  });
   cuts.sort((a, b) => byName(a.from, b.from) || byName(a.to, b.to));
 
   // --- runtime edges: type-only imports never load a module, so they do not order extraction
@@ -263,7 +283,7 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
       reasons.push(
         fanIn[id] === 0
           ? `no callers inside the tree (${fmt(cv + fv)})`
-          : `${callsOf(id) >= maxCalls / 2 ? 'many callers' : 'callers'}: ${c !== null ? `${c} reference${c === 1 ? '' : 's'} from ` : ''}${fanIn[id]} module${fanIn[id] > 1 ? 's' : ''} (${list(callers[id].sort(byName))}) would call the service instead (${fmt(cv + fv)})`,
+          : `${callsOf(id) >= maxCalls / 2 ? 'many callers' : 'callers'}: ${c !== null ? `${c} reference${c === 1 ? '' : 's'} from ` : ''}${fanIn[id]} module${fanIn[id] > 1 ? 's' : ''} (${list(callers[id].sort(byName))}), each a call site to switch to the service (${fmt(cv + fv)})`,
       );
       const failover = routes.length > 0 && routes.every((r) => r.failover);
       const routeWord = routes.length > 1 ? 'its routes fail' : 'its route fails';
@@ -313,7 +333,7 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
       rank: 0,
       fanIn: fanIn[id],
       fanOut: fanOut[id],
-      cycle: cycleIds.length > 1 ? cycleIds.map((x) => names[x]).sort(byName) : null,
+      cycle: cycleOf.get(m.name) ?? null,
       shared: shared[id] === 1,
       routes: routes.map((r) => r.id),
       traffic: t,
@@ -349,6 +369,8 @@ export function buildPlan(input: ModuleGraphInput, options: PlanOptions = {}): P
   );
   return {
     root: input.root,
+    candidates: capabilities.candidates,
+    libraries: capabilities.libraries,
     modules: ordered,
     imports,
     cycles,

@@ -19,6 +19,10 @@ export interface RawImport {
   line: number;
   /** Later references in the file to the local name this import binds (`block.is_blocked(...)` counts for block); null when the binding does not name the import exactly. */
   uses: number | null;
+  /** `from a.b import *`: `name` is a module, never a name inside its parent. */
+  star?: true;
+  /** The local name the import binds, when it names the import exactly. */
+  local?: string;
 }
 
 export interface SourceScan {
@@ -26,6 +30,8 @@ export interface SourceScan {
   /** Lines of code: lines holding a token (a multi-line string counts every line it spans); blank and comment-only lines do not count. */
   loc: number;
   problems: Array<{ line: number; message: string }>;
+  /** String literals long enough to hold SQL, as flat [start, end, line] triples (offsets into the text without a BOM). */
+  strings: number[];
 }
 
 const T_NAME = 1;
@@ -68,7 +74,9 @@ function isIdentChar(c: number): boolean {
 }
 
 /** Scan one file's text. Never throws on malformed input. */
-export function scanPythonSource(src: string): SourceScan {
+export function scanPythonSource(source: string): SourceScan {
+  // A UTF-8 byte order mark is not part of the first line (Python's tokenizer drops it; PEP 263).
+  const src = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const imports: RawImport[] = [];
   const problems: Array<{ line: number; message: string }> = [];
   const n = src.length;
@@ -95,6 +103,7 @@ export function scanPythonSource(src: string): SourceScan {
   const bind = (local: string | null, imp: RawImport): void => {
     imports.push(imp);
     if (local === null) return;
+    imp.local = local;
     const list = bound.get(local);
     if (list) list.push(imp);
     else bound.set(local, [imp]);
@@ -120,7 +129,9 @@ export function scanPythonSource(src: string): SourceScan {
     depths[ntok] = d;
     ntok++;
   };
+  const strings: number[] = [];
   const pushString = (s: number, e: number, startLine: number): void => {
+    if (e - s >= 16) strings.push(s, e, startLine);
     if (startLine !== lastLocLine) loc++;
     loc += line - startLine;
     lastLocLine = line;
@@ -327,7 +338,7 @@ export function scanPythonSource(src: string): SourceScan {
         continue;
       }
       if (isOp(k, 42)) {
-        bind(null, { name: base, level, kind, line: at, uses: null });
+        bind(null, { name: base, level, kind, line: at, uses: null, star: true });
         k++;
         continue;
       }
@@ -555,5 +566,5 @@ export function scanPythonSource(src: string): SourceScan {
   if (depth > 0) problems.push({ line, message: `${depth} unclosed bracket(s) at end of file` });
   endLogicalLine();
   for (const [local, list] of bound) for (const imp of list) imp.uses = useCounts.get(local) ?? 0;
-  return { imports, loc, problems };
+  return { imports, loc, problems, strings };
 }

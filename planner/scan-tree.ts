@@ -8,15 +8,22 @@
  * its parent if that is one (`from a.b import func`), else it is external and
  * dropped. Relative imports resolve against the importing module's package.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StranglerError } from '../core/errors.js';
+import { isEmptyFacts, type ModuleFacts, readModuleFacts } from './python-facts.js';
 import { type RawImport, scanPythonSource } from './python-imports.js';
+import { PYTHON_STDLIB } from './python-stdlib.js';
 import type { ImportRecord, ModuleGraphInput, ModuleInfo, ScanProblem } from './types.js';
 
 export interface ScanOptions {
   /** Globs (relative paths, `*`, `**`, `?`) of files or folders to skip. */
   exclude?: string[];
+}
+
+/** A scanned tree: the graph plus what each file says about tables and routes (not part of the JSON). */
+export interface ScannedTree extends ModuleGraphInput {
+  facts: Map<string, ModuleFacts>;
 }
 
 /** A glob over `/`-separated relative paths: `*` stays in one segment, `**` crosses them. */
@@ -45,20 +52,51 @@ interface FoundFile {
   isPackage: boolean;
 }
 
-function listPythonFiles(root: string, prefix: string[], exclude: RegExp[]): FoundFile[] {
+function listPythonFiles(
+  root: string,
+  prefix: string[],
+  exclude: RegExp[],
+  problems: ScanProblem[],
+): FoundFile[] {
   const out: FoundFile[] = [];
+  // Real paths of the folders being walked: a symlink back to one of them is a loop.
+  const open = new Set<string>();
   const walk = (dir: string, rel: string, parts: string[]): void => {
+    const real = realpathSync(dir);
+    if (open.has(real)) {
+      problems.push({
+        file: rel,
+        line: 0,
+        message: 'symlink loop: this folder links back to one being scanned (skipped)',
+      });
+      return;
+    }
+    open.add(real);
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
     for (const e of entries) {
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (exclude.some((r) => r.test(childRel))) continue;
-      if (e.isDirectory()) {
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        // Followed like Python's import system does; a dangling link is reported.
+        try {
+          const st = statSync(path.join(dir, e.name));
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          if (e.name.endsWith('.py'))
+            problems.push({ file: childRel, line: 0, message: 'dangling symlink (skipped)' });
+          continue;
+        }
+      }
+      if (isDir) {
         // Caches and hidden folders (.git, .venv, .tox) hold no modules of the tree.
         if (e.name.startsWith('.') || e.name === '__pycache__') continue;
         walk(path.join(dir, e.name), childRel, [...parts, e.name]);
-      } else if (e.isFile() && e.name.endsWith('.py')) {
+      } else if (isFile && e.name.endsWith('.py')) {
         const stem = e.name.slice(0, -3);
         const isPackage = stem === '__init__';
         const nameParts = isPackage ? parts : [...parts, stem];
@@ -66,10 +104,24 @@ function listPythonFiles(root: string, prefix: string[], exclude: RegExp[]): Fou
         out.push({ rel: childRel, name: nameParts.join('.'), isPackage });
       }
     }
+    open.delete(real);
   };
   walk(root, '', prefix);
-  return out;
+  // `foo.py` beside `foo/__init__.py`: Python imports the package and never the file.
+  const packages = new Set(out.filter((f) => f.isPackage).map((f) => f.name));
+  return out.filter((f) => {
+    if (f.isPackage || !packages.has(f.name)) return true;
+    problems.push({
+      file: f.rel,
+      line: 0,
+      message: `shadowed by the package ${f.name.split('.').pop()}/ beside it (Python imports the package): not scanned`,
+    });
+    return false;
+  });
 }
+
+/** How an import was resolved, when not by Python 3's own rules. */
+export type Resolution = 'implicit-relative' | null;
 
 /** Resolve one written import to a module of the tree, or null when external. */
 export function resolveImport(
@@ -77,26 +129,53 @@ export function resolveImport(
   importer: string,
   importerIsPackage: boolean,
   modules: Set<string>,
+  absoluteOnly = false,
 ): string | null {
+  return resolveImportHow(raw, importer, importerIsPackage, modules, absoluteOnly).to;
+}
+
+/**
+ * Resolve, and say how. A star import names a module, so it never falls back
+ * to the parent package (`from a.b import *` of a missing `a.b` is external).
+ * An absolute name that is not in the tree may be a Python 2 implicit relative
+ * import (`from models import *` inside a package means `pkg.models` there),
+ * unless the file opted out (`from __future__ import absolute_import`) or the
+ * name is the standard library's.
+ */
+export function resolveImportHow(
+  raw: RawImport,
+  importer: string,
+  importerIsPackage: boolean,
+  modules: Set<string>,
+  absoluteOnly = false,
+): { to: string | null; how: Resolution } {
   let name = raw.name;
+  const pkg = importerIsPackage ? importer.split('.') : importer.split('.').slice(0, -1);
   if (raw.level > 0) {
-    const pkg = importerIsPackage ? importer.split('.') : importer.split('.').slice(0, -1);
-    if (raw.level - 1 > pkg.length - 1 || pkg.length === 0) return null; // beyond the top-level package
+    if (raw.level - 1 > pkg.length - 1 || pkg.length === 0) return { to: null, how: null }; // beyond the top-level package
     const base = pkg.slice(0, pkg.length - (raw.level - 1)).join('.');
     name = name ? `${base}.${name}` : base;
   }
-  if (modules.has(name)) return name;
-  const dot = name.lastIndexOf('.');
-  if (dot > 0) {
-    const parent = name.slice(0, dot);
-    if (modules.has(parent)) return parent;
-  }
-  return null;
+  const lookup = (full: string): string | null => {
+    if (modules.has(full)) return full;
+    if (raw.star) return null;
+    const dot = full.lastIndexOf('.');
+    if (dot > 0 && modules.has(full.slice(0, dot))) return full.slice(0, dot);
+    return null;
+  };
+  const found = lookup(name);
+  if (found !== null || raw.level > 0 || absoluteOnly || pkg.length === 0) return { to: found, how: null };
+  const top = name.split('.')[0];
+  if (PYTHON_STDLIB.has(top) || modules.has(top)) return { to: null, how: null };
+  const implicit = lookup(`${pkg.join('.')}.${name}`);
+  // `from x import y` where only the package resolves is not a sibling import.
+  if (implicit === null || implicit === pkg.join('.')) return { to: null, how: null };
+  return { to: implicit, how: 'implicit-relative' };
 }
 
 /** Scan a package folder or source root into modules and resolved imports. */
-export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphInput {
-  const abs = path.resolve(root);
+export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
+  let abs = path.resolve(root);
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(abs);
@@ -115,13 +194,26 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
       },
     );
   const exclude = (options.exclude ?? []).map(globToRegExp);
-  let isPackageDir = false;
-  try {
-    isPackageDir = statSync(path.join(abs, '__init__.py')).isFile();
-  } catch {
+  const isFile = (p: string): boolean => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const notes: string[] = [];
+  let isPackageDir = isFile(path.join(abs, '__init__.py'));
+  // A repository root of a src/ layout: modules are named as installed, from
+  // inside src/, or every absolute import of the project would be dropped.
+  if (!isPackageDir && isSrcLayout(abs)) {
+    notes.push(
+      `src/ layout: scanned ${path.join(abs, 'src')} as the source root (modules named as installed)`,
+    );
+    abs = path.join(abs, 'src');
     isPackageDir = false;
   }
-  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude);
+  const problems: ScanProblem[] = [];
+  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude, problems);
   if (files.length === 0)
     throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: no Python (.py) files found`, {
       details: { path: root },
@@ -130,7 +222,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
   const moduleNames = new Set(files.map((f) => f.name));
   const modules: ModuleInfo[] = [];
   const imports: ImportRecord[] = [];
-  const problems: ScanProblem[] = [];
+  const facts = new Map<string, ModuleFacts>();
+  const implicit: string[] = [];
   for (const f of files) {
     let src: string;
     try {
@@ -148,15 +241,52 @@ export function scanTree(root: string, options: ScanOptions = {}): ModuleGraphIn
     const scan = scanPythonSource(src);
     modules.push({ name: f.name, file: f.rel, loc: scan.loc });
     for (const p of scan.problems) problems.push({ file: f.rel, line: p.line, message: p.message });
+    const absoluteOnly = scan.imports.some((r) => r.name === '__future__.absolute_import');
+    const text = src.charCodeAt(0) === 0xfeff ? src.slice(1) : src;
+    const found = readModuleFacts(text, scan.strings);
+    const locals: Record<string, string> = {};
+    const symbols: Array<[string, string]> = [];
     for (const raw of scan.imports) {
-      const to = resolveImport(raw, f.name, f.isPackage, moduleNames);
+      const { to, how } = resolveImportHow(raw, f.name, f.isPackage, moduleNames, absoluteOnly);
       if (to === null || to === f.name) continue;
+      if (how === 'implicit-relative') implicit.push(`${f.rel}:${raw.line}`);
       imports.push({ from: f.name, to, kind: raw.kind, file: f.rel, line: raw.line, uses: raw.uses });
+      if (raw.local !== undefined) locals[raw.local] = to;
+      // `from m import Name` where Name is not a module: the name (a model class, a helper) is what is used.
+      const symbol = raw.name.slice(raw.name.lastIndexOf('.') + 1);
+      if (
+        !raw.star &&
+        raw.name !== to &&
+        !raw.name.endsWith(`.${to.split('.').pop()}`) &&
+        !to.endsWith(`.${symbol}`)
+      )
+        symbols.push([to, symbol]);
     }
+    if (found.routes.length > 0 || found.registrations.length > 0) found.locals = locals;
+    if (symbols.length > 0) found.symbols = symbols;
+    if (!isEmptyFacts(found)) facts.set(f.name, found);
   }
-  return { root: abs, modules, imports, problems };
+  if (implicit.length > 0)
+    notes.push(
+      `${implicit.length} Python 2 implicit relative import${implicit.length === 1 ? '' : 's'} resolved to a sibling module (e.g. ${implicit.slice(0, 3).join(', ')})`,
+    );
+  return { root: abs, modules, imports, problems, notes, facts };
 }
 
+/** A folder without `__init__.py` whose `src/` (also without one) holds a package. */
+function isSrcLayout(dir: string): boolean {
+  const src = path.join(dir, 'src');
+  const exists = (p: string, dirWanted: boolean): boolean => {
+    try {
+      const st = statSync(p);
+      return dirWanted ? st.isDirectory() : st.isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (!exists(src, true) || exists(path.join(src, '__init__.py'), false)) return false;
+  return readdirSync(src).some((name) => exists(path.join(src, name, '__init__.py'), false));
+}
 /** Collapse modules to their package at `depth` dotted components (`--depth N`). */
 export function collapseToDepth(input: ModuleGraphInput, depth: number): ModuleGraphInput {
   if (!Number.isInteger(depth) || depth < 1)
@@ -179,5 +309,5 @@ export function collapseToDepth(input: ModuleGraphInput, depth: number): ModuleG
     const to = cut(imp.to);
     if (from !== to) imports.push({ ...imp, from, to });
   }
-  return { root: input.root, modules: [...merged.values()], imports, problems: input.problems };
+  return { ...input, modules: [...merged.values()], imports };
 }

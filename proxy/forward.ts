@@ -51,6 +51,8 @@ export interface ForwardOptions {
   headersTimeoutMs?: number;
   /** Whether the request may be resent once; default: idempotent method or `route.idempotent`. */
   idempotent?: boolean;
+  /** The upstream path, when not the client's own (an extraction-point call goes to the point's service path). */
+  path?: string;
 }
 
 /**
@@ -83,8 +85,8 @@ function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions)
     pool.dispatch(
       {
         method: ctx.req.method as Dispatcher.HttpMethod,
-        // The canonical target (edge-rules.ts admit), under the base URL's path.
-        path: prefix + (ctx.req.url ?? '/'),
+        // The canonical target (edge-rules.ts admit) or a point's service path, under the base URL's path.
+        path: prefix + (opts?.path ?? ctx.req.url ?? '/'),
         headers: ctx.upstreamHeaders,
         body,
         headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,

@@ -56,6 +56,11 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
       state: Object.freeze({ ...state }),
       pattern: route.match.path,
     });
+    entries.push(entry);
+    index.set(route.id, entry);
+    // An extraction point is reached only through /.strangler/points/ (proxy/points.ts):
+    // on the listener its service path is not a route, so no client can call it as one.
+    if (route.kind === 'function') return;
     const methods = route.match.methods ?? ALL_METHODS;
     try {
       router.on(methods as Router.HTTPMethod[], route.match.path, noop, entry);
@@ -66,10 +71,9 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
         { cause: err, details: { fields: [`routes[${i}].match`] } },
       );
     }
-    entries.push(entry);
-    index.set(route.id, entry);
   });
   for (const entry of entries) {
+    if (entry.config.kind === 'function') continue;
     const other = trailingSlashTwin(entry.config);
     if (!other) continue;
     const methods = (entry.config.match.methods ?? ALL_METHODS).filter(

@@ -34,6 +34,7 @@ import {
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
+import { isPointsUrl, PointEndpoints } from './points.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { clientTimeouts, connectionCap, limitConnections } from './connection-limits.js';
 import { BodyBudget, intakeBody, watchBody } from './request-body.js';
@@ -54,6 +55,8 @@ export interface ProxyOptions {
   instanceId?: string;
   /** Overrides config.listen; port 0 picks a free port. */
   listen?: { host: string; port: number };
+  /** Bearer token of the extraction-point endpoints (proxy/points.ts); unset → they answer 403. */
+  pointsToken?: string;
 }
 
 export interface ProxyServer {
@@ -104,6 +107,7 @@ class Pipeline {
     readonly shadow: ShadowHook | undefined,
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
+    readonly points: PointEndpoints,
     readonly bodies: BodyBudget,
     readonly limits: Readonly<Config['proxy']>,
   ) {
@@ -122,6 +126,8 @@ class Pipeline {
       answerAsterisk(res, { 'x-strangler-route': UNMATCHED });
       return;
     }
+    // The reserved prefix of extraction points is the proxy's own, never legacy's.
+    if (isPointsUrl(req.url)) return this.points.handle(req, res);
     const abort = new ClientSignal();
     let ctx: Flight;
     try {
@@ -390,7 +396,18 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
   const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
-  const pipeline = new Pipeline(
+  const points = new PointEndpoints({
+    config,
+    table: (): RouteTable => pipeline.table,
+    upstreams,
+    failover,
+    metrics,
+    stats,
+    shadow: opts.shadow,
+    logger,
+    token: opts.pointsToken,
+  });
+  const pipeline: Pipeline = new Pipeline(
     initial,
     upstreams,
     metrics,
@@ -398,6 +415,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     logger,
     opts.shadow,
     failover,
+    points,
     bodies,
     config.proxy,
   );
@@ -416,6 +434,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       if (kept.length)
         logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
+      points.tableSwapped();
       freshness.confirmed();
     } catch (err) {
       logger.error({ err }, 'route table reload failed: keeping the last good table');
@@ -482,6 +501,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       // Upgraded sockets still count as the listener's connections: a tunnel
       // has no request boundary to finish at, so it is closed now.
       upgrades.close();
+      // Held mode polls of extraction points would keep the drain waiting: answer them now.
+      points.close();
       await new Promise<void>((resolve) => {
         const started = Date.now();
         // Keep-alive sockets become idle as their in-flight requests finish;

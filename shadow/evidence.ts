@@ -17,7 +17,7 @@ export interface LatencySummary {
 }
 
 export interface FieldReport extends FieldVerdict {
-  /** The newest stored sample showing this field, if the ring still holds one. */
+  /** The newest stored sample showing this field (see exampleSamples), if the store still holds one. */
   example?: { url: string; path: string; kind: string; legacy?: unknown; service?: unknown };
 }
 
@@ -69,29 +69,50 @@ export function fieldOfPath(path: string): string {
   return segs ? generaliseJsonPath(segs) : path;
 }
 
-function examplesByField(samples: readonly ShadowSample[]): Map<string, FieldReport['example']> {
-  const out = new Map<string, FieldReport['example']>();
+export interface FieldExample {
+  sample: ShadowSample;
+  /** The sample's difference on this field. */
+  difference: ShadowSample['differences'][number];
+}
+
+/**
+ * The example of each differing field: the store's newest sample of that
+ * field (fieldExamples), else the newest sample in the ring showing it
+ * (evidence stored before per-field examples existed).
+ */
+export function exampleSamples(ev: Pick<ShadowEvidence, 'samples' | 'fieldExamples'>): Map<string, FieldExample> {
+  const out = new Map<string, FieldExample>();
+  for (const [field, sample] of Object.entries(ev.fieldExamples ?? {})) {
+    const difference = sample.differences.find((d) => fieldOfPath(d.path) === field);
+    if (difference) out.set(field, { sample, difference });
+  }
   // Newest sample wins: walk from the end.
-  for (let i = samples.length - 1; i >= 0; i--) {
-    const s = samples[i];
-    for (const d of s.differences) {
-      const f = fieldOfPath(d.path);
-      if (!out.has(f))
-        out.set(f, {
-          url: `${s.request.method} ${s.request.url}`,
-          path: d.path,
-          kind: d.kind,
-          ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
-          ...(d.service !== undefined ? { service: d.service } : {}),
-        });
+  for (let i = ev.samples.length - 1; i >= 0; i--) {
+    const sample = ev.samples[i];
+    for (const difference of sample.differences) {
+      const f = fieldOfPath(difference.path);
+      if (!out.has(f)) out.set(f, { sample, difference });
     }
   }
   return out;
 }
 
+function examplesByField(ev: ShadowEvidence): Map<string, FieldReport['example']> {
+  const out = new Map<string, FieldReport['example']>();
+  for (const [f, { sample: s, difference: d }] of exampleSamples(ev))
+    out.set(f, {
+      url: `${s.request.method} ${s.request.url}`,
+      path: d.path,
+      kind: d.kind,
+      ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
+      ...(d.service !== undefined ? { service: d.service } : {}),
+    });
+  return out;
+}
+
 export function summariseRoute(ev: ShadowEvidence, route: RouteConfig, topFields = 10): ShadowRouteReport {
   const m = summariseMatches(ev, route.shadow);
-  const ex = examplesByField(ev.samples);
+  const ex = examplesByField(ev);
   const withExample = (f: FieldVerdict): FieldReport => {
     const e = ex.get(f.field);
     return e ? { ...f, example: e } : { ...f };

@@ -136,7 +136,9 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
     if (!r) {
-      const ignore = compileIgnore(route.shadow.ignore, `routes[${route.id}].shadow.ignore`);
+      // An extraction point's legacy answer is a function's return value: it has no headers to compare.
+      const patterns = route.kind === 'function' ? [...route.shadow.ignore, 'header:content-type'] : route.shadow.ignore;
+      const ignore = compileIgnore(patterns, `routes[${route.id}].shadow.ignore`);
       r = {
         diffOptions: {
           compareHeaders: route.shadow.compareHeaders,
@@ -264,8 +266,12 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
     const s = route.shadow;
     const rt = runtime(route);
+    // An extraction point's legacy is the monolith's function: its second
+    // answer comes with the exchange (the client sampled it), never from HTTP.
+    const local = ex.legacyAgain;
     // Never a second legacy call for a write: the promise is that shadowing runs nothing twice.
-    const askTwice = mayAskLegacyTwice(route, ex.method) && sampled(s.noiseSampleRate, random);
+    const askTwice =
+      route.kind !== 'function' && mayAskLegacyTwice(route, ex.method) && sampled(s.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
       ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])
@@ -302,7 +308,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         }
       }
     }
-    if (askTwice) {
+    if (local) {
+      const noise = diffResponses(primary, local, diffOptions);
+      b.noisePairs++;
+      for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
+    } else if (askTwice) {
       if (again?.status === 'fulfilled' && again.value) {
         // Two legacy answers to the same request: whatever differs is noise.
         const first = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
@@ -383,6 +393,13 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         // The seam promises never to throw into the proxy.
         logger?.error({ err, route: route.id }, 'shadow hook failed');
       }
+    },
+
+    countSkipped(routeId: string, reason: string, n: number): void {
+      if (closed || n <= 0) return;
+      const b = batchOf(routeId);
+      b.skipped[reason] = (b.skipped[reason] ?? 0) + n;
+      bump();
     },
 
     flush,
@@ -510,5 +527,7 @@ function sampleOf(
       ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
       ...(d.service !== undefined ? { service: d.service } : {}),
     })),
+    // The store keeps this sample as the newest example of each of these fields.
+    fields: diff.fields.slice(0, 50),
   };
 }

@@ -28,7 +28,9 @@ export function shadowTarget(
   served: Target,
 ): Target | undefined {
   const s = route.shadow;
-  if (!s.methods.includes(method.toUpperCase())) return undefined;
+  // An extraction point's copy runs the service's side of the function: only
+  // for points whose effect may run twice (reads, deduped writes).
+  if (route.kind === 'function' ? !route.idempotent : !s.methods.includes(method.toUpperCase())) return undefined;
   if (mode === 'shadow' && served === 'legacy') return 'service';
   if ((mode === 'canary' || mode === 'service') && s.reverse && served === 'service') return 'legacy';
   return undefined;

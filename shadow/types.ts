@@ -43,11 +43,21 @@ export interface PrimaryExchange {
    * afterPrimary for a shadowed route is taken as captured.
    */
   plan?: ShadowPlan;
+  /**
+   * Extraction points (kind: function) only: a second answer of the local
+   * function to the same call, taken by the client for noise. Legacy is the
+   * monolith's own code there, which the proxy cannot ask twice.
+   */
+  legacyAgain?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; durationMs: number };
 }
 
 export interface ShadowHook {
   plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan;
   /** Must return at once and never throw: the work runs detached. */
   afterPrimary(route: RouteConfig, state: RouteState, exchange: PrimaryExchange): void;
+  /** Count exchanges that never reached afterPrimary (an extraction point's client dropped them), by reason. */
+  countSkipped?(routeId: string, reason: string, n: number): void;
+  /** Shadow exchanges in flight and bytes they hold (an extraction point's batch waits for room). */
+  load?(): { active: number; bytes: number };
   close(): Promise<void>;
 }

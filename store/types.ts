@@ -35,7 +35,12 @@ export interface AuditLog {
 export interface ShadowStore {
   /** Apply a batch of counter increments and samples for one route (one transaction). */
   record(route: string, batch: ShadowBatch): Promise<void>;
-  evidence(route: string): Promise<ShadowEvidence>;
+  /**
+   * The route's evidence. `fieldExamples` (up to MAX_FIELD_EXAMPLES samples)
+   * only when asked for: gates, the guard and /routes read evidence often and
+   * need the counters, not the bodies.
+   */
+  evidence(route: string, opts?: { fieldExamples?: boolean }): Promise<ShadowEvidence>;
   reset(route: string): Promise<void>;
 }
 
@@ -71,6 +76,12 @@ export interface ShadowSample {
   legacy: { status: number; headers: Record<string, string>; body: string };
   service: { status: number; headers: Record<string, string>; body: string };
   differences: Array<{ path: string; kind: string; legacy?: unknown; service?: unknown }>;
+  /**
+   * The counting keys (generalised paths, `$.items[*].name`) this sample shows
+   * differing, so the store can keep it as its fields' newest example
+   * (ShadowEvidence.fieldExamples). Absent in samples stored before it existed.
+   */
+  fields?: string[];
 }
 
 /** A batch (or a route's evidence) with nothing in it yet. */
@@ -106,6 +117,12 @@ export interface ShadowEvidence {
   latency: { legacy: number[]; service: number[] };
   errors: { legacy: number; service: number };
   samples: ShadowSample[];
+  /**
+   * The newest sample per differing field, kept beside the ring so a rare
+   * field keeps its example after `samples` has moved on (at most
+   * MAX_FIELD_EXAMPLES fields per route: store/field-examples.ts).
+   */
+  fieldExamples?: Record<string, ShadowSample>;
 }
 
 /** Requests, errors and a latency histogram per route and target over one window, flushed by each proxy. */

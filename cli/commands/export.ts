@@ -44,6 +44,19 @@ export function register(program: Command, io: CliIO): void {
       await emit(io, opts.out, text);
     });
   exp
+    .command('grafana')
+    .description(
+      'write a Grafana dashboard (JSON) over the metrics the admin /metrics exports:\n' +
+        'routes by mode, requests and errors per target, latency, shadow match rate, failovers, breakers, rate limits',
+    )
+    .option('-o, --out <file>', 'write here instead of stdout')
+    .option('--title <title>', 'dashboard title', 'strangler: migration')
+    .option('--uid <uid>', 'dashboard uid', 'strangler')
+    .action(async (opts: { out?: string; title: string; uid: string }) => {
+      const { exportGrafana } = await import('../../control/export-grafana.js');
+      await emit(io, opts.out, exportGrafana({ title: opts.title, uid: opts.uid }));
+    });
+  exp
     .command('k8s')
     .description('write a ConfigMap, Deployment and Service running the proxy with a shared Redis store')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')

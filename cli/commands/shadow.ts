@@ -41,7 +41,7 @@ export function register(program: Command, io: CliIO): void {
             details: { route: routeId },
           });
         const reports = [];
-        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id), r));
+        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id, { fieldExamples: true }), r));
         return { generatedAt: new Date().toISOString(), routes: reports };
       });
       const out = SHADOW_REPORTERS[opts.format](data, { width: (io.stdout as { columns?: number }).columns });

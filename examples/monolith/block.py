@@ -3,7 +3,20 @@
 Depends on db only — that is why it is the first feature to extract.
 """
 
+import strangler_client as strangler
+
 from monolith import db
+
+
+@strangler.extracted("block-check", sticky=lambda user_id, *_: user_id)
+def check(user_id):
+    """Who `user_id` must not see, and who must not see them: the check feed and chat make.
+
+    An extraction point (docs/extraction-points.md): in strangler's `service`
+    mode block-service answers it (POST /internal/block-check); this body is
+    the fallback and the legacy side of the shadow comparison.
+    """
+    return {"blocked": list_blocked(user_id), "blocked_by": blocked_by(user_id)}
 
 
 def list_blocked(user_id):
@@ -24,7 +37,8 @@ def is_blocked(user_id, other_id):
 
 def either_blocked(a, b):
     """True if a blocked b or b blocked a: chat is closed both ways."""
-    return is_blocked(a, b) or is_blocked(b, a)
+    seen = check(a)
+    return b in seen["blocked"] or b in seen["blocked_by"]
 
 
 def get(user_id, other_id):

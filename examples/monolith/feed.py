@@ -4,7 +4,8 @@ from monolith import block, db, users
 
 
 def feed_for(user_id, limit=20):
-    hidden_ids = set(block.list_blocked(user_id)) | set(block.blocked_by(user_id))
+    seen = block.check(user_id)
+    hidden_ids = set(seen["blocked"]) | set(seen["blocked_by"])
     rows = db.query("SELECT id, user_id, body, created_at FROM posts ORDER BY created_at DESC, id DESC LIMIT ?",
                     (limit + len(hidden_ids) * 10,))
     posts, hidden = [], 0

@@ -24,7 +24,9 @@ from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from monolith import __version__, app, db, seed
+from monolith import __version__, app, db, seed  # noqa: I001 - the package finds strangler_client first
+
+import strangler_client  # noqa: E402
 
 MAX_BODY_BYTES = 1024 * 1024
 SERVER_NAME = "monolith/%s" % __version__
@@ -168,6 +170,10 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # Extraction points (block.check) read their modes from strangler at
+    # $STRANGLER_URL: start polling now, not at the first call. Unset: legacy.
+    points = strangler_client.default_client()
+    points.start()
     print("LISTENING %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever(poll_interval=0.2)

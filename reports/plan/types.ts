@@ -40,6 +40,8 @@ export interface ModuleGraphInput {
   modules: ModuleInfo[];
   imports: ImportRecord[];
   problems: ScanProblem[];
+  /** Facts about how the tree was read (src/ layout, Python 2 implicit relative imports). */
+  notes?: string[];
 }
 
 export interface PlanModule extends ModuleInfo {
@@ -51,8 +53,8 @@ export interface PlanModule extends ModuleInfo {
   rank: number;
   fanIn: number;
   fanOut: number;
-  /** Modules in the same import cycle (extracted together unless a cut is applied). */
-  cycle: string[] | null;
+  /** Id of the import cycle holding this module (an index into `cycles`), or null. */
+  cycle: number | null;
   shared: boolean;
   /** Config routes whose `module:` names this module. */
   routes: string[];
@@ -62,6 +64,8 @@ export interface PlanModule extends ModuleInfo {
 }
 
 export interface PlanCycle {
+  /** Referenced by modules' `cycle` (the JSON stays linear in the cycle's size). */
+  id: number;
   modules: string[];
   /** One shortest cycle, as concrete import lines, first module first. */
   witness: ImportRecord[];
@@ -82,8 +86,51 @@ export interface PlanWave {
   shared?: boolean;
 }
 
+/** A table a capability touches that someone else touches too: the blocker to solve before extracting it. */
+export interface SharedTable {
+  table: string;
+  /** The capability owning it (null: nobody declares it). */
+  owner: string | null;
+  /** Other capabilities and libraries reading or writing it. */
+  with: string[];
+}
+
+/** A unit worth extracting as a service, ranked by the seed migration's criteria. */
+export interface PlanCandidate {
+  name: string;
+  kind: 'capability';
+  /** How the unit was found: a Django app, a Flask blueprint, a feature sliced across layer packages (`pkg:thread` = models/thread.py + views/thread.py), a package at the chosen depth, or a module. */
+  source: 'django-app' | 'blueprint' | 'feature' | 'package' | 'module';
+  modules: string[];
+  loc: number;
+  tables: { owns: string[]; shares: SharedTable[] };
+  /** Entry points: `METHOD path` patterns (from urls.py, Flask routes, or the config's `module:`). */
+  routes: string[];
+  /** Other capabilities it imports at run time. */
+  dependsOn: string[];
+  /** Capabilities importing it (each is a set of call sites to switch to the service). */
+  importers: string[];
+  traffic: number | null;
+  score: number;
+  rank: number;
+  /** Each criterion as a sentence ending with its contribution to the score, e.g. "(+1.00)". */
+  reasons: string[];
+}
+
+/** Shared stateless code: copied or packaged, never extracted as a service. */
+export interface PlanLibrary {
+  name: string;
+  modules: string[];
+  /** Capabilities and libraries importing it. */
+  importers: string[];
+  reason: string;
+}
+
 export interface Plan {
   root: string;
+  /** Capabilities in recommended order (first = extract first). */
+  candidates: PlanCandidate[];
+  libraries: PlanLibrary[];
   modules: PlanModule[];
   imports: ImportRecord[];
   cycles: PlanCycle[];

@@ -9,6 +9,8 @@ export interface RouteRow extends RouteState {
   service: string;
   /** `ignore`: the pattern also matches with/without a trailing slash; `strict`: only as written. */
   trailingSlash?: 'ignore' | 'strict';
+  /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
+  kind?: 'http' | 'function';
   /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
   extra?: Record<string, string>;
   /** The full gate verdict, SLO numbers and rollout, for --json. */
@@ -26,8 +28,8 @@ export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportO
         r.mode,
         r.weight,
         r.version,
-        `${r.methods.join(',') || '*'} ${r.pattern}`,
-        r.trailingSlash ?? '',
+        r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
+        r.kind === 'function' ? '' : (r.trailingSlash ?? ''),
         r.service,
         ...extraKeys.map((k) => r.extra?.[k] ?? ''),
         r.updatedAt,

@@ -1,3 +1,4 @@
+import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { MAX_MISMATCH_SETS } from '../mismatch-sets.js';
 import { LATENCY_RESERVOIR, SAMPLE_RING } from '../sqlite/shadow.js';
 import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
@@ -24,6 +25,25 @@ return size
 `;
 
 /**
+ * Keep the newest example per field (store/field-examples.ts): replace a
+ * field's example, add a new field only while the hash holds fewer than MAX.
+ * In Lua so two proxies cannot both add the last allowed field.
+ * KEYS: the examples hash. ARGV: MAX, then field, sample JSON pairs.
+ */
+const KEEP_EXAMPLES_LUA = `
+local size = redis.call('HLEN', KEYS[1])
+local max = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  elseif size < max then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    size = size + 1
+  end
+end
+return size
+`;
+
+/**
  * Shadow evidence per route as native Redis types so concurrent proxies merge
  * by increment, not read-modify-write: a counters hash, one hash per count
  * map, a capped list per latency reservoir and a capped sample list. Bounds
@@ -43,6 +63,7 @@ export class RedisShadowStore implements ShadowStore {
       latLegacy: k('latency-legacy'),
       latService: k('latency-service'),
       samples: k('samples'),
+      fieldExamples: k('field-examples'),
     };
   }
 
@@ -75,28 +96,29 @@ export class RedisShadowStore implements ShadowStore {
         m.rpush(k.samples, ...b.samples.slice(-ring).map((s) => JSON.stringify(s)));
         m.ltrim(k.samples, -ring, -1);
       }
+      const examples = [...newestPerField(b.samples)].flatMap(([f, sample]) => [f, JSON.stringify(sample)]);
+      if (examples.length) m.eval(KEEP_EXAMPLES_LUA, 1, k.fieldExamples, MAX_FIELD_EXAMPLES, ...examples);
       execResults(await m.exec());
     });
   }
 
-  async evidence(route: string): Promise<ShadowEvidence> {
+  async evidence(route: string, opts: { fieldExamples?: boolean } = {}): Promise<ShadowEvidence> {
     const k = this.keys(route);
     return this.ctx.run(`read shadow evidence for ${route}`, async (redis) => {
       // MULTI so the counters, maps and samples are one consistent snapshot.
-      const [counters, skipped, fieldDiffs, fieldNoise, mismatchSets, latLegacy, latService, samples] =
-        execResults(
-          await redis
-            .multi()
-            .hgetall(k.counters)
-            .hgetall(k.skipped)
-            .hgetall(k.fieldDiffs)
-            .hgetall(k.fieldNoise)
-            .hgetall(k.mismatchSets)
-            .lrange(k.latLegacy, 0, -1)
-            .lrange(k.latService, 0, -1)
-            .lrange(k.samples, 0, -1)
-            .exec(),
-        ) as [
+      const multi = redis
+        .multi()
+        .hgetall(k.counters)
+        .hgetall(k.skipped)
+        .hgetall(k.fieldDiffs)
+        .hgetall(k.fieldNoise)
+        .hgetall(k.mismatchSets)
+        .lrange(k.latLegacy, 0, -1)
+        .lrange(k.latService, 0, -1)
+        .lrange(k.samples, 0, -1);
+      if (opts.fieldExamples) multi.hgetall(k.fieldExamples);
+      const [counters, skipped, fieldDiffs, fieldNoise, mismatchSets, latLegacy, latService, samples, examples] =
+        execResults(await multi.exec()) as [
           Record<string, string>,
           Record<string, string>,
           Record<string, string>,
@@ -105,6 +127,7 @@ export class RedisShadowStore implements ShadowStore {
           string[],
           string[],
           string[],
+          Record<string, string> | undefined,
         ];
       const num = (v: string | undefined) => Number(v ?? 0);
       const counts = (h: Record<string, string>) =>
@@ -121,6 +144,16 @@ export class RedisShadowStore implements ShadowStore {
         latency: { legacy: latLegacy.map(Number), service: latService.map(Number) },
         errors: { legacy: num(counters.errorsLegacy), service: num(counters.errorsService) },
         samples: samples.map((s) => JSON.parse(s)),
+        // Sorted like the SQLite store's, so both answer the same evidence.
+        ...(examples
+          ? {
+              fieldExamples: Object.fromEntries(
+                Object.keys(examples)
+                  .sort()
+                  .map((f) => [f, JSON.parse(examples[f])]),
+              ),
+            }
+          : {}),
       };
     });
   }

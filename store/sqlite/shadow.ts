@@ -1,4 +1,5 @@
-import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowStore } from '../types.js';
+import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowSample, type ShadowStore } from '../types.js';
+import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { mergeMismatchSets } from '../mismatch-sets.js';
 import type { Db } from './db.js';
 
@@ -20,7 +21,13 @@ export function migrateShadow(db: Db): void {
     route TEXT NOT NULL,
     sample TEXT NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS shadow_samples_route ON shadow_samples(route, id);`);
+  CREATE INDEX IF NOT EXISTS shadow_samples_route ON shadow_samples(route, id);
+  CREATE TABLE IF NOT EXISTS shadow_field_examples (
+    route TEXT NOT NULL,
+    field TEXT NOT NULL,
+    sample TEXT NOT NULL,
+    PRIMARY KEY (route, field)
+  );`);
   // Files created before mismatch sets existed get the column added in place.
   const cols = db.prepare('PRAGMA table_info(shadow_evidence)').all() as { name: string }[];
   if (!cols.some((c) => c.name === 'mismatch_sets'))
@@ -78,10 +85,27 @@ export class SqliteShadowStore implements ShadowStore {
             'DELETE FROM shadow_samples WHERE route = ? AND id NOT IN (SELECT id FROM shadow_samples WHERE route = ? ORDER BY id DESC LIMIT ?)',
           )
           .run(route, route, ring);
+      this.keepFieldExamples(route, b);
     })();
   }
 
-  private read(route: string, withSamples = true): ShadowEvidence {
+  /** Newest example per field: replace a field's example, add a new field only under the bound. */
+  private keepFieldExamples(route: string, b: ShadowBatch): void {
+    const newest = newestPerField(b.samples);
+    if (newest.size === 0) return;
+    let size = (this.db.prepare('SELECT COUNT(*) AS n FROM shadow_field_examples WHERE route = ?').get(route) as { n: number }).n;
+    const update = this.db.prepare('UPDATE shadow_field_examples SET sample = ? WHERE route = ? AND field = ?');
+    const insert = this.db.prepare('INSERT INTO shadow_field_examples (route, field, sample) VALUES (?, ?, ?)');
+    for (const [field, sample] of newest) {
+      const text = JSON.stringify(sample);
+      if (update.run(text, route, field).changes > 0) continue;
+      if (size >= MAX_FIELD_EXAMPLES) continue;
+      insert.run(route, field, text);
+      size++;
+    }
+  }
+
+  private read(route: string, withSamples = true, withExamples = false): ShadowEvidence {
     const r = this.db.prepare('SELECT * FROM shadow_evidence WHERE route = ?').get(route) as
       | Record<string, number | string>
       | undefined;
@@ -92,8 +116,15 @@ export class SqliteShadowStore implements ShadowStore {
           }[]
         ).map((s) => JSON.parse(s.sample))
       : [];
+    const fieldExamples: Record<string, ShadowSample> = {};
+    if (withExamples)
+      for (const e of this.db.prepare('SELECT field, sample FROM shadow_field_examples WHERE route = ? ORDER BY field').all(route) as {
+        field: string;
+        sample: string;
+      }[])
+        fieldExamples[e.field] = JSON.parse(e.sample);
     if (!r)
-      return { route, ...emptyShadowBatch(), samples };
+      return { route, ...emptyShadowBatch(), samples, ...(withExamples ? { fieldExamples } : {}) };
     return {
       route,
       compared: r.compared as number,
@@ -106,17 +137,19 @@ export class SqliteShadowStore implements ShadowStore {
       latency: JSON.parse(r.latency as string),
       errors: JSON.parse(r.errors as string),
       samples,
+      ...(withExamples ? { fieldExamples } : {}),
     };
   }
 
-  async evidence(route: string): Promise<ShadowEvidence> {
-    return this.read(route);
+  async evidence(route: string, opts: { fieldExamples?: boolean } = {}): Promise<ShadowEvidence> {
+    return this.read(route, true, opts.fieldExamples === true);
   }
 
   async reset(route: string): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM shadow_evidence WHERE route = ?').run(route);
       this.db.prepare('DELETE FROM shadow_samples WHERE route = ?').run(route);
+      this.db.prepare('DELETE FROM shadow_field_examples WHERE route = ?').run(route);
     })();
   }
 }

@@ -69,9 +69,19 @@ describe('strangler loadtest block against the real demo', () => {
     // The route is in legacy mode, so "direct" for the proxy is legacy.
     expect(result.directTarget).toBe('legacy');
     expect(result.ratios.map((x) => `${x.of}/${x.over}`)).toEqual(['service/legacy', 'proxy/legacy']);
-    for (const x of result.ratios) for (const k of ['rps', 'p50', 'p90', 'p99'] as const) expect(isFigure(x[k])).toBe(true);
     const legacyT = result.targets[0];
     const serviceT = result.targets[1];
+    // autocannon keeps latencies in whole milliseconds: a sub-millisecond p50 reads 0, and a ratio over 0 is
+    // reported as null (no figure), never as Infinity. Every other ratio is a figure.
+    const over = { 'service/legacy': legacyT, 'proxy/legacy': legacyT } as const;
+    for (const x of result.ratios) {
+      const base = over[`${x.of}/${x.over}` as keyof typeof over];
+      expect(isFigure(x.rps)).toBe(true);
+      for (const k of ['p50', 'p90', 'p99'] as const) {
+        if (base.latencyMs[k] === 0) expect(x[k], `${x.of}/${x.over} ${k} over 0 ms`).toBeNull();
+        else expect(isFigure(x[k]), `${x.of}/${x.over} ${k}`).toBe(true);
+      }
+    }
     expect(result.ratios[0].rps).toBeCloseTo(serviceT.rps / legacyT.rps, 2);
     // Not a TTY here: one plain line per target start and end, no escape codes.
     expect(r.err).toMatch(/loadtest block: legacy \(1\/3\) running for 2 s/);

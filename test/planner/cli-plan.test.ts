@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,11 +24,25 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
 }
 
 describe('strangler plan', () => {
-  it('plans the demo monolith and prints block first', async () => {
-    const res = await cli('plan', MONOLITH);
-    expect(res.stderr).toBe('');
+  it('plans the demo monolith with its config and prints block first', async () => {
+    // the demo's route for block, with a store in a temp folder (--config saves the plan there)
+    const config = path.join(tmp, 'demo.yaml');
+    writeFileSync(
+      config,
+      [
+        'store: sqlite:demo.db',
+        'legacy: { url: "http://127.0.0.1:1" }',
+        'services: { block-service: { url: "http://127.0.0.1:2" } }',
+        'routes:',
+        '  - { id: block, match: { path: /api/block/*, methods: [GET, POST, DELETE] }, service: block-service, module: monolith.block }',
+      ].join('\n'),
+    );
+    const res = await cli('plan', MONOLITH, '--config', config, '--no-git');
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/Extract first: monolith\.block \(wave 1,/);
+    expect(res.stdout).toMatch(
+      /Extract first: monolith\.block \(score [\d.]+\): serves GET,POST,DELETE \/api\/block\/\*; owns blocks; depends on no other capability/,
+    );
+    expect(res.stdout).toContain("Shared libraries (copy or package them, don't extract them)");
   });
 
   it('plans a --graph file relative to the working folder, as JSON', async () => {

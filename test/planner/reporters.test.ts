@@ -58,11 +58,13 @@ describe('plan reporters', () => {
     expect(mmd).toContain(`${ids.get('shop.payments')} -. cut .-> ${ids.get('shop.orders')}`);
   });
 
-  it('html is one self-contained page with an inline SVG of the layered graph', () => {
+  it('html is one self-contained page: capabilities drawn by wave, the module view folded in', () => {
     const html = PLAN_REPORTERS.html(plan, { now: new Date('2026-01-01T00:00:00Z') }).output;
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).toContain('<svg');
-    expect(html).toMatch(/class="cut"/);
+    expect(html.match(/class="capability"/g)).toHaveLength(plan.candidates.length);
+    expect(html).toContain('<summary>Suggested cuts (1)</summary>');
+    expect(html).toContain('shop/payments.py: 40 (function)');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
     for (const m of plan.modules) expect(html).toContain(m.name);
   });

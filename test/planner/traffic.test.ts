@@ -58,5 +58,10 @@ describe('traffic from the store', () => {
     expect(cart.reasons.join('\n')).toMatch(/traffic: 1500 requests through its routes/);
     expect(cart.reasons.join('\n')).toMatch(/takes over routes: cart \(\/api\/cart\/\*\), cart-items \(\/api\/items\/\*\)/);
     expect(plan.notes.some((n) => n.startsWith('no traffic data'))).toBe(false);
+    // the capability carries it too, as a reason with its number
+    const capability = plan.candidates.find((c) => c.name === 'shop.cart')!;
+    expect(capability.traffic).toBe(1500);
+    expect(capability.reasons).toContain('traffic: 1500 requests through its routes in the store (+2.00)');
+    expect(capability.routes).toEqual(['/api/cart/*', '/api/items/*']);
   });
 });

@@ -44,7 +44,7 @@ describe('waves', () => {
     expect(plan.modules.map((m) => m.wave)).toEqual([1, 1]);
   });
 
-  it('orders a wave by score with reasons: more callers and fewer lines first', () => {
+  it('orders a wave by score with reasons: being imported is a cost, never a bonus (issue 14)', () => {
     const input: ModuleGraphInput = {
       root: 'fixture',
       modules: [mod('big', 900), mod('popular', 50), mod('c1'), mod('c2'), mod('c3')],
@@ -52,10 +52,14 @@ describe('waves', () => {
       problems: [],
     };
     const plan = buildPlan(input, { autoShared: false });
-    expect(plan.order.slice(0, 2)).toEqual(['popular', 'big']);
-    const popular = plan.modules[0];
-    expect(popular.score).toBeGreaterThan(plan.modules[1].score);
-    expect(popular.reasons.join('\n')).toMatch(/many callers: 3 modules \(c1, c2, c3\)/);
+    const popular = plan.modules.find((m) => m.name === 'popular')!;
+    const big = plan.modules.find((m) => m.name === 'big')!;
+    expect(popular.wave).toBe(big.wave);
+    expect(popular.score).toBeLessThan(big.score);
+    expect(plan.order.indexOf('big')).toBeLessThan(plan.order.indexOf('popular'));
+    expect(popular.reasons.join('\n')).toMatch(
+      /many callers: 3 modules \(c1, c2, c3\), each a call site to switch to the service \(-/,
+    );
     expect(popular.reasons).toContain('no traffic data');
   });
 

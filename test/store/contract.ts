@@ -8,6 +8,7 @@ import { isStranglerError } from '../../core/errors.js';
 import type { RouteSeed } from '../../core/types.js';
 import { holdLease } from '../../store/lease.js';
 import { MAX_MISMATCH_SETS } from '../../store/mismatch-sets.js';
+import { MAX_FIELD_EXAMPLES } from '../../store/field-examples.js';
 import { LATENCY_RESERVOIR, SAMPLE_RING } from '../../store/sqlite/shadow.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../../store/types.js';
 
@@ -382,6 +383,36 @@ export function storeContract(backend: StoreBackend): void {
       await s.shadow.record('orders', batch({ samples: [1, 2, 3, 4, 5].map(sample), sampleRing: 3 }));
       await s.shadow.record('orders', batch({ samples: [6].map(sample), sampleRing: 3 }));
       expect((await s.shadow.evidence('orders')).samples).toEqual([4, 5, 6].map(sample));
+    });
+
+    it('keeps the newest example per differing field beyond the ring, bounded, and resets them', async () => {
+      const s = await fresh();
+      const other = await open();
+      const withFields = (n: number, fields: string[]) => ({ ...sample(n), fields });
+      // A rare field, then a ring's worth of a frequent one: the ring forgets the rare example, the store does not.
+      await s.shadow.record('block', batch({ samples: [withFields(1, ['$.rare', '$.often'])] }));
+      await other.shadow.record(
+        'block',
+        batch({ samples: Array.from({ length: SAMPLE_RING + 2 }, (_, i) => withFields(i + 2, ['$.often'])) }),
+      );
+      expect((await s.shadow.evidence('block')).fieldExamples).toBeUndefined(); // only when asked for
+      const ev = await s.shadow.evidence('block', { fieldExamples: true });
+      expect(ev.samples.some((x) => x.fields?.includes('$.rare'))).toBe(false);
+      expect(Object.keys(ev.fieldExamples ?? {})).toEqual(['$.often', '$.rare']);
+      expect(ev.fieldExamples!['$.rare']).toEqual(withFields(1, ['$.rare', '$.often']));
+      expect(ev.fieldExamples!['$.often']).toEqual(withFields(SAMPLE_RING + 3, ['$.often'])); // the newest wins
+
+      // At the bound a new field keeps no example; known fields still get newer ones.
+      const fill = Array.from({ length: MAX_FIELD_EXAMPLES - 2 }, (_, i) => withFields(1000 + i, [`$.f${i}`]));
+      await s.shadow.record('block', batch({ samples: fill }));
+      await other.shadow.record('block', batch({ samples: [withFields(5000, ['$.new']), withFields(5001, ['$.rare'])] }));
+      const full = (await s.shadow.evidence('block', { fieldExamples: true })).fieldExamples!;
+      expect(Object.keys(full)).toHaveLength(MAX_FIELD_EXAMPLES);
+      expect(full['$.new']).toBeUndefined();
+      expect(full['$.rare']).toEqual(withFields(5001, ['$.rare']));
+
+      await s.shadow.reset('block');
+      expect((await s.shadow.evidence('block', { fieldExamples: true })).fieldExamples).toEqual({});
     });
 
     it('adds stats windows, merging a second flush of the same window, and queries by since/route/target', async () => {

@@ -21,6 +21,8 @@ export interface BlockServiceOptions {
    * GET /api/block/:user/:other reports the opposite "blocked".
    */
   differ: boolean;
+  /** One stderr line per request: `block-service: METHOD PATH STATUS t=EPOCH_MS` (when it answered). */
+  accessLog?: boolean;
 }
 
 const MAX_ID = 2 ** 31 - 1;
@@ -81,11 +83,26 @@ function intField(body: Record<string, unknown>, name: string): number {
   return v;
 }
 
+/**
+ * The extraction point `block-check` (examples/monolith/block.py's
+ * `block_check`): POST `{"args": [user_id], "kwargs": {}}` →
+ * `{"result": {"blocked": [...], "blocked_by": [...]}}`, the monolith
+ * function's own JSON answer (docs/extraction-points.md).
+ */
+function blockCheckPoint(store: BlockStore, body: Buffer): Answer {
+  const call = parseJsonObject(body);
+  const args = Array.isArray(call.args) ? call.args : [];
+  const kwargs = (call.kwargs && typeof call.kwargs === 'object' ? call.kwargs : {}) as Record<string, unknown>;
+  const user = intField({ user_id: args[0] ?? kwargs.user_id }, 'user_id');
+  return { status: 200, body: { result: { blocked: store.listBlocked(user), blocked_by: store.blockedBy(user) } } };
+}
+
 /** Routes one request; mirrors app.py's block_* handlers check for check. */
 function route(store: BlockStore, method: string, path: string, body: Buffer, differ: boolean): Answer {
   // app.py's patterns accept one trailing slash.
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (trimmed === '/healthz' && method === 'GET') return { status: 200, body: { status: 'ok' } };
+  if (trimmed === '/internal/block-check' && method === 'POST') return blockCheckPoint(store, body);
   const seg = trimmed.split('/');
   const isList = seg.length === 4 && seg[1] === 'api' && seg[2] === 'block' && seg[3] !== '';
   const isPair = seg.length === 5 && seg[1] === 'api' && seg[2] === 'block' && seg[3] !== '' && seg[4] !== '';
@@ -203,5 +220,7 @@ export function createBlockHandler(
     if (res.destroyed) return;
     res.writeHead(answer.status, headers);
     res.end(payload);
+    if (options.accessLog)
+      process.stderr.write(`block-service: ${req.method} ${url.pathname} ${answer.status} t=${Date.now()}\n`);
   };
 }

@@ -14,6 +14,8 @@ export interface BlockRecord {
 export interface BlockStore {
   userExists(id: number): boolean;
   listBlocked(user: number): number[];
+  /** Users who blocked `user`. */
+  blockedBy(user: number): number[];
   isBlocked(user: number, other: number): boolean;
   /** Blocking twice keeps the first record; `created` says which happened. */
   block(user: number, target: number): { record: BlockRecord; created: boolean };
@@ -54,6 +56,7 @@ export function openBlockStore(file: string): BlockStore {
   const listBlocked = db
     .prepare('SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY blocked_id')
     .pluck();
+  const blockedBy = db.prepare('SELECT user_id FROM blocks WHERE blocked_id = ? ORDER BY user_id').pluck();
   const isBlocked = db.prepare('SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?').pluck();
   const insert = db.prepare(
     'INSERT OR IGNORE INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)',
@@ -71,6 +74,7 @@ export function openBlockStore(file: string): BlockStore {
   return {
     userExists: (id) => userExists.get(id) !== undefined,
     listBlocked: (user) => listBlocked.all(user) as number[],
+    blockedBy: (user) => blockedBy.all(user) as number[],
     isBlocked: (user, other) => isBlocked.get(user, other) !== undefined,
     block: (user, target) => blockTx.immediate(user, target),
     unblock: (user, other) => remove.run(user, other).changes === 1,

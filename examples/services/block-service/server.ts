@@ -2,7 +2,7 @@
  * The extracted block-service, standalone:
  *
  *   node dist/examples/services/block-service/server.js --port 0 --db PATH
- *     [--host 127.0.0.1] [--fail-rate 0.2] [--seed 1] [--latency-ms 50] [--differ]
+ *     [--host 127.0.0.1] [--fail-rate 0.2] [--seed 1] [--latency-ms 50] [--differ] [--access-log]
  *
  * Each flag may instead come from the environment: BLOCK_SERVICE_PORT,
  * BLOCK_SERVICE_DB, BLOCK_SERVICE_FAIL_RATE, BLOCK_SERVICE_SEED,
@@ -22,6 +22,7 @@ interface Settings {
   seed: number;
   latencyMs: number;
   differ: boolean;
+  accessLog: boolean;
 }
 
 class UsageError extends Error {}
@@ -57,6 +58,7 @@ function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
         seed: { type: 'string' },
         'latency-ms': { type: 'string' },
         differ: { type: 'boolean' },
+        'access-log': { type: 'boolean' },
       },
     }));
   } catch (err) {
@@ -73,6 +75,7 @@ function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     seed: number('seed', str('seed', 'BLOCK_SERVICE_SEED'), 1, 0, 2 ** 32 - 1, true),
     latencyMs: number('latency-ms', str('latency-ms', 'BLOCK_SERVICE_LATENCY_MS'), 0, 0, 60_000, true),
     differ: Boolean(values.differ) || env.BLOCK_SERVICE_DIFFER === '1',
+    accessLog: Boolean(values['access-log']),
   };
 }
 

@@ -1,0 +1,322 @@
+"""Tests of strangler_client against a stand-in proxy on a real socket (stdlib only).
+
+    python3 -m unittest discover -s clients/python/tests
+
+The stand-in speaks the points protocol (docs/extraction-points.md) and records
+what it received; the end-to-end tests with the real proxy, monolith and
+block-service are in test/points/*.test.ts.
+"""
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import strangler_client as sc  # noqa: E402
+
+TOKEN = "t0ken"
+logging.getLogger("strangler_client").setLevel(logging.CRITICAL)
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that time out on purpose leave broken pipes behind
+
+
+class FakeProxy(object):
+    def __init__(self):
+        self.points = {}
+        self.version = 0
+        self.requests = []  # (method, path)
+        self.shadow = []  # parsed batches
+        self.call_answer = None  # callable(body) -> (status, headers, body)
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _send(self, status, body=b"", headers=None):
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                with fake.lock:
+                    fake.requests.append(("GET", self.path))
+                if self.headers.get("Authorization") != "Bearer " + TOKEN:
+                    return self._send(401, b'{"error":"STRANGLER_E_POINTS_UNAUTHORIZED","message":"token"}')
+                etag = '"v%d"' % fake.version
+                if self.headers.get("If-None-Match") == etag:
+                    return self._send(304, b"", {"ETag": etag})
+                self._send(200, json.dumps({"points": fake.points}).encode(), {"ETag": etag})
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                with fake.lock:
+                    fake.requests.append(("POST", self.path))
+                if self.path.endswith("/shadow"):
+                    with fake.lock:
+                        fake.shadow.append(json.loads(body))
+                    return self._send(202, b'{"accepted":1}')
+                status, headers, out = fake.call_answer(json.loads(body))
+                self._send(status, out, headers)
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def set_point(self, pid, **fields):
+        d = {"mode": "legacy", "weight": 0, "version": 1, "idempotent": True, "timeoutMs": 300,
+             "sampleRate": 1, "noiseSampleRate": 0}
+        d.update(fields)
+        with self.lock:
+            self.points[pid] = d
+            self.version += 1
+
+    def calls(self):
+        with self.lock:
+            return [r for r in self.requests if r[1].endswith("/call")]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def service_ok(result):
+    return lambda body: (200, {"x-strangler-target": "service"}, json.dumps({"result": result}).encode())
+
+
+def wait_for(pred, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.01)
+    return pred()
+
+
+class JsonSafety(unittest.TestCase):
+    def test_accepts_plain_json_values(self):
+        self.assertEqual(sc.to_json({"a": [1, 2.5, None, True, "é"]}), '{"a":[1,2.5,null,true,"é"]}')
+
+    def test_refuses_what_json_would_convert_or_cannot_carry(self):
+        for bad in [(1, 2), {1, 2}, b"x", {1: "int key"}, float("nan"), float("inf"), object(), [[(1,)]]]:
+            with self.assertRaises(sc.NotJsonSafe, msg=repr(bad)):
+                sc.to_json(bad)
+
+    def test_refuses_circular_structures(self):
+        a = []
+        a.append(a)
+        with self.assertRaises(sc.NotJsonSafe):
+            sc.to_json(a)
+
+
+class StickyPoint(unittest.TestCase):
+    def test_same_points_as_the_proxy(self):
+        # Values printed by proxy/choose-target.ts stickyPoint (also checked live by test/points/python-client.test.ts).
+        self.assertAlmostEqual(sc.sticky_point("block-check", "7"), 78.83734160568565, places=9)
+        self.assertAlmostEqual(sc.sticky_point("block-check", "user-42"), 3.9136735955253243, places=9)
+        self.assertAlmostEqual(sc.sticky_point("p", "é€😀"), 8.079163753427565, places=9)
+
+
+class ClientModes(unittest.TestCase):
+    def setUp(self):
+        self.proxy = FakeProxy()
+        self.client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, timeout_margin=0.3)
+        self.local_calls = []
+
+        def list_blocked(user_id):
+            self.local_calls.append(user_id)
+            return [user_id + 1, user_id + 2]
+
+        self.fn = self.client.extracted("block-check", sticky=lambda user_id, *_: user_id)(list_blocked)
+
+    def tearDown(self):
+        self.client.close()
+        self.proxy.close()
+
+    def test_legacy_makes_no_network_call_per_call(self):
+        self.proxy.set_point("block-check", mode="legacy")
+        self.assertTrue(self.client.wait_ready())
+        for i in range(500):
+            self.assertEqual(self.fn(i), [i + 1, i + 2])
+        self.assertEqual(self.proxy.calls(), [])
+        self.assertEqual(len(self.local_calls), 500)
+
+    def test_a_flip_reaches_the_process_within_a_second(self):
+        self.proxy.set_point("block-check", mode="legacy")
+        self.assertTrue(self.client.wait_ready())
+        self.proxy.call_answer = service_ok([99])
+        self.proxy.set_point("block-check", mode="service", version=2)
+        started = time.monotonic()
+        self.assertTrue(wait_for(lambda: self.client.mode("block-check") == "service", 1.0))
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual(self.fn(1), [99])
+        self.assertEqual(len(self.proxy.calls()), 1)
+
+    def test_polls_are_conditional(self):
+        self.proxy.set_point("block-check", mode="legacy")
+        self.assertTrue(self.client.wait_ready())
+        time.sleep(0.3)
+        gets = [r for r in self.proxy.requests if r[0] == "GET"]
+        self.assertGreater(len(gets), 2)
+        self.assertEqual(self.client.mode("block-check"), "legacy")
+
+    def test_shadow_returns_the_local_result_and_sends_args_and_result_off_the_path(self):
+        self.proxy.set_point("block-check", mode="shadow")
+        self.assertTrue(self.client.wait_ready())
+        self.assertEqual(self.fn(5), [6, 7])
+        self.assertTrue(self.client.flush())
+        self.assertTrue(wait_for(lambda: self.proxy.shadow))
+        call = self.proxy.shadow[0]["calls"][0]
+        self.assertEqual(json.loads(call["call"]), {"args": [5], "kwargs": {}})
+        self.assertEqual(json.loads(call["result"]), {"result": [6, 7]})
+        self.assertEqual(self.proxy.calls(), [])
+
+    def test_shadow_refuses_non_json_values_and_counts_them(self):
+        self.proxy.set_point("block-check", mode="shadow")
+        self.assertTrue(self.client.wait_ready())
+        as_set = self.client.extracted("block-check")(lambda user_id: {user_id})
+        self.assertEqual(as_set(3), {3})
+        self.assertEqual(self.client.stats()["block-check"]["not-json-safe"], 1)
+        self.assertTrue(wait_for(lambda: any(b["skipped"].get("not-json-safe") for b in self.proxy.shadow)))
+
+    def test_shadow_queue_is_bounded_dropped_and_counted(self):
+        self.client.close()
+        self.client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, queue_size=0)
+        fn = self.client.extracted("block-check")(lambda user_id: [user_id])
+        self.proxy.set_point("block-check", mode="shadow")
+        self.assertTrue(self.client.wait_ready())
+        for i in range(10):
+            self.assertEqual(fn(i), [i])
+        self.assertEqual(self.client.stats()["block-check"]["queue-full"], 10)
+
+    def test_shadow_noise_sample_runs_the_local_function_again(self):
+        self.proxy.set_point("block-check", mode="shadow", noiseSampleRate=1)
+        self.assertTrue(self.client.wait_ready())
+        self.fn(8)
+        self.assertEqual(self.local_calls, [8, 8])
+        self.assertTrue(self.client.flush())
+        self.assertTrue(wait_for(lambda: self.proxy.shadow))
+        self.assertIn("again", self.proxy.shadow[0]["calls"][0])
+
+    def test_service_mode_answers_from_the_service(self):
+        self.proxy.call_answer = service_ok([42])
+        self.proxy.set_point("block-check", mode="service")
+        self.assertTrue(self.client.wait_ready())
+        self.assertEqual(self.fn(1), [42])
+        self.assertEqual(self.local_calls, [])
+
+    def test_decode_turns_the_json_result_back_into_the_local_type(self):
+        self.proxy.call_answer = service_ok([1, 2])
+        self.proxy.set_point("block-check", mode="service")
+        self.assertTrue(self.client.wait_ready())
+        fn = self.client.extracted("block-check", decode=set)(lambda user_id: {1, 2})
+        self.assertEqual(fn(1), {1, 2})
+
+    def test_fallback_local_runs_the_local_function(self):
+        self.proxy.call_answer = lambda body: (503, {"x-strangler-fallback": "local", "x-strangler-failover": "breaker-open"},
+                                               b'{"error":"STRANGLER_E_POINT_FALLBACK"}')
+        self.proxy.set_point("block-check", mode="service")
+        self.assertTrue(self.client.wait_ready())
+        self.assertEqual(self.fn(1), [2, 3])
+        self.assertEqual(self.client.stats()["block-check"]["fallback-breaker-open"], 1)
+
+    def test_fallback_none_raises_and_never_runs_locally(self):
+        self.proxy.call_answer = lambda body: (502, {"x-strangler-fallback": "none", "x-strangler-target": "service"},
+                                               b'{"error":"STRANGLER_E_UNSAFE_RETRY","message":"may have run"}')
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        with self.assertRaises(sc.ServiceMayHaveActed):
+            self.fn(1)
+        self.assertEqual(self.local_calls, [])
+
+    def test_timeout_after_sending_raises_for_a_non_idempotent_point(self):
+        def slow(body):
+            time.sleep(1.0)
+            return service_ok([1])(body)
+
+        self.proxy.call_answer = slow
+        self.proxy.set_point("block-check", mode="service", idempotent=False, timeoutMs=100)
+        self.assertTrue(self.client.wait_ready())
+        with self.assertRaises(sc.ServiceMayHaveActed):
+            self.fn(1)
+        self.assertEqual(self.local_calls, [])
+
+    def test_timeout_after_sending_runs_locally_for_an_idempotent_point(self):
+        def slow(body):
+            time.sleep(1.0)
+            return service_ok([1])(body)
+
+        self.proxy.call_answer = slow
+        self.proxy.set_point("block-check", mode="service", idempotent=True, timeoutMs=100)
+        self.assertTrue(self.client.wait_ready())
+        self.assertEqual(self.fn(1), [2, 3])
+
+    def test_proxy_gone_runs_locally_even_for_a_non_idempotent_point(self):
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        self.client.close()  # stop polling: keep the service mode it read
+        self.proxy.close()
+        self.assertEqual(self.fn(4), [5, 6])
+        self.assertEqual(self.client.stats()["block-check"]["fallback-unreachable"], 1)
+
+    def test_canary_is_sticky_by_the_key_function(self):
+        self.proxy.call_answer = service_ok(["svc"])
+        self.proxy.set_point("block-check", mode="canary", weight=50)
+        self.assertTrue(self.client.wait_ready())
+        for user in range(40):
+            expect_service = sc.sticky_point("block-check", str(user)) < 50
+            for _ in range(2):
+                got = self.fn(user)
+                self.assertEqual(got == ["svc"], expect_service, user)
+        sides = {sc.sticky_point("block-check", str(u)) < 50 for u in range(40)}
+        self.assertEqual(sides, {True, False})
+
+    def test_without_a_url_every_point_stays_legacy(self):
+        client = sc.Client(url="", token="")
+        fn = client.extracted("block-check")(lambda x: x * 2)
+        self.assertEqual(fn(2), 4)
+        self.assertEqual(client.mode("block-check"), "legacy")
+
+    def test_url_from_a_file_written_after_start(self):
+        import tempfile
+
+        self.proxy.set_point("block-check", mode="shadow")
+        d = tempfile.mkdtemp()
+        url_file = os.path.join(d, "url")
+        client = sc.Client(token=TOKEN, poll_interval=0.05, url_file=url_file)
+        client.start()
+        time.sleep(0.1)
+        self.assertEqual(client.mode("block-check"), "legacy")
+        with open(url_file, "w") as f:
+            f.write(self.proxy.url + "\n")
+        self.assertTrue(wait_for(lambda: client.mode("block-check") == "shadow", 2.0))
+        client.close()
+
+    def test_wrong_token_keeps_legacy(self):
+        client = sc.Client(url=self.proxy.url, token="wrong", poll_interval=0.05)
+        self.proxy.set_point("block-check", mode="service")
+        self.assertFalse(client.wait_ready())
+        self.assertEqual(client.mode("block-check"), "legacy")
+        client.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,369 @@
+/**
+ * What one Python file says about data and entry points, read from its text
+ * without running it: classes with their bases and table options (Django
+ * models, SQLAlchemy declarative classes), `Table('name', ...)`, tables named
+ * by SQL in string literals, Django URL patterns and Flask routes and
+ * blueprints. The capability planner (planner/capabilities.ts) turns these
+ * per-file facts into table ownership and routes per capability.
+ *
+ * These are pattern reads, not a parser: they run on text the import scanner
+ * already tokenised (string spans come from it, so SQL is only looked for in
+ * real string literals), and a miss costs a reason line, never a wrong import.
+ */
+
+export interface ClassFact {
+  name: string;
+  /** Base expressions as written, keyword arguments dropped (`models.Model`, `Base`). */
+  bases: string[];
+  line: number;
+  /** `Meta.db_table` (Django) or `__tablename__` (SQLAlchemy) when written as a literal. */
+  table: string | null;
+  /** `__tablename__` seen: a SQLAlchemy declarative class. */
+  sqlalchemy: boolean;
+  abstract: boolean;
+  proxy: boolean;
+  /** `Meta.app_label` when written. */
+  appLabel: string | null;
+}
+
+export interface SqlFact {
+  table: string;
+  /** INSERT INTO / UPDATE / DELETE FROM: a write; FROM / JOIN: a read. */
+  write: boolean;
+  /** CREATE TABLE: the schema, not a use. */
+  create: boolean;
+  line: number;
+}
+
+export interface RouteFact {
+  /** The pattern as written (`api/block/<int:id>/`, `^feed/$`, `/api/chat`). */
+  path: string;
+  framework: 'django' | 'flask';
+  methods: string[] | null;
+  line: number;
+  /** Django `include('pkg.urls')`: the URLconf module this pattern mounts ('' when not a literal). */
+  include: string | null;
+  /** Django `include(name)` of a list: the variable, when it is a plain name. */
+  includeList: string | null;
+  /** The top-level list variable the pattern is written in (`urlpatterns`, `list_patterns`). */
+  list: string | null;
+  /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
+  on: string | null;
+  /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
+  wrapped?: string | null;
+}
+
+export interface BlueprintFact {
+  /** The variable bound to the blueprint (`bp = Blueprint(...)`). */
+  variable: string;
+  name: string;
+  prefix: string | null;
+  line: number;
+}
+
+export interface ModuleFacts {
+  classes: ClassFact[];
+  /** `Table('name', metadata, ...)`. */
+  tables: Array<{ table: string; line: number }>;
+  sql: SqlFact[];
+  routes: RouteFact[];
+  blueprints: BlueprintFact[];
+  /** `app.register_blueprint(bp, url_prefix='/x')`: variable -> prefix. */
+  registrations: Array<{ variable: string; prefix: string | null }>;
+  /** An `AppConfig` subclass's `label = '...'` (apps.py). */
+  appLabel: string | null;
+  /** `name = '...'` of an AppConfig subclass: the app's dotted package. */
+  appName: string | null;
+  /** Local names bound by imports -> the module of the tree they name (filled by the tree scan for files with routes). */
+  locals?: Record<string, string>;
+  /** `from m import Name` of a module of the tree: [module, Name] pairs (filled by the tree scan). */
+  symbols?: Array<[string, string]>;
+  /** Django relations named by string (`ForeignKey('shop.Order')`): [app label, model] pairs. */
+  relations: Array<[string, string]>;
+}
+
+const lineAt = (index: number, starts: number[]): number => {
+  // binary search over line-start offsets
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+};
+
+function lineStarts(src: string): number[] {
+  const starts = [0];
+  for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** A one-line string literal whose quote is capture group `n` and whose text is group `n + 1`. */
+const quoted = (n: number): string => `[rbuRBU]{0,2}(['"])((?:(?!\\${n})[^\\\\\\n]|\\\\.)*)\\${n}`;
+const CLASS_RE = /^class[ \t]+([A-Za-z_]\w*)[ \t]*(?:\(([^)]*)\))?[ \t]*:/gm;
+const TOP_LEVEL_LINE = /\n(?=[^\s#)\]}])/g;
+const TABLENAME_RE = new RegExp(String.raw`^[ \t]+__tablename__[ \t]*=[ \t]*${quoted(1)}`, 'm');
+const DB_TABLE_RE = new RegExp(String.raw`^[ \t]+db_table[ \t]*=[ \t]*${quoted(1)}`, 'm');
+const APP_LABEL_RE = new RegExp(String.raw`^[ \t]+app_label[ \t]*=[ \t]*${quoted(1)}`, 'm');
+const ABSTRACT_RE = /^[ \t]+abstract[ \t]*=[ \t]*True\b/m;
+const PROXY_RE = /^[ \t]+proxy[ \t]*=[ \t]*True\b/m;
+const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}`, 'g');
+const DJANGO_ROUTE_RE = new RegExp(
+  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
+  'g',
+);
+const FLASK_ROUTE_RE = new RegExp(
+  String.raw`^[ \t]*@[ \t]*([A-Za-z_][\w.]*)\.(route|get|post|put|patch|delete)\([ \t\n]*${quoted(3)}([^\n]*)`,
+  'gm',
+);
+const BLUEPRINT_RE = new RegExp(
+  String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?Blueprint\([ \t\n]*${quoted(2)}([^)]*)`,
+  'gm',
+);
+const REGISTER_RE = /\.register_blueprint\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
+const PREFIX_RE = new RegExp(String.raw`url_prefix[ \t]*=[ \t]*${quoted(1)}`);
+const METHODS_RE = /methods\s*=\s*[[(]([^\])]*)[\])]/;
+const RELATION_RE =
+  /\b(?:ForeignKey|OneToOneField|ManyToManyField)\(\s*['"]([A-Za-z_]\w*)\.([A-Za-z_]\w*)['"]/g;
+const APPCONFIG_RE = /^class[ \t]+\w+[ \t]*\([^)]*AppConfig[^)]*\)[ \t]*:/m;
+
+// SQL: a whole statement shape in upper-case keywords anywhere, or in
+// lower case from the string's start. Prose ("Select the emails from that
+// list", "remove the user from the feed") has neither.
+const SQL_UPPER =
+  /\b(SELECT\s[\s\S]*?\sFROM\s|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|CREATE\s+TABLE\s)/;
+const SQL_LOWER =
+  /^\s*(select\s[\s\S]*?\sfrom\s|insert\s+(or\s+[a-z]+\s+)?into\s|update\s+\S+\s+set\s|delete\s+from\s|create\s+table\s|with\s+\w+\s+as\s*\()/;
+const SQL_TABLE_UPPER =
+  /\b(CREATE\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?|DELETE\s+FROM|INSERT\s+(?:OR\s+[A-Z]+\s+)?INTO|UPDATE(?:\s+OR\s+[A-Z]+)?|FROM|JOIN|INTO)\s+[`"[]?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)/g;
+const SQL_TABLE_LOWER =
+  /\b(create\s+table(?:\s+if\s+not\s+exists)?|delete\s+from|insert\s+(?:or\s+[a-z]+\s+)?into|update(?:\s+or\s+[a-z]+)?|from|join|into)\s+[`"[]?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)/g;
+/** System catalogs and dictionary views: never a table of the application. */
+const SQL_CATALOG = /^(pg_|sqlite_|information_schema|user_|all_|dba_|sys$|mysql$|v\$)/;
+const SQL_NOT_TABLES = new Set([
+  'select',
+  'where',
+  'set',
+  'values',
+  'the',
+  'a',
+  'an',
+  'lateral',
+  'unnest',
+  'only',
+  'dual',
+  'information_schema',
+  'pg_catalog',
+  'sqlite_master',
+  'generate_series',
+]);
+
+function splitBases(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((b) => b.replace(/#[^\n]*/g, '').trim())
+    .filter((b) => b !== '' && !b.includes('='));
+}
+
+function readMethods(rest: string): string[] | null {
+  const m = METHODS_RE.exec(rest);
+  if (!m) return null;
+  const methods = [...m[1].matchAll(/['"](\w+)['"]/g)].map((x) => x[1].toUpperCase());
+  return methods.length > 0 ? methods : null;
+}
+
+/** Offsets of the top-level statements (lines starting in column 0 with code). */
+function topLevelStatements(src: string): number[] {
+  const out: number[] = [];
+  const re = /^[A-Za-z_@]/gm;
+  for (let m = re.exec(src); m !== null; m = re.exec(src)) out.push(m.index);
+  return out;
+}
+
+/** The list variable assigned by the top-level statement holding `index` (`name = [`, `name += [`). */
+function listVariableAt(src: string, statements: number[], index: number): string | null {
+  let lo = 0;
+  let hi = statements.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (statements[mid] <= index) {
+      at = statements[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (at < 0) return null;
+  const m = /^([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?\+?=[^=]/.exec(src.slice(at, at + 200));
+  return m ? m[1] : null;
+}
+
+/** Read the facts of one file. `src` is the text the import scanner saw (BOM removed); `strings` its string spans. */
+export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
+  const facts: ModuleFacts = {
+    classes: [],
+    tables: [],
+    sql: [],
+    routes: [],
+    blueprints: [],
+    registrations: [],
+    relations: [],
+    appLabel: null,
+    appName: null,
+  };
+  // String spans come in source order: a binary search says whether an offset is inside one.
+  const inString = (index: number): boolean => {
+    let lo = 0;
+    let hi = strings.length / 3 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (strings[mid * 3 + 1] <= index) lo = mid + 1;
+      else if (strings[mid * 3] > index) hi = mid - 1;
+      else return true;
+    }
+    return false;
+  };
+  let starts: number[] | null = null;
+  const lineOf = (index: number): number => {
+    starts ??= lineStarts(src);
+    return lineAt(index, starts);
+  };
+
+  if (src.includes('class ')) {
+    CLASS_RE.lastIndex = 0;
+    for (let m = CLASS_RE.exec(src); m !== null; m = CLASS_RE.exec(src)) {
+      if (inString(m.index)) continue;
+      TOP_LEVEL_LINE.lastIndex = m.index + m[0].length;
+      const next = TOP_LEVEL_LINE.exec(src);
+      const body = src.slice(m.index + m[0].length, next ? next.index : src.length);
+      const tablename = TABLENAME_RE.exec(body);
+      const dbTable = DB_TABLE_RE.exec(body);
+      const label = APP_LABEL_RE.exec(body);
+      facts.classes.push({
+        name: m[1],
+        bases: splitBases(m[2]),
+        line: lineOf(m.index),
+        table: tablename?.[2] ?? dbTable?.[2] ?? null,
+        sqlalchemy: tablename !== null,
+        abstract: ABSTRACT_RE.test(body),
+        proxy: PROXY_RE.test(body),
+        appLabel: label?.[2] ?? null,
+      });
+      if (APPCONFIG_RE.test(m[0])) {
+        const l = new RegExp(String.raw`^[ \t]+label[ \t]*=[ \t]*${quoted(1)}`, 'm').exec(body);
+        const nm = new RegExp(String.raw`^[ \t]+name[ \t]*=[ \t]*${quoted(1)}`, 'm').exec(body);
+        if (l) facts.appLabel = l[2];
+        if (nm) facts.appName = nm[2];
+      }
+    }
+  }
+  if (src.includes('Field(') || src.includes('ForeignKey(')) {
+    RELATION_RE.lastIndex = 0;
+    for (let m = RELATION_RE.exec(src); m !== null; m = RELATION_RE.exec(src))
+      if (!inString(m.index)) facts.relations.push([m[1], m[2]]);
+  }
+  if (src.includes('Table(')) {
+    TABLE_CALL_RE.lastIndex = 0;
+    for (let m = TABLE_CALL_RE.exec(src); m !== null; m = TABLE_CALL_RE.exec(src))
+      facts.tables.push({ table: m[2], line: lineOf(m.index) });
+  }
+  for (let s = 0; s < strings.length; s += 3) {
+    const text = src.slice(strings[s], strings[s + 1]);
+    const inner = text.replace(/^[A-Za-z]{0,2}('''|"""|'|")/, '');
+    const re = SQL_UPPER.test(inner) ? SQL_TABLE_UPPER : SQL_LOWER.test(inner) ? SQL_TABLE_LOWER : null;
+    if (re === null) continue;
+    re.lastIndex = 0;
+    for (let m = re.exec(inner); m !== null; m = re.exec(inner)) {
+      const verb = m[1].toLowerCase();
+      const name = m[2].toLowerCase();
+      const schema = name.includes('.') ? name.slice(0, name.indexOf('.')) : '';
+      const table = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
+      if (SQL_NOT_TABLES.has(table) || SQL_CATALOG.test(table) || SQL_CATALOG.test(schema)) continue;
+      const create = verb.startsWith('create');
+      const write =
+        !create &&
+        (verb.startsWith('delete') ||
+          verb.startsWith('insert') ||
+          verb.startsWith('update') ||
+          verb === 'into');
+      facts.sql.push({ table, write, create, line: strings[s + 2] });
+    }
+  }
+  // Only a URLconf holds URL patterns (a docstring's example is inside a string).
+  if (src.includes('urlpatterns') && (src.includes('path(') || src.includes('url('))) {
+    const statements = topLevelStatements(src);
+    DJANGO_ROUTE_RE.lastIndex = 0;
+    for (let m = DJANGO_ROUTE_RE.exec(src); m !== null; m = DJANGO_ROUTE_RE.exec(src)) {
+      // `os.path(`, `self.url(` are not URL patterns: only a bare call counts.
+      const before = src.charCodeAt(m.index - 1);
+      if (before === 46 || inString(m.index)) continue;
+      facts.routes.push({
+        path: m[3],
+        framework: 'django',
+        methods: null,
+        line: lineOf(m.index),
+        include: m[4] !== undefined ? (m[6] ?? '') : null,
+        includeList: m[7] ?? null,
+        list: listVariableAt(src, statements, m.index),
+        on: m[8] ?? null,
+        wrapped: m[9] ?? null,
+      });
+    }
+  }
+  if (
+    src.includes('.route(') ||
+    src.includes('register_blueprint(') ||
+    src.includes('Blueprint(') ||
+    /@\w+\.(get|post|put|patch|delete)\(/.test(src)
+  ) {
+    FLASK_ROUTE_RE.lastIndex = 0;
+    for (let m = FLASK_ROUTE_RE.exec(src); m !== null; m = FLASK_ROUTE_RE.exec(src)) {
+      if (inString(m.index)) continue;
+      const verb = m[2];
+      facts.routes.push({
+        path: m[4],
+        framework: 'flask',
+        methods: verb === 'route' ? readMethods(m[5]) : [verb.toUpperCase()],
+        line: lineOf(m.index),
+        include: null,
+        includeList: null,
+        list: null,
+        on: m[1],
+      });
+    }
+    BLUEPRINT_RE.lastIndex = 0;
+    for (let m = BLUEPRINT_RE.exec(src); m !== null; m = BLUEPRINT_RE.exec(src)) {
+      const prefix = PREFIX_RE.exec(m[4]);
+      facts.blueprints.push({
+        variable: m[1],
+        name: m[3],
+        prefix: prefix?.[2] ?? null,
+        line: lineOf(m.index),
+      });
+    }
+    REGISTER_RE.lastIndex = 0;
+    for (let m = REGISTER_RE.exec(src); m !== null; m = REGISTER_RE.exec(src)) {
+      const prefix = PREFIX_RE.exec(m[2]);
+      facts.registrations.push({ variable: m[1], prefix: prefix?.[2] ?? null });
+    }
+  }
+  return facts;
+}
+
+/** True when a file holds nothing this module looks for (kept out of the plan's memory). */
+export function isEmptyFacts(f: ModuleFacts): boolean {
+  return (
+    f.classes.length === 0 &&
+    f.tables.length === 0 &&
+    f.sql.length === 0 &&
+    f.routes.length === 0 &&
+    f.blueprints.length === 0 &&
+    f.registrations.length === 0 &&
+    f.relations.length === 0 &&
+    f.appLabel === null &&
+    f.appName === null &&
+    f.symbols === undefined
+  );
+}

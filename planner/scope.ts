@@ -1,0 +1,80 @@
+/**
+ * What the plan leaves out by default: code that is never extracted as a
+ * service. Tests (their imports would make every module look depended on),
+ * migrations (history of the schema, they follow their app), settings,
+ * fixtures and seed data, `conftest.py` and `manage.py`. `--include-tests`
+ * brings tests back; the rest is never a capability.
+ */
+import type { ModuleGraphInput } from './types.js';
+
+export type LeftOutKind = 'tests' | 'migrations' | 'settings' | 'fixtures' | 'conftest.py' | 'manage.py';
+
+const TEST_DIRS = new Set(['tests', 'test', 'testing', 'unittests', 'functional_tests', 'integration_tests']);
+const MIGRATION_DIRS = new Set(['migrations', 'south_migrations', 'alembic']);
+const FIXTURE_DIRS = new Set(['fixtures', 'seeds']);
+
+const LABEL: Record<LeftOutKind, string> = {
+  tests: 'test module',
+  migrations: 'migration',
+  settings: 'settings module',
+  fixtures: 'fixture or seed module',
+  'conftest.py': 'conftest.py',
+  'manage.py': 'manage.py',
+};
+
+/** Why a module (by its file, or its dotted name for graph input) is left out, or null. */
+export function leftOutKind(file: string | null, name: string): LeftOutKind | null {
+  const parts = file ? file.replace(/\.py$/, '').split('/') : name.split('.');
+  const stem = parts[parts.length - 1];
+  const dirs = file ? parts.slice(0, -1) : parts;
+  if (stem === 'conftest') return 'conftest.py';
+  if (stem === 'manage' && parts.length <= 2) return 'manage.py';
+  if (dirs.some((d) => MIGRATION_DIRS.has(d))) return 'migrations';
+  if (
+    dirs.some((d) => TEST_DIRS.has(d)) ||
+    stem === 'tests' ||
+    stem === 'test' ||
+    stem.startsWith('test_') ||
+    stem.endsWith('_test') ||
+    stem.endsWith('_tests')
+  )
+    return 'tests';
+  if (
+    dirs.some((d) => d === 'settings') ||
+    stem === 'settings' ||
+    stem.startsWith('settings_') ||
+    stem.endsWith('_settings')
+  )
+    return 'settings';
+  if (dirs.some((d) => FIXTURE_DIRS.has(d)) || stem === 'fixtures' || stem === 'seed' || stem === 'seeds')
+    return 'fixtures';
+  return null;
+}
+
+/** The graph without the left-out modules (and the imports touching them), with a note counting them. */
+export function applyScope<T extends ModuleGraphInput>(
+  input: T,
+  includeTests: boolean,
+): T & { leftOut: string[] } {
+  const counts = new Map<LeftOutKind, number>();
+  const gone = new Set<string>();
+  for (const m of input.modules) {
+    const kind = leftOutKind(m.file, m.name);
+    if (kind === null || (kind === 'tests' && includeTests)) continue;
+    gone.add(m.name);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  // Never leave nothing: a tree made only of tests is planned as it is.
+  if (gone.size === 0 || gone.size === input.modules.length) return { ...input, leftOut: [] };
+  const notes = [...(input.notes ?? [])];
+  notes.push(
+    `left out: ${[...counts].map(([k, n]) => `${n} ${LABEL[k]}${n === 1 ? '' : 's'}`).join(', ')}${counts.has('tests') ? ' (--include-tests brings tests back)' : ''}`,
+  );
+  return {
+    ...input,
+    modules: input.modules.filter((m) => !gone.has(m.name)),
+    imports: input.imports.filter((i) => !gone.has(i.from) && !gone.has(i.to)),
+    notes,
+    leftOut: [...gone],
+  };
+}
