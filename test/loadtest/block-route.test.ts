@@ -69,7 +69,17 @@ describe('strangler loadtest block against the real demo', () => {
     // The route is in legacy mode, so "direct" for the proxy is legacy.
     expect(result.directTarget).toBe('legacy');
     expect(result.ratios.map((x) => `${x.of}/${x.over}`)).toEqual(['service/legacy', 'proxy/legacy']);
-    for (const x of result.ratios) for (const k of ['rps', 'p50', 'p90', 'p99'] as const) expect(isFigure(x[k])).toBe(true);
+    // autocannon's latencies are whole milliseconds: a fast target's p50 can be
+    // 0, and then its ratio is null (no figure), never NaN or Infinity.
+    const byTarget = new Map(result.targets.map((t) => [t.target, t]));
+    for (const x of result.ratios) {
+      expect(isFigure(x.rps), `${x.of}/${x.over} rps`).toBe(true);
+      for (const k of ['p50', 'p90', 'p99'] as const) {
+        const over = byTarget.get(x.over)!.latencyMs[k];
+        if (over === 0) expect(x[k], `${x.of}/${x.over} ${k} over 0 ms`).toBeNull();
+        else expect(isFigure(x[k]), `${x.of}/${x.over} ${k}`).toBe(true);
+      }
+    }
     const legacyT = result.targets[0];
     const serviceT = result.targets[1];
     expect(result.ratios[0].rps).toBeCloseTo(serviceT.rps / legacyT.rps, 2);
