@@ -4,7 +4,7 @@
  * them under us (a stale pooled socket is the classic source of sporadic 502s
  * behind Node proxies). Several base URLs are used round-robin.
  */
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 
@@ -14,6 +14,8 @@ export class Upstream {
   /** Response headers timeout for requests to this upstream. */
   readonly headersTimeoutMs: number;
   private readonly pools: Pool[];
+  /** What requests go through: the pools, or the pools with `Connection: close` on every request. */
+  private readonly dispatchers: Dispatcher[];
   private next = 0;
 
   constructor(name: string, cfg: UpstreamConfig, proxy: Config['proxy']) {
@@ -33,14 +35,21 @@ export class Upstream {
           keepAliveTimeoutThreshold: Math.min(1000, Math.floor(keepAlive / 2)),
           headersTimeout: this.headersTimeoutMs,
           bodyTimeout: Math.max(this.headersTimeoutMs, 60_000),
+          maxRequestsPerClient: maxRequestsPerClient(cfg),
         }),
     );
+    // No reuse: every request says `Connection: close` (RFC 9112 §9.6), so the
+    // upstream closes after answering and the next request opens a fresh
+    // connection, which servers that stall on reused ones answer at once.
+    this.dispatchers = reusesConnections(cfg)
+      ? this.pools
+      : this.pools.map((p) => p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)));
   }
 
   /** The pool (and its origin) for the next request, round-robin. */
-  pick(): { pool: Pool; origin: string } {
+  pick(): { pool: Dispatcher; origin: string } {
     const i = this.pools.length === 1 ? 0 : this.next++ % this.pools.length;
-    return { pool: this.pools[i], origin: this.origins[i] };
+    return { pool: this.dispatchers[i], origin: this.origins[i] };
   }
 
   /** An origin for protocols that do not use the pools (WebSocket upgrades). */
@@ -56,6 +65,18 @@ export class Upstream {
   destroy(): void {
     for (const p of this.pools) void p.destroy().catch(() => {});
   }
+}
+
+const reusesConnections = (cfg: UpstreamConfig) => cfg.reuseConnections && cfg.maxRequestsPerConnection !== 1;
+
+/**
+ * undici's `maxRequestsPerClient: n` sends `Connection: close` on a socket's
+ * (n+1)th request (client-h1.js: `socket[kCounter]++ >= max`), so n requests
+ * per connection is n - 1; 1 means no reuse, handled by `reset` above.
+ */
+function maxRequestsPerClient(cfg: UpstreamConfig): number | undefined {
+  const n = cfg.maxRequestsPerConnection;
+  return n !== undefined && n > 1 ? n - 1 : undefined;
 }
 
 /** Legacy plus one Upstream per configured service. */
