@@ -31,6 +31,7 @@ import {
   respondError,
 } from './forward.js';
 import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
+import { watchKeepAliveStalls } from './keepalive-stall.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
@@ -315,6 +316,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   }
 
   const upstreams = new Upstreams(config);
+  const stallWatch = watchKeepAliveStalls(upstreams, store, logger);
   const metrics = new ProxyMetrics();
   const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
   stats.start();
@@ -409,6 +411,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       // Again: a kept-alive connection may have upgraded during the drain.
       upgrades.close();
       failover.close();
+      stallWatch.stop();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();

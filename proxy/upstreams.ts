@@ -13,6 +13,8 @@ export class Upstream {
   readonly origins: readonly string[];
   /** Response headers timeout for requests to this upstream. */
   readonly headersTimeoutMs: number;
+  /** False when configured to open a connection per request (reuseConnections: false). */
+  readonly reusesConnections: boolean;
   private readonly pools: Pool[];
   /** What requests go through: the pools, or the pools with `Connection: close` on every request. */
   private readonly dispatchers: Dispatcher[];
@@ -22,6 +24,7 @@ export class Upstream {
     this.name = name;
     this.origins = upstreamUrls(cfg).map((u) => new URL(u).origin);
     this.headersTimeoutMs = cfg.timeoutMs ?? proxy.requestTimeoutMs;
+    this.reusesConnections = reusesConnections(cfg);
     const keepAlive = cfg.keepAliveTimeoutMs ?? proxy.keepAliveTimeoutMs;
     this.pools = this.origins.map(
       (origin) =>
@@ -41,7 +44,7 @@ export class Upstream {
     // No reuse: every request says `Connection: close` (RFC 9112 §9.6), so the
     // upstream closes after answering and the next request opens a fresh
     // connection, which servers that stall on reused ones answer at once.
-    this.dispatchers = reusesConnections(cfg)
+    this.dispatchers = this.reusesConnections
       ? this.pools
       : this.pools.map((p) => p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)));
   }
