@@ -13,6 +13,8 @@
 /** What `strangler routes`, `report latency` and `loadtest` print, and the log says once. */
 export interface KeepAliveStallFinding {
   kind: 'keepalive-stall';
+  /** False: the origin was watched to a verdict and does not stall (a later healthy verdict replaces a stall). */
+  stall: boolean;
   /** `legacy` or a service name. */
   upstream: string;
   origin: string;

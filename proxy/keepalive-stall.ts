@@ -55,8 +55,8 @@ const COMPLETE = 'undici:request:trailers';
 const ERROR = 'undici:request:error';
 
 /**
- * Watches the given upstream origins until each has a verdict. `onStall` is
- * called at most once per origin.
+ * Watches the given upstream origins until each has a verdict. `onVerdict` is
+ * called at most once per origin, with `stall` true or false.
  */
 export class KeepAliveStallWatch {
   private readonly watching = new Map<string, OriginWatch>();
@@ -67,7 +67,7 @@ export class KeepAliveStallWatch {
 
   constructor(
     origins: ReadonlyArray<{ upstream: string; origin: string }>,
-    private readonly onStall: (f: KeepAliveStallFinding) => void,
+    private readonly onVerdict: (f: KeepAliveStallFinding) => void,
     private readonly thresholds: StallThresholds = DEFAULT_STALL_THRESHOLDS,
   ) {
     for (const o of origins) this.watching.set(o.origin, { upstream: o.upstream, fresh: [], reused: [], open: 0, sends: 0 });
@@ -128,9 +128,13 @@ export class KeepAliveStallWatch {
     if (xs.length > (s.reused ? KEEP.reused : KEEP.fresh)) xs.shift();
     const v = judgeStall(w.fresh, w.reused, this.thresholds);
     if (!v) return;
-    if (v.stall) {
-      this.onStall({
+    // A stall is reported at once; healthy only after a full window of reused
+    // answers no slower than fresh ones.
+    if (v.stall || w.reused.length >= KEEP.reused) {
+      this.watching.delete(s.origin);
+      this.onVerdict({
         kind: 'keepalive-stall',
+        stall: v.stall,
         upstream: w.upstream,
         origin: s.origin,
         freshP50Ms: v.freshP50Ms,
@@ -139,10 +143,6 @@ export class KeepAliveStallWatch {
         reusedSamples: w.reused.length,
         advice: STALL_ADVICE,
       });
-      this.watching.delete(s.origin);
-    } else if (w.reused.length >= KEEP.reused) {
-      // A full window of reused answers no slower than fresh ones: healthy.
-      this.watching.delete(s.origin);
     }
     if (this.watching.size === 0) this.stop();
   };
@@ -151,7 +151,7 @@ export class KeepAliveStallWatch {
 
 /**
  * Watch every upstream origin that reuses connections; on a stall, say so
- * once in the log and save the finding in the store, where `strangler routes`,
+ * once in the log; save the verdict in the store, where `strangler routes`,
  * `report latency` and `loadtest` read it.
  */
 export function watchKeepAliveStalls(upstreams: Upstreams, store: Store, logger: Logger): KeepAliveStallWatch {
@@ -160,9 +160,10 @@ export function watchKeepAliveStalls(upstreams: Upstreams, store: Store, logger:
     .filter((u) => u.reusesConnections)
     .flatMap((u) => u.origins.map((origin) => ({ upstream: u.name, origin })));
   return new KeepAliveStallWatch(origins, (f) => {
-    logger.warn({ finding: f }, describeStall(f));
+    // Saved either way: a healthy verdict replaces an earlier stall (the server was fixed).
+    if (f.stall) logger.warn({ finding: f }, describeStall(f));
     store.results
       .put('finding', stallFindingKey(f.upstream, f.origin), f)
-      .catch((err) => logger.warn({ err }, 'could not save the keep-alive stall finding'));
+      .catch((err) => logger.warn({ err }, 'could not save the keep-alive stall verdict'));
   });
 }

@@ -62,9 +62,10 @@ async function sequentialTraffic(s: Stack): Promise<void> {
   for (let i = 0; i < 25; i++) expect((await s.get(`/busy/${i}`)).status).toBe(200);
 }
 
-async function findings(s: Stack): Promise<KeepAliveStallFinding[]> {
+async function verdicts(s: Stack): Promise<KeepAliveStallFinding[]> {
   return (await s.store.results.list('finding')).map((r) => r.value as KeepAliveStallFinding);
 }
+const findings = async (s: Stack) => (await verdicts(s)).filter((f) => f.stall);
 
 describe('judgeStall', () => {
   it('needs enough samples, and a gap of a delayed ACK, not of a slow backend', () => {
@@ -87,7 +88,7 @@ describe('keep-alive stall detection', { retry: 2 }, () => {
     await sequentialTraffic(stack);
     const [f, ...more] = await findings(stack);
     expect(more).toEqual([]);
-    expect(f).toMatchObject({ kind: 'keepalive-stall', upstream: 'legacy', origin: url });
+    expect(f).toMatchObject({ kind: 'keepalive-stall', stall: true, upstream: 'legacy', origin: url });
     expect(f.reusedP50Ms - f.freshP50Ms).toBeGreaterThanOrEqual(30);
     expect(f.advice).toContain('TCP_NODELAY');
     expect(f.advice).toContain('reuseConnections: false');
@@ -99,17 +100,21 @@ describe('keep-alive stall detection', { retry: 2 }, () => {
     expect(await findings(stack)).toHaveLength(1);
   });
 
-  it('does not report the same server with TCP_NODELAY set', async () => {
+  it('does not report the same server with TCP_NODELAY set, and saves a healthy verdict after a full window', async () => {
     const url = await startNagleServer(true);
     stack = await startStack({ legacy: { url, keepAliveTimeoutMs: 150 } });
     await sequentialTraffic(stack);
-    expect(await findings(stack)).toEqual([]);
+    expect(await verdicts(stack)).toEqual([]);
+    for (let i = 0; i < 110; i++) expect((await stack.get(`/more/${i}`)).status).toBe(200);
+    const [v, ...more] = await verdicts(stack);
+    expect(more).toEqual([]);
+    expect(v).toMatchObject({ kind: 'keepalive-stall', stall: false, upstream: 'legacy', origin: url, reusedSamples: 128 });
   });
 
   it('does not watch an upstream configured with reuseConnections: false', async () => {
     const url = await startNagleServer(false);
     stack = await startStack({ legacy: { url, keepAliveTimeoutMs: 150, reuseConnections: false } });
     await sequentialTraffic(stack);
-    expect(await findings(stack)).toEqual([]);
+    expect(await verdicts(stack)).toEqual([]);
   });
 });
