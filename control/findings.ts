@@ -18,6 +18,6 @@ export async function readStallFindings(store: Store, config: Readonly<Config>):
   const upstreamCfg = (name: string) => (name === 'legacy' ? config.legacy : config.services[name]);
   return [...latest.values()].filter((f) => {
     const cfg = upstreamCfg(f.upstream);
-    return f.stall && cfg !== undefined && cfg.reuseConnections && cfg.maxRequestsPerConnection !== 1;
+    return f.stall && cfg?.reuseConnections === true && cfg.maxRequestsPerConnection !== 1;
   });
 }
