@@ -42,12 +42,16 @@ interface OriginWatch {
   sends: number;
 }
 
+/** undici's Request as the channels show it: `origin` is the pool's origin string. */
+interface ChannelRequest {
+  origin?: unknown;
+}
 interface SendHeadersMessage {
-  request: object & { origin?: unknown };
+  request: ChannelRequest;
   socket: Socket;
 }
 interface RequestMessage {
-  request: object;
+  request: ChannelRequest;
 }
 
 const SEND_HEADERS = 'undici:client:sendHeaders';
@@ -57,12 +61,15 @@ const ERROR = 'undici:request:error';
 /**
  * Watches the given upstream origins until each has a verdict. `onVerdict` is
  * called at most once per origin, with `stall` true or false.
+ *
+ * Per request it costs a Map lookup, a WeakSet lookup and two counters; only
+ * a request sent with its origin to itself is timed (a WeakMap entry).
  */
 export class KeepAliveStallWatch {
   private readonly watching = new Map<string, OriginWatch>();
-  /** Requests answered so far per socket (a socket's first request is the fresh one). */
-  private readonly perSocket = new WeakMap<Socket, number>();
-  private readonly sent = new WeakMap<object, { origin: string; reused: boolean; t0: number; alone: boolean; seq: number }>();
+  /** Sockets that carried a request already: a socket's first request is the fresh one. */
+  private readonly usedSockets = new WeakSet<Socket>();
+  private readonly timed = new WeakMap<ChannelRequest, { reused: boolean; t0: number; seq: number }>();
   private subscribed = false;
 
   constructor(
@@ -94,35 +101,33 @@ export class KeepAliveStallWatch {
 
   private readonly onSendHeaders = (message: unknown): void => {
     const { request, socket } = message as SendHeadersMessage;
-    const origin = String(request.origin);
-    const w = this.watching.get(origin);
+    const w = this.watching.get(request.origin as string);
     if (!w) return;
-    const n = this.perSocket.get(socket) ?? 0;
-    this.perSocket.set(socket, n + 1);
-    const seq = ++w.sends;
-    this.sent.set(request, { origin, reused: n > 0, t0: performance.now(), alone: w.open === 0, seq });
-    w.open++;
+    const reused = this.usedSockets.has(socket);
+    if (!reused) this.usedSockets.add(socket);
+    w.sends++;
+    if (w.open++ === 0) this.timed.set(request, { reused, t0: performance.now(), seq: w.sends });
   };
 
   private readonly onError = (message: unknown): void => {
     const { request } = message as RequestMessage;
-    const s = this.sent.get(request);
-    if (!s) return;
-    this.sent.delete(request);
-    const w = this.watching.get(s.origin);
-    if (w) w.open--;
+    const w = this.watching.get(request.origin as string);
+    if (!w) return;
+    w.open--;
+    this.timed.delete(request);
   };
 
   private readonly onComplete = (message: unknown): void => {
     const { request } = message as RequestMessage;
-    const s = this.sent.get(request);
-    if (!s) return;
-    this.sent.delete(request);
-    const w = this.watching.get(s.origin);
+    const origin = request.origin as string;
+    const w = this.watching.get(origin);
     if (!w) return;
     w.open--;
-    if (process.env.DBG) console.log("sample", s.reused, s.alone, s.seq, w.open, w.sends, (performance.now() - s.t0).toFixed(1));
-    if (!s.alone || s.seq !== w.sends) return;
+    const s = this.timed.get(request);
+    if (!s) return;
+    this.timed.delete(request);
+    // Another request to this origin was sent meanwhile: not alone, not counted.
+    if (s.seq !== w.sends) return;
     const xs = s.reused ? w.reused : w.fresh;
     xs.push(performance.now() - s.t0);
     if (xs.length > (s.reused ? KEEP.reused : KEEP.fresh)) xs.shift();
@@ -131,12 +136,12 @@ export class KeepAliveStallWatch {
     // A stall is reported at once; healthy only after a full window of reused
     // answers no slower than fresh ones.
     if (v.stall || w.reused.length >= KEEP.reused) {
-      this.watching.delete(s.origin);
+      this.watching.delete(origin);
       this.onVerdict({
         kind: 'keepalive-stall',
         stall: v.stall,
         upstream: w.upstream,
-        origin: s.origin,
+        origin,
         freshP50Ms: v.freshP50Ms,
         reusedP50Ms: v.reusedP50Ms,
         freshSamples: w.fresh.length,
@@ -147,7 +152,6 @@ export class KeepAliveStallWatch {
     if (this.watching.size === 0) this.stop();
   };
 }
-
 
 /**
  * Watch every upstream origin that reuses connections; on a stall, say so
