@@ -76,6 +76,8 @@ export class KeepAliveStallWatch {
     origins: ReadonlyArray<{ upstream: string; origin: string }>,
     private readonly onVerdict: (f: KeepAliveStallFinding) => void,
     private readonly thresholds: StallThresholds = DEFAULT_STALL_THRESHOLDS,
+    /** Milliseconds; a test's clock may replace it. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     for (const o of origins) this.watching.set(o.origin, { upstream: o.upstream, fresh: [], reused: [], open: 0, sends: 0 });
     if (this.watching.size > 0) {
@@ -106,14 +108,15 @@ export class KeepAliveStallWatch {
     const reused = this.usedSockets.has(socket);
     if (!reused) this.usedSockets.add(socket);
     w.sends++;
-    if (w.open++ === 0) this.timed.set(request, { reused, t0: performance.now(), seq: w.sends });
+    if (w.open++ === 0) this.timed.set(request, { reused, t0: this.now(), seq: w.sends });
   };
 
   private readonly onError = (message: unknown): void => {
     const { request } = message as RequestMessage;
     const w = this.watching.get(request.origin as string);
     if (!w) return;
-    w.open--;
+    // A request can fail before it was sent (connection refused): it was never counted.
+    if (w.open > 0) w.open--;
     this.timed.delete(request);
   };
 
@@ -129,7 +132,7 @@ export class KeepAliveStallWatch {
     // Another request to this origin was sent meanwhile: not alone, not counted.
     if (s.seq !== w.sends) return;
     const xs = s.reused ? w.reused : w.fresh;
-    xs.push(performance.now() - s.t0);
+    xs.push(this.now() - s.t0);
     if (xs.length > (s.reused ? KEEP.reused : KEEP.fresh)) xs.shift();
     const v = judgeStall(w.fresh, w.reused, this.thresholds);
     if (!v) return;
