@@ -37,7 +37,7 @@ export interface StallThresholds {
   minFresh: number;
   /** Reused-connection answers needed before a verdict. */
   minReused: number;
-  /** Reused p50 must exceed fresh p50 by at least this much (delayed ACK: 40 ms minimum on Linux). */
+  /** Reused answers' lower quartile must exceed fresh ones' by at least this much (delayed ACK: 40 ms minimum on Linux). */
   minGapMs: number;
   /** ...and by at most this much (delayed ACK: 200 ms maximum), so a genuinely slow backend is not blamed. */
   maxGapMs: number;
@@ -52,20 +52,23 @@ export function judgeStall(
   t: StallThresholds = DEFAULT_STALL_THRESHOLDS,
 ): { stall: boolean; freshP50Ms: number; reusedP50Ms: number } | undefined {
   if (fresh.length < t.minFresh || reused.length < t.minReused) return undefined;
-  const freshP50Ms = round(median(fresh));
-  const reusedP50Ms = round(median(reused));
-  const gap = reusedP50Ms - freshP50Ms;
+  // Decided on the lower quartiles: a busy machine only adds time, to fresh
+  // and reused answers alike, while a stall puts a ~40 ms floor under every
+  // reused answer. The p50s are what the finding reports.
+  const freshQ = quantile(fresh, 0.25);
+  const reusedQ = quantile(reused, 0.25);
+  const gap = reusedQ - freshQ;
   // Twice the fresh time too: 40 ms on top of a 300 ms backend is its own variance.
-  const stall = gap >= t.minGapMs && gap <= t.maxGapMs && reusedP50Ms >= 2 * freshP50Ms;
-  return { stall, freshP50Ms, reusedP50Ms };
+  const stall = gap >= t.minGapMs && gap <= t.maxGapMs && reusedQ >= 2 * freshQ;
+  return { stall, freshP50Ms: round(quantile(fresh, 0.5)), reusedP50Ms: round(quantile(reused, 0.5)) };
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
-function median(xs: readonly number[]): number {
+/** The q-quantile by nearest rank (the median of an even count is its upper middle). */
+function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))];
 }
 
 /** One line for logs and reports. */

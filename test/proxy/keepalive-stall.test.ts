@@ -73,6 +73,11 @@ describe('judgeStall', () => {
     expect(judgeStall([2, 2, 2], Array(19).fill(44))).toBeUndefined();
     expect(judgeStall([1.5, 2, 30], Array(20).fill(44))).toMatchObject({ stall: true, freshP50Ms: 2, reusedP50Ms: 44 });
     expect(judgeStall([2, 2, 2], Array(20).fill(3))?.stall).toBe(false);
+    // A busy machine slows some fresh answers too: the lower quartiles still tell.
+    expect(judgeStall([2, 38, 40], [...Array(15).fill(44), 60, 80, 90, 120, 150])).toMatchObject({
+      stall: true,
+      freshP50Ms: 38,
+    });
     // A backend slow on every connection is slow, not stalling.
     expect(judgeStall([300, 310, 290], Array(20).fill(340))?.stall).toBe(false);
     // A gap far past the 200 ms delayed-ACK maximum is something else.
@@ -89,7 +94,7 @@ describe('keep-alive stall detection', { retry: 2 }, () => {
     const [f, ...more] = await findings(stack);
     expect(more).toEqual([]);
     expect(f).toMatchObject({ kind: 'keepalive-stall', stall: true, upstream: 'legacy', origin: url });
-    expect(f.reusedP50Ms - f.freshP50Ms).toBeGreaterThanOrEqual(30);
+    expect(f.reusedP50Ms).toBeGreaterThan(f.freshP50Ms);
     expect(f.advice).toContain('TCP_NODELAY');
     expect(f.advice).toContain('reuseConnections: false');
     // More of the same traffic: still one warning.
