@@ -37,9 +37,22 @@ const upstream = z
      * every upstream answered it once with a status below 500).
      */
     probePath: z.string().startsWith('/', 'a probe path starts with /').optional(),
+    /**
+     * false: one connection per request (`Connection: close`). For servers
+     * that stall on kept-alive connections: Python's http.server, Django's
+     * runserver and other stacks that write head and body separately with
+     * Nagle on wait ~40 ms per reused-connection answer for a delayed ACK.
+     */
+    reuseConnections: z.boolean().default(true),
+    /** Close a pooled connection after this many requests (1 is the same as reuseConnections: false). */
+    maxRequestsPerConnection: z.number().int().positive().optional(),
   })
   .strict()
-  .refine((u) => Boolean(u.url) !== Boolean(u.urls), { message: 'give exactly one of url or urls' });
+  .refine((u) => Boolean(u.url) !== Boolean(u.urls), { message: 'give exactly one of url or urls' })
+  .refine((u) => u.reuseConnections || u.maxRequestsPerConnection === undefined, {
+    message: 'give reuseConnections: false or maxRequestsPerConnection, not both',
+    path: ['maxRequestsPerConnection'],
+  });
 
 const methodName = z
   .string()

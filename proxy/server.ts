@@ -33,6 +33,7 @@ import {
 } from './forward.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
+import { watchKeepAliveStalls } from './keepalive-stall.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { isPointsUrl, PointEndpoints } from './points.js';
 import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
@@ -462,6 +463,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   }
 
   const upstreams = new Upstreams(config);
+  const stallWatch = watchKeepAliveStalls(upstreams, store, logger);
   const metrics = new ProxyMetrics();
   const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
   stats.start();
@@ -617,6 +619,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       failover.close();
       await limits?.close();
       await tracing?.close();
+      stallWatch.stop();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();

@@ -2,6 +2,7 @@
  * Load-test reporters: one side-by-side table of the targets a run measured,
  * with the service/legacy and proxy/direct ratios, in text, md, json or html.
  */
+import { stallNotes } from '../findings.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { type Align, fmtBytesPerSec, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
@@ -57,10 +58,16 @@ function summaryLine(r: LoadtestResult): string {
 const READING =
   'Ratios divide the first target by the second: latency above 1.00x is slower, requests/s above 1.00x is faster.';
 
+/** Keep-alive stall notes, one per line, each shaped by `line`; '' when none. */
+const notes = (r: LoadtestResult, line: (note: string) => string) =>
+  stallNotes(r.findings)
+    .map((l) => `${line(l)}\n`)
+    .join('');
+
 export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${READING}\n`,
+    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${READING}\n${notes(r, (l) => l)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -68,7 +75,7 @@ export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
 export const renderLoadtestMd: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${READING}\n`,
+    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${READING}\n${notes(r, (l) => `\n**${l}**\n`)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -124,6 +131,7 @@ export const renderLoadtestHtml: Reporter<LoadtestResult> = (r, options: ReportO
 <p class="muted">${escapeHtml(`${r.startedAt} .. ${r.finishedAt}`)}</p>
 ${table}
 <p class="muted">${escapeHtml(READING)}</p>
+${notes(r, (l) => `<p><strong>${escapeHtml(l)}</strong></p>`)}
 <h2>Requests per second</h2>
 ${chartCanvas(rpsChart)}
 <h2>Latency</h2>

@@ -1,5 +1,7 @@
 /** `strangler routes` and `strangler history` renderers: pure, text or JSON. */
+import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
 import type { AuditEntry, RouteState } from '../../core/types.js';
+import { stallNotes } from '../findings.js';
 import { textTable } from '../table.js';
 import type { ReportOutput } from '../types.js';
 
@@ -17,11 +19,21 @@ export interface RouteRow extends RouteState {
   status?: unknown;
 }
 
-export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportOutput {
+/**
+ * The route table; in text, upstream findings (a keep-alive stall) follow as
+ * notes. JSON stays the array of rows; the CLI writes the notes to stderr.
+ */
+export function renderRoutes(
+  rows: RouteRow[],
+  format: 'text' | 'json',
+  findings?: readonly KeepAliveStallFinding[],
+): ReportOutput {
   if (format === 'json') return { output: JSON.stringify(rows, null, 2) + '\n', exitCode: 0 };
   const extraKeys = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
+  const notes = stallNotes(findings);
   return {
-    output: textTable(
+    output:
+      textTable(
       ['route', 'mode', 'weight', 'version', 'match', 'slash', 'service', ...extraKeys, 'changed', 'by', 'why'],
       rows.map((r) => [
         r.id,
@@ -36,7 +48,7 @@ export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportO
         r.actor,
         r.reason,
       ]),
-    ),
+    ) + notes.map((l) => `${l}\n`).join(''),
     exitCode: 0,
   };
 }
