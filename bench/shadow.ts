@@ -28,7 +28,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { parseConfig } from '../core/config.js';
-import { tuneHeapForProxy } from '../proxy/heap-tuning.js';
+import { PROXY_NODE_FLAGS, tuneHeapForProxy } from '../proxy/heap-tuning.js';
 import { startProxy } from '../proxy/server.js';
 import { createShadowHook } from '../shadow/mirror.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
@@ -178,7 +178,11 @@ interface Scenario {
 
 async function startProxyChild(name: string, sc: Scenario, on: boolean): Promise<ProxyChild> {
   // STRANGLER_BENCH_PROXY_NODE_ARGS="--cpu-prof" profiles the proxy children.
-  const nodeArgs = process.env.STRANGLER_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // Plus the node flags `strangler serve` starts with (bin/strangler.js).
+  const nodeArgs = [
+    ...PROXY_NODE_FLAGS,
+    ...(process.env.STRANGLER_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+  ];
   const { proc, lines } = child(
     ['--role', 'proxy', sc.legacy, sc.service, on ? 'on' : 'off', sc.matchPath],
     nodeArgs,

@@ -4,6 +4,7 @@
  * pairs (the same requests answered by both sides) beside them where there
  * are any. Also the time binning shared with control/progress.ts.
  */
+import { readStallFindings } from './findings.js';
 import type { Config } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
 import type { Mode, Target } from '../core/types.js';
@@ -156,5 +157,12 @@ export async function gatherLatency(
       p99RatioSource: fromShadow !== null ? 'shadow' : fromStats !== null ? 'stats' : null,
     });
   }
-  return { generatedAt: opts.now.toISOString(), since: new Date(since).toISOString(), stepMs, routes };
+  const findings = await readStallFindings(store, config);
+  return {
+    generatedAt: opts.now.toISOString(),
+    since: new Date(since).toISOString(),
+    stepMs,
+    routes,
+    ...(findings.length ? { findings } : {}),
+  };
 }

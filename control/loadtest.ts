@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
+import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
 import { ratio } from '../reports/table.js';
 import {
@@ -20,6 +21,8 @@ import {
   type LoadtestTargetResult,
 } from '../reports/loadtest/types.js';
 import type { Store } from '../store/types.js';
+import { readStallFindings } from './findings.js';
+import { probeable, probeKeepAliveStall } from './stall-probe.js';
 
 export interface LoadtestProgress {
   target: LoadtestTarget;
@@ -344,6 +347,7 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
   if (service && legacy) ratios.push(ratioOf(service, legacy));
   if (proxy && direct) ratios.push(ratioOf(proxy, direct));
 
+  const findings = await stallFindingsFor(opts, plan, results, path, method);
   const result: LoadtestResult = {
     route: plan.route.id,
     method,
@@ -358,7 +362,32 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
     finishedAt: new Date().toISOString(),
     targets: results,
     ratios,
+    ...(findings.length ? { findings } : {}),
   };
   if (opts.store) await opts.store.results.put('loadtest', plan.route.id, result);
   return result;
+}
+
+/**
+ * Keep-alive stalls to report with the run: a probe of each direct target
+ * measured (fresh evidence), then what the proxies found for other origins.
+ */
+async function stallFindingsFor(
+  opts: LoadtestOptions,
+  plan: Plan,
+  results: readonly LoadtestTargetResult[],
+  path: string,
+  method: string,
+): Promise<KeepAliveStallFinding[]> {
+  const probed = new Map<string, KeepAliveStallFinding>();
+  if (probeable(method, opts.body?.length ?? 0)) {
+    for (const t of ['legacy', 'service'] as const) {
+      if (!results.some((r) => r.target === t) || opts.signal?.aborted) continue;
+      const upstream = t === 'legacy' ? 'legacy' : plan.route.service;
+      const f = await probeKeepAliveStall(upstream, joinUrl(plan.urls[t], path), method as 'GET' | 'HEAD');
+      if (f) probed.set(f.origin, f);
+    }
+  }
+  const fromProxies = opts.store ? await readStallFindings(opts.store, opts.config) : [];
+  return [...probed.values(), ...fromProxies.filter((f) => !probed.has(f.origin))].filter((f) => f.stall);
 }

@@ -3,23 +3,37 @@
  * idle sockets closed before the upstream's own keep-alive timeout would close
  * them under us (a stale pooled socket is the classic source of sporadic 502s
  * behind Node proxies). Several base URLs are used round-robin.
+ *
+ * A base URL with a path (`http://host/base`) puts that path in front of every
+ * request target, for primaries, failover and shadow copies alike
+ * (core/config.ts basePathOf is the one rule; shadow/mirror.ts uses it too).
  */
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
-import { upstreamUrls } from '../core/config.js';
+import { basePathOf, upstreamUrls } from '../core/config.js';
+import { skipping100Continue } from './interim-responses.js';
 
 export class Upstream {
   readonly name: string;
   readonly origins: readonly string[];
+  /** Each base URL's path without its trailing slash ('' for none), put in front of the request target. */
+  readonly prefixes: readonly string[];
   /** Response headers timeout for requests to this upstream. */
   readonly headersTimeoutMs: number;
+  /** False when configured to open a connection per request (reuseConnections: false). */
+  readonly reusesConnections: boolean;
   private readonly pools: Pool[];
+  /** What requests go through: the pools, or the pools with `Connection: close` on every request. */
+  private readonly dispatchers: Dispatcher[];
   private next = 0;
 
   constructor(name: string, cfg: UpstreamConfig, proxy: Config['proxy']) {
     this.name = name;
-    this.origins = upstreamUrls(cfg).map((u) => new URL(u).origin);
+    const urls = upstreamUrls(cfg).map((u) => new URL(u));
+    this.origins = urls.map((u) => u.origin);
+    this.prefixes = urls.map(basePathOf);
     this.headersTimeoutMs = cfg.timeoutMs ?? proxy.requestTimeoutMs;
+    this.reusesConnections = reusesConnections(cfg);
     const keepAlive = cfg.keepAliveTimeoutMs ?? proxy.keepAliveTimeoutMs;
     this.pools = this.origins.map(
       (origin) =>
@@ -33,19 +47,28 @@ export class Upstream {
           keepAliveTimeoutThreshold: Math.min(1000, Math.floor(keepAlive / 2)),
           headersTimeout: this.headersTimeoutMs,
           bodyTimeout: Math.max(this.headersTimeoutMs, 60_000),
+          connect: skipping100Continue(),
+          maxRequestsPerClient: maxRequestsPerClient(cfg),
         }),
     );
+    // No reuse: every request says `Connection: close` (RFC 9112 §9.6), so the
+    // upstream closes after answering and the next request opens a fresh
+    // connection, which servers that stall on reused ones answer at once.
+    this.dispatchers = this.reusesConnections
+      ? this.pools
+      : this.pools.map((p) => p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)));
   }
 
-  /** The pool (and its origin) for the next request, round-robin. */
-  pick(): { pool: Pool; origin: string } {
+  /** The dispatcher (its origin and base path) for the next request, round-robin. */
+  pick(): { pool: Dispatcher; origin: string; prefix: string } {
     const i = this.pools.length === 1 ? 0 : this.next++ % this.pools.length;
-    return { pool: this.pools[i], origin: this.origins[i] };
+    return { pool: this.dispatchers[i], origin: this.origins[i], prefix: this.prefixes[i] };
   }
 
-  /** An origin for protocols that do not use the pools (WebSocket upgrades). */
-  pickOrigin(): string {
-    return this.pick().origin;
+  /** An origin and base path for protocols that do not use the pools (WebSocket upgrades). */
+  pickOrigin(): { origin: string; prefix: string } {
+    const { origin, prefix } = this.pick();
+    return { origin, prefix };
   }
 
   /** Finish queued requests and close the sockets. */
@@ -56,6 +79,18 @@ export class Upstream {
   destroy(): void {
     for (const p of this.pools) void p.destroy().catch(() => {});
   }
+}
+
+const reusesConnections = (cfg: UpstreamConfig) => cfg.reuseConnections && cfg.maxRequestsPerConnection !== 1;
+
+/**
+ * undici's `maxRequestsPerClient: n` sends `Connection: close` on a socket's
+ * (n+1)th request (client-h1.js: `socket[kCounter]++ >= max`), so n requests
+ * per connection is n - 1; 1 means no reuse, handled by `reset` above.
+ */
+function maxRequestsPerClient(cfg: UpstreamConfig): number | undefined {
+  const n = cfg.maxRequestsPerConnection;
+  return n !== undefined && n > 1 ? n - 1 : undefined;
 }
 
 /** Legacy plus one Upstream per configured service. */

@@ -206,11 +206,17 @@ export interface StatsStore {
   query(q: { route?: string; since: number; target?: Target }): Promise<StatsWindow[]>;
 }
 
-/** Saved load-test runs and plans, so reports can show them later. */
+/**
+ * What a result is: a load-test run, a plan, or a finding a proxy made about
+ * an upstream (proxy/keepalive-stall.ts) for the CLI's reports to show.
+ */
+export type ResultKind = 'loadtest' | 'plan' | 'finding';
+
+/** Saved load-test runs, plans and findings, so reports can show them later. */
 export interface ResultStore {
-  put(kind: 'loadtest' | 'plan', key: string, value: unknown): Promise<void>;
-  latest(kind: 'loadtest' | 'plan', key?: string): Promise<{ key: string; at: string; value: unknown } | undefined>;
-  list(kind: 'loadtest' | 'plan', limit?: number): Promise<Array<{ key: string; at: string; value: unknown }>>;
+  put(kind: ResultKind, key: string, value: unknown): Promise<void>;
+  latest(kind: ResultKind, key?: string): Promise<{ key: string; at: string; value: unknown } | undefined>;
+  list(kind: ResultKind, limit?: number): Promise<Array<{ key: string; at: string; value: unknown }>>;
 }
 
 /**

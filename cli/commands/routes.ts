@@ -10,8 +10,15 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: { config: string; json?: boolean }) => {
       const { withStore } = await import('../context.js');
       const { listRouteRows } = await import('../../control/routes.js');
+      const { readStallFindings } = await import('../../control/findings.js');
       const { renderRoutes } = await import('../../reports/routes/index.js');
-      const rows = await withStore(io, opts.config, ({ config, store }) => listRouteRows(config, store));
-      io.stdout.write(renderRoutes(rows, opts.json ? 'json' : 'text').output);
+      const { stallNotes } = await import('../../reports/findings.js');
+      const { rows, findings } = await withStore(io, opts.config, async ({ config, store }) => ({
+        rows: await listRouteRows(config, store),
+        findings: await readStallFindings(store, config),
+      }));
+      io.stdout.write(renderRoutes(rows, opts.json ? 'json' : 'text', findings).output);
+      // JSON on stdout stays the array of rows; the notes go to stderr.
+      if (opts.json) for (const l of stallNotes(findings)) io.stderr.write(`${l}\n`);
     });
 }

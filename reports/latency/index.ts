@@ -6,6 +6,7 @@
 import { chartCanvas, type ChartSpec, escapeHtml, htmlPage } from '../html-page.js';
 import { type Align, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
+import { stallNotes } from '../findings.js';
 import type { LatencyData, LatencyRoute, Percentiles } from './types.js';
 
 /** Text and md show the most recent bins that have traffic; json and html carry the whole series. */
@@ -61,7 +62,7 @@ export const renderLatencyText: Reporter<LatencyData> = (d) => {
       parts.push(`over time (last ${t.shown} of ${t.total} bins with traffic):`, textTable(t.headers, t.rows, t.align));
     else parts.push('over time: no traffic recorded in this range', '');
   }
-  parts.push(NOTE, '');
+  parts.push(...stallNotes(d.findings), NOTE, '');
   return { output: parts.join('\n'), exitCode: 0 };
 };
 
@@ -76,7 +77,7 @@ export const renderLatencyMd: Reporter<LatencyData> = (d) => {
       parts.push(`Over time (last ${t.shown} of ${t.total} bins with traffic):`, '', mdTable(t.headers, t.rows, t.align));
     else parts.push('_No traffic recorded in this range._', '');
   }
-  parts.push(`_${NOTE}_`, '');
+  parts.push(...stallNotes(d.findings).flatMap((l) => [`**${l}**`, '']), `_${NOTE}_`, '');
   return { output: parts.join('\n'), exitCode: 0 };
 };
 
@@ -134,7 +135,9 @@ ${chartCanvas(chart)}`;
   // htmlPage prints the generated line itself: only the range here, so the page says it once.
   const body = `<p class="muted">${escapeHtml(`since ${d.since}; bins of ${d.stepMs / 1000} s`)}</p>
 ${sections.join('\n') || '<p>no routes</p>'}
-<p class="muted">${escapeHtml(NOTE)}</p>`;
+${stallNotes(d.findings)
+  .map((l) => `<p><strong>${escapeHtml(l)}</strong></p>\n`)
+  .join('')}<p class="muted">${escapeHtml(NOTE)}</p>`;
   return {
     output: htmlPage({
       title: options.title ?? 'Latency',

@@ -3,6 +3,7 @@
  * from the stats windows (bucketed, so percentiles are bucket upper bounds)
  * and the shadow pairs (raw samples of the same requests sent to both sides).
  */
+import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
 import type { Mode } from '../../core/types.js';
 
 export interface Percentiles {
@@ -37,4 +38,6 @@ export interface LatencyData {
   since: string;
   stepMs: number;
   routes: LatencyRoute[];
+  /** Upstreams the proxies found stalling on kept-alive connections (skews p99s); absent when none. */
+  findings?: KeepAliveStallFinding[];
 }

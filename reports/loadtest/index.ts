@@ -2,6 +2,7 @@
  * Load-test reporters: one side-by-side table of the targets a run measured,
  * with the service/legacy and proxy/direct ratios, in text, md, json or html.
  */
+import { stallNotes } from '../findings.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { type Align, fmtBytesPerSec, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
@@ -62,10 +63,16 @@ function reading(r: LoadtestResult): string {
   return r.ratios.length > 0 ? `${READING}\n` : '';
 }
 
+/** Keep-alive stall notes, one per line, each shaped by `line`; '' when none. */
+const notes = (r: LoadtestResult, line: (note: string) => string) =>
+  stallNotes(r.findings)
+    .map((l) => `${line(l)}\n`)
+    .join('');
+
 export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${reading(r)}`,
+    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => l)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -73,7 +80,7 @@ export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
 export const renderLoadtestMd: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${reading(r)}`,
+    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => `\n**${l}**\n`)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -129,6 +136,7 @@ export const renderLoadtestHtml: Reporter<LoadtestResult> = (r, options: ReportO
 <p class="muted">${escapeHtml(`${r.startedAt} .. ${r.finishedAt}`)}</p>
 ${table}
 ${r.ratios.length > 0 ? `<p class="muted">${escapeHtml(READING)}</p>` : ''}
+${notes(r, (l) => `<p><strong>${escapeHtml(l)}</strong></p>`)}
 <h2>Requests per second</h2>
 ${chartCanvas(rpsChart)}
 <h2>Latency</h2>

@@ -3,6 +3,7 @@
  * same load at each target in turn. Saved whole in store.results ('loadtest',
  * route id) so later reports can show it; reporters read this shape only.
  */
+import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
 
 export const LOADTEST_TARGETS = ['legacy', 'service', 'proxy'] as const;
 export type LoadtestTarget = (typeof LOADTEST_TARGETS)[number];
@@ -63,4 +64,6 @@ export interface LoadtestResult {
   targets: LoadtestTargetResult[];
   /** service/legacy and proxy/direct, when both sides were measured. */
   ratios: LoadtestRatio[];
+  /** Targets that stall on kept-alive connections (probed after the run, or found by a proxy); absent when none. */
+  findings?: KeepAliveStallFinding[];
 }

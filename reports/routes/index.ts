@@ -1,5 +1,7 @@
 /** `strangler routes` and `strangler history` renderers: pure, text or JSON. */
+import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
 import type { AuditEntry, RouteState } from '../../core/types.js';
+import { stallNotes } from '../findings.js';
 import { textTable } from '../table.js';
 import type { ReportOutput } from '../types.js';
 
@@ -7,6 +9,8 @@ export interface RouteRow extends RouteState {
   pattern: string;
   methods: string[];
   service: string;
+  /** `ignore`: the pattern also matches with/without a trailing slash; `strict`: only as written. */
+  trailingSlash?: 'ignore' | 'strict';
   /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
   kind?: 'http' | 'function';
   /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
@@ -15,25 +19,36 @@ export interface RouteRow extends RouteState {
   status?: unknown;
 }
 
-export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportOutput {
+/**
+ * The route table; in text, upstream findings (a keep-alive stall) follow as
+ * notes. JSON stays the array of rows; the CLI writes the notes to stderr.
+ */
+export function renderRoutes(
+  rows: RouteRow[],
+  format: 'text' | 'json',
+  findings?: readonly KeepAliveStallFinding[],
+): ReportOutput {
   if (format === 'json') return { output: JSON.stringify(rows, null, 2) + '\n', exitCode: 0 };
   const extraKeys = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
+  const notes = stallNotes(findings);
   return {
-    output: textTable(
-      ['route', 'mode', 'weight', 'version', 'match', 'service', ...extraKeys, 'changed', 'by', 'why'],
+    output:
+      textTable(
+      ['route', 'mode', 'weight', 'version', 'match', 'slash', 'service', ...extraKeys, 'changed', 'by', 'why'],
       rows.map((r) => [
         r.id,
         r.mode,
         r.weight,
         r.version,
         r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
+        r.kind === 'function' ? '' : (r.trailingSlash ?? ''),
         r.service,
         ...extraKeys.map((k) => r.extra?.[k] ?? ''),
         r.updatedAt,
         r.actor,
         r.reason,
       ]),
-    ),
+    ) + notes.map((l) => `${l}\n`).join(''),
     exitCode: 0,
   };
 }

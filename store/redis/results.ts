@@ -1,7 +1,7 @@
-import type { ResultStore } from '../types.js';
+import type { ResultKind, ResultStore } from '../types.js';
 import { type RedisContext, execResults } from './client.js';
 
-type Kind = 'loadtest' | 'plan';
+type Kind = ResultKind;
 interface Saved {
   key: string;
   at: string;

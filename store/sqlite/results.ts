@@ -1,4 +1,4 @@
-import type { ResultStore } from '../types.js';
+import type { ResultKind, ResultStore } from '../types.js';
 import type { Db } from './db.js';
 
 export function migrateResults(db: Db): void {
@@ -12,7 +12,7 @@ export function migrateResults(db: Db): void {
   CREATE INDEX IF NOT EXISTS results_kind ON results(kind, key, id);`);
 }
 
-type Kind = 'loadtest' | 'plan';
+type Kind = ResultKind;
 interface Row {
   key: string;
   at: string;

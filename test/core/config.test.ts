@@ -82,6 +82,17 @@ describe('config validation', () => {
     expect(e.message).toContain('strangler init --legacy');
   });
 
+  it('takes reuseConnections: false or maxRequestsPerConnection on an upstream, not both', () => {
+    const legacy = (extra: object) => parseConfig({ legacy: { url: 'http://127.0.0.1:8000', ...extra } }).legacy;
+    expect(legacy({}).reuseConnections).toBe(true);
+    expect(legacy({ reuseConnections: false }).reuseConnections).toBe(false);
+    expect(legacy({ maxRequestsPerConnection: 100 }).maxRequestsPerConnection).toBe(100);
+    const both = configError(() => legacy({ reuseConnections: false, maxRequestsPerConnection: 5 }));
+    expect(both.code).toBe('STRANGLER_E_CONFIG');
+    expect(both.message).toContain('legacy.maxRequestsPerConnection: give reuseConnections: false or maxRequestsPerConnection');
+    expect(configError(() => legacy({ maxRequestsPerConnection: 0 })).message).toContain('legacy.maxRequestsPerConnection');
+  });
+
   it('parses durations', () => {
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration('500ms')).toBe(500);

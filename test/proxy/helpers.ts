@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { parseConfig } from '../../core/config.js';
+import type { Logger } from '../../core/log.js';
 import type { ShadowHook } from '../../shadow/types.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
 import { openStore } from '../../store/open.js';
@@ -96,7 +97,7 @@ export interface Stack {
 /** A store seeded from the config, a proxy in this process, a client agent. */
 export async function startStack(
   rawConfig: Record<string, unknown>,
-  opts: { shadow?: ShadowHook; clientConnections?: number } = {},
+  opts: { shadow?: ShadowHook; clientConnections?: number; logger?: Logger } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strangler-proxy-'));
   const storeFile = path.join(dir, 'state.db');
@@ -110,6 +111,7 @@ export async function startStack(
     config,
     store,
     shadow: opts.shadow,
+    logger: opts.logger,
     listen: { host: '127.0.0.1', port: 0 },
   });
   const agent = new Agent({ connections: opts.clientConnections ?? 64 });
