@@ -9,7 +9,7 @@
  * Same for a SQLite file removed under a running proxy. Real processes:
  * redis-server, `strangler serve`, the CLI.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -163,6 +163,62 @@ describe.skipIf(!redisAvailable())('a new serve beside proxies whose Redis resta
       expect(rows[1].details?.lostMark).toMatchObject({ lostId: mark.lostId });
       const d = await serve(config);
       expect(await servedBy(d.proxy)).toBe('service');
+    } finally {
+      await raw.close();
+    }
+  }, 180_000);
+});
+
+describe.skipIf(!redisAvailable())('serve --workers 2 whose Redis restarted empty', () => {
+  let redis: RedisServer;
+  let primary: ChildProcess | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    if (primary && primary.exitCode === null) {
+      const exited = new Promise((r) => primary!.once('exit', r));
+      primary.kill('SIGTERM');
+      await exited;
+    }
+    await redis?.close();
+  });
+
+  it('a worker replaced after a crash never seeds: the store stays empty, the other worker keeps legacy', async () => {
+    const config = configFor(redis.url(0), 'workers.yaml');
+    primary = spawn(process.execPath, [BIN, 'serve', '--config', config, '--workers', '2'], {
+      env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'tok', STRANGLER_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    primary.stdout!.on('data', (c) => (out += c));
+    primary.stderr!.on('data', (c) => (out += c));
+    const proxy = (await until(
+      'the workers',
+      () => /workers on (http:\/\/\S+)/.exec(out)?.[1],
+      60_000,
+    )) as string;
+    const back = await cli(config, ['flip', 'block', 'legacy', '--reason', 'incident 44']);
+    expect(back.code, back.err).toBe(0);
+    await until('legacy', async () => (await servedBy(proxy)) === 'legacy', 10_000);
+
+    await redis.kill();
+    await redis.restart();
+    const raw = await openStore(redis.url(0));
+    try {
+      await until('the lost mark', () => raw.lostMark(), 15_000);
+      // A worker crashes; the primary replaces it against the emptied store.
+      const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary.pid)], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0);
+      expect(workers.length).toBe(2);
+      process.kill(workers[0], 'SIGKILL');
+      await until('the replacement to be refused', () => out.includes('worker could not start'), 30_000);
+      expect(await raw.identity()).toBeUndefined();
+      expect(await raw.routes.list()).toEqual([]);
+      expect(await raw.audit.list()).toEqual([]);
+      for (let i = 0; i < 5; i++) expect(await servedBy(proxy)).toBe('legacy');
     } finally {
       await raw.close();
     }
