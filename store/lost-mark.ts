@@ -61,8 +61,17 @@ export function readSqliteMark(resolvedFile: string): LostMark | undefined {
   try {
     return parseLostMark(readFileSync(sqliteMarkPath(resolvedFile), 'utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // ENOTDIR: the database's directory is not a directory, so neither is there a mark.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new StranglerError(
+      'STRANGLER_E_STORE',
+      `cannot read the lost mark ${sqliteMarkPath(resolvedFile)}: ${(err as Error).message}`,
+      {
+        cause: err,
+        details: { path: sqliteMarkPath(resolvedFile), ...(code ? { cause: code } : {}) },
+      },
+    );
   }
 }
 
