@@ -3,7 +3,7 @@
  * proxy at all, measured in the same run. Not a test: it prints figures and
  * ratios and asserts nothing.
  *
- *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1]
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1] [--tracing]
  *
  * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
  * hit directly, through nginx (one worker, upstream keepalive; skipped when
@@ -18,6 +18,11 @@
  *
  * A `bare-node` target (undici Pool + http.Server, nothing else) shows the
  * floor any Node forwarder starts from.
+ *
+ * `--tracing` adds `strangler+otel` to scenario 1: the same proxy with
+ * `tracing.otlp` on, every request sampled (the worst case), exporting to an
+ * OTLP sink in a process of its own; the ratios to `strangler` are the cost
+ * of tracing on.
  *
  * Roles (the script forks itself): `--role backend`, `--role strangler CONFIG_JSON`, `--role bare UPSTREAM`.
  */
@@ -393,6 +398,12 @@ async function scenario(
     if (bs && ng) console.log(`  bare-stream (undici stream())/nginx throughput: ${fmt(bs.rps / ng.rps, 2)}`);
     if (bs?.cpu && st.cpu) console.log(`  strangler/bare-stream CPU per request: ${fmt(st.cpu / bs.cpu, 2)}`);
   }
+  const otel = summary.get('strangler+otel');
+  if (otel) {
+    console.log(`  tracing on (every request sampled, OTLP export) / off throughput: ${fmt(otel.rps / st.rps, 2)}`);
+    if (otel.cpu && st.cpu) console.log(`  tracing on / off CPU per request: ${fmt(otel.cpu / st.cpu, 2)}`);
+    console.log(`  tracing on / off p99: ${fmt(otel.p99 / st.p99, 2)}`);
+  }
   console.log(`  strangler RSS under load (peak): ${fmt(peakRss / 1048576, 1)} MB (target <= 150)`);
 
   const seqNames = ['direct', 'strangler', 'nginx', 'bare-stream'];
@@ -417,12 +428,13 @@ async function scenario(
   );
 }
 
-function stranglerConfig(dir: string, name: string, upstream: string, pathPattern: string): string {
+function stranglerConfig(dir: string, name: string, upstream: string, pathPattern: string, otlp?: string): string {
   return JSON.stringify({
     store: `sqlite:${path.join(dir, `${name}.db`)}`,
     legacy: { url: upstream },
     services: { bench: { url: upstream } },
     proxy: { statsFlushMs: 1000 },
+    ...(otlp ? { tracing: { otlp } } : {}),
     routes: [{ id: 'bench', match: { path: pathPattern }, service: 'bench', mode: 'service' }],
   });
 }
@@ -446,12 +458,25 @@ async function main(): Promise<void> {
     cleanups.push(() => void bare.proc.kill());
     const bareStream = await forkRole('bare-stream', [`http://127.0.0.1:${backend.port}`]);
     cleanups.push(() => void bareStream.proc.kill());
+    const traced = process.argv.includes('--tracing')
+      ? await (async () => {
+          // Any 2xx will do for the exporter: the backend role is the OTLP sink.
+          const sink = await forkRole('backend');
+          cleanups.push(() => void sink.proc.kill());
+          const otel = await forkRole('strangler', [
+            stranglerConfig(dir, 'otel', `http://127.0.0.1:${backend.port}`, '/api/*', `http://127.0.0.1:${sink.port}`),
+          ]);
+          cleanups.push(() => void otel.proc.kill());
+          return [{ name: 'strangler+otel', url: `http://127.0.0.1:${otel.port}/api/item`, child: otel }];
+        })()
+      : [];
     const targets = [
       { name: 'direct', url: `http://127.0.0.1:${backend.port}/api/item` },
       ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
       { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item`, child: bare },
       { name: 'bare-stream', url: `http://127.0.0.1:${bareStream.port}/api/item`, child: bareStream },
       { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item`, child: strangler },
+      ...traced,
     ];
     await scenario('Node backend, ~200-byte JSON', targets, strangler, {
       seconds,

@@ -53,6 +53,7 @@ export async function startControlPlane(opts: {
   adminListen: string;
   metrics: () => Promise<{ body: string; contentType: string }>;
   routeExtras?: () => Record<string, Record<string, string>>;
+  readiness?: () => { ready: boolean; waiting: string[] };
 }): Promise<{ adminUrl: string; close(): Promise<void> }> {
   const { config, store, logger, io } = opts;
   const { startAdmin } = await import('../control/admin-api.js');
@@ -75,6 +76,7 @@ export async function startControlPlane(opts: {
     port: adminAddr.port,
     metrics,
     routeExtras: opts.routeExtras,
+    readiness: opts.readiness,
   });
   const { startGuardWhenLeader } = await import('../control/leader.js');
   const guard = startGuardWhenLeader({ config, store, logger });

@@ -3,8 +3,14 @@
  * wired together here because DESIGN's dependency rule keeps proxy/ and
  * control/ from importing each other. Stops gracefully on SIGINT/SIGTERM or
  * when io.stopSignal resolves (tests).
+ *
+ * SIGTERM is how orchestrators stop a process, usually at the same moment
+ * they start taking it out of the load balancer: the proxy first drains
+ * (not ready, `Connection: close` on every answer) for `drain.delay`, so
+ * nobody is cut off mid-conversation, and only then stops accepting. SIGINT
+ * (Ctrl-C at a terminal) skips the delay.
  */
-import { loadConfig } from '../core/config.js';
+import { loadConfig, parseDuration } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, initStore, storeOptions } from './context.js';
@@ -58,6 +64,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
       adminListen: opts.adminListen ?? config.admin.listen,
       metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
       routeExtras: () => proxy.routeExtras(),
+      readiness: () => proxy.readiness(),
     });
     closers.push(() => control.close());
     const admin = { url: control.adminUrl };
@@ -65,7 +72,8 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     io.stdout.write(`strangler: proxy ${proxy.url}  admin ${admin.url}  store ${config.store}\n`);
     opts.onReady?.({ proxyUrl: proxy.url, adminUrl: admin.url, config });
     const sig = await (opts.stop ?? io.stopSignal ?? signalStop());
-    logger.info({ signal: sig }, 'stopping: draining in-flight requests');
+    if (sig === 'SIGTERM') await proxy.drain(parseDuration(config.drain.delay));
+    logger.info({ signal: sig }, 'stopping: finishing in-flight requests');
     await closeAll();
     return 0;
   } catch (err) {

@@ -5,12 +5,14 @@
  * that dies is replaced; one that cannot start (the store away or lost) exits
  * non-zero and is replaced with a growing delay (RESPAWN_DELAY_MS doubling up
  * to RESPAWN_MAX_MS), so a replacement serves within a few seconds of the
- * store coming back. SIGTERM drains every worker (stop accepting, finish
- * in-flight requests, close keep-alive connections) and exits 0.
+ * store coming back. SIGTERM drains every worker (not ready and
+ * `Connection: close` for drain.delay, then stop accepting, finish in-flight
+ * requests, close keep-alive connections) and exits 0. The primary's /readyz
+ * is ready once every worker reported its own readiness, and not while stopping.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { hostname } from 'node:os';
-import { loadConfig } from '../core/config.js';
+import { loadConfig, parseDuration } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { isStranglerError } from '../core/errors.js';
@@ -19,9 +21,11 @@ import { configPath, initStore, storeOptions } from './context.js';
 import type { CliIO } from './io.js';
 import type { ServeOptions } from './serve-options.js';
 
-/** How long a draining worker may take before the primary kills it. */
-const DRAIN_MS = 15_000;
-/** Don't respawn faster than this when workers crash in a loop; doubles per failed start. */
+/** Beyond drain.delay + drain.timeout, how long a stopping worker may take before the primary kills it. */
+const KILL_MARGIN_MS = 5_000;
+/** How often a worker reports whether it became ready. */
+const READY_POLL_MS = 200;
+/** Don't respawn faster than this when workers crash in a loop. */
 const RESPAWN_DELAY_MS = 200;
 /** The longest wait between replacement attempts: bounds how long after the store is back a worker serves. */
 const RESPAWN_MAX_MS = 2000;
@@ -69,14 +73,22 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
   AggregatorRegistry.setRegistries([proxy.registry]);
   new AggregatorRegistry();
   process.send?.({ type: 'strangler:ready', url: proxy.url });
-  await new Promise<void>((resolve) => {
-    process.on('message', (m: { type?: string }) => {
-      if (m?.type === 'strangler:shutdown') resolve();
+  // Readiness is latched (proxy/readiness.ts): report it once it holds.
+  const readyPoll = setInterval(() => {
+    if (!proxy.readiness().ready) return;
+    clearInterval(readyPoll);
+    process.send?.({ type: 'strangler:readyz' });
+  }, READY_POLL_MS);
+  const drainMs = await new Promise<number>((resolve) => {
+    process.on('message', (m: { type?: string; drainMs?: number }) => {
+      if (m?.type === 'strangler:shutdown') resolve(m.drainMs ?? 0);
     });
     // The primary relays signals as messages; a direct SIGTERM drains too.
-    process.once('SIGTERM', () => resolve());
+    process.once('SIGTERM', () => resolve(parseDuration(config.drain.delay)));
     process.once('SIGINT', () => {}); // Ctrl-C reaches the whole group: let the primary lead.
   });
+  clearInterval(readyPoll);
+  if (drainMs > 0) await proxy.drain(drainMs);
   await data.close();
   await store.close();
   // The IPC channel to the primary keeps a worker's event loop alive:
@@ -90,12 +102,16 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   const logger = createLogger('strangler-primary');
   const store = await openStore(config.store, storeOptions(config, true));
   await initStore(store, config, (line) => logger.warn(line));
+  // With SQLite, rate-limit windows live here and the workers ask over IPC: one limit per machine.
+  (await import('../proxy/rate-limit.js')).startRateLimitCoordinator(config);
 
   let stopping = false;
   const workers = new Set<Worker>();
   let firstUrl: string | undefined;
   const ready = new Set<number>();
   let failedStarts = 0;
+  /** Workers whose proxy reported ready (table loaded, upstreams answered). */
+  const readyz = new Set<number>();
   let onAllReady: () => void;
   const allReady = new Promise<void>((r) => {
     onAllReady = r;
@@ -105,6 +121,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     const w = cluster.fork({ STRANGLER_WORKER: '1' });
     workers.add(w);
     w.on('message', (m: { type?: string; url?: string }) => {
+      if (m?.type === 'strangler:readyz') readyz.add(w.id);
       if (m?.type !== 'strangler:ready') return;
       if (failedStarts > 0 || firstUrl) logger.info({ worker: w.id, pid: w.process.pid }, 'replacement worker serving');
       failedStarts = 0;
@@ -115,6 +132,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     w.on('exit', (code, signal) => {
       workers.delete(w);
       const served = ready.delete(w.id);
+      readyz.delete(w.id);
       if (stopping) return;
       if (!served) failedStarts++;
       const delay = served ? RESPAWN_DELAY_MS : respawnDelay(failedStarts);
@@ -140,6 +158,13 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     logger,
     adminListen: opts.adminListen ?? config.admin.listen,
     metrics: async () => ({ body: await aggregator.clusterMetrics(), contentType: aggregator.contentType }),
+    readiness: () => {
+      const waiting: string[] = [];
+      if (stopping) waiting.push('draining: this proxy is stopping');
+      const notReady = [...workers].filter((w) => !readyz.has(w.id)).length;
+      if (notReady > 0) waiting.push(`${notReady} of ${workers.size} workers not ready yet`);
+      return { ready: waiting.length === 0, waiting };
+    },
   });
   const admin = { url: control.adminUrl };
 
@@ -153,19 +178,21 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
       process.once('SIGINT', () => resolve('SIGINT'));
     }));
   stopping = true;
-  logger.info({ signal: sig }, 'draining workers');
+  const drainMs = sig === 'SIGTERM' ? parseDuration(config.drain.delay) : 0;
+  const killAfterMs = drainMs + parseDuration(config.drain.timeout) + KILL_MARGIN_MS;
+  logger.info({ signal: sig, drainMs }, 'draining workers');
   await Promise.all(
     [...workers].map(
       (w) =>
         new Promise<void>((resolve) => {
-          const kill = setTimeout(() => w.process.kill('SIGKILL'), DRAIN_MS);
+          const kill = setTimeout(() => w.process.kill('SIGKILL'), killAfterMs);
           w.once('exit', () => {
             clearTimeout(kill);
             resolve();
           });
           // A worker still starting has no drain to do (and no listener for
           // the message yet): SIGTERM ends it at once.
-          if (w.isConnected() && ready.has(w.id)) w.send({ type: 'strangler:shutdown' });
+          if (w.isConnected() && ready.has(w.id)) w.send({ type: 'strangler:shutdown', drainMs });
           else w.process.kill('SIGTERM');
         }),
     ),

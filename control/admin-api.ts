@@ -1,6 +1,6 @@
 /**
  * The admin API: GET /routes, POST /routes/:id/flip, GET /metrics, GET /healthz,
- * GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
+ * GET /readyz, GET /livez, GET /history. Binds 127.0.0.1 unless configured otherwise. Every mutation
  * needs `Authorization: Bearer <token>`, compared in constant time; with no
  * token configured, mutations are refused outright (never open by default).
  * GET never mutates.
@@ -13,6 +13,7 @@ import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/types.js';
+import { checkAdminHost } from './admin-host.js';
 import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
@@ -31,6 +32,8 @@ export interface AdminOptions {
   metrics?: () => Promise<{ body: string; contentType: string }>;
   /** Live per-route facts from the data plane (breaker state...). */
   routeExtras?: () => Record<string, Record<string, string>>;
+  /** Whether the data plane should get traffic (proxy/readiness.ts); absent → always ready. */
+  readiness?: () => { ready: boolean; waiting: string[] };
 }
 
 export interface AdminServer {
@@ -87,9 +90,14 @@ function optionalInt(body: Record<string, unknown>, field: string): number | und
 export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   const router = FindMyWay({ ignoreTrailingSlash: true });
   type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+  // Every endpoint first checks that it was asked by this listener's own name (DNS
+  // rebinding: /routes, /history and /metrics are as readable to a rebound page as the console's).
   const on = (method: 'GET' | 'POST', path: string, h: Handler) =>
     router.on(method, path, (req, res, params) => {
-      h(req, res, params).catch((err: unknown) => {
+      (async () => {
+        checkAdminHost(req);
+        await h(req, res, params);
+      })().catch((err: unknown) => {
         if (isStranglerError(err)) send(res, err.status, err.toJSON());
         else {
           opts.logger?.error({ err }, 'admin request failed');
@@ -103,6 +111,17 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/healthz', async (_req, res) => {
     const health = await storeHealth(opts.store);
     send(res, health.ok ? 200 : 503, health);
+  });
+  // For load balancers and Kubernetes readinessProbe: 503 until the proxy
+  // loaded its table and reached its upstreams, and again once it drains.
+  on('GET', '/readyz', async (_req, res) => {
+    const state = opts.readiness?.() ?? { ready: true, waiting: [] };
+    send(res, state.ready ? 200 : 503, state);
+  });
+  // livenessProbe: the process answers. Deliberately nothing else: a store or
+  // upstream outage must not get every replica restarted at once.
+  on('GET', '/livez', async (_req, res) => {
+    send(res, 200, { ok: true });
   });
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};

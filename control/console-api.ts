@@ -14,8 +14,8 @@
  *   POST /routes/:id/rollout/:action   pause | resume | abort; `{ dryRun: true }` answers what it would do
  *   GET  /ui, /ui/:file                the console itself (control/console-assets.ts)
  *
- * On a loopback listener each refuses a Host that is not a loopback name
- * (control/admin-host.ts: DNS rebinding).
+ * On a loopback listener each refuses a Host that is not a loopback name, as
+ * every admin endpoint does (admin-api.ts's `on`; control/admin-host.ts: DNS rebinding).
  */
 import type http from 'node:http';
 import type { Config, RouteConfig } from '../core/config.js';
@@ -34,7 +34,6 @@ import {
   readRollout,
   resumeRollout,
 } from './canary.js';
-import { checkAdminHost } from './admin-host.js';
 import { CONSOLE_HEADERS, loadConsoleAssets } from './console-assets.js';
 import { parsePromText, sumBy } from './prom-text.js';
 import { ShadowTimeline } from './shadow-timeline.js';
@@ -178,12 +177,8 @@ export function trafficFromMetrics(text: string) {
 
 export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
   const { config, store, send } = deps;
-  // Every console endpoint first checks that the browser asked this listener by its own name.
-  const on = (method: 'GET' | 'POST', path: string, h: Handler) =>
-    deps.on(method, path, async (req, res, params) => {
-      checkAdminHost(req);
-      await h(req, res, params);
-    });
+  // deps.on (admin-api.ts) checks the Host of every admin endpoint first (control/admin-host.ts).
+  const on = deps.on;
   const assets = loadConsoleAssets();
   const timeline = new ShadowTimeline(store, config, deps.logger);
   timeline.start();

@@ -99,9 +99,32 @@ function routeNotes(r: RouteConfig, mode: RouteState['mode']): string[] {
   if (mode === 'canary' && r.sticky)
     notes.push(`no mesh equivalent: sticky canary by ${r.sticky} — mesh weights choose per request`);
   if (r.allowTargetHeader) notes.push('not translated: the x-strangler-target test header');
+  notes.push(...rateLimitNotes(r));
   notes.push(
     'no mesh equivalent: flip gates and the SLO guard (rollback) — keep them in strangler or your CD tool',
   );
+  return notes;
+}
+
+/**
+ * A VirtualService has no rate limits. Envoy's local rate limit filter (an
+ * EnvoyFilter adding envoy.filters.http.local_ratelimit) is the nearest
+ * equivalent, but it is a token bucket per pod, not one limit for the fleet;
+ * a fleet-wide limit needs Envoy's global rate limit service. Neither can
+ * send the excess to another destination.
+ */
+function rateLimitNotes(r: RouteConfig): string[] {
+  const rl = r.rateLimit;
+  if (!rl) return [];
+  const limits = (['service', 'legacy'] as const)
+    .filter((t) => rl[t])
+    .map((t) => `${t} ${rl[t]}${rl.burst ? ` +${rl.burst}` : ''}`)
+    .join(', ');
+  const notes = [
+    `not translated: rateLimit (${limits}, key ${rl.key}) — Istio has no per-route limit in a VirtualService; the nearest is an EnvoyFilter with envoy.filters.http.local_ratelimit (token bucket per pod: divide the rate by the replica count) or Envoy's global rate limit service for one fleet-wide limit`,
+  ];
+  if (rl.over === 'legacy')
+    notes.push('no mesh equivalent: rateLimit over: legacy — a mesh rate limit answers 429, it never sends the excess to legacy');
   return notes;
 }
 

@@ -1,15 +1,24 @@
 /**
  * Manifests to run the strangler proxy itself in Kubernetes: a ConfigMap with
  * the config (store pointed at Redis, listeners on all interfaces), a
- * Deployment of N replicas sharing that Redis, and a Service in front. Many
- * replicas need the Redis store: SQLite is one machine's file.
+ * Deployment of N replicas sharing that Redis, a Service for the proxy and a
+ * separate one for the admin API (flips, metrics: never published beside the
+ * proxy). Many replicas need the Redis store: SQLite is one machine's file.
+ *
+ * Stopping a pod without cutting anyone off: Kubernetes removes a terminating
+ * pod from its endpoints while it sends SIGTERM, and kube-proxies and ingresses
+ * learn of it a few seconds later. So the pod first sleeps `drain.delay` in
+ * preStop (still serving normally while the endpoint removal propagates), then
+ * SIGTERM starts the proxy's own drain (not ready, `Connection: close` on every
+ * answer for drain.delay, then finish in-flight work within drain.timeout).
+ * terminationGracePeriodSeconds covers all three with a margin.
  */
 import { Document } from 'yaml';
 
 // Repeated destinations stay spelled out: anchors and aliases confuse people
 // and some Kubernetes tooling.
 const NO_ALIASES = { aliasDuplicateObjects: false } as const;
-import type { Config } from '../core/config.js';
+import { type Config, parseDuration } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 
 export interface K8sExportOptions {
@@ -61,6 +70,8 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
   podConfig.listen = `0.0.0.0:${proxyPort}`;
   podConfig.admin.listen = `0.0.0.0:${adminPort}`;
 
+  const delayS = Math.ceil(parseDuration(config.drain.delay) / 1000);
+  const graceS = delayS + delayS + Math.ceil(parseDuration(config.drain.timeout) / 1000) + 5;
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'strangler' };
   const configMap = new Document(
     {
@@ -88,8 +99,8 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
         template: {
           metadata: { labels },
           spec: {
-            // serve drains in-flight requests on SIGTERM; give it time to.
-            terminationGracePeriodSeconds: 30,
+            // preStop sleep + the proxy's drain.delay + drain.timeout + 5 s.
+            terminationGracePeriodSeconds: graceS,
             containers: [
               {
                 name: 'strangler',
@@ -105,8 +116,12 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
                     valueFrom: { secretKeyRef: { name: `${name}-admin`, key: 'token', optional: true } },
                   },
                 ],
-                readinessProbe: { httpGet: { path: '/healthz', port: 'admin' }, periodSeconds: 5 },
-                livenessProbe: { tcpSocket: { port: 'proxy' }, periodSeconds: 10 },
+                // Ready once the route table is loaded and every upstream answered its probe; not while draining.
+                readinessProbe: { httpGet: { path: '/readyz', port: 'admin' }, periodSeconds: 2, failureThreshold: 2 },
+                // Only "the process answers": a store or upstream outage must not restart every replica.
+                livenessProbe: { httpGet: { path: '/livez', port: 'admin' }, periodSeconds: 10, failureThreshold: 3 },
+                // The sleep action needs Kubernetes 1.30+ (on older clusters: exec sleep, if the image has one).
+                ...(delayS > 0 ? { lifecycle: { preStop: { sleep: { seconds: delayS } } } } : {}),
                 volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
               },
             ],
@@ -126,15 +141,27 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
       metadata: { name, namespace, labels },
       spec: {
         selector: { 'app.kubernetes.io/name': name },
-        ports: [
-          { name: 'proxy', port: proxyPort, targetPort: 'proxy' },
-          { name: 'admin', port: adminPort, targetPort: 'admin' },
-        ],
+        ports: [{ name: 'proxy', port: proxyPort, targetPort: 'proxy' }],
       },
     },
     NO_ALIASES,
   );
-  return [configMap, deployment, service].map((d) => d.toString({ lineWidth: 0 })).join('---\n');
+  const adminService = new Document(
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${name}-admin`, namespace, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: { 'app.kubernetes.io/name': name },
+        ports: [{ name: 'admin', port: adminPort, targetPort: 'admin' }],
+      },
+    },
+    NO_ALIASES,
+  );
+  adminService.commentBefore =
+    ' The admin API (flips, history, metrics) on a Service of its own: keep it ClusterIP, never behind the proxy\'s ingress.';
+  return [configMap, deployment, service, adminService].map((d) => d.toString({ lineWidth: 0 })).join('---\n');
 }
 
 function loopbackNotes(config: Readonly<Config>): string[] {

@@ -7,6 +7,7 @@ import { breakerStatesFromAudit } from '../core/breaker-state.js';
 import type { Config } from '../core/config.js';
 import type { RouteRow } from '../reports/routes/index.js';
 import type { Store } from '../store/types.js';
+import { rateLimitCell } from './rate-limit-use.js';
 import { describeRoutes, statusCells } from './route-status.js';
 
 export async function listRouteRows(config: Readonly<Config>, store: Store, now = Date.now()): Promise<RouteRow[]> {
@@ -23,13 +24,14 @@ export async function listRouteRows(config: Readonly<Config>, store: Store, now 
       ...(await store.audit.list({ route: r.id, action: 'breaker.close', limit: 1 })),
     ].sort((a, b) => a.seq - b.seq);
     const breaker = breakerStatesFromAudit(breakerRows)[r.id] ?? 'closed';
+    const rateLimit = await rateLimitCell(store, config, r, now);
     rows.push({
       ...s,
       pattern: r.match.path,
       methods: r.match.methods ?? [],
       service: r.service,
       kind: r.kind,
-      extra: { breaker, ...(status ? statusCells(status) : {}) },
+      extra: { breaker, ...(status ? statusCells(status) : {}), ...(rateLimit ? { 'rate limit': rateLimit } : {}) },
       ...(status ? { status } : {}),
     });
   }

@@ -32,6 +32,11 @@ const upstream = z
      */
     keepAliveTimeoutMs: z.number().int().positive().optional(),
     connections: z.number().int().positive().optional(),
+    /**
+     * Path the readiness probe asks at start (`/readyz` stays not-ready until
+     * every upstream answered it once with a status below 500).
+     */
+    probePath: z.string().startsWith('/', 'a probe path starts with /').optional(),
   })
   .strict()
   .refine((u) => Boolean(u.url) !== Boolean(u.urls), { message: 'give exactly one of url or urls' });
@@ -108,6 +113,34 @@ const slo = z
   })
   .strict();
 
+/** `200/s`, `30/m`, `1000/h`: requests per window (see proxy/rate-limit.ts). */
+const rate = z.string().regex(/^[1-9]\d*\/(s|m|h)$/, 'expected a rate such as 200/s, 30/m or 1000/h');
+
+const rateLimit = z
+  .object({
+    /** Requests the service may get for this route (fleet-wide with the Redis store). */
+    service: rate.optional(),
+    /** Requests legacy may get for this route; over it the client gets 429. */
+    legacy: rate.optional(),
+    /** Extra requests allowed above the rate, refilled every burst window. */
+    burst: z.number().int().min(0).default(0),
+    /** One bucket per route, per client address, or per value of a request header. */
+    key: z
+      .string()
+      .regex(/^(route|ip|header:[A-Za-z0-9-]+)$/, 'expected route, ip or header:NAME')
+      .default('route'),
+    /** Requests over the service limit: answered 429, or sent to legacy (canary and service modes). */
+    over: z.enum(['reject', 'legacy']).default('reject'),
+  })
+  .strict()
+  .refine((r) => r.service !== undefined || r.legacy !== undefined, {
+    message: 'give a service rate, a legacy rate or both (e.g. service: 200/s)',
+  })
+  .refine((r) => r.over !== 'legacy' || r.service !== undefined, {
+    message: 'over: legacy spills what is over the service rate: give service: N/s',
+    path: ['over'],
+  });
+
 const sticky = z
   .string()
   .regex(/^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/, 'expected header:NAME, cookie:NAME or ip');
@@ -142,6 +175,7 @@ const route = z
     shadow: shadow.prefault({}),
     gate: gate.prefault({}),
     slo: slo.prefault({}),
+    rateLimit: rateLimit.optional(),
   })
   .strict()
   .superRefine(checkRouteKind)
@@ -199,6 +233,27 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** What SIGTERM does (proxy/drain.ts): not-ready, keep serving with Connection: close, then close. */
+    drain: z
+      .object({
+        /** How long a stopping proxy keeps serving (not ready, every answer `Connection: close`). */
+        delay: duration.default('5s'),
+        /** After the delay, in-flight requests get this long before their connections are dropped. */
+        timeout: duration.default('10s'),
+      })
+      .strict()
+      .prefault({}),
+    /** OpenTelemetry export (proxy/tracing.ts); off unless `otlp` is given. */
+    tracing: z
+      .object({
+        /** OTLP/HTTP endpoint base, e.g. http://127.0.0.1:4318 (spans go to /v1/traces). */
+        otlp: httpUrl.optional(),
+        serviceName: z.string().min(1).default('strangler'),
+        /** Fraction of new traces recorded; a caller's sampled flag is followed. */
+        sampleRate: z.number().min(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -218,6 +273,7 @@ export type FailoverConfig = RouteConfig['failover'];
 export type ShadowConfig = RouteConfig['shadow'];
 export type GateConfig = RouteConfig['gate'];
 export type SloConfig = RouteConfig['slo'];
+export type RateLimitConfig = NonNullable<RouteConfig['rateLimit']>;
 
 /** `routes[0].match.path` from zod's path array. */
 export function formatPath(p: ReadonlyArray<PropertyKey>): string {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   STRANGLER_E_POINTS_DISABLED: { status: 403, exit: 2, message: 'extraction-point endpoints are disabled: no token configured' },
   STRANGLER_E_POINT_FALLBACK: { status: 503, exit: 1, message: 'the service did not answer: run the local function' },
   STRANGLER_E_PAYLOAD_TOO_LARGE: { status: 413, exit: 2, message: 'request body too large' },
+  STRANGLER_E_RATE_LIMITED: { status: 429, exit: 1, message: 'over the route\'s rate limit' },
   STRANGLER_E_ROLLOUT_STATE: { status: 409, exit: 2, message: 'the canary rollout is not in a state that allows this' },
 } as const;
 

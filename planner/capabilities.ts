@@ -370,6 +370,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
   );
   candidates.forEach((c, i) => {
     c.rank = i + 1;
+    if (glue(c)) c.glue = true;
   });
 
   const libraries: PlanLibrary[] = units

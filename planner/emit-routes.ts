@@ -27,6 +27,10 @@ export function renderRoutesYaml(
   const services: Record<string, { url: string }> = {};
   const routes: Array<Record<string, unknown>> = [];
   let skipped = 0;
+  // A pattern goes to the first capability in plan order that
+  // claims it: a config refuses two routes on one pattern, and folding can make them.
+  const claimed = new Map<string, string>();
+  const dropped: string[] = [];
   for (const c of candidates) {
     const points = (entryPoints.get(c.name) ?? []).filter((p) => p.source !== 'config');
     if (points.length === 0) {
@@ -34,8 +38,17 @@ export function renderRoutesYaml(
       continue;
     }
     const service = `${routeIdOf(c.name.split(/[.:]/).pop() ?? c.name)}-service`;
+    const emitted = routesToEmit(points).filter((r) => {
+      const owner = claimed.get(r.path);
+      if (owner === undefined) {
+        claimed.set(r.path, c.name);
+        return true;
+      }
+      dropped.push(`${r.path} of ${c.name} (already ${owner}'s)`);
+      return false;
+    });
+    if (emitted.length === 0) continue;
     services[service] = { url: `http://127.0.0.1:${9001 + Object.keys(services).length}` };
-    const emitted = routesToEmit(points);
     emitted.forEach((r, i) => {
       routes.push({
         id: `${routeIdOf(c.name)}${emitted.length > 1 ? `-${i + 1}` : ''}`,
@@ -53,6 +66,7 @@ export function renderRoutesYaml(
   ];
   if (skipped > 0)
     head.push(`# ${skipped} candidate${skipped === 1 ? '' : 's'} without an entry point left out.`);
+  if (dropped.length > 0) head.push(`# Left out, one route per pattern: ${dropped.join('; ')}.`);
   if (routes.length === 0)
     return `${head.join('\n')}\n# No candidate has a URL pattern or Flask route to emit.\n`;
   return `${head.join('\n')}\n${stringify({ services, routes })}`;

@@ -229,7 +229,9 @@ export function routesToEmit(
   for (const p of distinct.keys()) {
     const segs = p.split('/').filter((s) => s !== '');
     const first = segs.findIndex((s) => s.startsWith(':') || s === '*');
-    const keep = segs.slice(0, Math.max(1, Math.min(first < 0 ? segs.length : first, 2)));
+    // Static segments only, at most two: a leading variable part (`/*`, `/:slug/`) folds
+    // to `/*` — never `/*/*`, which a config refuses (`*` only at the end).
+    const keep = segs.slice(0, Math.min(first < 0 ? segs.length : first, 2));
     const path = keep.length === 0 ? '/*' : `/${keep.join('/')}/*`;
     folded.set(path, { path, methods: null });
   }

@@ -244,6 +244,10 @@ export class PointEndpoints {
     }
     const extra: OutgoingHttpHeaders = { 'x-strangler-target': 'service', 'x-request-id': ctx.requestId };
     if (answer.ok) {
+      // The service answered, so it may have acted. Only the proxy may tell the
+      // client to run its function locally: our word replaces any the service
+      // sent (a service that is itself behind a strangler says `local` too).
+      extra[FALLBACK_HEADER] = 'service';
       const failed = route.failover.on5xx && answer.statusCode >= 500;
       this.o.metrics.observe(route.id, 'service', statusOutcome(answer.statusCode), seconds);
       this.o.stats.record(route.id, 'service', seconds * 1000, !failed, false);
@@ -338,6 +342,9 @@ function plain(req: IncomingMessage, res: ServerResponse, code: ErrorCode, messa
     'content-length': Buffer.byteLength(body),
   };
   if (code === 'STRANGLER_E_POINTS_UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="strangler-points"';
+  // Refused here, before any upstream: the client may run its function. Without this
+  // word it must assume the call may have run (an answer from a load balancer in between).
+  headers[FALLBACK_HEADER] = 'local';
   res.writeHead(ERROR_CODES[code].status, headers);
   res.end(body);
 }
@@ -397,6 +404,8 @@ function parseShadowBatch(buf: Buffer): ShadowBatchBody {
     if (!x || typeof x.call !== 'string' || typeof x.result !== 'string' || typeof x.ms !== 'number')
       throw new Error(`shadow batch: calls[${i}] needs call (string), result (string), ms (number)`);
     if (x.again !== undefined && typeof x.again !== 'string') throw new Error(`shadow batch: calls[${i}].again must be a string`);
+    checkDuration(x.ms, `calls[${i}].ms`);
+    if (x.againMs !== undefined) checkDuration(x.againMs, `calls[${i}].againMs`);
     return x as ShadowCall;
   });
   const skipped: Record<string, number> = {};
@@ -404,6 +413,19 @@ function parseShadowBatch(buf: Buffer): ShadowBatchBody {
     for (const [k, n] of Object.entries(o.skipped as Record<string, unknown>))
       if (SKIP_REASON.test(k) && typeof n === 'number' && Number.isInteger(n) && n > 0) skipped[k] = n;
   return { calls, skipped };
+}
+
+/** The longest a local call may plausibly have taken (ms); beyond it the client sent something else (seconds since an epoch, garbage). */
+const MAX_CALL_MS = 3_600_000;
+
+/**
+ * A local call's duration is the legacy side of the gate's p99 ratio (service /
+ * legacy): an absurd one (1e300, a timestamp, µs sent as ms) drives the ratio
+ * to ~0 and opens the gate; a negative one is no duration at all.
+ */
+function checkDuration(v: unknown, field: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_CALL_MS)
+    throw new Error(`shadow batch: ${field} must be a duration in ms from 0 to ${MAX_CALL_MS}, got ${JSON.stringify(v)}`);
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });

@@ -9,7 +9,7 @@
  */
 import { METHODS } from 'node:http';
 import Router from 'find-my-way';
-import type { Config, RouteConfig } from '../core/config.js';
+import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { RouteState } from '../core/types.js';
 import type { RouteEntry } from './types.js';
@@ -67,6 +67,7 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
       );
     }
   });
+  refuseExposedPoints(config, router);
   Object.freeze(entries);
   return {
     entries,
@@ -76,6 +77,29 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
     },
     get: (id) => index.get(id),
   };
+}
+
+/**
+ * A point's service path must not be reachable as a route: an HTTP route to the
+ * same service (by name or URL) whose pattern matches it would forward a public
+ * `POST path` straight to the function — without the points token and whatever
+ * the point's own mode (in legacy the monolith runs it, and the service too).
+ */
+function refuseExposedPoints(config: Readonly<Config>, router: Router.Instance<Router.HTTPVersion.V1>): void {
+  const urls = (name: string) =>
+    new Set(config.services[name] ? upstreamUrls(config.services[name]).map((u) => u.replace(/\/+$/, '')) : []);
+  const sameService = (a: string, b: string) => a === b || [...urls(a)].some((u) => urls(b).has(u));
+  config.routes.forEach((point, i) => {
+    if (point.kind !== 'function') return;
+    const found = router.find('POST', point.match.path);
+    const route = (found?.store as RouteEntry | undefined)?.config;
+    if (!route || !sameService(route.service, point.service)) return;
+    throw new StranglerError(
+      'STRANGLER_E_CONFIG',
+      `routes[${i}].path (${point.id}): ${point.match.path} is matched by route "${route.id}" (${route.match.path}) to the same service, so the listener would forward a public POST to the function; give the point a path outside that route's pattern`,
+      { details: { fields: [`routes[${i}].path`] } },
+    );
+  });
 }
 
 // Every method Node's parser accepts (find-my-way knows them all); a route

@@ -13,10 +13,10 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import type { Config } from '../core/config.js';
+import { type Config, parseDuration } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
-import type { ShadowHook } from '../shadow/types.js';
+import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
@@ -33,9 +33,13 @@ import {
 import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { isPointsUrl, PointEndpoints } from './points.js';
+import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
+import { Readiness, type ReadinessState } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
+import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
+import { createTracing } from './tracing.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
@@ -73,12 +77,18 @@ export interface ProxyServer {
    * arrived) and the failover breaker's state once it has one.
    */
   routeExtras(): Record<string, Record<string, string>>;
-  /** Graceful: stop accepting, finish in-flight requests, close idle keep-alive sockets, then the pools. */
+  /** Whether this proxy should get traffic (admin GET /readyz): see proxy/readiness.ts. */
+  readiness(): ReadinessState;
+  /**
+   * The first half of a graceful stop (SIGTERM): not ready from now on, and
+   * every answer carries `Connection: close` so kept-alive clients move to a
+   * new connection (elsewhere, once the load balancer saw /readyz fail).
+   * Keeps serving; resolves after `delayMs`. close() does the rest.
+   */
+  drain(delayMs: number): Promise<void>;
+  /** Graceful: stop accepting, finish in-flight requests (up to drain.timeout), close idle keep-alive sockets, then the pools. */
   close(): Promise<void>;
 }
-
-/** After this long a closing proxy drops connections still busy. */
-const CLOSE_GRACE_MS = 10_000;
 
 /** Per-request state beyond the stage-visible context; lives on the context object. */
 interface Flight extends RequestContext {
@@ -86,6 +96,12 @@ interface Flight extends RequestContext {
   abort: ClientSignal;
   target: Target;
   answer: FailoverResult | undefined;
+  /** Set by the rate-limit stage: 'spilled' (legacy answers instead of the service) or 'rejected' (429). */
+  overLimit: 'spilled' | 'rejected' | undefined;
+  /** This request's spans; undefined while tracing is off. */
+  trace: RequestTrace | undefined;
+  /** Whether the service's rate limit lets this request's shadow copy through (asked alongside the primary). */
+  copyAdmitted: Promise<boolean> | undefined;
 }
 
 const FLIGHT = Symbol('strangler.flight');
@@ -93,6 +109,8 @@ type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
   table: RouteTable;
+  /** Set by ProxyServer.drain(): every answer closes its connection. */
+  draining = false;
 
   constructor(
     table: RouteTable,
@@ -104,11 +122,18 @@ class Pipeline {
     // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
     readonly points: PointEndpoints,
+    /** Undefined when no route has a rateLimit: the stage is skipped. */
+    readonly limits: RateLimits | undefined,
+    /** Undefined unless tracing.otlp is set. */
+    readonly tracing: Tracing | undefined,
   ) {
     this.table = table;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Node then writes `Connection: close` and ends the socket after this
+    // answer (RFC 9112 §9.6): the client's next request opens a new connection.
+    if (this.draining) res.shouldKeepAlive = false;
     // The reserved prefix of extraction points is the proxy's own, never legacy's.
     if (isPointsUrl(req.url)) return this.points.handle(req, res);
     const abort = new ClientSignal();
@@ -122,21 +147,46 @@ class Pipeline {
     ctx.pipeline = this;
     ctx.abort = abort;
     ctx.answer = undefined;
+    ctx.overLimit = undefined;
+    ctx.copyAdmitted = undefined;
+    ctx.trace = this.tracing ? this.tracing.startRequest(ctx) : undefined;
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
     const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
     ctx.route = entry;
     ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    if (entry?.config.rateLimit && this.limits) {
+      const admission = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
+        resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
+        aborted: abort.aborted,
+      });
+      ctx.target = admission.target;
+      if (!admission.ok) {
+        ctx.overLimit = 'rejected';
+        respondOverLimit(ctx, admission, this.answerHeaders(ctx, admission.target));
+        return;
+      }
+      if (admission.spilled) ctx.overLimit = 'spilled';
+    }
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
+    // In shadow mode the copy goes to the service: it takes a point of the
+    // service's limit, asked now and not awaited (never in the primary's way).
+    if (ctx.shadowPlan?.capture && entry?.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
+      ctx.copyAdmitted = this.limits.admitCopy(entry.config, req);
 
     let answer: FailoverResult;
     try {
       answer =
         ctx.target === 'service' && entry
           ? await this.forwardToService(ctx, entry)
-          : Object.assign(await forward(ctx, this.upstreams.legacy), { target: 'legacy' as const });
+          : Object.assign(
+              await (ctx.trace
+                ? ctx.trace.attempt('legacy', false, () => forward(ctx, this.upstreams.legacy))
+                : forward(ctx, this.upstreams.legacy)),
+              { target: 'legacy' as const },
+            );
     } catch (err) {
       // forward() never rejects; this is a failover-stage bug. Answer, do not crash.
       this.logger.error({ err, requestId: ctx.requestId }, 'failover stage threw');
@@ -187,11 +237,12 @@ class Pipeline {
         }
       : undefined;
     const legacy = this.upstreams.legacy;
+    const trace = ctx.trace;
     return forwardWithFailover(
       ctx,
       route,
-      () => forward(ctx, service, opts),
-      () => forward(ctx, legacy),
+      trace ? () => trace.attempt('service', false, () => forward(ctx, service, opts)) : () => forward(ctx, service, opts),
+      trace ? () => trace.attempt('legacy', true, () => forward(ctx, legacy)) : () => forward(ctx, legacy),
       this.failover,
     );
   }
@@ -205,6 +256,7 @@ class Pipeline {
     };
     const reason = ctx.answer?.failoverReason;
     if (reason) extra[FAILOVER_HEADER] = reason;
+    if (ctx.overLimit) extra[RATE_LIMITED_HEADER] = ctx.overLimit === 'spilled' ? 'service' : ctx.target;
     return extra;
   }
 
@@ -235,7 +287,17 @@ class Pipeline {
     const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
     const entry = ctx.route;
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
-    if (!entry || !finished) return;
+    ctx.trace?.end({
+      route: entry?.config.id,
+      mode: entry?.state.mode,
+      target,
+      status: res.statusCode,
+      outcome,
+      answer,
+      rateLimited: ctx.overLimit,
+    });
+    // A 429 of ours reached no upstream: it is no evidence about either side.
+    if (!entry || !finished || ctx.overLimit === 'rejected') return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
     else
       this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
@@ -245,26 +307,32 @@ class Pipeline {
   afterPrimary(ctx: Flight, entry: RouteEntry, res: ServerResponse, durationMs: number): void {
     const answer = ctx.answer;
     const bodies = capturedBodies(ctx);
-    try {
-      this.shadow!.afterPrimary(entry.config, entry.state, {
-        requestId: ctx.requestId,
-        routeId: entry.config.id,
-        pattern: entry.pattern,
-        method: ctx.req.method ?? 'GET',
-        url: ctx.req.url ?? '/',
-        requestHeaders: ctx.req.headers,
-        requestBody: bodies.requestBody,
-        target: answer ? answer.target : ctx.target,
-        status: res.statusCode,
-        responseHeaders: answer?.ok ? answer.headers : {},
-        responseBody: answer?.ok ? bodies.responseBody : null,
-        durationMs,
-        error: answer && !answer.ok ? failureCode(answer) : undefined,
-      });
-    } catch (err) {
-      // The hook promises never to throw; if it does, the client is already served.
-      this.logger.error({ err, requestId: ctx.requestId }, 'shadow afterPrimary threw');
-    }
+    const exchange: PrimaryExchange = {
+      requestId: ctx.requestId,
+      routeId: entry.config.id,
+      pattern: entry.pattern,
+      method: ctx.req.method ?? 'GET',
+      url: ctx.req.url ?? '/',
+      requestHeaders: ctx.req.headers,
+      requestBody: bodies.requestBody,
+      target: answer ? answer.target : ctx.target,
+      status: res.statusCode,
+      responseHeaders: answer?.ok ? answer.headers : {},
+      responseBody: answer?.ok ? bodies.responseBody : null,
+      durationMs,
+      error: answer && !answer.ok ? failureCode(answer) : undefined,
+      copyTrace: ctx.trace ? ctx.trace.copies(entry.config.id) : untracedCopies(ctx),
+    };
+    const hand = () => {
+      try {
+        this.shadow!.afterPrimary(entry.config, entry.state, exchange);
+      } catch (err) {
+        // The hook promises never to throw; if it does, the client is already served.
+        this.logger.error({ err, requestId: ctx.requestId }, 'shadow afterPrimary threw');
+      }
+    };
+    if (ctx.copyAdmitted) void ctx.copyAdmitted.then((ok) => ok && hand());
+    else hand();
   }
 }
 
@@ -310,14 +378,18 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const logger = opts.logger ?? createLogger('strangler-proxy');
   const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
 
+  const readiness = new Readiness(config, logger);
   let initial: RouteTable;
+  let storeAwayAtStart = false;
   try {
     initial = compileRouteTable(config, await store.routes.list());
+    readiness.markTableLoaded();
   } catch (err) {
     // A store away at start still leaves the config's own modes to serve.
     if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
     logger.warn({ err }, 'store unavailable at start: serving config modes until it answers');
     initial = compileRouteTable(config, []);
+    storeAwayAtStart = true;
   }
 
   const upstreams = new Upstreams(config);
@@ -337,10 +409,13 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     logger,
     token: opts.pointsToken,
   });
-  const pipeline: Pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, points);
+  const limits = createRateLimits(config, metrics.registry, logger);
+  const tracing = await createTracing(config, logger);
+  const pipeline: Pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, points, limits, tracing);
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
+  if (storeAwayAtStart) freshness.markUnreachable();
   let reloading: Promise<void> = Promise.resolve();
   const reloadOnce = async () => {
     // A store that lost its state answers with nothing (or someone else's
@@ -361,6 +436,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
       points.tableSwapped();
       freshness.confirmed();
+      readiness.markTableLoaded();
     } catch (err) {
       logger.error({ err }, 'route table reload failed: keeping the last good table');
     }
@@ -408,9 +484,20 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const port = typeof addr === 'object' && addr ? addr.port : where.port;
   const host = where.host.includes(':') ? `[${where.host}]` : where.host;
 
+  const drain = (delayMs: number) => {
+    readiness.markDraining();
+    pipeline.draining = true;
+    logger.info({ delayMs }, 'draining: not ready, answering with Connection: close');
+    return new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+  };
+
+  const graceMs = parseDuration(config.drain.timeout);
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      readiness.markDraining();
+      readiness.close();
+      pipeline.draining = true;
       stopWatching();
       freshness.stop();
       // Upgraded sockets still count as the listener's connections: a tunnel
@@ -424,7 +511,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
         // close them as they do, and give up on stragglers after the grace.
         const sweep = setInterval(() => {
           server.closeIdleConnections();
-          if (Date.now() - started > CLOSE_GRACE_MS) server.closeAllConnections();
+          if (Date.now() - started > graceMs) server.closeAllConnections();
         }, 50);
         server.close(() => {
           clearInterval(sweep);
@@ -435,6 +522,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       // Again: a kept-alive connection may have upgraded during the drain.
       upgrades.close();
       failover.close();
+      await limits?.close();
+      await tracing?.close();
       await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
       await upstreams.close();
     })();
@@ -446,6 +535,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     url: `http://${host}:${port}`,
     port,
     routeTable: () => pipeline.table,
+    readiness: () => readiness.state(),
+    drain,
     reload,
     metrics: () => metrics.text(),
     metricsContentType: metrics.contentType,

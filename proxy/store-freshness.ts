@@ -57,6 +57,16 @@ export class StoreFreshness {
     this.timer.unref();
   }
 
+  /**
+   * The store did not answer when the proxy started: it serves the config's
+   * modes, and the first successful check must reload the table from the
+   * store (onRecovered), even if no check ever saw a failure (a Redis client
+   * may hold its commands until it reconnects instead of failing them).
+   */
+  markUnreachable(): void {
+    this.down = true;
+  }
+
   /** A successful read of the routes also counts. */
   confirmed(): void {
     this.lastOk = Date.now();

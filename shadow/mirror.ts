@@ -31,7 +31,7 @@ import {
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore } from './paths.js';
 import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
-import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
+import type { CopyTrace, PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
 /** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
 export const SHADOW_HEADER = 'x-strangler-shadow';
@@ -231,18 +231,22 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     const base = baseOf(route, side);
     const headers: string[] = [];
     const given = ex.requestHeaders;
+    const trace = ex.copyTrace?.start(side);
     for (const k in given) {
       const v = given[k];
       const name = k.toLowerCase();
-      // The client's own x-strangler-shadow must not ride along beside ours.
+      // The client's own x-strangler-shadow must not ride along beside ours,
+      // nor its traceparent beside the copy's own (tracestate and baggage do).
       if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
+      if (trace && name === 'traceparent') continue;
       headers.push(name, flat(v));
     }
     headers.push('host', base.host, SHADOW_HEADER, '1');
+    if (trace) headers.push('traceparent', trace.traceparent);
     const prefix = base.prefix;
     const timeoutMs = route.shadow.timeoutMs;
     const started = clock();
-    const answer = await collect(
+    const answer = await traced(trace, collect(
       agent,
       {
         origin: base.origin,
@@ -254,7 +258,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
         bodyTimeout: timeoutMs,
       },
       { timeoutMs, maxBodyBytes: route.shadow.maxBodyBytes, grow: (n) => release.grow(n) },
-    );
+    ));
     const timed = answer as Answer;
     timed.durationMs = clock() - started;
     return timed;
@@ -525,4 +529,20 @@ function sampleOf(
     // The store keeps this sample as the newest example of each of these fields.
     fields: diff.fields.slice(0, 50),
   };
+}
+
+/** End a copy's span with its outcome (the copy's own result is passed on unchanged). */
+async function traced<T extends { status: number }>(
+  trace: ReturnType<CopyTrace['start']> | undefined,
+  copy: Promise<T>,
+): Promise<T> {
+  if (!trace) return copy;
+  try {
+    const answer = await copy;
+    trace.end({ status: answer.status });
+    return answer;
+  } catch (err) {
+    trace.end({ error: err instanceof SkipError ? err.reason : 'error' });
+    throw err;
+  }
 }

@@ -49,6 +49,17 @@ export interface PrimaryExchange {
    * monolith's own code there, which the proxy cannot ask twice.
    */
   legacyAgain?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; durationMs: number };
+  /**
+   * Trace context for the copies (proxy/tracing.ts): each copy carries the
+   * traceparent start() returns instead of the client's, and calls end() once
+   * answered or failed. Absent: copies carry the client's headers as they were.
+   */
+  copyTrace?: CopyTrace;
+}
+
+/** Hands each shadow copy its traceparent and, with tracing on, a span of its own. */
+export interface CopyTrace {
+  start(side: Target): { traceparent: string; end(outcome: { status?: number; error?: string }): void };
 }
 
 export interface ShadowHook {

@@ -435,10 +435,13 @@ class Client(object):
             raise ServiceMayHaveActed("%s: the service failed after the call was sent (%s); not run locally"
                                       % (point_id, _message(data)))
         if headers.get(TARGET_HEADER) != "service":
-            # The proxy answered itself (token, unknown point): the service was never called.
-            self._count(point_id, "fallback-proxy-%d" % status)
-            log.warning("point %s: proxy refused the call (%d %s); running locally", point_id, status, _message(data))
-            return fn(*args, **kwargs)
+            # Not the service's answer, and no word from the proxy that it never
+            # called it: a load balancer in between may have given up (502/504)
+            # while the proxy and the service went on. The proxy marks its own
+            # refusals `x-strangler-fallback: local` (above), so this may have run.
+            return self._after_failure(point_id, p, fn, args, kwargs, "fallback-status-%d" % status,
+                                       PointCallError("answer not from the strangler proxy (%d: %s)"
+                                                      % (status, _message(data))))
         if 200 <= status < 300:
             try:
                 result = json.loads(data)["result"]

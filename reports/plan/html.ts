@@ -10,7 +10,7 @@ import type { Plan, PlanCandidate } from './types.js';
 import { escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { WAVE_COLOURS, SHARED_COLOUR, where } from './shared.js';
-import { candidateSummary, importsByFile } from './text.js';
+import { candidateSummary, extractFirst, importsByFile } from './text.js';
 
 /** Drawing width in SVG units; the SVG scales to its container (never wider than the page). */
 const WIDTH = 1040;
@@ -133,10 +133,10 @@ export function renderPlanHtml(plan: Plan, options: ReportOptions = {}): ReportO
   body.push(
     `<p>${plan.modules.length} modules, ${plan.imports.length} imports, ${plan.cycles.length} cycles; ${plan.candidates.length} capabilities, ${plan.libraries.length} shared libraries. Root: <code>${escapeHtml(plan.root)}</code></p>`,
   );
-  const first = plan.candidates[0];
+  const first = extractFirst(plan);
   if (first)
     body.push(
-      `<p class="callout"><strong>Extract first: ${escapeHtml(first.name)}</strong> (score ${first.score}): ${escapeHtml(candidateSummary(first))}</p>`,
+      `<p class="callout"><strong>Extract first: ${escapeHtml(first.name)}</strong> ${escapeHtml(first.detail)}</p>`,
     );
   if (plan.candidates.length > 0) {
     body.push('<h2>Capabilities by wave</h2>');

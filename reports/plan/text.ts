@@ -29,6 +29,18 @@ export function candidateSummary(c: PlanCandidate): string {
   return parts.join('; ');
 }
 
+/** The "Extract first" line (name, then detail): the first candidate with something to extract, else why there is none. */
+export function extractFirst(plan: Plan): { name: string; detail: string } | undefined {
+  if (plan.candidates.length === 0) return undefined;
+  const first = plan.candidates.find((c) => !c.glue);
+  if (!first)
+    return {
+      name: 'nothing yet',
+      detail: '— no capability has tables or an entry point of its own in the source (a library, glue or scripts; routes the scan cannot read can be named with --config module: routes)',
+    };
+  return { name: first.name, detail: `(score ${first.score}): ${candidateSummary(first) || 'the best score; see its reasons below'}` };
+}
+
 /** Import statements grouped by file: `shop/web.py: 3, 9 (top)` — one line per file, not per name. */
 export function importsByFile(imports: ImportRecord[]): string[] {
   const byFile = new Map<string, Map<string, Set<number | null>>>();
@@ -56,8 +68,8 @@ export function renderPlanText(plan: Plan, _options: ReportOptions = {}): Report
   out.push(
     `${plural(plan.modules.length, 'module')}, ${plural(plan.imports.length, 'import')}, ${plural(plan.cycles.length, 'cycle')}; ${plural(plan.candidates.length, 'capability', 'capabilities')}, ${plural(plan.libraries.length, 'shared library', 'shared libraries')}`,
   );
-  const first = plan.candidates[0];
-  if (first) out.push('', `Extract first: ${first.name} (score ${first.score}): ${candidateSummary(first)}`);
+  const first = extractFirst(plan);
+  if (first) out.push('', `Extract first: ${first.name} ${first.detail}`);
   if (plan.candidates.length > 0) {
     out.push('', 'Capabilities, in recommended order');
     const width = String(plan.candidates.length).length;

@@ -115,6 +115,8 @@ export interface PlanCandidate {
   rank: number;
   /** Each criterion as a sentence ending with its contribution to the score, e.g. "(+1.00)". */
   reasons: string[];
+  /** Set when the source shows neither tables nor an entry point (glue, scripts, a URLconf): ranked after every unit with something to extract, never "extract first". */
+  glue?: true;
 }
 
 /** Shared stateless code: copied or packaged, never extracted as a service. */

@@ -27,6 +27,7 @@ routes:
     mode: legacy
     idempotent: true
     sticky: header:x-user
+    rateLimit: { service: 200/s, burst: 50, over: legacy }
   - id: health
     match: { path: /api/health }
     service: orders-svc
@@ -133,6 +134,9 @@ describe('strangler export istio', () => {
     const ordersNotes = lines.slice(at('route orders: mode canary at 20%'), at('name: orders')).join('\n');
     expect(ordersNotes).toMatch(/# .*failover to legacy/);
     expect(ordersNotes).toMatch(/# .*sticky canary by header:x-user/);
+    expect(ordersNotes).toMatch(/# not translated: rateLimit \(service 200\/s \+50, key route\) .*local_ratelimit/);
+    expect(ordersNotes).toMatch(/# no mesh equivalent: rateLimit over: legacy/);
+    expect(blockNotes.join('\n')).not.toMatch(/rateLimit/);
   });
 });
 

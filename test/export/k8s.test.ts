@@ -44,8 +44,8 @@ describe('strangler export k8s', () => {
     const text = readFileSync(path.join(tmp.dir, 'k8s.yaml'), 'utf8');
     const parsed = parseAllDocuments(text);
     for (const d of parsed) expect(d.errors).toEqual([]);
-    const [cm, deploy, svc] = parsed.map((d) => d.toJS() as Obj);
-    expect([cm.kind, deploy.kind, svc.kind]).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    const [cm, deploy, svc, adminSvc] = parsed.map((d) => d.toJS() as Obj);
+    expect([cm.kind, deploy.kind, svc.kind, adminSvc.kind]).toEqual(['ConfigMap', 'Deployment', 'Service', 'Service']);
 
     // The embedded config is valid, shares Redis and listens on all interfaces.
     const podConfig = parseConfig(parseAllDocuments(cm.data['strangler.yaml'])[0].toJS());
@@ -61,11 +61,19 @@ describe('strangler export k8s', () => {
       { name: 'proxy', containerPort: 8080 },
       { name: 'admin', containerPort: 9901 },
     ]);
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'admin' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'admin' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'admin' });
+    // drain.delay defaults to 5s: preStop sleeps as long; grace = 5 + 5 + 10 (drain.timeout) + 5.
+    expect(container.lifecycle).toEqual({ preStop: { sleep: { seconds: 5 } } });
+    expect(deploy.spec.template.spec.terminationGracePeriodSeconds).toBe(25);
     expect(container.env[0]).toMatchObject({ name: 'STRANGLER_ADMIN_TOKEN' });
     expect(deploy.spec.template.spec.volumes[0].configMap.name).toBe(cm.metadata.name);
     expect(svc.spec.selector).toEqual(deploy.spec.selector.matchLabels);
-    expect(svc.spec.ports.map((p: Obj) => p.port)).toEqual([8080, 9901]);
+    // The admin API is not published beside the proxy: a Service of its own.
+    expect(svc.spec.ports.map((p: Obj) => p.port)).toEqual([8080]);
+    expect(adminSvc.metadata.name).toBe('strangler-admin');
+    expect(adminSvc.spec.ports).toEqual([{ name: 'admin', port: 9901, targetPort: 'admin' }]);
+    expect(adminSvc.spec.selector).toEqual(deploy.spec.selector.matchLabels);
     // the loopback service URL from the config is called out
     expect(text).toMatch(/# NOTE service block-service is http:\/\/127\.0\.0\.1:2, a loopback address/);
   });
@@ -77,5 +85,21 @@ describe('strangler export k8s', () => {
     expect(code).toBe(2);
     expect(c.err()).toMatch(/STRANGLER_E_USAGE: --redis: .*must share one Redis store/);
     expect(c.out()).toBe('');
+  });
+
+  it('matches preStop to drain.delay and sizes terminationGracePeriodSeconds from the drain config', async () => {
+    writeConfig(
+      tmp.dir,
+      `${demoConfigYaml({ store: 'redis://redis:6379/0' })}drain: { delay: 8s, timeout: 20s }\n`,
+      'drain.yaml',
+    );
+    const c = captureIO(tmp.dir);
+    const code = await run(['export', 'k8s', '--config', 'drain.yaml'], c.io);
+    expect(c.err()).toBe('');
+    expect(code).toBe(0);
+    const deploy = parseAllDocuments(c.out())[1].toJS() as Obj;
+    const spec = deploy.spec.template.spec;
+    expect(spec.containers[0].lifecycle.preStop.sleep.seconds).toBe(8);
+    expect(spec.terminationGracePeriodSeconds).toBe(8 + 8 + 20 + 5);
   });
 });

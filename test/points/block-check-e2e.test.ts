@@ -118,7 +118,9 @@ routes:
     service: block-service
     module: monolith.block
     idempotent: true
-    failover: { timeoutMs: 500, volumeThreshold: 5, resetTimeoutMs: 60000 }
+    # A short rolling window: the calls that succeeded before the kill have left it, so the
+    # breaker opens on the first 5 failures, before the guard (stats flushed every 200 ms) acts.
+    failover: { timeoutMs: 500, volumeThreshold: 5, rollingCountTimeoutMs: 500, resetTimeoutMs: 60000 }
     shadow: { noiseSampleRate: 0 }
     slo: { window: 2s, minRequests: 5, maxErrorRate: 0.05 }
 `,

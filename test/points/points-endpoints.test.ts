@@ -27,9 +27,17 @@ interface Seen {
 }
 
 /** A service whose behaviour per path the test sets: answer, or reset after reading the call. */
-async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set<string>; close(): Promise<void> }> {
+async function startService(): Promise<{
+  url: string;
+  seen: Seen[];
+  resetOn: Set<string>;
+  spoofOn: Set<string>;
+  close(): Promise<void>;
+}> {
   const seen: Seen[] = [];
   const resetOn = new Set<string>();
+  /** Paths answered 409 with the proxy's own `x-strangler-fallback: local` word (a service that is itself behind a strangler). */
+  const spoofOn = new Set<string>();
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -37,6 +45,11 @@ async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set
       seen.push({ path: req.url ?? '', headers: req.headers, body });
       if (resetOn.has(req.url ?? '')) {
         req.socket.destroy();
+        return;
+      }
+      if (spoofOn.has(req.url ?? '')) {
+        res.writeHead(409, { 'content-type': 'application/json', 'x-strangler-fallback': 'local' });
+        res.end('{"error":"acted, then failed"}');
         return;
       }
       const call = JSON.parse(body || '{}') as { args?: number[] };
@@ -50,6 +63,7 @@ async function startService(): Promise<{ url: string; seen: Seen[]; resetOn: Set
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     resetOn,
+    spoofOn,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
@@ -134,6 +148,12 @@ describe('/.strangler/points', () => {
     const wrong = await post(open.url, '/.strangler/points/read/call', callBody, { authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Refused before any upstream, and says so: the client may run its function
+    // (an answer without this word may come from a load balancer while the call runs on).
+    expect(wrong.headers.get('x-strangler-fallback')).toBe('local');
+    const unknown = await post(open.url, '/.strangler/points/nope/call', callBody);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-strangler-fallback')).toBe('local');
   });
 
   it('forged shadow evidence with a wrong token never reaches the store', async () => {
@@ -213,6 +233,17 @@ describe('/.strangler/points', () => {
     expect(service.seen.filter((s) => s.path === '/internal/write').length).toBe(before + 1);
   });
 
+  it("a service's own x-strangler-fallback never reaches the client: only the proxy says 'run it locally'", async () => {
+    service.resetOn.delete('/internal/write');
+    service.spoofOn.add('/internal/write');
+    const res = await post(open.url, '/.strangler/points/write/call', callBody);
+    service.spoofOn.delete('/internal/write');
+    expect(res.status).toBe(409);
+    expect(res.headers.get('x-strangler-target')).toBe('service');
+    // The service answered, so it may have acted: the client must not run a non-idempotent point again.
+    expect(res.headers.get('x-strangler-fallback')).toBe('service');
+  });
+
   it('an idempotent point whose service failed: fallback local (503) with the reason', async () => {
     service.resetOn.add('/internal/read');
     const res = await post(open.url, '/.strangler/points/read/call', callBody);
@@ -246,6 +277,26 @@ describe('/.strangler/points', () => {
     expect(ev).toMatchObject({ compared: 2, matched: 1 });
     expect(ev.fieldDiffs).toEqual({ '$.result.blocked[*]': 1 });
     expect(ev.skipped).toEqual({ 'queue-full': 3 });
+  });
+
+  it('refuses a shadow batch whose durations cannot be a local call (negative, absurd), naming the field, comparing none', async () => {
+    // The legacy duration is the divisor of the gate's p99 ratio: an absurd one
+    // (1e300, a timestamp) drives the ratio to ~0 and would open the gate.
+    const before = (await store.shadow.evidence('shadowed')).compared;
+    const ok = { call: callBody, result: '{"result":{"blocked":[5],"blocked_by":[]}}', ms: 0.2 };
+    for (const [bad, field] of [
+      [{ ...ok, ms: -5 }, 'calls[1].ms'],
+      [{ ...ok, ms: 1e300 }, 'calls[1].ms'],
+      [{ ...ok, again: ok.result, againMs: -1 }, 'calls[1].againMs'],
+      [{ ...ok, again: ok.result, againMs: '3' }, 'calls[1].againMs'],
+    ] as const) {
+      const res = await post(open.url, '/.strangler/points/shadowed/shadow', JSON.stringify({ calls: [ok, bad] }));
+      expect(res.status, field).toBe(400);
+      expect(JSON.parse(res.body).message, field).toContain(field);
+    }
+    await shadow.idle();
+    await shadow.flush();
+    expect((await store.shadow.evidence('shadowed')).compared).toBe(before);
   });
 
   it('copies for a point not in shadow mode are counted, not compared', async () => {

@@ -259,6 +259,26 @@ class ClientModes(unittest.TestCase):
             self.fn(1)
         self.assertEqual(self.local_calls, [])
 
+    def test_an_answer_not_from_strangler_raises_for_a_non_idempotent_point(self):
+        # A load balancer between the monolith and the proxy answers 504 after its
+        # own read timeout while the proxy (and the service) still work on the call:
+        # no strangler header says the service was never called, so the call may
+        # have run there and must not run locally too.
+        self.proxy.call_answer = lambda body: (504, {"Content-Type": "text/html"},
+                                               b"<html><body>504 Gateway Time-out</body></html>")
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        with self.assertRaises(sc.ServiceMayHaveActed):
+            self.fn(1)
+        self.assertEqual(self.local_calls, [])
+
+    def test_an_answer_not_from_strangler_runs_locally_for_an_idempotent_point(self):
+        self.proxy.call_answer = lambda body: (502, {}, b"bad gateway")
+        self.proxy.set_point("block-check", mode="service", idempotent=True)
+        self.assertTrue(self.client.wait_ready())
+        self.assertEqual(self.fn(1), [2, 3])
+        self.assertEqual(self.client.stats()["block-check"]["fallback-status-502"], 1)
+
     def test_timeout_after_sending_runs_locally_for_an_idempotent_point(self):
         def slow(body):
             time.sleep(1.0)
