@@ -29,6 +29,7 @@ export async function listRouteRows(config: Readonly<Config>, store: Store, now 
       ...s,
       pattern: r.match.path,
       methods: r.match.methods ?? [],
+      trailingSlash: r.trailingSlash,
       service: r.service,
       kind: r.kind,
       extra: { breaker, ...(status ? statusCells(status) : {}), ...(rateLimit ? { 'rate limit': rateLimit } : {}) },

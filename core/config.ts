@@ -171,6 +171,12 @@ const route = z
     allowTargetHeader: z.boolean().default(false),
     /** Every method of this route is safe to resend (the service and legacy dedupe). */
     idempotent: z.boolean().default(false),
+    /**
+     * `ignore`: `/api/notes/:id` also matches `/api/notes/3/` (Django URLs end
+     * in `/`); `strict`: only the spelling in match.path. The path is forwarded
+     * as the client sent it either way (docs/routing.md).
+     */
+    trailingSlash: z.enum(['ignore', 'strict']).default('ignore'),
     failover: failover.prefault({}),
     shadow: shadow.prefault({}),
     gate: gate.prefault({}),
@@ -222,6 +228,38 @@ export const configSchema = z
           .int()
           .positive()
           .default(64 * 1024 * 1024),
+        /** The canonical request's path rules (docs/routing.md). */
+        paths: z
+          .object({
+            /** `//a///b` is `/a/b` for routing and for every upstream. */
+            mergeSlashes: z.boolean().default(true),
+            /** `%2F` in a path: `reject` (400) or `pass` (kept encoded, part of one segment). */
+            encodedSlashes: z.enum(['reject', 'pass']).default('reject'),
+          })
+          .strict()
+          .prefault({}),
+        /** Request bodies held in memory (to resend on failover, or before taking an upstream connection), all requests together. */
+        maxBufferedBodyBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024),
+        /** A request body up to this size is read whole before an upstream connection is taken. */
+        requestBufferBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024),
+        /** A request body that brings no byte for this long is answered 408. */
+        bodyIdleTimeoutMs: z.number().int().positive().default(30_000),
+        /** ...and one slower than this on average over each idle-timeout window (0: no minimum rate). */
+        bodyMinBytesPerSecond: z.number().int().min(0).default(256),
+        /** Time a client has to send a request's headers (slowloris); checked every few seconds. */
+        headersTimeoutMs: z.number().int().positive().default(30_000),
+        /** An idle keep-alive client connection is closed after this long. */
+        clientKeepAliveTimeoutMs: z.number().int().positive().default(5_000),
+        /** Open client connections on the data-plane listener; 0: three quarters of the process's file-descriptor limit. */
+        maxConnections: z.number().int().min(0).default(0),
       })
       .strict()
       .prefault({}),
@@ -285,6 +323,15 @@ export function formatPath(p: ReadonlyArray<PropertyKey>): string {
 /** Upstream base URLs, whether given as url or urls. */
 export function upstreamUrls(u: UpstreamConfig): string[] {
   return u.urls ?? [u.url!];
+}
+
+/**
+ * A base URL's path as a prefix for request targets (`http://h/base/` and
+ * `http://h/base` → `/base`, `http://h/` → ''): primaries and shadow copies
+ * both put it in front of the canonical target.
+ */
+export function basePathOf(url: URL): string {
+  return url.pathname.replace(/\/+$/, '');
 }
 
 /** Milliseconds from `500ms`, `30s`, `2m`, `1h`, `90d` or a number of ms. */

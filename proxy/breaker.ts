@@ -132,6 +132,14 @@ export class ServiceBreaker {
       // opossum restores open/half-open (and its reset timer) from a previous breaker's toJSON().state.
       ...(carriedState ? ({ state: carriedState } as object) : {}),
     });
+    // Three outcomes, not two: opossum's errorFilter turns a filtered error
+    // into a 'success' (a fire that did not fail), so 10 client aborts
+    // beside 8 failures diluted the error rate to 44 % and kept a failing
+    // service's breaker closed (issue 12). An ignored attempt is taken back
+    // out of the window's counts instead: it never happened, for the breaker.
+    this.cb.on('success', (result: unknown) => {
+      if (isUncounted(result)) forgetAttempt(this.cb);
+    });
     let previous: BreakerState = this.state;
     const emit = (state: BreakerState, details: Record<string, unknown>) => {
       this.generation++;
@@ -231,6 +239,18 @@ export class ServiceBreaker {
 
   shutdown(): void {
     this.cb.shutdown();
+  }
+}
+
+/** Undo the fire and the success opossum counted for an ignored attempt (its current bucket). */
+function forgetAttempt(cb: CircuitBreaker<[() => Promise<unknown>], unknown>): void {
+  type Bucket = { fires: number; successes: number; latencyTimes?: number[] };
+  const bucket = (cb as unknown as { status: { window: Bucket[] } }).status.window[0];
+  // The bucket may have rotated since the fire: never go below zero.
+  if (bucket.fires > 0 && bucket.successes > 0) {
+    bucket.fires--;
+    bucket.successes--;
+    bucket.latencyTimes?.pop();
   }
 }
 

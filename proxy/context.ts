@@ -55,7 +55,8 @@ export function nextTraceparent(incoming: string | undefined): string {
   return `00-${newTraceId()}-${newSpanId()}-01`;
 }
 
-function requestIdOf(req: IncomingMessage): string {
+/** The client's x-request-id when usable, else a new UUID. */
+export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   if (typeof given === 'string' && given.length > 0 && given.length <= MAX_REQUEST_ID) return given;
   return randomUUID();
@@ -69,6 +70,8 @@ export function createContext(
   req: IncomingMessage,
   res: ServerResponse,
   signal: ClientSignal,
+  /** The Host an absolute-form target named (proxy/edge-rules.ts admit). */
+  authority?: string,
 ): RequestContext {
   const requestId = requestIdOf(req);
   const tp = req.headers.traceparent;
@@ -80,7 +83,7 @@ export function createContext(
     traceparent,
     startedAt: performance.now(),
     route: undefined,
-    upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent),
+    upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent, authority),
     hasBody: requestHasBody(req),
     body: clientBody,
     bodyConsumed: false,

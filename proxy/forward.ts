@@ -77,7 +77,7 @@ export async function forward(
 }
 
 function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions): Promise<UpstreamAttempt> {
-  const { pool, origin } = upstream.pick();
+  const { pool, origin, prefix } = upstream.pick();
   let body = ctx.body();
   const plan = ctx.shadowPlan;
   if (body && plan?.capture) body = captureRequestBody(ctx, body, plan.maxBodyBytes);
@@ -85,7 +85,8 @@ function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions)
     pool.dispatch(
       {
         method: ctx.req.method as Dispatcher.HttpMethod,
-        path: opts?.path ?? ctx.req.url ?? '/',
+        // The canonical target (edge-rules.ts admit) or a point's service path, under the base URL's path.
+        path: prefix + (opts?.path ?? ctx.req.url ?? '/'),
         headers: ctx.upstreamHeaders,
         body,
         headersTimeout: opts?.headersTimeoutMs ?? upstream.headersTimeoutMs,

@@ -25,6 +25,9 @@ const REQUEST_DROP = new Set([
   'x-forwarded-for',
 ]);
 
+/** What a Connection header may not name away (it would change the message, not the hop). */
+const NEVER_CONNECTION_NAMED = ['host', 'content-length', 'transfer-encoding'];
+
 /** Response headers never passed back to the client (lowercase). */
 const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
@@ -38,14 +41,6 @@ function connectionTokens(value: string, into: Set<string>): void {
   }
 }
 
-/** RFC 9112 §3.2: more than one Host field is a 400 (checked for upgrades; upstreamRequestHeaders checks the rest). */
-export function hasDuplicateHost(req: IncomingMessage): boolean {
-  const raw = req.rawHeaders;
-  let hosts = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
-  return hosts > 1;
-}
-
 /**
  * Headers for the upstream as a flat [name, value, ...] list built from the
  * raw headers in one pass (duplicates kept in order, names lowercased).
@@ -57,6 +52,8 @@ export function upstreamRequestHeaders(
   req: IncomingMessage,
   requestId: string,
   traceparent: string,
+  /** From an absolute-form request target (proxy/edge-rules.ts admit). */
+  authority?: string,
 ): string[] {
   const raw = req.rawHeaders;
   let named: Set<string> | undefined;
@@ -83,6 +80,9 @@ export function upstreamRequestHeaders(
     }
   }
   if (hosts > 1) throw new BadRequestHeaders('more than one Host header');
+  // A Connection header names hop-by-hop fields, never the message's own
+  // framing or target: `Connection: Host` must not send the proxy's Host.
+  if (named) for (const keep of NEVER_CONNECTION_NAMED) named.delete(keep);
 
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -90,8 +90,10 @@ export function upstreamRequestHeaders(
     if (REQUEST_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
     // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): never send both.
     if (hasTransferEncoding && name === 'content-length') continue;
-    out.push(name, raw[i + 1]);
+    // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
+    out.push(name, authority !== undefined && name === 'host' ? authority : raw[i + 1]);
   }
+  if (authority !== undefined && !host) out.push('host', authority);
   const client = req.socket.remoteAddress ?? '';
   out.push(
     'x-forwarded-for',
@@ -103,7 +105,7 @@ export function upstreamRequestHeaders(
     'traceparent',
     traceparent,
   );
-  if (host) out.push('x-forwarded-host', host);
+  if (authority ?? host) out.push('x-forwarded-host', authority ?? host);
   return out;
 }
 

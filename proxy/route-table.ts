@@ -6,6 +6,11 @@
  *
  * Specificity is find-my-way's: static segments beat `:param`, which beats a
  * trailing `*`; methods are matched per route (`match.methods`, else all).
+ *
+ * Paths given to `match` are canonical (proxy/canonical.ts). A route with
+ * `trailingSlash: ignore` (the default) also owns its pattern's other
+ * spelling (`/api/notes/:id/` beside `/api/notes/:id`), unless another route
+ * claims that spelling itself: explicit patterns are added first.
  */
 import { METHODS } from 'node:http';
 import Router from 'find-my-way';
@@ -17,7 +22,7 @@ import type { RouteEntry } from './types.js';
 export interface RouteTable {
   /** Route states by id, the moment the table was compiled. */
   readonly entries: ReadonlyArray<RouteEntry>;
-  /** The route for a method and URL (path and query), or undefined → legacy. */
+  /** The route for a method and canonical path, or undefined → legacy. */
   match(method: string, url: string): RouteEntry | undefined;
   /** Route by id. */
   get(id: string): RouteEntry | undefined;
@@ -67,6 +72,19 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
       );
     }
   });
+  for (const entry of entries) {
+    if (entry.config.kind === 'function') continue;
+    const other = trailingSlashTwin(entry.config);
+    if (!other) continue;
+    const methods = (entry.config.match.methods ?? ALL_METHODS).filter(
+      (m) => !router.hasRoute(m as Router.HTTPMethod, other),
+    );
+    try {
+      if (methods.length > 0) router.on(methods as Router.HTTPMethod[], other, noop, entry);
+    } catch {
+      // Another route claims this spelling under another parameter name: it keeps it.
+    }
+  }
   refuseExposedPoints(config, router);
   Object.freeze(entries);
   return {
@@ -100,6 +118,13 @@ function refuseExposedPoints(config: Readonly<Config>, router: Router.Instance<R
       { details: { fields: [`routes[${i}].path`] } },
     );
   });
+}
+
+/** The pattern's spelling with (or without) a trailing slash, when the route ignores the difference. */
+export function trailingSlashTwin(route: Pick<RouteConfig, 'match' | 'trailingSlash'>): string | undefined {
+  const p = route.match.path;
+  if (route.trailingSlash !== 'ignore' || p === '/' || p.endsWith('*')) return undefined;
+  return p.endsWith('/') ? p.slice(0, -1) : `${p}/`;
 }
 
 // Every method Node's parser accepts (find-my-way knows them all); a route

@@ -1,7 +1,8 @@
 /**
  * The proxy: a node:http listener in front of the request path
  *
- *   context → match route → choose target → forward (→ failover) → respond
+ *   admit (canonical request, framing rules) → context → match route
+ *   → choose target → forward (→ failover) → respond
  *   → record metrics/stats → shadow (after the response finished)
  *
  * Each stage is a function of its own module; `Pipeline.handle` reads the
@@ -20,7 +21,7 @@ import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
-import { createContext } from './context.js';
+import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover, isResendable } from './failover.js';
 import {
   capturedBodies,
@@ -30,19 +31,22 @@ import {
   pipeToClient,
   respondError,
 } from './forward.js';
-import { BadRequestHeaders, hasDuplicateHost } from './headers.js';
+import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
+import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
 import { isPointsUrl, PointEndpoints } from './points.js';
 import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
 import { Readiness, type ReadinessState } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
+import { clientTimeouts, connectionCap, limitConnections } from './connection-limits.js';
+import { BodyBudget, intakeBody, watchBody } from './request-body.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
 import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
 import { createTracing } from './tracing.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
 import { Upstreams } from './upstreams.js';
-import { createUpgradeProxy, type UpgradeProxy } from './websocket.js';
+import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
 
 export type { RouteTable };
 
@@ -126,6 +130,9 @@ class Pipeline {
     readonly limits: RateLimits | undefined,
     /** Undefined unless tracing.otlp is set. */
     readonly tracing: Tracing | undefined,
+    readonly bodies: BodyBudget,
+    /** The edge's limits and path rules (config.proxy). */
+    readonly edge: Readonly<Config['proxy']>,
   ) {
     this.table = table;
   }
@@ -134,12 +141,23 @@ class Pipeline {
     // Node then writes `Connection: close` and ends the socket after this
     // answer (RFC 9112 §9.6): the client's next request opens a new connection.
     if (this.draining) res.shouldKeepAlive = false;
+    // From here on req.url is the canonical target: routing, every upstream
+    // and the shadow copy see this one spelling only.
+    const admission = admit(req, this.edge.paths);
+    if (admission.kind === 'refuse') {
+      respondRefusal(res, admission.refusal);
+      return;
+    }
+    if (admission.kind === 'asterisk') {
+      answerAsterisk(res, { 'x-strangler-route': UNMATCHED });
+      return;
+    }
     // The reserved prefix of extraction points is the proxy's own, never legacy's.
     if (isPointsUrl(req.url)) return this.points.handle(req, res);
     const abort = new ClientSignal();
     let ctx: Flight;
     try {
-      ctx = createContext(req, res, abort) as Flight;
+      ctx = createContext(req, res, abort, admission.authority) as Flight;
     } catch (err) {
       this.refuse(req, res, err);
       return;
@@ -153,21 +171,28 @@ class Pipeline {
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
-    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
+    const method = req.method ?? 'GET';
+    const entry = this.table.match(method, req.url ?? '/');
     ctx.route = entry;
+    const notAllowed = checkMethod(method, entry);
+    if (notAllowed) {
+      ctx.target = 'legacy';
+      respondError(ctx, notAllowed.code, notAllowed.message, this.answerHeaders(ctx, 'legacy'));
+      return;
+    }
     ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
     if (entry?.config.rateLimit && this.limits) {
-      const admission = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
+      const quota = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
         resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
         aborted: abort.aborted,
       });
-      ctx.target = admission.target;
-      if (!admission.ok) {
+      ctx.target = quota.target;
+      if (!quota.ok) {
         ctx.overLimit = 'rejected';
-        respondOverLimit(ctx, admission, this.answerHeaders(ctx, admission.target));
+        respondOverLimit(ctx, quota, this.answerHeaders(ctx, quota.target));
         return;
       }
-      if (admission.spilled) ctx.overLimit = 'spilled';
+      if (quota.spilled) ctx.overLimit = 'spilled';
     }
     if (entry && this.shadow)
       ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
@@ -175,6 +200,19 @@ class Pipeline {
     // service's limit, asked now and not awaited (never in the primary's way).
     if (ctx.shadowPlan?.capture && entry?.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
       ctx.copyAdmitted = this.limits.admitCopy(entry.config, req);
+
+    if (ctx.hasBody) {
+      // Read (up to a hold size) before any upstream connection is taken; a
+      // stalled body is answered 408 here or while it streams (request-body.ts).
+      watchBody(ctx, {
+        idleMs: this.edge.bodyIdleTimeoutMs,
+        minBytesPerSecond: this.edge.bodyMinBytesPerSecond,
+        onTimeout: (why) => this.bodyTooSlow(ctx, why),
+      });
+      const intake = await intakeBody(ctx, this.bodies, this.holdBytes(entry, ctx.target));
+      if (intake === 'aborted') return;
+      ctx.bodyIntake = intake;
+    }
 
     let answer: FailoverResult;
     try {
@@ -223,6 +261,25 @@ class Pipeline {
     respondError(ctx, code, `${answer.target} upstream: ${answer.error.message}`, extra);
   }
 
+  /** Bytes of body read before forwarding: enough to resend on failover, else the small-body size. */
+  holdBytes(entry: RouteEntry | undefined, target: Target): number {
+    const failover = entry?.config.failover;
+    const resend = target === 'service' && failover?.enabled ? failover.maxBufferBytes : 0;
+    return Math.max(this.edge.requestBufferBytes, resend);
+  }
+
+  /** 408 for a body that stalled (before or while it streams), then stop the upstream attempt. */
+  bodyTooSlow(ctx: Flight, why: string): void {
+    if (ctx.abort.aborted || ctx.res.writableEnded) return;
+    this.logger.info({ requestId: ctx.requestId, route: ctx.route?.config.id, why }, 'request body too slow: 408');
+    respondError(ctx, 'STRANGLER_E_REQUEST_TIMEOUT', why, {
+      ...this.answerHeaders(ctx, ctx.target),
+      connection: 'close',
+    });
+    // The upstream (if it has the request) stops too; the breaker ignores it (a client matter).
+    ctx.abort.abort();
+  }
+
   forwardToService(ctx: Flight, entry: RouteEntry): Promise<FailoverResult> {
     const route = entry.config;
     const service = this.upstreams.service(route.service);
@@ -260,6 +317,34 @@ class Pipeline {
     return extra;
   }
 
+  /**
+   * A WebSocket upgrade, admitted (canonical target) by the caller: the same
+   * route match, target choice, request headers and metrics as a plain
+   * request, then a tunnel. No failover: a tunnel cannot be replayed.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authority: string | undefined, upgrades: UpgradeProxy): void {
+    const startedAt = performance.now();
+    const requestId = requestIdOf(req);
+    const tp = req.headers.traceparent;
+    const traceparent = nextTraceparent(typeof tp === 'string' ? tp : undefined);
+    let headers: string[];
+    try {
+      headers = upstreamRequestHeaders(req, requestId, traceparent, authority);
+    } catch (err) {
+      refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', (err as Error).message));
+      return;
+    }
+    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
+    const target: Target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    const upstream = target === 'service' && entry ? this.upstreams.service(entry.config.service) : this.upstreams.legacy;
+    const routeId = entry ? entry.config.id : UNMATCHED;
+    const extra = { 'x-strangler-route': routeId, 'x-strangler-target': target, 'x-request-id': requestId, traceparent };
+    upgrades.upgrade(req, socket, head, upstream.pickOrigin(), headers, extra, (r) => {
+      const outcome: Outcome = r.failed ? 'error' : r.status === undefined ? 'aborted' : statusOutcome(r.status);
+      this.metrics.observe(routeId, target, outcome, (performance.now() - startedAt) / 1000);
+    });
+  }
+
   /** 400 for a request refused before it got a context (two Host headers). */
   refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (!(err instanceof BadRequestHeaders)) {
@@ -267,13 +352,7 @@ class Pipeline {
       res.destroy();
       return;
     }
-    const body = badRequestBody(err.message);
-    res.writeHead(400, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
-    });
-    res.end(body);
+    respondRefusal(res, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', err.message));
     req.resume();
   }
 
@@ -284,7 +363,12 @@ class Pipeline {
     const durationMs = performance.now() - ctx.startedAt;
     const answer = ctx.answer;
     const target = answer ? answer.target : ctx.target;
-    const outcome: Outcome = !finished ? 'aborted' : answer?.ok ? statusOutcome(res.statusCode) : 'error';
+    // No answer but a finished response: the proxy answered itself (405, 408).
+    const outcome: Outcome = !finished
+      ? 'aborted'
+      : answer?.ok || !answer
+        ? statusOutcome(res.statusCode)
+        : 'error';
     const entry = ctx.route;
     this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
     ctx.trace?.end({
@@ -296,8 +380,8 @@ class Pipeline {
       answer,
       rateLimited: ctx.overLimit,
     });
-    // A 429 of ours reached no upstream: it is no evidence about either side.
-    if (!entry || !finished || ctx.overLimit === 'rejected') return;
+    // The edge's own answers (405, 408, our 429) say nothing about either side: no stats, no shadow.
+    if (!entry || !finished || !answer) return;
     if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
     else
       this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
@@ -339,21 +423,6 @@ class Pipeline {
 function onResponseClose(this: TrackedResponse): void {
   const ctx = this[FLIGHT];
   if (ctx) ctx.pipeline.finish(ctx, this);
-}
-
-/** The JSON body of a 400 for a request refused before it got a context (and so a request id). */
-function badRequestBody(message: string): string {
-  return JSON.stringify({ error: 'STRANGLER_E_BAD_REQUEST', message, requestId: null });
-}
-
-/** 400 on a socket that asked for an upgrade: the same answer Pipeline.refuse gives plain requests. */
-function refuseUpgrade(socket: Duplex, message: string): void {
-  const body = badRequestBody(message);
-  socket.on('error', () => socket.destroy());
-  socket.end(
-    'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }
 
 function parseListen(
@@ -398,6 +467,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   stats.start();
   // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
+  const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
   const points = new PointEndpoints({
     config,
     table: (): RouteTable => pipeline.table,
@@ -411,7 +481,20 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   });
   const limits = createRateLimits(config, metrics.registry, logger);
   const tracing = await createTracing(config, logger);
-  const pipeline: Pipeline = new Pipeline(initial, upstreams, metrics, stats, logger, opts.shadow, failover, points, limits, tracing);
+  const pipeline: Pipeline = new Pipeline(
+    initial,
+    upstreams,
+    metrics,
+    stats,
+    logger,
+    opts.shadow,
+    failover,
+    points,
+    limits,
+    tracing,
+    bodies,
+    config.proxy,
+  );
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
 
   const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
@@ -447,24 +530,34 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   };
   const stopWatching = store.watch(() => void reload(), config.proxy.pollIntervalMs);
 
-  const server = createServer((req, res) => {
+  const server = createServer(clientTimeouts(config.proxy), (req, res) => {
     pipeline.handle(req, res).catch((err) => {
       logger.error({ err }, 'request pipeline failed');
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
   });
+  limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
+  // CONNECT asks for a tunnel to anywhere: not this proxy's job (RFC 9110 §9.3.6).
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (hasDuplicateHost(req)) {
-      refuseUpgrade(socket, 'more than one Host header');
+    // h2c, TLS upgrades, bodies with Upgrade: served as ordinary HTTP/1.1 (websocket.ts).
+    if (!isWebSocketUpgrade(req)) {
+      serveAsPlainHttp(server, req, socket, head);
+      return;
+    }
+    const admission = admit(req, config.proxy.paths);
+    if (admission.kind !== 'forward') {
+      refuseOnSocket(
+        socket,
+        admission.kind === 'refuse' ? admission.refusal : new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'upgrade of "*"'),
+      );
       return;
     }
     try {
-      const entry = pipeline.table.match(req.method ?? 'GET', req.url ?? '/');
-      const target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
-      const upstream =
-        target === 'service' && entry ? upstreams.service(entry.config.service) : upstreams.legacy;
-      upgrades.upgrade(req, socket, head, upstream.pickOrigin());
+      pipeline.upgrade(req, socket, head, admission.authority, upgrades);
     } catch (err) {
       logger.error({ err }, 'upgrade failed');
       socket.destroy();

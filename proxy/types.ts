@@ -45,6 +45,13 @@ export interface RequestContext {
   /** True once the default `body()` handed out the client's stream. */
   bodyConsumed: boolean;
   /**
+   * Set by the pipeline's body intake (request-body.ts): 'replayable' when the
+   * whole body is in memory and `body()` replays it, 'streamed' when it is
+   * the client's single-use stream. Undefined: no intake ran (the failover
+   * stage then buffers itself).
+   */
+  bodyIntake?: 'replayable' | 'streamed';
+  /**
    * Aborted when the client goes away before its response finished. Has the
    * AbortSignal surface the stages use (`aborted`, `reason`,
    * add/removeEventListener('abort')); undici takes it as a request signal.

@@ -3,14 +3,21 @@
  * idle sockets closed before the upstream's own keep-alive timeout would close
  * them under us (a stale pooled socket is the classic source of sporadic 502s
  * behind Node proxies). Several base URLs are used round-robin.
+ *
+ * A base URL with a path (`http://host/base`) puts that path in front of every
+ * request target, for primaries, failover and shadow copies alike
+ * (core/config.ts basePathOf is the one rule; shadow/mirror.ts uses it too).
  */
 import { Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
-import { upstreamUrls } from '../core/config.js';
+import { basePathOf, upstreamUrls } from '../core/config.js';
+import { skipping100Continue } from './interim-responses.js';
 
 export class Upstream {
   readonly name: string;
   readonly origins: readonly string[];
+  /** Each base URL's path without its trailing slash ('' for none), put in front of the request target. */
+  readonly prefixes: readonly string[];
   /** Response headers timeout for requests to this upstream. */
   readonly headersTimeoutMs: number;
   private readonly pools: Pool[];
@@ -18,7 +25,9 @@ export class Upstream {
 
   constructor(name: string, cfg: UpstreamConfig, proxy: Config['proxy']) {
     this.name = name;
-    this.origins = upstreamUrls(cfg).map((u) => new URL(u).origin);
+    const urls = upstreamUrls(cfg).map((u) => new URL(u));
+    this.origins = urls.map((u) => u.origin);
+    this.prefixes = urls.map(basePathOf);
     this.headersTimeoutMs = cfg.timeoutMs ?? proxy.requestTimeoutMs;
     const keepAlive = cfg.keepAliveTimeoutMs ?? proxy.keepAliveTimeoutMs;
     this.pools = this.origins.map(
@@ -33,19 +42,21 @@ export class Upstream {
           keepAliveTimeoutThreshold: Math.min(1000, Math.floor(keepAlive / 2)),
           headersTimeout: this.headersTimeoutMs,
           bodyTimeout: Math.max(this.headersTimeoutMs, 60_000),
+          connect: skipping100Continue(),
         }),
     );
   }
 
-  /** The pool (and its origin) for the next request, round-robin. */
-  pick(): { pool: Pool; origin: string } {
+  /** The pool (its origin and base path) for the next request, round-robin. */
+  pick(): { pool: Pool; origin: string; prefix: string } {
     const i = this.pools.length === 1 ? 0 : this.next++ % this.pools.length;
-    return { pool: this.pools[i], origin: this.origins[i] };
+    return { pool: this.pools[i], origin: this.origins[i], prefix: this.prefixes[i] };
   }
 
-  /** An origin for protocols that do not use the pools (WebSocket upgrades). */
-  pickOrigin(): string {
-    return this.pick().origin;
+  /** An origin and base path for protocols that do not use the pools (WebSocket upgrades). */
+  pickOrigin(): { origin: string; prefix: string } {
+    const { origin, prefix } = this.pick();
+    return { origin, prefix };
   }
 
   /** Finish queued requests and close the sockets. */

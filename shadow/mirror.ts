@@ -15,10 +15,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
-import { type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
+import { skipping100Continue } from '../proxy/interim-responses.js';
 import { collect, SkipError } from './collect.js';
 import {
   type CapturedResponse,
@@ -30,7 +31,7 @@ import {
 } from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
 import { compileIgnore } from './paths.js';
-import { type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
+import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { CopyTrace, PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
 /** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
@@ -121,6 +122,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const agent = new Agent({
     connections: config.proxy.shadowMaxConcurrent,
     keepAliveTimeout: config.proxy.keepAliveTimeoutMs,
+    // As for primaries: an unrequested 100 Continue is skipped, not a failed copy.
+    connect: skipping100Continue(),
   });
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
   const batches = new Map<string, ShadowBatch>();
@@ -216,7 +219,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     let base = bases.get(raw);
     if (!base) {
       const u = new URL(raw);
-      base = { origin: u.origin, host: u.host, prefix: u.pathname.replace(/\/$/, '') };
+      base = { origin: u.origin, host: u.host, prefix: basePathOf(u) };
       bases.set(raw, base);
     }
     return base;
@@ -270,7 +273,9 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     // An extraction point's legacy is the monolith's function: its second
     // answer comes with the exchange (the client sampled it), never from HTTP.
     const local = ex.legacyAgain;
-    const askTwice = route.kind !== 'function' && sampled(s.noiseSampleRate, random);
+    // Never a second legacy call for a write: the promise is that shadowing runs nothing twice.
+    const askTwice =
+      route.kind !== 'function' && mayAskLegacyTwice(route, ex.method) && sampled(s.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
       ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])

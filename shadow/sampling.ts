@@ -41,6 +41,18 @@ export function shadowTarget(
  * `tryAcquire` never waits: over a cap the request is skipped (and counted by
  * the caller), because queueing shadow work would only grow memory.
  */
+/** RFC 9110 §9.2.1: methods whose repetition cannot change anything. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether the noise sampler may send this request to legacy a second time:
+ * only safe methods or routes whose owners declared them idempotent. A
+ * shadowed POST asked twice would run twice on legacy (issue 12).
+ */
+export function mayAskLegacyTwice(route: Pick<RouteConfig, 'idempotent'>, method: string): boolean {
+  return SAFE_METHODS.has(method.toUpperCase()) || route.idempotent;
+}
+
 export class ShadowLimiter {
   private inFlight = 0;
   private bytes = 0;

@@ -7,6 +7,8 @@ export interface RouteRow extends RouteState {
   pattern: string;
   methods: string[];
   service: string;
+  /** `ignore`: the pattern also matches with/without a trailing slash; `strict`: only as written. */
+  trailingSlash?: 'ignore' | 'strict';
   /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
   kind?: 'http' | 'function';
   /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
@@ -20,13 +22,14 @@ export function renderRoutes(rows: RouteRow[], format: 'text' | 'json'): ReportO
   const extraKeys = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
   return {
     output: textTable(
-      ['route', 'mode', 'weight', 'version', 'match', 'service', ...extraKeys, 'changed', 'by', 'why'],
+      ['route', 'mode', 'weight', 'version', 'match', 'slash', 'service', ...extraKeys, 'changed', 'by', 'why'],
       rows.map((r) => [
         r.id,
         r.mode,
         r.weight,
         r.version,
         r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
+        r.kind === 'function' ? '' : (r.trailingSlash ?? ''),
         r.service,
         ...extraKeys.map((k) => r.extra?.[k] ?? ''),
         r.updatedAt,

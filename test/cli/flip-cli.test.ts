@@ -33,6 +33,11 @@ describe('strangler routes / flip / history against the store named in the confi
     const rows = JSON.parse(r.out);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ id: 'block', mode: 'legacy', weight: 0, version: 1, actor: 'config', pattern: '/api/block/*' });
+    // Issue 12: the trailing-slash rule is shown beside the pattern.
+    expect(rows[0].trailingSlash).toBe('ignore');
+    const text = (await cli('routes')).out;
+    expect(text).toMatch(/match\s+slash\s+service/);
+    expect(text).toMatch(/\/api\/block\/\*\s+ignore\s+/);
   });
 
   it('flips a route, bumping its version, and records who, when and why', async () => {

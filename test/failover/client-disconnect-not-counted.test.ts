@@ -44,8 +44,8 @@ describe('client disconnects do not count toward opening the breaker', () => {
     }
     expect(b.state).toBe('closed');
     expect(b.cb.stats.failures).toBe(0);
-    // Real failures still count. (An abort is a fire that did not fail, as in
-    // opossum's errorFilter: it weighs like a success in the error rate.)
+    // Real failures still count, and an abort weighs nothing in the error
+    // rate (issue 12: it used to count as a success, diluting failures).
     let real = 0;
     while (b.state === 'closed' && real < 100) {
       await b.run(() => Promise.reject(new Error('reset'))).catch(() => {});
@@ -53,7 +53,21 @@ describe('client disconnects do not count toward opening the breaker', () => {
     }
     expect(b.state).toBe('open');
     expect(b.cb.stats.failures).toBe(real);
-    expect(real).toBe(51); // 51 of 101 fires failed: just over 50 %
+    expect(real).toBe(3); // the volume threshold: the 50 aborts are not fires
+  });
+
+  it('three outcomes (issue 12): 10 aborts beside 8 failures open the breaker as 8 failures alone do', async () => {
+    const eight = { ...cfg, volumeThreshold: 8, errorThresholdPercentage: 50 };
+    const alone = registry.get('alone', 'svc', eight);
+    for (let i = 0; i < 8; i++) await alone.run(() => Promise.reject(new Error('reset'))).catch(() => {});
+    expect(alone.state).toBe('open');
+
+    const mixed = registry.get('mixed', 'svc', eight);
+    for (let i = 0; i < 10; i++) await mixed.run(() => Promise.reject(prematureClose())).catch(() => {});
+    for (let i = 0; i < 8; i++) await mixed.run(() => Promise.reject(new Error('reset'))).catch(() => {});
+    expect(mixed.state).toBe('open');
+    expect(mixed.cb.stats.fires).toBe(8);
+    expect(mixed.cb.stats.successes).toBe(0);
   });
 
   it('an aborted trial frees its half-open slot without reopening', async () => {
