@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig, parseDuration } from '../core/config.js';
 import { requireIntact } from '../store/integrity.js';
+import { lostMarkError } from '../store/lost-mark.js';
 import { type OpenStoreOptions, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
@@ -19,8 +20,8 @@ export function configPath(io: CliIO, file?: string): string {
 }
 
 /** How a config wants its store opened; `create` only for `serve` and `strangler seed`. */
-export function storeOptions(config: Readonly<Config>, create: boolean): OpenStoreOptions {
-  return { create, audit: { maxRows: config.audit.maxRows, maxAgeMs: parseDuration(config.audit.maxAge) } };
+export function storeOptions(config: Readonly<Config>, create: boolean, clearLostMark = false): OpenStoreOptions {
+  return { create, clearLostMark, audit: { maxRows: config.audit.maxRows, maxAgeMs: parseDuration(config.audit.maxAge) } };
 }
 
 /**
@@ -77,14 +78,25 @@ function osUserName(): string | undefined {
  * `serve`'s and `strangler seed`'s first step: name a store that has no
  * identity yet and seed the routes it has never held. Says what it did, so
  * seeding is never silent.
+ *
+ * A store carrying a lost mark (a running proxy saw it lose its state) is
+ * not seeded by `serve`: STRANGLER_E_STORE_LOST, saying who noticed what,
+ * unless the store holds the very identity the mark names again (restored:
+ * the mark is cleared). `strangler seed` (`clearLostMark`) is the deliberate
+ * way past it: it seeds, records the cleared mark in the audit log, then
+ * removes the mark.
  */
 export async function initStore(
   store: Store,
   config: Readonly<Config>,
   say: (line: string) => void,
   actor = 'config',
+  opts: { clearLostMark?: boolean } = {},
 ): Promise<{ created: boolean; seeded: string[] }> {
   const before = await store.identity();
+  const mark = await store.lostMark();
+  const restored = mark !== undefined && before !== undefined && before.id === mark.lostId;
+  if (mark && !restored && !opts.clearLostMark) throw lostMarkError(store.label, mark);
   const had = new Set((await store.routes.list()).map((r) => r.id));
   await seedFromConfig(store, config, actor);
   const seeded = config.routes.map((r) => r.id).filter((id) => !had.has(id));
@@ -92,5 +104,20 @@ export async function initStore(
   if (!before)
     say(`store ${store.label} had no strangler state: named it ${id} and seeded ${seeded.length} route(s) from the config${seeded.length ? `: ${seeded.join(', ')}` : ''}`);
   else if (seeded.length) say(`seeded ${seeded.length} new route(s) from the config into ${store.label}: ${seeded.join(', ')}`);
+  if (mark) {
+    const what = `lost mark (identity ${mark.lostId ?? 'unknown'}, route table version ${mark.lastVersion ?? 'unknown'}, noticed by ${mark.noticedBy} at ${mark.noticedAt})`;
+    if (!restored)
+      await store.audit.append({
+        actor,
+        route: null,
+        action: 'store.lost-cleared',
+        before: null,
+        after: null,
+        reason: `re-seeded from the config over a ${what}`,
+        details: { lostMark: mark, storeId: id },
+      });
+    await store.clearLostMark();
+    say(restored ? `store ${store.label} holds ${id} again (restored): cleared its ${what}` : `cleared the ${what} (audited)`);
+  }
   return { created: !before, seeded };
 }

@@ -12,6 +12,7 @@
  * `strangler_store_lost` 1, logged once with how to restore), and the proxy
  * keeps serving its last good table instead of reloading from it.
  */
+import { hostname } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.js';
 import { RESTORE_HINT } from '../store/integrity.js';
@@ -21,6 +22,9 @@ export class StoreFreshness {
   private lastOk = Date.now();
   private down = false;
   private lostReason: string | undefined;
+  /** The newest route-table version read while the store was intact: what the lost mark reports. */
+  private lastGoodVersion: number | undefined;
+  private markLogged = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -66,6 +70,12 @@ export class StoreFreshness {
   /** A successful read of the routes also counts. */
   confirmed(): void {
     this.lastOk = Date.now();
+    // The table just reloaded, for the lost mark. Versions only grow within
+    // one store identity, so a late read from an emptied store cannot lower it.
+    void this.store.routes
+      .tableVersion()
+      .then((v) => this.servedVersion(v))
+      .catch(() => {});
     if (this.down) {
       this.down = false;
       this.logger.warn({ staleMs: 0 }, 'store reachable again: route table refreshed');
@@ -80,7 +90,7 @@ export class StoreFreshness {
 
   private async check(): Promise<void> {
     try {
-      await this.store.routes.tableVersion();
+      const version = await this.store.routes.tableVersion();
       const integrity = await this.store.integrity();
       if (integrity.state === 'lost') {
         if (this.lostReason === undefined)
@@ -89,8 +99,10 @@ export class StoreFreshness {
             `store lost its state (${integrity.reason}): serving the last good route table, flips refused; to recover: ${RESTORE_HINT}`,
           );
         this.lostReason = integrity.reason;
+        this.leaveLostMark(integrity.reason);
         return;
       }
+      this.servedVersion(version);
       if (this.lostReason !== undefined) {
         this.lostReason = undefined;
         this.logger.warn({ store: this.store.label }, 'store state is back: reloading the route table from it');
@@ -103,6 +115,28 @@ export class StoreFreshness {
         this.logger.warn({ err: (err as Error).message }, 'store unreachable: serving the last good route table');
       }
     }
+  }
+
+  /**
+   * Every check while lost: so no later `serve` seeds the config's modes
+   * into the empty store beside this proxy's table (store/lost-mark.ts).
+   * Written only if absent; repeated because the mark itself may be lost too.
+   */
+  private servedVersion(v: number): void {
+    this.lastGoodVersion = Math.max(this.lastGoodVersion ?? 0, v);
+  }
+
+  private leaveLostMark(reason: string): void {
+    this.store
+      .markLost({ lastVersion: this.lastGoodVersion ?? null, noticedBy: `${hostname()}:${process.pid}`, reason })
+      .then((mark) => {
+        if (this.markLogged) return;
+        this.markLogged = true;
+        this.logger.warn({ store: this.store.label, lostMark: mark }, 'lost mark in place: no `serve` will seed this store until it is restored or `strangler seed` is run');
+      })
+      .catch(() => {
+        // the store is away too: tried again at the next check
+      });
   }
 
   stop(): void {

@@ -1,4 +1,6 @@
 import { StranglerError } from '../core/errors.js';
+import path from 'node:path';
+import { lostMarkError, readSqliteMark } from './lost-mark.js';
 import type { AuditRetention, Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -9,6 +11,12 @@ export interface OpenStoreOptions {
    * for library callers and tests that build their own stores.
    */
   create?: boolean;
+  /**
+   * `strangler seed` only: create the SQLite file even though a lost mark
+   * lies next to it. Without it, a missing file with a mark is
+   * STRANGLER_E_STORE_LOST before anything is created (see lost-mark.ts).
+   */
+  clearLostMark?: boolean;
   audit?: AuditRetention;
 }
 
@@ -29,6 +37,10 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
         `${url}: no store file; \`strangler serve\` or \`strangler seed\` creates it and seeds the routes from the config (or restore the file from a backup)`,
         { details: { store: url, state: 'missing' } },
       );
+    if (opts.create !== false && !opts.clearLostMark && file !== ':memory:' && !existsSync(file)) {
+      const mark = readSqliteMark(path.resolve(file));
+      if (mark) throw lostMarkError(url, mark);
+    }
     try {
       return openSqliteStore(file, { create: opts.create ?? true, audit: opts.audit });
     } catch (err) {

@@ -70,6 +70,21 @@ export interface RecordStore {
   put(kind: string, key: string, value: unknown, expectRev: number): Promise<boolean>;
 }
 
+/** What a running proxy leaves on a store it found lost (store/lost-mark.ts). */
+export interface LostMark {
+  /** The identity the noticing proxy had opened (null if it never saw one). */
+  lostId: string | null;
+  /** The route-table version of the store when it was last intact, as that proxy read it. */
+  lastVersion: number | null;
+  /** `host:pid` of the proxy that noticed. */
+  noticedBy: string;
+  noticedAt: string;
+  reason: string;
+}
+
+/** What a proxy knows when it notices; the store adds the identity it opened and the time. */
+export type LostNotice = Pick<LostMark, 'lastVersion' | 'noticedBy' | 'reason'>;
+
 /** Written once, by the first seed: which state a store holds. */
 export interface StoreIdentity {
   id: string;
@@ -250,6 +265,15 @@ export interface Store {
   /** The identity written by the first seed, if any. */
   identity(): Promise<StoreIdentity | undefined>;
   integrity(): Promise<StoreIntegrity>;
+  /** The lost mark a proxy left on this store, if any (see store/lost-mark.ts). */
+  lostMark(): Promise<LostMark | undefined>;
+  /**
+   * Leave the lost mark unless one is there (the first noticer wins), naming
+   * the identity this object opened; returns the mark in place.
+   */
+  markLost(notice: LostNotice): Promise<LostMark>;
+  /** Remove the mark: a restored store (`serve`) or a deliberate re-seed (`strangler seed`). */
+  clearLostMark(): Promise<void>;
   /**
    * The last write that failed for a store reason (disk full, read-only file,
    * Redis away), cleared by the next write that succeeds: what `/healthz`

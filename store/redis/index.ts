@@ -6,7 +6,7 @@
  * Keys (prefix `strangler:` by default):
  *   route:ID (hash), routes (set of ids), table-version (counter),
  *   audit (stream), audit-seq (counter), shadow:ROUTE:*, stats:*, stats-index,
- *   results:KIND[:latest], lease:NAME; channel `changes` carries the new table
+ *   results:KIND[:latest], lease:NAME, lost (the lost mark, store/lost-mark.ts); channel `changes` carries the new table
  *   version after every route change.
  *
  * While Redis is away every call fails fast with STRANGLER_E_STORE (no offline
@@ -16,8 +16,9 @@
 import { Redis } from 'ioredis';
 import { StranglerError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
+import { parseLostMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
-import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type Store, type StoreIntegrity } from '../types.js';
+import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIntegrity } from '../types.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
@@ -144,6 +145,22 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
       return m.id ? { id: m.id, createdAt: m.createdAt ?? '' } : undefined;
     },
     integrity,
+    async lostMark() {
+      const text = await ctx.run('read lost mark', (r) => r.get(ctx.key('lost')));
+      return text === null ? undefined : parseLostMark(text);
+    },
+    // SET NX: the first proxy to notice wins. An empty Redis accepts the key,
+    // and a Redis restored from its RDB/AOF never held it.
+    async markLost(notice: LostNotice) {
+      const mark = { lostId: identity.seen ?? null, ...notice, noticedAt: new Date().toISOString() };
+      const set = await ctx.run('write lost mark', (r) => r.set(ctx.key('lost'), JSON.stringify(mark), 'NX'));
+      if (set === 'OK') return mark;
+      const text = await ctx.run('read lost mark', (r) => r.get(ctx.key('lost')));
+      return text === null ? mark : parseLostMark(text);
+    },
+    async clearLostMark() {
+      await ctx.run('clear lost mark', (r) => r.del(ctx.key('lost')));
+    },
     lastWriteError: () => writes.last(),
     watch(onChange, intervalMs = 1000) {
       if (closed) throw new StranglerError('STRANGLER_E_STORE', `${target.label}: store is closed`);

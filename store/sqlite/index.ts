@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
+import { clearSqliteMark, readSqliteMark, writeSqliteMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
-import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type Store, type StoreIdentity, type StoreIntegrity } from '../types.js';
+import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIdentity, type StoreIntegrity } from '../types.js';
 import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { type Db, openDb, writeTx } from './db.js';
 import { SqliteLeaseStore, migrateLease } from './lease.js';
@@ -120,6 +121,17 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
     async integrity() {
       return integrity();
+    },
+    // The mark is a sibling file: it outlives the database file's removal.
+    async lostMark() {
+      return memory ? undefined : readSqliteMark(resolved);
+    },
+    async markLost(notice: LostNotice) {
+      const mark = { lostId: seenId ?? null, ...notice, noticedAt: new Date().toISOString() };
+      return memory ? mark : writeSqliteMark(resolved, mark);
+    },
+    async clearLostMark() {
+      if (!memory) clearSqliteMark(resolved);
     },
     lastWriteError: () => writes.last(),
     // Another process (the CLI) writes the same file, and SQLite has no

@@ -49,6 +49,11 @@ afterAll(() => {
 const cli = (...argv: string[]) => runCli(tmp.dir, {}, argv);
 
 describe('keep-alive stall notes in the CLI', () => {
+  // What `serve` does first: a read command never creates or seeds a store.
+  beforeAll(async () => {
+    expect((await cli('seed')).code).toBe(0);
+  });
+
   it('loadtest names the stalling target with both fixes, and not the one with TCP_NODELAY', { retry: 2 }, async () => {
     const text = await cli('loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2');
     expect(text.code).toBe(0);
