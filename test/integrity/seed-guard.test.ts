@@ -60,7 +60,7 @@ async function stop(s: Served): Promise<void> {
 /** A `serve` that must not start: its exit code and output (killed after 30 s if it does start). */
 function serveRefused(config: string): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'tok', STRANGLER_LOG_LEVEL: 'info' },
+    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'seed-guard-admin-token', STRANGLER_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -187,7 +187,7 @@ describe.skipIf(!redisAvailable())('serve --workers 2 whose Redis restarted empt
   it('a worker replaced after a crash never seeds: the store stays empty, the other worker keeps legacy', async () => {
     const config = configFor(redis.url(0), 'workers.yaml');
     primary = spawn(process.execPath, [BIN, 'serve', '--config', config, '--workers', '2'], {
-      env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'tok', STRANGLER_LOG_LEVEL: 'info' },
+      env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'seed-guard-admin-token', STRANGLER_LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
