@@ -28,12 +28,13 @@ const SHADOW_TIMEOUT_MS = 2000;
  * Why this margin: if the primary waited on its shadow copy in any way (the
  * copy itself, a free slot under the concurrency cap, the evidence write), a
  * coupled request would cost the shadow timeout (2 s; the slow service needs
- * 5 s, the blackhole never answers). A quarter of that is far beyond what a
+ * 5 s, the blackhole never answers). Half of that is far beyond what a
  * loaded 2-core machine adds to a loopback p99 (the old 25 ms margin flaked in
- * CI), yet a coupling still lands well above it. The test is about isolation,
- * not speed: both p99s are printed for the reader.
+ * CI; +184 ms was seen beside another heavy test), yet a coupling still lands
+ * at least 1 s above it. The test is about isolation, not speed: both p99s are
+ * printed for the reader.
  */
-const MARGIN_MS = SHADOW_TIMEOUT_MS / 4;
+const MARGIN_MS = SHADOW_TIMEOUT_MS / 2;
 
 let dir: string;
 let store: Store;
