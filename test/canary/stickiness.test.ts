@@ -52,16 +52,37 @@ describe('sticky canary split', () => {
     expect(Math.abs(both / USERS.length - 0.25)).toBeLessThan(0.02);
   });
 
+  // Expected sides are pinned, not computed with stickyPoint: they come from an
+  // independent reference (Python, from the FNV-1a and murmur3 fmix32 specs:
+  // offset 2166136261, prime 16777619 over "block\0KEY", then fmix32, / 2^32 * 100).
+  // Points: s0 1.23, s3 27.98 (< 30: service); s1..s11 otherwise 37.6..94.6.
+  // Hashing the whole Cookie header instead of sid would put s3 on legacy and
+  // s7, s8, s11 on the service, so a wrong key extraction fails here.
+  const COOKIE_ON_SERVICE_AT_30 = new Set(['s0', 's3']);
+  // Points: 10.0.0.6 20.76, 10.0.0.8 28.87; 10.0.0.2 is just over at 30.18.
+  const IP_ON_SERVICE_AT_30 = new Set(['10.0.0.6', '10.0.0.8']);
+
+  it('the sticky point matches an independently computed FNV-1a + fmix32 value', () => {
+    expect(stickyPoint('block', 'user-0')).toBeCloseTo(90.9956680610776, 9);
+    expect(stickyPoint('feed', 'user-0')).toBeCloseTo(71.85154657345265, 9);
+    expect(stickyPoint('block', 's3')).toBeCloseTo(27.9833, 3);
+  });
+
   it('cookie:NAME and ip keys are sticky too', () => {
     const byCookie = route({ sticky: 'cookie:sid' });
     const byIp = route({ sticky: 'ip' });
-    for (let i = 0; i < 200; i++) {
-      const c = req({ cookie: `theme=dark; sid=s${i}; other=1` });
-      const expected = stickyPoint('block', `s${i}`) < 30 ? 'service' : 'legacy';
-      expect(chooseTarget(byCookie, state('canary', 30), c).target).toBe(expected);
-      const ip = `10.0.${i >> 8}.${i & 255}`;
-      expect(chooseTarget(byIp, state('canary', 30), req({}, ip)).target).toBe(stickyPoint('block', ip) < 30 ? 'service' : 'legacy');
-    }
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i < 12; i++) {
+        const c = req({ cookie: `theme=dark; sid=s${i}; other=1` });
+        const expected = COOKIE_ON_SERVICE_AT_30.has(`s${i}`) ? 'service' : 'legacy';
+        expect(chooseTarget(byCookie, state('canary', 30), c).target, `sid=s${i}`).toBe(expected);
+      }
+    for (let round = 0; round < 3; round++)
+      for (let i = 0; i <= 10; i++) {
+        const ip = `10.0.0.${i}`;
+        const expected = IP_ON_SERVICE_AT_30.has(ip) ? 'service' : 'legacy';
+        expect(chooseTarget(byIp, state('canary', 30), req({}, ip)).target, ip).toBe(expected);
+      }
   });
 
   it('a request without the sticky key, or a route without sticky, is split per request by the weight', () => {

@@ -3,12 +3,12 @@
  * golden files. Regenerate after an intended change with
  * UPDATE_GOLDEN=1 npx vitest run test/planner/reporters.test.ts, and read the diff.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readGraphFile } from '../../planner/inputs.js';
 import { buildPlan } from '../../planner/plan.js';
 import { PLAN_REPORTERS } from '../../reports/plan/index.js';
+import { expectGoldenIn } from '../helpers/golden.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/planner');
 const input = readGraphFile(path.join(FIXTURES, 'graphs/shop.json'));
@@ -16,9 +16,7 @@ const input = readGraphFile(path.join(FIXTURES, 'graphs/shop.json'));
 const plan = buildPlan({ ...input, root: 'shop.json' }, { notes: ['no git history: graph input'] });
 
 function golden(name: string, actual: string): void {
-  const file = path.join(FIXTURES, 'golden', name);
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
+  expectGoldenIn(path.join(FIXTURES, 'golden'), name, actual);
 }
 
 describe('plan reporters', () => {

@@ -32,6 +32,14 @@ class RecordingHook implements ShadowHook {
   async close() {}
 }
 
+/** How many requests the proxy finished on the 'served' route (its last stage counts each one). */
+async function servedCount(stack: Stack): Promise<number> {
+  const line = (await stack.proxy.metrics())
+    .split('\n')
+    .find((l) => l.startsWith('strangler_requests_total{route="served",target="service",outcome="2xx"}'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 describe('shadow capture around the primary', () => {
   let legacy: TestUpstream;
   let service: TestUpstream;
@@ -112,8 +120,14 @@ describe('shadow capture around the primary', () => {
   it('asks plan() for every matched route but calls afterPrimary only when capture was asked', async () => {
     const before = hook.exchanges.length;
     const plans = hook.plans.length;
+    const served = () => servedCount(stack);
+    const servedBefore = await served();
     expect((await stack.get('/v')).body).toBe('service');
-    await new Promise((r) => setTimeout(r, 50));
+    // Not a sleep: wait for the proof that the proxy's last stage ran for this
+    // request. finish() counts the request in strangler_requests_total and, in
+    // the same synchronous step, hands the exchange to afterPrimary when capture
+    // was asked — so once the count moved, a wrong call would already be here.
+    while ((await served()) === servedBefore) await new Promise((r) => setImmediate(r));
     expect(hook.plans.length).toBe(plans + 1);
     expect(hook.plans.at(-1)).toMatchObject({ route: 'served', target: 'service' });
     expect(hook.exchanges.length).toBe(before);

@@ -3,8 +3,8 @@
  * (accepts TCP, never answers) and then slow (answers after 5 s), primary p99
  * through the real proxy stays within a generous margin of the shadow-off
  * baseline measured in the same run, and no primary request fails. The margin
- * is relative and wide on purpose: the machine is shared, and the test is about
- * isolation, not speed.
+ * is a fraction of the shadow timeout (see MARGIN_MS): wide on purpose, the
+ * machine is shared, and the test is about isolation, not speed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -22,9 +22,19 @@ import type { Store } from '../../store/types.js';
 
 const REQUESTS = 400;
 const CONCURRENCY = 8;
-const MARGIN_MS = 25;
 const ROUNDS = 2;
 const SHADOW_TIMEOUT_MS = 2000;
+/**
+ * Why this margin: if the primary waited on its shadow copy in any way (the
+ * copy itself, a free slot under the concurrency cap, the evidence write), a
+ * coupled request would cost the shadow timeout (2 s; the slow service needs
+ * 5 s, the blackhole never answers). Half of that is far beyond what a
+ * loaded 2-core machine adds to a loopback p99 (the old 25 ms margin flaked in
+ * CI; +184 ms was seen beside another heavy test), yet a coupling still lands
+ * at least 1 s above it. The test is about isolation, not speed: both p99s are
+ * printed for the reader.
+ */
+const MARGIN_MS = SHADOW_TIMEOUT_MS / 2;
 
 let dir: string;
 let store: Store;

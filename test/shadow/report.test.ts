@@ -1,8 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SHADOW_REPORTERS } from '../../reports/shadow/index.js';
+import { expectGoldenIn } from '../helpers/golden.js';
 import { REPORT_DATA } from './fixtures.js';
 
 // Golden files: regenerate with UPDATE_GOLDEN=1 and review the diff.
@@ -11,9 +11,7 @@ const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden')
 const data = REPORT_DATA;
 
 function golden(name: string, actual: string): void {
-  const file = path.join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
+  expectGoldenIn(GOLDEN, name, actual);
 }
 
 describe('shadow report', () => {
