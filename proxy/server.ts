@@ -558,6 +558,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       );
       return;
     }
+    // The points' reserved prefix is the proxy's own on an upgrade too: never
+    // tunnelled to legacy (with the points token in its Authorization).
+    if (isPointsUrl(req.url)) {
+      refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'extraction-point endpoints do not upgrade'));
+      return;
+    }
     try {
       pipeline.upgrade(req, socket, head, admission.authority, upgrades);
     } catch (err) {
