@@ -26,13 +26,14 @@ interface RouteKindFields {
   sticky?: string;
   allowTargetHeader: boolean;
   shadow: { reverse: boolean };
+  rateLimit?: unknown;
 }
 
 /**
  * Per-kind rules, as zod issues on the route: an http route has `match` and
  * no `path`; a function point has `path` and none of the listener-side
  * options (`match`, `sticky` — its key comes from the decorator —,
- * `allowTargetHeader`, `shadow.reverse`).
+ * `allowTargetHeader`, `shadow.reverse`, `rateLimit`).
  */
 export function checkRouteKind(r: RouteKindFields, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -49,6 +50,9 @@ export function checkRouteKind(r: RouteKindFields, ctx: z.RefinementCtx): void {
     issue(['sticky'], 'a function point takes its sticky key from the decorator (sticky=lambda ...), not the config');
   if (r.allowTargetHeader) issue(['allowTargetHeader'], 'not available for a function point');
   if (r.shadow.reverse) issue(['shadow', 'reverse'], 'not available for a function point (legacy is the local function)');
+  // The points endpoints have no rate-limit stage (proxy/points.ts): a limit
+  // here would be accepted and never applied.
+  if (r.rateLimit !== undefined) issue(['rateLimit'], 'not available for a function point (its calls are not rate limited)');
 }
 
 /**

@@ -110,6 +110,9 @@ interface Flight extends RequestContext {
 }
 
 const FLIGHT = Symbol('strangler.flight');
+/** Marks a connection whose answer said `Connection: close` while draining. */
+const CLOSING = Symbol('strangler.closing');
+type ClosingSocket = IncomingMessage['socket'] & { [CLOSING]?: true };
 type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
@@ -141,7 +144,18 @@ class Pipeline {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Node then writes `Connection: close` and ends the socket after this
     // answer (RFC 9112 §9.6): the client's next request opens a new connection.
-    if (this.draining) res.shouldKeepAlive = false;
+    if (this.draining) {
+      // RFC 9112 §9.6: after an answer that says `close`, no further request
+      // received on that connection is processed. A pipelined one is dropped
+      // unanswered, never forwarded: the client knows it was not done.
+      const socket = req.socket as ClosingSocket;
+      if (socket[CLOSING]) {
+        req.resume();
+        return;
+      }
+      socket[CLOSING] = true;
+      res.shouldKeepAlive = false;
+    }
     // From here on req.url is the canonical target: routing, every upstream
     // and the shadow copy see this one spelling only.
     const admission = admit(req, this.edge.paths);
@@ -556,6 +570,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
         socket,
         admission.kind === 'refuse' ? admission.refusal : new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'upgrade of "*"'),
       );
+      return;
+    }
+    // The points' reserved prefix is the proxy's own on an upgrade too: never
+    // tunnelled to legacy (with the points token in its Authorization).
+    if (isPointsUrl(req.url)) {
+      refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'extraction-point endpoints do not upgrade'));
       return;
     }
     try {

@@ -52,6 +52,8 @@ describe('kind: function routes', () => {
     expect(configError([{ ...point, sticky: 'header:x-user' }])).toContain('routes[0].sticky');
     expect(configError([{ ...point, allowTargetHeader: true }])).toContain('routes[0].allowTargetHeader');
     expect(configError([{ ...point, shadow: { reverse: true } }])).toContain('routes[0].shadow.reverse');
+    // The points endpoints take no rate-limit stage: a limit here would be accepted and never applied.
+    expect(configError([{ ...point, rateLimit: { service: '1/m' } }])).toContain('routes[0].rateLimit');
     expect(configError([{ ...point, kind: 'grpc' }])).toContain('routes[0].kind');
   });
 
