@@ -3,16 +3,15 @@
  * real Python monolith and block-service, a flip from the CLI in another
  * process, SIGTERM at the end.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import path from 'node:path';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { BIN, type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const tmp = tempDir();
 let legacy: RunningApp;
 let service: RunningApp;
@@ -21,22 +20,8 @@ let proxyUrl: string;
 let adminUrl: string;
 let configFile: string;
 
-function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'serve-test-admin-token', STRANGLER_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, proxy: m[1], admin: m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+function startServe(config: string): Promise<Served> {
+  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: 'serve-test-admin-token' });
 }
 
 beforeAll(async () => {

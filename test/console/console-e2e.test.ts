@@ -5,7 +5,7 @@
  * noise of another. Screenshots go to test-artifacts/console/ (gitignored;
  * CI keeps them as artifacts).
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,9 +21,9 @@ import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { CHROMIUM_PATH, browserAvailability } from '../helpers/browser.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
+import { BIN, type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const SHOTS = path.resolve(import.meta.dirname, '../../test-artifacts/console');
 const TOKEN = 'console-e2e-token';
 /** Generous: the page polls every 2 s and the machine is shared. */
@@ -95,22 +95,8 @@ routes:
 `;
 }
 
-function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: TOKEN, STRANGLER_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, proxy: m[1], admin: m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+function startServe(config: string): Promise<Served> {
+  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: TOKEN });
 }
 
 async function get(url: string): Promise<{ status: number; target: string }> {

@@ -8,16 +8,15 @@
  *
  * Also: /readyz is 503 until the upstreams answered their probe, then 200.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
+import { type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const DRAIN_MS = 1500;
 const tmp = tempDir('strangler-sigterm-');
 
@@ -56,22 +55,8 @@ async function startUpstream(name: string, port = 0): Promise<Upstream> {
   };
 }
 
-function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, proxy: m[1], admin: m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+function startServe(config: string): Promise<Served> {
+  return startServeProcess(config, {});
 }
 
 async function readyz(admin: string): Promise<number> {

@@ -1,48 +1,12 @@
 /** Real `strangler` processes for the store-integrity tests. */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { BIN, type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
-export const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
+export { BIN, type Served };
 
-export interface Served {
-  child: ChildProcess;
-  proxy: string;
-  admin: string;
-  out(): string;
-  err(): string;
-  stop(): Promise<number | null>;
-}
-
-/** `strangler serve` as a user runs it; resolves once it prints its addresses. */
+/** `strangler serve` with the integrity tests' admin token and info logs (they read the log lines). */
 export function startServe(config: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config, ...extra], {
-    env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'integrity-test-admin-token', STRANGLER_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c) => (err += c));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m)
-        resolve({
-          child,
-          proxy: m[1],
-          admin: m[2],
-          out: () => out,
-          err: () => err,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null || child.signalCode !== null) return r(child.exitCode);
-              child.once('exit', (code) => r(code));
-              child.kill('SIGTERM');
-            }),
-        });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${out}\n${err}`)));
-  });
+  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: 'integrity-test-admin-token', STRANGLER_LOG_LEVEL: 'info', ...env }, extra);
 }
 
 /** One CLI command as a child process: exit code, output and how long it took. */

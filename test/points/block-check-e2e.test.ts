@@ -6,16 +6,16 @@
  * `strangler serve` as a user runs it; flips and reports from the CLI in
  * other processes.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
+import { BIN, type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const POINTS_TOKEN = 'points-e2e-token';
 const tmp = tempDir('strangler-points-e2e-');
 let monolith: RunningApp;
@@ -28,29 +28,8 @@ let configFile: string;
 const internalAt: number[] = [];
 const internalCalls = () => internalAt.length;
 
-function startServe(config: string): Promise<{ child: ChildProcess; proxy: string; admin: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
-    env: {
-      ...process.env,
-      STRANGLER_ADMIN_TOKEN: 'block-check-admin-token',
-      STRANGLER_POINTS_TOKEN: POINTS_TOKEN,
-      STRANGLER_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => {
-      err = (err + c).slice(-8192);
-    });
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, proxy: m[1], admin: m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+function startServe(config: string): Promise<Served> {
+  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: 'block-check-admin-token', STRANGLER_POINTS_TOKEN: POINTS_TOKEN });
 }
 
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args, '--config', configFile]);
