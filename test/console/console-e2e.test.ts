@@ -19,7 +19,7 @@ import { readRollout, startRollout } from '../../control/canary.js';
 import { loadConfig } from '../../core/config.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
-import { CHROMIUM_PATH, browserAvailability } from '../helpers/browser.js';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, browserAvailability } from '../helpers/browser.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
 import { BIN, type Served, startServe as startServeProcess } from '../helpers/bin.js';
 
@@ -28,16 +28,6 @@ const SHOTS = path.resolve(import.meta.dirname, '../../test-artifacts/console');
 const TOKEN = 'console-e2e-token';
 /** Generous: the page polls every 2 s and the machine is shared. */
 const POLL = { timeout: 15_000 };
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const availability = browserAvailability();
 const tmp = tempDir('strangler-console-');
@@ -156,7 +146,7 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     readOnlyStore = await openStore(config.store);
     readOnlyAdmin = await startAdmin({ config, store: readOnlyStore, token: undefined, host: '127.0.0.1', port: 0 });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS, timeout: 30_000 });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     watch(page, new URL(adminUrl).origin);

@@ -11,7 +11,8 @@ import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.STRANGLER_CHROMIUM ?? '/usr/bin/chromium';
 
-const FLAGS = [
+/** Chromium's flags for a closed network: no background connections that this machine would refuse. */
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -59,7 +60,7 @@ export async function launchBrowser(): Promise<Browser> {
     context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       timeout: 30_000,
     });
   } catch (err) {
