@@ -41,3 +41,20 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** The integrity tests' config: one route `block` (`/api/block/*`) to block-service, both sides on `upstream`. */
+export function oneRouteConfig(o: { store: string; upstream: string; mode: 'legacy' | 'service' }): string {
+  return `listen: 127.0.0.1:0
+admin: { listen: 127.0.0.1:0 }
+store: ${o.store}
+legacy: { url: ${o.upstream} }
+services:
+  block-service: { url: ${o.upstream} }
+proxy: { pollIntervalMs: 100 }
+routes:
+  - id: block
+    match: { path: /api/block/* }
+    service: block-service
+    mode: ${o.mode}
+`;
+}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/open.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
-import { cli, type Served, servedBy, startServe, until } from './helpers.js';
+import { cli, type Served, servedBy, startServe, until, oneRouteConfig } from './helpers.js';
 
 const tmp = tempDir('strangler-lost-');
 let redis: RedisServer;
@@ -30,19 +30,7 @@ describe.skipIf(!redisAvailable())('a Redis restarted empty under a running prox
     const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     config = writeConfig(
       tmp.dir,
-      `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-store: ${redis.url(0)}
-legacy: { url: ${url} }
-services:
-  block-service: { url: ${url} }
-proxy: { pollIntervalMs: 100 }
-routes:
-  - id: block
-    match: { path: /api/block/* }
-    service: block-service
-    mode: service
-`,
+      oneRouteConfig({ store: redis.url(0), upstream: url, mode: 'service' }),
     );
   });
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../store/open.js';
 import { type RedisServer, redisAvailable, startRedis } from '../helpers/redis-server.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
-import { BIN, cli, type Served, servedBy, startServe, until } from './helpers.js';
+import { BIN, cli, type Served, servedBy, startServe, until, oneRouteConfig } from './helpers.js';
 
 const tmp = tempDir('strangler-seed-guard-');
 let upstream: http.Server;
@@ -29,19 +29,7 @@ const running = new Set<Served>();
 function configFor(store: string, name: string): string {
   return writeConfig(
     tmp.dir,
-    `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-store: ${store}
-legacy: { url: ${upstreamUrl} }
-services:
-  block-service: { url: ${upstreamUrl} }
-proxy: { pollIntervalMs: 100 }
-routes:
-  - id: block
-    match: { path: /api/block/* }
-    service: block-service
-    mode: service
-`,
+    oneRouteConfig({ store: store, upstream: upstreamUrl, mode: 'service' }),
     name,
   );
 }

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
-import { cli, type Served, servedBy, startServe, until } from './helpers.js';
+import { cli, type Served, servedBy, startServe, until, oneRouteConfig } from './helpers.js';
 
 const tmp = tempDir('strangler-faults-');
 let upstream: http.Server;
@@ -25,19 +25,7 @@ const mounts: string[] = [];
 function configFor(store: string, name: string): string {
   return writeConfig(
     tmp.dir,
-    `listen: 127.0.0.1:0
-admin: { listen: 127.0.0.1:0 }
-store: ${store}
-legacy: { url: ${upstreamUrl} }
-services:
-  block-service: { url: ${upstreamUrl} }
-proxy: { pollIntervalMs: 100 }
-routes:
-  - id: block
-    match: { path: /api/block/* }
-    service: block-service
-    mode: legacy
-`,
+    oneRouteConfig({ store: store, upstream: upstreamUrl, mode: 'legacy' }),
     `${name}.yaml`,
   );
 }
