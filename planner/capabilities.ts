@@ -16,7 +16,7 @@
  */
 import { stronglyConnected } from './cycles.js';
 import { assignUnits, type Unit } from './capability-units.js';
-import { findDataOwnership, withSqlOwners } from './data-ownership.js';
+import { type DataOwnership, findDataOwnership, type TableUse, withSqlOwners } from './data-ownership.js';
 import { type EntryPoint, findEntryPoints, type PlanRoute, routePathRegExp } from './entry-points.js';
 import type { ModuleFacts } from './python-facts.js';
 import type { ImportRecord, ModuleInfo, PlanCandidate, PlanLibrary, SharedTable } from './types.js';
@@ -97,12 +97,96 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
   );
   const locOf = new Map(input.modules.map((m) => [m.name, m.loc]));
   const unitLoc = new Map(units.map((u) => [u.name, u.modules.reduce((s, m) => s + (locOf.get(m) ?? 0), 0)]));
+  const packages = packageModules(input.modules);
+  const graph = unitGraph(input, units, unitOf, packages);
 
-  // --- the unit graph: run-time imports between units, with their call sites
+  // --- data and entry points
+  const moduleNames = new Set(input.modules.map((m) => m.name));
+  const entry = findEntryPoints(input.facts, unitOf, moduleNames, input.routes ?? []);
+  const firstPass = findDataOwnership(input.facts, input.imports, unitOf, packages);
+  // Libraries are found before tables named only in SQL get owners: a library never owns one.
+  const libraryReason = findLibraries(units, graph, entry, firstPass, evidence, input.facts);
+  const isLibrary = (name: string): boolean => libraryReason.has(name);
+  const data = withSqlOwners(firstPass, isLibrary);
+
+  const empty = units.filter((u) => unitLoc.get(u.name) === 0 && !isLibrary(u.name));
+  if (empty.length > 0)
+    notes.push(
+      `${plural(empty.length, 'empty package')} left out of the candidates: ${list(empty.map((u) => u.name).sort(byName))}`,
+    );
+  // --- the candidates: every unit with code that is not a library, rated on the five criteria
+  const caps = units.filter((u) => !isLibrary(u.name) && unitLoc.get(u.name)! > 0);
+  const capNames = new Set(caps.map((u) => u.name));
+  const { traffic, trafficSource } = unitTraffic(input, unitOf, entry);
+  const ctx: CandidateContext = {
+    evidence,
+    graph,
+    capNames,
+    isLibrary,
+    data,
+    entry,
+    unitLoc,
+    ...reachAndCycles(units, graph, capNames),
+    traffic,
+    trafficSource,
+    maxTraffic: traffic ? Math.max(1, ...traffic.values()) : 1,
+    maxLoc: Math.max(1, ...caps.map((u) => unitLoc.get(u.name)!)),
+    others: Math.max(1, caps.length - 1),
+  };
+  const candidates = rankCandidates(
+    caps.map((u) => rateCandidate(ctx, u)),
+    evidence,
+  );
+  const libraries = listLibraries(units, graph, libraryReason);
+  notes.unshift(summaryNote(candidates, libraries, depth, autoDepth));
+  if (!traffic)
+    notes.push('no traffic data: give --config with a store that has stats, or --access-log FILE');
+  return { candidates, libraries, entryPoints: entry, notes };
+}
+
+function listLibraries(units: Unit[], graph: UnitGraph, libraryReason: Map<string, string>): PlanLibrary[] {
+  return units
+    .filter((u) => libraryReason.has(u.name))
+    .map((u) => ({
+      name: u.name,
+      modules: [...u.modules].sort(byName),
+      importers: [...graph.importers.get(u.name)!].sort(byName),
+      reason: `shared library — copy or package it, don't extract it: ${libraryReason.get(u.name)}`,
+    }))
+    .sort((a, b) => b.importers.length - a.importers.length || byName(a.name, b.name));
+}
+
+/** The first note: how many capabilities of each source and libraries, and the depth packages were cut at. */
+function summaryNote(
+  candidates: PlanCandidate[],
+  libraries: PlanLibrary[],
+  depth: number,
+  autoDepth: boolean,
+): string {
+  const sources = new Map<PlanCandidate['source'], number>();
+  for (const c of candidates) sources.set(c.source, (sources.get(c.source) ?? 0) + 1);
+  return `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length, 'shared library', 'shared libraries')}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`;
+}
+
+/** Run-time imports between units, with the call sites at each imported unit. */
+interface UnitGraph {
+  /** Unit -> the units it imports. */
+  deps: Map<string, Set<string>>;
+  /** Unit -> the units importing it. */
+  importers: Map<string, Set<string>>;
+  /** Unit -> references to it from other units (`uses` of the imports, 1 when not counted). */
+  sites: Map<string, number>;
+}
+
+function unitGraph(
+  input: CapabilityInput,
+  units: Unit[],
+  unitOf: ReadonlyMap<string, Unit>,
+  packages: ReadonlySet<string>,
+): UnitGraph {
   const deps = new Map<string, Set<string>>(units.map((u) => [u.name, new Set()]));
   const importers = new Map<string, Set<string>>(units.map((u) => [u.name, new Set()]));
   const sites = new Map<string, number>();
-  const packages = packageModules(input.modules);
   const reexports = reexportIndex(input.facts, packages);
   const link = (a: Unit, b: Unit, uses: number): void => {
     if (a === b) return;
@@ -123,18 +207,26 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     if (targets.length === 0) link(a, b, imp.uses ?? 1);
     else for (const t of new Set(targets)) link(a, unitOf.get(t) ?? b, 1);
   }
+  return { deps, importers, sites };
+}
 
-  // --- data and entry points
-  const moduleNames = new Set(input.modules.map((m) => m.name));
-  const entry = findEntryPoints(input.facts, unitOf, moduleNames, input.routes ?? []);
-  const firstPass = findDataOwnership(input.facts, input.imports, unitOf, packages);
-
-  // --- libraries: no entry point, no tables declared, imported by several
-  // units; state-free, or the database layer holding the schema, or imported
-  // by half the tree (a framework core such as django.db).
+/**
+ * Libraries, with the reason each is one: no entry point, no tables
+ * declared, imported by several units; state-free, or the database layer
+ * holding the schema, or imported by half the tree (a framework core such
+ * as django.db).
+ */
+function findLibraries(
+  units: Unit[],
+  graph: UnitGraph,
+  entry: Map<string, EntryPoint[]>,
+  firstPass: DataOwnership,
+  evidence: boolean,
+  facts: ReadonlyMap<string, ModuleFacts>,
+): Map<string, string> {
   const libraryReason = new Map<string, string>();
   for (const u of units) {
-    const n = importers.get(u.name)!.size;
+    const n = graph.importers.get(u.name)!.size;
     if ((entry.get(u.name)?.length ?? 0) > 0 || (firstPass.declares.get(u.name)?.size ?? 0) > 0 || n < 2)
       continue;
     const sqlTables = [...(firstPass.touches.get(u.name)?.entries() ?? [])].filter(
@@ -155,25 +247,25 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
       libraryReason.set(
         u.name,
         evidence
-          ? `${describeLibrary(u, input.facts)} imported by ${plural(n, 'unit')}, with no entry point and no tables of its own`
-          : `${describeLibrary(u, input.facts).replace('stateless ', '')} imported by ${plural(n, 'unit')} (graph input: by its name and reach; no source read)`,
+          ? `${describeLibrary(u, facts)} imported by ${plural(n, 'unit')}, with no entry point and no tables of its own`
+          : `${describeLibrary(u, facts).replace('stateless ', '')} imported by ${plural(n, 'unit')} (graph input: by its name and reach; no source read)`,
       );
   }
-  const isLibrary = (name: string): boolean => libraryReason.has(name);
-  const data = withSqlOwners(firstPass, isLibrary);
+  return libraryReason;
+}
 
-  const empty = units.filter((u) => unitLoc.get(u.name) === 0 && !isLibrary(u.name));
-  if (empty.length > 0)
-    notes.push(
-      `${plural(empty.length, 'empty package')} left out of the candidates: ${list(empty.map((u) => u.name).sort(byName))}`,
-    );
-  const caps = units.filter((u) => !isLibrary(u.name) && unitLoc.get(u.name)! > 0);
-  const capNames = new Set(caps.map((u) => u.name));
-
-  // --- blast radius over the unit graph: who breaks, transitively, when a unit fails
+/**
+ * Over the unit graph: who breaks, transitively, when a unit fails (only
+ * capabilities count), and the capabilities in an import cycle with it.
+ */
+function reachAndCycles(
+  units: Unit[],
+  graph: UnitGraph,
+  capNames: ReadonlySet<string>,
+): Pick<CandidateContext, 'reachOf' | 'cycleWith'> {
   const ids = new Map(units.map((u, i) => [u.name, i]));
-  const inAdj = units.map((u) => [...importers.get(u.name)!].map((x) => ids.get(x)!));
-  const outAdj = units.map((u) => [...deps.get(u.name)!].map((x) => ids.get(x)!));
+  const inAdj = units.map((u) => [...graph.importers.get(u.name)!].map((x) => ids.get(x)!));
+  const outAdj = units.map((u) => [...graph.deps.get(u.name)!].map((x) => ids.get(x)!));
   const reachOf = (name: string): string[] => {
     const start = ids.get(name)!;
     const seen = new Set([start]);
@@ -188,177 +280,327 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     return [...seen].map((i) => units[i].name).filter((x) => capNames.has(x));
   };
   const scc = stronglyConnected(outAdj, (a, b) => capNames.has(units[a].name) && capNames.has(units[b].name));
+  const cycleWith = (name: string): string[] =>
+    scc.components[scc.comp[ids.get(name)!]]
+      .map((i) => units[i].name)
+      .filter((x) => x !== name)
+      .sort(byName);
+  return { reachOf, cycleWith };
+}
 
-  // --- traffic: the store's requests per module, or an access log's per path
-  let traffic: Map<string, number> | null = null;
-  let trafficSource = '';
+/** Requests per unit: the store's requests per config `module:`, else an access log's per path; null without either. */
+function unitTraffic(
+  input: CapabilityInput,
+  unitOf: ReadonlyMap<string, Unit>,
+  entry: Map<string, EntryPoint[]>,
+): { traffic: Map<string, number> | null; trafficSource: string } {
   if (input.traffic && input.traffic.size > 0) {
-    traffic = new Map();
-    trafficSource = 'the store';
+    const traffic = new Map<string, number>();
     for (const [module, reqs] of input.traffic) {
       const u = unitOf.get(module) ?? [...unitOf].find(([m]) => m.endsWith(`.${module}`))?.[1];
       if (u) traffic.set(u.name, (traffic.get(u.name) ?? 0) + reqs);
     }
-  } else if (input.accessLog && input.accessLog.size > 0) {
-    traffic = trafficFromPaths(input.accessLog, entry);
-    trafficSource = 'the access log';
+    return { traffic, trafficSource: 'the store' };
   }
-  const maxTraffic = traffic ? Math.max(1, ...traffic.values()) : 1;
-  const maxLoc = Math.max(1, ...caps.map((u) => unitLoc.get(u.name)!));
-  const others = Math.max(1, caps.length - 1);
+  if (input.accessLog && input.accessLog.size > 0)
+    return { traffic: trafficFromPaths(input.accessLog, entry), trafficSource: 'the access log' };
+  return { traffic: null, trafficSource: '' };
+}
 
-  const candidates: PlanCandidate[] = caps.map((u) => {
-    const reasons: string[] = [];
-    let score = 0;
-    const term = (v: number): string => {
-      score += v;
-      return fmt(v);
-    };
-    // 1. dependencies
-    const dependsOn = [...deps.get(u.name)!].filter((d) => capNames.has(d)).sort(byName);
-    const libs = [...deps.get(u.name)!].filter((d) => isLibrary(d)).sort(byName);
-    const ownsAny = [...data.owner.values()].includes(u.name);
-    const needs = [
-      ...(libs.length > 0 ? [`the shared ${libs.length === 1 ? 'library' : 'libraries'} ${list(libs)}`] : []),
-      ...(ownsAny ? ['its own tables'] : []),
-    ];
-    if (dependsOn.length === 0)
-      reasons.push(
-        `depends on no other capability${needs.length > 0 ? `: only ${needs.join(' and ')}` : ''} (${term(SCORE.noDependency)})`,
-      );
-    else
-      reasons.push(
-        `depends on ${plural(dependsOn.length, 'other capability', 'other capabilities')}: ${list(dependsOn)} (${term(Math.max(SCORE.dependencyFloor, SCORE.perDependency * dependsOn.length))})`,
-      );
-    // 2. data
-    const touched = data.touches.get(u.name) ?? new Map();
-    const owns = [...data.owner]
-      .filter(([, o]) => o === u.name)
-      .map(([t]) => t)
+/** What every candidate is rated against. */
+interface CandidateContext {
+  /** False for graph input: tables and entry points unknown, so never counted against a unit. */
+  evidence: boolean;
+  graph: UnitGraph;
+  capNames: ReadonlySet<string>;
+  isLibrary: (name: string) => boolean;
+  data: DataOwnership;
+  entry: Map<string, EntryPoint[]>;
+  unitLoc: Map<string, number>;
+  /** Capabilities a failure of this one reaches through imports. */
+  reachOf: (name: string) => string[];
+  /** The other capabilities in its import cycle, sorted. */
+  cycleWith: (name: string) => string[];
+  traffic: Map<string, number> | null;
+  trafficSource: string;
+  maxTraffic: number;
+  maxLoc: number;
+  /** Other capabilities (at least 1): the blast radius is a share of them. */
+  others: number;
+}
+
+/** What is known of one capability, criterion by criterion (see the file comment). */
+interface CandidateFacts {
+  unit: Unit;
+  // 1. dependencies
+  dependsOn: string[];
+  libs: string[];
+  ownsAny: boolean;
+  // 2. data
+  owns: string[];
+  /** Its own tables that other units use too. */
+  ownedShares: SharedTable[];
+  /** Other capabilities' tables it uses, by table name. */
+  foreign: Array<[string, TableUse]>;
+  // 3. entry points and traffic
+  points: EntryPoint[];
+  traffic: number | null;
+  /** A URLconf mounting other capabilities' views: glue, whatever else it holds. */
+  urlconfOnly: boolean;
+  // 4. size
+  loc: number;
+  // 5. blast radius and call sites
+  reach: string[];
+  importers: string[];
+  sites: number;
+  failover: boolean;
+  cycleWith: string[];
+}
+
+function rateCandidate(ctx: CandidateContext, u: Unit): PlanCandidate {
+  const f = candidateFacts(ctx, u);
+  const terms = candidateTerms(ctx, f);
+  const foreignShares = f.foreign.map(
+    ([t]): SharedTable => ({ table: t, owner: ctx.data.owner.get(t)!, with: [u.name] }),
+  );
+  return {
+    name: u.name,
+    kind: 'capability' as const,
+    source: u.source,
+    modules: [...u.modules].sort(byName),
+    loc: f.loc,
+    tables: { owns: f.owns, shares: [...f.ownedShares, ...foreignShares] },
+    routes: f.points.map((p) => `${p.methods ? `${p.methods.join(',')} ` : ''}${p.path}`),
+    dependsOn: f.dependsOn,
+    importers: f.importers,
+    traffic: f.traffic,
+    score: Math.round(totalScore(terms) * 100) / 100,
+    rank: 0,
+    reasons: candidateReasons(ctx, f, terms),
+  };
+}
+
+function candidateFacts(ctx: CandidateContext, u: Unit): CandidateFacts {
+  const { data, graph } = ctx;
+  const deps = [...graph.deps.get(u.name)!];
+  const owns = [...data.owner]
+    .filter(([, o]) => o === u.name)
+    .map(([t]) => t)
+    .sort(byName);
+  const users = (table: string): string[] =>
+    [...data.touches]
+      .filter(([x, t]) => x !== u.name && t.has(table))
+      .map(([x]) => x)
       .sort(byName);
-    const users = (table: string): string[] =>
-      [...data.touches]
-        .filter(([x, t]) => x !== u.name && t.has(table))
-        .map(([x]) => x)
-        .sort(byName);
-    const shares: SharedTable[] = [];
-    for (const t of owns) {
-      const w = users(t);
-      if (w.length > 0) shares.push({ table: t, owner: u.name, with: w });
-    }
-    if (!evidence) reasons.push('data: unknown for graph input (scan the source to find tables) (+0.00)');
-    else if (owns.length === 0) reasons.push('no tables of its own: stateless (+0.00)');
-    else if (shares.length === 0)
-      reasons.push(
-        `owns its data: ${plural(owns.length, 'table')} (${list(owns)}) that no other capability or library reads or writes (${term(SCORE.ownsData)})`,
-      );
-    else
-      reasons.push(
-        `owns ${plural(owns.length, 'table')} (${list(owns)}); blocker: ${shares
-          .slice(0, 3)
-          .map((s) => `${s.table} is also used by ${list(s.with, 3)}`)
-          .join(
-            '; ',
-          )}${shares.length > 3 ? ` and ${shares.length - 3} more shared` : ''} (${term(SCORE.ownsSharedData + SCORE.perSharedOwned * shares.length)})`,
-      );
-    const foreign = [...touched]
+  const ownedShares: SharedTable[] = [];
+  for (const t of owns) {
+    const w = users(t);
+    if (w.length > 0) ownedShares.push({ table: t, owner: u.name, with: w });
+  }
+  const touched = data.touches.get(u.name) ?? new Map<string, TableUse>();
+  const points = ctx.entry.get(u.name) ?? [];
+  return {
+    unit: u,
+    dependsOn: deps.filter((d) => ctx.capNames.has(d)).sort(byName),
+    libs: deps.filter((d) => ctx.isLibrary(d)).sort(byName),
+    ownsAny: [...data.owner.values()].includes(u.name),
+    owns,
+    ownedShares,
+    foreign: [...touched]
       .filter(([t]) => data.owner.has(t) && data.owner.get(t) !== u.name)
-      .sort((a, b) => byName(a[0], b[0]));
-    if (foreign.length > 0) {
-      let v = 0;
-      for (const [t, use] of foreign) {
-        v += use.writes > 0 ? SCORE.perForeignWrite : SCORE.perForeignRead;
-        shares.push({ table: t, owner: data.owner.get(t)!, with: [u.name] });
-      }
-      const writes = foreign.filter(([, x]) => x.writes > 0).map(([t]) => t);
-      reasons.push(
-        `uses ${plural(foreign.length, 'table')} of other capabilities: ${list(
-          foreign.map(([t]) => `${t} (${data.owner.get(t)})`),
-          3,
-        )}${writes.length > 0 ? `, writing ${list(writes, 3)}` : ''}; blocker: give it an API or move the table first (${term(Math.max(SCORE.foreignFloor, v))})`,
-      );
-    }
-    // 3. entry points and traffic
-    const points = entry.get(u.name) ?? [];
-    if (points.length > 0)
-      reasons.push(
-        `serves ${plural(points.length, 'route')}: ${list(
-          points.map((p) => (p.source === 'config' ? `${p.path} (route ${p.origin})` : p.path)),
-          3,
-        )} (${term(SCORE.entryPoint)})`,
-      );
-    else if (!evidence)
-      reasons.push("entry points: unknown for graph input (a config route's module: names them) (+0.00)");
-    else
-      reasons.push(
-        `no entry point: no URL pattern, Flask route or config route names it; its callers must change before the proxy can route to it (${term(SCORE.noEntryPoint)})`,
-      );
-    const t = traffic ? (traffic.get(u.name) ?? 0) : null;
-    if (t !== null)
-      reasons.push(
-        `traffic: ${t} requests through its routes in ${trafficSource} (${term((SCORE.traffic * t) / maxTraffic)})`,
-      );
-    else reasons.push('traffic: no traffic data (+0.00)');
-    const urlconfOnly = u.modules.every((m) => m === 'urls' || m.endsWith('.urls'));
-    if (urlconfOnly)
-      reasons.push(
-        `URL configuration only: the routing table that mounts other capabilities' views stays until its last route moves (${term(SCORE.nothingToExtract)})`,
-      );
-    else if (evidence && owns.length === 0 && foreign.length === 0 && points.length === 0)
-      reasons.push(
-        `nothing to extract on its own: no tables and no entry point (glue, scripts or code used in-process) (${term(SCORE.nothingToExtract)})`,
-      );
-    // 4. size
-    const loc = unitLoc.get(u.name)!;
+      .sort((a, b) => byName(a[0], b[0])),
+    points,
+    traffic: ctx.traffic ? (ctx.traffic.get(u.name) ?? 0) : null,
+    urlconfOnly: u.modules.every((m) => m === 'urls' || m.endsWith('.urls')),
+    loc: ctx.unitLoc.get(u.name)!,
+    reach: ctx.reachOf(u.name).sort(byName),
+    importers: [...graph.importers.get(u.name)!].sort(byName),
+    sites: graph.sites.get(u.name) ?? 0,
+    failover: points.some((p) => p.source === 'config' && p.failover),
+    cycleWith: ctx.cycleWith(u.name),
+  };
+}
+
+// --- scoring: each criterion's contribution, null where its line only informs ("+0.00")
+
+interface CandidateTerms {
+  dependencies: number;
+  ownData: number | null;
+  foreignData: number | null;
+  entryPoints: number | null;
+  traffic: number | null;
+  nothingToExtract: number | null;
+  size: number;
+  blast: number | null;
+  callSites: number | null;
+  cycle: number | null;
+}
+
+function candidateTerms(ctx: CandidateContext, f: CandidateFacts): CandidateTerms {
+  const { evidence } = ctx;
+  let foreign = 0;
+  for (const [, use] of f.foreign) foreign += use.writes > 0 ? SCORE.perForeignWrite : SCORE.perForeignRead;
+  const sharedOwned = f.ownedShares.length;
+  return {
+    dependencies:
+      f.dependsOn.length === 0
+        ? SCORE.noDependency
+        : Math.max(SCORE.dependencyFloor, SCORE.perDependency * f.dependsOn.length),
+    ownData:
+      !evidence || f.owns.length === 0
+        ? null
+        : sharedOwned === 0
+          ? SCORE.ownsData
+          : SCORE.ownsSharedData + SCORE.perSharedOwned * sharedOwned,
+    foreignData: f.foreign.length > 0 ? Math.max(SCORE.foreignFloor, foreign) : null,
+    entryPoints: f.points.length > 0 ? SCORE.entryPoint : evidence ? SCORE.noEntryPoint : null,
+    traffic: f.traffic !== null ? (SCORE.traffic * f.traffic) / ctx.maxTraffic : null,
+    nothingToExtract: f.urlconfOnly || isNothingToExtract(ctx, f) ? SCORE.nothingToExtract : null,
+    size: (SCORE.size * f.loc) / ctx.maxLoc,
+    blast: f.reach.length > 0 ? (SCORE.blast * f.reach.length) / ctx.others : null,
+    callSites:
+      f.importers.length > 0
+        ? (SCORE.callSites * Math.min(f.sites, CALL_SITES_FULL)) / CALL_SITES_FULL
+        : null,
+    cycle: f.cycleWith.length > 0 ? SCORE.cycle : null,
+  };
+}
+
+/** Neither tables nor an entry point in the source: glue, scripts or code used in-process. */
+function isNothingToExtract(ctx: CandidateContext, f: CandidateFacts): boolean {
+  return ctx.evidence && f.owns.length === 0 && f.foreign.length === 0 && f.points.length === 0;
+}
+
+/** The terms summed in the order of the reasons: float addition is not associative, and ranks compare scores. */
+function totalScore(t: CandidateTerms): number {
+  let score = 0;
+  for (const v of [
+    t.dependencies,
+    t.ownData,
+    t.foreignData,
+    t.entryPoints,
+    t.traffic,
+    t.nothingToExtract,
+    t.size,
+    t.blast,
+    t.callSites,
+    t.cycle,
+  ])
+    if (v !== null) score += v;
+  return score;
+}
+
+// --- reasons: one line per criterion, ending with its contribution
+
+function candidateReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateTerms): string[] {
+  return [
+    dependencyReason(f, terms.dependencies),
+    ...dataReasons(ctx, f, terms),
+    ...entryPointReasons(ctx, f, terms),
+    `size: ${f.loc} lines in ${plural(f.unit.modules.length, 'module')} (${fmt(terms.size)})`,
+    ...blastReasons(ctx, f, terms),
+  ];
+}
+
+function dependencyReason(f: CandidateFacts, term: number): string {
+  const needs = [
+    ...(f.libs.length > 0
+      ? [`the shared ${f.libs.length === 1 ? 'library' : 'libraries'} ${list(f.libs)}`]
+      : []),
+    ...(f.ownsAny ? ['its own tables'] : []),
+  ];
+  return f.dependsOn.length === 0
+    ? `depends on no other capability${needs.length > 0 ? `: only ${needs.join(' and ')}` : ''} (${fmt(term)})`
+    : `depends on ${plural(f.dependsOn.length, 'other capability', 'other capabilities')}: ${list(f.dependsOn)} (${fmt(term)})`;
+}
+
+function dataReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateTerms): string[] {
+  const reasons: string[] = [];
+  const { owns, ownedShares: shares } = f;
+  if (terms.ownData === null)
     reasons.push(
-      `size: ${loc} lines in ${plural(u.modules.length, 'module')} (${term((SCORE.size * loc) / maxLoc)})`,
+      ctx.evidence
+        ? 'no tables of its own: stateless (+0.00)'
+        : 'data: unknown for graph input (scan the source to find tables) (+0.00)',
     );
-    // 5. blast radius and call sites
-    const reach = reachOf(u.name);
-    const direct = [...importers.get(u.name)!].sort(byName);
-    const failover = points.some((p) => p.source === 'config' && p.failover);
-    if (reach.length === 0)
-      reasons.push(
-        `blast radius: no other capability imports it; a failure stays inside it${failover ? ' and its routes fail over to legacy' : ''} (+0.00)`,
-      );
-    else
-      reasons.push(
-        `blast radius: a failure reaches ${reach.length} of ${others} other capabilities through imports (${list(reach.sort(byName), 3)})${failover ? '; its routes fail over to legacy' : ''} (${term((SCORE.blast * reach.length) / others)})`,
-      );
-    if (direct.length > 0) {
-      const s = sites.get(u.name) ?? 0;
-      reasons.push(
-        `imported by ${plural(direct.length, 'unit')} (${list(direct, 3)}) at ${plural(s, 'call site')}: each must switch to calling the service (${term((SCORE.callSites * Math.min(s, CALL_SITES_FULL)) / CALL_SITES_FULL)})`,
-      );
-    }
-    const comp = scc.components[scc.comp[ids.get(u.name)!]];
-    if (comp.length > 1)
-      reasons.push(
-        `in an import cycle with ${list(
-          comp
-            .map((i) => units[i].name)
-            .filter((x) => x !== u.name)
-            .sort(byName),
-          3,
-        )}: cut the cycle first (see the suggested cuts) (${term(SCORE.cycle)})`,
-      );
-    return {
-      name: u.name,
-      kind: 'capability' as const,
-      source: u.source,
-      modules: [...u.modules].sort(byName),
-      loc,
-      tables: { owns, shares },
-      routes: points.map((p) => `${p.methods ? `${p.methods.join(',')} ` : ''}${p.path}`),
-      dependsOn,
-      importers: direct,
-      traffic: t,
-      score: Math.round(score * 100) / 100,
-      rank: 0,
-      reasons,
-    };
-  });
-  // Glue (no tables, no entry point) follows every unit with something to extract, whatever its score.
+  else if (shares.length === 0)
+    reasons.push(
+      `owns its data: ${plural(owns.length, 'table')} (${list(owns)}) that no other capability or library reads or writes (${fmt(terms.ownData)})`,
+    );
+  else
+    reasons.push(
+      `owns ${plural(owns.length, 'table')} (${list(owns)}); blocker: ${shares
+        .slice(0, 3)
+        .map((s) => `${s.table} is also used by ${list(s.with, 3)}`)
+        .join(
+          '; ',
+        )}${shares.length > 3 ? ` and ${shares.length - 3} more shared` : ''} (${fmt(terms.ownData)})`,
+    );
+  if (terms.foreignData !== null) {
+    const owner = ctx.data.owner;
+    const writes = f.foreign.filter(([, x]) => x.writes > 0).map(([t]) => t);
+    reasons.push(
+      `uses ${plural(f.foreign.length, 'table')} of other capabilities: ${list(
+        f.foreign.map(([t]) => `${t} (${owner.get(t)})`),
+        3,
+      )}${writes.length > 0 ? `, writing ${list(writes, 3)}` : ''}; blocker: give it an API or move the table first (${fmt(terms.foreignData)})`,
+    );
+  }
+  return reasons;
+}
+
+function entryPointReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateTerms): string[] {
+  const reasons: string[] = [];
+  if (f.points.length > 0)
+    reasons.push(
+      `serves ${plural(f.points.length, 'route')}: ${list(
+        f.points.map((p) => (p.source === 'config' ? `${p.path} (route ${p.origin})` : p.path)),
+        3,
+      )} (${fmt(terms.entryPoints ?? 0)})`,
+    );
+  else if (terms.entryPoints === null)
+    reasons.push("entry points: unknown for graph input (a config route's module: names them) (+0.00)");
+  else
+    reasons.push(
+      `no entry point: no URL pattern, Flask route or config route names it; its callers must change before the proxy can route to it (${fmt(terms.entryPoints)})`,
+    );
+  if (f.traffic !== null && terms.traffic !== null)
+    reasons.push(
+      `traffic: ${f.traffic} requests through its routes in ${ctx.trafficSource} (${fmt(terms.traffic)})`,
+    );
+  else reasons.push('traffic: no traffic data (+0.00)');
+  if (terms.nothingToExtract !== null)
+    reasons.push(
+      f.urlconfOnly
+        ? `URL configuration only: the routing table that mounts other capabilities' views stays until its last route moves (${fmt(terms.nothingToExtract)})`
+        : `nothing to extract on its own: no tables and no entry point (glue, scripts or code used in-process) (${fmt(terms.nothingToExtract)})`,
+    );
+  return reasons;
+}
+
+function blastReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateTerms): string[] {
+  const reasons: string[] = [];
+  if (terms.blast === null)
+    reasons.push(
+      `blast radius: no other capability imports it; a failure stays inside it${f.failover ? ' and its routes fail over to legacy' : ''} (+0.00)`,
+    );
+  else
+    reasons.push(
+      `blast radius: a failure reaches ${f.reach.length} of ${ctx.others} other capabilities through imports (${list(f.reach, 3)})${f.failover ? '; its routes fail over to legacy' : ''} (${fmt(terms.blast)})`,
+    );
+  if (terms.callSites !== null)
+    reasons.push(
+      `imported by ${plural(f.importers.length, 'unit')} (${list(f.importers, 3)}) at ${plural(f.sites, 'call site')}: each must switch to calling the service (${fmt(terms.callSites)})`,
+    );
+  if (terms.cycle !== null)
+    reasons.push(
+      `in an import cycle with ${list(f.cycleWith, 3)}: cut the cycle first (see the suggested cuts) (${fmt(terms.cycle)})`,
+    );
+  return reasons;
+}
+
+/** Glue (no tables, no entry point) follows every unit with something to extract, whatever its score. */
+function rankCandidates(candidates: PlanCandidate[], evidence: boolean): PlanCandidate[] {
   const glue = (c: PlanCandidate): number =>
     c.modules.every((m) => m === 'urls' || m.endsWith('.urls'))
       ? 1
@@ -372,25 +614,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     c.rank = i + 1;
     if (glue(c)) c.glue = true;
   });
-
-  const libraries: PlanLibrary[] = units
-    .filter((u) => isLibrary(u.name))
-    .map((u) => ({
-      name: u.name,
-      modules: [...u.modules].sort(byName),
-      importers: [...importers.get(u.name)!].sort(byName),
-      reason: `shared library — copy or package it, don't extract it: ${libraryReason.get(u.name)}`,
-    }))
-    .sort((a, b) => b.importers.length - a.importers.length || byName(a.name, b.name));
-
-  const sources = new Map<PlanCandidate['source'], number>();
-  for (const c of candidates) sources.set(c.source, (sources.get(c.source) ?? 0) + 1);
-  notes.unshift(
-    `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length, 'shared library', 'shared libraries')}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`,
-  );
-  if (!traffic)
-    notes.push('no traffic data: give --config with a store that has stats, or --access-log FILE');
-  return { candidates, libraries, entryPoints: entry, notes };
+  return candidates;
 }
 
 /** Modules that are packages (`__init__.py`). */
