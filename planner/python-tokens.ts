@@ -94,6 +94,7 @@ export class PythonTokenizer {
     const src = this.src;
     const n = this.n;
     this.tokens.count = 0;
+    // Char codes, for speed: 9 tab, 10 LF, 12 form feed, 13 CR, 32 space, 34 ", 35 #, 39 ', 46 ., 92 backslash.
     while (this.i < n) {
       if (this.atLineStart && this.depth === 0 && !this.startLine()) continue;
       const i = this.i;
