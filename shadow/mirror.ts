@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { connectionNamed, isHopByHop } from '../core/hop-by-hop.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
@@ -39,20 +40,8 @@ export const SHADOW_HEADER = 'x-strangler-shadow';
 /** Stored sample bodies are cut here: samples are for reading, not replaying. */
 const SAMPLE_BODY_CHARS = 16 * 1024;
 
-// RFC 9110 §7.6.1 connection-specific fields, plus those undici computes itself.
-const DROP_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'expect',
-]);
+/** Besides the hop-by-hop fields (core/hop-by-hop.ts): those the copy sets itself or undici computes. */
+const COPY_DROP = new Set(['host', 'content-length', 'expect']);
 
 const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 });
 
@@ -235,12 +224,14 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     const headers: string[] = [];
     const given = ex.requestHeaders;
     const trace = ex.copyTrace?.start(side);
+    const named = connectionNamed(headerValue(given, 'connection'));
     for (const k in given) {
       const v = given[k];
       const name = k.toLowerCase();
       // The client's own x-strangler-shadow must not ride along beside ours,
       // nor its traceparent beside the copy's own (tracestate and baggage do).
-      if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
+      if (v === undefined || isHopByHop(name) || COPY_DROP.has(name) || named?.has(name) || name === SHADOW_HEADER)
+        continue;
       if (trace && name === 'traceparent') continue;
       headers.push(name, flat(v));
     }

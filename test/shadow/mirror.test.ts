@@ -170,6 +170,28 @@ describe('shadow hook on real upstreams', () => {
     await store.shadow.reset('users');
   });
 
+  it('the copy drops the fields the client\'s Connection header names, as the primary does (RFC 9110 §7.6.1)', async () => {
+    const cfg = config({ noiseSampleRate: 0 });
+    const route = cfg.routes[0];
+    const hook = createShadowHook({ config: cfg, store });
+    const ex = await primary('/api/users/7');
+    seen.length = 0;
+    hook.afterPrimary(route, state('shadow'), {
+      ...ex,
+      requestHeaders: {
+        ...ex.requestHeaders,
+        connection: 'keep-alive, X-Hop',
+        'x-hop': 'for the proxy only',
+        'x-end': 'kept',
+      },
+    });
+    await hook.close();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]['x-hop']).toBeUndefined();
+    expect(seen[0]['x-end']).toBe('kept');
+    await store.shadow.reset('users');
+  });
+
   it('counts what it skips: sampled-out, body over the cap, timeouts, primary errors, not-shadowed methods', async () => {
     const cfg = config({ sampleRate: 0.5, maxBodyBytes: 1000, timeoutMs: 200, noiseSampleRate: 0 });
     const route = cfg.routes[0];
