@@ -6,6 +6,7 @@
  */
 import type { RouteConfig } from '../core/config.js';
 import { parseDuration } from '../core/config.js';
+import { sampleQuantile } from '../core/quantile.js';
 import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';
 import { type StatsTotals, bucketQuantile, sumWindows, windowStart } from '../store/stats-window.js';
@@ -34,14 +35,6 @@ export interface EvidenceSummary {
  * against 0.6 ms would read as a 2x regression. Ratios use at least this.
  */
 export const P99_FLOOR_MS = 1;
-
-/** Nearest-rank quantile of raw samples; undefined for none. */
-export function sampleQuantile(samples: readonly number[], q: number): number | undefined {
-  if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[rank - 1];
-}
 
 /**
  * Reduce stored shadow evidence to gate inputs. With the route's shadow

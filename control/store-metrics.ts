@@ -12,7 +12,8 @@
 import type { Config } from '../core/config.js';
 import { MODES } from '../core/types.js';
 import type { Store } from '../store/types.js';
-import { sampleQuantile, summarizeShadow } from './evidence.js';
+import { sampleQuantile } from '../core/quantile.js';
+import { summarizeShadow } from './evidence.js';
 
 type Labels = Record<string, string>;
 interface Family {

@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { run } from '../cli/main.js';
-import { percentile } from '../shadow/evidence.js';
+import { nearestRank } from '../core/quantile.js';
 import { runServe, type ServeInfo } from '../cli/serve.js';
 import type { CliIO } from '../cli/io.js';
 import { type RunningApp, startBlockService, startMonolith } from './run.js';
@@ -279,7 +279,7 @@ routes:
         .map((x) => x.ms)
         .sort((a, b) => a - b);
       out(
-        `${target.padEnd(8)} ${String(ms.length).padStart(9)} ${[50, 95, 99].map((p) => percentile(ms, p).toFixed(2).padStart(7)).join(' ')}`,
+        `${target.padEnd(8)} ${String(ms.length).padStart(9)} ${[0.5, 0.95, 0.99].map((q) => (nearestRank(ms, q) ?? Number.NaN).toFixed(2).padStart(7)).join(' ')}`,
       );
     }
     await pool.close();
