@@ -41,7 +41,7 @@ export const P99_FLOOR_MS = 1;
  * thresholds the match rate is the one after noise (shadow/noise.ts), the
  * same number `strangler report shadow` shows; without, exact matches only.
  */
-export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
+export function summariseShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
   const matched = noise
     ? summariseMatches(ev, noise).matched
     : ev.matched;
@@ -63,7 +63,7 @@ export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): Ev
 }
 
 export async function readShadowEvidence(store: Store, route: RouteConfig): Promise<EvidenceSummary> {
-  return summarizeShadow(await store.shadow.evidence(route.id), route.shadow);
+  return summariseShadow(await store.shadow.evidence(route.id), route.shadow);
 }
 
 /** Live traffic of one target over a time range, summed over every proxy instance. */
