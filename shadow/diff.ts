@@ -89,6 +89,8 @@ export function headerValue(h: CapturedResponse['headers'], name: string): strin
   return join(v);
 }
 const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
+/** A header's value as one string, '' when absent (repeated fields joined as RFC 9110 §5.3 allows). */
+export const flatHeader = (v: string | string[] | undefined): string => join(v) ?? '';
 
 /** Undo Content-Encoding; throws when a coding is unknown or the data is corrupt. */
 export function decodeBody(
