@@ -123,26 +123,23 @@ export class CopySender {
  * must not ride along beside ours, nor its traceparent beside the copy's own
  * (tracestate and baggage do).
  */
-export function copyHeaders(
+function copyHeaders(
   given: PrimaryExchange['requestHeaders'],
   host: string,
   trace?: CopySpan,
 ): string[] {
   const headers: string[] = [];
   const named = connectionNamed(headerValue(given, 'connection'));
+  const dropped = (name: string) =>
+    isHopByHop(name) ||
+    COPY_DROP.has(name) ||
+    named?.has(name) ||
+    name === SHADOW_HEADER ||
+    (trace !== undefined && name === 'traceparent');
   for (const k in given) {
     const v = given[k];
     const name = k.toLowerCase();
-    if (
-      v === undefined ||
-      isHopByHop(name) ||
-      COPY_DROP.has(name) ||
-      named?.has(name) ||
-      name === SHADOW_HEADER
-    )
-      continue;
-    if (trace && name === 'traceparent') continue;
-    headers.push(name, flatHeader(v));
+    if (v !== undefined && !dropped(name)) headers.push(name, flatHeader(v));
   }
   headers.push('host', host, SHADOW_HEADER, '1');
   if (trace) headers.push('traceparent', trace.traceparent);
