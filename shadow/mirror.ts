@@ -133,47 +133,29 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
 
   /** Start the comparison detached, or count why there is none. */
   const start = (route: RouteConfig, state: RouteState, ex: PrimaryExchange): void => {
-    // A proxy that hands the plan back tells us about requests plan() declined (already counted).
-    if (ex.plan && !ex.plan.capture) return;
-    const side = shadowTarget(route, state.mode, ex.method, ex.target);
-    if (!side) {
-      // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
-      const planned = shadowTarget(
-        route,
-        state.mode,
-        ex.method,
-        ex.target === 'legacy' ? 'service' : 'legacy',
-      );
-      if (planned) evidence.skip(route.id, 'failover');
+    const decision = copyDecision(route, state, ex);
+    if (!decision) return;
+    if ('skip' in decision) {
+      evidence.skip(route.id, decision.skip);
       return;
     }
-    if (ex.error) {
-      evidence.skip(route.id, 'primary-error');
-      return;
-    }
-    if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) {
-      evidence.skip(route.id, 'body-cap');
-      return;
-    }
-    const bytes = ex.responseBody.length + (ex.requestBody?.length ?? 0);
+    const { side, responseBody } = decision;
+    const bytes = responseBody.length + (ex.requestBody?.length ?? 0);
     const refused = limiter.tryAcquire(bytes);
     if (refused) {
       evidence.skip(route.id, refused);
       return;
     }
     const held = new Held(limiter, bytes);
-    const p: Promise<void> = run(route, side, ex, held).then(
-      () => {
-        held.release();
-        inFlight.delete(p);
-      },
-      (err) => {
+    const p: Promise<void> = run(route, side, ex, held)
+      .catch((err) => {
         logger?.error({ err, route: route.id }, 'shadow comparison failed');
         evidence.skip(route.id, 'internal-error');
+      })
+      .finally(() => {
         held.release();
         inFlight.delete(p);
-      },
-    );
+      });
     inFlight.add(p);
   };
 
@@ -224,6 +206,29 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       await sender.close();
     },
   };
+}
+
+/**
+ * Where an exchange's copy goes, or why it gets none (a skip reason);
+ * undefined for an exchange plan() declined, counted there already.
+ */
+function copyDecision(
+  route: RouteConfig,
+  state: RouteState,
+  ex: PrimaryExchange,
+): { side: Target; responseBody: Buffer } | { skip: string } | undefined {
+  // A proxy that hands the plan back tells us about requests plan() declined.
+  if (ex.plan && !ex.plan.capture) return undefined;
+  const side = shadowTarget(route, state.mode, ex.method, ex.target);
+  if (!side) {
+    // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
+    const other = ex.target === 'legacy' ? 'service' : 'legacy';
+    return shadowTarget(route, state.mode, ex.method, other) ? { skip: 'failover' } : undefined;
+  }
+  if (ex.error) return { skip: 'primary-error' };
+  if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex)))
+    return { skip: 'body-cap' };
+  return { side, responseBody: ex.responseBody };
 }
 
 /** A route's diff settings, built once. */
