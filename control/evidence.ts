@@ -6,6 +6,7 @@
  */
 import type { RouteConfig } from '../core/config.js';
 import { parseDuration } from '../core/config.js';
+import { sampleQuantile } from '../core/quantile.js';
 import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';
 import { type StatsTotals, bucketQuantile, sumWindows, windowStart } from '../store/stats-window.js';
@@ -35,20 +36,12 @@ export interface EvidenceSummary {
  */
 export const P99_FLOOR_MS = 1;
 
-/** Nearest-rank quantile of raw samples; undefined for none. */
-export function sampleQuantile(samples: readonly number[], q: number): number | undefined {
-  if (samples.length === 0) return undefined;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[rank - 1];
-}
-
 /**
  * Reduce stored shadow evidence to gate inputs. With the route's shadow
  * thresholds the match rate is the one after noise (shadow/noise.ts), the
  * same number `strangler report shadow` shows; without, exact matches only.
  */
-export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
+export function summariseShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
   const matched = noise
     ? summariseMatches(ev, noise).matched
     : ev.matched;
@@ -70,7 +63,7 @@ export function summarizeShadow(ev: ShadowEvidence, noise?: NoiseThresholds): Ev
 }
 
 export async function readShadowEvidence(store: Store, route: RouteConfig): Promise<EvidenceSummary> {
-  return summarizeShadow(await store.shadow.evidence(route.id), route.shadow);
+  return summariseShadow(await store.shadow.evidence(route.id), route.shadow);
 }
 
 /** Live traffic of one target over a time range, summed over every proxy instance. */

@@ -10,6 +10,7 @@
  */
 import type { GateConfig, RouteConfig } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
+import { percent } from '../core/percent.js';
 import type { Store } from '../store/types.js';
 import type { FlipStep } from './flip.js';
 import { type EvidenceSummary, type LiveTraffic, readLiveTraffic, readShadowEvidence, sloSince } from './evidence.js';
@@ -40,7 +41,6 @@ export interface GateVerdict {
 // decimal; a boundary value must still pass.
 const EPS = 1e-9;
 
-const pct = (x: number) => `${+(x * 100).toFixed(3)}%`;
 const num = (x: number) => `${+x.toFixed(3)}`;
 
 /**
@@ -68,8 +68,8 @@ export function evaluateGate(
     limit: gate.minMatchRate,
     message:
       ev.matchRate === null
-        ? `match rate unknown (no comparisons), gate needs at least ${pct(gate.minMatchRate)}`
-        : `match rate ${pct(ev.matchRate)} (${ev.matched}/${ev.compared}), gate needs at least ${pct(gate.minMatchRate)}`,
+        ? `match rate unknown (no comparisons), gate needs at least ${percent(gate.minMatchRate, 3)}`
+        : `match rate ${percent(ev.matchRate, 3)} (${ev.matched}/${ev.compared}), gate needs at least ${percent(gate.minMatchRate, 3)}`,
   });
   checks.push({
     name: 'maxP99Ratio',
@@ -87,7 +87,7 @@ export function evaluateGate(
     ok: (ev.serviceErrorRate ?? 0) <= gate.maxErrorRate + EPS,
     measured: ev.serviceErrorRate,
     limit: gate.maxErrorRate,
-    message: `service error rate ${ev.serviceErrorRate === null ? 'n/a' : pct(ev.serviceErrorRate)} in shadow (${ev.errors.service} errors), gate allows at most ${pct(gate.maxErrorRate)}`,
+    message: `service error rate ${ev.serviceErrorRate === null ? 'n/a' : percent(ev.serviceErrorRate, 3)} in shadow (${ev.errors.service} errors), gate allows at most ${percent(gate.maxErrorRate, 3)}`,
   });
   if (live && live.requests >= live.minRequests) {
     const rate = live.errors / live.requests;
@@ -96,7 +96,7 @@ export function evaluateGate(
       ok: rate <= gate.maxErrorRate + EPS,
       measured: rate,
       limit: gate.maxErrorRate,
-      message: `live service error rate ${pct(rate)} (${live.errors}/${live.requests}), gate allows at most ${pct(gate.maxErrorRate)}`,
+      message: `live service error rate ${percent(rate, 3)} (${live.errors}/${live.requests}), gate allows at most ${percent(gate.maxErrorRate, 3)}`,
     });
   }
   const failed = checks.filter((c) => !c.ok);

@@ -8,6 +8,7 @@
 import type { Config, RouteConfig, SloConfig } from '../core/config.js';
 import { parseDuration } from '../core/config.js';
 import { isStranglerError } from '../core/errors.js';
+import { percent } from '../core/percent.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';
 import type { StatsTotals } from '../store/stats-window.js';
@@ -35,8 +36,6 @@ export interface SloStatus {
   breaches: string[];
   message: string;
 }
-
-const pct = (x: number) => `${+(x * 100).toFixed(2)}%`;
 
 /**
  * Judge service traffic totals against an SLO. Pure. A limit is broken only
@@ -69,7 +68,7 @@ export function judgeSlo(
     };
   const breaches: string[] = [];
   if (t.errorRate !== null && t.errorRate > slo.maxErrorRate)
-    breaches.push(`error rate ${pct(t.errorRate)} (${t.errors}/${t.requests}) > ${pct(slo.maxErrorRate)}`);
+    breaches.push(`error rate ${percent(t.errorRate, 2)} (${t.errors}/${t.requests}) > ${percent(slo.maxErrorRate, 2)}`);
   if (t.p99Ms !== null && t.p99Ms > slo.maxP99Ms)
     breaches.push(`p99 ${Number.isFinite(t.p99Ms) ? `${t.p99Ms} ms` : 'over the top latency bucket'} > ${slo.maxP99Ms} ms`);
   return {
@@ -78,7 +77,7 @@ export function judgeSlo(
     breaches,
     message: breaches.length
       ? `SLO breached over ${secs}s of service traffic: ${breaches.join('; ')}`
-      : `SLO ok: ${t.requests} service requests in ${secs}s, error rate ${pct(t.errorRate ?? 0)}, p99 ${t.p99Ms} ms`,
+      : `SLO ok: ${t.requests} service requests in ${secs}s, error rate ${percent(t.errorRate ?? 0, 2)}, p99 ${t.p99Ms} ms`,
   };
 }
 

@@ -11,7 +11,8 @@ import type { Mode, Target } from '../core/types.js';
 import type { LatencyData, LatencyPoint, LatencyRoute, Percentiles } from '../reports/latency/types.js';
 import { LATENCY_BOUNDS_MS, bucketQuantile, sumWindows } from '../store/stats-window.js';
 import type { StatsWindow, Store } from '../store/types.js';
-import { P99_FLOOR_MS, sampleQuantile } from './evidence.js';
+import { sampleQuantile } from '../core/quantile.js';
+import { P99_FLOOR_MS } from './evidence.js';
 
 /** More bins than this makes an unreadable chart and a huge report: ask for a wider --step. */
 export const MAX_BINS = 500;

@@ -175,7 +175,7 @@ function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-function summarize(target: LoadtestTarget, url: string, r: autocannon.Result): LoadtestTargetResult {
+function summarise(target: LoadtestTarget, url: string, r: autocannon.Result): LoadtestTargetResult {
   const durationS = r.duration > 0 ? r.duration : 1;
   const non2xxByStatus: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) {
@@ -260,7 +260,7 @@ async function driveOne(
     instance.once('done', () => o.signal?.removeEventListener('abort', onAbort));
   });
   report(true);
-  return summarize(target, url, result);
+  return summarise(target, url, result);
 }
 
 function looksLikeJson(b: Buffer): boolean {

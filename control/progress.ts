@@ -11,7 +11,7 @@ import type { LoadtestResult } from '../reports/loadtest/types.js';
 import type { NextCandidate, ProgressData, ProgressRoute, TrafficPoint } from '../reports/progress/types.js';
 import { sumWindows } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
-import { summarizeShadow } from './evidence.js';
+import { summariseShadow } from './evidence.js';
 import { type GatherOptions, autoStep, binStarts, isPartialBin, rangeStart, routeIds, windowPercentiles } from './latency.js';
 
 /** How many of the plan's next modules to show. */
@@ -87,7 +87,7 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
     modes[mode]++;
     const mine = (t: Target) => windows.filter((w) => w.route === id && w.target === t);
     // The route's noise thresholds: the same match rate after noise as the gate and the shadow report.
-    const shadow = summarizeShadow(await store.shadow.evidence(id), cfg?.shadow);
+    const shadow = summariseShadow(await store.shadow.evidence(id), cfg?.shadow);
     const audit = await store.audit.list({ route: id, limit: 1000 });
     const breakerRow = audit.filter((a) => a.action.startsWith('breaker.')).at(-1);
     const breaker = breakerRow ? breakerStatesFromAudit([breakerRow])[id] : undefined;

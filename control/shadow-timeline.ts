@@ -14,7 +14,7 @@ import type { Config, RouteConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { summariseMatches } from '../shadow/noise.js';
 import type { ShadowEvidence, Store } from '../store/types.js';
-import { sampleQuantile } from './evidence.js';
+import { sampleQuantile } from '../core/quantile.js';
 
 export interface TimelinePoint {
   /** Epoch ms of the snapshot. */

@@ -12,7 +12,8 @@
 import type { Config } from '../core/config.js';
 import { MODES } from '../core/types.js';
 import type { Store } from '../store/types.js';
-import { sampleQuantile, summarizeShadow } from './evidence.js';
+import { sampleQuantile } from '../core/quantile.js';
+import { summariseShadow } from './evidence.js';
 
 type Labels = Record<string, string>;
 interface Family {
@@ -59,7 +60,7 @@ export async function storeMetricsText(config: Readonly<Config>, store: Store): 
     weight.samples.push({ labels: { route: r.id }, value: s.weight / 100 });
     version.samples.push({ labels: { route: r.id }, value: s.version });
     const ev = await store.shadow.evidence(r.id);
-    const sum = summarizeShadow(ev, r.shadow);
+    const sum = summariseShadow(ev, r.shadow);
     compared.samples.push({ labels: { route: r.id }, value: ev.compared });
     if (sum.matchRate !== null) ratio.samples.push({ labels: { route: r.id }, value: sum.matchRate });
     for (const [reason, n] of Object.entries(ev.skipped)) skipped.samples.push({ labels: { route: r.id, reason }, value: n });

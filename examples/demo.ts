@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { run } from '../cli/main.js';
-import { percentile } from '../shadow/evidence.js';
+import { nearestRank } from '../core/quantile.js';
 import { runServe, type ServeInfo } from '../cli/serve.js';
 import type { CliIO } from '../cli/io.js';
 import { type RunningApp, startBlockService, startMonolith } from './run.js';
@@ -65,7 +65,7 @@ async function traffic(
   return samples;
 }
 
-function summarize(label: string, samples: Sample[]): void {
+function summarise(label: string, samples: Sample[]): void {
   const by = new Map<string, number>();
   let errors = 0;
   for (const s of samples) {
@@ -206,7 +206,7 @@ routes:
       const before = pointCalls();
       const f = await traffic(pool, n, feedGet);
       await new Promise((r) => setTimeout(r, 100)); // the service's log lines arrive after its answers
-      summarize(label, f);
+      summarise(label, f);
       out(`  block.check inside the monolith: ${n} calls, ${pointCalls() - before} reached block-service`);
     };
     await settle();
@@ -216,7 +216,7 @@ routes:
       i % 3 === 0 ? { method: 'GET', path: `/api/users/${1 + (i % 40)}`, user: 1 } : blockGet(i),
     );
     all.push(...s);
-    summarize('mixed users + block traffic', s);
+    summarise('mixed users + block traffic', s);
     await feedTraffic('feed (block-check in legacy: the local function only)', 60);
 
     heading('2. shadow: legacy still answers; a copy goes to block-service and the answers are diffed');
@@ -225,7 +225,7 @@ routes:
     await settle();
     s = await traffic(pool, 400, blockGet);
     all.push(...s);
-    summarize('block GETs', s);
+    summarise('block GETs', s);
     await feedTraffic('feed (block-check in shadow: the local result returned, a copy compared off the path)', 250);
     await new Promise((r) => setTimeout(r, 1500)); // shadow copies finish and flush after the primary
     await cli(io, 'shadow', 'report', 'block', '--format', 'text');
@@ -242,7 +242,7 @@ routes:
     await settle();
     s = await traffic(pool, 300, blockGet);
     all.push(...s);
-    summarize('block GETs from 40 users', s);
+    summarise('block GETs from 40 users', s);
     await feedTraffic('feed from 40 users (block-check canary 50%, sticky by user_id)', 120);
 
     heading('4. service: block-service answers the whole route');
@@ -262,7 +262,7 @@ routes:
         : blockGet(i),
     );
     all.push(...s);
-    summarize('block GETs + POSTs', s);
+    summarise('block GETs + POSTs', s);
     await feedTraffic('unmatched /api/feed (legacy answers; block-check in service: its calls go to block-service through the proxy)', 60);
 
     heading('route table');
@@ -279,7 +279,7 @@ routes:
         .map((x) => x.ms)
         .sort((a, b) => a - b);
       out(
-        `${target.padEnd(8)} ${String(ms.length).padStart(9)} ${[50, 95, 99].map((p) => percentile(ms, p).toFixed(2).padStart(7)).join(' ')}`,
+        `${target.padEnd(8)} ${String(ms.length).padStart(9)} ${[0.5, 0.95, 0.99].map((q) => (nearestRank(ms, q) ?? Number.NaN).toFixed(2).padStart(7)).join(' ')}`,
       );
     }
     await pool.close();

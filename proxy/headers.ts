@@ -1,20 +1,14 @@
 /**
- * Header hygiene for both directions. Hop-by-hop headers belong to one
- * connection and must not be forwarded (RFC 9110 §7.6.1): Connection and every
- * header it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade and the
- * Proxy-* family. The sets are precomputed so the hot path only does lookups.
+ * Header hygiene for both directions. Hop-by-hop headers are never forwarded
+ * (core/hop-by-hop.ts holds that rule). The sets are precomputed so the hot
+ * path only does lookups.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { util as undiciUtil } from 'undici';
+import { connectionTokens, isHopByHop, keepMessageFields } from '../core/hop-by-hop.js';
 
-/** Request headers never forwarded as-is (lowercase). */
+/** Request headers never forwarded as-is besides the hop-by-hop ones (lowercase). */
 const REQUEST_DROP = new Set([
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
   // Node answers `Expect: 100-continue` itself; undici refuses to send it.
   'expect',
   // Set by us below, from our own view of the exchange.
@@ -25,21 +19,8 @@ const REQUEST_DROP = new Set([
   'x-forwarded-for',
 ]);
 
-/** What a Connection header may not name away (it would change the message, not the hop). */
-const NEVER_CONNECTION_NAMED = ['host', 'content-length', 'transfer-encoding'];
-
-/** Response headers never passed back to the client (lowercase). */
-const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-
 /** Thrown for requests the proxy refuses to forward (answered with 400). */
 export class BadRequestHeaders extends Error {}
-
-function connectionTokens(value: string, into: Set<string>): void {
-  for (const t of value.split(',')) {
-    const name = t.trim().toLowerCase();
-    if (name) into.add(name);
-  }
-}
 
 /**
  * Headers for the upstream as a flat [name, value, ...] list built from the
@@ -80,14 +61,12 @@ export function upstreamRequestHeaders(
     }
   }
   if (hosts > 1) throw new BadRequestHeaders('more than one Host header');
-  // A Connection header names hop-by-hop fields, never the message's own
-  // framing or target: `Connection: Host` must not send the proxy's Host.
-  if (named) for (const keep of NEVER_CONNECTION_NAMED) named.delete(keep);
+  if (named) keepMessageFields(named);
 
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (REQUEST_DROP.has(name) || name.startsWith('proxy-') || named?.has(name)) continue;
+    if (isHopByHop(name) || REQUEST_DROP.has(name) || named?.has(name)) continue;
     // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): never send both.
     if (hasTransferEncoding && name === 'content-length') continue;
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.
@@ -131,7 +110,7 @@ export function clientResponseHead(raw: readonly Buffer[], extra: OutgoingHttpHe
       }
       continue;
     }
-    if (RESPONSE_DROP.has(name) || extra[name] !== undefined || name.startsWith('proxy-')) continue;
+    if (isHopByHop(name) || extra[name] !== undefined) continue;
     out.push(name, value);
   }
   if (named) {

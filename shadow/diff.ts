@@ -89,6 +89,8 @@ export function headerValue(h: CapturedResponse['headers'], name: string): strin
   return join(v);
 }
 const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
+/** A header's value as one string, '' when absent (repeated fields joined as RFC 9110 §5.3 allows). */
+export const flatHeader = (v: string | string[] | undefined): string => join(v) ?? '';
 
 /** Undo Content-Encoding; throws when a coding is unknown or the data is corrupt. */
 export function decodeBody(
@@ -151,125 +153,109 @@ class Collector {
   }
 }
 
+/** Where the JSON walk is: one mutable path stack, plus the route's settings. */
+interface JsonWalk {
+  segs: PathSegment[];
+  ignore: IgnoreMatcher;
+  ignoreOrder: boolean;
+}
+
+const ignoredHere = (w: JsonWalk) => !w.ignore.empty && w.ignore.json(w.segs);
+
+/** A difference at the walk's current path; a side with nothing there is left out. */
+function differenceAt(
+  segs: PathSegment[],
+  kind: DifferenceKind,
+  legacy?: string,
+  service?: string,
+): ShadowDifference {
+  const d: ShadowDifference = { path: formatJsonPath(segs), field: generaliseJsonPath(segs), kind };
+  if (legacy !== undefined) d.legacy = legacy;
+  if (service !== undefined) d.service = service;
+  return d;
+}
+
 /**
  * Walk both documents with one mutable path stack; strings are built only for
  * a difference. This runs for every shadowed request, so it allocates little.
  */
-function diffJson(
-  a: JsonValue,
-  b: JsonValue,
+function diffJson(a: JsonValue, b: JsonValue, w: JsonWalk, out: Collector): void {
+  if (ignoredHere(w) || a === b) return;
+  const kind = jsonKind(a);
+  if (kind !== jsonKind(b)) out.add(differenceAt(w.segs, 'type', display(a), display(b)));
+  else if (kind === 'number') diffNumbers(a as number | JsonNumber, b as number | JsonNumber, w.segs, out);
+  else if (kind === 'array') diffArrays(a as JsonValue[], b as JsonValue[], w, out);
+  else if (kind === 'object') diffObjects(a as JsonObject, b as JsonObject, w, out);
+  else out.add(differenceAt(w.segs, 'changed', display(a), display(b)));
+}
+
+type JsonObject = { [k: string]: JsonValue };
+
+/** Numbers compare by canonical text (see numberText); each side is shown as it was sent. */
+function diffNumbers(
+  a: number | JsonNumber,
+  b: number | JsonNumber,
   segs: PathSegment[],
-  ignore: IgnoreMatcher,
-  ignoreOrder: boolean,
   out: Collector,
 ): void {
-  if (!ignore.empty && ignore.json(segs)) return;
-  if (a === b) return;
-  const ka = jsonKind(a);
-  const kb = jsonKind(b);
-  if (ka !== kb) {
-    out.add({
-      path: formatJsonPath(segs),
-      field: generaliseJsonPath(segs),
-      kind: 'type',
-      legacy: display(a),
-      service: display(b),
-    });
+  const ta = numberText(a);
+  const tb = numberText(b);
+  if (ta === tb) return;
+  out.add(
+    differenceAt(
+      segs,
+      'changed',
+      a instanceof JsonNumber ? a.text : ta,
+      b instanceof JsonNumber ? b.text : tb,
+    ),
+  );
+}
+
+function diffArrays(aa: JsonValue[], bb: JsonValue[], w: JsonWalk, out: Collector): void {
+  if (aa.length !== bb.length) {
+    out.add(differenceAt(w.segs, 'length', String(aa.length), String(bb.length)));
+    // Common prefix only: past it, every index would report a shift, not a fact.
+    diffElements(aa, bb, Math.min(aa.length, bb.length), w, out);
     return;
   }
-  if (ka === 'number') {
-    const ta = numberText(a as number | JsonNumber);
-    const tb = numberText(b as number | JsonNumber);
-    if (ta !== tb)
-      out.add({
-        path: formatJsonPath(segs),
-        field: generaliseJsonPath(segs),
-        kind: 'changed',
-        legacy: a instanceof JsonNumber ? a.text : ta,
-        service: b instanceof JsonNumber ? b.text : tb,
-      });
-    return;
+  // Held back until we know whether the arrays differ only in order.
+  const inner = new Collector(Number.POSITIVE_INFINITY);
+  diffElements(aa, bb, aa.length, w, inner);
+  if (inner.list.length === 0) return;
+  if (!sameElements(aa, bb)) for (const d of inner.list) out.add(d);
+  else if (!w.ignoreOrder) out.add(differenceAt(w.segs, 'order', display(aa), display(bb)));
+}
+
+/** Diff the first `n` elements pairwise. */
+function diffElements(aa: JsonValue[], bb: JsonValue[], n: number, w: JsonWalk, out: Collector): void {
+  for (let k = 0; k < n; k++) {
+    w.segs.push(k);
+    diffJson(aa[k], bb[k], w, out);
+    w.segs.pop();
   }
-  if (ka === 'array') {
-    const aa = a as JsonValue[];
-    const bb = b as JsonValue[];
-    if (aa.length !== bb.length) {
-      out.add({
-        path: formatJsonPath(segs),
-        field: generaliseJsonPath(segs),
-        kind: 'length',
-        legacy: String(aa.length),
-        service: String(bb.length),
-      });
-      // Common prefix only: past it, every index would report a shift, not a fact.
-      const n = Math.min(aa.length, bb.length);
-      for (let k = 0; k < n; k++) {
-        segs.push(k);
-        diffJson(aa[k], bb[k], segs, ignore, ignoreOrder, out);
-        segs.pop();
-      }
-      return;
-    }
-    const inner = new Collector(Number.POSITIVE_INFINITY);
-    for (let k = 0; k < aa.length; k++) {
-      segs.push(k);
-      diffJson(aa[k], bb[k], segs, ignore, ignoreOrder, inner);
-      segs.pop();
-    }
-    if (inner.list.length === 0) return;
-    const sa = aa.map(canonicalJson).sort();
-    const sb = bb.map(canonicalJson).sort();
-    if (sa.every((x, k) => x === sb[k])) {
-      if (!ignoreOrder)
-        out.add({
-          path: formatJsonPath(segs),
-          field: generaliseJsonPath(segs),
-          kind: 'order',
-          legacy: display(aa),
-          service: display(bb),
-        });
-      return;
-    }
-    for (const d of inner.list) out.add(d);
-    return;
+}
+
+/** The same elements, in any order. */
+function sameElements(aa: JsonValue[], bb: JsonValue[]): boolean {
+  const sa = aa.map(canonicalJson).sort();
+  const sb = bb.map(canonicalJson).sort();
+  return sa.every((x, k) => x === sb[k]);
+}
+
+/** Keys in legacy only are `missing`, keys in the service only are `extra`, shared keys recurse. */
+function diffObjects(ao: JsonObject, bo: JsonObject, w: JsonWalk, out: Collector): void {
+  for (const k of Object.keys(ao)) {
+    w.segs.push(k);
+    if (Object.hasOwn(bo, k)) diffJson(ao[k], bo[k], w, out);
+    else if (!ignoredHere(w)) out.add(differenceAt(w.segs, 'missing', display(ao[k])));
+    w.segs.pop();
   }
-  if (ka === 'object') {
-    const ao = a as { [k: string]: JsonValue };
-    const bo = b as { [k: string]: JsonValue };
-    for (const k of Object.keys(ao)) {
-      segs.push(k);
-      if (!Object.hasOwn(bo, k)) {
-        if (ignore.empty || !ignore.json(segs))
-          out.add({
-            path: formatJsonPath(segs),
-            field: generaliseJsonPath(segs),
-            kind: 'missing',
-            legacy: display(ao[k]),
-          });
-      } else diffJson(ao[k], bo[k], segs, ignore, ignoreOrder, out);
-      segs.pop();
-    }
-    for (const k of Object.keys(bo)) {
-      if (Object.hasOwn(ao, k)) continue;
-      segs.push(k);
-      if (ignore.empty || !ignore.json(segs))
-        out.add({
-          path: formatJsonPath(segs),
-          field: generaliseJsonPath(segs),
-          kind: 'extra',
-          service: display(bo[k]),
-        });
-      segs.pop();
-    }
-    return;
+  for (const k of Object.keys(bo)) {
+    if (Object.hasOwn(ao, k)) continue;
+    w.segs.push(k);
+    if (!ignoredHere(w)) out.add(differenceAt(w.segs, 'extra', undefined, display(bo[k])));
+    w.segs.pop();
   }
-  out.add({
-    path: formatJsonPath(segs),
-    field: generaliseJsonPath(segs),
-    kind: 'changed',
-    legacy: display(a),
-    service: display(b),
-  });
 }
 
 function bytesSummary(b: Buffer): string {
@@ -374,7 +360,7 @@ function diffBodies(
         pb = parseJsonExact(tb);
       } catch {}
       if (pa !== undefined && pb !== undefined) {
-        diffJson(pa, pb, [], ignore, options.ignoreArrayOrder ?? false, out);
+        diffJson(pa, pb, { segs: [], ignore, ignoreOrder: options.ignoreArrayOrder ?? false }, out);
         return true;
       }
       if (pa !== undefined || pb !== undefined) {

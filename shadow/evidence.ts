@@ -5,6 +5,7 @@
  * same paired requests. Pure: the CLI reads the store and calls this.
  */
 import type { RouteConfig } from '../core/config.js';
+import { nearestRank } from '../core/quantile.js';
 import type { ShadowEvidence, ShadowSample } from '../store/types.js';
 import { type FieldVerdict, summariseMatches } from './noise.js';
 import { generaliseJsonPath, parseField } from './paths.js';
@@ -52,17 +53,10 @@ export interface ShadowReportData {
   routes: ShadowRouteReport[];
 }
 
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
 export function summariseLatency(xs: readonly number[]): LatencySummary | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+  return { n: s.length, p50: nearestRank(s, 0.5)!, p95: nearestRank(s, 0.95)!, p99: nearestRank(s, 0.99)! };
 }
 
 /** The counting key a stored concrete path belongs to. */

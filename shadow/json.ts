@@ -1,12 +1,15 @@
 /**
  * JSON for comparison without losing numbers. JSON.parse turns
  * 12345678901234567891 into 12345678901234567000, so two services that send
- * different 64-bit ids would compare equal. Any decimal with at most 15
- * significant digits (and a modest exponent) survives a double exactly
- * (DBL_DIG = 15), so texts without a 16-digit run go through the fast native
- * JSON.parse; the rest go through parseJson below, which keeps a risky
- * number's source text as a JsonNumber. Either way the result is plain JS
- * values, so the diff walks one representation.
+ * different 64-bit ids would compare equal. Only integers are compared
+ * exactly (canonicalNumber; other numbers compare as the doubles consumers
+ * see), and an integer a double cannot hold (past 2^53) has at least 16 digits
+ * in a row. So a text with no run of 16 digits anywhere (strings included)
+ * and no three-digit exponent goes through the fast native JSON.parse, even
+ * when it holds a fraction like 1234567890.1234567 that a double rounds; the
+ * rest go through parseJson below, which keeps a risky number's source text
+ * as a JsonNumber. Either way the result is plain JS values, so the diff walks
+ * one representation.
  */
 
 export class JsonNumber {

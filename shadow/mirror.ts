@@ -12,47 +12,24 @@
  *   skipped and counted, never queued;
  * - evidence is batched and flushed every second (or every N results) off a
  *   timer, so the request path never waits on SQLite.
+ *
+ * The parts: copy-sender.ts sends a copy and times its answer,
+ * record.ts turns what came back into evidence (pure), evidence-batcher.ts
+ * holds and writes it. This file decides whether and when each runs.
  */
-import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
-import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import type { Config, RouteConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
-import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
-import { skipping100Continue } from '../proxy/interim-responses.js';
-import { collect, SkipError } from './collect.js';
-import {
-  type CapturedResponse,
-  type DiffOptions,
-  decodeBody,
-  diffResponses,
-  headerValue,
-  type ShadowDiff,
-} from './diff.js';
-import { mergeMismatchSets, mismatchSetKey } from './noise.js';
+import type { Store } from '../store/types.js';
+import { CopySender } from './copy-sender.js';
+import { flatHeader } from './diff.js';
+import { EvidenceBatcher } from './evidence-batcher.js';
 import { compileIgnore } from './paths.js';
+import { type Answer, type RouteRecording, recordExchange, sampleOf } from './record.js';
 import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
-import type { CopyTrace, PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
+import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
-/** The header every shadow copy carries, so upstreams can tell copies from real traffic. */
-export const SHADOW_HEADER = 'x-strangler-shadow';
-/** Stored sample bodies are cut here: samples are for reading, not replaying. */
-const SAMPLE_BODY_CHARS = 16 * 1024;
-
-// RFC 9110 §7.6.1 connection-specific fields, plus those undici computes itself.
-const DROP_HEADERS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'expect',
-]);
+export { SHADOW_HEADER } from './copy-sender.js';
 
 const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 });
 
@@ -88,15 +65,8 @@ export interface ShadowMirror extends ShadowHook {
 }
 
 interface RouteRuntime {
-  /** The route's diff settings, built once. */
-  diffOptions: DiffOptions;
-  redact: Set<string>;
-  next: { legacy: number; service: number };
-}
-
-interface Answer extends CapturedResponse {
-  body: Buffer;
-  durationMs: number;
+  recording: RouteRecording;
+  redact: ReadonlySet<string>;
 }
 
 /** A promise's outcome as Promise.allSettled reports it, for a single promise. */
@@ -107,242 +77,98 @@ function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
   );
 }
 
-const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
-
 /** Create the hook `serve` hands to startProxy. */
 export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
-  const { config, store, logger } = options;
-  const clock = options.clock ?? (() => performance.now());
+  const { config, logger } = options;
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
-  const flushMaxResults = options.flushMaxResults ?? 5000;
   const limiter = new ShadowLimiter(config.proxy.shadowMaxConcurrent, config.proxy.shadowMaxTotalBytes);
-  // Own pool, sized to the shadow concurrency cap: a dead service can tie up
-  // at most these sockets, and never the proxy's.
-  const agent = new Agent({
-    connections: config.proxy.shadowMaxConcurrent,
-    keepAliveTimeout: config.proxy.keepAliveTimeoutMs,
-    // As for primaries: an unrequested 100 Continue is skipped, not a failed copy.
-    connect: skipping100Continue(),
+  const sender = new CopySender(config, options.clock);
+  const evidence = new EvidenceBatcher({
+    store: options.store,
+    logger,
+    flushIntervalMs: options.flushIntervalMs ?? 1000,
+    flushMaxResults: options.flushMaxResults ?? 5000,
   });
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
-  const batches = new Map<string, ShadowBatch>();
   const inFlight = new Set<Promise<void>>();
-  let pending = 0;
   let closed = false;
-  let flushing: Promise<void> | undefined;
-  let flushSoon: NodeJS.Immediate | undefined;
 
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
     if (!r) {
-      // An extraction point's legacy answer is a function's return value: it has no headers to compare.
-      const patterns = route.kind === 'function' ? [...route.shadow.ignore, 'header:content-type'] : route.shadow.ignore;
-      const ignore = compileIgnore(patterns, `routes[${route.id}].shadow.ignore`);
-      r = {
-        diffOptions: {
-          compareHeaders: route.shadow.compareHeaders,
-          ignore,
-          ignoreArrayOrder: route.shadow.ignoreArrayOrder,
-        },
-        redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
-        next: { legacy: 0, service: 0 },
-      };
+      r = routeRuntime(route);
       runtimes.set(route, r);
     }
     return r;
   };
 
-  const batchOf = (routeId: string): ShadowBatch => {
-    let b = batches.get(routeId);
-    if (!b) {
-      b = emptyShadowBatch();
-      batches.set(routeId, b);
-    }
-    return b;
-  };
-  const skip = (routeId: string, reason: string) => {
-    const b = batchOf(routeId);
-    b.skipped[reason] = (b.skipped[reason] ?? 0) + 1;
-    bump();
-  };
-  const bump = () => {
-    pending++;
-    if (pending >= flushMaxResults && !flushSoon) {
-      flushSoon = setImmediate(() => {
-        flushSoon = undefined;
-        void flush();
-      });
-    }
-  };
-
-  const flush = async (): Promise<void> => {
-    // One flush at a time keeps batches for a route in order.
-    while (flushing) await flushing;
-    if (batches.size === 0) return;
-    const work = [...batches];
-    batches.clear();
-    pending = 0;
-    flushing = (async () => {
-      for (const [route, batch] of work) {
-        try {
-          await store.shadow.record(route, batch);
-        } catch (err) {
-          logger?.warn(
-            { err, route, compared: batch.compared, skipped: batch.skipped },
-            'shadow evidence could not be stored; this batch is lost',
-          );
-        }
-      }
-    })();
-    try {
-      await flushing;
-    } finally {
-      flushing = undefined;
-    }
-  };
-  const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 1000);
-  timer.unref();
-
-  /** A base URL taken apart once: URL's getters build new strings on every read. */
-  interface Base {
-    origin: string;
-    host: string;
-    /** The base URL's path without a trailing slash, put in front of the request's. */
-    prefix: string;
-  }
-  const bases = new Map<string, Base>();
-  const baseOf = (route: RouteConfig, side: Target): Base => {
-    const urls =
-      side === 'legacy' ? upstreamUrls(config.legacy) : upstreamUrls(config.services[route.service]);
-    const raw = urls.length === 1 ? urls[0] : urls[runtime(route).next[side]++ % urls.length];
-    let base = bases.get(raw);
-    if (!base) {
-      const u = new URL(raw);
-      base = { origin: u.origin, host: u.host, prefix: basePathOf(u) };
-      bases.set(raw, base);
-    }
-    return base;
-  };
-
-  const send = async (
-    route: RouteConfig,
-    side: Target,
-    ex: PrimaryExchange,
-    release: Held,
-  ): Promise<Answer> => {
-    const base = baseOf(route, side);
-    const headers: string[] = [];
-    const given = ex.requestHeaders;
-    const trace = ex.copyTrace?.start(side);
-    for (const k in given) {
-      const v = given[k];
-      const name = k.toLowerCase();
-      // The client's own x-strangler-shadow must not ride along beside ours,
-      // nor its traceparent beside the copy's own (tracestate and baggage do).
-      if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
-      if (trace && name === 'traceparent') continue;
-      headers.push(name, flat(v));
-    }
-    headers.push('host', base.host, SHADOW_HEADER, '1');
-    if (trace) headers.push('traceparent', trace.traceparent);
-    const prefix = base.prefix;
-    const timeoutMs = route.shadow.timeoutMs;
-    const started = clock();
-    const answer = await traced(trace, collect(
-      agent,
-      {
-        origin: base.origin,
-        path: prefix + ex.url,
-        method: ex.method as Dispatcher.HttpMethod,
-        headers,
-        body: ex.requestBody && ex.requestBody.length > 0 ? ex.requestBody : undefined,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      { timeoutMs, maxBodyBytes: route.shadow.maxBodyBytes, grow: (n) => release.grow(n) },
-    ));
-    const timed = answer as Answer;
-    timed.durationMs = clock() - started;
-    return timed;
-  };
-
+  /** Send the copy (and, for a noise sample, a second legacy call), then record what came back. */
   const run = async (route: RouteConfig, side: Target, ex: PrimaryExchange, held: Held): Promise<void> => {
-    const s = route.shadow;
     const rt = runtime(route);
-    // An extraction point's legacy is the monolith's function: its second
-    // answer comes with the exchange (the client sampled it), never from HTTP.
-    const local = ex.legacyAgain;
-    // Never a second legacy call for a write: the promise is that shadowing runs nothing twice.
+    const grow = (n: number) => held.grow(n);
+    // Never a second legacy call for a write: the promise is that shadowing runs
+    // nothing twice. An extraction point's legacy is the monolith's function: its
+    // second answer comes with the exchange (the client sampled it), never from HTTP.
     const askTwice =
-      route.kind !== 'function' && mayAskLegacyTwice(route, ex.method) && sampled(s.noiseSampleRate, random);
+      route.kind !== 'function' &&
+      mayAskLegacyTwice(route, ex.method) &&
+      sampled(route.shadow.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
-      ? await Promise.allSettled([send(route, side, ex, held), send(route, 'legacy', ex, held)])
-      : [await settle(send(route, side, ex, held)), undefined];
-    const b = batchOf(route.id);
+      ? await Promise.allSettled([sender.send(route, side, ex, grow), sender.send(route, 'legacy', ex, grow)])
+      : [await settle(sender.send(route, side, ex, grow)), undefined];
     const primary: Answer = {
       status: ex.status,
       headers: ex.responseHeaders,
       body: ex.responseBody!,
       durationMs: ex.durationMs,
     };
-    const diffOptions = rt.diffOptions;
-    if (copy.status === 'rejected') {
-      const reason = copy.reason instanceof SkipError ? copy.reason.reason : 'error';
-      // Caps are not the other side's fault; timeouts and failures are.
-      if (reason === 'timeout' || reason === 'error') b.errors[side]++;
-      b.skipped[reason] = (b.skipped[reason] ?? 0) + 1;
-    } else {
-      const legacy = side === 'service' ? primary : copy.value;
-      const service = side === 'service' ? copy.value : primary;
-      const diff = diffResponses(legacy, service, diffOptions);
-      b.compared++;
-      b.latency.legacy.push(round(legacy.durationMs));
-      b.latency.service.push(round(service.durationMs));
-      if (diff.fields.length === 0) b.matched++;
-      else {
-        for (const f of diff.fields) b.fieldDiffs[f] = (b.fieldDiffs[f] ?? 0) + 1;
-        const key = mismatchSetKey(diff.fields);
-        b.mismatchSets ??= {};
-        mergeMismatchSets(b.mismatchSets, { [key]: 1 });
-        if (wantSample(b, key, s.sampleRing)) {
-          b.samples.push(sampleOf(route, ex, legacy, service, diff, rt.redact, now()));
-          b.sampleRing = s.sampleRing;
-        }
-      }
+    const outcome = { side, primary, copy, local: ex.legacyAgain, again };
+    recordExchange(evidence.batchOf(route.id), outcome, rt.recording, (legacy, service, diff) =>
+      sampleOf(route, ex, legacy, service, diff, rt.redact, now()),
+    );
+    evidence.added();
+  };
+
+  /** Start the comparison detached, or count why there is none. */
+  const start = (route: RouteConfig, state: RouteState, ex: PrimaryExchange): void => {
+    const decision = copyDecision(route, state, ex);
+    if (!decision) return;
+    if ('skip' in decision) {
+      evidence.skip(route.id, decision.skip);
+      return;
     }
-    if (local) {
-      const noise = diffResponses(primary, local, diffOptions);
-      b.noisePairs++;
-      for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
-    } else if (askTwice) {
-      if (again?.status === 'fulfilled' && again.value) {
-        // Two legacy answers to the same request: whatever differs is noise.
-        const first = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
-        if (first) {
-          const noise = diffResponses(first, again.value, diffOptions);
-          b.noisePairs++;
-          for (const f of noise.fields) b.fieldNoise[f] = (b.fieldNoise[f] ?? 0) + 1;
-        }
-      } else if (again?.status === 'rejected') {
-        const reason = again.reason instanceof SkipError ? again.reason.reason : 'error';
-        b.skipped[`noise-${reason}`] = (b.skipped[`noise-${reason}`] ?? 0) + 1;
-      }
+    const { side, responseBody } = decision;
+    const bytes = responseBody.length + (ex.requestBody?.length ?? 0);
+    const refused = limiter.tryAcquire(bytes);
+    if (refused) {
+      evidence.skip(route.id, refused);
+      return;
     }
-    bump();
+    const held = new Held(limiter, bytes);
+    const p: Promise<void> = run(route, side, ex, held)
+      .catch((err) => {
+        logger?.error({ err, route: route.id }, 'shadow comparison failed');
+        evidence.skip(route.id, 'internal-error');
+      })
+      .finally(() => {
+        held.release();
+        inFlight.delete(p);
+      });
+    inFlight.add(p);
   };
 
   return {
     plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan {
       if (closed || !shadowTarget(route, state.mode, method, target)) return NO_CAPTURE;
       if (!sampled(route.shadow.sampleRate, random)) {
-        skip(route.id, 'sampled-out');
+        evidence.skip(route.id, 'sampled-out');
         return NO_CAPTURE;
       }
       // Do not even capture while the byte budget is spent: the copy would be refused anyway.
       if (limiter.bytesExhausted()) {
-        skip(route.id, 'bytes-cap');
+        evidence.skip(route.id, 'bytes-cap');
         return NO_CAPTURE;
       }
       return { capture: true, maxBodyBytes: route.shadow.maxBodyBytes };
@@ -350,49 +176,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
 
     afterPrimary(route: RouteConfig, state: RouteState, ex: PrimaryExchange): void {
       try {
-        if (closed) return;
-        // A proxy that hands the plan back tells us about requests plan() declined (already counted).
-        if (ex.plan && !ex.plan.capture) return;
-        const side = shadowTarget(route, state.mode, ex.method, ex.target);
-        if (!side) {
-          // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
-          const planned = shadowTarget(
-            route,
-            state.mode,
-            ex.method,
-            ex.target === 'legacy' ? 'service' : 'legacy',
-          );
-          if (planned) skip(route.id, 'failover');
-          return;
-        }
-        if (ex.error) {
-          skip(route.id, 'primary-error');
-          return;
-        }
-        if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) {
-          skip(route.id, 'body-cap');
-          return;
-        }
-        const bytes = ex.responseBody.length + (ex.requestBody?.length ?? 0);
-        const refused = limiter.tryAcquire(bytes);
-        if (refused) {
-          skip(route.id, refused);
-          return;
-        }
-        const held = new Held(limiter, bytes);
-        const p: Promise<void> = run(route, side, ex, held).then(
-          () => {
-            held.release();
-            inFlight.delete(p);
-          },
-          (err) => {
-            logger?.error({ err, route: route.id }, 'shadow comparison failed');
-            skip(route.id, 'internal-error');
-            held.release();
-            inFlight.delete(p);
-          },
-        );
-        inFlight.add(p);
+        if (!closed) start(route, state, ex);
       } catch (err) {
         // The seam promises never to throw into the proxy.
         logger?.error({ err, route: route.id }, 'shadow hook failed');
@@ -401,12 +185,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
 
     countSkipped(routeId: string, reason: string, n: number): void {
       if (closed || n <= 0) return;
-      const b = batchOf(routeId);
-      b.skipped[reason] = (b.skipped[reason] ?? 0) + n;
-      bump();
+      evidence.skip(routeId, reason, n);
     },
 
-    flush,
+    flush: () => evidence.flush(),
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
@@ -417,13 +199,54 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
-      if (flushSoon) clearImmediate(flushSoon);
+      evidence.stop();
       // Every exchange is bounded by its own timeout, so this wait is bounded too.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      await flush();
-      await agent.close();
+      await evidence.flush();
+      await sender.close();
     },
+  };
+}
+
+/**
+ * Where an exchange's copy goes, or why it gets none (a skip reason);
+ * undefined for an exchange plan() declined, counted there already.
+ */
+function copyDecision(
+  route: RouteConfig,
+  state: RouteState,
+  ex: PrimaryExchange,
+): { side: Target; responseBody: Buffer } | { skip: string } | undefined {
+  // A proxy that hands the plan back tells us about requests plan() declined.
+  if (ex.plan && !ex.plan.capture) return undefined;
+  const side = shadowTarget(route, state.mode, ex.method, ex.target);
+  if (!side) {
+    // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
+    const other = ex.target === 'legacy' ? 'service' : 'legacy';
+    return shadowTarget(route, state.mode, ex.method, other) ? { skip: 'failover' } : undefined;
+  }
+  if (ex.error) return { skip: 'primary-error' };
+  if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex)))
+    return { skip: 'body-cap' };
+  return { side, responseBody: ex.responseBody };
+}
+
+/** A route's diff settings, built once. */
+function routeRuntime(route: RouteConfig): RouteRuntime {
+  // An extraction point's legacy answer is a function's return value: it has no headers to compare.
+  const patterns =
+    route.kind === 'function' ? [...route.shadow.ignore, 'header:content-type'] : route.shadow.ignore;
+  const ignore = compileIgnore(patterns, `routes[${route.id}].shadow.ignore`);
+  return {
+    recording: {
+      diffOptions: {
+        compareHeaders: route.shadow.compareHeaders,
+        ignore,
+        ignoreArrayOrder: route.shadow.ignoreArrayOrder,
+      },
+      sampleRing: route.shadow.sampleRing,
+    },
+    redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
   };
 }
 
@@ -447,107 +270,7 @@ class Held {
   }
 }
 
-/**
- * Building a sample (decoding and copying both bodies) costs more than the
- * diff, and the ring keeps only the newest few anyway. Per flush interval a
- * route takes the first few mismatches, then only ones with a combination of
- * differing fields not yet sampled in this batch, up to the ring size: the
- * report's "example pair per field" needs variety, not volume.
- */
-const EVERY_KIND_FIRST = 3;
-const sampledKeys = new WeakMap<ShadowBatch, Set<string>>();
-function wantSample(b: ShadowBatch, key: string, ring: number): boolean {
-  if (b.samples.length >= ring) return false;
-  let keys = sampledKeys.get(b);
-  if (!keys) {
-    keys = new Set();
-    sampledKeys.set(b, keys);
-  }
-  if (keys.has(key) && b.samples.length >= EVERY_KIND_FIRST) return false;
-  keys.add(key);
-  return true;
-}
-
 function hasRequestBody(ex: PrimaryExchange): boolean {
-  const len = Number(flat(ex.requestHeaders['content-length']) || 0);
+  const len = Number(flatHeader(ex.requestHeaders['content-length']) || 0);
   return len > 0 || ex.requestHeaders['transfer-encoding'] !== undefined;
-}
-
-
-const round = (ms: number) => Math.round(ms * 100) / 100;
-
-function redactHeaders(
-  h: Record<string, string | string[] | undefined>,
-  redact: Set<string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : flat(v);
-  }
-  return out;
-}
-
-function bodyText(r: CapturedResponse): string {
-  if (!r.body) return '';
-  let b: Buffer;
-  try {
-    b = decodeBody(r.body, headerValue(r.headers, 'content-encoding'));
-  } catch {
-    return `<${r.body.length} bytes, undecodable>`;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return `<${b.length} bytes binary>`;
-  }
-  return text.length > SAMPLE_BODY_CHARS ? text.slice(0, SAMPLE_BODY_CHARS) + '…' : text;
-}
-
-function sampleOf(
-  route: RouteConfig,
-  ex: PrimaryExchange,
-  legacy: CapturedResponse,
-  service: CapturedResponse,
-  diff: ShadowDiff,
-  redact: Set<string>,
-  at: Date,
-): ShadowSample {
-  return {
-    at: at.toISOString(),
-    endpoint: `${ex.method} ${ex.pattern || route.match.path}`,
-    primary: ex.target,
-    request: { method: ex.method, url: ex.url, headers: redactHeaders(ex.requestHeaders, redact) },
-    legacy: { status: legacy.status, headers: redactHeaders(legacy.headers, redact), body: bodyText(legacy) },
-    service: {
-      status: service.status,
-      headers: redactHeaders(service.headers, redact),
-      body: bodyText(service),
-    },
-    differences: diff.differences.slice(0, 50).map((d) => ({
-      path: d.path,
-      kind: d.kind,
-      ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
-      ...(d.service !== undefined ? { service: d.service } : {}),
-    })),
-    // The store keeps this sample as the newest example of each of these fields.
-    fields: diff.fields.slice(0, 50),
-  };
-}
-
-/** End a copy's span with its outcome (the copy's own result is passed on unchanged). */
-async function traced<T extends { status: number }>(
-  trace: ReturnType<CopyTrace['start']> | undefined,
-  copy: Promise<T>,
-): Promise<T> {
-  if (!trace) return copy;
-  try {
-    const answer = await copy;
-    trace.end({ status: answer.status });
-    return answer;
-  } catch (err) {
-    trace.end({ error: err instanceof SkipError ? err.reason : 'error' });
-    throw err;
-  }
 }

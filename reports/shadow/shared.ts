@@ -1,6 +1,7 @@
+import { percent } from '../../core/percent.js';
 import type { ShadowReportField, ShadowReportLatency, ShadowReportRoute } from './types.js';
 
-export const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+export const pct = (x: number | null): string => (x === null ? 'n/a' : percent(x, 2, 'fixed'));
 export const ms = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
 
 export function latencyRows(r: ShadowReportRoute): Array<[string, ShadowReportLatency | null]> {

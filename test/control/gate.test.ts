@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvidenceSummary } from '../../control/evidence.js';
-import { summarizeShadow } from '../../control/evidence.js';
+import { summariseShadow } from '../../control/evidence.js';
 import { flipRoute } from '../../control/flip.js';
 import { defaultFlipSteps } from '../../control/flip-steps.js';
 import { evaluateGate } from '../../control/gate.js';
@@ -40,7 +40,7 @@ describe('gate verdicts on boundary values', () => {
 
   it('maxP99Ratio: 15 ms / 10 ms = 1.5 passes, 16 ms / 10 ms fails', () => {
     const ev = (svc: number) =>
-      summarizeShadow({
+      summariseShadow({
         route: 'block', compared: 1000, matched: 1000, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
         latency: { legacy: new Array(1000).fill(10), service: new Array(1000).fill(svc) },
         errors: { legacy: 0, service: 0 }, samples: [],
@@ -56,7 +56,7 @@ describe('gate verdicts on boundary values', () => {
   });
 
   it('no evidence at all fails on count, match rate and latency, and says why', () => {
-    const v = evaluateGate(GATE, summarizeShadow({
+    const v = evaluateGate(GATE, summariseShadow({
       route: 'block', compared: 0, matched: 0, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
       latency: { legacy: [], service: [] }, errors: { legacy: 0, service: 0 }, samples: [],
     }));
@@ -68,7 +68,7 @@ describe('gate verdicts on boundary values', () => {
   });
 
   it('sub-millisecond legacy latency is floored at 1 ms so timer noise is not a regression', () => {
-    const v = summarizeShadow({
+    const v = summariseShadow({
       route: 'block', compared: 10, matched: 10, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
       latency: { legacy: new Array(10).fill(0.2), service: new Array(10).fill(0.9) },
       errors: { legacy: 0, service: 0 }, samples: [],

@@ -15,7 +15,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
-import { percentile } from '../../shadow/evidence.js';
+import { nearestRank } from '../../core/quantile.js';
 import { createShadowHook } from '../../shadow/mirror.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
@@ -164,7 +164,7 @@ async function load(proxy: ProxyServer): Promise<{ p99: number; failures: number
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   latencies.sort((a, b) => a - b);
-  return { p99: percentile(latencies, 99), failures };
+  return { p99: nearestRank(latencies, 0.99) ?? Number.NaN, failures };
 }
 
 describe('shadow isolation from the primary path', () => {

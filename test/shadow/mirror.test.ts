@@ -155,19 +155,33 @@ describe('shadow hook on real upstreams', () => {
     await store.shadow.reset('users');
   });
 
-  it("a client's own x-strangler-shadow is replaced by ours, not sent beside it", async () => {
+  /** Shadow one GET with these request headers added; the headers the service side received. */
+  async function copyHeadersSeen(extra: Record<string, string>): Promise<http.IncomingHttpHeaders[]> {
     const cfg = config({ noiseSampleRate: 0 });
-    const route = cfg.routes[0];
     const hook = createShadowHook({ config: cfg, store });
     const ex = await primary('/api/users/7');
     seen.length = 0;
-    hook.afterPrimary(route, state('shadow'), {
-      ...ex,
-      requestHeaders: { ...ex.requestHeaders, 'x-strangler-shadow': 'spoofed' },
-    });
+    const copied = { ...ex, requestHeaders: { ...ex.requestHeaders, ...extra } };
+    hook.afterPrimary(cfg.routes[0], state('shadow'), copied);
     await hook.close();
-    expect(seen.map((h) => h['x-strangler-shadow'])).toEqual(['1']);
     await store.shadow.reset('users');
+    return [...seen];
+  }
+
+  it("a client's own x-strangler-shadow is replaced by ours, not sent beside it", async () => {
+    const sent = await copyHeadersSeen({ 'x-strangler-shadow': 'spoofed' });
+    expect(sent.map((h) => h['x-strangler-shadow'])).toEqual(['1']);
+  });
+
+  it("the copy drops the fields the client's Connection names, as the primary does (RFC 9110 §7.6.1)", async () => {
+    const sent = await copyHeadersSeen({
+      connection: 'keep-alive, X-Hop',
+      'x-hop': 'for the proxy only',
+      'x-end': 'kept',
+    });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]['x-hop']).toBeUndefined();
+    expect(sent[0]['x-end']).toBe('kept');
   });
 
   it('counts what it skips: sampled-out, body over the cap, timeouts, primary errors, not-shadowed methods', async () => {
