@@ -35,8 +35,6 @@ import type {
   UpstreamResponse,
 } from './types.js';
 
-export { breakerStates, breakerStatesFromAudit } from './breaker.js';
-
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
