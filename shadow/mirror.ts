@@ -351,8 +351,6 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     afterPrimary(route: RouteConfig, state: RouteState, ex: PrimaryExchange): void {
       try {
         if (closed) return;
-        // A proxy that hands the plan back tells us about requests plan() declined (already counted).
-        if (ex.plan && !ex.plan.capture) return;
         const side = shadowTarget(route, state.mode, ex.method, ex.target);
         if (!side) {
           // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
