@@ -5,8 +5,9 @@
  * breaker is open, or the service refused, reset, timed out or (with
  * `on5xx`) answered 5xx — but only when sending the request again is safe:
  *
- * - GET, HEAD, OPTIONS, requests with an `Idempotency-Key` header and routes
- *   marked `idempotent: true` are resent whenever the service failed.
+ * - Resendable requests (core/resend.ts: GET, HEAD, OPTIONS, requests with an
+ *   `Idempotency-Key` header, routes marked `idempotent: true`) are resent
+ *   whenever the service failed.
  * - Anything else is resent only when nothing reached the service (breaker
  *   open, connection refused, connect timeout). Otherwise the client gets
  *   502 (504 for a timeout) naming the request id, and the request has run
@@ -19,12 +20,12 @@
  * the response head), so an answer is never begun by one target and finished
  * by another. Client disconnects are not service failures (see breaker.ts).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Counter, type Registry, register as defaultRegister } from 'prom-client';
 import type { RouteConfig } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { isResendable } from '../core/resend.js';
 import type { AuditLog } from '../store/types.js';
 import { BreakerRegistry, ClientAbortError, isBreakerOpen } from './breaker.js';
 import type {
@@ -39,25 +40,6 @@ import type {
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
 export type FailoverReason = 'breaker-open' | 'refused' | 'reset' | 'timeout' | 'status-5xx' | 'error';
-
-/** RFC 9110 §9.2.1 safe methods: resending them cannot change anything. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Whether a request may be executed again after it may have reached the
- * service: safe methods, an Idempotency-Key (the IETF httpapi draft: the
- * server dedupes by key), or a route whose owners declared it idempotent.
- */
-export function isResendable(
-  method: string,
-  headers: IncomingHttpHeaders,
-  route: Pick<RouteConfig, 'idempotent'>,
-): boolean {
-  if (SAFE_METHODS.has(method.toUpperCase())) return true;
-  if (route.idempotent) return true;
-  const key = headers['idempotency-key'];
-  return typeof key === 'string' ? key.length > 0 : Array.isArray(key) && key.length > 0;
-}
 
 export interface FailoverFacts {
   reason: FailoverReason;

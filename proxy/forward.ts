@@ -15,6 +15,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { type Dispatcher, util as undiciUtil } from 'undici';
 import { type ErrorCode, ERROR_CODES, isStranglerError } from '../core/errors.js';
+import { isIdempotentMethod } from '../core/resend.js';
 import type { ClientSignal } from './client-signal.js';
 import { clientBody } from './context.js';
 import { clientResponseHead } from './headers.js';
@@ -27,9 +28,6 @@ import type {
 } from './types.js';
 import { UpstreamBody } from './upstream-body.js';
 import type { Upstream } from './upstreams.js';
-
-/** RFC 9110 §9.2.2: methods whose intended effect is the same when repeated. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -49,8 +47,11 @@ export function classifyUpstreamError(err: unknown): { kind: UpstreamErrorKind; 
 export interface ForwardOptions {
   /** Overrides the upstream's headers timeout (the failover stage uses the route's failover.timeoutMs). */
   headersTimeoutMs?: number;
-  /** Whether the request may be resent once; default: idempotent method or `route.idempotent`. */
-  idempotent?: boolean;
+  /**
+   * Whether a request the upstream may have received can be resent once
+   * (core/resend.ts); default: an idempotent method or `route.idempotent`.
+   */
+  resendable?: boolean;
   /** The upstream path, when not the client's own (an extraction-point call goes to the point's service path). */
   path?: string;
 }
@@ -68,11 +69,11 @@ export async function forward(
 ): Promise<UpstreamAttempt> {
   const first = await attempt(ctx, upstream, opts);
   if (first.ok || first.kind !== 'reset-before-response' || ctx.signal.aborted) return first;
-  const idempotent =
-    opts?.idempotent ?? (IDEMPOTENT.has(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
+  const resendable =
+    opts?.resendable ?? (isIdempotentMethod(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
   // The client's body stream is single use: resend only if there is none or
   // the failover stage made it replayable (any body function but the default).
-  if (!idempotent || (ctx.hasBody && ctx.body === clientBody)) return first;
+  if (!resendable || (ctx.hasBody && ctx.body === clientBody)) return first;
   return attempt(ctx, upstream, opts);
 }
 

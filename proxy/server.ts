@@ -16,13 +16,14 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { type Config, parseDuration } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { isResendable } from '../core/resend.js';
 import type { Target } from '../core/types.js';
 import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
-import { FAILOVER_HEADER, Failover, forwardWithFailover, isResendable } from './failover.js';
+import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
 import {
   capturedBodies,
   type ForwardOptions,
@@ -305,7 +306,7 @@ class Pipeline {
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
           headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
-          idempotent: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
+          resendable: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
         }
       : undefined;
     const legacy = this.upstreams.legacy;

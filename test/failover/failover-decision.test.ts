@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type RouteConfig } from '../../core/config.js';
 import { isStranglerError } from '../../core/errors.js';
 import { UpstreamBody } from '../../proxy/upstream-body.js';
-import { decideFailover, Failover, forwardWithFailover, isResendable } from '../../proxy/failover.js';
+import { isResendable } from '../../core/resend.js';
+import { decideFailover, Failover, forwardWithFailover } from '../../proxy/failover.js';
 import type { RequestContext, UpstreamAttempt, UpstreamErrorKind } from '../../proxy/types.js';
 
 function route(overrides: Record<string, unknown> = {}, failover: Record<string, unknown> = {}): RouteConfig {
