@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { fieldValue, hasBody } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../store/types.js';
@@ -106,8 +107,6 @@ function settle<T>(p: Promise<T>): Promise<PromiseSettledResult<T>> {
     (reason: unknown) => ({ status: 'rejected', reason }),
   );
 }
-
-const flat = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : (v ?? ''));
 
 /** Create the hook `serve` hands to startProxy. */
 export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
@@ -242,7 +241,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       // nor its traceparent beside the copy's own (tracestate and baggage do).
       if (v === undefined || DROP_HEADERS.has(name) || name === SHADOW_HEADER) continue;
       if (trace && name === 'traceparent') continue;
-      headers.push(name, flat(v));
+      headers.push(name, fieldValue(v));
     }
     headers.push('host', base.host, SHADOW_HEADER, '1');
     if (trace) headers.push('traceparent', trace.traceparent);
@@ -367,7 +366,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
           skip(route.id, 'primary-error');
           return;
         }
-        if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex))) {
+        if (ex.responseBody === null || (ex.requestBody === null && hasBody(ex.requestHeaders))) {
           skip(route.id, 'body-cap');
           return;
         }
@@ -466,11 +465,6 @@ function wantSample(b: ShadowBatch, key: string, ring: number): boolean {
   return true;
 }
 
-function hasRequestBody(ex: PrimaryExchange): boolean {
-  const len = Number(flat(ex.requestHeaders['content-length']) || 0);
-  return len > 0 || ex.requestHeaders['transfer-encoding'] !== undefined;
-}
-
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
@@ -481,7 +475,7 @@ function redactHeaders(
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
-    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : flat(v);
+    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : fieldValue(v);
   }
   return out;
 }
