@@ -94,7 +94,10 @@ class AttemptError extends Error {
 export class Failover {
   readonly breakers: BreakerRegistry;
   private readonly failovers: Counter<'route' | 'reason'>;
+  /** Not resent because it may have run (decideFailover's 'unsafe'). */
   private readonly unsafe: Counter<'route'>;
+  /** Not resent because its body was over maxBufferBytes and went to the service ('body-not-replayable'). */
+  private readonly bodyTooLarge: Counter<'route'>;
 
   constructor(options: FailoverOptions = {}) {
     const reg = options.metrics ?? defaultRegister;
@@ -115,14 +118,23 @@ export class Failover {
         labelNames: ['route'],
         registers: [reg],
       });
+    this.bodyTooLarge =
+      (reg.getSingleMetric('strangler_body_too_large_rejected_total') as Counter<'route'> | undefined) ??
+      new Counter({
+        name: 'strangler_body_too_large_rejected_total',
+        help: 'Failed service requests not resent to legacy because their body was over failover.maxBufferBytes, not kept, and already sent to the service (answered 502/504).',
+        labelNames: ['route'],
+        registers: [reg],
+      });
   }
 
   countFailover(route: string, reason: FailoverReason): void {
     this.failovers.inc({ route, reason });
   }
 
-  countUnsafe(route: string): void {
-    this.unsafe.inc({ route });
+  /** A failed service request answered 502/504 instead of being resent, counted by why. */
+  countRejected(route: string, why: 'unsafe' | 'body-not-replayable'): void {
+    (why === 'unsafe' ? this.unsafe : this.bodyTooLarge).inc({ route });
   }
 
   close(): void {
@@ -218,7 +230,7 @@ export async function forwardWithFailover(
     // its slow path, which keeps only the last of repeated Set-Cookie fields).
     return Object.assign(await attemptLegacy(), { target: 'legacy' as const, failoverReason: reason });
   }
-  if (decision.to === 'reject') failover.countUnsafe(route.id);
+  if (decision.to === 'reject') failover.countRejected(route.id, decision.why);
   if (fiveXx && decision.to === 'none') return asResult(fiveXx, 'service');
   const f = failure ?? (fiveXx ? statusFailure(fiveXx) : breakerOpenFailure());
   return asResult(decision.to === 'reject' ? gatewayFailure(f, decision.why) : f, 'service');

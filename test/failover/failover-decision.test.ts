@@ -239,6 +239,10 @@ describe('forwardWithFailover', () => {
     );
     expect(legacy).not.toHaveBeenCalled();
     expect(!r.ok && isStranglerError(r.error, 'STRANGLER_E_UNSAFE_RETRY')).toBe(true);
+    // Counted as a body too large, not as an unsafe request (that name would lie).
+    expect((await counters()).unsafe).toEqual([]);
+    const tooLarge = await metrics.getSingleMetric('strangler_body_too_large_rejected_total')!.get();
+    expect(tooLarge.values.map((v) => [v.labels.route, v.value])).toEqual([['blocks', 1]]);
   });
 
   it('5xx: a GET goes to legacy (on5xx), a POST gets 502 and is not resent; with on5xx off, nothing changes', async () => {
