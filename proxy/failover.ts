@@ -35,6 +35,7 @@ import type {
   UpstreamFailure,
   UpstreamResponse,
 } from './types.js';
+import { failoverReason, notResentCode } from './upstream-errors.js';
 
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
@@ -197,7 +198,7 @@ export async function forwardWithFailover(
       fiveXx = err.response;
     } else if (err instanceof AttemptError) {
       failure = err.failure;
-      reason = reasonOf(failure);
+      reason = failoverReason(failure);
       requestSent = failure.requestSent;
     } else {
       // Not ours and not the attempt's: a bug; answer 502 rather than hang.
@@ -240,19 +241,6 @@ function asResult(a: UpstreamAttempt, target: 'service' | 'legacy'): FailoverRes
   return Object.assign(a, { target });
 }
 
-function reasonOf(f: UpstreamFailure): FailoverReason {
-  switch (f.kind) {
-    case 'refused':
-      return 'refused';
-    case 'reset-before-response':
-      return 'reset';
-    case 'timeout':
-      return 'timeout';
-    default:
-      return 'error';
-  }
-}
-
 /**
  * The failure the client sees when it is not resent: a timeout stays 504,
  * anything else is 502 STRANGLER_E_UNSAFE_RETRY; the original error is kept
@@ -261,12 +249,9 @@ function reasonOf(f: UpstreamFailure): FailoverReason {
 function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable'): UpstreamFailure {
   const note =
     why === 'unsafe' ? 'not resent: the request may have run' : 'not resent: the body was too large to keep';
-  const error =
-    f.kind === 'timeout'
-      ? new StranglerError('STRANGLER_E_UPSTREAM_TIMEOUT', `service timed out; ${note}`, { cause: f.error })
-      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${failedHow(f)}); ${note}`, {
-          cause: f.error,
-        });
+  const code = notResentCode(f);
+  const how = code === 'STRANGLER_E_UPSTREAM_TIMEOUT' ? 'timed out' : `failed (${failedHow(f)})`;
+  const error = new StranglerError(code, `service ${how}; ${note}`, { cause: f.error });
   return { ...f, error };
 }
 

@@ -25,11 +25,12 @@ import type { ShadowHook } from '../shadow/types.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
 import { FAILOVER_HEADER, type Failover, forwardWithFailover } from './failover.js';
-import { failureCode, forward, pipeToClient, respondError } from './forward.js';
+import { forward, pipeToClient, respondError } from './forward.js';
 import { type ProxyMetrics, statusOutcome } from './metrics.js';
 import type { RouteTable } from './route-table.js';
 import type { StatsRecorder } from './stats-recorder.js';
 import type { RequestContext, RouteEntry, UpstreamFailure } from './types.js';
+import { failureCode } from './upstream-errors.js';
 import type { Upstreams } from './upstreams.js';
 
 /** The reserved prefix: anything under it is answered here, never by legacy. */

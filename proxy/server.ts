@@ -24,14 +24,7 @@ import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
-import {
-  capturedBodies,
-  type ForwardOptions,
-  failureCode,
-  forward,
-  pipeToClient,
-  respondError,
-} from './forward.js';
+import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { watchKeepAliveStalls } from './keepalive-stall.js';
@@ -47,6 +40,7 @@ import { StoreFreshness } from './store-freshness.js';
 import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
 import { createTracing } from './tracing.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
+import { failureCode } from './upstream-errors.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
 
