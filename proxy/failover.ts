@@ -29,6 +29,7 @@ import { isResendable } from '../core/resend.js';
 import type { AuditLog } from '../store/types.js';
 import { BreakerRegistry, ClientAbortError, isBreakerOpen } from './breaker.js';
 import type {
+  FailoverReason,
   FailoverResult,
   RequestContext,
   UpstreamAttempt,
@@ -40,7 +41,7 @@ import { failoverReason, notResentCode } from './upstream-errors.js';
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
-export type FailoverReason = 'breaker-open' | 'refused' | 'reset' | 'timeout' | 'status-5xx' | 'error';
+export type { FailoverReason };
 
 export interface FailoverFacts {
   reason: FailoverReason;

@@ -8,8 +8,7 @@
  */
 import type { ErrorCode } from '../core/errors.js';
 import { isStranglerError } from '../core/errors.js';
-import type { FailoverReason } from './failover.js';
-import type { UpstreamErrorKind, UpstreamFailure } from './types.js';
+import type { FailoverReason, UpstreamErrorKind, UpstreamFailure } from './types.js';
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
