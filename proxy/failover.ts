@@ -104,30 +104,24 @@ export class Failover {
   constructor(options: FailoverOptions = {}) {
     const reg = options.metrics ?? defaultRegister;
     this.breakers = new BreakerRegistry({ audit: options.audit, log: options.log, metrics: reg });
-    this.failovers =
-      (reg.getSingleMetric('strangler_failovers_total') as Counter<'route' | 'reason'> | undefined) ??
-      new Counter({
-        name: 'strangler_failovers_total',
-        help: 'Requests for a service route answered by legacy instead, by reason.',
-        labelNames: ['route', 'reason'],
-        registers: [reg],
-      });
-    this.unsafe =
-      (reg.getSingleMetric('strangler_unsafe_rejected_total') as Counter<'route'> | undefined) ??
-      new Counter({
-        name: 'strangler_unsafe_rejected_total',
-        help: 'Failed service requests not resent to legacy because they may have run (answered 502/504).',
-        labelNames: ['route'],
-        registers: [reg],
-      });
-    this.bodyTooLarge =
-      (reg.getSingleMetric('strangler_body_too_large_rejected_total') as Counter<'route'> | undefined) ??
-      new Counter({
-        name: 'strangler_body_too_large_rejected_total',
-        help: 'Failed service requests not resent to legacy because their body was over failover.maxBufferBytes, not kept, and already sent to the service (answered 502/504).',
-        labelNames: ['route'],
-        registers: [reg],
-      });
+    this.failovers = counterOn(
+      reg,
+      'strangler_failovers_total',
+      ['route', 'reason'],
+      'Requests for a service route answered by legacy instead, by reason.',
+    );
+    this.unsafe = counterOn(
+      reg,
+      'strangler_unsafe_rejected_total',
+      ['route'],
+      'Failed service requests not resent to legacy because they may have run (answered 502/504).',
+    );
+    this.bodyTooLarge = counterOn(
+      reg,
+      'strangler_body_too_large_rejected_total',
+      ['route'],
+      'Failed service requests not resent to legacy because their body was over failover.maxBufferBytes, not kept, and already sent to the service (answered 502/504).',
+    );
   }
 
   countFailover(route: string, reason: FailoverReason): void {
@@ -142,6 +136,14 @@ export class Failover {
   close(): void {
     this.breakers.close();
   }
+}
+
+/** The registry's counter of that name (a second Failover on one registry shares it), else a new one. */
+function counterOn<L extends string>(reg: Registry, name: string, labelNames: L[], help: string): Counter<L> {
+  return (
+    (reg.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [reg] })
+  );
 }
 
 let defaultFailover: Failover | undefined;
