@@ -153,14 +153,15 @@ export const PANELS: readonly PanelSpec[] = [
   },
   {
     title: 'Failovers by reason',
-    description: 'Service requests answered by legacy instead, by reason; and failed writes not resent (they may have run).',
+    description: 'Service requests answered by legacy instead, by reason; and failed requests not resent (they may have run, or their body was too large to keep).',
     type: 'timeseries',
     unit: 'reqps',
     w: 12,
     h: 8,
     targets: [
       { expr: `sum by (route, reason) (rate(strangler_failovers_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} {{reason}}' },
-      { expr: `sum by (route) (rate(strangler_unsafe_rejected_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} not resent' },
+      { expr: `sum by (route) (rate(strangler_unsafe_rejected_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} not resent (may have run)' },
+      { expr: `sum by (route) (rate(strangler_body_too_large_rejected_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} not resent (body too large)' },
     ],
   },
   {

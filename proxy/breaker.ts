@@ -48,14 +48,6 @@ export class ClientAbortError extends Error {
   }
 }
 
-/**
- * An error an attempt may throw to say "this failed, but do not count it
- * against the service" (besides ClientAbortError).
- */
-export interface UncountedError extends Error {
-  notServiceFailure: true;
-}
-
 /** Rejected without calling the service: opossum's EOPENBREAKER or our half-open budget. */
 export class BreakerOpenError extends Error {
   readonly code = 'EOPENBREAKER';
@@ -75,10 +67,7 @@ export function isBreakerOpen(err: unknown): err is BreakerOpenError {
 
 /** opossum's errorFilter: true means "not a failure of the service". */
 export function isUncounted(err: unknown): boolean {
-  return (
-    err instanceof ClientAbortError ||
-    (typeof err === 'object' && err !== null && (err as Partial<UncountedError>).notServiceFailure === true)
-  );
+  return err instanceof ClientAbortError;
 }
 
 export interface BreakerEvent {
@@ -115,8 +104,6 @@ export class ServiceBreaker {
     readonly service: string,
     readonly config: Readonly<FailoverConfig>,
     private readonly onChange: (e: BreakerEvent) => void,
-    /** opossum's toJSON().state of a breaker this one replaces (config changed on reload). */
-    carriedState?: ReturnType<CircuitBreaker['toJSON']>['state'],
   ) {
     const action: Action = (attempt) => attempt();
     this.cb = new CircuitBreaker(action, {
@@ -129,8 +116,6 @@ export class ServiceBreaker {
       errorFilter: isUncounted,
       // We read stats on demand; opossum's snapshot timer would only cost a timer per breaker.
       enableSnapshots: false,
-      // opossum restores open/half-open (and its reset timer) from a previous breaker's toJSON().state.
-      ...(carriedState ? ({ state: carriedState } as object) : {}),
     });
     // Three outcomes, not two: opossum's errorFilter turns a filtered error
     // into a 'success' (a fire that did not fail), so 10 client aborts
@@ -254,7 +239,6 @@ function forgetAttempt(cb: CircuitBreaker<[() => Promise<unknown>], unknown>): v
   }
 }
 
-const liveRegistries = new Set<BreakerRegistry>();
 const processWide = new EventEmitter<{ change: [BreakerEvent] }>();
 
 /**
@@ -269,18 +253,17 @@ export function onBreakerChange(fn: (e: BreakerEvent) => void): () => void {
 
 /**
  * All breakers of one proxy, keyed by (route id, service name). A route-table
- * reload calls `get` again with the new config: the same breaker (and its
- * state) comes back; when the failover settings changed, a new opossum
- * breaker takes over the old one's state (open stays open).
+ * reload calls `get` again: the same breaker (and its state) comes back. The
+ * failover settings are the config's, read once per proxy, so a key's
+ * settings never change while its breaker lives.
  */
-export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
+export class BreakerRegistry {
   private readonly breakers = new Map<string, ServiceBreaker>();
   /** The service each route used last, so states() reports the breaker in use. */
   private readonly current = new Map<string, string>();
   private readonly gauge: Gauge<'route'>;
 
   constructor(private readonly options: BreakerRegistryOptions = {}) {
-    super();
     const reg = options.metrics ?? defaultRegister;
     this.gauge =
       (reg.getSingleMetric('strangler_breaker_state') as Gauge<'route'> | undefined) ??
@@ -290,19 +273,16 @@ export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
         labelNames: ['route'],
         registers: [reg],
       });
-    liveRegistries.add(this);
   }
 
   get(route: string, service: string, config: Readonly<FailoverConfig>): ServiceBreaker {
     const key = `${route}\0${service}`;
     this.current.set(route, service);
     const existing = this.breakers.get(key);
-    if (existing && sameConfig(existing.config, config)) return existing;
-    const carried = existing ? existing.cb.toJSON().state : undefined;
-    existing?.shutdown();
-    const b = new ServiceBreaker(route, service, config, (e) => this.changed(e), carried);
+    if (existing) return existing;
+    const b = new ServiceBreaker(route, service, config, (e) => this.changed(e));
     this.breakers.set(key, b);
-    if (!existing) this.gauge.set({ route }, BREAKER_STATE_VALUE[b.state]);
+    this.gauge.set({ route }, BREAKER_STATE_VALUE[b.state]);
     return b;
   }
 
@@ -320,7 +300,6 @@ export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
     for (const b of this.breakers.values()) b.shutdown();
     this.breakers.clear();
     this.current.clear();
-    liveRegistries.delete(this);
   }
 
   private changed(e: BreakerEvent): void {
@@ -341,31 +320,6 @@ export class BreakerRegistry extends EventEmitter<{ change: [BreakerEvent] }> {
         details: e.details,
       })
       .catch((err: unknown) => log?.error({ err, route: e.route }, 'cannot audit breaker change'));
-    this.emit('change', e);
     processWide.emit('change', e);
   }
-}
-
-function sameConfig(a: Readonly<FailoverConfig>, b: Readonly<FailoverConfig>): boolean {
-  return (
-    a.errorThresholdPercentage === b.errorThresholdPercentage &&
-    a.resetTimeoutMs === b.resetTimeoutMs &&
-    a.rollingCountTimeoutMs === b.rollingCountTimeoutMs &&
-    a.volumeThreshold === b.volumeThreshold &&
-    a.halfOpenMaxRequests === b.halfOpenMaxRequests &&
-    a.timeoutMs === b.timeoutMs &&
-    a.on5xx === b.on5xx &&
-    a.maxBufferBytes === b.maxBufferBytes &&
-    a.enabled === b.enabled
-  );
-}
-
-/**
- * Breaker state of every route in every live registry of this process, for
- * the admin `/routes` answer (`strangler routes`).
- */
-export function breakerStates(): Record<string, BreakerState> {
-  const out: Record<string, BreakerState> = {};
-  for (const r of liveRegistries) Object.assign(out, r.states());
-  return out;
 }

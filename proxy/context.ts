@@ -9,8 +9,9 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
+import { hasBody } from '../core/header-fields.js';
 import type { ClientSignal } from './client-signal.js';
-import { requestHasBody, upstreamRequestHeaders } from './headers.js';
+import { upstreamRequestHeaders } from './headers.js';
 import type { RequestContext } from './types.js';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -84,7 +85,7 @@ export function createContext(
     startedAt: performance.now(),
     route: undefined,
     upstreamHeaders: upstreamRequestHeaders(req, requestId, traceparent, authority),
-    hasBody: requestHasBody(req),
+    hasBody: hasBody(req.headers),
     body: clientBody,
     bodyConsumed: false,
     signal,

@@ -5,8 +5,9 @@
  * breaker is open, or the service refused, reset, timed out or (with
  * `on5xx`) answered 5xx — but only when sending the request again is safe:
  *
- * - GET, HEAD, OPTIONS, requests with an `Idempotency-Key` header and routes
- *   marked `idempotent: true` are resent whenever the service failed.
+ * - Resendable requests (core/resend.ts: GET, HEAD, OPTIONS, requests with an
+ *   `Idempotency-Key` header, routes marked `idempotent: true`) are resent
+ *   whenever the service failed.
  * - Anything else is resent only when nothing reached the service (breaker
  *   open, connection refused, connect timeout). Otherwise the client gets
  *   502 (504 for a timeout) naming the request id, and the request has run
@@ -19,47 +20,28 @@
  * the response head), so an answer is never begun by one target and finished
  * by another. Client disconnects are not service failures (see breaker.ts).
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { Counter, type Registry, register as defaultRegister } from 'prom-client';
 import type { RouteConfig } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { isResendable } from '../core/resend.js';
 import type { AuditLog } from '../store/types.js';
 import { BreakerRegistry, ClientAbortError, isBreakerOpen } from './breaker.js';
 import type {
+  FailoverReason,
   FailoverResult,
   RequestContext,
   UpstreamAttempt,
   UpstreamFailure,
   UpstreamResponse,
 } from './types.js';
-
-export { breakerStates, breakerStatesFromAudit } from './breaker.js';
+import { failoverReason, notResentCode } from './upstream-errors.js';
 
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
-export type FailoverReason = 'breaker-open' | 'refused' | 'reset' | 'timeout' | 'status-5xx' | 'error';
-
-/** RFC 9110 §9.2.1 safe methods: resending them cannot change anything. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * Whether a request may be executed again after it may have reached the
- * service: safe methods, an Idempotency-Key (the IETF httpapi draft: the
- * server dedupes by key), or a route whose owners declared it idempotent.
- */
-export function isResendable(
-  method: string,
-  headers: IncomingHttpHeaders,
-  route: Pick<RouteConfig, 'idempotent'>,
-): boolean {
-  if (SAFE_METHODS.has(method.toUpperCase())) return true;
-  if (route.idempotent) return true;
-  const key = headers['idempotency-key'];
-  return typeof key === 'string' ? key.length > 0 : Array.isArray(key) && key.length > 0;
-}
+export type { FailoverReason };
 
 export interface FailoverFacts {
   reason: FailoverReason;
@@ -114,40 +96,54 @@ class AttemptError extends Error {
 export class Failover {
   readonly breakers: BreakerRegistry;
   private readonly failovers: Counter<'route' | 'reason'>;
+  /** Not resent because it may have run (decideFailover's 'unsafe'). */
   private readonly unsafe: Counter<'route'>;
+  /** Not resent because its body was over maxBufferBytes and went to the service ('body-not-replayable'). */
+  private readonly bodyTooLarge: Counter<'route'>;
 
   constructor(options: FailoverOptions = {}) {
     const reg = options.metrics ?? defaultRegister;
     this.breakers = new BreakerRegistry({ audit: options.audit, log: options.log, metrics: reg });
-    this.failovers =
-      (reg.getSingleMetric('strangler_failovers_total') as Counter<'route' | 'reason'> | undefined) ??
-      new Counter({
-        name: 'strangler_failovers_total',
-        help: 'Requests for a service route answered by legacy instead, by reason.',
-        labelNames: ['route', 'reason'],
-        registers: [reg],
-      });
-    this.unsafe =
-      (reg.getSingleMetric('strangler_unsafe_rejected_total') as Counter<'route'> | undefined) ??
-      new Counter({
-        name: 'strangler_unsafe_rejected_total',
-        help: 'Failed service requests not resent to legacy because they may have run (answered 502/504).',
-        labelNames: ['route'],
-        registers: [reg],
-      });
+    this.failovers = counterOn(
+      reg,
+      'strangler_failovers_total',
+      ['route', 'reason'],
+      'Requests for a service route answered by legacy instead, by reason.',
+    );
+    this.unsafe = counterOn(
+      reg,
+      'strangler_unsafe_rejected_total',
+      ['route'],
+      'Failed service requests not resent to legacy because they may have run (answered 502/504).',
+    );
+    this.bodyTooLarge = counterOn(
+      reg,
+      'strangler_body_too_large_rejected_total',
+      ['route'],
+      'Failed service requests not resent to legacy because their body was over failover.maxBufferBytes, not kept, and already sent to the service (answered 502/504).',
+    );
   }
 
   countFailover(route: string, reason: FailoverReason): void {
     this.failovers.inc({ route, reason });
   }
 
-  countUnsafe(route: string): void {
-    this.unsafe.inc({ route });
+  /** A failed service request answered 502/504 instead of being resent, counted by why. */
+  countRejected(route: string, why: 'unsafe' | 'body-not-replayable'): void {
+    (why === 'unsafe' ? this.unsafe : this.bodyTooLarge).inc({ route });
   }
 
   close(): void {
     this.breakers.close();
   }
+}
+
+/** The registry's counter of that name (a second Failover on one registry shares it), else a new one. */
+function counterOn<L extends string>(reg: Registry, name: string, labelNames: L[], help: string): Counter<L> {
+  return (
+    (reg.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [reg] })
+  );
 }
 
 let defaultFailover: Failover | undefined;
@@ -205,7 +201,7 @@ export async function forwardWithFailover(
       fiveXx = err.response;
     } else if (err instanceof AttemptError) {
       failure = err.failure;
-      reason = reasonOf(failure);
+      reason = failoverReason(failure);
       requestSent = failure.requestSent;
     } else {
       // Not ours and not the attempt's: a bug; answer 502 rather than hang.
@@ -238,7 +234,7 @@ export async function forwardWithFailover(
     // its slow path, which keeps only the last of repeated Set-Cookie fields).
     return Object.assign(await attemptLegacy(), { target: 'legacy' as const, failoverReason: reason });
   }
-  if (decision.to === 'reject') failover.countUnsafe(route.id);
+  if (decision.to === 'reject') failover.countRejected(route.id, decision.why);
   if (fiveXx && decision.to === 'none') return asResult(fiveXx, 'service');
   const f = failure ?? (fiveXx ? statusFailure(fiveXx) : breakerOpenFailure());
   return asResult(decision.to === 'reject' ? gatewayFailure(f, decision.why) : f, 'service');
@@ -246,19 +242,6 @@ export async function forwardWithFailover(
 
 function asResult(a: UpstreamAttempt, target: 'service' | 'legacy'): FailoverResult {
   return Object.assign(a, { target });
-}
-
-function reasonOf(f: UpstreamFailure): FailoverReason {
-  switch (f.kind) {
-    case 'refused':
-      return 'refused';
-    case 'reset-before-response':
-      return 'reset';
-    case 'timeout':
-      return 'timeout';
-    default:
-      return 'error';
-  }
 }
 
 /**
@@ -269,12 +252,9 @@ function reasonOf(f: UpstreamFailure): FailoverReason {
 function gatewayFailure(f: UpstreamFailure, why: 'unsafe' | 'body-not-replayable'): UpstreamFailure {
   const note =
     why === 'unsafe' ? 'not resent: the request may have run' : 'not resent: the body was too large to keep';
-  const error =
-    f.kind === 'timeout'
-      ? new StranglerError('STRANGLER_E_UPSTREAM_TIMEOUT', `service timed out; ${note}`, { cause: f.error })
-      : new StranglerError('STRANGLER_E_UNSAFE_RETRY', `service failed (${failedHow(f)}); ${note}`, {
-          cause: f.error,
-        });
+  const code = notResentCode(f);
+  const how = code === 'STRANGLER_E_UPSTREAM_TIMEOUT' ? 'timed out' : `failed (${failedHow(f)})`;
+  const error = new StranglerError(code, `service ${how}; ${note}`, { cause: f.error });
   return { ...f, error };
 }
 

@@ -9,48 +9,30 @@
  *
  * Network errors become gateway answers, as @fastify/reply-from does:
  * refused/reset → 502, timeout → 504, with the original error kept as `cause`
- * in the log and a JSON body naming a STRANGLER_E_* code.
+ * in the log and a JSON body naming a STRANGLER_E_* code (upstream-errors.ts
+ * holds the whole mapping).
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { type Dispatcher, util as undiciUtil } from 'undici';
-import { type ErrorCode, ERROR_CODES, isStranglerError } from '../core/errors.js';
+import { type ErrorCode, ERROR_CODES } from '../core/errors.js';
+import { isIdempotentMethod } from '../core/resend.js';
 import type { ClientSignal } from './client-signal.js';
 import { clientBody } from './context.js';
 import { clientResponseHead } from './headers.js';
-import type {
-  RequestContext,
-  UpstreamAttempt,
-  UpstreamErrorKind,
-  UpstreamFailure,
-  UpstreamResponse,
-} from './types.js';
+import type { RequestContext, UpstreamAttempt, UpstreamFailure, UpstreamResponse } from './types.js';
 import { UpstreamBody } from './upstream-body.js';
+import { classifyUpstreamError } from './upstream-errors.js';
 import type { Upstream } from './upstreams.js';
-
-/** RFC 9110 §9.2.2: methods whose intended effect is the same when repeated. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-
-export function classifyUpstreamError(err: unknown): { kind: UpstreamErrorKind; requestSent: boolean } {
-  const code = (err as { code?: string })?.code ?? '';
-  if (REFUSED.has(code)) return { kind: 'refused', requestSent: false };
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return { kind: 'timeout', requestSent: false };
-  if (TIMEOUT.has(code)) return { kind: 'timeout', requestSent: true };
-  // A reset before the response head: the request may have reached the
-  // upstream, so it counts as sent (resending is for idempotent requests only).
-  if (RESET.has(code)) return { kind: 'reset-before-response', requestSent: true };
-  return { kind: 'other', requestSent: true };
-}
 
 export interface ForwardOptions {
   /** Overrides the upstream's headers timeout (the failover stage uses the route's failover.timeoutMs). */
   headersTimeoutMs?: number;
-  /** Whether the request may be resent once; default: idempotent method or `route.idempotent`. */
-  idempotent?: boolean;
+  /**
+   * Whether a request the upstream may have received can be resent once
+   * (core/resend.ts); default: an idempotent method or `route.idempotent`.
+   */
+  resendable?: boolean;
   /** The upstream path, when not the client's own (an extraction-point call goes to the point's service path). */
   path?: string;
 }
@@ -68,11 +50,11 @@ export async function forward(
 ): Promise<UpstreamAttempt> {
   const first = await attempt(ctx, upstream, opts);
   if (first.ok || first.kind !== 'reset-before-response' || ctx.signal.aborted) return first;
-  const idempotent =
-    opts?.idempotent ?? (IDEMPOTENT.has(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
+  const resendable =
+    opts?.resendable ?? (isIdempotentMethod(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
   // The client's body stream is single use: resend only if there is none or
   // the failover stage made it replayable (any body function but the default).
-  if (!idempotent || (ctx.hasBody && ctx.body === clientBody)) return first;
+  if (!resendable || (ctx.hasBody && ctx.body === clientBody)) return first;
   return attempt(ctx, upstream, opts);
 }
 
@@ -259,21 +241,6 @@ export function pipeToClient(
     if (st.resBytes > max) st.res = null;
     else st.res.push(chunk);
   });
-}
-
-/** Map a failed attempt to its STRANGLER_E_* code. */
-export function failureCode(f: UpstreamFailure): ErrorCode {
-  if (isStranglerError(f.error)) return f.error.code;
-  switch (f.kind) {
-    case 'refused':
-      return 'STRANGLER_E_UPSTREAM_REFUSED';
-    case 'reset-before-response':
-      return 'STRANGLER_E_UPSTREAM_RESET';
-    case 'timeout':
-      return 'STRANGLER_E_UPSTREAM_TIMEOUT';
-    default:
-      return 'STRANGLER_E_UPSTREAM';
-  }
 }
 
 /** Answer with a JSON error body `{ error, message, requestId }`; drop the connection if a head was already sent. */

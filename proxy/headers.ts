@@ -125,11 +125,3 @@ export function clientResponseHead(raw: readonly Buffer[], extra: OutgoingHttpHe
   }
   return out;
 }
-
-/** Whether the client request has a body to forward. */
-export function requestHasBody(req: IncomingMessage): boolean {
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
-  return cl !== undefined && cl !== '0';
-}

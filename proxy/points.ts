@@ -20,15 +20,17 @@ import type { Config } from '../core/config.js';
 import { type ErrorCode, ERROR_CODES } from '../core/errors.js';
 import { POINT_METHOD } from '../core/extraction-point.js';
 import type { Logger } from '../core/log.js';
+import { isResendable } from '../core/resend.js';
 import type { ShadowHook } from '../shadow/types.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
-import { FAILOVER_HEADER, type Failover, forwardWithFailover, isResendable } from './failover.js';
-import { failureCode, forward, pipeToClient, respondError } from './forward.js';
+import { FAILOVER_HEADER, type Failover, forwardWithFailover } from './failover.js';
+import { forward, pipeToClient, respondError } from './forward.js';
 import { type ProxyMetrics, statusOutcome } from './metrics.js';
 import type { RouteTable } from './route-table.js';
 import type { StatsRecorder } from './stats-recorder.js';
 import type { RequestContext, RouteEntry, UpstreamFailure } from './types.js';
+import { failureCode } from './upstream-errors.js';
 import type { Upstreams } from './upstreams.js';
 
 /** The reserved prefix: anything under it is answered here, never by legacy. */
@@ -226,7 +228,7 @@ export class PointEndpoints {
           headersTimeoutMs: route.failover.enabled
             ? Math.min(route.failover.timeoutMs, service.headersTimeoutMs)
             : undefined,
-          idempotent: isResendable(POINT_METHOD, {}, route),
+          resendable: isResendable(POINT_METHOD, {}, route),
         }),
       async () => localFallback(),
       this.o.failover,

@@ -9,28 +9,28 @@
  * path top to bottom. The RouteTable is an immutable snapshot swapped on
  * reload: a request keeps the table it started with.
  */
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import { type Config, parseDuration } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { isResendable } from '../core/resend.js';
 import type { Target } from '../core/types.js';
 import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
-import { FAILOVER_HEADER, Failover, forwardWithFailover, isResendable } from './failover.js';
-import {
-  capturedBodies,
-  type ForwardOptions,
-  failureCode,
-  forward,
-  pipeToClient,
-  respondError,
-} from './forward.js';
+import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
+import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { watchKeepAliveStalls } from './keepalive-stall.js';
@@ -46,6 +46,7 @@ import { StoreFreshness } from './store-freshness.js';
 import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
 import { createTracing } from './tracing.js';
 import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
+import { failureCode } from './upstream-errors.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
 
@@ -186,16 +187,15 @@ class Pipeline {
     (res as TrackedResponse)[FLIGHT] = ctx;
     res.on('close', onResponseClose);
 
-    const method = req.method ?? 'GET';
-    const entry = this.table.match(method, req.url ?? '/');
+    const entry = this.match(req);
     ctx.route = entry;
-    const notAllowed = checkMethod(method, entry);
+    const notAllowed = checkMethod(req.method ?? 'GET', entry);
     if (notAllowed) {
       ctx.target = 'legacy';
       respondError(ctx, notAllowed.code, notAllowed.message, this.answerHeaders(ctx, 'legacy'));
       return;
     }
-    ctx.target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    ctx.target = targetOf(entry, req);
     if (entry?.config.rateLimit && this.limits) {
       const quota = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
         resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
@@ -276,6 +276,11 @@ class Pipeline {
     respondError(ctx, code, `${answer.target} upstream: ${answer.error.message}`, extra);
   }
 
+  /** The route of an admitted request (plain or upgrade); undefined: unmatched, legacy's. */
+  match(req: IncomingMessage): RouteEntry | undefined {
+    return this.table.match(req.method ?? 'GET', req.url ?? '/');
+  }
+
   /** Bytes of body read before forwarding: enough to resend on failover, else the small-body size. */
   holdBytes(entry: RouteEntry | undefined, target: Target): number {
     const failover = entry?.config.failover;
@@ -305,7 +310,7 @@ class Pipeline {
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
           headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
-          idempotent: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
+          resendable: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
         }
       : undefined;
     const legacy = this.upstreams.legacy;
@@ -349,8 +354,8 @@ class Pipeline {
       refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', (err as Error).message));
       return;
     }
-    const entry = this.table.match(req.method ?? 'GET', req.url ?? '/');
-    const target: Target = entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+    const entry = this.match(req);
+    const target = targetOf(entry, req);
     const upstream = target === 'service' && entry ? this.upstreams.service(entry.config.service) : this.upstreams.legacy;
     const routeId = entry ? entry.config.id : UNMATCHED;
     const extra = { 'x-strangler-route': routeId, 'x-strangler-target': target, 'x-request-id': requestId, traceparent };
@@ -435,6 +440,11 @@ class Pipeline {
   }
 }
 
+/** Where a matched request goes by its route's mode and weight (before rate limits and failover); unmatched → legacy. */
+function targetOf(entry: RouteEntry | undefined, req: IncomingMessage): Target {
+  return entry ? chooseTarget(entry.config, entry.state, req).target : 'legacy';
+}
+
 function onResponseClose(this: TrackedResponse): void {
   const ctx = this[FLIGHT];
   if (ctx) ctx.pipeline.finish(ctx, this);
@@ -463,19 +473,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
 
   const readiness = new Readiness(config, logger);
-  let initial: RouteTable;
-  let storeAwayAtStart = false;
-  try {
-    initial = compileRouteTable(config, await store.routes.list());
-    readiness.markTableLoaded();
-  } catch (err) {
-    // A store away at start still leaves the config's own modes to serve.
-    if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
-    logger.warn({ err }, 'store unavailable at start: serving config modes until it answers');
-    initial = compileRouteTable(config, []);
-    storeAwayAtStart = true;
-  }
-
+  const initial = await loadInitialTable(config, store, readiness, logger);
   const upstreams = new Upstreams(config);
   const stallWatch = watchKeepAliveStalls(upstreams, store, logger);
   const metrics = new ProxyMetrics();
@@ -498,7 +496,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const limits = createRateLimits(config, metrics.registry, logger);
   const tracing = await createTracing(config, logger);
   const pipeline: Pipeline = new Pipeline(
-    initial,
+    initial.table,
     upstreams,
     metrics,
     stats,
@@ -512,8 +510,91 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     config.proxy,
   );
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
+  const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway);
 
-  const freshness = new StoreFreshness(store, metrics.registry, logger, config.proxy.pollIntervalMs, () => void reload());
+  const server = createServer(clientTimeouts(config.proxy), (req, res) => {
+    pipeline.handle(req, res).catch((err) => {
+      logger.error({ err }, 'request pipeline failed');
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+  });
+  limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
+  serveUpgrades(server, pipeline, upgrades);
+
+  const where = parseListen(config, opts.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'listener error'));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : where.port;
+  const host = where.host.includes(':') ? `[${where.host}]` : where.host;
+
+  const graceMs = parseDuration(config.drain.timeout);
+  let closing: Promise<void> | undefined;
+  logger.info({ url: `http://${host}:${port}`, routes: initial.table.entries.length }, 'proxy listening');
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    routeTable: () => pipeline.table,
+    readiness: () => readiness.state(),
+    drain: (delayMs) => drain(pipeline, readiness, delayMs),
+    reload: follower.reload,
+    metrics: () => metrics.text(),
+    metricsContentType: metrics.contentType,
+    registry: metrics.registry,
+    routeExtras: () => routeExtras(pipeline.table, failover),
+    close: () => {
+      closing ??= closeProxy(server, pipeline, readiness, follower, upgrades, stallWatch, graceMs);
+      return closing;
+    },
+  };
+}
+
+/** The first table: the store's states, or the config's own modes while the store is away at start. */
+async function loadInitialTable(
+  config: Readonly<Config>,
+  store: Store,
+  readiness: Readiness,
+  logger: Logger,
+): Promise<{ table: RouteTable; storeAway: boolean }> {
+  try {
+    const table = compileRouteTable(config, await store.routes.list());
+    readiness.markTableLoaded();
+    return { table, storeAway: false };
+  } catch (err) {
+    // A store away at start still leaves the config's own modes to serve.
+    if ((err as { code?: string }).code === 'STRANGLER_E_CONFIG') throw err;
+    logger.warn({ err }, 'store unavailable at start: serving config modes until it answers');
+    return { table: compileRouteTable(config, []), storeAway: true };
+  }
+}
+
+/**
+ * Follow the store's route states: on every change (store.watch) and on the
+ * freshness timer, re-read them and swap the pipeline's table. Reloads are
+ * serialised; a failed one keeps the last good table.
+ */
+function followRouteTable(
+  config: Readonly<Config>,
+  store: Store,
+  pipeline: Pipeline,
+  readiness: Readiness,
+  storeAwayAtStart: boolean,
+): { reload(): Promise<void>; stop(): void } {
+  const logger = pipeline.logger;
+  const freshness = new StoreFreshness(
+    store,
+    pipeline.metrics.registry,
+    logger,
+    config.proxy.pollIntervalMs,
+    () => void reload(),
+  );
   if (storeAwayAtStart) freshness.markUnreachable();
   let reloading: Promise<void> = Promise.resolve();
   const reloadOnce = async () => {
@@ -533,7 +614,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       if (kept.length)
         logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
-      points.tableSwapped();
+      pipeline.points.tableSwapped();
       freshness.confirmed();
       readiness.markTableLoaded();
     } catch (err) {
@@ -545,15 +626,18 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     return reloading;
   };
   const stopWatching = store.watch(() => void reload(), config.proxy.pollIntervalMs);
+  return {
+    reload,
+    stop() {
+      stopWatching();
+      freshness.stop();
+    },
+  };
+}
 
-  const server = createServer(clientTimeouts(config.proxy), (req, res) => {
-    pipeline.handle(req, res).catch((err) => {
-      logger.error({ err }, 'request pipeline failed');
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
-  });
-  limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
+/** CONNECT is refused; a WebSocket upgrade is admitted like a request and tunnelled; any other upgrade is plain HTTP. */
+function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProxy): void {
+  const logger = pipeline.logger;
   // CONNECT asks for a tunnel to anywhere: not this proxy's job (RFC 9110 §9.3.6).
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
@@ -564,7 +648,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       serveAsPlainHttp(server, req, socket, head);
       return;
     }
-    const admission = admit(req, config.proxy.paths);
+    const admission = admit(req, pipeline.edge.paths);
     if (admission.kind !== 'forward') {
       refuseOnSocket(
         socket,
@@ -585,91 +669,70 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
       socket.destroy();
     }
   });
+}
 
-  const where = parseListen(config, opts.listen);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where.port, where.host, () => {
-      server.off('error', reject);
+/** ProxyServer.drain: not ready, every answer closes its connection; resolves after delayMs. */
+function drain(pipeline: Pipeline, readiness: Readiness, delayMs: number): Promise<void> {
+  readiness.markDraining();
+  pipeline.draining = true;
+  pipeline.logger.info({ delayMs }, 'draining: not ready, answering with Connection: close');
+  return new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+}
+
+/** ProxyServer.close: stop accepting, let in-flight requests finish (up to graceMs), then every part in order. */
+async function closeProxy(
+  server: Server,
+  pipeline: Pipeline,
+  readiness: Readiness,
+  follower: { stop(): void },
+  upgrades: UpgradeProxy,
+  stallWatch: { stop(): void },
+  graceMs: number,
+): Promise<void> {
+  readiness.markDraining();
+  readiness.close();
+  pipeline.draining = true;
+  follower.stop();
+  // Upgraded sockets still count as the listener's connections: a tunnel
+  // has no request boundary to finish at, so it is closed now.
+  upgrades.close();
+  // Held mode polls of extraction points would keep the drain waiting: answer them now.
+  pipeline.points.close();
+  await new Promise<void>((resolve) => {
+    const started = Date.now();
+    // Keep-alive sockets become idle as their in-flight requests finish;
+    // close them as they do, and give up on stragglers after the grace.
+    const sweep = setInterval(() => {
+      server.closeIdleConnections();
+      if (Date.now() - started > graceMs) server.closeAllConnections();
+    }, 50);
+    server.close(() => {
+      clearInterval(sweep);
       resolve();
     });
+    server.closeIdleConnections();
   });
-  server.on('error', (err) => logger.error({ err }, 'listener error'));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : where.port;
-  const host = where.host.includes(':') ? `[${where.host}]` : where.host;
+  // Again: a kept-alive connection may have upgraded during the drain.
+  upgrades.close();
+  pipeline.failover.close();
+  await pipeline.limits?.close();
+  await pipeline.tracing?.close();
+  stallWatch.stop();
+  await pipeline.stats.close().catch((err) => pipeline.logger.warn({ err }, 'final stats flush failed'));
+  await pipeline.upstreams.close();
+}
 
-  const drain = (delayMs: number) => {
-    readiness.markDraining();
-    pipeline.draining = true;
-    logger.info({ delayMs }, 'draining: not ready, answering with Connection: close');
-    return new Promise<void>((resolve) => setTimeout(resolve, delayMs));
-  };
-
-  const graceMs = parseDuration(config.drain.timeout);
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      readiness.markDraining();
-      readiness.close();
-      pipeline.draining = true;
-      stopWatching();
-      freshness.stop();
-      // Upgraded sockets still count as the listener's connections: a tunnel
-      // has no request boundary to finish at, so it is closed now.
-      upgrades.close();
-      // Held mode polls of extraction points would keep the drain waiting: answer them now.
-      points.close();
-      await new Promise<void>((resolve) => {
-        const started = Date.now();
-        // Keep-alive sockets become idle as their in-flight requests finish;
-        // close them as they do, and give up on stragglers after the grace.
-        const sweep = setInterval(() => {
-          server.closeIdleConnections();
-          if (Date.now() - started > graceMs) server.closeAllConnections();
-        }, 50);
-        server.close(() => {
-          clearInterval(sweep);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      // Again: a kept-alive connection may have upgraded during the drain.
-      upgrades.close();
-      failover.close();
-      await limits?.close();
-      await tracing?.close();
-      stallWatch.stop();
-      await stats.close().catch((err) => logger.warn({ err }, 'final stats flush failed'));
-      await upstreams.close();
-    })();
-    return closing;
-  };
-
-  logger.info({ url: `http://${host}:${port}`, routes: initial.entries.length }, 'proxy listening');
-  return {
-    url: `http://${host}:${port}`,
-    port,
-    routeTable: () => pipeline.table,
-    readiness: () => readiness.state(),
-    drain,
-    reload,
-    metrics: () => metrics.text(),
-    metricsContentType: metrics.contentType,
-    registry: metrics.registry,
-    routeExtras() {
-      const out: Record<string, Record<string, string>> = {};
-      const breakers = failover.breakers.states();
-      for (const e of pipeline.table.entries) {
-        out[e.config.id] = {
-          servedMode: e.state.mode,
-          servedWeight: String(e.state.weight),
-          servedVersion: String(e.state.version),
-          ...(breakers[e.config.id] ? { breaker: breakers[e.config.id] } : {}),
-        };
-      }
-      return out;
-    },
-    close,
-  };
+/** ProxyServer.routeExtras: per route, the mode/weight/version served and the breaker's state once it has one. */
+function routeExtras(table: RouteTable, failover: Failover): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  const breakers = failover.breakers.states();
+  for (const e of table.entries) {
+    out[e.config.id] = {
+      servedMode: e.state.mode,
+      servedWeight: String(e.state.weight),
+      servedVersion: String(e.state.version),
+      ...(breakers[e.config.id] ? { breaker: breakers[e.config.id] } : {}),
+    };
+  }
+  return out;
 }

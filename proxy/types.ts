@@ -61,6 +61,9 @@ export interface RequestContext {
   shadowPlan: ShadowPlan | undefined;
 }
 
+/** Why legacy answered a request routed to a service (the x-strangler-failover header). */
+export type FailoverReason = 'breaker-open' | 'refused' | 'reset' | 'timeout' | 'status-5xx' | 'error';
+
 /** Why an upstream attempt failed, as the failover stage needs to know it. */
 export type UpstreamErrorKind = 'refused' | 'reset-before-response' | 'timeout' | 'other';
 

@@ -75,10 +75,6 @@ export class Upstream {
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.close().catch(() => p.destroy())));
   }
-
-  destroy(): void {
-    for (const p of this.pools) void p.destroy().catch(() => {});
-  }
 }
 
 const reusesConnections = (cfg: UpstreamConfig) => cfg.reuseConnections && cfg.maxRequestsPerConnection !== 1;

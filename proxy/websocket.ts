@@ -25,6 +25,7 @@ import { request as httpRequest, type IncomingMessage, type Server } from 'node:
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { hasBody } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
 import type { EdgeRequest } from './edge-rules.js';
 import { clientResponseHead } from './headers.js';
@@ -64,8 +65,7 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
   if (typeof upgrade !== 'string' || upgrade.trim().toLowerCase() !== 'websocket') return false;
   if (req.method !== 'GET') return false;
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && (cl === undefined || cl === '0');
+  return !hasBody(req.headers);
 }
 
 /**

@@ -7,11 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { fieldValue } from '../core/header-fields.js';
 import { connectionNamed, isHopByHop } from '../core/hop-by-hop.js';
 import type { Target } from '../core/types.js';
 import { skipping100Continue } from '../proxy/interim-responses.js';
 import { collect, SkipError } from './collect.js';
-import { flatHeader, headerValue } from './diff.js';
+import { headerValue } from './diff.js';
 import type { Answer } from './record.js';
 import type { CopyTrace, PrimaryExchange } from './types.js';
 
@@ -139,7 +140,7 @@ function copyHeaders(
   for (const k in given) {
     const v = given[k];
     const name = k.toLowerCase();
-    if (v !== undefined && !dropped(name)) headers.push(name, flatHeader(v));
+    if (v !== undefined && !dropped(name)) headers.push(name, fieldValue(v));
   }
   headers.push('host', host, SHADOW_HEADER, '1');
   if (trace) headers.push('traceparent', trace.traceparent);

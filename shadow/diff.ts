@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { fieldValue } from '../core/header-fields.js';
 import {
   canonicalJson,
   JsonNumber,
@@ -83,14 +84,11 @@ export function headerValue(h: CapturedResponse['headers'], name: string): strin
   const v = h[name] ?? h[name.toLowerCase()];
   if (v === undefined) {
     // Header objects from some clients keep the sender's case.
-    for (const k of Object.keys(h)) if (k.toLowerCase() === name) return join(h[k]);
+    for (const k of Object.keys(h)) if (k.toLowerCase() === name) return fieldValue(h[k]);
     return undefined;
   }
-  return join(v);
+  return fieldValue(v);
 }
-const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(', ') : v);
-/** A header's value as one string, '' when absent (repeated fields joined as RFC 9110 §5.3 allows). */
-export const flatHeader = (v: string | string[] | undefined): string => join(v) ?? '';
 
 /** Undo Content-Encoding; throws when a coding is unknown or the data is corrupt. */
 export function decodeBody(

@@ -18,11 +18,11 @@
  * holds and writes it. This file decides whether and when each runs.
  */
 import type { Config, RouteConfig } from '../core/config.js';
+import { hasBody } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState, Target } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { CopySender } from './copy-sender.js';
-import { flatHeader } from './diff.js';
 import { EvidenceBatcher } from './evidence-batcher.js';
 import { compileIgnore } from './paths.js';
 import { type Answer, type RouteRecording, recordExchange, sampleOf } from './record.js';
@@ -217,8 +217,6 @@ function copyDecision(
   state: RouteState,
   ex: PrimaryExchange,
 ): { side: Target; responseBody: Buffer } | { skip: string } | undefined {
-  // A proxy that hands the plan back tells us about requests plan() declined.
-  if (ex.plan && !ex.plan.capture) return undefined;
   const side = shadowTarget(route, state.mode, ex.method, ex.target);
   if (!side) {
     // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
@@ -226,7 +224,7 @@ function copyDecision(
     return shadowTarget(route, state.mode, ex.method, other) ? { skip: 'failover' } : undefined;
   }
   if (ex.error) return { skip: 'primary-error' };
-  if (ex.responseBody === null || (ex.requestBody === null && hasRequestBody(ex)))
+  if (ex.responseBody === null || (ex.requestBody === null && hasBody(ex.requestHeaders)))
     return { skip: 'body-cap' };
   return { side, responseBody: ex.responseBody };
 }
@@ -270,7 +268,3 @@ class Held {
   }
 }
 
-function hasRequestBody(ex: PrimaryExchange): boolean {
-  const len = Number(flatHeader(ex.requestHeaders['content-length']) || 0);
-  return len > 0 || ex.requestHeaders['transfer-encoding'] !== undefined;
-}

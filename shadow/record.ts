@@ -5,6 +5,7 @@
  * sockets, no clock, so each decision is testable with plain values.
  */
 import type { RouteConfig } from '../core/config.js';
+import { fieldValue } from '../core/header-fields.js';
 import type { Target } from '../core/types.js';
 import type { ShadowBatch, ShadowSample } from '../store/types.js';
 import { SkipError } from './collect.js';
@@ -13,7 +14,6 @@ import {
   type DiffOptions,
   decodeBody,
   diffResponses,
-  flatHeader,
   headerValue,
   type ShadowDiff,
 } from './diff.js';
@@ -143,7 +143,7 @@ function redactHeaders(
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
-    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : flatHeader(v);
+    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : fieldValue(v);
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * because everything runs on one event loop.
  */
 import type { RouteConfig } from '../core/config.js';
+import { isSafeMethod } from '../core/resend.js';
 import type { Mode, Target } from '../core/types.js';
 
 export type Random = () => number;
@@ -41,16 +42,13 @@ export function shadowTarget(
  * `tryAcquire` never waits: over a cap the request is skipped (and counted by
  * the caller), because queueing shadow work would only grow memory.
  */
-/** RFC 9110 §9.2.1: methods whose repetition cannot change anything. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
  * Whether the noise sampler may send this request to legacy a second time:
  * only safe methods or routes whose owners declared them idempotent. A
  * shadowed POST asked twice would run twice on legacy (issue 12).
  */
 export function mayAskLegacyTwice(route: Pick<RouteConfig, 'idempotent'>, method: string): boolean {
-  return SAFE_METHODS.has(method.toUpperCase()) || route.idempotent;
+  return isSafeMethod(method) || route.idempotent;
 }
 
 export class ShadowLimiter {

@@ -37,13 +37,6 @@ export interface PrimaryExchange {
   /** Set when the primary failed (then no comparison is made, but it is counted). */
   error?: string;
   /**
-   * The plan() answer for this request, handed back by the proxy. Optional:
-   * with it, afterPrimary ignores requests plan() declined (they were counted
-   * there as sampled-out or bytes-cap); without it, every exchange that reaches
-   * afterPrimary for a shadowed route is taken as captured.
-   */
-  plan?: ShadowPlan;
-  /**
    * Extraction points (kind: function) only: a second answer of the local
    * function to the same call, taken by the client for noise. Legacy is the
    * monolith's own code there, which the proxy cannot ask twice.

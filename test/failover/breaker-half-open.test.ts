@@ -162,24 +162,11 @@ describe('breaker state machine (fake clock)', () => {
     expect(registry.states()).toEqual({ blocks: 'half-open' });
   });
 
-  it('survives reloads: same key → same breaker; changed settings keep the open state', async () => {
-    const cfg = failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 });
-    const b = registry.get('blocks', 'svc', cfg);
+  it('survives reloads: same key → same breaker', () => {
+    const b = registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 }));
     expect(registry.get('blocks', 'svc', failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000 }))).toBe(
       b,
     );
-    await trip(b, 1);
-    const replaced = registry.get(
-      'blocks',
-      'svc',
-      failoverConfig({ volumeThreshold: 1, resetTimeoutMs: 1000, halfOpenMaxRequests: 1 }),
-    );
-    expect(replaced).not.toBe(b);
-    expect(replaced.state).toBe('open');
-    vi.advanceTimersByTime(1000);
-    expect(replaced.state).toBe('half-open');
-    await replaced.run(ok);
-    expect(replaced.state).toBe('closed');
   });
 
   it('derives the latest state per route from audit rows for a CLI without a proxy', () => {

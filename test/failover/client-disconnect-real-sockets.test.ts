@@ -6,7 +6,6 @@
 import type { ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { breakerStates } from '../../proxy/breaker.js';
 import { jsonUpstream, type Stack, startStack, startUpstream, type TestUpstream } from '../proxy/helpers.js';
 
 describe('client disconnects on real sockets', () => {
@@ -79,7 +78,7 @@ describe('client disconnects on real sockets', () => {
     expect(reachedCount).toBe(30);
     // The proxy aborted every service request (the service saw each close): the breaker has seen them all.
     while (closed < reachedCount) await new Promise((r) => setTimeout(r, 10));
-    expect(breakerStates().slow).toBe('closed');
+    expect(stack.proxy.routeExtras().slow.breaker).toBe('closed');
     expect(
       (await stack.store.audit.list({ route: 'slow' })).filter((e) => e.action.startsWith('breaker.')),
     ).toEqual([]);

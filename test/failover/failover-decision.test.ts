@@ -9,7 +9,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig, type RouteConfig } from '../../core/config.js';
 import { isStranglerError } from '../../core/errors.js';
 import { UpstreamBody } from '../../proxy/upstream-body.js';
-import { decideFailover, Failover, forwardWithFailover, isResendable } from '../../proxy/failover.js';
+import { isResendable } from '../../core/resend.js';
+import { decideFailover, Failover, forwardWithFailover } from '../../proxy/failover.js';
 import type { RequestContext, UpstreamAttempt, UpstreamErrorKind } from '../../proxy/types.js';
 
 function route(overrides: Record<string, unknown> = {}, failover: Record<string, unknown> = {}): RouteConfig {
@@ -238,6 +239,10 @@ describe('forwardWithFailover', () => {
     );
     expect(legacy).not.toHaveBeenCalled();
     expect(!r.ok && isStranglerError(r.error, 'STRANGLER_E_UNSAFE_RETRY')).toBe(true);
+    // Counted as a body too large, not as an unsafe request (that name would lie).
+    expect((await counters()).unsafe).toEqual([]);
+    const tooLarge = await metrics.getSingleMetric('strangler_body_too_large_rejected_total')!.get();
+    expect(tooLarge.values.map((v) => [v.labels.route, v.value])).toEqual([['blocks', 1]]);
   });
 
   it('5xx: a GET goes to legacy (on5xx), a POST gets 502 and is not resent; with on5xx off, nothing changes', async () => {

@@ -1,0 +1,25 @@
+/**
+ * Reading header fields as Node hands them (`IncomingHttpHeaders`: lowercase
+ * names, a repeated field as an array). One home for the two questions every
+ * side asks of a request or an answer: does it carry a body, and what is a
+ * field's value as one string.
+ */
+
+type HeaderFields = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * Whether a message carries a body (RFC 9112 §6.3): a Transfer-Encoding, or a
+ * Content-Length other than "0". Cheap on purpose: the proxy asks it of every request.
+ */
+export function hasBody(headers: HeaderFields): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const cl = headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+/** A field's value as one string: repeated lines joined with ", " (RFC 9110 §5.3). */
+export function fieldValue(v: string | string[]): string;
+export function fieldValue(v: string | string[] | undefined): string | undefined;
+export function fieldValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
