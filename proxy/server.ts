@@ -127,7 +127,7 @@ class Pipeline {
     readonly stats: StatsRecorder,
     readonly logger: Logger,
     readonly shadow: ShadowHook | undefined,
-    // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
+    // The proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
     readonly points: PointEndpoints,
     /** Undefined when no route has a rateLimit: the stage is skipped. */
@@ -300,7 +300,7 @@ class Pipeline {
     const service = this.upstreams.service(route.service);
     // With failover on, the service gets the route's failover deadline so a
     // slow service can still be rescued by legacy within the client's patience.
-    // Failover engineer: forward()'s own resend-on-reset must follow the same
+    // forward()'s own resend-on-reset must follow the same
     // rule as failover (PUT/DELETE without Idempotency-Key are not resent).
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
@@ -481,7 +481,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const metrics = new ProxyMetrics();
   const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
   stats.start();
-  // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
+  // One Failover per proxy: its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
   const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
   const points = new PointEndpoints({
