@@ -5,7 +5,7 @@
  * proxies flushed as stats windows (store/stats-window.ts).
  */
 import type { RouteConfig } from '../core/config.js';
-import { parseDuration } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';
 import { type StatsTotals, bucketQuantile, sumWindows, windowStart } from '../store/stats-window.js';

@@ -6,7 +6,7 @@
  * rolls back, and says so (logged, and reported by describeRoute).
  */
 import type { Config, RouteConfig, SloConfig } from '../core/config.js';
-import { parseDuration } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { isStranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';

@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
 import { ratio } from '../reports/table.js';
@@ -73,11 +74,9 @@ export function defaultMethod(route: RouteConfig): string {
 
 /** The base URL a proxy listening on `listen` answers on (a wildcard address is reached via loopback). */
 export function proxyBaseUrl(listen: string): string {
-  const i = listen.lastIndexOf(':');
-  let host = listen.slice(0, i);
-  if (host === '0.0.0.0') host = '127.0.0.1';
-  if (host === '[::]') host = '[::1]';
-  return `http://${host}:${listen.slice(i + 1)}`;
+  const { host, port } = parseHostPort(listen, 'listen');
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 /** Which direct target the proxy serves in `mode` (a canary counts as the side with the larger share). */

@@ -14,7 +14,9 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import { type Config, parseDuration } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { parseHostPort } from '../core/host-port.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
 import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
@@ -445,11 +447,7 @@ function parseListen(
   override?: { host: string; port: number },
 ): { host: string; port: number } {
   if (override) return override;
-  const i = config.listen.lastIndexOf(':');
-  return {
-    host: config.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-    port: Number(config.listen.slice(i + 1)),
-  };
+  return parseHostPort(config.listen, 'listen');
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { DURATION_PATTERN } from '../../core/duration.js';
 import type { CliIO } from '../io.js';
 
 interface CanaryOpts {
@@ -15,7 +16,7 @@ interface CanaryOpts {
 }
 
 function duration(v: string): string {
-  if (!/^\d+(ms|s|m|h)$/.test(v)) throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m');
+  if (!DURATION_PATTERN.test(v)) throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m');
   return v;
 }
 
@@ -47,7 +48,7 @@ export function register(program: Command, io: CliIO): void {
       if (chosen > 1 || (opts.follow && (opts.pause || opts.resume || opts.abort)))
         throw new StranglerError('STRANGLER_E_USAGE', 'canary: give one of --steps, --pause, --resume, --abort (--follow goes alone or with --steps)');
       const { withStore, cliActor } = await import('../context.js');
-      const { parseDuration } = await import('../../core/config.js');
+      const { parseDuration } = await import('../../core/duration.js');
       const canary = await import('../../control/canary.js');
       const actor = cliActor(io);
       const stamp = () => new Date().toISOString().slice(11, 19);
