@@ -51,6 +51,25 @@ export type FlipStep = (ctx: {
   details: Record<string, unknown>;
 }) => Promise<void>;
 
+type StepContext = Parameters<FlipStep>[0];
+
+/**
+ * A step refuses the flip: throw, or on --dry-run record the refusal as
+ * `details.refused` so the caller can show it without changing anything.
+ * The first refusal is kept: it is the one the real flip would throw (issue
+ * 13: a dry run reported the gate where the flip fails as INVALID_FLIP).
+ */
+export function refuseFlip({ request, details }: StepContext, err: StranglerError): void {
+  if (!request.dryRun) throw err;
+  details.refused ??= { code: err.code, message: err.message };
+}
+
+/** A step let --force override `overrode` (rule or gate check names): recorded in the audit row. */
+export function recordForced({ request, details }: StepContext, overrode: string[]): void {
+  const before = (details.forced as { overrode: string[] } | undefined)?.overrode ?? [];
+  details.forced = { by: request.actor, reason: request.reason, overrode: [...before, ...overrode] };
+}
+
 export async function flipRoute(
   store: Store,
   config: Readonly<Config>,

@@ -1,7 +1,8 @@
 /**
  * The route state machine: which mode/weight changes are legal, which need
- * the gate, and which need --force. flipRoute (control/flip.ts) runs this
- * through the checkGate step (control/gate.ts) before anything is written.
+ * the gate, and which need --force. flipRoute (control/flip.ts) applies it
+ * through the admitTransition step (control/flip-admission.ts), then asks
+ * the gate (requireGate, control/gate.ts), before anything is written.
  *
  * The journey is legacy → shadow → canary (weight 1..99) → service (100).
  *
