@@ -16,9 +16,13 @@ export const admitTransition: FlipStep = async (ctx) => {
   details.transition = { kind: transition.kind, from: transition.from, to: transition.to };
   // Thrown even on --dry-run: a usage error, not a verdict about the route.
   if ((transition.needsForce || transition.gated) && request.force && !request.reason?.trim())
-    throw new StranglerError('STRANGLER_E_USAGE', 'reason: --force needs --reason TEXT, recorded in the audit log', {
-      details: { field: 'reason' },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      'reason: --force needs --reason TEXT, recorded in the audit log',
+      {
+        details: { field: 'reason' },
+      },
+    );
   if (!transition.needsForce) return;
   if (request.force) return recordForced(ctx, ['skipShadow']);
   refuseFlip(

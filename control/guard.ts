@@ -12,7 +12,7 @@ import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';
 import type { StatsTotals } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, pollSerially, systemClock } from './clock.js';
 import { readLiveTraffic, sloSince } from './evidence.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
@@ -139,8 +139,6 @@ export function startGuard(opts: {
     opts.intervalMs ??
     Math.min(5000, Math.max(100, Math.min(config.proxy.statsFlushMs, ...windows.map((w) => Math.floor(w / 6)))));
   const last = new Map<string, SloState>();
-  let stopped = false;
-  let timer: unknown;
 
   async function judge(route: RouteConfig): Promise<GuardDecision | undefined> {
     const state = await store.routes.get(route.id);
@@ -194,18 +192,6 @@ export function startGuard(opts: {
     return out;
   }
 
-  const loop = async () => {
-    if (stopped) return;
-    await tick();
-    if (!stopped) timer = clock.setTimeout(loop, intervalMs);
-  };
-  timer = clock.setTimeout(loop, intervalMs);
-
-  return {
-    stop() {
-      stopped = true;
-      clock.clearTimeout(timer);
-    },
-    tick,
-  };
+  const stop = pollSerially(clock, { firstMs: intervalMs, everyMs: intervalMs }, tick);
+  return { stop, tick };
 }
