@@ -25,6 +25,7 @@
 import type { Config, RouteConfig } from '../core/config.js';
 import { StranglerError, isStranglerError, unknownRouteError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
 import { windowStart } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
@@ -134,16 +135,15 @@ const describeState = (r: Rollout) =>
   `a ${r.status} rollout (started ${new Date(r.startedAt).toISOString()}, step ${r.index + 1}/${r.steps.length})`;
 
 /**
- * Record a new rollout; the lease-holding proxy applies its first step within
- * a poll. Steps at or below the route's current canary weight are dropped, so
- * re-running after a halt continues from where the route is. Refused while
- * another rollout is running or paused, and on a store that lost its state.
+ * Where a new rollout starts: the route's state and the steps still ahead of
+ * its current canary weight. Refuses an unknown route, a bad interval, a
+ * lost store, a route already at the service, and steps all behind it.
  */
-export async function startRollout(
+async function rolloutStart(
   store: Store,
   config: Readonly<Config>,
-  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string; now?: number },
-): Promise<Rollout> {
+  opts: { route: string; steps: number[]; intervalMs: number },
+): Promise<{ state: RouteState; steps: number[] }> {
   routeConfig(config, opts.route);
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs <= 0)
     throw new StranglerError('STRANGLER_E_USAGE', `interval: expected a positive duration, got ${opts.intervalMs}`, {
@@ -165,6 +165,21 @@ export async function startRollout(
     throw new StranglerError('STRANGLER_E_USAGE', `steps: every step is at or below the current weight ${from}%`, {
       details: { field: 'steps', value: opts.steps },
     });
+  return { state, steps };
+}
+
+/**
+ * Record a new rollout; the lease-holding proxy applies its first step within
+ * a poll. Steps at or below the route's current canary weight are dropped, so
+ * re-running after a halt continues from where the route is. Refused while
+ * another rollout is running or paused, and on a store that lost its state.
+ */
+export async function startRollout(
+  store: Store,
+  config: Readonly<Config>,
+  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string; now?: number },
+): Promise<Rollout> {
+  const { state, steps } = await rolloutStart(store, config, opts);
   const now = opts.now ?? Date.now();
   const reason = opts.reason ?? `rollout ${steps.join(',')} every ${opts.intervalMs / 1000}s`;
   const { rollout: cur, rev } = await readRecord(store, opts.route);
