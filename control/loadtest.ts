@@ -13,14 +13,13 @@ import { StranglerError, unknownRouteError } from '../core/errors.js';
 import { parseHostPort } from '../core/host-port.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
-import { ratio } from '../reports/table.js';
 import {
   LOADTEST_TARGETS,
   type LoadtestRatio,
   type LoadtestResult,
   type LoadtestTarget,
   type LoadtestTargetResult,
-} from '../reports/loadtest/types.js';
+} from './loadtest-result.js';
 import type { Store } from '../store/types.js';
 import { readStallFindings } from './findings.js';
 import { probeable, probeKeepAliveStall } from './stall-probe.js';
@@ -199,6 +198,13 @@ function summarize(target: LoadtestTarget, url: string, r: autocannon.Result): L
     non2xxByStatus,
     bytesPerSec: Math.round(r.throughput.total / durationS),
   };
+}
+
+/** `a / b`, or null when either side is missing or b is zero. */
+function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
+    return null;
+  return b === 0 ? null : a / b;
 }
 
 function ratioOf(of: LoadtestTargetResult, over: LoadtestTargetResult): LoadtestRatio {
