@@ -286,6 +286,7 @@ export interface Store {
   /**
    * Call `onChange` soon after any route changes, from this process or another
    * (SQLite: polling a version; Redis: pub/sub plus a periodic version check).
+   * How a flip reaches a running proxy: store/version-watch.ts.
    */
   watch(onChange: () => void, intervalMs?: number): () => void;
   close(): Promise<void>;
