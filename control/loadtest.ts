@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
-import { parseHostPort } from '../core/host-port.js';
+import { parseHostPort, reachableHost, urlHost } from '../core/host-port.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
 import {
@@ -74,8 +74,7 @@ export function defaultMethod(route: RouteConfig): string {
 /** The base URL a proxy listening on `listen` answers on (a wildcard address is reached via loopback). */
 export function proxyBaseUrl(listen: string): string {
   const { host, port } = parseHostPort(listen, 'listen');
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `http://${urlHost(reachableHost(host))}:${port}`;
 }
 
 /** Which direct target the proxy serves in `mode` (a canary counts as the side with the larger share). */

@@ -1,7 +1,7 @@
 /**
  * `HOST:PORT` listen addresses (`127.0.0.1:8080`, `[::1]:0`, `localhost:9901`):
  * one parser for `serve`'s checks, the proxy's listener, the load test's base
- * URL and the Kubernetes export's ports.
+ * URL and the Kubernetes export's ports, and one way back to a URL's host.
  */
 import { StranglerError } from './errors.js';
 
@@ -18,4 +18,14 @@ export function parseHostPort(hostPort: string, field: string): { host: string; 
       { details: { field, value: hostPort } },
     );
   return { host: m[1], port: Number(m[2]) };
+}
+
+/** A host as it stands in a URL: an IPv6 address in brackets (RFC 3986 §3.2.2). */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Where a client reaches a listener bound to `host`: a wildcard bind (0.0.0.0, ::) through loopback. */
+export function reachableHost(host: string): string {
+  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
 }

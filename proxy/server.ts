@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
-import { parseHostPort } from '../core/host-port.js';
+import { parseHostPort, urlHost } from '../core/host-port.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
 import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
@@ -595,7 +595,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   server.on('error', (err) => logger.error({ err }, 'listener error'));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : where.port;
-  const host = where.host.includes(':') ? `[${where.host}]` : where.host;
+  const host = urlHost(where.host);
 
   const drain = (delayMs: number) => {
     readiness.markDraining();
