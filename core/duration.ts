@@ -1,7 +1,8 @@
 /**
  * Durations as the config and the CLI spell them: `500ms`, `30s`, `2m`,
- * `1h`, `90d`. One pattern for the config schema, the CLI's option checks
- * and parseDuration, so what validates is exactly what parses.
+ * `1h`, `90d`. One pattern for the config schema and parseDuration, so what
+ * validates is exactly what parses. (cli/commands/canary.ts keeps a copy for
+ * commander's synchronous option check; it says why.)
  */
 import { StranglerError } from './errors.js';
 
