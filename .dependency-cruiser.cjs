@@ -2,6 +2,9 @@
  * DESIGN.md's folder rules, checked in CI rather than by memory:
  *   cli -> control/planner/reports -> store;  proxy -> shadow, store;
  *   reports read data and never import proxy;  core is a leaf everyone may use.
+ * bench/, examples/ and test/ are checked too: production code never imports
+ * them; bench and examples run without the test suite, so they never import
+ * test/; test/ may import anything.
  */
 const folder = (f) => `^${f}/`;
 const forbid = (name, from, to, comment) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
@@ -23,7 +26,9 @@ module.exports = {
     forbid('control-not-data-plane', folder('control'), '^(proxy|cli)/', 'control talks to proxies through the store, not imports'),
     forbid('planner-standalone', folder('planner'), '^(proxy|shadow|control|cli)/', 'planner reads source trees and the store only'),
     forbid('nothing-imports-cli', '^(proxy|shadow|control|store|planner|reports|core)/', folder('cli'), 'cli is the top'),
-    forbid('nothing-imports-tests', '^(proxy|shadow|control|store|planner|reports|core|cli)/', folder('test'), 'production code never imports tests'),
+    forbid('production-never-imports-test-bench-examples', '^(proxy|shadow|control|store|planner|reports|core|cli|console)/', '^(test|bench|examples)/', 'production code never imports tests, benchmarks or the demo'),
+    forbid('bench-and-examples-never-import-tests', '^(bench|examples)/', folder('test'), 'bench and the demo run without the test suite and its helpers'),
+    forbid('examples-never-import-bench', folder('examples'), folder('bench'), 'the demo stands alone; benchmarks may use it, not the other way round'),
     {
       name: 'no-circular',
       severity: 'error',

@@ -6,7 +6,8 @@
  */
 import { userInfo } from 'node:os';
 import path from 'node:path';
-import { type Config, loadConfig, parseDuration } from '../core/config.js';
+import { type Config, loadConfig } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { requireIntact } from '../store/integrity.js';
 import { lostMarkError } from '../store/lost-mark.js';
 import { type OpenStoreOptions, openStore } from '../store/open.js';

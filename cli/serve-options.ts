@@ -1,6 +1,7 @@
 /** Options of `strangler serve`, shared by the single-process and the --workers paths. */
 import type { Config } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
 
 export interface ServeOptions {
   config?: string;
@@ -45,14 +46,7 @@ export function serveAddresses(
 }
 
 export function splitHostPort(addr: ListenAddress): { host: string; port: number } {
-  const m = /^\[?([^\]]+)\]?:(\d+)$/.exec(addr.hostPort);
-  if (!m || Number(m[2]) > 65_535)
-    throw new StranglerError(
-      'STRANGLER_E_LISTEN',
-      `${addr.field}: "${addr.hostPort}" is not HOST:PORT (e.g. 127.0.0.1:8080; port 0 picks a free port)`,
-      { details: { field: addr.field, value: addr.hostPort } },
-    );
-  return { host: m[1], port: Number(m[2]) };
+  return parseHostPort(addr.hostPort, addr.field);
 }
 
 /** Why listen() failed, for the errors a user can fix; anything else stays a bug report. */

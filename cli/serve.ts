@@ -12,7 +12,8 @@
  */
 import path from 'node:path';
 import { readAdminToken } from '../control/admin-token.js';
-import { loadConfig, parseDuration } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/log.js';
 import { openStore } from '../store/open.js';
 import { configPath, initStore, storeOptions } from './context.js';

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
+import { urlHost } from '../core/host-port.js';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../store/types.js';
 import { checkAdminHost } from './admin-host.js';
@@ -196,7 +197,7 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
     server.listen(opts.port, opts.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const host = urlHost(opts.host);
   return {
     url: `http://${host}:${port}`,
     port,

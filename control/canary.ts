@@ -25,10 +25,11 @@
 import type { Config, RouteConfig } from '../core/config.js';
 import { StranglerError, isStranglerError, unknownRouteError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
 import { windowStart } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
-import { type Clock, sleep, systemClock } from './clock.js';
+import { type Clock, pollSerially, sleep, systemClock } from './clock.js';
 import { readLiveTraffic } from './evidence.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
@@ -134,16 +135,15 @@ const describeState = (r: Rollout) =>
   `a ${r.status} rollout (started ${new Date(r.startedAt).toISOString()}, step ${r.index + 1}/${r.steps.length})`;
 
 /**
- * Record a new rollout; the lease-holding proxy applies its first step within
- * a poll. Steps at or below the route's current canary weight are dropped, so
- * re-running after a halt continues from where the route is. Refused while
- * another rollout is running or paused, and on a store that lost its state.
+ * Where a new rollout starts: the route's state and the steps still ahead of
+ * its current canary weight. Refuses an unknown route, a bad interval, a
+ * lost store, a route already at the service, and steps all behind it.
  */
-export async function startRollout(
+async function rolloutStart(
   store: Store,
   config: Readonly<Config>,
-  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string; now?: number },
-): Promise<Rollout> {
+  opts: { route: string; steps: number[]; intervalMs: number },
+): Promise<{ state: RouteState; steps: number[] }> {
   routeConfig(config, opts.route);
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs <= 0)
     throw new StranglerError('STRANGLER_E_USAGE', `interval: expected a positive duration, got ${opts.intervalMs}`, {
@@ -165,6 +165,21 @@ export async function startRollout(
     throw new StranglerError('STRANGLER_E_USAGE', `steps: every step is at or below the current weight ${from}%`, {
       details: { field: 'steps', value: opts.steps },
     });
+  return { state, steps };
+}
+
+/**
+ * Record a new rollout; the lease-holding proxy applies its first step within
+ * a poll. Steps at or below the route's current canary weight are dropped, so
+ * re-running after a halt continues from where the route is. Refused while
+ * another rollout is running or paused, and on a store that lost its state.
+ */
+export async function startRollout(
+  store: Store,
+  config: Readonly<Config>,
+  opts: { route: string; steps: number[]; intervalMs: number; actor: string; reason?: string; now?: number },
+): Promise<Rollout> {
+  const { state, steps } = await rolloutStart(store, config, opts);
   const now = opts.now ?? Date.now();
   const reason = opts.reason ?? `rollout ${steps.join(',')} every ${opts.intervalMs / 1000}s`;
   const { rollout: cur, rev } = await readRecord(store, opts.route);
@@ -294,6 +309,138 @@ export interface RolloutDriver {
   tick(): Promise<void>;
 }
 
+/** What the driver's units share: the options with their defaults filled in. */
+interface Driver {
+  store: Store;
+  config: Readonly<Config>;
+  clock: Clock;
+  emit: (e: StepperEvent) => void;
+  logger?: Logger;
+}
+
+type EndAction = 'canary.halt' | 'canary.done';
+
+/**
+ * End a rollout as `status` (audited when `action` is given), unless it is no
+ * longer the one this driver read: an abort written in between wins.
+ */
+async function endRollout(
+  d: Driver,
+  r: Rollout,
+  end: { status: RolloutStatus; message: string; action?: EndAction; details?: Record<string, unknown>; patch?: Partial<Rollout> },
+): Promise<void> {
+  const { status, message, action, patch = {} } = end;
+  const last = { at: new Date(d.clock.now()).toISOString(), actor: ROLLOUT_ACTOR, action: action ?? `canary.${status}`, reason: message };
+  await updateRollout(d.store, r.route, (cur) =>
+    cur.startedAt !== r.startedAt || !isActive(cur) ? undefined : { ...cur, ...patch, status, message, last },
+  );
+  if (action)
+    await d.store.audit.append({ actor: ROLLOUT_ACTOR, route: r.route, action, before: null, after: null, reason: message, details: { index: patch.index ?? r.index, steps: r.steps, ...end.details } });
+  d.emit({ type: 'end', route: r.route, status, message });
+  d.logger?.info({ route: r.route, status }, `rollout of ${r.route} ${status}: ${message}`);
+}
+
+const halt = (d: Driver, r: Rollout, message: string, details?: Record<string, unknown>) =>
+  endRollout(d, r, { status: 'halted', message, action: 'canary.halt', details });
+
+/** Merge driver progress into the record, keeping a pause or abort someone wrote meanwhile. */
+const saveProgress = (d: Driver, r: Rollout, patch: Partial<Rollout>) =>
+  updateRollout(d.store, r.route, (cur) => (cur.startedAt !== r.startedAt ? undefined : { ...cur, ...patch }));
+
+/**
+ * Judge the SLO of the service traffic since the current step: `next` when
+ * the step held and the rollout may go on; `wait` when it is not due, has
+ * too little traffic (held for another interval), or the rollout ended
+ * (rolled back on a breach, or halted).
+ */
+async function judgeStep(d: Driver, route: RouteConfig, r: Rollout, now: number): Promise<'next' | 'wait'> {
+  if (now < r.holdUntil) return 'wait';
+  const since = windowStart(r.stepAt, d.config.proxy.statsFlushMs);
+  const live = await readLiveTraffic(d.store, route.id, 'service', since, now);
+  const status = judgeSlo(route.id, route.slo, live, { since, until: now });
+  d.emit({ type: 'slo', route: route.id, index: r.index, status });
+  if (status.state === 'insufficient') {
+    await saveProgress(d, r, { holdUntil: now + r.intervalMs, message: status.message });
+    return 'wait';
+  }
+  if (status.state === 'breach') {
+    await rollBack(d, r, status);
+    return 'wait';
+  }
+  return 'next';
+}
+
+/** An SLO breach: flip the route back to shadow and end the rollout as rolled-back. */
+async function rollBack(d: Driver, r: Rollout, status: SloStatus): Promise<void> {
+  try {
+    await flipRoute(
+      d.store,
+      d.config,
+      { route: r.route, mode: 'shadow', actor: ROLLOUT_ACTOR, action: 'canary.rollback', reason: status.message, expectVersion: r.version, details: { slo: status, rollout: { index: r.index, steps: r.steps } } },
+      defaultFlipSteps(),
+    );
+  } catch (err) {
+    if (!isStranglerError(err, 'STRANGLER_E_STALE_VERSION')) throw err;
+    return halt(d, r, 'route changed by someone else while the SLO was judged');
+  }
+  await endRollout(d, r, { status: 'rolled-back', message: `rolled back to shadow at ${r.steps[r.index]}%: ${status.message}` });
+}
+
+/**
+ * Apply the rollout's next step as a gated flip. A refused step (gate,
+ * someone else's flip) halts the rollout; a store failure is thrown so the
+ * next tick retries. The last step ends the rollout as done.
+ */
+async function applyNextStep(d: Driver, r: Rollout, now: number): Promise<void> {
+  const next = r.index + 1;
+  const weight = r.steps[next];
+  const mode = weight === 100 ? 'service' : 'canary';
+  const stepName = `step ${next + 1}/${r.steps.length}`;
+  let version: number;
+  try {
+    const res = await flipRoute(
+      d.store,
+      d.config,
+      { route: r.route, mode, weight, actor: ROLLOUT_ACTOR, action: 'canary.step', reason: `rollout ${stepName}: ${weight}%`, expectVersion: r.version, details: { rollout: { index: next, steps: r.steps } } },
+      defaultFlipSteps(),
+    );
+    version = res.after!.version;
+  } catch (err) {
+    if (!isStranglerError(err) || err.code === 'STRANGLER_E_STORE' || err.code === 'STRANGLER_E_STORE_LOST') throw err;
+    return halt(d, r, `${stepName} (${weight}%) refused: ${err.message}`, { error: err.code, ...(err.details ?? {}) });
+  }
+  d.emit({ type: 'step', route: r.route, index: next, weight, mode, version });
+  d.logger?.info({ route: r.route, weight, version }, `rollout of ${r.route}: ${stepName} → ${weight}%`);
+  const stepped = { index: next, stepAt: now, holdUntil: now + r.intervalMs, version };
+  if (next === r.steps.length - 1) {
+    const message = `rollout done: ${mode === 'service' ? 'service' : `canary ${weight}%`}; the guard watches its SLO from here`;
+    return endRollout(d, r, { status: 'done', message, action: 'canary.done', details: {}, patch: stepped });
+  }
+  await saveProgress(d, r, { ...stepped, message: `${stepName}: ${weight}%, judged at ${new Date(stepped.holdUntil).toISOString()}` });
+}
+
+/** One running rollout, one look: halt if someone else flipped the route, else judge the step and maybe apply the next. */
+async function advance(d: Driver, route: RouteConfig, r: Rollout): Promise<void> {
+  const state = await d.store.routes.get(route.id);
+  if (!state) return halt(d, r, `route "${route.id}" is no longer in the store`);
+  if (state.version !== r.version)
+    return halt(d, r, `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`);
+  const now = d.clock.now();
+  if (r.index >= 0 && (await judgeStep(d, route, r, now)) === 'wait') return;
+  await applyNextStep(d, r, now);
+}
+
+/** The rollouts worth driving now; none from a store that is away or lost (it refuses flips: wait until restored). */
+async function listRollouts(d: Driver): Promise<Rollout[]> {
+  try {
+    if ((await d.store.integrity()).state === 'lost') return [];
+    return (await d.store.records.list<Rollout>(KIND)).map((x) => x.value);
+  } catch (err) {
+    d.logger?.warn({ err }, 'rollouts: cannot read the store; trying again');
+    return [];
+  }
+}
+
 /**
  * Drive every running rollout in the store: apply its next step when due,
  * hold it for the interval, judge the SLO of the service traffic since the
@@ -302,150 +449,31 @@ export interface RolloutDriver {
  * halted (a gate refused a step, or someone else flipped the route).
  */
 export function startRolloutDriver(opts: RolloutDriverOptions): RolloutDriver {
-  const { store, config } = opts;
-  const clock = opts.clock ?? systemClock;
-  const pollMs = opts.pollMs ?? 1000;
-  const flushMs = config.proxy.statsFlushMs;
-  const emit = opts.onEvent ?? (() => {});
+  const d: Driver = { store: opts.store, config: opts.config, clock: opts.clock ?? systemClock, emit: opts.onEvent ?? (() => {}), logger: opts.logger };
   /** Routes whose rollout this driver last saw paused, to say "resumed" once. */
   const paused = new Set<string>();
-  let stopped = false;
-  let timer: unknown;
-
-  const at = () => new Date(clock.now()).toISOString();
-
-  const end = async (
-    r: Rollout,
-    status: RolloutStatus,
-    message: string,
-    action?: 'canary.halt' | 'canary.done',
-    details?: Record<string, unknown>,
-    patch: Partial<Rollout> = {},
-  ) => {
-    await updateRollout(store, r.route, (cur) =>
-      // Only a rollout still ours to end: an abort in between wins.
-      cur.startedAt !== r.startedAt || !isActive(cur)
-        ? undefined
-        : { ...cur, ...patch, status, message, last: { at: at(), actor: ROLLOUT_ACTOR, action: action ?? `canary.${status}`, reason: message } },
-    );
-    if (action)
-      await store.audit.append({ actor: ROLLOUT_ACTOR, route: r.route, action, before: null, after: null, reason: message, details: { index: patch.index ?? r.index, steps: r.steps, ...details } });
-    emit({ type: 'end', route: r.route, status, message });
-    opts.logger?.info({ route: r.route, status }, `rollout of ${r.route} ${status}: ${message}`);
-  };
-
-  /** Merge driver progress into the record, keeping a pause or abort someone wrote meanwhile. */
-  const progress = (r: Rollout, patch: Partial<Rollout>) =>
-    updateRollout(store, r.route, (cur) => (cur.startedAt !== r.startedAt ? undefined : { ...cur, ...patch }));
-
-  async function advance(route: RouteConfig, r: Rollout): Promise<void> {
-    const state = await store.routes.get(route.id);
-    if (!state) return end(r, 'halted', `route "${route.id}" is no longer in the store`, 'canary.halt');
-    if (state.version !== r.version)
-      return end(r, 'halted', `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`, 'canary.halt');
-    const now = clock.now();
-    if (r.index >= 0) {
-      if (now < r.holdUntil) return;
-      const since = windowStart(r.stepAt, flushMs);
-      const live = await readLiveTraffic(store, route.id, 'service', since, now);
-      const status = judgeSlo(route.id, route.slo, live, { since, until: now });
-      emit({ type: 'slo', route: route.id, index: r.index, status });
-      if (status.state === 'insufficient') {
-        await progress(r, { holdUntil: now + r.intervalMs, message: status.message });
-        return;
-      }
-      if (status.state === 'breach') {
-        try {
-          await flipRoute(
-            store,
-            config,
-            { route: route.id, mode: 'shadow', actor: ROLLOUT_ACTOR, action: 'canary.rollback', reason: status.message, expectVersion: r.version, details: { slo: status, rollout: { index: r.index, steps: r.steps } } },
-            defaultFlipSteps(),
-          );
-        } catch (err) {
-          if (!isStranglerError(err, 'STRANGLER_E_STALE_VERSION')) throw err;
-          return end(r, 'halted', 'route changed by someone else while the SLO was judged', 'canary.halt');
-        }
-        return end(r, 'rolled-back', `rolled back to shadow at ${r.steps[r.index]}%: ${status.message}`);
-      }
-    }
-    const next = r.index + 1;
-    const weight = r.steps[next];
-    const mode = weight === 100 ? 'service' : 'canary';
-    let version: number;
-    try {
-      const res = await flipRoute(
-        store,
-        config,
-        {
-          route: route.id,
-          mode,
-          weight,
-          actor: ROLLOUT_ACTOR,
-          action: 'canary.step',
-          reason: `rollout step ${next + 1}/${r.steps.length}: ${weight}%`,
-          expectVersion: r.version,
-          details: { rollout: { index: next, steps: r.steps } },
-        },
-        defaultFlipSteps(),
-      );
-      version = res.after!.version;
-    } catch (err) {
-      if (!isStranglerError(err) || err.code === 'STRANGLER_E_STORE' || err.code === 'STRANGLER_E_STORE_LOST') throw err;
-      return end(r, 'halted', `step ${next + 1}/${r.steps.length} (${weight}%) refused: ${err.message}`, 'canary.halt', {
-        error: err.code,
-        ...(err.details ?? {}),
-      });
-    }
-    emit({ type: 'step', route: route.id, index: next, weight, mode, version });
-    opts.logger?.info({ route: route.id, weight, version }, `rollout of ${route.id}: step ${next + 1}/${r.steps.length} → ${weight}%`);
-    const stepped = { index: next, stepAt: now, holdUntil: now + r.intervalMs, version };
-    if (next === r.steps.length - 1)
-      return end(r, 'done', `rollout done: ${mode === 'service' ? 'service' : `canary ${weight}%`}; the guard watches its SLO from here`, 'canary.done', {}, stepped);
-    await progress(r, { ...stepped, message: `step ${next + 1}/${r.steps.length}: ${weight}%, judged at ${new Date(stepped.holdUntil).toISOString()}` });
-  }
 
   async function tick(): Promise<void> {
-    let all: Array<{ key: string; value: Rollout }>;
-    try {
-      // A lost store holds no rollouts worth driving (and refuses flips): wait until it is restored.
-      if ((await store.integrity()).state === 'lost') return;
-      all = await store.records.list<Rollout>(KIND);
-    } catch (err) {
-      opts.logger?.warn({ err }, 'rollouts: cannot read the store; trying again');
-      return;
-    }
-    for (const { value: r } of all) {
-      const route = config.routes.find((x) => x.id === r.route);
+    for (const r of await listRollouts(d)) {
+      const route = d.config.routes.find((x) => x.id === r.route);
       if (!route) continue;
       if (r.status === 'paused' && !paused.has(r.route)) {
         paused.add(r.route);
-        emit({ type: 'paused', route: r.route, index: r.index });
+        d.emit({ type: 'paused', route: r.route, index: r.index });
       }
       if (r.status !== 'running') continue;
-      if (paused.delete(r.route)) emit({ type: 'resumed', route: r.route, index: r.index });
+      if (paused.delete(r.route)) d.emit({ type: 'resumed', route: r.route, index: r.index });
       try {
-        await advance(route, r);
+        await advance(d, route, r);
       } catch (err) {
         // One route's store hiccup must not stop the others; the next tick retries.
-        opts.logger?.error({ route: r.route, err }, `rollout of ${r.route}: ${(err as Error).message}`);
+        d.logger?.error({ route: r.route, err }, `rollout of ${r.route}: ${(err as Error).message}`);
       }
     }
   }
 
-  const loop = async () => {
-    if (stopped) return;
-    await tick();
-    if (!stopped) timer = clock.setTimeout(loop, pollMs);
-  };
-  timer = clock.setTimeout(loop, 0);
-  return {
-    stop() {
-      stopped = true;
-      clock.clearTimeout(timer);
-    },
-    tick,
-  };
+  const stop = pollSerially(d.clock, { firstMs: 0, everyMs: opts.pollMs ?? 1000 }, tick);
+  return { stop, tick };
 }
 
 /**

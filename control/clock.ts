@@ -27,3 +27,23 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
     clock.setTimeout(resolve, ms);
   });
 }
+
+/**
+ * Run `tick` after `firstMs`, then `everyMs` after each run ends: serial, so
+ * a slow store never stacks ticks (the guard and the rollout driver). Returns
+ * stop.
+ */
+export function pollSerially(clock: Clock, at: { firstMs: number; everyMs: number }, tick: () => Promise<unknown>): () => void {
+  let stopped = false;
+  let timer: unknown;
+  const loop = async () => {
+    if (stopped) return;
+    await tick();
+    if (!stopped) timer = clock.setTimeout(loop, at.everyMs);
+  };
+  timer = clock.setTimeout(loop, at.firstMs);
+  return () => {
+    stopped = true;
+    clock.clearTimeout(timer);
+  };
+}

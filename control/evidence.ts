@@ -5,7 +5,7 @@
  * proxies flushed as stats windows (store/stats-window.ts).
  */
 import type { RouteConfig } from '../core/config.js';
-import { parseDuration } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { sampleQuantile } from '../core/quantile.js';
 import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';

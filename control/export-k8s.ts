@@ -18,8 +18,10 @@ import { Document } from 'yaml';
 // Repeated destinations stay spelled out: anchors and aliases confuse people
 // and some Kubernetes tooling.
 const NO_ALIASES = { aliasDuplicateObjects: false } as const;
-import { type Config, parseDuration } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { StranglerError } from '../core/errors.js';
+import { parseHostPort } from '../core/host-port.js';
 
 export interface K8sExportOptions {
   namespace?: string;
@@ -35,8 +37,6 @@ export interface K8sExportOptions {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CONFIG_DIR = '/etc/strangler';
-
-const portOf = (hostPort: string) => Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
 
 export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {}): string {
   const namespace = opts.namespace ?? 'default';
@@ -61,8 +61,8 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
       'STRANGLER_E_USAGE',
       `--redis: the config's store is ${config.store}, but ${replicas} replicas must share one Redis store; give --redis redis://HOST:PORT[/DB]`,
     );
-  const proxyPort = portOf(config.listen) || 8080;
-  const adminPort = portOf(config.admin.listen) || 9901;
+  const proxyPort = parseHostPort(config.listen, 'listen').port || 8080;
+  const adminPort = parseHostPort(config.admin.listen, 'admin.listen').port || 9901;
 
   // Listen on all interfaces inside the pod; the Service decides who reaches it.
   const podConfig = structuredClone(config) as Config;

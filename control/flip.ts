@@ -5,9 +5,10 @@
  */
 import type { Config } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
-import { MODES, type Mode, type RouteState } from '../core/types.js';
+import type { Mode, RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
+import { resolveTarget } from './state-machine.js';
 
 export interface FlipRequest {
   route: string;
@@ -37,37 +38,6 @@ export interface FlipResult {
   unchanged?: boolean;
 }
 
-/** Check the request's fields and work out the weight the new mode implies. */
-export function resolveTarget(req: FlipRequest, current: RouteState): { mode: Mode; weight: number } {
-  if (!(MODES as readonly string[]).includes(req.mode))
-    throw new StranglerError('STRANGLER_E_INVALID_FLIP', `mode: "${req.mode}" is not one of ${MODES.join(', ')}`, {
-      details: { field: 'mode', value: req.mode },
-    });
-  const mode = req.mode as Mode;
-  if (req.weight !== undefined && (!Number.isInteger(req.weight) || req.weight < 0 || req.weight > 100))
-    throw new StranglerError('STRANGLER_E_INVALID_FLIP', `weight: ${req.weight} is not a whole number 0..100`, {
-      details: { field: 'weight', value: req.weight },
-    });
-  if (mode === 'canary') {
-    const weight = req.weight ?? (current.mode === 'canary' ? current.weight : undefined);
-    if (weight === undefined || weight < 1 || weight > 99)
-      throw new StranglerError(
-        'STRANGLER_E_INVALID_FLIP',
-        `weight: canary needs --weight between 1 and 99${weight === undefined ? '' : ` (got ${weight})`}`,
-        { details: { field: 'weight', value: weight } },
-      );
-    return { mode, weight };
-  }
-  const implied = mode === 'service' ? 100 : 0;
-  if (req.weight !== undefined && req.weight !== implied)
-    throw new StranglerError(
-      'STRANGLER_E_INVALID_FLIP',
-      `weight: mode ${mode} implies weight ${implied}; --weight ${req.weight} applies to canary only`,
-      { details: { field: 'weight', value: req.weight } },
-    );
-  return { mode, weight: implied };
-}
-
 /**
  * A step run between validation and the store write; it may refuse (throw) or
  * add details to the audit row. Gates plug in here (control/gate.ts).
@@ -80,6 +50,25 @@ export type FlipStep = (ctx: {
   target: { mode: Mode; weight: number };
   details: Record<string, unknown>;
 }) => Promise<void>;
+
+type StepContext = Parameters<FlipStep>[0];
+
+/**
+ * A step refuses the flip: throw, or on --dry-run record the refusal as
+ * `details.refused` so the caller can show it without changing anything.
+ * The first refusal is kept: it is the one the real flip would throw (issue
+ * 13: a dry run reported the gate where the flip fails as INVALID_FLIP).
+ */
+export function refuseFlip({ request, details }: StepContext, err: StranglerError): void {
+  if (!request.dryRun) throw err;
+  details.refused ??= { code: err.code, message: err.message };
+}
+
+/** A step let --force override `overrode` (rule or gate check names): recorded in the audit row. */
+export function recordForced({ request, details }: StepContext, overrode: string[]): void {
+  const before = (details.forced as { overrode: string[] } | undefined)?.overrode ?? [];
+  details.forced = { by: request.actor, reason: request.reason, overrode: [...before, ...overrode] };
+}
 
 export async function flipRoute(
   store: Store,

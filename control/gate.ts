@@ -12,7 +12,7 @@ import type { GateConfig, RouteConfig } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import { percent } from '../core/percent.js';
 import type { Store } from '../store/types.js';
-import type { FlipStep } from './flip.js';
+import { type FlipStep, recordForced, refuseFlip } from './flip.js';
 import { type EvidenceSummary, type LiveTraffic, readLiveTraffic, readShadowEvidence, sloSince } from './evidence.js';
 import { classifyTransition, describeMode } from './state-machine.js';
 
@@ -137,41 +137,16 @@ export async function gateVerdict(
 }
 
 /**
- * The flipRoute step (control/flip.ts) that enforces the state machine and
- * the gate. It records the transition and, for gated flips, the verdict in the
- * audit details. On --dry-run a refusal is recorded as `details.refused`
- * instead of thrown, so the caller can show it without changing anything.
+ * The flipRoute step (control/flip.ts) that evaluates the route's gate for a
+ * gated transition (state-machine.ts) and records the verdict in the audit
+ * details. A failing gate refuses the flip unless --force overrides it
+ * (recorded with the failed checks). Runs after admitTransition
+ * (control/flip-admission.ts), which already refused a forced flip without
+ * a reason.
  */
-export const checkGate: FlipStep = async ({ config, store, request, before, target, details }) => {
-  const transition = classifyTransition(before, target);
-  details.transition = { kind: transition.kind, from: transition.from, to: transition.to };
-  const refuse = (err: StranglerError): void => {
-    if (request.dryRun) {
-      // The first refusal is the one the real flip would throw (issue 13:
-      // a dry run reported the gate where the flip fails as INVALID_FLIP).
-      details.refused ??= { code: err.code, message: err.message };
-      return;
-    }
-    throw err;
-  };
-  if ((transition.needsForce || transition.gated) && request.force && !request.reason?.trim())
-    throw new StranglerError('STRANGLER_E_USAGE', 'reason: --force needs --reason TEXT, recorded in the audit log', {
-      details: { field: 'reason' },
-    });
-  if (transition.needsForce && !request.force)
-    refuse(
-      new StranglerError(
-        'STRANGLER_E_INVALID_FLIP',
-        `${before.mode} → ${describeMode(target.mode, target.weight)} skips shadow, so there is no evidence to gate on; flip to shadow first, or pass --force --reason TEXT`,
-        { details: { field: 'mode', transition: details.transition } },
-      ),
-    );
-  const overrode: string[] = [];
-  if (transition.needsForce && request.force) {
-    overrode.push('skipShadow');
-    details.forced = { by: request.actor, reason: request.reason, overrode };
-  }
-  if (!transition.gated) return;
+export const requireGate: FlipStep = async (ctx) => {
+  const { config, store, request, before, target, details } = ctx;
+  if (!classifyTransition(before, target).gated) return;
   const route = config.routes.find((r) => r.id === request.route)!;
   const verdict = await gateVerdict(store, route, {
     now: Date.now(),
@@ -181,16 +156,13 @@ export const checkGate: FlipStep = async ({ config, store, request, before, targ
   });
   details.gate = verdict;
   if (verdict.pass) return;
-  if (request.force) {
-    overrode.push(...verdict.checks.filter((c) => !c.ok).map((c) => c.name));
-    details.forced = { by: request.actor, reason: request.reason, overrode };
-    return;
-  }
-  refuse(
+  const failed = verdict.checks.filter((c) => !c.ok);
+  if (request.force) return recordForced(ctx, failed.map((c) => c.name));
+  refuseFlip(
+    ctx,
     new StranglerError(
       'STRANGLER_E_GATE_REFUSED',
-      `gate refused ${before.mode === 'canary' ? `canary ${before.weight}%` : before.mode} → ${describeMode(target.mode, target.weight)} for route "${route.id}": ${verdict.checks
-        .filter((c) => !c.ok)
+      `gate refused ${describeMode(before.mode, before.weight)} → ${describeMode(target.mode, target.weight)} for route "${route.id}": ${failed
         .map((c) => c.message)
         .join('; ')}`,
       { details: { route: route.id, gate: verdict } },

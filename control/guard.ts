@@ -6,14 +6,14 @@
  * rolls back, and says so (logged, and reported by describeRoute).
  */
 import type { Config, RouteConfig, SloConfig } from '../core/config.js';
-import { parseDuration } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
 import { isStranglerError } from '../core/errors.js';
 import { percent } from '../core/percent.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';
 import type { StatsTotals } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, pollSerially, systemClock } from './clock.js';
 import { readLiveTraffic, sloSince } from './evidence.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
@@ -138,8 +138,6 @@ export function startGuard(opts: {
     opts.intervalMs ??
     Math.min(5000, Math.max(100, Math.min(config.proxy.statsFlushMs, ...windows.map((w) => Math.floor(w / 6)))));
   const last = new Map<string, SloState>();
-  let stopped = false;
-  let timer: unknown;
 
   async function judge(route: RouteConfig): Promise<GuardDecision | undefined> {
     const state = await store.routes.get(route.id);
@@ -193,18 +191,6 @@ export function startGuard(opts: {
     return out;
   }
 
-  const loop = async () => {
-    if (stopped) return;
-    await tick();
-    if (!stopped) timer = clock.setTimeout(loop, intervalMs);
-  };
-  timer = clock.setTimeout(loop, intervalMs);
-
-  return {
-    stop() {
-      stopped = true;
-      clock.clearTimeout(timer);
-    },
-    tick,
-  };
+  const stop = pollSerially(clock, { firstMs: intervalMs, everyMs: intervalMs }, tick);
+  return { stop, tick };
 }

@@ -8,7 +8,7 @@ import { readStallFindings } from './findings.js';
 import type { Config } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
 import type { Mode, Target } from '../core/types.js';
-import type { LatencyData, LatencyPoint, LatencyRoute, Percentiles } from '../reports/latency/types.js';
+import type { LatencyData, LatencyPoint, LatencyRoute, Percentiles } from './latency-data.js';
 import { LATENCY_BOUNDS_MS, bucketQuantile, sumWindows } from '../store/stats-window.js';
 import type { StatsWindow, Store } from '../store/types.js';
 import { sampleQuantile } from '../core/quantile.js';

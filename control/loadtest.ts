@@ -10,16 +10,16 @@ import autocannon from 'autocannon';
 import type { Config, RouteConfig } from '../core/config.js';
 import { upstreamUrls } from '../core/config.js';
 import { StranglerError, unknownRouteError } from '../core/errors.js';
+import { parseHostPort, reachableHost, urlHost } from '../core/host-port.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
-import { ratio } from '../reports/table.js';
 import {
   LOADTEST_TARGETS,
   type LoadtestRatio,
   type LoadtestResult,
   type LoadtestTarget,
   type LoadtestTargetResult,
-} from '../reports/loadtest/types.js';
+} from './loadtest-result.js';
 import type { Store } from '../store/types.js';
 import { readStallFindings } from './findings.js';
 import { probeable, probeKeepAliveStall } from './stall-probe.js';
@@ -73,11 +73,8 @@ export function defaultMethod(route: RouteConfig): string {
 
 /** The base URL a proxy listening on `listen` answers on (a wildcard address is reached via loopback). */
 export function proxyBaseUrl(listen: string): string {
-  const i = listen.lastIndexOf(':');
-  let host = listen.slice(0, i);
-  if (host === '0.0.0.0') host = '127.0.0.1';
-  if (host === '[::]') host = '[::1]';
-  return `http://${host}:${listen.slice(i + 1)}`;
+  const { host, port } = parseHostPort(listen, 'listen');
+  return `http://${urlHost(reachableHost(host))}:${port}`;
 }
 
 /** Which direct target the proxy serves in `mode` (a canary counts as the side with the larger share). */
@@ -200,6 +197,13 @@ function summarise(target: LoadtestTarget, url: string, r: autocannon.Result): L
     non2xxByStatus,
     bytesPerSec: Math.round(r.throughput.total / durationS),
   };
+}
+
+/** `a / b`, or null when either side is missing or b is zero. */
+function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
+    return null;
+  return b === 0 ? null : a / b;
 }
 
 function ratioOf(of: LoadtestTargetResult, over: LoadtestTargetResult): LoadtestRatio {

@@ -7,8 +7,8 @@
 import { breakerStatesFromAudit } from '../core/breaker-state.js';
 import type { Config } from '../core/config.js';
 import { MODES, type Mode, type Target } from '../core/types.js';
-import type { LoadtestResult } from '../reports/loadtest/types.js';
-import type { NextCandidate, ProgressData, ProgressRoute, TrafficPoint } from '../reports/progress/types.js';
+import type { LoadtestResult } from './loadtest-result.js';
+import type { NextCandidate, ProgressData, ProgressRoute, TrafficPoint } from './progress-data.js';
 import { sumWindows } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
 import { summariseShadow } from './evidence.js';

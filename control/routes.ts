@@ -5,10 +5,25 @@
  */
 import { breakerStatesFromAudit } from '../core/breaker-state.js';
 import type { Config } from '../core/config.js';
-import type { RouteRow } from '../reports/routes/index.js';
+import type { RouteState } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { rateLimitCell } from './rate-limit-use.js';
 import { describeRoutes, statusCells } from './route-status.js';
+
+/** One row of `strangler routes` and GET /routes: the route's state with its config and status cells. */
+export interface RouteRow extends RouteState {
+  pattern: string;
+  methods: string[];
+  service: string;
+  /** `ignore`: the pattern also matches with/without a trailing slash; `strict`: only as written. */
+  trailingSlash?: 'ignore' | 'strict';
+  /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
+  kind?: 'http' | 'function';
+  /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
+  extra?: Record<string, string>;
+  /** The full gate verdict, SLO numbers and rollout, for --json. */
+  status?: unknown;
+}
 
 export async function listRouteRows(config: Readonly<Config>, store: Store, now = Date.now()): Promise<RouteRow[]> {
   const states = new Map((await store.routes.list()).map((s) => [s.id, s]));

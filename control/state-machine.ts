@@ -1,7 +1,8 @@
 /**
  * The route state machine: which mode/weight changes are legal, which need
- * the gate, and which need --force. flipRoute (control/flip.ts) runs this
- * through the checkGate step (control/gate.ts) before anything is written.
+ * the gate, and which need --force. flipRoute (control/flip.ts) applies it
+ * through the admitTransition step (control/flip-admission.ts), then asks
+ * the gate (requireGate, control/gate.ts), before anything is written.
  *
  * The journey is legacy → shadow → canary (weight 1..99) → service (100).
  *
@@ -24,7 +25,7 @@
  * it gets here ("already legacy; nothing changed", exit 0).
  */
 import { StranglerError } from '../core/errors.js';
-import type { Mode } from '../core/types.js';
+import { MODES, type Mode } from '../core/types.js';
 
 export type TransitionKind = 'advance' | 'skip' | 'weight-up' | 'weight-down' | 'rollback';
 
@@ -40,19 +41,80 @@ export interface Transition {
 
 const ORDER: Record<Mode, number> = { legacy: 0, shadow: 1, canary: 2, service: 3 };
 
-/** The weight a mode implies, or the allowed canary range. */
+/**
+ * The weights a mode allows: a canary sends 1..99% to the service (0 would be
+ * shadow, 100 service); the other modes imply theirs (service 100, legacy and
+ * shadow 0). The one home of the weight rules: resolveTarget and checkWeight
+ * both ask it.
+ */
+export function allowedWeights(mode: Mode): { min: number; max: number } {
+  if (mode === 'canary') return { min: 1, max: 99 };
+  const implied = mode === 'service' ? 100 : 0;
+  return { min: implied, max: implied };
+}
+
+const weightAllowed = (mode: Mode, weight: number) => {
+  const { min, max } = allowedWeights(mode);
+  return Number.isInteger(weight) && weight >= min && weight <= max;
+};
+
+/** Throw STRANGLER_E_INVALID_FLIP unless `weight` is one `mode` allows. */
 export function checkWeight(mode: Mode, weight: number): void {
-  const ok =
-    Number.isInteger(weight) &&
-    (mode === 'canary' ? weight >= 1 && weight <= 99 : weight === (mode === 'service' ? 100 : 0));
-  if (!ok)
+  if (weightAllowed(mode, weight)) return;
+  const { min, max } = allowedWeights(mode);
+  throw new StranglerError(
+    'STRANGLER_E_INVALID_FLIP',
+    mode === 'canary'
+      ? `weight: canary needs a whole number ${min}..${max}, got ${weight}`
+      : `weight: mode ${mode} implies weight ${min}, got ${weight}`,
+    { details: { field: 'weight', value: weight, mode } },
+  );
+}
+
+/**
+ * A flip request's target: check its mode and weight (named as the CLI and
+ * the admin API spell them) and fill in the weight the mode implies. A canary
+ * flip without a weight keeps the current canary weight.
+ */
+export function resolveTarget(
+  req: { mode: string; weight?: number },
+  current: { mode: Mode; weight: number },
+): { mode: Mode; weight: number } {
+  if (!(MODES as readonly string[]).includes(req.mode))
     throw new StranglerError(
       'STRANGLER_E_INVALID_FLIP',
-      mode === 'canary'
-        ? `weight: canary needs a whole number 1..99, got ${weight}`
-        : `weight: mode ${mode} implies weight ${mode === 'service' ? 100 : 0}, got ${weight}`,
-      { details: { field: 'weight', value: weight, mode } },
+      `mode: "${req.mode}" is not one of ${MODES.join(', ')}`,
+      {
+        details: { field: 'mode', value: req.mode },
+      },
     );
+  const mode = req.mode as Mode;
+  if (req.weight !== undefined && (!Number.isInteger(req.weight) || req.weight < 0 || req.weight > 100))
+    throw new StranglerError(
+      'STRANGLER_E_INVALID_FLIP',
+      `weight: ${req.weight} is not a whole number 0..100`,
+      {
+        details: { field: 'weight', value: req.weight },
+      },
+    );
+  const { min, max } = allowedWeights(mode);
+  if (mode === 'canary') {
+    const weight = req.weight ?? (current.mode === 'canary' ? current.weight : undefined);
+    if (weight === undefined || !weightAllowed(mode, weight))
+      throw new StranglerError(
+        'STRANGLER_E_INVALID_FLIP',
+        `weight: canary needs --weight between ${min} and ${max}${weight === undefined ? '' : ` (got ${weight})`}`,
+        { details: { field: 'weight', value: weight } },
+      );
+    return { mode, weight };
+  }
+  if (req.weight !== undefined && !weightAllowed(mode, req.weight))
+    throw new StranglerError(
+      'STRANGLER_E_INVALID_FLIP',
+      `weight: mode ${mode} implies weight ${min}; --weight ${req.weight} applies to canary only`,
+      { details: { field: 'weight', value: req.weight } },
+    );
+  return { mode, weight: min };
 }
 
 /**

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
 import { StranglerError } from './errors.js';
 import { checkRouteKind, ROUTE_KINDS, withPointMatch } from './extraction-point.js';
 import { MODES } from './types.js';
@@ -113,7 +114,7 @@ const gate = z
 
 const duration = z.union([
   z.number().int().positive(),
-  z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 2m, 90d'),
+  z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 2m, 90d'),
 ]);
 
 const slo = z
@@ -345,15 +346,6 @@ export function upstreamUrls(u: UpstreamConfig): string[] {
  */
 export function basePathOf(url: URL): string {
   return url.pathname.replace(/\/+$/, '');
-}
-
-/** Milliseconds from `500ms`, `30s`, `2m`, `1h`, `90d` or a number of ms. */
-export function parseDuration(d: string | number): number {
-  if (typeof d === 'number') return d;
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
-  if (!m) throw new StranglerError('STRANGLER_E_USAGE', `bad duration "${d}": expected e.g. 500ms, 30s, 2m`);
-  const n = Number(m[1]);
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
 }
 
 function deepFreeze<T>(o: T): T {

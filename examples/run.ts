@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reachableHost, urlHost } from '../core/host-port.js';
 
 /** The repository root, found from this file whether it runs from source or from dist/. */
 export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -219,11 +220,8 @@ function launch(name: string, command: string, args: string[], o: LaunchOptions)
       settled = true;
       clearTimeout(timer);
       const port = Number(m[1]);
-      // A wildcard bind is reached through loopback.
-      const reach = o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '::1' : o.host;
-      const urlHost = reach.includes(':') ? `[${reach}]` : reach;
       resolve({
-        url: `http://${urlHost}:${port}`,
+        url: `http://${urlHost(reachableHost(o.host))}:${port}`,
         port,
         process: child,
         dbPath: o.dbPath,

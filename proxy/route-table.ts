@@ -20,7 +20,7 @@ import type { RouteState } from '../core/types.js';
 import type { RouteEntry } from './types.js';
 
 export interface RouteTable {
-  /** Route states by id, the moment the table was compiled. */
+  /** One entry per config route, in config order, with the route's state as of compilation (the config's mode for a route the store does not hold yet). */
   readonly entries: ReadonlyArray<RouteEntry>;
   /** The route for a method and canonical path, or undefined → legacy. */
   match(method: string, url: string): RouteEntry | undefined;

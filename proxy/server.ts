@@ -20,7 +20,9 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
-import { type Config, parseDuration } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { parseHostPort, urlHost } from '../core/host-port.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { isResendable } from '../core/resend.js';
 import type { Target } from '../core/types.js';
@@ -128,7 +130,7 @@ class Pipeline {
     readonly stats: StatsRecorder,
     readonly logger: Logger,
     readonly shadow: ShadowHook | undefined,
-    // Failover engineer: the proxy's breakers (audited, on this proxy's metrics registry).
+    // The proxy's breakers (audited, on this proxy's metrics registry).
     readonly failover: Failover,
     readonly points: PointEndpoints,
     /** Undefined when no route has a rateLimit: the stage is skipped. */
@@ -305,7 +307,7 @@ class Pipeline {
     const service = this.upstreams.service(route.service);
     // With failover on, the service gets the route's failover deadline so a
     // slow service can still be rescued by legacy within the client's patience.
-    // Failover engineer: forward()'s own resend-on-reset must follow the same
+    // forward()'s own resend-on-reset must follow the same
     // rule as failover (PUT/DELETE without Idempotency-Key are not resent).
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
@@ -455,11 +457,7 @@ function parseListen(
   override?: { host: string; port: number },
 ): { host: string; port: number } {
   if (override) return override;
-  const i = config.listen.lastIndexOf(':');
-  return {
-    host: config.listen.slice(0, i).replace(/^\[|\]$/g, ''),
-    port: Number(config.listen.slice(i + 1)),
-  };
+  return parseHostPort(config.listen, 'listen');
 }
 
 /**
@@ -479,7 +477,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const metrics = new ProxyMetrics();
   const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
   stats.start();
-  // Failover engineer: one Failover per proxy; its breakers outlive table reloads.
+  // One Failover per proxy: its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
   const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
   const points = new PointEndpoints({
@@ -533,7 +531,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   server.on('error', (err) => logger.error({ err }, 'listener error'));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : where.port;
-  const host = where.host.includes(':') ? `[${where.host}]` : where.host;
+  const host = urlHost(where.host);
 
   const graceMs = parseDuration(config.drain.timeout);
   let closing: Promise<void> | undefined;

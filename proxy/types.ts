@@ -1,8 +1,8 @@
 /**
  * Types shared by the stages of the proxy's request path (server → context →
  * route-table → choose-target → forward → failover → respond). They are the
- * seam with proxy/failover.ts and proxy/choose-target.ts, which other
- * engineers own: change them only by agreement.
+ * seam with proxy/failover.ts and proxy/choose-target.ts: a change here
+ * changes every stage's contract at once.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';

@@ -70,10 +70,3 @@ export function fmtBytesPerSec(n: number | null | undefined): string {
   }
   return `${u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
 }
-
-/** `a / b`, or null when either side is missing or b is zero. */
-export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
-  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
-    return null;
-  return b === 0 ? null : a / b;
-}

@@ -27,7 +27,10 @@ export interface RouteStore {
    * store's state is not the one this object opened (nothing is changed then).
    */
   flip(change: RouteChange): Promise<RouteState>;
-  /** A number that changes whenever any route changes: proxies poll it to refresh their table. */
+  /**
+   * A counter every flip and seed raises, never lowered within one store
+   * identity: `watch` compares it to notice route changes (see store/version-watch.ts).
+   */
   tableVersion(): Promise<number>;
 }
 
@@ -106,7 +109,7 @@ export type StoreIntegrity =
   | { state: 'uninitialised'; reason: string }
   | { state: 'lost'; reason: string };
 
-/** Per-route shadow evidence. Owned by shadow/; shapes defined in shadow/types.ts as they land. */
+/** Per-route shadow evidence: written by shadow/ after each comparison, read by gates, the guard and reports. */
 export interface ShadowStore {
   /** Apply a batch of counter increments and samples for one route (one transaction). */
   record(route: string, batch: ShadowBatch): Promise<void>;
@@ -283,6 +286,7 @@ export interface Store {
   /**
    * Call `onChange` soon after any route changes, from this process or another
    * (SQLite: polling a version; Redis: pub/sub plus a periodic version check).
+   * How a flip reaches a running proxy: store/version-watch.ts.
    */
   watch(onChange: () => void, intervalMs?: number): () => void;
   close(): Promise<void>;

@@ -14,6 +14,10 @@ interface CanaryOpts {
   json?: boolean;
 }
 
+// A copy of core/duration.ts's pattern (these options never accepted days),
+// kept here because command modules import only commander at the top level
+// (test/cli/startup.test.ts keeps `strangler --help` fast) and commander
+// checks option values synchronously; the action parses with parseDuration.
 function duration(v: string): string {
   if (!/^\d+(ms|s|m|h)$/.test(v)) throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m');
   return v;
@@ -47,7 +51,7 @@ export function register(program: Command, io: CliIO): void {
       if (chosen > 1 || (opts.follow && (opts.pause || opts.resume || opts.abort)))
         throw new StranglerError('STRANGLER_E_USAGE', 'canary: give one of --steps, --pause, --resume, --abort (--follow goes alone or with --steps)');
       const { withStore, cliActor } = await import('../context.js');
-      const { parseDuration } = await import('../../core/config.js');
+      const { parseDuration } = await import('../../core/duration.js');
       const canary = await import('../../control/canary.js');
       const actor = cliActor(io);
       const stamp = () => new Date().toISOString().slice(11, 19);

@@ -108,7 +108,7 @@ export function register(program: Command, io: CliIO): void {
         const { StranglerError } = await import('../../core/errors.js');
         if (!FORMATS.includes(opts.format))
           throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${FORMATS.join(', ')}, got "${opts.format}"`);
-        const { parseDuration } = await import('../../core/config.js');
+        const { parseDuration } = await import('../../core/duration.js');
         const { withStore } = await import('../context.js');
         const lt = await import('../../control/loadtest.js');
         const { renderLoadtest } = await import('../../reports/loadtest/index.js');

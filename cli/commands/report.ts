@@ -51,7 +51,7 @@ async function emit(io: CliIO, opts: CommonOptions, what: string, out: { output:
 }
 
 async function rangeOf(opts: RangeOptions, now: Date): Promise<{ since: number; stepMs?: number; fit: boolean }> {
-  const { parseDuration } = await import('../../core/config.js');
+  const { parseDuration } = await import('../../core/duration.js');
   return {
     since: now.getTime() - parseDuration(opts.since ?? '24h'),
     fit: opts.since === undefined,

@@ -7,7 +7,7 @@ import { chartCanvas, type ChartSpec, escapeHtml, htmlPage } from '../html-page.
 import { type Align, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { stallNotes } from '../findings.js';
-import type { LatencyData, LatencyRoute, Percentiles } from './types.js';
+import type { LatencyData, LatencyRoute, Percentiles } from '../../control/latency-data.js';
 
 /** Text and md show the most recent bins that have traffic; json and html carry the whole series. */
 const RECENT_BINS = 12;

@@ -6,7 +6,7 @@ import { stallNotes } from '../findings.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { type Align, fmtBytesPerSec, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
-import type { LoadtestRatio, LoadtestResult, LoadtestTarget, LoadtestTargetResult } from './types.js';
+import type { LoadtestRatio, LoadtestResult, LoadtestTarget, LoadtestTargetResult } from '../../control/loadtest-result.js';
 
 /** A run whose target answered no 2xx at all measured an outage, not a latency: exit 1 so scripts notice. */
 function exitCodeOf(r: LoadtestResult): number {

@@ -7,7 +7,7 @@ import { MODES } from '../../core/types.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
-import type { ProgressData, ProgressRoute, TrafficPoint } from './types.js';
+import type { ProgressData, ProgressRoute, TrafficPoint } from '../../control/progress-data.js';
 
 /**
  * Text and md show the most recent bins that had traffic (and the current one,

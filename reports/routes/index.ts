@@ -1,23 +1,10 @@
 /** `strangler routes` and `strangler history` renderers: pure, text or JSON. */
 import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
+import type { RouteRow } from '../../control/routes.js';
 import type { AuditEntry, RouteState } from '../../core/types.js';
 import { stallNotes } from '../findings.js';
 import { textTable } from '../table.js';
 import type { ReportOutput } from '../types.js';
-
-export interface RouteRow extends RouteState {
-  pattern: string;
-  methods: string[];
-  service: string;
-  /** `ignore`: the pattern also matches with/without a trailing slash; `strict`: only as written. */
-  trailingSlash?: 'ignore' | 'strict';
-  /** `http` (matched on the listener) or `function` (an extraction point called from inside the monolith). */
-  kind?: 'http' | 'function';
-  /** Short cells for the table: breaker state, gate verdict, SLO status, rollout. */
-  extra?: Record<string, string>;
-  /** The full gate verdict, SLO numbers and rollout, for --json. */
-  status?: unknown;
-}
 
 /**
  * The route table; in text, upstream findings (a keep-alive stall) follow as

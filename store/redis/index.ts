@@ -19,6 +19,7 @@ import { createLogger } from '../../core/log.js';
 import { parseLostMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
 import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIntegrity } from '../types.js';
+import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
@@ -106,7 +107,7 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   let subscriber: Redis | undefined;
   const listeners = new Set<(version: number) => void>();
   const reconnectHooks = new Set<() => void>();
-  const timers = new Set<NodeJS.Timeout>();
+  const watchers = new Set<VersionWatch>();
   let closed = false;
 
   const ensureSubscriber = () => {
@@ -165,47 +166,25 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     watch(onChange, intervalMs = 1000) {
       if (closed) throw new StranglerError('STRANGLER_E_STORE', `${target.label}: store is closed`);
       ensureSubscriber();
-      let last: number | undefined;
-      // A message and a poll may report the same change; only a version we
-      // have not seen yet calls onChange.
-      const seen = (v: number) => {
-        if (!Number.isFinite(v)) return;
-        if (last !== undefined && v !== last) {
-          last = v;
-          onChange();
-        } else last = v;
-      };
-      const tick = async () => {
-        try {
-          seen(await routes.tableVersion());
-        } catch {
-          // Redis away: the caller keeps its last good table; next tick retries
-        }
-      };
-      const onMessage = (v: number) => {
-        // A published version lower than the polled one can only be a late
-        // duplicate; equal means already seen.
-        if (last === undefined || v > last) seen(v);
-      };
-      const onReconnect = () => void tick();
-      listeners.add(onMessage);
+      // A message, a poll and a reconnect check may report the same change:
+      // one VersionWatch calls onChange once (store/version-watch.ts).
+      const w = watchTableVersion(() => routes.tableVersion(), onChange, intervalMs);
+      const onReconnect = () => void w.check();
+      listeners.add(w.announced);
       reconnectHooks.add(onReconnect);
-      void tick();
-      const timer = setInterval(tick, intervalMs);
-      timer.unref();
-      timers.add(timer);
+      watchers.add(w);
       return () => {
-        clearInterval(timer);
-        timers.delete(timer);
-        listeners.delete(onMessage);
+        w.stop();
+        watchers.delete(w);
+        listeners.delete(w.announced);
         reconnectHooks.delete(onReconnect);
       };
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const t of timers) clearInterval(t);
-      timers.clear();
+      for (const w of watchers) w.stop();
+      watchers.clear();
       listeners.clear();
       reconnectHooks.clear();
       for (const c of [subscriber, redis]) {

@@ -1,6 +1,6 @@
 import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { MAX_MISMATCH_SETS } from '../mismatch-sets.js';
-import { LATENCY_RESERVOIR, SAMPLE_RING } from '../sqlite/shadow.js';
+import { LATENCY_RESERVOIR, SAMPLE_RING } from '../shadow-bounds.js';
 import type { ShadowBatch, ShadowEvidence, ShadowStore } from '../types.js';
 import { type RedisContext, execResults } from './client.js';
 

@@ -3,6 +3,7 @@ import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { clearSqliteMark, readSqliteMark, writeSqliteMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
+import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIdentity, type StoreIntegrity } from '../types.js';
 import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { type Db, openDb, writeTx } from './db.js';
@@ -100,7 +101,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
   const guard = <T extends object>(part: string, o: T) => guardSubStore(label, part, o, WRITE_METHODS, writes);
   const audit = new SqliteAuditLog(db, opts.audit ?? DEFAULT_AUDIT_RETENTION);
   const routes = new SqliteRouteStore(db, audit, { checkIntact, ensureIdentity });
-  const watchers = new Set<NodeJS.Timeout>();
+  const watchers = new Set<VersionWatch>();
   return {
     kind: 'sqlite',
     label,
@@ -137,27 +138,15 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     // Another process (the CLI) writes the same file, and SQLite has no
     // cross-process notification, so watching is polling one integer.
     watch(onChange, intervalMs = 250) {
-      let last: number | undefined;
-      const tick = async () => {
-        try {
-          const v = await routes.tableVersion();
-          if (last !== undefined && v !== last) onChange();
-          last = v;
-        } catch {
-          // a closed or busy db: keep the last good table, try again next tick
-        }
-      };
-      void tick();
-      const timer = setInterval(tick, intervalMs);
-      timer.unref();
-      watchers.add(timer);
+      const w = watchTableVersion(() => routes.tableVersion(), onChange, intervalMs);
+      watchers.add(w);
       return () => {
-        clearInterval(timer);
-        watchers.delete(timer);
+        w.stop();
+        watchers.delete(w);
       };
     },
     async close() {
-      for (const t of watchers) clearInterval(t);
+      for (const w of watchers) w.stop();
       watchers.clear();
       if (db.open) db.close();
     },

@@ -1,6 +1,7 @@
 import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowSample, type ShadowStore } from '../types.js';
 import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { mergeMismatchSets } from '../mismatch-sets.js';
+import { LATENCY_RESERVOIR, SAMPLE_RING } from '../shadow-bounds.js';
 import { type Db, writeTx } from './db.js';
 
 export function migrateShadow(db: Db): void {
@@ -40,10 +41,6 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
   return out;
 };
 
-/** Latency reservoir cap per target: enough for stable p99, bounded in size. */
-export const LATENCY_RESERVOIR = 5000;
-/** Mismatch samples kept per route (a ring: oldest dropped first). */
-export const SAMPLE_RING = 50;
 
 export class SqliteShadowStore implements ShadowStore {
   constructor(private readonly db: Db) {}

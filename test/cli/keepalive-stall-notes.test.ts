@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeStall, type KeepAliveStallFinding, STALL_ADVICE, stallFindingKey } from '../../core/keepalive-stall.js';
-import type { LoadtestResult } from '../../reports/loadtest/types.js';
+import type { LoadtestResult } from '../../control/loadtest-result.js';
 import { openStore } from '../../store/open.js';
 import { demoConfigYaml, runCli, tempDir, writeConfig } from '../helpers/tmp.js';
 

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStranglerError } from '../../core/errors.js';
-import { loadConfig, parseConfig, parseDuration } from '../../core/config.js';
+import { loadConfig, parseConfig } from '../../core/config.js';
+import { parseDuration } from '../../core/duration.js';
 import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const tmp = tempDir();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import { type RunningApp, startBlockService, startMonolith } from '../../examples/run.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
-import type { LoadtestResult } from '../../reports/loadtest/types.js';
+import type { LoadtestResult } from '../../control/loadtest-result.js';
 import { seedFromConfig } from '../../cli/context.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';

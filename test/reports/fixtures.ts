@@ -2,9 +2,9 @@
  * Fixed report inputs for the golden tests and the browser test: hand-written
  * so every figure is known, with a fixed `now` so output never drifts.
  */
-import type { LatencyData } from '../../reports/latency/types.js';
-import type { LoadtestResult } from '../../reports/loadtest/types.js';
-import type { ProgressData } from '../../reports/progress/types.js';
+import type { LatencyData } from '../../control/latency-data.js';
+import type { LoadtestResult } from '../../control/loadtest-result.js';
+import type { ProgressData } from '../../control/progress-data.js';
 
 export const NOW = new Date('2026-03-01T12:00:00.000Z');
 

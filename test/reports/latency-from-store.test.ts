@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
 import type { Config } from '../../core/config.js';
 import { gatherLatency } from '../../control/latency.js';
-import type { LatencyData } from '../../reports/latency/types.js';
+import type { LatencyData } from '../../control/latency-data.js';
 import type { Store } from '../../store/types.js';
 import { captureIO, tempDir } from '../helpers/tmp.js';
 import { fillDemoStore, openDemoStore } from './store-data.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/main.js';
 import { gatherProgress } from '../../control/progress.js';
-import type { ProgressData } from '../../reports/progress/types.js';
+import type { ProgressData } from '../../control/progress-data.js';
 import type { Store } from '../../store/types.js';
 import { mismatchSetKey } from '../../shadow/noise.js';
 import { emptyShadowBatch } from '../../store/types.js';

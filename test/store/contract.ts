@@ -9,7 +9,7 @@ import type { RouteSeed } from '../../core/types.js';
 import { holdLease } from '../../store/lease.js';
 import { MAX_MISMATCH_SETS } from '../../store/mismatch-sets.js';
 import { MAX_FIELD_EXAMPLES } from '../../store/field-examples.js';
-import { LATENCY_RESERVOIR, SAMPLE_RING } from '../../store/sqlite/shadow.js';
+import { LATENCY_RESERVOIR, SAMPLE_RING } from '../../store/shadow-bounds.js';
 import { emptyShadowBatch, type ShadowBatch, type ShadowSample, type Store } from '../../store/types.js';
 
 export interface StoreBackend {

@@ -2,8 +2,9 @@
  * What one `strangler loadtest` run measured: the same route driven with the
  * same load at each target in turn. Saved whole in store.results ('loadtest',
  * route id) so later reports can show it; reporters read this shape only.
+ * The producer (control/) owns this shape; reporters import it type-only.
  */
-import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
+import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 
 export const LOADTEST_TARGETS = ['legacy', 'service', 'proxy'] as const;
 export type LoadtestTarget = (typeof LOADTEST_TARGETS)[number];

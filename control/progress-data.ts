@@ -2,8 +2,9 @@
  * The migration at a glance, as gathered by control/progress.ts from the store
  * (routes, stats windows, shadow evidence, audit log, saved plan and load
  * tests). Reporters read this shape only.
+ * The producer (control/) owns this shape; reporters import it type-only.
  */
-import type { Mode } from '../../core/types.js';
+import type { Mode } from '../core/types.js';
 
 export interface ProgressRoute {
   id: string;

@@ -2,9 +2,10 @@
  * Latency per route and target over time, as gathered by control/latency.ts
  * from the stats windows (bucketed, so percentiles are bucket upper bounds)
  * and the shadow pairs (raw samples of the same requests sent to both sides).
+ * The producer (control/) owns this shape; reporters import it type-only.
  */
-import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
-import type { Mode } from '../../core/types.js';
+import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
+import type { Mode } from '../core/types.js';
 
 export interface Percentiles {
   requests: number;
