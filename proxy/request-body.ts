@@ -9,6 +9,12 @@
  *   back in front of the rest and streamed, single use. Slow uploaders thus
  *   wait here, not on one of the 256 pooled sockets (issue 12: 300 of them
  *   held every service connection and starved every GET for 130 s).
+ * - A body declared (Content-Length) larger than the hold can never be
+ *   replayable, so it is not read at all: it waits, unread, until the
+ *   client has sent the stream's high-water mark (or the hold, if smaller),
+ *   then streams. Node stops reading the socket at that mark, so such a
+ *   request costs at most one socket read beyond it (issue 12: reading these
+ *   up to the hold cost a second 64 KiB read per parked connection).
  * - BodyBudget: one cap on bytes held by all requests together
  *   (`proxy.maxBufferedBodyBytes`). Over it a request still flows, streamed,
  *   but is not resendable (issue 12: 1,600 parked 1 MiB bodies took the
@@ -55,9 +61,9 @@ export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
  */
 export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: number): Promise<IntakeOutcome> {
   const req = ctx.req;
-  // Even a body declared larger than we hold is read up to holdBytes first:
-  // a client declaring 10 MB and sending a byte per 10 s must not get a
-  // connection for it.
+  const declared = req.headers['content-length'];
+  // Node's parser has checked the header: digits only, and never beside Transfer-Encoding.
+  if (declared !== undefined && Number(declared) > holdBytes) return awaitArrival(ctx, holdBytes);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -97,6 +103,43 @@ export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: n
   });
 }
 
+/** Requests waiting in awaitArrival: their unread bytes are the client's doing, not backpressure. */
+const arriving = new WeakSet<RequestContext['req']>();
+
+/**
+ * A body declared larger than the hold: nothing to replay, so nothing is
+ * read. It must still not get an upstream connection before it shows it is
+ * sending (a client declaring 10 MB and sending a byte per 10 s waits here
+ * until the watchdog answers 408): it streams once `min(holdBytes, high-water
+ * mark)` bytes have arrived. Not more: at the mark Node stops reading the
+ * socket, and the bytes would never come.
+ */
+function awaitArrival(ctx: RequestContext, holdBytes: number): Promise<IntakeOutcome> {
+  const req = ctx.req;
+  const enough = Math.min(holdBytes, req.readableHighWaterMark);
+  // The usual case: the first socket read brought the head and enough body with it.
+  if (req.readableLength >= enough || req.complete) return Promise.resolve('streamed');
+  if (ctx.signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    const done = (outcome: IntakeOutcome) => {
+      arriving.delete(req);
+      req.off('readable', onReadable);
+      req.off('error', onAbort);
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    // 'readable' fires on every push while the buffer is under the mark; nothing is read here.
+    const onReadable = () => {
+      if (req.readableLength >= enough || req.complete) done('streamed');
+    };
+    const onAbort = () => done('aborted');
+    arriving.add(req);
+    req.on('readable', onReadable);
+    req.on('error', onAbort);
+    ctx.signal.addEventListener('abort', onAbort);
+  });
+}
+
 export interface WatchdogOptions {
   idleMs: number;
   minBytesPerSecond: number;
@@ -123,8 +166,9 @@ export function watchBody(ctx: RequestContext, opts: WatchdogOptions): void {
     const now = socket.bytesRead;
     const got = now - last;
     last = now;
-    // Backpressure: bytes are waiting on our side, not the client's.
-    if (req.readableLength > 0 || socket.readableLength > 0 || req.isPaused()) return;
+    // Backpressure: bytes are waiting on our side, not the client's (unless
+    // they wait for more of their own kind: awaitArrival).
+    if (!arriving.has(req) && (req.readableLength > 0 || socket.readableLength > 0 || req.isPaused())) return;
     if (got === 0) {
       stop();
       opts.onTimeout(`no request body byte for ${opts.idleMs} ms`);
