@@ -50,6 +50,9 @@ export class BodyBudget {
   }
 }
 
+/** Requests in intake (intakeBody, awaitArrival): their unread bytes are the client's doing, not backpressure. */
+const arriving = new WeakSet<RequestContext['req']>();
+
 export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
 
 /**
@@ -58,6 +61,13 @@ export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
  * replays it; 'streamed': what was read is put back in front of the rest and
  * `ctx.body` stays the client's single-use stream; 'aborted': the client left
  * or the watchdog answered 408.
+ *
+ * Bytes are looked at before they are taken ('readable', not 'data'): bytes
+ * that do not fit stay unread in the request's buffer, where Node's flow
+ * control stops the socket. Taking them first and putting them back (as
+ * 'data' would) let one more socket read in behind them: 64 KiB more per
+ * request refused by the budget (issue 12). A request that comes while the
+ * budget is spent thus reads nothing beyond what came with its head.
  */
 export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: number): Promise<IntakeOutcome> {
   const req = ctx.req;
@@ -68,7 +78,8 @@ export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: n
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (outcome: IntakeOutcome) => {
-      req.off('data', onData);
+      arriving.delete(req);
+      req.off('readable', onReadable);
       req.off('end', onEnd);
       req.off('error', onAbort);
       ctx.signal.removeEventListener('abort', onAbort);
@@ -82,29 +93,24 @@ export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: n
       }
       resolve(outcome);
     };
-    const onData = (chunk: Buffer) => {
-      if (size + chunk.length > holdBytes || !budget.take(chunk.length)) {
-        // Put this chunk back too: it goes out first, right after the held ones.
-        req.pause();
-        req.unshift(chunk);
-        done('streamed');
-        return;
+    const onReadable = () => {
+      for (let n = req.readableLength; n > 0; n = req.readableLength) {
+        if (size + n > holdBytes || !budget.take(n)) return done('streamed');
+        chunks.push(req.read() as Buffer);
+        size += n;
       }
-      chunks.push(chunk);
-      size += chunk.length;
     };
     const onEnd = () => done('replayable');
     const onAbort = () => done('aborted');
     if (ctx.signal.aborted) return done('aborted');
-    req.on('data', onData);
+    // While reading here the request is paused in stream terms; the watchdog must still count.
+    arriving.add(req);
+    req.on('readable', onReadable);
     req.on('end', onEnd);
     req.on('error', onAbort);
     ctx.signal.addEventListener('abort', onAbort);
   });
 }
-
-/** Requests waiting in awaitArrival: their unread bytes are the client's doing, not backpressure. */
-const arriving = new WeakSet<RequestContext['req']>();
 
 /**
  * A body declared larger than the hold: nothing to replay, so nothing is
@@ -167,7 +173,7 @@ export function watchBody(ctx: RequestContext, opts: WatchdogOptions): void {
     const got = now - last;
     last = now;
     // Backpressure: bytes are waiting on our side, not the client's (unless
-    // they wait for more of their own kind: awaitArrival).
+    // the intake is still waiting for more of them).
     if (!arriving.has(req) && (req.readableLength > 0 || socket.readableLength > 0 || req.isPaused())) return;
     if (got === 0) {
       stop();
