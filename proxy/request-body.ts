@@ -94,10 +94,14 @@ export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: n
       resolve(outcome);
     };
     const onReadable = () => {
-      for (let n = req.readableLength; n > 0; n = req.readableLength) {
-        if (size + n > holdBytes || !budget.take(n)) return done('streamed');
-        chunks.push(req.read() as Buffer);
-        size += n;
+      for (;;) {
+        const n = req.readableLength;
+        if (n > 0 && (size + n > holdBytes || !budget.take(n))) return done('streamed');
+        // null once the buffer is empty; that call is also what lets 'end' come.
+        const chunk: Buffer | null = req.read();
+        if (chunk === null) return;
+        chunks.push(chunk);
+        size += chunk.length;
       }
     };
     const onEnd = () => done('replayable');
