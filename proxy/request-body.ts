@@ -128,7 +128,7 @@ function awaitArrival(ctx: RequestContext, holdBytes: number): Promise<IntakeOut
   const req = ctx.req;
   const enough = Math.min(holdBytes, req.readableHighWaterMark);
   // The usual case: the first socket read brought the head and enough body with it.
-  if (req.readableLength >= enough || req.complete) return Promise.resolve('streamed');
+  if (req.readableLength >= enough || req.complete) return Promise.resolve(streamOn(req));
   if (ctx.signal.aborted) return Promise.resolve('aborted');
   return new Promise((resolve) => {
     const done = (outcome: IntakeOutcome) => {
@@ -140,7 +140,7 @@ function awaitArrival(ctx: RequestContext, holdBytes: number): Promise<IntakeOut
     };
     // 'readable' fires on every push while the buffer is under the mark; nothing is read here.
     const onReadable = () => {
-      if (req.readableLength >= enough || req.complete) done('streamed');
+      if (req.readableLength >= enough || req.complete) done(streamOn(req));
     };
     const onAbort = () => done('aborted');
     arriving.add(req);
@@ -148,6 +148,12 @@ function awaitArrival(ctx: RequestContext, holdBytes: number): Promise<IntakeOut
     req.on('error', onAbort);
     ctx.signal.addEventListener('abort', onAbort);
   });
+}
+
+/** Paused in stream terms, as intakeBody leaves a streamed body: it waits for its upstream (the watchdog skips it). */
+function streamOn(req: RequestContext['req']): IntakeOutcome {
+  req.pause();
+  return 'streamed';
 }
 
 export interface WatchdogOptions {
