@@ -9,6 +9,12 @@
  *   back in front of the rest and streamed, single use. Slow uploaders thus
  *   wait here, not on one of the 256 pooled sockets (issue 12: 300 of them
  *   held every service connection and starved every GET for 130 s).
+ * - A body declared (Content-Length) larger than the hold can never be
+ *   replayable, so it is not read at all: it waits, unread, until the
+ *   client has sent the stream's high-water mark (or the hold, if smaller),
+ *   then streams. Node stops reading the socket at that mark, so such a
+ *   request costs at most one socket read beyond it (issue 12: reading these
+ *   up to the hold cost a second 64 KiB read per parked connection).
  * - BodyBudget: one cap on bytes held by all requests together
  *   (`proxy.maxBufferedBodyBytes`). Over it a request still flows, streamed,
  *   but is not resendable (issue 12: 1,600 parked 1 MiB bodies took the
@@ -44,6 +50,9 @@ export class BodyBudget {
   }
 }
 
+/** Requests in intake (intakeBody, awaitArrival): their unread bytes are the client's doing, not backpressure. */
+const arriving = new WeakSet<RequestContext['req']>();
+
 export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
 
 /**
@@ -52,17 +61,25 @@ export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
  * replays it; 'streamed': what was read is put back in front of the rest and
  * `ctx.body` stays the client's single-use stream; 'aborted': the client left
  * or the watchdog answered 408.
+ *
+ * Bytes are looked at before they are taken ('readable', not 'data'): bytes
+ * that do not fit stay unread in the request's buffer, where Node's flow
+ * control stops the socket. Taking them first and putting them back (as
+ * 'data' would) let one more socket read in behind them: 64 KiB more per
+ * request refused by the budget (issue 12). A request that comes while the
+ * budget is spent thus reads nothing beyond what came with its head.
  */
 export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: number): Promise<IntakeOutcome> {
   const req = ctx.req;
-  // Even a body declared larger than we hold is read up to holdBytes first:
-  // a client declaring 10 MB and sending a byte per 10 s must not get a
-  // connection for it.
+  const declared = req.headers['content-length'];
+  // Node's parser has checked the header: digits only, and never beside Transfer-Encoding.
+  if (declared !== undefined && Number(declared) > holdBytes) return awaitArrival(ctx, holdBytes);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (outcome: IntakeOutcome) => {
-      req.off('data', onData);
+      arriving.delete(req);
+      req.off('readable', onReadable);
       req.off('end', onEnd);
       req.off('error', onAbort);
       ctx.signal.removeEventListener('abort', onAbort);
@@ -76,25 +93,67 @@ export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: n
       }
       resolve(outcome);
     };
-    const onData = (chunk: Buffer) => {
-      if (size + chunk.length > holdBytes || !budget.take(chunk.length)) {
-        // Put this chunk back too: it goes out first, right after the held ones.
-        req.pause();
-        req.unshift(chunk);
-        done('streamed');
-        return;
+    const onReadable = () => {
+      for (;;) {
+        const n = req.readableLength;
+        if (n > 0 && (size + n > holdBytes || !budget.take(n))) return done('streamed');
+        // null once the buffer is empty; that call is also what lets 'end' come.
+        const chunk: Buffer | null = req.read();
+        if (chunk === null) return;
+        chunks.push(chunk);
+        size += chunk.length;
       }
-      chunks.push(chunk);
-      size += chunk.length;
     };
     const onEnd = () => done('replayable');
     const onAbort = () => done('aborted');
     if (ctx.signal.aborted) return done('aborted');
-    req.on('data', onData);
+    // While reading here the request is paused in stream terms; the watchdog must still count.
+    arriving.add(req);
+    req.on('readable', onReadable);
     req.on('end', onEnd);
     req.on('error', onAbort);
     ctx.signal.addEventListener('abort', onAbort);
   });
+}
+
+/**
+ * A body declared larger than the hold: nothing to replay, so nothing is
+ * read. It must still not get an upstream connection before it shows it is
+ * sending (a client declaring 10 MB and sending a byte per 10 s waits here
+ * until the watchdog answers 408): it streams once `min(holdBytes, high-water
+ * mark)` bytes have arrived. Not more: at the mark Node stops reading the
+ * socket, and the bytes would never come.
+ */
+function awaitArrival(ctx: RequestContext, holdBytes: number): Promise<IntakeOutcome> {
+  const req = ctx.req;
+  const enough = Math.min(holdBytes, req.readableHighWaterMark);
+  // The usual case: the first socket read brought the head and enough body with it.
+  if (req.readableLength >= enough || req.complete) return Promise.resolve(streamOn(req));
+  if (ctx.signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    const done = (outcome: IntakeOutcome) => {
+      arriving.delete(req);
+      req.off('readable', onReadable);
+      req.off('error', onAbort);
+      ctx.signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    // 'readable' fires on every push while the buffer is under the mark; nothing is read here.
+    const onReadable = () => {
+      if (req.readableLength >= enough || req.complete) done(streamOn(req));
+    };
+    const onAbort = () => done('aborted');
+    arriving.add(req);
+    req.on('readable', onReadable);
+    req.on('error', onAbort);
+    ctx.signal.addEventListener('abort', onAbort);
+  });
+}
+
+/** Paused in stream terms, as intakeBody leaves a streamed body: it waits for its upstream (the watchdog skips it). */
+function streamOn(req: RequestContext['req']): IntakeOutcome {
+  req.pause();
+  return 'streamed';
 }
 
 export interface WatchdogOptions {
@@ -123,8 +182,9 @@ export function watchBody(ctx: RequestContext, opts: WatchdogOptions): void {
     const now = socket.bytesRead;
     const got = now - last;
     last = now;
-    // Backpressure: bytes are waiting on our side, not the client's.
-    if (req.readableLength > 0 || socket.readableLength > 0 || req.isPaused()) return;
+    // Backpressure: bytes are waiting on our side, not the client's (unless
+    // the intake is still waiting for more of them).
+    if (!arriving.has(req) && (req.readableLength > 0 || socket.readableLength > 0 || req.isPaused())) return;
     if (got === 0) {
       stop();
       opts.onTimeout(`no request body byte for ${opts.idleMs} ms`);
