@@ -6,7 +6,7 @@
  *
  * A base URL with a path (`http://host/base`) puts that path in front of every
  * request target, for primaries, failover and shadow copies alike
- * (core/config.ts basePathOf is the one rule; shadow/mirror.ts uses it too).
+ * (core/config.ts basePathOf is the one rule; shadow/copy-sender.ts uses it too).
  */
 import { type Dispatcher, Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
