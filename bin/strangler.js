@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --no-maglev
 // The shebang's node flags are proxy/heap-tuning.ts's PROXY_NODE_FLAGS (why
 // there): a V8 heap size is fixed when the process starts. `serve --workers`
 // inherits them; run as `node bin/strangler.js ...`, pass them yourself.
