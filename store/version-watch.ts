@@ -6,7 +6,7 @@
  *      store's table version (SQLite: the `table_version` row; Redis: the
  *      `table-version` key, in the same Lua script that also PUBLISHes it).
  *   2. Every proxy follows that counter through `store.watch`
- *      (proxy/server.ts startProxy), which calls `reload` when it changes.
+ *      (proxy/server.ts followRouteTable), which calls `reload` when it changes.
  *      Three things feed one VersionWatch (below), so a change is reported
  *      once however many of them see it:
  *        - the poll, every `proxy.pollIntervalMs` (both backends: SQLite has

@@ -65,7 +65,7 @@ export function register(program: Command, io: CliIO): void {
           io.stdout.write(`${route}: already ${describeMode(result.before.mode, result.before.weight)} (v${result.before.version}); nothing changed\n`);
           return;
         }
-        // Set by the gate step (control/gate.ts) on a dry run that would be refused.
+        // Set by refuseFlip (control/flip.ts) when a step (admitTransition, requireGate) would refuse a dry run.
         const refused = result.details.refused as { code: string; message: string } | undefined;
         if (result.dryRun && refused) io.stdout.write(`dry run: ${route} ${show(result.before)} -> ${mode}: would be refused (${refused.code}): ${refused.message}; nothing changed\n`);
         else if (result.dryRun) io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
