@@ -84,6 +84,16 @@ function attempt(ctx: RequestContext, upstream: Upstream, opts?: ForwardOptions)
  * attempt at the response head and feeds the body to an UpstreamBody; a
  * failure before the head resolves a classified UpstreamFailure. The client's
  * signal aborts the upstream request at any point, as request()'s `signal` did.
+ *
+ * Why not undici 7's controller-based handler (onRequestStart/onResponseStart/
+ * onResponseData): undici's client still drives these legacy callbacks, and
+ * wraps a controller-based handler in an adapter (dispatcher-base.js dispatch
+ * → UnwrapHandler) that builds a header object from the raw head for every
+ * response (unwrap-handler.js onHeaders → parseHeaders) and for its trailers.
+ * This handler copies the raw head straight into the client's answer
+ * (clientResponseHead) and builds the object only when failover or shadow
+ * asks for it (UpstreamAnswer.headers). Revisit when undici's core calls the
+ * new contract itself.
  */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   private abortFn: ((err?: Error) => void) | undefined = undefined;
