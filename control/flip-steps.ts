@@ -1,7 +1,7 @@
 /**
  * The steps every user-initiated flip runs between validation and the store
- * write. One list, so the CLI, the admin API and the canary stepper cannot
- * drift apart.
+ * write. One list, so the CLI, the admin API, the canary stepper and the SLO
+ * guard cannot drift apart.
  */
 import { admitTransition } from './flip-admission.js';
 import type { FlipStep } from './flip.js';

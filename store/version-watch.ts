@@ -18,7 +18,7 @@
  *      swaps one reference; requests in flight keep the table they started
  *      with. It refuses to reload from a store that lost its state.
  *
- * A third timer reads the same counter, StoreFreshness (proxy/store-freshness.ts),
+ * Besides the poll, one more timer reads the same counter, StoreFreshness (proxy/store-freshness.ts),
  * and it is not a duplicate: watch() swallows errors (the caller keeps its
  * table), while StoreFreshness exists to see them — how long the store has
  * been away (`strangler_store_stale_seconds`), whether it lost its state —
