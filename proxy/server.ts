@@ -47,7 +47,7 @@ import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
 import { type RequestTrace, type Tracing, untracedCopies } from './trace-context.js';
 import { createTracing } from './tracing.js';
-import type { FailoverResult, RequestContext, RouteEntry } from './types.js';
+import type { FailoverResult, RequestContext, RouteEntry, UpstreamAttempt } from './types.js';
 import { failureCode } from './upstream-errors.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
@@ -144,104 +144,29 @@ class Pipeline {
     this.table = table;
   }
 
+  /**
+   * One request through the stages: the edge admits it and gives it a
+   * context, routing picks the target, the body is taken in, the primary is
+   * forwarded (with failover on a service route), and the answer goes back.
+   * finish() (on the response's 'close') records it. Each stage answers the
+   * client itself when it ends the request early, and returns false then.
+   */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Node then writes `Connection: close` and ends the socket after this
-    // answer (RFC 9112 §9.6): the client's next request opens a new connection.
-    if (this.draining) {
-      // RFC 9112 §9.6: after an answer that says `close`, no further request
-      // received on that connection is processed. A pipelined one is dropped
-      // unanswered, never forwarded: the client knows it was not done.
-      const socket = req.socket as ClosingSocket;
-      if (socket[CLOSING]) {
-        req.resume();
-        return;
-      }
-      socket[CLOSING] = true;
-      res.shouldKeepAlive = false;
-    }
-    // From here on req.url is the canonical target: routing, every upstream
-    // and the shadow copy see this one spelling only.
-    const admission = admit(req, this.edge.paths);
-    if (admission.kind === 'refuse') {
-      respondRefusal(res, admission.refusal);
-      return;
-    }
-    if (admission.kind === 'asterisk') {
-      answerAsterisk(res, { 'x-strangler-route': UNMATCHED });
-      return;
-    }
-    // The reserved prefix of extraction points is the proxy's own, never legacy's.
-    if (isPointsUrl(req.url)) return this.points.handle(req, res);
-    const abort = new ClientSignal();
-    let ctx: Flight;
-    try {
-      ctx = createContext(req, res, abort, admission.authority) as Flight;
-    } catch (err) {
-      this.refuse(req, res, err);
-      return;
-    }
-    ctx.pipeline = this;
-    ctx.abort = abort;
-    ctx.answer = undefined;
-    ctx.overLimit = undefined;
-    ctx.copyAdmitted = undefined;
-    ctx.trace = this.tracing ? this.tracing.startRequest(ctx) : undefined;
-    (res as TrackedResponse)[FLIGHT] = ctx;
-    res.on('close', onResponseClose);
-
-    const entry = this.match(req);
-    ctx.route = entry;
-    const notAllowed = checkMethod(req.method ?? 'GET', entry);
-    if (notAllowed) {
-      ctx.target = 'legacy';
-      respondError(ctx, notAllowed.code, notAllowed.message, this.answerHeaders(ctx, 'legacy'));
-      return;
-    }
-    ctx.target = targetOf(entry, req);
-    if (entry?.config.rateLimit && this.limits) {
-      const quota = await this.limits.admit(entry.config, entry.state.mode, ctx.target, req, {
-        resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
-        aborted: abort.aborted,
-      });
-      ctx.target = quota.target;
-      if (!quota.ok) {
-        ctx.overLimit = 'rejected';
-        respondOverLimit(ctx, quota, this.answerHeaders(ctx, quota.target));
-        return;
-      }
-      if (quota.spilled) ctx.overLimit = 'spilled';
-    }
-    if (entry && this.shadow)
-      ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, req.method ?? 'GET', ctx.target);
-    // In shadow mode the copy goes to the service: it takes a point of the
-    // service's limit, asked now and not awaited (never in the primary's way).
-    if (ctx.shadowPlan?.capture && entry?.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
-      ctx.copyAdmitted = this.limits.admitCopy(entry.config, req);
-
-    if (ctx.hasBody) {
-      // Read (up to a hold size) before any upstream connection is taken; a
-      // stalled body is answered 408 here or while it streams (request-body.ts).
-      watchBody(ctx, {
-        idleMs: this.edge.bodyIdleTimeoutMs,
-        minBytesPerSecond: this.edge.bodyMinBytesPerSecond,
-        onTimeout: (why) => this.bodyTooSlow(ctx, why),
-      });
-      const intake = await intakeBody(ctx, this.bodies, this.holdBytes(entry, ctx.target));
-      if (intake === 'aborted') return;
-      ctx.bodyIntake = intake;
-    }
+    const ctx = this.admitRequest(req, res);
+    if (ctx === 'points') return this.points.handle(req, res);
+    if (!ctx || !this.routeRequest(ctx)) return;
+    // Only routes with a rateLimit pay for the await.
+    if (ctx.route?.config.rateLimit && this.limits && !(await this.applyRateLimit(ctx, this.limits))) return;
+    this.planShadow(ctx);
+    if (ctx.hasBody && !(await this.takeBody(ctx))) return;
 
     let answer: FailoverResult;
     try {
+      const entry = ctx.route;
       answer =
         ctx.target === 'service' && entry
           ? await this.forwardToService(ctx, entry)
-          : Object.assign(
-              await (ctx.trace
-                ? ctx.trace.attempt('legacy', false, () => forward(ctx, this.upstreams.legacy))
-                : forward(ctx, this.upstreams.legacy)),
-              { target: 'legacy' as const },
-            );
+          : Object.assign(await this.forwardToLegacy(ctx), { target: 'legacy' as const });
     } catch (err) {
       // forward() never rejects; this is a failover-stage bug. Answer, do not crash.
       this.logger.error({ err, requestId: ctx.requestId }, 'failover stage threw');
@@ -253,8 +178,131 @@ class Pipeline {
       );
       return;
     }
+    this.answerClient(ctx, answer);
+  }
+
+  /**
+   * The edge: a draining connection's pipelined request, the canonical
+   * target (from here on req.url is the one spelling routing, every upstream
+   * and the shadow copy see), OPTIONS *, and the request context. Undefined
+   * when the edge answered (or dropped) the request itself; 'points' for the
+   * extraction points' reserved prefix, the proxy's own and never legacy's.
+   */
+  admitRequest(req: IncomingMessage, res: ServerResponse): Flight | 'points' | undefined {
+    if (this.draining) {
+      // RFC 9112 §9.6: after an answer that says `close`, no further request
+      // received on that connection is processed. A pipelined one is dropped
+      // unanswered, never forwarded: the client knows it was not done.
+      const socket = req.socket as ClosingSocket;
+      if (socket[CLOSING]) {
+        req.resume();
+        return undefined;
+      }
+      socket[CLOSING] = true;
+      // Node then writes `Connection: close` and ends the socket after this
+      // answer: the client's next request opens a new connection.
+      res.shouldKeepAlive = false;
+    }
+    const admission = admit(req, this.edge.paths);
+    if (admission.kind === 'refuse') {
+      respondRefusal(res, admission.refusal);
+      return undefined;
+    }
+    if (admission.kind === 'asterisk') {
+      answerAsterisk(res, { 'x-strangler-route': UNMATCHED });
+      return undefined;
+    }
+    if (isPointsUrl(req.url)) return 'points';
+    const abort = new ClientSignal();
+    let ctx: Flight;
+    try {
+      ctx = createContext(req, res, abort, admission.authority) as Flight;
+    } catch (err) {
+      this.refuse(req, res, err);
+      return undefined;
+    }
+    ctx.pipeline = this;
+    ctx.abort = abort;
+    ctx.answer = undefined;
+    ctx.overLimit = undefined;
+    ctx.copyAdmitted = undefined;
+    ctx.trace = this.tracing ? this.tracing.startRequest(ctx) : undefined;
+    (res as TrackedResponse)[FLIGHT] = ctx;
+    res.on('close', onResponseClose);
+    return ctx;
+  }
+
+  /** The route and the target; false after a 405 (method not allowed on the route). */
+  routeRequest(ctx: Flight): boolean {
+    const req = ctx.req;
+    const entry = this.match(req);
+    ctx.route = entry;
+    const notAllowed = checkMethod(req.method ?? 'GET', entry);
+    if (notAllowed) {
+      ctx.target = 'legacy';
+      respondError(ctx, notAllowed.code, notAllowed.message, this.answerHeaders(ctx, 'legacy'));
+      return false;
+    }
+    ctx.target = targetOf(entry, req);
+    return true;
+  }
+
+  /** The route's rate limit: may move the target (spill to legacy); false after a 429. */
+  async applyRateLimit(ctx: Flight, limits: RateLimits): Promise<boolean> {
+    const entry = ctx.route!;
+    const req = ctx.req;
+    const quota = await limits.admit(entry.config, entry.state.mode, ctx.target, req, {
+      resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
+      aborted: ctx.abort.aborted,
+    });
+    ctx.target = quota.target;
+    if (!quota.ok) {
+      ctx.overLimit = 'rejected';
+      respondOverLimit(ctx, quota, this.answerHeaders(ctx, quota.target));
+      return false;
+    }
+    if (quota.spilled) ctx.overLimit = 'spilled';
+    return true;
+  }
+
+  /** Whether this request's exchange is captured for a shadow copy (decided before it is forwarded). */
+  planShadow(ctx: Flight): void {
+    const entry = ctx.route;
+    if (!entry || !this.shadow) return;
+    ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req.method ?? 'GET', ctx.target);
+    // In shadow mode the copy goes to the service: it takes a point of the
+    // service's limit, asked now and not awaited (never in the primary's way).
+    if (ctx.shadowPlan.capture && entry.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
+      ctx.copyAdmitted = this.limits.admitCopy(entry.config, ctx.req);
+  }
+
+  /**
+   * Read the body (up to a hold size) before any upstream connection is
+   * taken; a stalled body is answered 408 here or while it streams
+   * (request-body.ts). False when the client went away meanwhile.
+   */
+  async takeBody(ctx: Flight): Promise<boolean> {
+    watchBody(ctx, {
+      idleMs: this.edge.bodyIdleTimeoutMs,
+      minBytesPerSecond: this.edge.bodyMinBytesPerSecond,
+      onTimeout: (why) => this.bodyTooSlow(ctx, why),
+    });
+    const intake = await intakeBody(ctx, this.bodies, this.holdBytes(ctx.route, ctx.target));
+    if (intake === 'aborted') return false;
+    ctx.bodyIntake = intake;
+    return true;
+  }
+
+  /** The primary to legacy: a target chosen by the route, or an unmatched request. */
+  forwardToLegacy(ctx: Flight): Promise<UpstreamAttempt> {
+    const legacy = this.upstreams.legacy;
+    return ctx.trace ? ctx.trace.attempt('legacy', false, () => forward(ctx, legacy)) : forward(ctx, legacy);
+  }
+
+  /** Stream the chosen answer to the client, or answer for an upstream that failed. */
+  answerClient(ctx: Flight, answer: FailoverResult): void {
     ctx.answer = answer;
-    if (abort.aborted) {
+    if (ctx.abort.aborted) {
       if (answer.ok) answer.body.destroy();
       return;
     }
@@ -269,7 +317,7 @@ class Pipeline {
         err: answer.error,
         code,
         requestId: ctx.requestId,
-        route: entry?.config.id,
+        route: ctx.route?.config.id,
         target: answer.target,
         origin: answer.origin,
       },
