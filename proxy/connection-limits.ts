@@ -36,9 +36,19 @@ export function connectionCap(configured: number, fdLimit = openFileLimit()): nu
   return Math.max(64, Math.floor((fdLimit ?? 1024) * 0.75));
 }
 
-/** node:http server options carrying the client-side timeouts. */
-export function clientTimeouts(proxy: Readonly<Config['proxy']>) {
+/**
+ * Stream buffer size of every client connection (read and write), as Node 20
+ * has it by default. Node 22 raised the default to 64 KiB, and a request whose
+ * body waits unread (request-body.ts) then pulls a second 64 KiB socket read
+ * behind its first: 1,600 parked 1 MiB uploads took Node 24.21's proxy to
+ * 291 MB RSS (Node 20: 233 MB; bench/edge.ts parked).
+ */
+export const CLIENT_HIGH_WATER_MARK = 16 * 1024;
+
+/** node:http server options for client connections: the client-side timeouts and the buffer size. */
+export function clientConnectionOptions(proxy: Readonly<Config['proxy']>) {
   return {
+    highWaterMark: CLIENT_HIGH_WATER_MARK,
     headersTimeout: proxy.headersTimeoutMs,
     // Node requires requestTimeout >= headersTimeout; bodies have their own watchdog (request-body.ts).
     requestTimeout: Math.max(300_000, proxy.headersTimeoutMs),

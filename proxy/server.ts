@@ -41,7 +41,7 @@ import { isPointsUrl, PointEndpoints } from './points.js';
 import { createRateLimits, RATE_LIMITED_HEADER, type RateLimits, respondOverLimit } from './rate-limit.js';
 import { Readiness, type ReadinessState } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
-import { clientTimeouts, connectionCap, limitConnections } from './connection-limits.js';
+import { clientConnectionOptions, connectionCap, limitConnections } from './connection-limits.js';
 import { BodyBudget, intakeBody, watchBody } from './request-body.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { StoreFreshness } from './store-freshness.js';
@@ -558,7 +558,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
   const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway);
 
-  const server = createServer(clientTimeouts(config.proxy), (req, res) => {
+  const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
     pipeline.handle(req, res).catch((err) => {
       logger.error({ err }, 'request pipeline failed');
       if (!res.headersSent) res.writeHead(502).end();

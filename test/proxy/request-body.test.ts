@@ -10,7 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.js';
 import { ClientSignal } from '../../proxy/client-signal.js';
+import { CLIENT_HIGH_WATER_MARK, clientConnectionOptions } from '../../proxy/connection-limits.js';
 import { createContext } from '../../proxy/context.js';
 import { BodyBudget, type IntakeOutcome, intakeBody } from '../../proxy/request-body.js';
 import type { RequestContext } from '../../proxy/types.js';
@@ -19,6 +21,10 @@ const MiB = 1024 * 1024;
 /** What one socket read brings at most (libuv's read size). */
 const ONE_READ = 64 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/** The data plane's client connection options (Node 22+ would otherwise buffer 64 KiB per stream, not 16). */
+const CLIENT_OPTIONS = clientConnectionOptions(
+  parseConfig({ store: 'sqlite::memory:', legacy: { url: 'http://127.0.0.1:1' }, routes: [] }).proxy,
+);
 
 interface Intake {
   ctx: RequestContext;
@@ -43,7 +49,7 @@ async function intakeServer(
   holdBytes: number,
 ): Promise<{ port: number; next: () => Promise<Intake> }> {
   const waiting: Array<(i: Intake) => void> = [];
-  server = createServer(async (req, res) => {
+  server = createServer(CLIENT_OPTIONS, async (req, res) => {
     const ctx = createContext(req, res, new ClientSignal());
     const outcome = await intakeBody(ctx, budget, holdBytes);
     waiting.shift()?.({ ctx, outcome, req, res });
@@ -83,7 +89,8 @@ describe('body intake: what a request that is not held costs', () => {
     expect(got.outcome).toBe('streamed');
     await settle();
     // Before: the chunk in hand was put back and one more 64 KiB read landed behind it.
-    expect(got.req.socket.bytesRead).toBeLessThanOrEqual(ONE_READ + got.req.readableHighWaterMark);
+    expect(got.req.readableHighWaterMark).toBe(CLIENT_HIGH_WATER_MARK);
+    expect(got.req.socket.bytesRead).toBeLessThanOrEqual(ONE_READ + CLIENT_HIGH_WATER_MARK);
     expect(budget.held).toBe(0);
     expect(sha(await readAll(got.ctx))).toBe(sha(body));
   });
@@ -96,7 +103,8 @@ describe('body intake: what a request that is not held costs', () => {
     const got = await next();
     expect(got.outcome).toBe('streamed');
     await settle();
-    expect(got.req.socket.bytesRead).toBeLessThanOrEqual(ONE_READ + got.req.readableHighWaterMark);
+    expect(got.req.readableHighWaterMark).toBe(CLIENT_HIGH_WATER_MARK);
+    expect(got.req.socket.bytesRead).toBeLessThanOrEqual(ONE_READ + CLIENT_HIGH_WATER_MARK);
     // Nothing was held for it: it can never be replayed.
     expect(budget.held).toBe(0);
     expect(sha(await readAll(got.ctx))).toBe(sha(body));
