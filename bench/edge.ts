@@ -51,7 +51,11 @@ async function runProxy(dist: string, configJson: string): Promise<void> {
   const config = parseConfig(JSON.parse(configJson));
   const store = await openStore(config.store);
   await store.routes.seed(
-    config.routes.map((r: { id: string; mode: string; weight: number }) => ({ id: r.id, mode: r.mode, weight: r.weight })),
+    config.routes.map((r: { id: string; mode: string; weight: number }) => ({
+      id: r.id,
+      mode: r.mode,
+      weight: r.weight,
+    })),
     'bench',
   );
   const proxy = await startProxy({ config, store, listen: { host: '127.0.0.1', port: 0 } });
@@ -240,7 +244,8 @@ async function slow(dist: string): Promise<void> {
   stop = true;
   const within = latencies.filter((l) => l <= 1000).length;
   latencies.sort((a, b) => a - b);
-  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const p = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   console.log(
     `slow: ${uploaders} slow uploaders (1 byte / 10 s, reconnecting; ${cut} cut by the proxy) for ${seconds} s ` +
       `(${dist === OWN_DIST ? 'this build' : dist}): ${latencies.length} GETs, ` +
@@ -272,17 +277,42 @@ async function canonical(dist: string): Promise<void> {
   }
   // The whole edge stage (framing rules + canonical target) on a typical request head.
   const { admit } = await import(path.join(dist, 'proxy/edge-rules.js'));
-  const rawHeaders = ['Host', 'api.example', 'User-Agent', 'curl/8', 'Accept', '*/*', 'Connection', 'keep-alive',
-    'Content-Type', 'application/json', 'Authorization', 'Bearer x', 'X-Request-Id', 'abc', 'Cookie', 'a=b'];
+  const rawHeaders = [
+    'Host',
+    'api.example',
+    'User-Agent',
+    'curl/8',
+    'Accept',
+    '*/*',
+    'Connection',
+    'keep-alive',
+    'Content-Type',
+    'application/json',
+    'Authorization',
+    'Bearer x',
+    'X-Request-Id',
+    'abc',
+    'Cookie',
+    'a=b',
+  ];
   const n = 1_000_000;
   let kinds = 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    const req = { method: 'GET', url: '/api/block/1', httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders, headers: {} };
+    const req = {
+      method: 'GET',
+      url: '/api/block/1',
+      httpVersionMajor: 1,
+      httpVersionMinor: 1,
+      rawHeaders,
+      headers: {},
+    };
     kinds += admit(req, opts).kind === 'forward' ? 1 : 0;
   }
   const ns = Number(process.hrtime.bigint() - t0) / n;
-  console.log(`edge admit (framing + canonical target), 8 headers: ${ns.toFixed(0)} ns per request (${kinds === n ? 'ok' : '?'})`);
+  console.log(
+    `edge admit (framing + canonical target), 8 headers: ${ns.toFixed(0)} ns per request (${kinds === n ? 'ok' : '?'})`,
+  );
 }
 
 // ---------------------------------------------------------------- main

@@ -101,15 +101,24 @@ async function main(): Promise<void> {
       const n = mode === 'service' ? Math.min(calls, 200) : calls;
       const { stdout } = await run(
         PYTHON,
-        [path.join(REPO_ROOT, 'bench/extraction-point.py'), mode, String(n), String(mode === 'service' ? 2 : rounds)],
-        { env: { ...process.env, STRANGLER_URL: proxy.url, STRANGLER_POINTS_TOKEN: TOKEN }, maxBuffer: 1 << 20 },
+        [
+          path.join(REPO_ROOT, 'bench/extraction-point.py'),
+          mode,
+          String(n),
+          String(mode === 'service' ? 2 : rounds),
+        ],
+        {
+          env: { ...process.env, STRANGLER_URL: proxy.url, STRANGLER_POINTS_TOKEN: TOKEN },
+          maxBuffer: 1 << 20,
+        },
       );
       const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as PyResult;
       if (r.error) throw new Error(r.error);
       await shadow.idle();
       await shadow.flush();
       const ev = await store.shadow.evidence('block-check');
-      if (mode === 'shadow') r.stats = { ...r.stats, compared: ev.compared, ...prefix('proxy-skipped-', ev.skipped) };
+      if (mode === 'shadow')
+        r.stats = { ...r.stats, compared: ev.compared, ...prefix('proxy-skipped-', ev.skipped) };
       results.push(r);
     }
   } finally {
@@ -123,11 +132,16 @@ async function main(): Promise<void> {
   process.stdout.write(
     `extraction point per-call cost in the caller (Python ${PYTHON}), µs; ${calls} calls x ${rounds} rounds, plain and decorated interleaved\n`,
   );
-  process.stdout.write(`(perf_counter_ns pair itself: p50 ${(results[0].timer.p50 / 1000).toFixed(2)} µs, included in both columns)\n\n`);
-  process.stdout.write('mode      plain p50  point p50  point p90  point p99   added p50   goal (added p50 <= 50 µs)\n');
+  process.stdout.write(
+    `(perf_counter_ns pair itself: p50 ${(results[0].timer.p50 / 1000).toFixed(2)} µs, included in both columns)\n\n`,
+  );
+  process.stdout.write(
+    'mode      plain p50  point p50  point p90  point p99   added p50   goal (added p50 <= 50 µs)\n',
+  );
   for (const r of results) {
     const added = r.point.p50 - r.plain.p50;
-    const goal = r.mode === 'service' ? '(network round trip, for scale)' : added <= 50_000 ? 'met' : 'NOT met';
+    const goal =
+      r.mode === 'service' ? '(network round trip, for scale)' : added <= 50_000 ? 'met' : 'NOT met';
     process.stdout.write(
       `${r.mode.padEnd(8)} ${us(r.plain.p50)}   ${us(r.point.p50)}   ${us(r.point.p90)}   ${us(r.point.p99)}   ${us(added)}   ${goal}\n`,
     );

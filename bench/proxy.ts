@@ -3,7 +3,7 @@
  * proxy at all, measured in the same run. Not a test: it prints figures and
  * ratios and asserts nothing.
  *
-  *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1|2|3] [--only 2] [--tracing]
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1|2|3] [--only 2] [--tracing]
  *
  * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
  * hit directly, through nginx (one worker, upstream keepalive; skipped when
@@ -408,7 +408,8 @@ async function scenario(
   if (bare) {
     console.log(`  strangler/bare-node (undici Pool + http.Server floor): ${fmt(st.rps / bare.rps, 2)}`);
     if (ng) console.log(`  bare-node/nginx throughput: ${fmt(bare.rps / ng.rps, 2)}`);
-    if (st.cpu && bare.cpu) console.log(`  strangler/bare-node CPU per request: ${fmt(st.cpu / bare.cpu, 2)}`);
+    if (st.cpu && bare.cpu)
+      console.log(`  strangler/bare-node CPU per request: ${fmt(st.cpu / bare.cpu, 2)}`);
     const bs = summary.get('bare-stream');
     if (bs && ng) console.log(`  bare-stream (undici stream())/nginx throughput: ${fmt(bs.rps / ng.rps, 2)}`);
     if (bs) console.log(`  strangler/bare-stream throughput: ${fmt(st.rps / bs.rps, 2)} (target >= 0.9)`);
@@ -417,7 +418,9 @@ async function scenario(
   }
   const otel = summary.get('strangler+otel');
   if (otel) {
-    console.log(`  tracing on (every request sampled, OTLP export) / off throughput: ${fmt(otel.rps / st.rps, 2)}`);
+    console.log(
+      `  tracing on (every request sampled, OTLP export) / off throughput: ${fmt(otel.rps / st.rps, 2)}`,
+    );
     if (otel.cpu && st.cpu) console.log(`  tracing on / off CPU per request: ${fmt(otel.cpu / st.cpu, 2)}`);
     console.log(`  tracing on / off p99: ${fmt(otel.p99 / st.p99, 2)}`);
   }
@@ -457,7 +460,19 @@ async function startDjango(kind: DjangoServer): Promise<{ url: string; stop(): P
     kind === 'runserver'
       ? ['manage.py', 'runserver', `127.0.0.1:${port}`, '--noreload']
       : // gthread: gunicorn's worker that keeps connections alive (the sync worker closes each one).
-        ['-m', 'gunicorn', '-k', 'gthread', '--threads', '4', '-w', '1', '-b', `127.0.0.1:${port}`, 'benchsite.wsgi'];
+        [
+          '-m',
+          'gunicorn',
+          '-k',
+          'gthread',
+          '--threads',
+          '4',
+          '-w',
+          '1',
+          '-b',
+          `127.0.0.1:${port}`,
+          'benchsite.wsgi',
+        ];
   const proc = spawn(PYTHON, args, {
     cwd: DJANGO_DIR,
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
@@ -467,7 +482,9 @@ async function startDjango(kind: DjangoServer): Promise<{ url: string; stop(): P
     await Promise.race([
       waitForPort(port, 15_000),
       once(proc, 'exit').then(() => {
-        throw new Error(`${kind} exited at start (is python3-django${kind === 'gunicorn' ? '/python3-gunicorn' : ''} installed?)`);
+        throw new Error(
+          `${kind} exited at start (is python3-django${kind === 'gunicorn' ? '/python3-gunicorn' : ''} installed?)`,
+        );
       }),
     ]);
   } catch (err) {
@@ -562,12 +579,18 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
       { name: 'strangler, reuseConnections: false', origin: sp, path: `/fresh${p}` },
     ];
     const r = await sequentialPercentiles(targets, n);
-    console.log(`\n## Django 3.2 under ${kind === 'runserver' ? 'manage.py runserver' : 'gunicorn (gthread, 1 worker, 4 threads)'}, GET ${p}`);
-    console.log(`  c=1 sequential, ${n} requests per target in alternating runs (client keeps its connection to strangler alive):`);
+    console.log(
+      `\n## Django 3.2 under ${kind === 'runserver' ? 'manage.py runserver' : 'gunicorn (gthread, 1 worker, 4 threads)'}, GET ${p}`,
+    );
+    console.log(
+      `  c=1 sequential, ${n} requests per target in alternating runs (client keeps its connection to strangler alive):`,
+    );
     console.log('  target                                      p50 ms    p90 ms');
     for (const t of targets) {
       const x = r.get(t.name)!;
-      console.log(`  ${t.name.padEnd(42)} ${fmt(x.p50 / 1000, 2).padStart(7)}   ${fmt(x.p90 / 1000, 2).padStart(7)}`);
+      console.log(
+        `  ${t.name.padEnd(42)} ${fmt(x.p50 / 1000, 2).padStart(7)}   ${fmt(x.p90 / 1000, 2).padStart(7)}`,
+      );
     }
     // Added p50: the best strangler configuration against the best direct way.
     const best = (names: string[]) => Math.min(...names.map((name) => r.get(name)!.p50));
@@ -580,12 +603,14 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
     const { openStore } = await import('../store/open.js');
     const store = await openStore(`sqlite:${path.join(dir, `django-${kind}.db`)}`);
     try {
-      const verdicts = (await store.results.list('finding')).map((x) => x.value as { stall: boolean; freshP50Ms: number; reusedP50Ms: number });
+      const verdicts = (await store.results.list('finding')).map(
+        (x) => x.value as { stall: boolean; freshP50Ms: number; reusedP50Ms: number },
+      );
       const v = verdicts[0];
       console.log(
         v
           ? `  strangler's stall watch: ${v.stall ? 'STALL' : 'no stall'} (p50 ${v.reusedP50Ms} ms reused vs ${v.freshP50Ms} ms fresh)`
-          : '  strangler\'s stall watch: no verdict yet (too few answers on fresh connections)',
+          : "  strangler's stall watch: no verdict yet (too few answers on fresh connections)",
       );
     } finally {
       await store.close();
@@ -596,7 +621,13 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
   }
 }
 
-function stranglerConfig(dir: string, name: string, upstream: string, pathPattern: string, otlp?: string): string {
+function stranglerConfig(
+  dir: string,
+  name: string,
+  upstream: string,
+  pathPattern: string,
+  otlp?: string,
+): string {
   return JSON.stringify({
     store: `sqlite:${path.join(dir, `${name}.db`)}`,
     legacy: { url: upstream },
@@ -632,7 +663,13 @@ async function nodeScenario(
         const sink = await forkRole('backend');
         cleanups.push(() => void sink.proc.kill());
         const otel = await forkRole('strangler', [
-          stranglerConfig(dir, 'otel', `http://127.0.0.1:${backend.port}`, '/api/*', `http://127.0.0.1:${sink.port}`),
+          stranglerConfig(
+            dir,
+            'otel',
+            `http://127.0.0.1:${backend.port}`,
+            '/api/*',
+            `http://127.0.0.1:${sink.port}`,
+          ),
         ]);
         cleanups.push(() => void otel.proc.kill());
         return [{ name: 'strangler+otel', url: `http://127.0.0.1:${otel.port}/api/item`, child: otel }];

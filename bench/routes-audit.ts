@@ -39,12 +39,14 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i];
     if (a === '--rows' || a === '--requests') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${a}: expected a positive integer, got "${argv[i]}"`);
+      if (!Number.isInteger(n) || n <= 0)
+        throw new Error(`${a}: expected a positive integer, got "${argv[i]}"`);
       if (a === '--rows') args.rows = n;
       else args.requests = n;
     } else if (a === '--store') {
       const v = argv[++i];
-      if (v !== 'sqlite' && v !== 'redis' && v !== 'both') throw new Error(`--store: expected sqlite, redis or both, got "${v}"`);
+      if (v !== 'sqlite' && v !== 'redis' && v !== 'both')
+        throw new Error(`--store: expected sqlite, redis or both, got "${v}"`);
       args.store = v;
     } else throw new Error(`unknown option ${a}`);
   }
@@ -63,7 +65,8 @@ function configFor(store: string) {
 /** The i-th filler row: mostly breaker flapping, some flips and canary rows, spread over the routes. */
 function row(i: number) {
   const route = ROUTES[i % ROUTES.length];
-  const action = i % 10 === 0 ? 'flip' : i % 17 === 0 ? 'canary.pause' : i % 2 ? 'breaker.open' : 'breaker.close';
+  const action =
+    i % 10 === 0 ? 'flip' : i % 17 === 0 ? 'canary.pause' : i % 2 ? 'breaker.open' : 'breaker.close';
   return { actor: 'bench', route, action, before: null, after: null, reason: `filler ${i}` };
 }
 
@@ -84,7 +87,9 @@ async function measure(adminUrl: string, n: number): Promise<{ p50: number; p95:
 async function fillSqlite(file: string, rows: number): Promise<void> {
   const db = new Database(file);
   db.pragma('busy_timeout = 5000');
-  const ins = db.prepare('INSERT INTO audit (at, actor, route, action, before, after, reason, details) VALUES (?, ?, ?, ?, NULL, NULL, ?, NULL)');
+  const ins = db.prepare(
+    'INSERT INTO audit (at, actor, route, action, before, after, reason, details) VALUES (?, ?, ?, ?, NULL, NULL, ?, NULL)',
+  );
   const at = new Date().toISOString();
   db.transaction(() => {
     for (let i = 0; i < rows; i++) {
@@ -107,7 +112,10 @@ async function fillRedis(store: Store, rows: number): Promise<void> {
 async function run(kind: 'sqlite' | 'redis', url: string, args: Args, fill: (store: Store) => Promise<void>) {
   const config = configFor(url);
   let store = await openStore(url, { create: true });
-  await store.routes.seed(ROUTES.map((id) => ({ id, mode: 'shadow', weight: 0 })), 'bench');
+  await store.routes.seed(
+    ROUTES.map((id) => ({ id, mode: 'shadow', weight: 0 })),
+    'bench',
+  );
   let admin = await startAdmin({ config, store, token: undefined, host: '127.0.0.1', port: 0 });
   const empty = await measure(admin.url, args.requests);
   const t0 = Date.now();
@@ -144,9 +152,13 @@ function freePort(): Promise<number> {
 
 async function startRedis(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    REDIS_BIN,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
@@ -171,7 +183,9 @@ async function main() {
       else {
         const redis = await startRedis(dir);
         try {
-          await run('redis', `redis://127.0.0.1:${redis.port}/0`, args, (store) => fillRedis(store, args.rows));
+          await run('redis', `redis://127.0.0.1:${redis.port}/0`, args, (store) =>
+            fillRedis(store, args.rows),
+          );
         } finally {
           redis.child.kill('SIGKILL');
         }

@@ -98,7 +98,12 @@ async function runUpstreams(): Promise<void> {
 }
 
 /** Child role: the proxy with or without the shadow hook; reports RSS and, on SIGTERM, evidence. */
-async function runProxy(legacy: string, service: string, shadowOn: boolean, matchPath: string): Promise<void> {
+async function runProxy(
+  legacy: string,
+  service: string,
+  shadowOn: boolean,
+  matchPath: string,
+): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strangler-bench-shadow-'));
   const config = parseConfig({
     store: `sqlite:${path.join(dir, 'state.db')}`,

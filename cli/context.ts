@@ -21,8 +21,16 @@ export function configPath(io: CliIO, file?: string): string {
 }
 
 /** How a config wants its store opened; `create` only for `serve` and `strangler seed`. */
-export function storeOptions(config: Readonly<Config>, create: boolean, clearLostMark = false): OpenStoreOptions {
-  return { create, clearLostMark, audit: { maxRows: config.audit.maxRows, maxAgeMs: parseDuration(config.audit.maxAge) } };
+export function storeOptions(
+  config: Readonly<Config>,
+  create: boolean,
+  clearLostMark = false,
+): OpenStoreOptions {
+  return {
+    create,
+    clearLostMark,
+    audit: { maxRows: config.audit.maxRows, maxAgeMs: parseDuration(config.audit.maxAge) },
+  };
 }
 
 /**
@@ -31,9 +39,17 @@ export function storeOptions(config: Readonly<Config>, create: boolean, clearLos
  * call this. Throws STRANGLER_E_STORE_LOST, seeding nothing, when the store
  * lost the state this store object opened.
  */
-export async function seedFromConfig(store: Store, config: Readonly<Config>, actor = 'config'): Promise<void> {
+export async function seedFromConfig(
+  store: Store,
+  config: Readonly<Config>,
+  actor = 'config',
+): Promise<void> {
   await store.routes.seed(
-    config.routes.map((r) => ({ id: r.id, mode: r.mode, weight: r.mode === 'service' ? 100 : r.mode === 'canary' ? r.weight : 0 })),
+    config.routes.map((r) => ({
+      id: r.id,
+      mode: r.mode,
+      weight: r.mode === 'service' ? 100 : r.mode === 'canary' ? r.weight : 0,
+    })),
     actor,
   );
 }
@@ -103,8 +119,11 @@ export async function initStore(
   const seeded = config.routes.map((r) => r.id).filter((id) => !had.has(id));
   const id = (await store.identity())?.id;
   if (!before)
-    say(`store ${store.label} had no strangler state: named it ${id} and seeded ${seeded.length} route(s) from the config${seeded.length ? `: ${seeded.join(', ')}` : ''}`);
-  else if (seeded.length) say(`seeded ${seeded.length} new route(s) from the config into ${store.label}: ${seeded.join(', ')}`);
+    say(
+      `store ${store.label} had no strangler state: named it ${id} and seeded ${seeded.length} route(s) from the config${seeded.length ? `: ${seeded.join(', ')}` : ''}`,
+    );
+  else if (seeded.length)
+    say(`seeded ${seeded.length} new route(s) from the config into ${store.label}: ${seeded.join(', ')}`);
   if (mark) {
     const what = `lost mark (identity ${mark.lostId ?? 'unknown'}, route table version ${mark.lastVersion ?? 'unknown'}, noticed by ${mark.noticedBy} at ${mark.noticedAt})`;
     if (!restored)
@@ -118,7 +137,11 @@ export async function initStore(
         details: { lostMark: mark, storeId: id },
       });
     await store.clearLostMark();
-    say(restored ? `store ${store.label} holds ${id} again (restored): cleared its ${what}` : `cleared the ${what} (audited)`);
+    say(
+      restored
+        ? `store ${store.label} holds ${id} again (restored): cleared its ${what}`
+        : `cleared the ${what} (audited)`,
+    );
   }
   return { created: !before, seeded };
 }

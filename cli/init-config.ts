@@ -21,7 +21,11 @@ function scalar(v: string): string {
 }
 
 /** The option that set each templated field, for messages. */
-const OPTION_OF: Record<string, string> = { 'legacy.url': '--legacy', listen: '--listen', 'admin.listen': '--admin-listen' };
+const OPTION_OF: Record<string, string> = {
+  'legacy.url': '--legacy',
+  listen: '--listen',
+  'admin.listen': '--admin-listen',
+};
 
 export function renderInitConfig(o: InitOptions): string {
   return `# strangler config: written by \`strangler init\`. Every option and its default:

@@ -63,7 +63,11 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     if (err instanceof ExitCode) return err.code;
     if (err instanceof CommanderError) {
       // help and version are "errors" to commander; they are success to us.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
         return 0;
       return err.exitCode === 0 ? 0 : 2;
     }

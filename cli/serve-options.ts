@@ -65,10 +65,13 @@ export async function listenOn<T>(addr: ListenAddress, start: () => Promise<T>):
   } catch (err) {
     const reason = LISTEN_FAILURES[(err as NodeJS.ErrnoException)?.code ?? ''];
     if (!reason) throw err;
-    throw new StranglerError('STRANGLER_E_LISTEN', `${addr.field}: cannot listen on ${addr.hostPort}: ${reason}`, {
-      cause: err,
-      details: { field: addr.field, value: addr.hostPort, errno: (err as NodeJS.ErrnoException).code },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_LISTEN',
+      `${addr.field}: cannot listen on ${addr.hostPort}: ${reason}`,
+      {
+        cause: err,
+        details: { field: addr.field, value: addr.hostPort, errno: (err as NodeJS.ErrnoException).code },
+      },
+    );
   }
 }
-

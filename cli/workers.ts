@@ -72,7 +72,10 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
     // worker later. The IPC channel would keep the process alive (alive but
     // never serving, issue 13), so it is closed, and a last-resort timer ends
     // a process some other handle still holds open.
-    logger.error({ err: isStranglerError(err) ? err.message : err }, 'worker cannot start; the primary will try again');
+    logger.error(
+      { err: isStranglerError(err) ? err.message : err },
+      'worker cannot start; the primary will try again',
+    );
     const code = isStranglerError(err) ? err.exitCode : 1;
     setTimeout(() => process.exit(code), 1000).unref();
     return code;
@@ -140,7 +143,8 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
     w.on('message', (m: { type?: string; url?: string }) => {
       if (m?.type === 'strangler:readyz') readyz.add(w.id);
       if (m?.type !== 'strangler:ready') return;
-      if (failedStarts > 0 || firstUrl) logger.info({ worker: w.id, pid: w.process.pid }, 'replacement worker serving');
+      if (failedStarts > 0 || firstUrl)
+        logger.info({ worker: w.id, pid: w.process.pid }, 'replacement worker serving');
       failedStarts = 0;
       firstUrl ??= m.url;
       ready.add(w.id);
@@ -199,7 +203,9 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   });
   const admin = { url: control.adminUrl };
 
-  io.stdout.write(`strangler: ${opts.workers} workers on ${firstUrl}  admin ${admin.url}  store ${config.store}\n`);
+  io.stdout.write(
+    `strangler: ${opts.workers} workers on ${firstUrl}  admin ${admin.url}  store ${config.store}\n`,
+  );
   opts.onReady?.({ proxyUrl: firstUrl!, adminUrl: admin.url, config });
 
   const sig = await (opts.stop ??

@@ -14,7 +14,8 @@ const MODES = ['legacy', 'shadow', 'canary', 'service'];
 /** The next canary weight: the running rollout's next step, else the next rung of the ladder; 100 means service. */
 export function nextCanaryWeight(row) {
   const r = row.status?.rollout;
-  if (r && (r.status === 'running' || r.status === 'paused') && r.index + 1 < r.steps.length) return r.steps[r.index + 1];
+  if (r && (r.status === 'running' || r.status === 'paused') && r.index + 1 < r.steps.length)
+    return r.steps[r.index + 1];
   const cur = row.mode === 'canary' ? row.weight : 0;
   return LADDER.find((w) => w > cur) ?? 100;
 }
@@ -46,12 +47,22 @@ function flipVerdict(result) {
   return h(
     'div',
     { class: 'verdict', 'data-testid': 'verdict' },
-    h('p', {}, h('strong', {}, modeText(result.before.mode, result.before.weight)), ' → ',
+    h(
+      'p',
+      {},
+      h('strong', {}, modeText(result.before.mode, result.before.weight)),
+      ' → ',
       h('strong', {}, t ? modeText(t.to.mode, t.to.weight) : '?'),
-      t ? h('span', { class: 'muted' }, ` (${t.kind})`) : null, ` · route version ${result.before.version}`),
+      t ? h('span', { class: 'muted' }, ` (${t.kind})`) : null,
+      ` · route version ${result.before.version}`,
+    ),
     d.gate
       ? h('div', {}, h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'), checksList(d.gate))
-      : h('p', { class: 'muted' }, 'No gate for this change (rollbacks and moves away from the service are never gated).'),
+      : h(
+          'p',
+          { class: 'muted' },
+          'No gate for this change (rollbacks and moves away from the service are never gated).',
+        ),
     d.refused ? h('p', { class: 'error', role: 'alert' }, d.refused.message) : null,
   );
 }
@@ -61,8 +72,18 @@ function flipVerdict(result) {
  * confirm, or force with a reason when the gate refuses.
  */
 export function openFlip(row, ctx, preset) {
-  const mode = h('select', { id: 'flip-mode' }, MODES.map((m) => h('option', { value: m, selected: m === (preset?.mode ?? row.mode) }, m)));
-  const weight = h('input', { id: 'flip-weight', type: 'number', min: 1, max: 99, value: preset?.weight ?? (row.mode === 'canary' ? row.weight : 5) });
+  const mode = h(
+    'select',
+    { id: 'flip-mode' },
+    MODES.map((m) => h('option', { value: m, selected: m === (preset?.mode ?? row.mode) }, m)),
+  );
+  const weight = h('input', {
+    id: 'flip-weight',
+    type: 'number',
+    min: 1,
+    max: 99,
+    value: preset?.weight ?? (row.mode === 'canary' ? row.weight : 5),
+  });
   const reason = h('textarea', { id: 'flip-reason', rows: 2, placeholder: 'why (kept in the audit log)' });
   const verdict = h('div', { 'aria-live': 'polite' });
   const buttons = h('div', { class: 'buttons' });
@@ -86,7 +107,11 @@ export function openFlip(row, ctx, preset) {
 
   function showCheck() {
     replace(verdict);
-    replace(buttons, h('button', { class: 'primary', type: 'button', onclick: check }, 'Check (dry run)'), cancelButton());
+    replace(
+      buttons,
+      h('button', { class: 'primary', type: 'button', onclick: check }, 'Check (dry run)'),
+      cancelButton(),
+    );
   }
 
   async function check() {
@@ -102,7 +127,15 @@ export function openFlip(row, ctx, preset) {
     const refused = result.details?.refused;
     const confirm = (force) => async () => {
       if (force && !reason.value.trim()) {
-        replace(verdict, flipVerdict(result), h('p', { class: 'error', role: 'alert' }, 'A forced flip needs a reason: it is recorded in the audit log with the evidence it overrode.'));
+        replace(
+          verdict,
+          flipVerdict(result),
+          h(
+            'p',
+            { class: 'error', role: 'alert' },
+            'A forced flip needs a reason: it is recorded in the audit log with the evidence it overrode.',
+          ),
+        );
         reason.focus();
         return;
       }
@@ -112,7 +145,9 @@ export function openFlip(row, ctx, preset) {
           request({ expectVersion: result.before.version, ...(force ? { force: true } : {}) }),
         );
         close();
-        ctx.notice(`${row.id}: ${modeText(done.before.mode, done.before.weight)} → ${modeText(done.after.mode, done.after.weight)} (version ${done.after.version})`);
+        ctx.notice(
+          `${row.id}: ${modeText(done.before.mode, done.before.weight)} → ${modeText(done.after.mode, done.after.weight)} (version ${done.after.version})`,
+        );
         ctx.refresh();
       } catch (err) {
         replace(verdict, flipVerdict(result), h('p', { class: 'error', role: 'alert' }, errorText(err)));
@@ -121,8 +156,16 @@ export function openFlip(row, ctx, preset) {
     replace(
       buttons,
       refused
-        ? h('button', { class: 'danger', type: 'button', onclick: confirm(true), 'data-testid': 'force' }, 'Force flip (reason required)')
-        : h('button', { class: 'primary', type: 'button', onclick: confirm(false), 'data-testid': 'confirm' }, 'Confirm flip'),
+        ? h(
+            'button',
+            { class: 'danger', type: 'button', onclick: confirm(true), 'data-testid': 'force' },
+            'Force flip (reason required)',
+          )
+        : h(
+            'button',
+            { class: 'primary', type: 'button', onclick: confirm(false), 'data-testid': 'confirm' },
+            'Confirm flip',
+          ),
       cancelButton(),
     );
     buttons.querySelector('button')?.focus();
@@ -166,21 +209,25 @@ export async function openRollout(row, action, ctx) {
     replace(verdict, h('p', { 'data-testid': 'verdict' }, 'Dry run: this will ', dry.effect, '.'));
     replace(
       buttons,
-      h('button', {
-        class: action === 'abort' ? 'danger' : 'primary',
-        type: 'button',
-        'data-testid': 'confirm',
-        onclick: async () => {
-          try {
-            await postJson(url, reason.value.trim() ? { reason: reason.value.trim() } : {});
-            close();
-            ctx.notice(`${row.id}: rollout ${action}${action.endsWith('e') ? 'd' : 'ed'}`);
-            ctx.refresh();
-          } catch (err) {
-            replace(verdict, h('p', { class: 'error', role: 'alert' }, errorText(err)));
-          }
+      h(
+        'button',
+        {
+          class: action === 'abort' ? 'danger' : 'primary',
+          type: 'button',
+          'data-testid': 'confirm',
+          onclick: async () => {
+            try {
+              await postJson(url, reason.value.trim() ? { reason: reason.value.trim() } : {});
+              close();
+              ctx.notice(`${row.id}: rollout ${action}${action.endsWith('e') ? 'd' : 'ed'}`);
+              ctx.refresh();
+            } catch (err) {
+              replace(verdict, h('p', { class: 'error', role: 'alert' }, errorText(err)));
+            }
+          },
         },
-      }, `Confirm ${action}`),
+        `Confirm ${action}`,
+      ),
       cancelButton(),
     );
     buttons.querySelector('button')?.focus();
@@ -197,27 +244,50 @@ export function actionsPanel(row, ctx) {
   const whyId = `why-${row.id}`;
   const button = (label, key, onclick, own) => {
     const reason = why ?? own ?? null;
-    return h('button', {
-      type: 'button',
-      'data-key': `${key}-${row.id}`,
-      'data-action': key,
-      disabled: Boolean(reason),
-      title: reason ?? undefined,
-      'aria-describedby': reason ? whyId : undefined,
-      onclick,
-    }, label);
+    return h(
+      'button',
+      {
+        type: 'button',
+        'data-key': `${key}-${row.id}`,
+        'data-action': key,
+        disabled: Boolean(reason),
+        title: reason ?? undefined,
+        'aria-describedby': reason ? whyId : undefined,
+        onclick,
+      },
+      label,
+    );
   };
   const buttons = [
     button('Flip…', 'flip', () => openFlip(row, ctx)),
-    button(next >= 100 ? 'Canary step → service' : `Canary step → ${next}%`, 'step', () =>
-      openFlip(row, ctx, next >= 100 ? { mode: 'service' } : { mode: 'canary', weight: next }),
-      row.mode === 'service' ? 'already serves all its traffic from the service' : null),
-    button('Pause', 'pause', () => openRollout(row, 'pause', ctx), r.status === 'running' ? null : 'no running rollout to pause'),
-    button('Resume', 'resume', () => openRollout(row, 'resume', ctx), r.status === 'paused' ? null : 'no paused rollout to resume'),
-    button('Abort', 'abort', () => openRollout(row, 'abort', ctx),
-      r.status === 'running' || r.status === 'paused' ? null : 'no rollout to abort'),
+    button(
+      next >= 100 ? 'Canary step → service' : `Canary step → ${next}%`,
+      'step',
+      () => openFlip(row, ctx, next >= 100 ? { mode: 'service' } : { mode: 'canary', weight: next }),
+      row.mode === 'service' ? 'already serves all its traffic from the service' : null,
+    ),
+    button(
+      'Pause',
+      'pause',
+      () => openRollout(row, 'pause', ctx),
+      r.status === 'running' ? null : 'no running rollout to pause',
+    ),
+    button(
+      'Resume',
+      'resume',
+      () => openRollout(row, 'resume', ctx),
+      r.status === 'paused' ? null : 'no paused rollout to resume',
+    ),
+    button(
+      'Abort',
+      'abort',
+      () => openRollout(row, 'abort', ctx),
+      r.status === 'running' || r.status === 'paused' ? null : 'no rollout to abort',
+    ),
   ];
-  return h('div', { class: 'actions' },
+  return h(
+    'div',
+    { class: 'actions' },
     h('div', { class: 'buttons' }, buttons),
     why ? h('p', { class: 'why', id: whyId, 'data-testid': 'why' }, why) : null,
   );

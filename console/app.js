@@ -31,7 +31,8 @@ const ctx = {
   whyNot() {
     if (!session.mutations) return session.reason;
     if (!api.token.get()) return 'Enter the admin token (the Token button at the top) to make changes.';
-    if (session.authorized === false) return 'The admin token of this tab was refused (401): enter the right one.';
+    if (session.authorized === false)
+      return 'The admin token of this tab was refused (401): enter the right one.';
     return null;
   },
   refresh: () => refresh(true),
@@ -63,7 +64,13 @@ function renderSession() {
       : session.authorized === false
         ? h('span', { 'data-testid': 'session-state', class: 'bad' }, 'token refused')
         : h('span', { 'data-testid': 'session-state' }, 'token set');
-  replace(el, state, session.mutations ? h('button', { type: 'button', id: 'token-button', onclick: openToken }, 'Token') : null);
+  replace(
+    el,
+    state,
+    session.mutations
+      ? h('button', { type: 'button', id: 'token-button', onclick: openToken }, 'Token')
+      : null,
+  );
 }
 
 /** @param {string} id */
@@ -104,7 +111,10 @@ function wireTokenDialog() {
 async function render(force) {
   const where = parseHash();
   for (const a of document.querySelectorAll('[data-nav]'))
-    a.toggleAttribute('aria-current', a.getAttribute('data-nav') === (where.view === 'plan' ? 'plan' : 'routes'));
+    a.toggleAttribute(
+      'aria-current',
+      a.getAttribute('data-nav') === (where.view === 'plan' ? 'plan' : 'routes'),
+    );
   if (where.view !== 'plan' && !force && dialogById('action-dialog').open) return; // don't move the page under an open dialog
   let data;
   let nodes;

@@ -34,11 +34,19 @@ export function lineChart(o) {
 
   const ticks = [y0, y0 + (y1 - y0) / 2, y1];
   const grid = ticks.map((t) =>
-    s('g', {}, s('line', { class: 'axis', x1: M.l, x2: W - M.r, y1: py(t), y2: py(t) }),
-      s('text', { class: 'axis-label', x: M.l - 6, y: py(t) + 4, 'text-anchor': 'end' }, o.yFormat(t))),
+    s(
+      'g',
+      {},
+      s('line', { class: 'axis', x1: M.l, x2: W - M.r, y1: py(t), y2: py(t) }),
+      s('text', { class: 'axis-label', x: M.l - 6, y: py(t) + 4, 'text-anchor': 'end' }, o.yFormat(t)),
+    ),
   );
   const xLabels = [x0, x1].map((t, i) =>
-    s('text', { class: 'axis-label', x: px(t), y: H - 6, 'text-anchor': i === 0 ? 'start' : 'end' }, o.xFormat(t)),
+    s(
+      'text',
+      { class: 'axis-label', x: px(t), y: H - 6, 'text-anchor': i === 0 ? 'start' : 'end' },
+      o.xFormat(t),
+    ),
   );
   const lines = o.series.map((ser) => {
     let d = '';
@@ -53,9 +61,12 @@ export function lineChart(o) {
     }
     // Few points: mark each one, so a series of one or two is visible at all.
     const shownPoints = ser.points.filter((p) => p.y !== null && Number.isFinite(p.y));
-    const dots = shownPoints.length <= 12
-      ? shownPoints.map((p) => s('circle', { class: `dot ${ser.cls}`, cx: px(p.x).toFixed(1), cy: py(p.y).toFixed(1), r: 3 }))
-      : [];
+    const dots =
+      shownPoints.length <= 12
+        ? shownPoints.map((p) =>
+            s('circle', { class: `dot ${ser.cls}`, cx: px(p.x).toFixed(1), cy: py(p.y).toFixed(1), r: 3 }),
+          )
+        : [];
     return s('g', {}, s('path', { class: `line ${ser.cls}`, d }), dots);
   });
   const limit = o.limit
@@ -71,7 +82,14 @@ export function lineChart(o) {
   return h(
     'figure',
     { class: 'chart' },
-    s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${o.title}: latest ${latest}` }, grid, xLabels, limit, lines),
+    s(
+      'svg',
+      { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${o.title}: latest ${latest}` },
+      grid,
+      xLabels,
+      limit,
+      lines,
+    ),
     h(
       'div',
       { class: 'legend' },

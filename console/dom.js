@@ -37,7 +37,9 @@ export function s(tag, attrs, ...children) {
 export function replace(container, ...nodes) {
   const active = document.activeElement;
   const key = active && container.contains(active) ? active.getAttribute('data-key') : null;
-  container.replaceChildren(...nodes.flat(Number.POSITIVE_INFINITY).filter((n) => n !== null && n !== undefined && n !== false));
+  container.replaceChildren(
+    ...nodes.flat(Number.POSITIVE_INFINITY).filter((n) => n !== null && n !== undefined && n !== false),
+  );
   if (key) {
     const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
     if (again instanceof HTMLElement) again.focus({ preventScroll: true });

@@ -1,21 +1,34 @@
 /** Number formatting shared by the views. */
-export const pct = (x, digits = 2) => (x === null || x === undefined ? '–' : `${+(x * 100).toFixed(digits)}%`);
-export const ms = (x) => (x === null || x === undefined ? '–' : x >= 100 ? `${Math.round(x)} ms` : `${+x.toFixed(2)} ms`);
-export const num = (x) => (x === null || x === undefined ? '–' : Number.isInteger(x) ? x.toLocaleString('en') : `${+x.toFixed(3)}`);
+export const pct = (x, digits = 2) =>
+  x === null || x === undefined ? '–' : `${+(x * 100).toFixed(digits)}%`;
+export const ms = (x) =>
+  x === null || x === undefined ? '–' : x >= 100 ? `${Math.round(x)} ms` : `${+x.toFixed(2)} ms`;
+export const num = (x) =>
+  x === null || x === undefined ? '–' : Number.isInteger(x) ? x.toLocaleString('en') : `${+x.toFixed(3)}`;
 export const time = (t) => new Date(t).toLocaleTimeString('en-GB', { hour12: false });
-export const dateTime = (t) => new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+export const dateTime = (t) =>
+  new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** A gate check as "measured vs limit": `0.995 ≥ 0.999` with the units of its kind. */
 export function gateCheckText(c) {
-  const f = c.name === 'minCompared' ? num : c.name === 'maxP99Ratio' ? (x) => (x === null ? '–' : `${+x.toFixed(2)}×`) : (x) => pct(x, 3);
+  const f =
+    c.name === 'minCompared'
+      ? num
+      : c.name === 'maxP99Ratio'
+        ? (x) => (x === null ? '–' : `${+x.toFixed(2)}×`)
+        : (x) => pct(x, 3);
   const op = c.name.startsWith('min') ? '≥' : '≤';
-  const label = {
-    minCompared: 'compared',
-    minMatchRate: 'match rate',
-    maxP99Ratio: 'p99 ratio',
-    maxErrorRate: 'shadow errors',
-    liveErrorRate: 'live errors',
-  }[c.name] ?? c.name;
+  const label =
+    {
+      minCompared: 'compared',
+      minMatchRate: 'match rate',
+      maxP99Ratio: 'p99 ratio',
+      maxErrorRate: 'shadow errors',
+      liveErrorRate: 'live errors',
+    }[c.name] ?? c.name;
   return `${label} ${f(c.measured)} (needs ${op} ${f(c.limit)})`;
 }
 

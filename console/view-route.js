@@ -33,29 +33,68 @@ const shown = (v) => (v === undefined ? '(absent)' : typeof v === 'string' ? v :
 
 function examplePair(ex) {
   if (!ex)
-    return h('p', { class: 'muted' }, 'No example of this field is left in the sample ring (the newest mismatches the store keeps).');
+    return h(
+      'p',
+      { class: 'muted' },
+      'No example of this field is left in the sample ring (the newest mismatches the store keeps).',
+    );
   const others = ex.differences.map((d) => d.path).filter((p) => p !== ex.path);
   const side = (name, s) => {
     const v = jsonView(s.body, ex.path, others);
-    return h('section', { 'data-side': name },
-      h('h4', { class: name }, h('span', {}, name === 'legacy' ? 'Legacy' : 'Service', ex.primary === name ? ' (served the client)' : ' (copy)'),
-        h('span', { class: ex.path === 'status' ? 'bad' : 'muted' }, `HTTP ${s.status}`)),
+    return h(
+      'section',
+      { 'data-side': name },
+      h(
+        'h4',
+        { class: name },
+        h(
+          'span',
+          {},
+          name === 'legacy' ? 'Legacy' : 'Service',
+          ex.primary === name ? ' (served the client)' : ' (copy)',
+        ),
+        h('span', { class: ex.path === 'status' ? 'bad' : 'muted' }, `HTTP ${s.status}`),
+      ),
       v.found || !ex.path.startsWith('$')
         ? null
         : v.parsed
           ? h('p', { class: 'diffline muted' }, `${ex.path} is absent in this answer`)
-          : h('p', { class: 'diffline muted' }, 'Not JSON as stored (sample bodies are kept up to 16 KiB): the path cannot be marked.'),
+          : h(
+              'p',
+              { class: 'diffline muted' },
+              'Not JSON as stored (sample bodies are kept up to 16 KiB): the path cannot be marked.',
+            ),
       v.el,
       s.truncated ? h('p', { class: 'muted diffline' }, 'Body cut for display.') : null,
     );
   };
   const d = ex.differences.find((x) => x.path === ex.path);
-  return h('div', { class: 'example' },
-    h('p', { class: 'diffline' }, h('code', {}, `${ex.request.method} ${ex.request.url}`), h('span', { class: 'muted' }, ` · ${dateTime(ex.at)}`)),
-    h('p', { class: 'diffline' }, 'Differs at ', h('mark', { class: 'mono' }, ex.path), ` (${ex.kind})`,
+  return h(
+    'div',
+    { class: 'example' },
+    h(
+      'p',
+      { class: 'diffline' },
+      h('code', {}, `${ex.request.method} ${ex.request.url}`),
+      h('span', { class: 'muted' }, ` · ${dateTime(ex.at)}`),
+    ),
+    h(
+      'p',
+      { class: 'diffline' },
+      'Differs at ',
+      h('mark', { class: 'mono' }, ex.path),
+      ` (${ex.kind})`,
       d && (d.legacy !== undefined || d.service !== undefined)
-        ? h('span', {}, ': legacy ', h('code', {}, shown(d.legacy)), ' vs service ', h('code', {}, shown(d.service)))
-        : null),
+        ? h(
+            'span',
+            {},
+            ': legacy ',
+            h('code', {}, shown(d.legacy)),
+            ' vs service ',
+            h('code', {}, shown(d.service)),
+          )
+        : null,
+    ),
     h('div', { class: 'pair' }, side('legacy', ex.legacy), side('service', ex.service)),
   );
 }
@@ -63,15 +102,32 @@ function examplePair(ex) {
 function differingPanel(shadow) {
   const rep = shadow.report;
   if (rep.differing.length === 0)
-    return h('p', { class: 'muted' }, rep.compared ? 'No real differences: every mismatch so far is noise or ignored.' : 'Nothing compared yet.');
-  return h('div', { 'data-testid': 'differing' },
+    return h(
+      'p',
+      { class: 'muted' },
+      rep.compared
+        ? 'No real differences: every mismatch so far is noise or ignored.'
+        : 'Nothing compared yet.',
+    );
+  return h(
+    'div',
+    { 'data-testid': 'differing' },
     rep.differing.map((f, i) => {
       const key = `field:${f.field}`;
-      const el = h('details', { class: 'field', 'data-field': f.field, open: openState.get(key) ?? i === 0 },
-        h('summary', { 'data-key': key }, h('code', {}, f.field),
+      const el = h(
+        'details',
+        { class: 'field', 'data-field': f.field, open: openState.get(key) ?? i === 0 },
+        h(
+          'summary',
+          { 'data-key': key },
+          h('code', {}, f.field),
           h('span', {}, `${num(f.diffs)} differ (${pct(f.diffRate, 2)} of compared)`),
-          f.noise ? h('span', { class: 'muted' }, `noise rate ${pct(f.noiseRate, 2)}`) : h('span', { class: 'muted' }, 'never noisy')),
-        examplePair(shadow.examples[f.field]));
+          f.noise
+            ? h('span', { class: 'muted' }, `noise rate ${pct(f.noiseRate, 2)}`)
+            : h('span', { class: 'muted' }, 'never noisy'),
+        ),
+        examplePair(shadow.examples[f.field]),
+      );
       el.addEventListener('toggle', () => openState.set(key, el.open));
       return el;
     }),
@@ -82,18 +138,42 @@ function differingPanel(shadow) {
 function noisePanel(shadow) {
   const rep = shadow.report;
   const rows = (fs) =>
-    h('table', { class: 'cards' },
-      h('thead', {}, h('tr', {}, ['Field', 'vs service', 'legacy vs legacy'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, fs.map((f) => h('tr', {},
-        h('td', { 'data-label': 'Field' }, h('code', {}, f.field)),
-        h('td', { 'data-label': 'vs service', class: 'num' }, pct(f.diffRate, 2)),
-        h('td', { 'data-label': 'legacy vs legacy', class: 'num' }, pct(f.noiseRate, 2))))));
+    h(
+      'table',
+      { class: 'cards' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Field', 'vs service', 'legacy vs legacy'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        fs.map((f) =>
+          h(
+            'tr',
+            {},
+            h('td', { 'data-label': 'Field' }, h('code', {}, f.field)),
+            h('td', { 'data-label': 'vs service', class: 'num' }, pct(f.diffRate, 2)),
+            h('td', { 'data-label': 'legacy vs legacy', class: 'num' }, pct(f.noiseRate, 2)),
+          ),
+        ),
+      ),
+    );
   return [
     h('h3', {}, `Learned noise (${num(rep.noisePairs)} legacy-vs-legacy pairs)`),
     rep.noise.length ? rows(rep.noise) : h('p', { class: 'muted' }, 'No noisy field learned yet.'),
     h('h3', {}, 'Configured ignores'),
     shadow.ignore.length
-      ? h('ul', {}, shadow.ignore.map((p) => h('li', {}, h('code', {}, p))))
+      ? h(
+          'ul',
+          {},
+          shadow.ignore.map((p) => h('li', {}, h('code', {}, p))),
+        )
       : h('p', { class: 'muted' }, 'None (shadow.ignore in the config).'),
     rep.ignored.length ? [h('h3', {}, 'Fields dropped by those ignores'), rows(rep.ignored)] : null,
   ];
@@ -104,25 +184,59 @@ function shadowPanel(shadow, series) {
   const pts = series.shadow;
   return [
     h('h2', {}, 'Shadow comparison'),
-    h('dl', { class: 'kv' },
-      h('div', {}, h('dt', {}, 'Match rate after noise'), h('dd', { class: 'big', 'data-testid': 'match-rate' }, pct(rep.matchRate, 2))),
+    h(
+      'dl',
+      { class: 'kv' },
+      h(
+        'div',
+        {},
+        h('dt', {}, 'Match rate after noise'),
+        h('dd', { class: 'big', 'data-testid': 'match-rate' }, pct(rep.matchRate, 2)),
+      ),
       h('div', {}, h('dt', {}, 'Compared'), h('dd', {}, num(rep.compared))),
       h('div', {}, h('dt', {}, 'Exact matches'), h('dd', {}, num(rep.exactMatched))),
-      h('div', {}, h('dt', {}, 'Skipped'), h('dd', {}, num(rep.skippedTotal),
-        rep.skippedTotal ? h('span', { class: 'muted' }, ` (${Object.entries(rep.skipped).map(([k, v]) => `${k} ${v}`).join(', ')})`) : null)),
-      h('div', {}, h('dt', {}, 'Errors legacy / service'), h('dd', {}, `${rep.errors.legacy} / ${rep.errors.service}`)),
+      h(
+        'div',
+        {},
+        h('dt', {}, 'Skipped'),
+        h(
+          'dd',
+          {},
+          num(rep.skippedTotal),
+          rep.skippedTotal
+            ? h(
+                'span',
+                { class: 'muted' },
+                ` (${Object.entries(rep.skipped)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ')})`,
+              )
+            : null,
+        ),
+      ),
+      h(
+        'div',
+        {},
+        h('dt', {}, 'Errors legacy / service'),
+        h('dd', {}, `${rep.errors.legacy} / ${rep.errors.service}`),
+      ),
     ),
     h('h3', {}, 'Match rate after noise over time'),
     lineChart({
       title: 'match rate after noise',
       series: [
         { label: 'running', cls: 's-rate', points: pts.map((p) => ({ x: p.at, y: p.matchRate })) },
-        { label: 'per interval', cls: 's-interval', points: pts.map((p) => ({ x: p.at, y: p.interval.matchRate })) },
+        {
+          label: 'per interval',
+          cls: 's-interval',
+          points: pts.map((p) => ({ x: p.at, y: p.interval.matchRate })),
+        },
       ],
       yFormat: (v) => pct(v, 1),
       xFormat: time,
       yMax: 1,
-      limit: shadow.gateMinMatchRate === undefined ? undefined : { y: shadow.gateMinMatchRate, label: 'gate' },
+      limit:
+        shadow.gateMinMatchRate === undefined ? undefined : { y: shadow.gateMinMatchRate, label: 'gate' },
       empty: 'No comparisons since the admin listener started.',
     }),
   ];
@@ -139,25 +253,59 @@ function latencyPanel(shadow, series) {
   });
   return [
     h('h2', {}, 'Latency'),
-    h('table', { class: 'cards' },
-      h('thead', {}, h('tr', {}, ['Paired shadow requests', 'n', 'p50', 'p95', 'p99'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, ['legacy', 'service'].map((side) => {
-        const l = lat[side];
-        return h('tr', {},
-          h('td', { 'data-label': 'Side' }, side),
-          h('td', { 'data-label': 'n', class: 'num' }, num(l?.n ?? 0)),
-          h('td', { 'data-label': 'p50', class: 'num' }, ms(l?.p50)),
-          h('td', { 'data-label': 'p95', class: 'num' }, ms(l?.p95)),
-          h('td', { 'data-label': 'p99', class: 'num' }, ms(l?.p99)));
-      }))),
+    h(
+      'table',
+      { class: 'cards' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Paired shadow requests', 'n', 'p50', 'p95', 'p99'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ['legacy', 'service'].map((side) => {
+          const l = lat[side];
+          return h(
+            'tr',
+            {},
+            h('td', { 'data-label': 'Side' }, side),
+            h('td', { 'data-label': 'n', class: 'num' }, num(l?.n ?? 0)),
+            h('td', { 'data-label': 'p50', class: 'num' }, ms(l?.p50)),
+            h('td', { 'data-label': 'p95', class: 'num' }, ms(l?.p95)),
+            h('td', { 'data-label': 'p99', class: 'num' }, ms(l?.p99)),
+          );
+        }),
+      ),
+    ),
     h('h3', {}, 'Paired latency over time (shadow pairs, per interval)'),
     lineChart({
       title: 'paired latency',
       series: [
-        { label: 'legacy p50', cls: 's-legacy', points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p50 ?? null })) },
-        { label: 'legacy p99', cls: 's-legacy-p99', points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p99 ?? null })) },
-        { label: 'service p50', cls: 's-service', points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p50 ?? null })) },
-        { label: 'service p99', cls: 's-service-p99', points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p99 ?? null })) },
+        {
+          label: 'legacy p50',
+          cls: 's-legacy',
+          points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p50 ?? null })),
+        },
+        {
+          label: 'legacy p99',
+          cls: 's-legacy-p99',
+          points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p99 ?? null })),
+        },
+        {
+          label: 'service p50',
+          cls: 's-service',
+          points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p50 ?? null })),
+        },
+        {
+          label: 'service p99',
+          cls: 's-service-p99',
+          points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p99 ?? null })),
+        },
       ],
       yFormat: ms,
       xFormat: time,
@@ -186,13 +334,39 @@ function failoverPanel(row, data) {
   return [
     h('h2', {}, 'Failovers'),
     entries.length
-      ? h('table', { class: 'cards', 'data-testid': 'failovers' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Requests answered by legacy'))),
-          h('tbody', {}, entries.map(([reason, n]) => h('tr', {},
-            h('td', { 'data-label': 'Reason' }, reason), h('td', { 'data-label': 'Requests', class: 'num' }, num(n))))))
+      ? h(
+          'table',
+          { class: 'cards', 'data-testid': 'failovers' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'col' }, 'Reason'),
+              h('th', { scope: 'col', class: 'num' }, 'Requests answered by legacy'),
+            ),
+          ),
+          h(
+            'tbody',
+            {},
+            entries.map(([reason, n]) =>
+              h(
+                'tr',
+                {},
+                h('td', { 'data-label': 'Reason' }, reason),
+                h('td', { 'data-label': 'Requests', class: 'num' }, num(n)),
+              ),
+            ),
+          ),
+        )
       : h('p', { class: 'muted' }, 'No failovers since the proxy started.'),
     windows.length
-      ? h('p', { class: 'muted' }, `In the last hour: ${num(windows.reduce((a, w) => a + w.failovers, 0))} failovers over ${windows.length} stats windows (all proxies).`)
+      ? h(
+          'p',
+          { class: 'muted' },
+          `In the last hour: ${num(windows.reduce((a, w) => a + w.failovers, 0))} failovers over ${windows.length} stats windows (all proxies).`,
+        )
       : null,
   ];
 }
@@ -205,16 +379,41 @@ function change(e) {
 function auditPanel(entries) {
   return [
     h('h2', {}, 'Audit log'),
-    h('div', { class: 'table-wrap' },
-      h('table', { class: 'cards', 'data-testid': 'audit' },
-        h('thead', {}, h('tr', {}, ['#', 'At', 'Action', 'Change', 'Actor', 'Reason'].map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, [...entries].reverse().map((e) => h('tr', {},
-          h('td', { 'data-label': '#', class: 'num' }, String(e.seq)),
-          h('td', { 'data-label': 'At' }, dateTime(e.at)),
-          h('td', { 'data-label': 'Action' }, e.action),
-          h('td', { 'data-label': 'Change' }, change(e)),
-          h('td', { 'data-label': 'Actor' }, e.actor),
-          h('td', { 'data-label': 'Reason' }, e.reason)))))),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'cards', 'data-testid': 'audit' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['#', 'At', 'Action', 'Change', 'Actor', 'Reason'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          [...entries]
+            .reverse()
+            .map((e) =>
+              h(
+                'tr',
+                {},
+                h('td', { 'data-label': '#', class: 'num' }, String(e.seq)),
+                h('td', { 'data-label': 'At' }, dateTime(e.at)),
+                h('td', { 'data-label': 'Action' }, e.action),
+                h('td', { 'data-label': 'Change' }, change(e)),
+                h('td', { 'data-label': 'Actor' }, e.actor),
+                h('td', { 'data-label': 'Reason' }, e.reason),
+              ),
+            ),
+        ),
+      ),
+    ),
   ];
 }
 
@@ -224,28 +423,52 @@ export function renderRoute(data, ctx) {
   shadow.gateMinMatchRate = row.status?.gate?.checks.find((c) => c.name === 'minMatchRate')?.limit;
   return [
     h('p', {}, h('a', { href: '#/' }, '← Routes')),
-    h('section', { class: 'panel' },
-      h('h1', {}, row.id, ' ', badge(row.mode === 'canary' ? `canary ${row.weight}%` : row.mode, `mode-${row.mode}`)),
-      h('dl', { class: 'kv' },
-        h('div', {}, h('dt', {}, 'Match'), h('dd', {}, h('code', {}, `${row.methods.join(',') || '*'} ${row.pattern}`))),
+    h(
+      'section',
+      { class: 'panel' },
+      h(
+        'h1',
+        {},
+        row.id,
+        ' ',
+        badge(row.mode === 'canary' ? `canary ${row.weight}%` : row.mode, `mode-${row.mode}`),
+      ),
+      h(
+        'dl',
+        { class: 'kv' },
+        h(
+          'div',
+          {},
+          h('dt', {}, 'Match'),
+          h('dd', {}, h('code', {}, `${row.methods.join(',') || '*'} ${row.pattern}`)),
+        ),
         h('div', {}, h('dt', {}, 'Service'), h('dd', {}, row.service)),
         h('div', {}, h('dt', {}, 'Version'), h('dd', { 'data-testid': 'version' }, String(row.version))),
         h('div', {}, h('dt', {}, 'Breaker'), h('dd', {}, breakerBadge(row))),
         h('div', {}, h('dt', {}, 'SLO'), h('dd', {}, sloCell(row))),
         h('div', {}, h('dt', {}, 'Rollout'), h('dd', {}, rolloutCell(row))),
-        h('div', {}, h('dt', {}, 'Last change'), h('dd', {}, `${dateTime(row.updatedAt)} by ${row.actor}${row.reason ? `: ${row.reason}` : ''}`)),
+        h(
+          'div',
+          {},
+          h('dt', {}, 'Last change'),
+          h('dd', {}, `${dateTime(row.updatedAt)} by ${row.actor}${row.reason ? `: ${row.reason}` : ''}`),
+        ),
       ),
       h('h3', {}, 'Gate for the next step'),
       gateCell(row),
       h('h3', {}, 'Actions'),
       actionsPanel(row, ctx),
     ),
-    h('div', { class: 'grid' },
+    h(
+      'div',
+      { class: 'grid' },
       h('section', { class: 'panel' }, shadowPanel(shadow, series)),
       h('section', { class: 'panel' }, latencyPanel(shadow, series)),
     ),
     h('section', { class: 'panel' }, h('h2', {}, 'Top differing fields'), differingPanel(shadow)),
-    h('div', { class: 'grid' },
+    h(
+      'div',
+      { class: 'grid' },
       h('section', { class: 'panel' }, h('h2', {}, 'Noise and ignores'), noisePanel(shadow)),
       h('section', { class: 'panel' }, failoverPanel(row, data)),
     ),

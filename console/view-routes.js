@@ -12,9 +12,15 @@ export const badge = (text, cls) => h('span', { class: ['badge', cls] }, text);
 export function gateCell(row) {
   const g = row.status?.gate;
   if (!g) return h('span', { class: 'muted' }, row.mode === 'service' ? 'nothing left to gate' : '–');
-  return h('div', {},
+  return h(
+    'div',
+    {},
     badge(g.pass ? 'pass' : 'refused', g.pass ? 'state-ok' : 'state-breach'),
-    h('ul', { class: 'checks' }, g.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'bad' }, c.ok ? '✓ ' : '✗ ', gateCheckText(c)))),
+    h(
+      'ul',
+      { class: 'checks' },
+      g.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'bad' }, c.ok ? '✓ ' : '✗ ', gateCheckText(c))),
+    ),
   );
 }
 
@@ -28,13 +34,24 @@ export function rolloutCell(row) {
   const r = row.status?.rollout;
   if (!r || r.status === 'none') return h('span', { class: 'muted' }, '–');
   const done = Math.max(0, r.index + 1);
-  const bar = h('span', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': r.steps.length, 'aria-valuenow': done });
+  const bar = h('span', {
+    class: 'progress',
+    role: 'progressbar',
+    'aria-valuemin': 0,
+    'aria-valuemax': r.steps.length,
+    'aria-valuenow': done,
+  });
   const fill = h('span');
   // Width through the CSSOM, which the CSP allows (no inline style attribute).
   fill.style.width = `${r.steps.length ? (100 * done) / r.steps.length : 0}%`;
   bar.append(fill);
-  return h('div', {}, `${r.status} ${done}/${r.steps.length} `, bar,
-    h('div', { class: 'muted' }, `steps ${r.steps.join(', ')}%`));
+  return h(
+    'div',
+    {},
+    `${r.status} ${done}/${r.steps.length} `,
+    bar,
+    h('div', { class: 'muted' }, `steps ${r.steps.join(', ')}%`),
+  );
 }
 
 export function breakerBadge(row) {
@@ -51,36 +68,95 @@ export function renderRoutes(data) {
   const cell = (label, content, cls) => h('td', { 'data-label': label, class: cls }, content);
   return [
     h('h1', {}, 'Routes'),
-    h('div', { class: 'summary-bar panel' },
-      h('div', {}, h('div', { class: 'muted' }, 'Routes by mode'),
-        ['legacy', 'shadow', 'canary', 'service'].map((m) => h('span', {}, badge(`${m} ${byMode[m] ?? 0}`, `mode-${m}`), ' '))),
-      h('div', { 'data-testid': 'unmatched' }, h('div', { class: 'muted' }, 'Unmatched traffic (to legacy)'),
+    h(
+      'div',
+      { class: 'summary-bar panel' },
+      h(
+        'div',
+        {},
+        h('div', { class: 'muted' }, 'Routes by mode'),
+        ['legacy', 'shadow', 'canary', 'service'].map((m) =>
+          h('span', {}, badge(`${m} ${byMode[m] ?? 0}`, `mode-${m}`), ' '),
+        ),
+      ),
+      h(
+        'div',
+        { 'data-testid': 'unmatched' },
+        h('div', { class: 'muted' }, 'Unmatched traffic (to legacy)'),
         traffic.unavailable
           ? h('span', { class: 'warn' }, traffic.unavailable)
-          : [h('strong', {}, pct(traffic.requests.unmatchedShare, 1)),
-              h('span', { class: 'muted' }, ` ${num(traffic.requests.unmatched)} of ${num(traffic.requests.total)} requests since the proxy started`)]),
+          : [
+              h('strong', {}, pct(traffic.requests.unmatchedShare, 1)),
+              h(
+                'span',
+                { class: 'muted' },
+                ` ${num(traffic.requests.unmatched)} of ${num(traffic.requests.total)} requests since the proxy started`,
+              ),
+            ],
+      ),
     ),
-    h('div', { class: 'panel table-wrap' },
-      h('table', { class: 'cards', 'data-testid': 'routes' },
-        h('thead', {}, h('tr', {},
-          ['Route', 'Match', 'Mode', 'Weight', 'Version', 'Breaker', 'Gate (next step)', 'SLO', 'Rollout',
-            anyLimited ? 'Rate limited' : null, 'Requests'].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', {}, routes.map((r) =>
-          h('tr', { 'data-route': r.id },
-            cell('Route', h('a', { href: `#/route/${encodeURIComponent(r.id)}`, 'data-key': `route-link-${r.id}` }, r.id)),
-            cell('Match', h('code', {}, `${r.methods.join(',') || '*'} ${r.pattern}`)),
-            cell('Mode', badge(r.mode, `mode-${r.mode}`)),
-            cell('Weight', `${r.weight}%`, 'num'),
-            cell('Version', String(r.version), 'num'),
-            cell('Breaker', breakerBadge(r)),
-            cell('Gate', gateCell(r)),
-            cell('SLO', sloCell(r)),
-            cell('Rollout', rolloutCell(r)),
-            anyLimited
-              ? cell('Rate limited', Object.entries(limited[r.id] ?? {}).map(([a, n]) => h('div', {}, `${a} ${num(n)}`)))
-              : null,
-            cell('Requests', num(traffic.requestsByRoute?.[r.id] ?? 0), 'num'),
-          ))),
+    h(
+      'div',
+      { class: 'panel table-wrap' },
+      h(
+        'table',
+        { class: 'cards', 'data-testid': 'routes' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            [
+              'Route',
+              'Match',
+              'Mode',
+              'Weight',
+              'Version',
+              'Breaker',
+              'Gate (next step)',
+              'SLO',
+              'Rollout',
+              anyLimited ? 'Rate limited' : null,
+              'Requests',
+            ]
+              .filter(Boolean)
+              .map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          routes.map((r) =>
+            h(
+              'tr',
+              { 'data-route': r.id },
+              cell(
+                'Route',
+                h(
+                  'a',
+                  { href: `#/route/${encodeURIComponent(r.id)}`, 'data-key': `route-link-${r.id}` },
+                  r.id,
+                ),
+              ),
+              cell('Match', h('code', {}, `${r.methods.join(',') || '*'} ${r.pattern}`)),
+              cell('Mode', badge(r.mode, `mode-${r.mode}`)),
+              cell('Weight', `${r.weight}%`, 'num'),
+              cell('Version', String(r.version), 'num'),
+              cell('Breaker', breakerBadge(r)),
+              cell('Gate', gateCell(r)),
+              cell('SLO', sloCell(r)),
+              cell('Rollout', rolloutCell(r)),
+              anyLimited
+                ? cell(
+                    'Rate limited',
+                    Object.entries(limited[r.id] ?? {}).map(([a, n]) => h('div', {}, `${a} ${num(n)}`)),
+                  )
+                : null,
+              cell('Requests', num(traffic.requestsByRoute?.[r.id] ?? 0), 'num'),
+            ),
+          ),
+        ),
       ),
       routes.length === 0 ? h('p', { class: 'muted' }, 'No routes in the store yet.') : null,
     ),

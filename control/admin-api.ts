@@ -70,7 +70,10 @@ async function readJson(req: http.IncomingMessage, limit = 64 * 1024): Promise<R
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
     return v as Record<string, unknown>;
   } catch (err) {
-    throw new StranglerError('STRANGLER_E_BAD_REQUEST', `body: not a JSON object (${(err as Error).message})`);
+    throw new StranglerError(
+      'STRANGLER_E_BAD_REQUEST',
+      `body: not a JSON object (${(err as Error).message})`,
+    );
   }
 }
 
@@ -84,13 +87,19 @@ function optionalInt(body: Record<string, unknown>, field: string): number | und
   const v = body[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v))
-    throw new StranglerError('STRANGLER_E_BAD_REQUEST', `${field}: expected a whole number`, { details: { field } });
+    throw new StranglerError('STRANGLER_E_BAD_REQUEST', `${field}: expected a whole number`, {
+      details: { field },
+    });
   return v;
 }
 
 export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   const router = FindMyWay({ ignoreTrailingSlash: true });
-  type Handler = (req: http.IncomingMessage, res: http.ServerResponse, params: Record<string, string | undefined>) => Promise<void>;
+  type Handler = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    params: Record<string, string | undefined>,
+  ) => Promise<void>;
   // Every endpoint first checks that it was asked by this listener's own name (DNS
   // rebinding: /routes, /history and /metrics are as readable to a rebound page as the console's).
   const on = (method: 'GET' | 'POST', path: string, h: Handler) =>
@@ -127,17 +136,26 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
     const rows = await listRouteRows(opts.config, opts.store);
-    send(res, 200, { routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })) });
+    send(res, 200, {
+      routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })),
+    });
   });
   on('GET', '/history', async (req, res) => {
     const q = new URL(req.url ?? '/', 'http://admin').searchParams;
     const limit = q.get('limit');
     if (limit !== null && !/^[1-9]\d{0,5}$/.test(limit))
-      throw new StranglerError('STRANGLER_E_BAD_REQUEST', `limit: expected a whole number 1..999999, got "${limit}"`, {
-        details: { field: 'limit', value: limit },
-      });
+      throw new StranglerError(
+        'STRANGLER_E_BAD_REQUEST',
+        `limit: expected a whole number 1..999999, got "${limit}"`,
+        {
+          details: { field: 'limit', value: limit },
+        },
+      );
     send(res, 200, {
-      entries: await opts.store.audit.list({ route: q.get('route') ?? undefined, limit: limit ? Number(limit) : 100 }),
+      entries: await opts.store.audit.list({
+        route: q.get('route') ?? undefined,
+        limit: limit ? Number(limit) : 100,
+      }),
     });
   });
   on('GET', '/metrics', async (_req, res) => {
@@ -149,9 +167,13 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
     authorize(req, opts.token);
     const body = await readJson(req);
     if (typeof body.mode !== 'string')
-      throw new StranglerError('STRANGLER_E_BAD_REQUEST', 'mode: required, one of legacy|shadow|canary|service', {
-        details: { field: 'mode' },
-      });
+      throw new StranglerError(
+        'STRANGLER_E_BAD_REQUEST',
+        'mode: required, one of legacy|shadow|canary|service',
+        {
+          details: { field: 'mode' },
+        },
+      );
     const actor = typeof body.actor === 'string' && body.actor ? `admin:${body.actor}` : 'admin';
     const result = await flipRoute(
       opts.store,

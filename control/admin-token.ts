@@ -10,7 +10,10 @@ import { StranglerError } from '../core/errors.js';
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** The token, or undefined when unset (mutations are then refused); throws STRANGLER_E_CONFIG when too short. */
-export function readAdminToken(env: NodeJS.ProcessEnv, config: Pick<Readonly<Config>, 'admin'>): string | undefined {
+export function readAdminToken(
+  env: NodeJS.ProcessEnv,
+  config: Pick<Readonly<Config>, 'admin'>,
+): string | undefined {
   const name = config.admin.tokenEnv;
   const token = env[name] || undefined;
   if (token !== undefined && token.length < MIN_ADMIN_TOKEN_LENGTH)

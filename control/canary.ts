@@ -95,22 +95,34 @@ export async function readRollout(store: Store, route: string): Promise<Rollout>
  * returns the new one (or undefined to leave it). Retried when another
  * writer got in between, so a pause never overwrites a step or vice versa.
  */
-async function updateRollout(store: Store, route: string, change: (cur: Rollout) => Rollout | undefined): Promise<Rollout> {
+async function updateRollout(
+  store: Store,
+  route: string,
+  change: (cur: Rollout) => Rollout | undefined,
+): Promise<Rollout> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const { rollout, rev } = await readRecord(store, route);
     const next = change(rollout);
     if (!next) return rollout;
     if (await store.records.put(KIND, route, next, rev)) return next;
   }
-  throw new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${route}": the rollout kept changing under us; try again`, {
-    details: { route },
-  });
+  throw new StranglerError(
+    'STRANGLER_E_ROLLOUT_STATE',
+    `route "${route}": the rollout kept changing under us; try again`,
+    {
+      details: { route },
+    },
+  );
 }
 
 function routeConfig(config: Readonly<Config>, route: string): RouteConfig {
   const r = config.routes.find((x) => x.id === route);
   if (!r)
-    throw unknownRouteError(route, config.routes.map((x) => x.id), 'in the config');
+    throw unknownRouteError(
+      route,
+      config.routes.map((x) => x.id),
+      'in the config',
+    );
   return r;
 }
 
@@ -120,14 +132,22 @@ export function parseSteps(text: string): number[] {
   const steps = parts.map(Number);
   const bad = parts.find((p, i) => !/^\d+$/.test(p) || steps[i] < 1 || steps[i] > 100);
   if (parts.length === 0 || bad !== undefined)
-    throw new StranglerError('STRANGLER_E_USAGE', `steps: "${bad ?? text}" is not a whole percentage 1..100 (e.g. --steps 1,5,25,50,100)`, {
-      details: { field: 'steps', value: text },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `steps: "${bad ?? text}" is not a whole percentage 1..100 (e.g. --steps 1,5,25,50,100)`,
+      {
+        details: { field: 'steps', value: text },
+      },
+    );
   for (let i = 1; i < steps.length; i++)
     if (steps[i] <= steps[i - 1])
-      throw new StranglerError('STRANGLER_E_USAGE', `steps: must increase, but ${steps[i]} follows ${steps[i - 1]}`, {
-        details: { field: 'steps', value: text },
-      });
+      throw new StranglerError(
+        'STRANGLER_E_USAGE',
+        `steps: must increase, but ${steps[i]} follows ${steps[i - 1]}`,
+        {
+          details: { field: 'steps', value: text },
+        },
+      );
   return steps;
 }
 
@@ -146,9 +166,13 @@ async function rolloutStart(
 ): Promise<{ state: RouteState; steps: number[] }> {
   routeConfig(config, opts.route);
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs <= 0)
-    throw new StranglerError('STRANGLER_E_USAGE', `interval: expected a positive duration, got ${opts.intervalMs}`, {
-      details: { field: 'interval' },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `interval: expected a positive duration, got ${opts.intervalMs}`,
+      {
+        details: { field: 'interval' },
+      },
+    );
   await requireIntact(store);
   const state = await store.routes.get(opts.route);
   if (!state)
@@ -156,15 +180,23 @@ async function rolloutStart(
       details: { field: 'route', value: opts.route },
     });
   if (state.mode === 'service')
-    throw new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${opts.route}" already sends all its traffic to the service`, {
-      details: { route: opts.route },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_ROLLOUT_STATE',
+      `route "${opts.route}" already sends all its traffic to the service`,
+      {
+        details: { route: opts.route },
+      },
+    );
   const from = state.mode === 'canary' ? state.weight : 0;
   const steps = opts.steps.filter((s) => s > from);
   if (steps.length === 0)
-    throw new StranglerError('STRANGLER_E_USAGE', `steps: every step is at or below the current weight ${from}%`, {
-      details: { field: 'steps', value: opts.steps },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `steps: every step is at or below the current weight ${from}%`,
+      {
+        details: { field: 'steps', value: opts.steps },
+      },
+    );
   return { state, steps };
 }
 
@@ -197,11 +229,16 @@ export async function startRollout(
     last: { at: new Date(now).toISOString(), actor: opts.actor, action: 'canary.start', reason },
   };
   const refuse = (r: Rollout) =>
-    new StranglerError('STRANGLER_E_ROLLOUT_STATE', `route "${opts.route}" already has ${describeState(r)}; --abort it first`, {
-      details: { route: opts.route, rollout: r },
-    });
+    new StranglerError(
+      'STRANGLER_E_ROLLOUT_STATE',
+      `route "${opts.route}" already has ${describeState(r)}; --abort it first`,
+      {
+        details: { route: opts.route, rollout: r },
+      },
+    );
   if (isActive(cur)) throw refuse(cur);
-  if (!(await store.records.put(KIND, opts.route, started, rev))) throw refuse(await readRollout(store, opts.route));
+  if (!(await store.records.put(KIND, opts.route, started, rev)))
+    throw refuse(await readRollout(store, opts.route));
   await store.audit.append({
     actor: opts.actor,
     route: opts.route,
@@ -250,16 +287,38 @@ async function control(
       ? { ...cur, status: 'paused', last }
       : { ...cur, status: 'running', holdUntil: now + cur.intervalMs, last };
   });
-  await store.audit.append({ actor: opts.actor, route, action, before: null, after: null, reason: opts.reason, details: { index: next.index, steps: next.steps } });
+  await store.audit.append({
+    actor: opts.actor,
+    route,
+    action,
+    before: null,
+    after: null,
+    reason: opts.reason,
+    details: { index: next.index, steps: next.steps },
+  });
   return next;
 }
 
-export function pauseRollout(store: Store, opts: { route: string; actor: string; reason?: string; now?: number }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.pause', { actor: opts.actor, reason: opts.reason ?? 'paused', now: opts.now });
+export function pauseRollout(
+  store: Store,
+  opts: { route: string; actor: string; reason?: string; now?: number },
+): Promise<Rollout> {
+  return control(store, opts.route, 'canary.pause', {
+    actor: opts.actor,
+    reason: opts.reason ?? 'paused',
+    now: opts.now,
+  });
 }
 
-export function resumeRollout(store: Store, opts: { route: string; actor: string; reason?: string; now?: number }): Promise<Rollout> {
-  return control(store, opts.route, 'canary.resume', { actor: opts.actor, reason: opts.reason ?? 'resumed', now: opts.now });
+export function resumeRollout(
+  store: Store,
+  opts: { route: string; actor: string; reason?: string; now?: number },
+): Promise<Rollout> {
+  return control(store, opts.route, 'canary.resume', {
+    actor: opts.actor,
+    reason: opts.reason ?? 'resumed',
+    now: opts.now,
+  });
 }
 
 /**
@@ -278,12 +337,37 @@ export async function abortRollout(
   await requireIntact(store);
   const aborted = await updateRollout(store, opts.route, (cur) => {
     checkRolloutControl(cur, 'abort');
-    return { ...cur, status: 'aborted', message: `aborted by ${opts.actor}: ${reason}`, last: { at, actor: opts.actor, action: 'canary.abort', reason } };
+    return {
+      ...cur,
+      status: 'aborted',
+      message: `aborted by ${opts.actor}: ${reason}`,
+      last: { at, actor: opts.actor, action: 'canary.abort', reason },
+    };
   });
   const state = await store.routes.get(opts.route);
   if (state && (state.mode === 'canary' || state.mode === 'service'))
-    await flipRoute(store, config, { route: opts.route, mode: 'shadow', actor: opts.actor, action: 'canary.rollback', reason, details: { rollout: { index: aborted.index, steps: aborted.steps, aborted: true } } }, defaultFlipSteps());
-  await store.audit.append({ actor: opts.actor, route: opts.route, action: 'canary.abort', before: null, after: null, reason, details: { index: aborted.index, steps: aborted.steps } });
+    await flipRoute(
+      store,
+      config,
+      {
+        route: opts.route,
+        mode: 'shadow',
+        actor: opts.actor,
+        action: 'canary.rollback',
+        reason,
+        details: { rollout: { index: aborted.index, steps: aborted.steps, aborted: true } },
+      },
+      defaultFlipSteps(),
+    );
+  await store.audit.append({
+    actor: opts.actor,
+    route: opts.route,
+    action: 'canary.abort',
+    before: null,
+    after: null,
+    reason,
+    details: { index: aborted.index, steps: aborted.steps },
+  });
   return aborted;
 }
 
@@ -327,15 +411,34 @@ type EndAction = 'canary.halt' | 'canary.done';
 async function endRollout(
   d: Driver,
   r: Rollout,
-  end: { status: RolloutStatus; message: string; action?: EndAction; details?: Record<string, unknown>; patch?: Partial<Rollout> },
+  end: {
+    status: RolloutStatus;
+    message: string;
+    action?: EndAction;
+    details?: Record<string, unknown>;
+    patch?: Partial<Rollout>;
+  },
 ): Promise<void> {
   const { status, message, action, patch = {} } = end;
-  const last = { at: new Date(d.clock.now()).toISOString(), actor: ROLLOUT_ACTOR, action: action ?? `canary.${status}`, reason: message };
+  const last = {
+    at: new Date(d.clock.now()).toISOString(),
+    actor: ROLLOUT_ACTOR,
+    action: action ?? `canary.${status}`,
+    reason: message,
+  };
   await updateRollout(d.store, r.route, (cur) =>
     cur.startedAt !== r.startedAt || !isActive(cur) ? undefined : { ...cur, ...patch, status, message, last },
   );
   if (action)
-    await d.store.audit.append({ actor: ROLLOUT_ACTOR, route: r.route, action, before: null, after: null, reason: message, details: { index: patch.index ?? r.index, steps: r.steps, ...end.details } });
+    await d.store.audit.append({
+      actor: ROLLOUT_ACTOR,
+      route: r.route,
+      action,
+      before: null,
+      after: null,
+      reason: message,
+      details: { index: patch.index ?? r.index, steps: r.steps, ...end.details },
+    });
   d.emit({ type: 'end', route: r.route, status, message });
   d.logger?.info({ route: r.route, status }, `rollout of ${r.route} ${status}: ${message}`);
 }
@@ -345,7 +448,9 @@ const halt = (d: Driver, r: Rollout, message: string, details?: Record<string, u
 
 /** Merge driver progress into the record, keeping a pause or abort someone wrote meanwhile. */
 const saveProgress = (d: Driver, r: Rollout, patch: Partial<Rollout>) =>
-  updateRollout(d.store, r.route, (cur) => (cur.startedAt !== r.startedAt ? undefined : { ...cur, ...patch }));
+  updateRollout(d.store, r.route, (cur) =>
+    cur.startedAt !== r.startedAt ? undefined : { ...cur, ...patch },
+  );
 
 /**
  * Judge the SLO of the service traffic since the current step: `next` when
@@ -376,14 +481,25 @@ async function rollBack(d: Driver, r: Rollout, status: SloStatus): Promise<void>
     await flipRoute(
       d.store,
       d.config,
-      { route: r.route, mode: 'shadow', actor: ROLLOUT_ACTOR, action: 'canary.rollback', reason: status.message, expectVersion: r.version, details: { slo: status, rollout: { index: r.index, steps: r.steps } } },
+      {
+        route: r.route,
+        mode: 'shadow',
+        actor: ROLLOUT_ACTOR,
+        action: 'canary.rollback',
+        reason: status.message,
+        expectVersion: r.version,
+        details: { slo: status, rollout: { index: r.index, steps: r.steps } },
+      },
       defaultFlipSteps(),
     );
   } catch (err) {
     if (!isStranglerError(err, 'STRANGLER_E_STALE_VERSION')) throw err;
     return halt(d, r, 'route changed by someone else while the SLO was judged');
   }
-  await endRollout(d, r, { status: 'rolled-back', message: `rolled back to shadow at ${r.steps[r.index]}%: ${status.message}` });
+  await endRollout(d, r, {
+    status: 'rolled-back',
+    message: `rolled back to shadow at ${r.steps[r.index]}%: ${status.message}`,
+  });
 }
 
 /**
@@ -401,13 +517,26 @@ async function applyNextStep(d: Driver, r: Rollout, now: number): Promise<void> 
     const res = await flipRoute(
       d.store,
       d.config,
-      { route: r.route, mode, weight, actor: ROLLOUT_ACTOR, action: 'canary.step', reason: `rollout ${stepName}: ${weight}%`, expectVersion: r.version, details: { rollout: { index: next, steps: r.steps } } },
+      {
+        route: r.route,
+        mode,
+        weight,
+        actor: ROLLOUT_ACTOR,
+        action: 'canary.step',
+        reason: `rollout ${stepName}: ${weight}%`,
+        expectVersion: r.version,
+        details: { rollout: { index: next, steps: r.steps } },
+      },
       defaultFlipSteps(),
     );
     version = res.after!.version;
   } catch (err) {
-    if (!isStranglerError(err) || err.code === 'STRANGLER_E_STORE' || err.code === 'STRANGLER_E_STORE_LOST') throw err;
-    return halt(d, r, `${stepName} (${weight}%) refused: ${err.message}`, { error: err.code, ...(err.details ?? {}) });
+    if (!isStranglerError(err) || err.code === 'STRANGLER_E_STORE' || err.code === 'STRANGLER_E_STORE_LOST')
+      throw err;
+    return halt(d, r, `${stepName} (${weight}%) refused: ${err.message}`, {
+      error: err.code,
+      ...(err.details ?? {}),
+    });
   }
   d.emit({ type: 'step', route: r.route, index: next, weight, mode, version });
   d.logger?.info({ route: r.route, weight, version }, `rollout of ${r.route}: ${stepName} → ${weight}%`);
@@ -416,7 +545,10 @@ async function applyNextStep(d: Driver, r: Rollout, now: number): Promise<void> 
     const message = `rollout done: ${mode === 'service' ? 'service' : `canary ${weight}%`}; the guard watches its SLO from here`;
     return endRollout(d, r, { status: 'done', message, action: 'canary.done', details: {}, patch: stepped });
   }
-  await saveProgress(d, r, { ...stepped, message: `${stepName}: ${weight}%, judged at ${new Date(stepped.holdUntil).toISOString()}` });
+  await saveProgress(d, r, {
+    ...stepped,
+    message: `${stepName}: ${weight}%, judged at ${new Date(stepped.holdUntil).toISOString()}`,
+  });
 }
 
 /** One running rollout, one look: halt if someone else flipped the route, else judge the step and maybe apply the next. */
@@ -424,7 +556,11 @@ async function advance(d: Driver, route: RouteConfig, r: Rollout): Promise<void>
   const state = await d.store.routes.get(route.id);
   if (!state) return halt(d, r, `route "${route.id}" is no longer in the store`);
   if (state.version !== r.version)
-    return halt(d, r, `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`);
+    return halt(
+      d,
+      r,
+      `route changed by ${state.actor} (${state.mode} ${state.weight}%, v${state.version}): ${state.reason}`,
+    );
   const now = d.clock.now();
   if (r.index >= 0 && (await judgeStep(d, route, r, now)) === 'wait') return;
   await applyNextStep(d, r, now);
@@ -449,7 +585,13 @@ async function listRollouts(d: Driver): Promise<Rollout[]> {
  * halted (a gate refused a step, or someone else flipped the route).
  */
 export function startRolloutDriver(opts: RolloutDriverOptions): RolloutDriver {
-  const d: Driver = { store: opts.store, config: opts.config, clock: opts.clock ?? systemClock, emit: opts.onEvent ?? (() => {}), logger: opts.logger };
+  const d: Driver = {
+    store: opts.store,
+    config: opts.config,
+    clock: opts.clock ?? systemClock,
+    emit: opts.onEvent ?? (() => {}),
+    logger: opts.logger,
+  };
   /** Routes whose rollout this driver last saw paused, to say "resumed" once. */
   const paused = new Set<string>();
 
@@ -484,7 +626,12 @@ export function startRolloutDriver(opts: RolloutDriverOptions): RolloutDriver {
 export async function followRollout(
   store: Store,
   route: string,
-  opts: { pollMs: number; signal?: AbortSignal; clock?: Clock; onChange: (r: Rollout, prev: Rollout | undefined) => void },
+  opts: {
+    pollMs: number;
+    signal?: AbortSignal;
+    clock?: Clock;
+    onChange: (r: Rollout, prev: Rollout | undefined) => void;
+  },
 ): Promise<Rollout> {
   const clock = opts.clock ?? systemClock;
   let prev: Rollout | undefined;
@@ -495,6 +642,8 @@ export async function followRollout(
     if (!isActive(r) || opts.signal?.aborted) return r;
     // A referenced timer: following is what keeps the CLI alive (issue 13:
     // unref'd timers let `canary --follow` return at once).
-    await (clock === systemClock ? new Promise((res) => setTimeout(res, opts.pollMs)) : sleep(clock, opts.pollMs));
+    await (clock === systemClock
+      ? new Promise((res) => setTimeout(res, opts.pollMs))
+      : sleep(clock, opts.pollMs));
   }
 }

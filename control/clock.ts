@@ -33,7 +33,11 @@ export function sleep(clock: Clock, ms: number): Promise<void> {
  * a slow store never stacks ticks (the guard and the rollout driver). Returns
  * stop.
  */
-export function pollSerially(clock: Clock, at: { firstMs: number; everyMs: number }, tick: () => Promise<unknown>): () => void {
+export function pollSerially(
+  clock: Clock,
+  at: { firstMs: number; everyMs: number },
+  tick: () => Promise<unknown>,
+): () => void {
   let stopped = false;
   let timer: unknown;
   const loop = async () => {

@@ -261,7 +261,10 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
     deps.authorize(req);
     const action = params.action as RolloutControl;
     if (!['pause', 'resume', 'abort'].includes(action))
-      throw new StranglerError('STRANGLER_E_NOT_FOUND', `rollout action "${action}": expected pause, resume or abort`);
+      throw new StranglerError(
+        'STRANGLER_E_NOT_FOUND',
+        `rollout action "${action}": expected pause, resume or abort`,
+      );
     const route = routeOf(config, params.id);
     const body = await deps.readJson(req);
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
@@ -270,7 +273,8 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
       const cur = await readRollout(store, route.id);
       checkRolloutControl(cur, action);
       const state = await store.routes.get(route.id);
-      const rollsBack = action === 'abort' && isActive(cur) && (state?.mode === 'canary' || state?.mode === 'service');
+      const rollsBack =
+        action === 'abort' && isActive(cur) && (state?.mode === 'canary' || state?.mode === 'service');
       send(res, 200, {
         dryRun: true,
         rollout: cur,

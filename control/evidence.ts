@@ -42,9 +42,7 @@ export const P99_FLOOR_MS = 1;
  * same number `strangler report shadow` shows; without, exact matches only.
  */
 export function summariseShadow(ev: ShadowEvidence, noise?: NoiseThresholds): EvidenceSummary {
-  const matched = noise
-    ? summariseMatches(ev, noise).matched
-    : ev.matched;
+  const matched = noise ? summariseMatches(ev, noise).matched : ev.matched;
   const pl = sampleQuantile(ev.latency.legacy, 0.99);
   const ps = sampleQuantile(ev.latency.service, 0.99);
   const attempts = ev.compared + ev.errors.service;

@@ -46,7 +46,9 @@ export const PANELS: readonly PanelSpec[] = [
     unit: 'short',
     w: 8,
     h: 5,
-    targets: [{ expr: 'sum by (mode) (max by (route, mode) (strangler_route_mode))', legendFormat: '{{mode}}' }],
+    targets: [
+      { expr: 'sum by (mode) (max by (route, mode) (strangler_route_mode))', legendFormat: '{{mode}}' },
+    ],
   },
   {
     title: 'Service weight',
@@ -57,7 +59,9 @@ export const PANELS: readonly PanelSpec[] = [
     max: 1,
     w: 8,
     h: 5,
-    targets: [{ expr: `max by (route) (strangler_route_service_weight_ratio{${ROUTE}})`, legendFormat: '{{route}}' }],
+    targets: [
+      { expr: `max by (route) (strangler_route_service_weight_ratio{${ROUTE}})`, legendFormat: '{{route}}' },
+    ],
   },
   {
     title: 'Unmatched traffic share',
@@ -81,7 +85,10 @@ export const PANELS: readonly PanelSpec[] = [
     w: 12,
     h: 8,
     targets: [
-      { expr: `sum by (route, target) (rate(strangler_requests_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} {{target}}' },
+      {
+        expr: `sum by (route, target) (rate(strangler_requests_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} {{target}}',
+      },
     ],
   },
   {
@@ -124,13 +131,20 @@ export const PANELS: readonly PanelSpec[] = [
     w: 12,
     h: 8,
     targets: [
-      { expr: `max by (route, target) (strangler_shadow_paired_latency_p50_seconds{${ROUTE}})`, legendFormat: '{{route}} {{target}} p50' },
-      { expr: `max by (route, target) (strangler_shadow_paired_latency_p99_seconds{${ROUTE}})`, legendFormat: '{{route}} {{target}} p99' },
+      {
+        expr: `max by (route, target) (strangler_shadow_paired_latency_p50_seconds{${ROUTE}})`,
+        legendFormat: '{{route}} {{target}} p50',
+      },
+      {
+        expr: `max by (route, target) (strangler_shadow_paired_latency_p99_seconds{${ROUTE}})`,
+        legendFormat: '{{route}} {{target}} p99',
+      },
     ],
   },
   {
     title: 'Shadow match rate after noise',
-    description: 'Share of compared shadow pairs that matched once learned noise and configured ignores are set aside.',
+    description:
+      'Share of compared shadow pairs that matched once learned noise and configured ignores are set aside.',
     type: 'timeseries',
     unit: 'percentunit',
     min: 0,
@@ -147,21 +161,37 @@ export const PANELS: readonly PanelSpec[] = [
     w: 12,
     h: 8,
     targets: [
-      { expr: `max by (route) (rate(strangler_shadow_compared_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} compared' },
-      { expr: `max by (route, reason) (rate(strangler_shadow_skipped_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} skipped: {{reason}}' },
+      {
+        expr: `max by (route) (rate(strangler_shadow_compared_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} compared',
+      },
+      {
+        expr: `max by (route, reason) (rate(strangler_shadow_skipped_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} skipped: {{reason}}',
+      },
     ],
   },
   {
     title: 'Failovers by reason',
-    description: 'Service requests answered by legacy instead, by reason; and failed requests not resent (they may have run, or their body was too large to keep).',
+    description:
+      'Service requests answered by legacy instead, by reason; and failed requests not resent (they may have run, or their body was too large to keep).',
     type: 'timeseries',
     unit: 'reqps',
     w: 12,
     h: 8,
     targets: [
-      { expr: `sum by (route, reason) (rate(strangler_failovers_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} {{reason}}' },
-      { expr: `sum by (route) (rate(strangler_unsafe_rejected_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} not resent (may have run)' },
-      { expr: `sum by (route) (rate(strangler_body_too_large_rejected_total{${ROUTE}}[${RATE}]))`, legendFormat: '{{route}} not resent (body too large)' },
+      {
+        expr: `sum by (route, reason) (rate(strangler_failovers_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} {{reason}}',
+      },
+      {
+        expr: `sum by (route) (rate(strangler_unsafe_rejected_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} not resent (may have run)',
+      },
+      {
+        expr: `sum by (route) (rate(strangler_body_too_large_rejected_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} not resent (body too large)',
+      },
     ],
   },
   {
@@ -238,7 +268,9 @@ export function exportGrafana(opts: GrafanaOptions = {}): string {
                 mappings: [
                   {
                     type: 'value',
-                    options: Object.fromEntries(p.mappings.map((m, idx) => [m.value, { text: m.text, color: m.color, index: idx }])),
+                    options: Object.fromEntries(
+                      p.mappings.map((m, idx) => [m.value, { text: m.text, color: m.color, index: idx }]),
+                    ),
                   },
                 ],
               }
@@ -246,7 +278,10 @@ export function exportGrafana(opts: GrafanaOptions = {}): string {
         },
         overrides: [],
       },
-      options: p.type === 'timeseries' ? { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] } } : {},
+      options:
+        p.type === 'timeseries'
+          ? { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] } }
+          : {},
       targets: p.targets.map((t, j) => ({
         datasource: ds,
         refId: String.fromCharCode(65 + j),
@@ -258,7 +293,8 @@ export function exportGrafana(opts: GrafanaOptions = {}): string {
   const dashboard = {
     uid: opts.uid ?? 'strangler',
     title: opts.title ?? 'strangler: migration',
-    description: 'Routes, traffic per target, shadow evidence, failovers and breakers of strangler proxies (generated by `strangler export grafana`).',
+    description:
+      'Routes, traffic per target, shadow evidence, failovers and breakers of strangler proxies (generated by `strangler export grafana`).',
     tags: ['strangler'],
     schemaVersion: 39,
     version: 1,

@@ -124,7 +124,9 @@ function rateLimitNotes(r: RouteConfig): string[] {
     `not translated: rateLimit (${limits}, key ${rl.key}) — Istio has no per-route limit in a VirtualService; the nearest is an EnvoyFilter with envoy.filters.http.local_ratelimit (token bucket per pod: divide the rate by the replica count) or Envoy's global rate limit service for one fleet-wide limit`,
   ];
   if (rl.over === 'legacy')
-    notes.push('no mesh equivalent: rateLimit over: legacy — a mesh rate limit answers 429, it never sends the excess to legacy');
+    notes.push(
+      'no mesh equivalent: rateLimit over: legacy — a mesh rate limit answers 429, it never sends the excess to legacy',
+    );
   return notes;
 }
 

@@ -117,9 +117,17 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
                   },
                 ],
                 // Ready once the route table is loaded and every upstream answered its probe; not while draining.
-                readinessProbe: { httpGet: { path: '/readyz', port: 'admin' }, periodSeconds: 2, failureThreshold: 2 },
+                readinessProbe: {
+                  httpGet: { path: '/readyz', port: 'admin' },
+                  periodSeconds: 2,
+                  failureThreshold: 2,
+                },
                 // Only "the process answers": a store or upstream outage must not restart every replica.
-                livenessProbe: { httpGet: { path: '/livez', port: 'admin' }, periodSeconds: 10, failureThreshold: 3 },
+                livenessProbe: {
+                  httpGet: { path: '/livez', port: 'admin' },
+                  periodSeconds: 10,
+                  failureThreshold: 3,
+                },
                 // The sleep action needs Kubernetes 1.30+ (on older clusters: exec sleep, if the image has one).
                 ...(delayS > 0 ? { lifecycle: { preStop: { sleep: { seconds: delayS } } } } : {}),
                 volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
@@ -163,8 +171,10 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
     NO_ALIASES,
   );
   adminService.commentBefore =
-    ' The admin API (flips, history, metrics) on a Service of its own: keep it ClusterIP, never behind the proxy\'s ingress.';
-  return [configMap, deployment, service, adminService].map((d) => d.toString({ lineWidth: 0 })).join('---\n');
+    " The admin API (flips, history, metrics) on a Service of its own: keep it ClusterIP, never behind the proxy's ingress.";
+  return [configMap, deployment, service, adminService]
+    .map((d) => d.toString({ lineWidth: 0 }))
+    .join('---\n');
 }
 
 function loopbackNotes(config: Readonly<Config>): string[] {

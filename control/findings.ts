@@ -8,7 +8,10 @@ import type { Config } from '../core/config.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Store } from '../store/types.js';
 
-export async function readStallFindings(store: Store, config: Readonly<Config>): Promise<KeepAliveStallFinding[]> {
+export async function readStallFindings(
+  store: Store,
+  config: Readonly<Config>,
+): Promise<KeepAliveStallFinding[]> {
   const latest = new Map<string, KeepAliveStallFinding>();
   // Newest first: the first verdict seen per key is the current one.
   for (const r of await store.results.list('finding', 200)) {

@@ -77,15 +77,23 @@ export async function flipRoute(
   steps: FlipStep[] = [],
 ): Promise<FlipResult> {
   if (!config.routes.some((r) => r.id === req.route))
-    throw unknownRouteError(req.route, config.routes.map((r) => r.id), 'in the config');
+    throw unknownRouteError(
+      req.route,
+      config.routes.map((r) => r.id),
+      'in the config',
+    );
   // A store that lost its state (or was never seeded) answers "no such
   // route"; say what is really wrong, and how to restore it.
   await requireIntact(store);
   const before = await store.routes.get(req.route);
   if (!before)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${req.route}" is not in the store yet (\`strangler serve\` or \`strangler seed\` seeds the routes of the config)`, {
-      details: { field: 'route', value: req.route },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_UNKNOWN_ROUTE',
+      `route: "${req.route}" is not in the store yet (\`strangler serve\` or \`strangler seed\` seeds the routes of the config)`,
+      {
+        details: { field: 'route', value: req.route },
+      },
+    );
   if (req.expectVersion !== undefined && req.expectVersion !== before.version)
     throw new StranglerError(
       'STRANGLER_E_STALE_VERSION',

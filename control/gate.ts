@@ -13,7 +13,13 @@ import { StranglerError } from '../core/errors.js';
 import { percent } from '../core/percent.js';
 import type { Store } from '../store/types.js';
 import { type FlipStep, recordForced, refuseFlip } from './flip.js';
-import { type EvidenceSummary, type LiveTraffic, readLiveTraffic, readShadowEvidence, sloSince } from './evidence.js';
+import {
+  type EvidenceSummary,
+  type LiveTraffic,
+  readLiveTraffic,
+  readShadowEvidence,
+  sloSince,
+} from './evidence.js';
 import { classifyTransition, describeMode } from './state-machine.js';
 
 export type GateCheckName = 'minCompared' | 'minMatchRate' | 'maxP99Ratio' | 'maxErrorRate' | 'liveErrorRate';
@@ -157,7 +163,11 @@ export const requireGate: FlipStep = async (ctx) => {
   details.gate = verdict;
   if (verdict.pass) return;
   const failed = verdict.checks.filter((c) => !c.ok);
-  if (request.force) return recordForced(ctx, failed.map((c) => c.name));
+  if (request.force)
+    return recordForced(
+      ctx,
+      failed.map((c) => c.name),
+    );
   refuseFlip(
     ctx,
     new StranglerError(

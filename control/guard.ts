@@ -68,9 +68,13 @@ export function judgeSlo(
     };
   const breaches: string[] = [];
   if (t.errorRate !== null && t.errorRate > slo.maxErrorRate)
-    breaches.push(`error rate ${percent(t.errorRate, 2)} (${t.errors}/${t.requests}) > ${percent(slo.maxErrorRate, 2)}`);
+    breaches.push(
+      `error rate ${percent(t.errorRate, 2)} (${t.errors}/${t.requests}) > ${percent(slo.maxErrorRate, 2)}`,
+    );
   if (t.p99Ms !== null && t.p99Ms > slo.maxP99Ms)
-    breaches.push(`p99 ${Number.isFinite(t.p99Ms) ? `${t.p99Ms} ms` : 'over the top latency bucket'} > ${slo.maxP99Ms} ms`);
+    breaches.push(
+      `p99 ${Number.isFinite(t.p99Ms) ? `${t.p99Ms} ms` : 'over the top latency bucket'} > ${slo.maxP99Ms} ms`,
+    );
   return {
     ...base,
     state: breaches.length ? 'breach' : 'ok',
@@ -98,7 +102,12 @@ export async function sloStatus(
   const live = await readLiveTraffic(store, route.id, 'service', since, now);
   const status = judgeSlo(route.id, route.slo, live, { since, until: now });
   if (servesService(state)) return status;
-  return { ...status, state: 'idle', breaches: [], message: `not judged: route is in ${state.mode} mode (no service traffic)` };
+  return {
+    ...status,
+    state: 'idle',
+    breaches: [],
+    message: `not judged: route is in ${state.mode} mode (no service traffic)`,
+  };
 }
 
 export interface GuardDecision {
@@ -136,7 +145,10 @@ export function startGuard(opts: {
   const windows = config.routes.map((r) => parseDuration(r.slo.window));
   const intervalMs =
     opts.intervalMs ??
-    Math.min(5000, Math.max(100, Math.min(config.proxy.statsFlushMs, ...windows.map((w) => Math.floor(w / 6)))));
+    Math.min(
+      5000,
+      Math.max(100, Math.min(config.proxy.statsFlushMs, ...windows.map((w) => Math.floor(w / 6)))),
+    );
   const last = new Map<string, SloState>();
 
   async function judge(route: RouteConfig): Promise<GuardDecision | undefined> {
@@ -169,10 +181,14 @@ export function startGuard(opts: {
         defaultFlipSteps(),
       );
     } catch (err) {
-      if (isStranglerError(err, 'STRANGLER_E_STALE_VERSION')) return { route: route.id, status, action: 'none' };
+      if (isStranglerError(err, 'STRANGLER_E_STALE_VERSION'))
+        return { route: route.id, status, action: 'none' };
       throw err;
     }
-    logger.warn({ route: route.id, slo: status }, `guard: rolled ${route.id} back to shadow: ${status.message}`);
+    logger.warn(
+      { route: route.id, slo: status },
+      `guard: rolled ${route.id} back to shadow: ${status.message}`,
+    );
     last.delete(route.id);
     return { route: route.id, status, action: 'rolled-back' };
   }

@@ -96,7 +96,8 @@ export async function rangeStart(store: Store, opts: GatherOptions): Promise<num
   if (!opts.fit) return opts.since;
   const until = opts.now.getTime();
   let first = Number.POSITIVE_INFINITY;
-  for (const w of await store.stats.query({ since: opts.since })) if (w.start < until && w.start < first) first = w.start;
+  for (const w of await store.stats.query({ since: opts.since }))
+    if (w.start < until && w.start < first) first = w.start;
   return Number.isFinite(first) ? Math.max(opts.since, first) : opts.since;
 }
 
@@ -117,8 +118,7 @@ export async function gatherLatency(
   opts: GatherOptions & { route?: string },
 ): Promise<LatencyData> {
   const all = await routeIds(store, config);
-  if (opts.route && !all.includes(opts.route))
-    throw unknownRouteError(opts.route, all);
+  if (opts.route && !all.includes(opts.route)) throw unknownRouteError(opts.route, all);
   const until = opts.now.getTime();
   const since = await rangeStart(store, opts);
   const stepMs = opts.stepMs ?? autoStep(since, until);

@@ -35,12 +35,18 @@ export function startGuardWhenLeader(opts: {
     holder,
     ttlMs: opts.ttlMs ?? GUARD_LEASE_TTL_MS,
     onAcquire: () => {
-      logger.info({ holder }, 'guard lease acquired: this instance runs the SLO guard and drives canary rollouts');
+      logger.info(
+        { holder },
+        'guard lease acquired: this instance runs the SLO guard and drives canary rollouts',
+      );
       guard = startGuard({ config, store, logger });
       rollouts = startRolloutDriver({ config, store, logger, pollMs: opts.rolloutPollMs });
     },
     onLose: (reason) => {
-      (reason === 'stopped' ? logger.info.bind(logger) : logger.warn.bind(logger))({ holder, reason }, 'guard lease released: guard stopped here');
+      (reason === 'stopped' ? logger.info.bind(logger) : logger.warn.bind(logger))(
+        { holder, reason },
+        'guard lease released: guard stopped here',
+      );
       guard?.stop();
       guard = undefined;
       rollouts?.stop();

@@ -125,7 +125,8 @@ function tcpProbe(url: string, timeoutMs: number): Promise<void> {
 const WHERE: Record<LoadtestTarget, string> = {
   legacy: 'the legacy upstream (config legacy)',
   service: 'the service upstream (config services)',
-  proxy: 'the strangler proxy (config listen); start it with `strangler serve` or leave proxy out of --targets',
+  proxy:
+    'the strangler proxy (config listen); start it with `strangler serve` or leave proxy out of --targets',
 };
 
 /** Fail fast, naming the target, rather than report a run of connection errors as a measurement. */
@@ -150,7 +151,11 @@ interface Plan {
 function planFor(config: Readonly<Config>, routeId: string): Plan {
   const route = config.routes.find((r) => r.id === routeId);
   if (!route)
-    throw unknownRouteError(routeId, config.routes.map((r) => r.id), 'in the config');
+    throw unknownRouteError(
+      routeId,
+      config.routes.map((r) => r.id),
+      'in the config',
+    );
   if (route.kind === 'function')
     throw new StranglerError(
       'STRANGLER_E_USAGE',
@@ -201,7 +206,14 @@ function summarise(target: LoadtestTarget, url: string, r: autocannon.Result): L
 
 /** `a / b`, or null when either side is missing or b is zero. */
 function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
-  if (a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b))
+  if (
+    a === null ||
+    a === undefined ||
+    b === null ||
+    b === undefined ||
+    !Number.isFinite(a) ||
+    !Number.isFinite(b)
+  )
     return null;
   return b === 0 ? null : a / b;
 }
@@ -240,7 +252,8 @@ async function driveOne(
   report(false);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const headers: Record<string, string> = {};
-    if (o.body && o.body.length > 0) headers['content-type'] = looksLikeJson(o.body) ? 'application/json' : 'text/plain';
+    if (o.body && o.body.length > 0)
+      headers['content-type'] = looksLikeJson(o.body) ? 'application/json' : 'text/plain';
     const instance = autocannon(
       {
         url,
@@ -300,22 +313,34 @@ export async function runLoadtest(opts: LoadtestOptions): Promise<LoadtestResult
   const connections = opts.connections ?? 50;
   const durationS = opts.durationS ?? 30;
   if (!Number.isInteger(connections) || connections < 1)
-    throw new StranglerError('STRANGLER_E_USAGE', `--connections: expected a positive integer, got ${connections}`, {
-      details: { field: 'connections' },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--connections: expected a positive integer, got ${connections}`,
+      {
+        details: { field: 'connections' },
+      },
+    );
   if (!(durationS > 0))
-    throw new StranglerError('STRANGLER_E_USAGE', `--duration: expected a positive duration, got ${durationS}`, {
-      details: { field: 'duration' },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--duration: expected a positive duration, got ${durationS}`,
+      {
+        details: { field: 'duration' },
+      },
+    );
   if (opts.rate !== undefined && opts.rate !== null && !(opts.rate >= 1))
     throw new StranglerError('STRANGLER_E_USAGE', `--rate: expected at least 1 request/s, got ${opts.rate}`, {
       details: { field: 'rate' },
     });
   const method = (opts.method ?? defaultMethod(plan.route)).toUpperCase();
   if (!/^[A-Z]+$/.test(method))
-    throw new StranglerError('STRANGLER_E_USAGE', `--method: expected an HTTP method name, got "${opts.method}"`, {
-      details: { field: 'method' },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--method: expected an HTTP method name, got "${opts.method}"`,
+      {
+        details: { field: 'method' },
+      },
+    );
   const path = opts.path ?? derivePath(plan.route.match.path);
   if (!path.startsWith('/'))
     throw new StranglerError('STRANGLER_E_USAGE', `--path: expected a path starting with /, got "${path}"`, {

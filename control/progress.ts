@@ -12,7 +12,15 @@ import type { NextCandidate, ProgressData, ProgressRoute, TrafficPoint } from '.
 import { sumWindows } from '../store/stats-window.js';
 import type { Store } from '../store/types.js';
 import { summariseShadow } from './evidence.js';
-import { type GatherOptions, autoStep, binStarts, isPartialBin, rangeStart, routeIds, windowPercentiles } from './latency.js';
+import {
+  type GatherOptions,
+  autoStep,
+  binStarts,
+  isPartialBin,
+  rangeStart,
+  routeIds,
+  windowPercentiles,
+} from './latency.js';
 
 /** How many of the plan's next modules to show. */
 const CANDIDATES = 3;
@@ -22,11 +30,17 @@ const CANDIDATES = 3;
  * this report needs and tolerate their absence, so an older or newer plan
  * shape degrades to fewer details rather than a crash.
  */
-export function planCandidates(value: unknown, extracted: ReadonlySet<string>, limit = CANDIDATES): NextCandidate[] {
+export function planCandidates(
+  value: unknown,
+  extracted: ReadonlySet<string>,
+  limit = CANDIDATES,
+): NextCandidate[] {
   if (!value || typeof value !== 'object') return [];
   const plan = value as { order?: unknown; modules?: unknown };
   const modules = Array.isArray(plan.modules) ? (plan.modules as Array<Record<string, unknown>>) : [];
-  const byName = new Map(modules.filter((m) => typeof m?.name === 'string').map((m) => [m.name as string, m]));
+  const byName = new Map(
+    modules.filter((m) => typeof m?.name === 'string').map((m) => [m.name as string, m]),
+  );
   const order = Array.isArray(plan.order)
     ? (plan.order as unknown[]).filter((m): m is string => typeof m === 'string')
     : [...byName.values()]
@@ -48,11 +62,17 @@ export function planCandidates(value: unknown, extracted: ReadonlySet<string>, l
 
 function loadtestSummary(at: string, value: unknown): ProgressRoute['loadtest'] {
   const r = value as Partial<LoadtestResult> | undefined;
-  const ratio = Array.isArray(r?.ratios) ? r.ratios.find((x) => x.of === 'service' && x.over === 'legacy') : undefined;
+  const ratio = Array.isArray(r?.ratios)
+    ? r.ratios.find((x) => x.of === 'service' && x.over === 'legacy')
+    : undefined;
   return { at, serviceOverLegacyP99: ratio?.p99 ?? null, serviceOverLegacyRps: ratio?.rps ?? null };
 }
 
-export async function gatherProgress(store: Store, config: Readonly<Config>, opts: GatherOptions): Promise<ProgressData> {
+export async function gatherProgress(
+  store: Store,
+  config: Readonly<Config>,
+  opts: GatherOptions,
+): Promise<ProgressData> {
   const until = opts.now.getTime();
   const since = await rangeStart(store, opts);
   const stepMs = opts.stepMs ?? autoStep(since, until);
@@ -101,7 +121,10 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
       version: state?.version ?? 0,
       matchRate: shadow.matchRate === null ? null : Math.round(shadow.matchRate * 10_000) / 10_000,
       compared: shadow.compared,
-      requests: { legacy: sumWindows(mine('legacy')).requests, service: sumWindows(mine('service')).requests },
+      requests: {
+        legacy: sumWindows(mine('legacy')).requests,
+        service: sumWindows(mine('service')).requests,
+      },
       errors: { legacy: sumWindows(mine('legacy')).errors, service: sumWindows(mine('service')).errors },
       p99Ms: {
         legacy: windowPercentiles(mine('legacy'))?.p99 ?? null,
@@ -119,7 +142,9 @@ export async function gatherProgress(store: Store, config: Readonly<Config>, opt
   // A module whose routes all serve from the service is extracted: no longer a candidate.
   const extracted = new Set(
     routes
-      .filter((r) => r.module && routes.filter((o) => o.module === r.module).every((o) => o.mode === 'service'))
+      .filter(
+        (r) => r.module && routes.filter((o) => o.module === r.module).every((o) => o.mode === 'service'),
+      )
       .map((r) => r.module as string),
   );
   return {

@@ -44,7 +44,11 @@ export function parsePromText(text: string): PromSample[] {
 }
 
 /** Sum of `name`'s samples grouped by the given labels' values (joined with '\0'). */
-export function sumBy(samples: readonly PromSample[], name: string, by: readonly string[]): Map<string, number> {
+export function sumBy(
+  samples: readonly PromSample[],
+  name: string,
+  by: readonly string[],
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of samples) {
     if (s.name !== name) continue;

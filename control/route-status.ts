@@ -33,16 +33,30 @@ export async function describeRoute(
 ): Promise<RouteStatus> {
   const route = config.routes.find((r) => r.id === routeId);
   const state = await store.routes.get(routeId);
-  if (!route) throw unknownRouteError(routeId, config.routes.map((r) => r.id), 'in the config');
+  if (!route)
+    throw unknownRouteError(
+      routeId,
+      config.routes.map((r) => r.id),
+      'in the config',
+    );
   if (!state)
-    throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: "${routeId}" is in the config but not in the store`, {
-      details: { field: 'route', value: routeId },
-    });
+    throw new StranglerError(
+      'STRANGLER_E_UNKNOWN_ROUTE',
+      `route: "${routeId}" is in the config but not in the store`,
+      {
+        details: { field: 'route', value: routeId },
+      },
+    );
   const lastChangeMs = Date.parse(state.updatedAt);
   const gate =
     state.mode === 'service'
       ? null
-      : await gateVerdict(store, route, { now, lastChangeMs, flushMs: config.proxy.statsFlushMs, servesService: servesService(state) });
+      : await gateVerdict(store, route, {
+          now,
+          lastChangeMs,
+          flushMs: config.proxy.statsFlushMs,
+          servesService: servesService(state),
+        });
   return {
     route: routeId,
     mode: state.mode,
@@ -56,7 +70,11 @@ export async function describeRoute(
 }
 
 /** Every configured route the store knows, in config order. */
-export async function describeRoutes(store: Store, config: Readonly<Config>, now: number = Date.now()): Promise<RouteStatus[]> {
+export async function describeRoutes(
+  store: Store,
+  config: Readonly<Config>,
+  now: number = Date.now(),
+): Promise<RouteStatus[]> {
   const known = new Set((await store.routes.list()).map((s) => s.id));
   const out: RouteStatus[] = [];
   for (const r of config.routes) if (known.has(r.id)) out.push(await describeRoute(store, config, r.id, now));
@@ -65,7 +83,14 @@ export async function describeRoutes(store: Store, config: Readonly<Config>, now
 
 /** Short cells for a table: `pass`, `refused: minCompared, maxP99Ratio`, `-`; `ok`, `breach`, `too little traffic (3/20)`, `-`. */
 export function statusCells(s: RouteStatus): { gate: string; slo: string; rollout: string } {
-  const gate = !s.gate ? '-' : s.gate.pass ? 'pass' : `refused: ${s.gate.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
+  const gate = !s.gate
+    ? '-'
+    : s.gate.pass
+      ? 'pass'
+      : `refused: ${s.gate.checks
+          .filter((c) => !c.ok)
+          .map((c) => c.name)
+          .join(', ')}`;
   const slo =
     s.slo.state === 'idle'
       ? '-'

@@ -25,7 +25,11 @@ export interface RouteRow extends RouteState {
   status?: unknown;
 }
 
-export async function listRouteRows(config: Readonly<Config>, store: Store, now = Date.now()): Promise<RouteRow[]> {
+export async function listRouteRows(
+  config: Readonly<Config>,
+  store: Store,
+  now = Date.now(),
+): Promise<RouteRow[]> {
   const states = new Map((await store.routes.list()).map((s) => [s.id, s]));
   const statuses = new Map((await describeRoutes(store, config, now)).map((s) => [s.route, s]));
   const rows: RouteRow[] = [];
@@ -47,7 +51,11 @@ export async function listRouteRows(config: Readonly<Config>, store: Store, now 
       trailingSlash: r.trailingSlash,
       service: r.service,
       kind: r.kind,
-      extra: { breaker, ...(status ? statusCells(status) : {}), ...(rateLimit ? { 'rate limit': rateLimit } : {}) },
+      extra: {
+        breaker,
+        ...(status ? statusCells(status) : {}),
+        ...(rateLimit ? { 'rate limit': rateLimit } : {}),
+      },
       ...(status ? { status } : {}),
     });
   }

@@ -44,7 +44,12 @@ function tailQuantiles(xs: readonly number[], n: number): { p50: number; p99: nu
 }
 
 /** The next point from the previous one and fresh totals. Pure. */
-export function nextPoint(prev: TimelinePoint | undefined, ev: ShadowEvidence, route: RouteConfig, at: number): TimelinePoint {
+export function nextPoint(
+  prev: TimelinePoint | undefined,
+  ev: ShadowEvidence,
+  route: RouteConfig,
+  at: number,
+): TimelinePoint {
   const m = summariseMatches(ev, route.shadow);
   // A reset (strangler shadow reset) makes the totals fall: start over from zero.
   const base = prev && prev.compared <= ev.compared ? prev : undefined;

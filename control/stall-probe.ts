@@ -17,7 +17,8 @@ import {
 const PROBE_TIMEOUT_MS = 5000;
 
 /** Whether a probe may send this request again: safe method, no body. */
-export const probeable = (method: string, bodyBytes: number) => (method === 'GET' || method === 'HEAD') && bodyBytes === 0;
+export const probeable = (method: string, bodyBytes: number) =>
+  (method === 'GET' || method === 'HEAD') && bodyBytes === 0;
 
 async function timed(send: () => Promise<{ body: { dump(): Promise<void> } }>): Promise<number> {
   const t0 = performance.now();

@@ -11,7 +11,11 @@ export interface StoreHealth {
   ok: boolean;
   status: 'ok' | 'degraded';
   store: string;
-  problem?: { kind: 'unreachable' | 'lost' | 'uninitialised' | 'write-failed'; message: string; since?: string };
+  problem?: {
+    kind: 'unreachable' | 'lost' | 'uninitialised' | 'write-failed';
+    message: string;
+    since?: string;
+  };
 }
 
 export async function storeHealth(store: Store): Promise<StoreHealth> {

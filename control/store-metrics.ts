@@ -42,28 +42,71 @@ export function renderFamilies(families: readonly Family[]): string {
 }
 
 export async function storeMetricsText(config: Readonly<Config>, store: Store): Promise<string> {
-  const fam = (name: string, type: Family['type'], help: string): Family => ({ name, type, help, samples: [] });
-  const mode = fam('strangler_route_mode', 'gauge', 'Current mode of each route from the store: 1 for its mode, 0 for the others.');
-  const weight = fam('strangler_route_service_weight_ratio', 'gauge', 'Share of a route\'s traffic sent to its service (canary weight / 100).');
-  const version = fam('strangler_route_version', 'gauge', 'Version of each route in the store; every flip adds one.');
-  const compared = fam('strangler_shadow_compared_total', 'counter', 'Shadow pairs compared per route, every proxy instance (from the store).');
-  const ratio = fam('strangler_shadow_match_ratio', 'gauge', 'Share of compared shadow pairs that matched after noise and ignores, per route.');
-  const skipped = fam('strangler_shadow_skipped_total', 'counter', 'Shadow copies not compared, by route and reason.');
-  const errors = fam('strangler_shadow_errors_total', 'counter', 'Failed answers to shadowed requests, by route and target.');
-  const p50 = fam('strangler_shadow_paired_latency_p50_seconds', 'gauge', 'Median latency of the paired shadow requests per route and target (newest reservoir).');
-  const p99 = fam('strangler_shadow_paired_latency_p99_seconds', 'gauge', '99th percentile latency of the paired shadow requests per route and target (newest reservoir).');
+  const fam = (name: string, type: Family['type'], help: string): Family => ({
+    name,
+    type,
+    help,
+    samples: [],
+  });
+  const mode = fam(
+    'strangler_route_mode',
+    'gauge',
+    'Current mode of each route from the store: 1 for its mode, 0 for the others.',
+  );
+  const weight = fam(
+    'strangler_route_service_weight_ratio',
+    'gauge',
+    "Share of a route's traffic sent to its service (canary weight / 100).",
+  );
+  const version = fam(
+    'strangler_route_version',
+    'gauge',
+    'Version of each route in the store; every flip adds one.',
+  );
+  const compared = fam(
+    'strangler_shadow_compared_total',
+    'counter',
+    'Shadow pairs compared per route, every proxy instance (from the store).',
+  );
+  const ratio = fam(
+    'strangler_shadow_match_ratio',
+    'gauge',
+    'Share of compared shadow pairs that matched after noise and ignores, per route.',
+  );
+  const skipped = fam(
+    'strangler_shadow_skipped_total',
+    'counter',
+    'Shadow copies not compared, by route and reason.',
+  );
+  const errors = fam(
+    'strangler_shadow_errors_total',
+    'counter',
+    'Failed answers to shadowed requests, by route and target.',
+  );
+  const p50 = fam(
+    'strangler_shadow_paired_latency_p50_seconds',
+    'gauge',
+    'Median latency of the paired shadow requests per route and target (newest reservoir).',
+  );
+  const p99 = fam(
+    'strangler_shadow_paired_latency_p99_seconds',
+    'gauge',
+    '99th percentile latency of the paired shadow requests per route and target (newest reservoir).',
+  );
   const states = new Map((await store.routes.list()).map((s) => [s.id, s]));
   for (const r of config.routes) {
     const s = states.get(r.id);
     if (!s) continue;
-    for (const m of MODES) mode.samples.push({ labels: { route: r.id, mode: m }, value: m === s.mode ? 1 : 0 });
+    for (const m of MODES)
+      mode.samples.push({ labels: { route: r.id, mode: m }, value: m === s.mode ? 1 : 0 });
     weight.samples.push({ labels: { route: r.id }, value: s.weight / 100 });
     version.samples.push({ labels: { route: r.id }, value: s.version });
     const ev = await store.shadow.evidence(r.id);
     const sum = summariseShadow(ev, r.shadow);
     compared.samples.push({ labels: { route: r.id }, value: ev.compared });
     if (sum.matchRate !== null) ratio.samples.push({ labels: { route: r.id }, value: sum.matchRate });
-    for (const [reason, n] of Object.entries(ev.skipped)) skipped.samples.push({ labels: { route: r.id, reason }, value: n });
+    for (const [reason, n] of Object.entries(ev.skipped))
+      skipped.samples.push({ labels: { route: r.id, reason }, value: n });
     for (const target of ['legacy', 'service'] as const) {
       errors.samples.push({ labels: { route: r.id, target }, value: ev.errors[target] });
       const xs = ev.latency[target];

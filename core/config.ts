@@ -73,7 +73,11 @@ const failover = z
     halfOpenMaxRequests: z.number().int().positive().default(3),
     on5xx: z.boolean().default(true),
     /** Bodies of resendable requests are buffered up to this many bytes. */
-    maxBufferBytes: z.number().int().min(0).default(1024 * 1024),
+    maxBufferBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024),
   })
   .strict();
 
@@ -84,7 +88,11 @@ const shadow = z
     timeoutMs: z.number().int().positive().default(5000),
     /** Methods mirrored; safe methods only unless listed here explicitly. */
     methods: z.array(methodName).default(['GET', 'HEAD', 'OPTIONS']),
-    maxBodyBytes: z.number().int().min(0).default(1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024),
     /** Fraction of shadowed requests for which legacy is asked twice, to learn noise. */
     noiseSampleRate: z.number().min(0).max(1).default(0.1),
     /** JSON paths dropped before counting, wildcards allowed: $.items[*].updated_at */
@@ -317,10 +325,15 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.routes.forEach((r, i) => {
-      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id "${r.id}"` });
+      if (seen.has(r.id))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'id'], message: `duplicate route id "${r.id}"` });
       seen.add(r.id);
       if (!(r.service in cfg.services))
-        ctx.addIssue({ code: 'custom', path: ['routes', i, 'service'], message: `unknown service "${r.service}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'service'],
+          message: `unknown service "${r.service}"`,
+        });
     });
   });
 
@@ -376,7 +389,8 @@ export function parseConfig(raw: unknown, source = 'config'): Readonly<Config> {
   // CLI and a proxy started elsewhere agree on one store.
   if (cfg.store.startsWith('sqlite:') && source !== 'config') {
     const p = cfg.store.slice('sqlite:'.length);
-    if (p !== ':memory:' && !path.isAbsolute(p)) cfg.store = `sqlite:${path.resolve(path.dirname(source), p)}`;
+    if (p !== ':memory:' && !path.isAbsolute(p))
+      cfg.store = `sqlite:${path.resolve(path.dirname(source), p)}`;
   }
   return deepFreeze(cfg);
 }
@@ -403,7 +417,9 @@ export function loadConfig(file: string): Readonly<Config> {
     const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new StranglerError(
       'STRANGLER_E_CONFIG',
-      pos ? `${file}:${pos.line}:${pos.col}: YAML: ${what}\n${yamlExcerpt(text, pos.line, pos.col)}` : `${file}: YAML: ${what}`,
+      pos
+        ? `${file}:${pos.line}:${pos.col}: YAML: ${what}\n${yamlExcerpt(text, pos.line, pos.col)}`
+        : `${file}: YAML: ${what}`,
       { details: { file, ...(pos ? { line: pos.line, col: pos.col } : {}) } },
     );
   }

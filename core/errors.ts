@@ -13,12 +13,24 @@ export const ERROR_CODES = {
   STRANGLER_E_STALE_VERSION: { status: 409, exit: 3, message: 'route version changed' },
   STRANGLER_E_GATE_REFUSED: { status: 409, exit: 4, message: 'gate refused the flip' },
   STRANGLER_E_STORE: { status: 503, exit: 5, message: 'store unavailable' },
-  STRANGLER_E_STORE_LOST: { status: 503, exit: 5, message: 'the store lost its state (or was never initialised); nothing changed' },
+  STRANGLER_E_STORE_LOST: {
+    status: 503,
+    exit: 5,
+    message: 'the store lost its state (or was never initialised); nothing changed',
+  },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
-  STRANGLER_E_ADMIN_DISABLED: { status: 403, exit: 2, message: 'admin mutations are disabled: no token configured' },
+  STRANGLER_E_ADMIN_DISABLED: {
+    status: 403,
+    exit: 2,
+    message: 'admin mutations are disabled: no token configured',
+  },
   STRANGLER_E_BAD_REQUEST: { status: 400, exit: 2, message: 'malformed request' },
   STRANGLER_E_METHOD_NOT_ALLOWED: { status: 405, exit: 2, message: 'method not allowed here' },
-  STRANGLER_E_REQUEST_TIMEOUT: { status: 408, exit: 1, message: 'the client sent its request body too slowly' },
+  STRANGLER_E_REQUEST_TIMEOUT: {
+    status: 408,
+    exit: 1,
+    message: 'the client sent its request body too slowly',
+  },
   STRANGLER_E_NOT_IMPLEMENTED: { status: 501, exit: 1, message: 'request framing not supported' },
   STRANGLER_E_HTTP_VERSION: { status: 505, exit: 1, message: 'HTTP version not supported' },
   STRANGLER_E_NOT_FOUND: { status: 404, exit: 2, message: 'no such endpoint' },
@@ -27,15 +39,35 @@ export const ERROR_CODES = {
   STRANGLER_E_UPSTREAM_RESET: { status: 502, exit: 1, message: 'upstream reset the connection' },
   STRANGLER_E_UPSTREAM_TIMEOUT: { status: 504, exit: 1, message: 'upstream timed out' },
   STRANGLER_E_UPSTREAM: { status: 502, exit: 1, message: 'upstream failed' },
-  STRANGLER_E_UNSAFE_RETRY: { status: 502, exit: 1, message: 'service failed after the request was sent; not resent' },
+  STRANGLER_E_UNSAFE_RETRY: {
+    status: 502,
+    exit: 1,
+    message: 'service failed after the request was sent; not resent',
+  },
   STRANGLER_E_PLANNER_INPUT: { status: 400, exit: 2, message: 'planner input unreadable' },
   STRANGLER_E_TARGET_UNREACHABLE: { status: 502, exit: 1, message: 'load-test target not reachable' },
-  STRANGLER_E_POINTS_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong extraction-points token' },
-  STRANGLER_E_POINTS_DISABLED: { status: 403, exit: 2, message: 'extraction-point endpoints are disabled: no token configured' },
-  STRANGLER_E_POINT_FALLBACK: { status: 503, exit: 1, message: 'the service did not answer: run the local function' },
+  STRANGLER_E_POINTS_UNAUTHORIZED: {
+    status: 401,
+    exit: 2,
+    message: 'missing or wrong extraction-points token',
+  },
+  STRANGLER_E_POINTS_DISABLED: {
+    status: 403,
+    exit: 2,
+    message: 'extraction-point endpoints are disabled: no token configured',
+  },
+  STRANGLER_E_POINT_FALLBACK: {
+    status: 503,
+    exit: 1,
+    message: 'the service did not answer: run the local function',
+  },
   STRANGLER_E_PAYLOAD_TOO_LARGE: { status: 413, exit: 2, message: 'request body too large' },
-  STRANGLER_E_RATE_LIMITED: { status: 429, exit: 1, message: 'over the route\'s rate limit' },
-  STRANGLER_E_ROLLOUT_STATE: { status: 409, exit: 2, message: 'the canary rollout is not in a state that allows this' },
+  STRANGLER_E_RATE_LIMITED: { status: 429, exit: 1, message: "over the route's rate limit" },
+  STRANGLER_E_ROLLOUT_STATE: {
+    status: 409,
+    exit: 2,
+    message: 'the canary rollout is not in a state that allows this',
+  },
   STRANGLER_E_LISTEN: { status: 500, exit: 2, message: 'cannot listen on the given address' },
   STRANGLER_E_NO_LOADTEST: { status: 404, exit: 2, message: 'no saved load test for this route' },
 } as const;
@@ -51,7 +83,11 @@ export class StranglerError extends Error {
   /** Structured extra data (bad field path, measured evidence...). */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message ?? ERROR_CODES[code].message, { cause: options?.cause });
     this.name = 'StranglerError';
     this.code = code;
@@ -76,7 +112,11 @@ export function isStranglerError(err: unknown, code?: ErrorCode): err is Strangl
 export function unknownRouteError(route: string, known: Iterable<string>, where = ''): StranglerError {
   const ids = [...new Set(known)].sort();
   const list = ids.length ? `known routes: ${ids.join(', ')}` : 'no routes are configured yet';
-  return new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `route: no route "${route}"${where ? ` ${where}` : ''}; ${list}`, {
-    details: { field: 'route', value: route, known: ids },
-  });
+  return new StranglerError(
+    'STRANGLER_E_UNKNOWN_ROUTE',
+    `route: no route "${route}"${where ? ` ${where}` : ''}; ${list}`,
+    {
+      details: { field: 'route', value: route, known: ids },
+    },
+  );
 }

@@ -36,23 +36,31 @@ interface RouteKindFields {
  * `allowTargetHeader`, `shadow.reverse`, `rateLimit`).
  */
 export function checkRouteKind(r: RouteKindFields, ctx: z.RefinementCtx): void {
-  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
   if (r.kind === 'http') {
     if (r.match === undefined) issue(['match'], 'an http route needs match.path');
     if (r.path !== undefined) issue(['path'], 'path is for kind: function; an http route uses match.path');
     return;
   }
-  if (r.path === undefined) issue(['path'], 'a function point needs path: the path its service serves (POST)');
+  if (r.path === undefined)
+    issue(['path'], 'a function point needs path: the path its service serves (POST)');
   else if (r.path.includes('*') || /(^|\/):/.test(r.path) || !POINT_PATH.test(r.path))
     issue(['path'], 'expected an exact path such as /internal/block-check (no :param, no *)');
-  if (r.match !== undefined) issue(['match'], 'a function point is not matched on the listener: give path, not match');
+  if (r.match !== undefined)
+    issue(['match'], 'a function point is not matched on the listener: give path, not match');
   if (r.sticky !== undefined)
-    issue(['sticky'], 'a function point takes its sticky key from the decorator (sticky=lambda ...), not the config');
+    issue(
+      ['sticky'],
+      'a function point takes its sticky key from the decorator (sticky=lambda ...), not the config',
+    );
   if (r.allowTargetHeader) issue(['allowTargetHeader'], 'not available for a function point');
-  if (r.shadow.reverse) issue(['shadow', 'reverse'], 'not available for a function point (legacy is the local function)');
+  if (r.shadow.reverse)
+    issue(['shadow', 'reverse'], 'not available for a function point (legacy is the local function)');
   // The points endpoints have no rate-limit stage (proxy/points.ts): a limit
   // here would be accepted and never applied.
-  if (r.rateLimit !== undefined) issue(['rateLimit'], 'not available for a function point (its calls are not rate limited)');
+  if (r.rateLimit !== undefined)
+    issue(['rateLimit'], 'not available for a function point (its calls are not rate limited)');
 }
 
 /**
@@ -60,9 +68,9 @@ export function checkRouteKind(r: RouteKindFields, ctx: z.RefinementCtx): void {
  * RouteConfig sees one shape: the service path and the one method it is
  * called with. The RouteTable never puts a function point on the listener.
  */
-export function withPointMatch<T extends { kind: RouteKind; path?: string; match?: { path: string; methods?: string[] } }>(
-  r: T,
-): Omit<T, 'match'> & { match: { path: string; methods?: string[] } } {
+export function withPointMatch<
+  T extends { kind: RouteKind; path?: string; match?: { path: string; methods?: string[] } },
+>(r: T): Omit<T, 'match'> & { match: { path: string; methods?: string[] } } {
   if (r.match) return r as Omit<T, 'match'> & { match: { path: string; methods?: string[] } };
   return { ...r, match: { path: r.path ?? '/', methods: [POINT_METHOD] } };
 }

@@ -43,7 +43,12 @@ export interface StallThresholds {
   maxGapMs: number;
 }
 
-export const DEFAULT_STALL_THRESHOLDS: StallThresholds = { minFresh: 3, minReused: 20, minGapMs: 30, maxGapMs: 250 };
+export const DEFAULT_STALL_THRESHOLDS: StallThresholds = {
+  minFresh: 3,
+  minReused: 20,
+  minGapMs: 30,
+  maxGapMs: 250,
+};
 
 /** The pure verdict over two samples of answer times (ms); undefined while undecided. */
 export function judgeStall(

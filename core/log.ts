@@ -10,7 +10,10 @@ export type LogFormat = 'json' | 'pretty';
  * event for a person at a terminal. STRANGLER_LOG_FORMAT=json|pretty overrides
  * the guess (e.g. pretty in a terminal multiplexer that hides the TTY).
  */
-export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stderr.isTTY)): LogFormat {
+export function logFormat(
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = Boolean(process.stderr.isTTY),
+): LogFormat {
   const asked = env.STRANGLER_LOG_FORMAT;
   if (asked === 'json' || asked === 'pretty') return asked;
   return isTTY ? 'pretty' : 'json';
@@ -22,7 +25,10 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(
  */
 export function createLogger(name = 'strangler', level?: string): Logger {
   const fallback = process.env.VITEST ? 'silent' : 'info';
-  return pino({ name, level: level || process.env.STRANGLER_LOG_LEVEL || fallback }, logDestination(logFormat()));
+  return pino(
+    { name, level: level || process.env.STRANGLER_LOG_LEVEL || fallback },
+    logDestination(logFormat()),
+  );
 }
 
 /**

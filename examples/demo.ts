@@ -85,7 +85,11 @@ const blockGet = (i: number) => ({
 /** The config every demo command names: printed relative to where `npm run demo` runs, so it pastes as shown. */
 let demoConfig = '';
 
-const feedGet = (i: number) => ({ method: 'GET' as const, path: `/api/feed/${1 + (i % 40)}`, user: 1 + (i % 40) });
+const feedGet = (i: number) => ({
+  method: 'GET' as const,
+  path: `/api/feed/${1 + (i % 40)}`,
+  user: 1 + (i % 40),
+});
 
 /** block-service's request log: how many extraction-point calls (`POST /internal/block-check`) it answered. */
 function countPointCalls(service: RunningApp): () => number {
@@ -226,7 +230,10 @@ routes:
     s = await traffic(pool, 400, blockGet);
     all.push(...s);
     summarise('block GETs', s);
-    await feedTraffic('feed (block-check in shadow: the local result returned, a copy compared off the path)', 250);
+    await feedTraffic(
+      'feed (block-check in shadow: the local result returned, a copy compared off the path)',
+      250,
+    );
     await new Promise((r) => setTimeout(r, 1500)); // shadow copies finish and flush after the primary
     await cli(io, 'shadow', 'report', 'block', '--format', 'text');
     await cli(io, 'shadow', 'report', 'block-check', '--format', 'text');
@@ -237,8 +244,28 @@ routes:
       out('(the gate refused; the demo overrides it, and the audit log records the override)');
       await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
     }
-    code = await cli(io, 'flip', 'block-check', 'canary', '--weight', '50', '--reason', 'evidence looks good');
-    if (code !== 0) await cli(io, 'flip', 'block-check', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
+    code = await cli(
+      io,
+      'flip',
+      'block-check',
+      'canary',
+      '--weight',
+      '50',
+      '--reason',
+      'evidence looks good',
+    );
+    if (code !== 0)
+      await cli(
+        io,
+        'flip',
+        'block-check',
+        'canary',
+        '--weight',
+        '50',
+        '--force',
+        '--reason',
+        'demo override',
+      );
     await settle();
     s = await traffic(pool, 300, blockGet);
     all.push(...s);
@@ -263,7 +290,10 @@ routes:
     );
     all.push(...s);
     summarise('block GETs + POSTs', s);
-    await feedTraffic('unmatched /api/feed (legacy answers; block-check in service: its calls go to block-service through the proxy)', 60);
+    await feedTraffic(
+      'unmatched /api/feed (legacy answers; block-check in service: its calls go to block-service through the proxy)',
+      60,
+    );
 
     heading('route table');
     await cli(io, 'routes');
@@ -289,7 +319,9 @@ routes:
       const config = path.relative(process.cwd(), configFile);
       out(`curl -i ${info.proxyUrl}/api/block/1`);
       out(`npx strangler ${shellQuote(['routes', '--config', config])}`);
-      out(`npx strangler ${shellQuote(['flip', 'block', 'legacy', '--reason', 'roll back to the monolith', '--config', config])}`);
+      out(
+        `npx strangler ${shellQuote(['flip', 'block', 'legacy', '--reason', 'roll back to the monolith', '--config', config])}`,
+      );
       out(
         // Our own token is shown; a token the user brought stays in their environment.
         `curl -X POST -H "authorization: Bearer ${ownToken ? process.env.STRANGLER_ADMIN_TOKEN : '$STRANGLER_ADMIN_TOKEN'}" -H 'content-type: application/json' ` +

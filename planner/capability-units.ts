@@ -141,7 +141,11 @@ function isDjangoModels(
   for (const [m, f] of facts) {
     if (m !== models && !m.startsWith(`${models}.`)) continue;
     // Models declaring another app's label (a database backend's `app_label = 'gis'`) belong to that app.
-    if (f.classes.some((c) => !c.sqlalchemy && c.bases.includes('models.Model') && (c.appLabel ?? label) === label))
+    if (
+      f.classes.some(
+        (c) => !c.sqlalchemy && c.bases.includes('models.Model') && (c.appLabel ?? label) === label,
+      )
+    )
       return true;
   }
   return false;

@@ -60,14 +60,16 @@ export function canonicalTarget(target: string, opts: PathOptions): CanonicalTar
     let end = start;
     while (end < target.length && !'/?#'.includes(target[end])) end++;
     authority = target.slice(start, end);
-    if (!isValidHost(authority)) return { ok: false, reason: 'absolute-form target has an invalid authority' };
+    if (!isValidHost(authority))
+      return { ok: false, reason: 'absolute-form target has an invalid authority' };
     rest = end < target.length && target[end] === '/' ? target.slice(end) : `/${target.slice(end)}`;
   }
   const q = rest.indexOf('?');
   const rawPath = q < 0 ? rest : rest.slice(0, q);
   const query = q < 0 ? '' : rest.slice(q);
   if (query.includes('#')) return { ok: false, reason: 'request target has a fragment (#)' };
-  if (!NEEDS_WORK.test(rawPath)) return { ok: true, path: rawPath, url: authority ? rawPath + query : target, authority };
+  if (!NEEDS_WORK.test(rawPath))
+    return { ok: true, path: rawPath, url: authority ? rawPath + query : target, authority };
 
   if (rawPath.includes('#')) return { ok: false, reason: 'request target has a fragment (#)' };
   if (rawPath.includes('\\')) return { ok: false, reason: 'path has a backslash' };

@@ -30,7 +30,10 @@ export class EdgeRefusal extends Error {
 }
 
 export type Admission =
-  | { kind: 'forward'; /** absolute-form authority: the Host to send upstream */ authority: string | undefined }
+  | {
+      kind: 'forward' /** absolute-form authority: the Host to send upstream */;
+      authority: string | undefined;
+    }
   /** `OPTIONS *` (RFC 9110 §9.3.7): about the server, not a resource; answered here. */
   | { kind: 'asterisk' }
   | { kind: 'refuse'; refusal: EdgeRefusal };
@@ -69,7 +72,10 @@ export function checkFraming(req: IncomingMessage): EdgeRefusal | undefined {
   // RFC 9112 §2.3: this listener speaks HTTP/1.x; `HTTP/2.0` on an HTTP/1
   // request line is a version we do not support (RFC 9110 §15.6.6).
   if (req.httpVersionMajor !== 1)
-    return new EdgeRefusal('STRANGLER_E_HTTP_VERSION', `HTTP/${req.httpVersion} is not supported on this listener`);
+    return new EdgeRefusal(
+      'STRANGLER_E_HTTP_VERSION',
+      `HTTP/${req.httpVersion} is not supported on this listener`,
+    );
   const raw = req.rawHeaders;
   let hosts = 0;
   let host: string | undefined;
@@ -92,7 +98,10 @@ export function checkFraming(req: IncomingMessage): EdgeRefusal | undefined {
     // Anything but plain `chunked` (gzip, identity, ...) would otherwise be
     // de-chunked here and reach the upstream as if it were the plain body.
     if (codings.trim().toLowerCase() !== 'chunked')
-      return new EdgeRefusal('STRANGLER_E_NOT_IMPLEMENTED', `Transfer-Encoding "${codings}" is not supported`);
+      return new EdgeRefusal(
+        'STRANGLER_E_NOT_IMPLEMENTED',
+        `Transfer-Encoding "${codings}" is not supported`,
+      );
   }
   // RFC 9112 §3.2: more than one Host, or an invalid one → 400. A proxy that
   // picked one could route on a host the upstream never sees.
@@ -120,7 +129,11 @@ export function refusalBody(code: ErrorCode, message: string, requestId: string 
  * Answer a refused request and close the connection: its body was not read,
  * and after a framing refusal we cannot know where the next request starts.
  */
-export function respondRefusal(res: ServerResponse, refusal: EdgeRefusal, extra?: Record<string, string>): void {
+export function respondRefusal(
+  res: ServerResponse,
+  refusal: EdgeRefusal,
+  extra?: Record<string, string>,
+): void {
   const body = refusalBody(refusal.code, refusal.message, null);
   res.writeHead(refusal.status, {
     'content-type': 'application/json; charset=utf-8',
@@ -156,6 +169,10 @@ function statusText(status: number): string {
 
 /** `OPTIONS *`: the proxy's own answer (no upstream has a resource called `*`). */
 export function answerAsterisk(res: ServerResponse, extra: Record<string, string>): void {
-  res.writeHead(200, { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS', 'content-length': 0, ...extra });
+  res.writeHead(200, {
+    allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS',
+    'content-length': 0,
+    ...extra,
+  });
   res.end();
 }

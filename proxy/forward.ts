@@ -51,7 +51,8 @@ export async function forward(
   const first = await attempt(ctx, upstream, opts);
   if (first.ok || first.kind !== 'reset-before-response' || ctx.signal.aborted) return first;
   const resendable =
-    opts?.resendable ?? (isIdempotentMethod(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
+    opts?.resendable ??
+    (isIdempotentMethod(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
   // The client's body stream is single use: resend only if there is none or
   // the failover stage made it replayable (any body function but the default).
   if (!resendable || (ctx.hasBody && ctx.body === clientBody)) return first;
@@ -118,7 +119,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx informational answers (103 Early Hints) are not the response.
     if (statusCode < 200) return true;
-    const body = new UpstreamBody(resume, (err) => this.abortFn?.(err ?? new Error('upstream body destroyed')));
+    const body = new UpstreamBody(resume, (err) =>
+      this.abortFn?.(err ?? new Error('upstream body destroyed')),
+    );
     this.body = body;
     this.resolve(new UpstreamAnswer(statusCode, rawHeaders, body, this.origin));
     return true;

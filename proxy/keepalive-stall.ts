@@ -79,7 +79,8 @@ export class KeepAliveStallWatch {
     /** Milliseconds; a test's clock may replace it. */
     private readonly now: () => number = () => performance.now(),
   ) {
-    for (const o of origins) this.watching.set(o.origin, { upstream: o.upstream, fresh: [], reused: [], open: 0, sends: 0 });
+    for (const o of origins)
+      this.watching.set(o.origin, { upstream: o.upstream, fresh: [], reused: [], open: 0, sends: 0 });
     if (this.watching.size > 0) {
       diagnosticsChannel.subscribe(SEND_HEADERS, this.onSendHeaders);
       diagnosticsChannel.subscribe(COMPLETE, this.onComplete);
@@ -161,7 +162,11 @@ export class KeepAliveStallWatch {
  * once in the log; save the verdict in the store, where `strangler routes`,
  * `report latency` and `loadtest` read it.
  */
-export function watchKeepAliveStalls(upstreams: Upstreams, store: Store, logger: Logger): KeepAliveStallWatch {
+export function watchKeepAliveStalls(
+  upstreams: Upstreams,
+  store: Store,
+  logger: Logger,
+): KeepAliveStallWatch {
   const origins = upstreams
     .all()
     .filter((u) => u.reusesConnections)

@@ -102,7 +102,11 @@ export class ProxyMetrics {
           let acc = 0;
           for (let i = 0; i < BUCKETS.length; i++) {
             acc += s.buckets[i];
-            out.push({ labels: { le: BUCKETS[i], ...s.labels }, value: acc, metricName: `${DURATION}_bucket` });
+            out.push({
+              labels: { le: BUCKETS[i], ...s.labels },
+              value: acc,
+              metricName: `${DURATION}_bucket`,
+            });
           }
           out.push(
             { labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${DURATION}_bucket` },

@@ -35,7 +35,12 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../core/log.js';
 import type { Target } from '../core/types.js';
 import type { CopyTrace } from '../shadow/types.js';
-import { type RequestFacts, type RequestTrace, setUpstreamTraceparent, type Tracing } from './trace-context.js';
+import {
+  type RequestFacts,
+  type RequestTrace,
+  setUpstreamTraceparent,
+  type Tracing,
+} from './trace-context.js';
 import type { RequestContext, UpstreamAttempt } from './types.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -45,7 +50,12 @@ function remoteParent(header: string | string[] | undefined): SpanContext | unde
   if (typeof header !== 'string') return undefined;
   const m = TRACEPARENT.exec(header.trim().toLowerCase());
   if (!m) return undefined;
-  const sc: SpanContext = { traceId: m[1], spanId: m[2], traceFlags: Number.parseInt(m[3], 16) & 1, isRemote: true };
+  const sc: SpanContext = {
+    traceId: m[1],
+    spanId: m[2],
+    traceFlags: Number.parseInt(m[3], 16) & 1,
+    isRemote: true,
+  };
   return trace.isSpanContextValid(sc) ? sc : undefined;
 }
 
@@ -123,7 +133,11 @@ class OtelRequestTrace implements RequestTrace {
     private readonly ctx: RequestContext,
   ) {}
 
-  async attempt(target: Target, failover: boolean, run: () => Promise<UpstreamAttempt>): Promise<UpstreamAttempt> {
+  async attempt(
+    target: Target,
+    failover: boolean,
+    run: () => Promise<UpstreamAttempt>,
+  ): Promise<UpstreamAttempt> {
     // A service 5xx that failover discards is over once the next attempt starts.
     this.open?.end(nowMs());
     this.open = undefined;
@@ -147,7 +161,8 @@ class OtelRequestTrace implements RequestTrace {
     span.setAttribute('server.address', a.origin);
     if (a.ok) {
       span.setAttribute('http.response.status_code', a.statusCode);
-      if (a.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `status ${a.statusCode}` });
+      if (a.statusCode >= 500)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: `status ${a.statusCode}` });
       this.open = span;
     } else {
       span.setAttributes({ 'strangler.outcome': a.kind, 'error.type': a.kind });

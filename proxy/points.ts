@@ -95,7 +95,8 @@ export class PointEndpoints {
     const denied = this.authorize(req);
     if (denied) return plain(req, res, denied, 'points endpoints need Authorization: Bearer <points token>');
     if (pathname === POINTS_PREFIX) {
-      if (req.method !== 'GET') return plain(req, res, 'STRANGLER_E_BAD_REQUEST', `${req.method} is not allowed here`);
+      if (req.method !== 'GET')
+        return plain(req, res, 'STRANGLER_E_BAD_REQUEST', `${req.method} is not allowed here`);
       return this.list(req, res);
     }
     const m = POINT_PATH.exec(pathname);
@@ -103,7 +104,8 @@ export class PointEndpoints {
     const entry = this.o.table().get(m[1]);
     if (entry?.config.kind !== 'function')
       return plain(req, res, 'STRANGLER_E_UNKNOWN_ROUTE', `no extraction point "${m[1]}"`);
-    if (req.method !== 'POST') return plain(req, res, 'STRANGLER_E_BAD_REQUEST', `${req.method} is not allowed here`);
+    if (req.method !== 'POST')
+      return plain(req, res, 'STRANGLER_E_BAD_REQUEST', `${req.method} is not allowed here`);
     if (m[2] === 'call') return this.call(req, res, entry);
     return this.shadowBatch(req, res, entry);
   }
@@ -113,7 +115,9 @@ export class PointEndpoints {
     if (!this.tokenDigest) return 'STRANGLER_E_POINTS_DISABLED';
     const h = req.headers.authorization;
     const given = typeof h === 'string' && h.startsWith('Bearer ') ? h.slice('Bearer '.length) : '';
-    return given && timingSafeEqual(digest(given), this.tokenDigest) ? null : 'STRANGLER_E_POINTS_UNAUTHORIZED';
+    return given && timingSafeEqual(digest(given), this.tokenDigest)
+      ? null
+      : 'STRANGLER_E_POINTS_UNAUTHORIZED';
   }
 
   /** The proxy swapped its route table: answer held polls whose listing changed. */
@@ -167,7 +171,9 @@ export class PointEndpoints {
           weight: e.state.weight,
           version: e.state.version,
           idempotent: r.idempotent,
-          timeoutMs: r.failover.enabled ? r.failover.timeoutMs : this.o.upstreams.service(r.service).headersTimeoutMs,
+          timeoutMs: r.failover.enabled
+            ? r.failover.timeoutMs
+            : this.o.upstreams.service(r.service).headersTimeoutMs,
           sampleRate: r.shadow.sampleRate,
           noiseSampleRate: r.shadow.noiseSampleRate,
         };
@@ -287,7 +293,12 @@ export class PointEndpoints {
       batch = parseShadowBatch(await readBody(req, MAX_SHADOW_BATCH_BYTES));
     } catch (err) {
       const tooLarge = err instanceof BodyTooLarge;
-      return plain(req, res, tooLarge ? 'STRANGLER_E_PAYLOAD_TOO_LARGE' : 'STRANGLER_E_BAD_REQUEST', (err as Error).message);
+      return plain(
+        req,
+        res,
+        tooLarge ? 'STRANGLER_E_PAYLOAD_TOO_LARGE' : 'STRANGLER_E_BAD_REQUEST',
+        (err as Error).message,
+      );
     }
     const shadow = this.o.shadow;
     const route = entry.config;
@@ -296,7 +307,8 @@ export class PointEndpoints {
     if (shadow) {
       for (const [reason, n] of Object.entries(batch.skipped)) shadow.countSkipped?.(route.id, reason, n);
       // In any other mode the copies are late (the point was flipped meanwhile): counted, not compared.
-      const refusal = state.mode !== 'shadow' ? 'not-shadow-mode' : !route.idempotent ? 'not-idempotent' : undefined;
+      const refusal =
+        state.mode !== 'shadow' ? 'not-shadow-mode' : !route.idempotent ? 'not-idempotent' : undefined;
       if (refusal && batch.calls.length) shadow.countSkipped?.(route.id, refusal, batch.calls.length);
       else {
         // Back-pressure rather than skips: a batch arrives all at once, so it
@@ -314,7 +326,10 @@ export class PointEndpoints {
       }
     }
     const body = JSON.stringify({ accepted, received: batch.calls.length });
-    res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(202, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   }
 }
@@ -327,12 +342,19 @@ const DROPPED_CALL_HEADERS = new Set(['authorization', 'idempotency-key']);
 
 function withoutHeaders(flat: string[], drop: Set<string>): string[] {
   const out: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) if (!drop.has(flat[i].toLowerCase())) out.push(flat[i], flat[i + 1]);
+  for (let i = 0; i < flat.length; i += 2)
+    if (!drop.has(flat[i].toLowerCase())) out.push(flat[i], flat[i + 1]);
   return out;
 }
 
 function localFallback(): UpstreamFailure {
-  return { ok: false, kind: 'other', error: new LocalFallback('run locally'), requestSent: false, origin: 'local' };
+  return {
+    ok: false,
+    kind: 'other',
+    error: new LocalFallback('run locally'),
+    requestSent: false,
+    origin: 'local',
+  };
 }
 
 /** A JSON error for a request refused before (or instead of) any upstream. */
@@ -343,7 +365,8 @@ function plain(req: IncomingMessage, res: ServerResponse, code: ErrorCode, messa
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   };
-  if (code === 'STRANGLER_E_POINTS_UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="strangler-points"';
+  if (code === 'STRANGLER_E_POINTS_UNAUTHORIZED')
+    headers['www-authenticate'] = 'Bearer realm="strangler-points"';
   // Refused here, before any upstream: the client may run its function. Without this
   // word it must assume the call may have run (an answer from a load balancer in between).
   headers[FALLBACK_HEADER] = 'local';
@@ -400,12 +423,14 @@ function parseShadowBatch(buf: Buffer): ShadowBatchBody {
     throw new Error('shadow batch is not valid JSON');
   }
   const o = v as { calls?: unknown; skipped?: unknown };
-  if (!o || typeof o !== 'object' || !Array.isArray(o.calls)) throw new Error('shadow batch: expected { calls: [...] }');
+  if (!o || typeof o !== 'object' || !Array.isArray(o.calls))
+    throw new Error('shadow batch: expected { calls: [...] }');
   const calls: ShadowCall[] = o.calls.map((c: unknown, i: number) => {
     const x = c as Partial<ShadowCall>;
     if (!x || typeof x.call !== 'string' || typeof x.result !== 'string' || typeof x.ms !== 'number')
       throw new Error(`shadow batch: calls[${i}] needs call (string), result (string), ms (number)`);
-    if (x.again !== undefined && typeof x.again !== 'string') throw new Error(`shadow batch: calls[${i}].again must be a string`);
+    if (x.again !== undefined && typeof x.again !== 'string')
+      throw new Error(`shadow batch: calls[${i}].again must be a string`);
     checkDuration(x.ms, `calls[${i}].ms`);
     if (x.againMs !== undefined) checkDuration(x.againMs, `calls[${i}].againMs`);
     return x as ShadowCall;
@@ -427,7 +452,9 @@ const MAX_CALL_MS = 3_600_000;
  */
 function checkDuration(v: unknown, field: string): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_CALL_MS)
-    throw new Error(`shadow batch: ${field} must be a duration in ms from 0 to ${MAX_CALL_MS}, got ${JSON.stringify(v)}`);
+    throw new Error(
+      `shadow batch: ${field} must be a duration in ms from 0 to ${MAX_CALL_MS}, got ${JSON.stringify(v)}`,
+    );
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });

@@ -51,7 +51,10 @@ const WINDOW_S = { s: 1, m: 60, h: 3600 } as const;
 /** `200/s` → 200 points per 1-second window. The schema (core/config.ts) has checked the shape. */
 export function parseRate(rate: string): { points: number; windowS: number } {
   const slash = rate.indexOf('/');
-  return { points: Number(rate.slice(0, slash)), windowS: WINDOW_S[rate.slice(slash + 1) as 's' | 'm' | 'h'] };
+  return {
+    points: Number(rate.slice(0, slash)),
+    windowS: WINDOW_S[rate.slice(slash + 1) as 's' | 'm' | 'h'],
+  };
 }
 
 /** Requests per second a rate allows, for display (`30/m` → 0.5). */
@@ -76,7 +79,11 @@ export function bucketKey(key: string, req: IncomingMessage): string {
 
 /** What the pipeline does with a request on a rate-limited route. */
 export type Admission =
-  | { ok: true; target: Target; /** Set when the service was over its limit and legacy answers instead. */ spilled: boolean }
+  | {
+      ok: true;
+      target: Target /** Set when the service was over its limit and legacy answers instead. */;
+      spilled: boolean;
+    }
   | { ok: false; target: Target; retryAfterS: number };
 
 interface Limiter {
@@ -120,7 +127,8 @@ export class RateLimits {
     for (const r of routes) {
       const rl = r.rateLimit;
       if (!rl) continue;
-      if (rl.service) this.limiters.set(limiterId(r.id, 'service'), this.build(r.id, 'service', rl.service, rl));
+      if (rl.service)
+        this.limiters.set(limiterId(r.id, 'service'), this.build(r.id, 'service', rl.service, rl));
       if (rl.legacy) this.limiters.set(limiterId(r.id, 'legacy'), this.build(r.id, 'legacy', rl.legacy, rl));
     }
   }
@@ -187,7 +195,8 @@ export class RateLimits {
       if (res instanceof RateLimiterRes) return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
       // Not a verdict but a failure the insurance limiter did not cover: a
       // limit must never be why a request fails, so let it through.
-      if (!this.storeErrorLogged) this.logger?.warn({ err: res, route: routeId }, 'rate limit check failed: admitting');
+      if (!this.storeErrorLogged)
+        this.logger?.warn({ err: res, route: routeId }, 'rate limit check failed: admitting');
       this.storeErrorLogged = true;
       return undefined;
     }
@@ -233,7 +242,12 @@ export function respondOverLimit(
   extra: OutgoingHttpHeaders,
 ): void {
   extra['retry-after'] = String(over.retryAfterS);
-  respondError(ctx, 'STRANGLER_E_RATE_LIMITED', `over the ${over.target} rate limit of route ${ctx.route?.config.id}`, extra);
+  respondError(
+    ctx,
+    'STRANGLER_E_RATE_LIMITED',
+    `over the ${over.target} rate limit of route ${ctx.route?.config.id}`,
+    extra,
+  );
 }
 
 const limiterId = (routeId: string, target: Target) => `${routeId}\0${target}`;
@@ -274,7 +288,8 @@ export function createRateLimits(
   const client = new Redis(connectionOptions(target, { commandTimeout: REDIS_CHECK_TIMEOUT_MS }));
   let down = false;
   client.on('error', (err) => {
-    if (!down) logger?.warn({ err: err.message }, 'rate limits: redis unreachable, limiting per instance meanwhile');
+    if (!down)
+      logger?.warn({ err: err.message }, 'rate limits: redis unreachable, limiting per instance meanwhile');
     down = true;
   });
   client.on('ready', () => {
@@ -304,5 +319,6 @@ function isServeWorker(): boolean {
  * share (SQLite store only; with Redis every process counts in Redis).
  */
 export function startRateLimitCoordinator(config: Readonly<Config>): void {
-  if (config.routes.some((r) => r.rateLimit) && !config.store.startsWith('redis://')) new RateLimiterClusterMaster();
+  if (config.routes.some((r) => r.rateLimit) && !config.store.startsWith('redis://'))
+    new RateLimiterClusterMaster();
 }

@@ -69,7 +69,11 @@ export type IntakeOutcome = 'replayable' | 'streamed' | 'aborted';
  * request refused by the budget (issue 12). A request that comes while the
  * budget is spent thus reads nothing beyond what came with its head.
  */
-export function intakeBody(ctx: RequestContext, budget: BodyBudget, holdBytes: number): Promise<IntakeOutcome> {
+export function intakeBody(
+  ctx: RequestContext,
+  budget: BodyBudget,
+  holdBytes: number,
+): Promise<IntakeOutcome> {
   const req = ctx.req;
   const declared = req.headers['content-length'];
   // Node's parser has checked the header: digits only, and never beside Transfer-Encoding.

@@ -105,7 +105,9 @@ export function compileRouteTable(config: Readonly<Config>, states: ReadonlyArra
  */
 function refuseExposedPoints(config: Readonly<Config>, router: Router.Instance<Router.HTTPVersion.V1>): void {
   const urls = (name: string) =>
-    new Set(config.services[name] ? upstreamUrls(config.services[name]).map((u) => u.replace(/\/+$/, '')) : []);
+    new Set(
+      config.services[name] ? upstreamUrls(config.services[name]).map((u) => u.replace(/\/+$/, '')) : [],
+    );
   const sameService = (a: string, b: string) => a === b || [...urls(a)].some((u) => urls(b).has(u));
   config.routes.forEach((point, i) => {
     if (point.kind !== 'function') return;

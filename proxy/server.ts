@@ -33,7 +33,14 @@ import { ClientSignal } from './client-signal.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
 import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
-import { admit, answerAsterisk, checkMethod, EdgeRefusal, refuseOnSocket, respondRefusal } from './edge-rules.js';
+import {
+  admit,
+  answerAsterisk,
+  checkMethod,
+  EdgeRefusal,
+  refuseOnSocket,
+  respondRefusal,
+} from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { watchKeepAliveStalls } from './keepalive-stall.js';
 import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
@@ -272,7 +279,12 @@ class Pipeline {
     ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req.method ?? 'GET', ctx.target);
     // In shadow mode the copy goes to the service: it takes a point of the
     // service's limit, asked now and not awaited (never in the primary's way).
-    if (ctx.shadowPlan.capture && entry.config.rateLimit?.service && entry.state.mode === 'shadow' && this.limits)
+    if (
+      ctx.shadowPlan.capture &&
+      entry.config.rateLimit?.service &&
+      entry.state.mode === 'shadow' &&
+      this.limits
+    )
       ctx.copyAdmitted = this.limits.admitCopy(entry.config, ctx.req);
   }
 
@@ -341,7 +353,10 @@ class Pipeline {
   /** 408 for a body that stalled (before or while it streams), then stop the upstream attempt. */
   bodyTooSlow(ctx: Flight, why: string): void {
     if (ctx.abort.aborted || ctx.res.writableEnded) return;
-    this.logger.info({ requestId: ctx.requestId, route: ctx.route?.config.id, why }, 'request body too slow: 408');
+    this.logger.info(
+      { requestId: ctx.requestId, route: ctx.route?.config.id, why },
+      'request body too slow: 408',
+    );
     respondError(ctx, 'STRANGLER_E_REQUEST_TIMEOUT', why, {
       ...this.answerHeaders(ctx, ctx.target),
       connection: 'close',
@@ -368,7 +383,9 @@ class Pipeline {
     return forwardWithFailover(
       ctx,
       route,
-      trace ? () => trace.attempt('service', false, () => forward(ctx, service, opts)) : () => forward(ctx, service, opts),
+      trace
+        ? () => trace.attempt('service', false, () => forward(ctx, service, opts))
+        : () => forward(ctx, service, opts),
       trace ? () => trace.attempt('legacy', true, () => forward(ctx, legacy)) : () => forward(ctx, legacy),
       this.failover,
     );
@@ -392,7 +409,13 @@ class Pipeline {
    * route match, target choice, request headers and metrics as a plain
    * request, then a tunnel. No failover: a tunnel cannot be replayed.
    */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, authority: string | undefined, upgrades: UpgradeProxy): void {
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    authority: string | undefined,
+    upgrades: UpgradeProxy,
+  ): void {
     const startedAt = performance.now();
     const requestId = requestIdOf(req);
     const tp = req.headers.traceparent;
@@ -406,11 +429,21 @@ class Pipeline {
     }
     const entry = this.match(req);
     const target = targetOf(entry, req);
-    const upstream = target === 'service' && entry ? this.upstreams.service(entry.config.service) : this.upstreams.legacy;
+    const upstream =
+      target === 'service' && entry ? this.upstreams.service(entry.config.service) : this.upstreams.legacy;
     const routeId = entry ? entry.config.id : UNMATCHED;
-    const extra = { 'x-strangler-route': routeId, 'x-strangler-target': target, 'x-request-id': requestId, traceparent };
+    const extra = {
+      'x-strangler-route': routeId,
+      'x-strangler-target': target,
+      'x-request-id': requestId,
+      traceparent,
+    };
     upgrades.upgrade(req, socket, head, upstream.pickOrigin(), headers, extra, (r) => {
-      const outcome: Outcome = r.failed ? 'error' : r.status === undefined ? 'aborted' : statusOutcome(r.status);
+      const outcome: Outcome = r.failed
+        ? 'error'
+        : r.status === undefined
+          ? 'aborted'
+          : statusOutcome(r.status);
       this.metrics.observe(routeId, target, outcome, (performance.now() - startedAt) / 1000);
     });
   }
@@ -658,7 +691,10 @@ function followRouteTable(
       const have = new Set(states.map((st) => st.id));
       const kept = pipeline.table.entries.filter((e) => !have.has(e.config.id) && e.state.version > 0);
       if (kept.length)
-        logger.warn({ routes: kept.map((e) => e.config.id) }, 'store has no state for these routes: keeping the last state served');
+        logger.warn(
+          { routes: kept.map((e) => e.config.id) },
+          'store has no state for these routes: keeping the last state served',
+        );
       pipeline.table = compileRouteTable(config, [...states, ...kept.map((e) => e.state)]);
       pipeline.points.tableSwapped();
       freshness.confirmed();
@@ -698,14 +734,19 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
     if (admission.kind !== 'forward') {
       refuseOnSocket(
         socket,
-        admission.kind === 'refuse' ? admission.refusal : new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'upgrade of "*"'),
+        admission.kind === 'refuse'
+          ? admission.refusal
+          : new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'upgrade of "*"'),
       );
       return;
     }
     // The points' reserved prefix is the proxy's own on an upgrade too: never
     // tunnelled to legacy (with the points token in its Authorization).
     if (isPointsUrl(req.url)) {
-      refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'extraction-point endpoints do not upgrade'));
+      refuseOnSocket(
+        socket,
+        new EdgeRefusal('STRANGLER_E_BAD_REQUEST', 'extraction-point endpoints do not upgrade'),
+      );
       return;
     }
     try {

@@ -94,7 +94,9 @@ export class StatsRecorder {
       for (const w of batch) this.mergeBack(w);
       if (this.windows.size > MAX_PENDING_WINDOWS) {
         // A long outage: drop the oldest windows, which the guard's SLO window has passed anyway.
-        const keep = [...this.windows.entries()].sort((a, b) => b[1].start - a[1].start).slice(0, MAX_PENDING_WINDOWS);
+        const keep = [...this.windows.entries()]
+          .sort((a, b) => b[1].start - a[1].start)
+          .slice(0, MAX_PENDING_WINDOWS);
         this.windows = new Map(keep);
         this.last = undefined;
       }

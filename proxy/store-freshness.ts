@@ -105,14 +105,20 @@ export class StoreFreshness {
       this.servedVersion(version);
       if (this.lostReason !== undefined) {
         this.lostReason = undefined;
-        this.logger.warn({ store: this.store.label }, 'store state is back: reloading the route table from it');
+        this.logger.warn(
+          { store: this.store.label },
+          'store state is back: reloading the route table from it',
+        );
         this.onRecovered();
       }
       this.confirmed();
     } catch (err) {
       if (!this.down) {
         this.down = true;
-        this.logger.warn({ err: (err as Error).message }, 'store unreachable: serving the last good route table');
+        this.logger.warn(
+          { err: (err as Error).message },
+          'store unreachable: serving the last good route table',
+        );
       }
     }
   }
@@ -128,11 +134,18 @@ export class StoreFreshness {
 
   private leaveLostMark(reason: string): void {
     this.store
-      .markLost({ lastVersion: this.lastGoodVersion ?? null, noticedBy: `${hostname()}:${process.pid}`, reason })
+      .markLost({
+        lastVersion: this.lastGoodVersion ?? null,
+        noticedBy: `${hostname()}:${process.pid}`,
+        reason,
+      })
       .then((mark) => {
         if (this.markLogged) return;
         this.markLogged = true;
-        this.logger.warn({ store: this.store.label, lostMark: mark }, 'lost mark in place: no `serve` will seed this store until it is restored or `strangler seed` is run');
+        this.logger.warn(
+          { store: this.store.label, lostMark: mark },
+          'lost mark in place: no `serve` will seed this store until it is restored or `strangler seed` is run',
+        );
       })
       .catch(() => {
         // the store is away too: tried again at the next check

@@ -22,4 +22,3 @@ export async function createTracing(config: Readonly<Config>, logger: Logger): P
   const { OtelTracing } = await import('./otel-tracing.js');
   return new OtelTracing({ otlp: t.otlp, serviceName: t.serviceName, sampleRate: t.sampleRate }, logger);
 }
-

@@ -56,7 +56,9 @@ export class Upstream {
     // connection, which servers that stall on reused ones answer at once.
     this.dispatchers = this.reusesConnections
       ? this.pools
-      : this.pools.map((p) => p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)));
+      : this.pools.map((p) =>
+          p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)),
+        );
   }
 
   /** The dispatcher (its origin and base path) for the next request, round-robin. */

@@ -176,7 +176,9 @@ export function createUpgradeProxy(logger: Logger): UpgradeProxy {
           });
           let text = 'HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json; charset=utf-8\r\n';
           for (const [k, v] of Object.entries(extra)) text += `${k}: ${v}\r\n`;
-          socket.end(`${text}content-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`);
+          socket.end(
+            `${text}content-length: ${Buffer.byteLength(payload)}\r\nconnection: close\r\n\r\n${payload}`,
+          );
         }
         finish({ status: 502, failed: true });
       });

@@ -14,12 +14,18 @@ let chartJsSource: string | undefined;
 export function chartJs(): string {
   // chart.js's package "exports" does not expose dist/chart.umd.js, so resolve
   // the package entry (in dist/) and take the UMD build beside it.
-  chartJsSource ??= readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
+  chartJsSource ??= readFileSync(
+    path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'),
+    'utf8',
+  );
   return chartJsSource;
 }
 
 export function escapeHtml(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** A Chart.js chart: a canvas plus the config that draws it. `config` is Chart.js's own config object. */
@@ -32,7 +38,8 @@ export interface ChartSpec {
 }
 
 export function chartCanvas(c: ChartSpec): string {
-  if (c.empty) return `<div class="chart"><p class="muted no-data" id="${escapeHtml(c.id)}">no data</p></div>`;
+  if (c.empty)
+    return `<div class="chart"><p class="muted no-data" id="${escapeHtml(c.id)}">no data</p></div>`;
   return `<div class="chart"><canvas id="${escapeHtml(c.id)}" height="${c.height ?? 120}"></canvas></div>`;
 }
 
@@ -41,7 +48,12 @@ export function chartCanvas(c: ChartSpec): string {
  * by an inline script once Chart.js has loaded. JSON is embedded with `<`
  * escaped so no data can close the script element.
  */
-export function htmlPage(opts: { title: string; body: string; charts?: ChartSpec[]; generatedAt?: Date }): string {
+export function htmlPage(opts: {
+  title: string;
+  body: string;
+  charts?: ChartSpec[];
+  generatedAt?: Date;
+}): string {
   const charts = (opts.charts ?? []).filter((c) => !c.empty);
   const chartScript =
     charts.length === 0

@@ -124,11 +124,7 @@ export class CopySender {
  * must not ride along beside ours, nor its traceparent beside the copy's own
  * (tracestate and baggage do).
  */
-function copyHeaders(
-  given: PrimaryExchange['requestHeaders'],
-  host: string,
-  trace?: CopySpan,
-): string[] {
+function copyHeaders(given: PrimaryExchange['requestHeaders'], host: string, trace?: CopySpan): string[] {
   const headers: string[] = [];
   const named = connectionNamed(headerValue(given, 'connection'));
   const dropped = (name: string) =>

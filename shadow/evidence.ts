@@ -77,7 +77,9 @@ export interface FieldExample {
  * field (fieldExamples), else the newest sample in the ring showing it
  * (evidence stored before per-field examples existed).
  */
-export function exampleSamples(ev: Pick<ShadowEvidence, 'samples' | 'fieldExamples'>): Map<string, FieldExample> {
+export function exampleSamples(
+  ev: Pick<ShadowEvidence, 'samples' | 'fieldExamples'>,
+): Map<string, FieldExample> {
   const out = new Map<string, FieldExample>();
   for (const [field, sample] of Object.entries(ev.fieldExamples ?? {})) {
     const difference = sample.differences.find((d) => fieldOfPath(d.path) === field);

@@ -267,4 +267,3 @@ class Held {
     this.limiter.release(this.base + this.extra);
   }
 }
-

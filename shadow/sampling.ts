@@ -31,7 +31,8 @@ export function shadowTarget(
   const s = route.shadow;
   // An extraction point's copy runs the service's side of the function: only
   // for points whose effect may run twice (reads, deduped writes).
-  if (route.kind === 'function' ? !route.idempotent : !s.methods.includes(method.toUpperCase())) return undefined;
+  if (route.kind === 'function' ? !route.idempotent : !s.methods.includes(method.toUpperCase()))
+    return undefined;
   if (mode === 'shadow' && served === 'legacy') return 'service';
   if ((mode === 'canary' || mode === 'service') && s.reverse && served === 'service') return 'legacy';
   return undefined;

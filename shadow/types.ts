@@ -41,7 +41,12 @@ export interface PrimaryExchange {
    * function to the same call, taken by the client for noise. Legacy is the
    * monolith's own code there, which the proxy cannot ask twice.
    */
-  legacyAgain?: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; durationMs: number };
+  legacyAgain?: {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+    durationMs: number;
+  };
   /**
    * Trace context for the copies (proxy/tracing.ts): each copy carries the
    * traceparent start() returns instead of the client's, and calls end() once

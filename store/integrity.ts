@@ -12,7 +12,10 @@ export const RESTORE_HINT =
   'restore the state (the SQLite file from a backup, or Redis from its RDB/AOF) and restart the proxies; ' +
   "or, to start over from the config's modes, stop every proxy and run `strangler seed` (audited)";
 
-export function storeLostError(label: string, integrity: Exclude<StoreIntegrity, { state: 'ok' }>): StranglerError {
+export function storeLostError(
+  label: string,
+  integrity: Exclude<StoreIntegrity, { state: 'ok' }>,
+): StranglerError {
   if (integrity.state === 'uninitialised')
     return new StranglerError(
       'STRANGLER_E_STORE_LOST',
@@ -27,7 +30,10 @@ export function storeLostError(label: string, integrity: Exclude<StoreIntegrity,
 }
 
 /** Throw STRANGLER_E_STORE_LOST unless the store is intact. */
-export async function requireIntact(store: { label: string; integrity(): Promise<StoreIntegrity> }): Promise<void> {
+export async function requireIntact(store: {
+  label: string;
+  integrity(): Promise<StoreIntegrity>;
+}): Promise<void> {
   const i = await store.integrity();
   if (i.state !== 'ok') throw storeLostError(store.label, i);
 }
@@ -78,10 +84,18 @@ export function guardSubStore<T extends object>(
         } catch (err) {
           const e = isStranglerError(err)
             ? err
-            : new StranglerError('STRANGLER_E_STORE', `${label}: ${op} failed: ${(err as Error)?.message ?? String(err)}`, {
-                cause: err,
-                details: { store: label, op, ...((err as { code?: string })?.code ? { cause: (err as { code: string }).code } : {}) },
-              });
+            : new StranglerError(
+                'STRANGLER_E_STORE',
+                `${label}: ${op} failed: ${(err as Error)?.message ?? String(err)}`,
+                {
+                  cause: err,
+                  details: {
+                    store: label,
+                    op,
+                    ...((err as { code?: string })?.code ? { cause: (err as { code: string }).code } : {}),
+                  },
+                },
+              );
           if (isWrite && e.code === 'STRANGLER_E_STORE') log.failed(op, e);
           throw e;
         }
@@ -91,4 +105,15 @@ export function guardSubStore<T extends object>(
 }
 
 /** Method names that write, per sub-store, for guardSubStore. */
-export const WRITE_METHODS = new Set(['seed', 'flip', 'append', 'record', 'reset', 'add', 'put', 'acquire', 'renew', 'release']);
+export const WRITE_METHODS = new Set([
+  'seed',
+  'flip',
+  'append',
+  'record',
+  'reset',
+  'add',
+  'put',
+  'acquire',
+  'renew',
+  'release',
+]);

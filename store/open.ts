@@ -46,7 +46,10 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     } catch (err) {
       throw new StranglerError('STRANGLER_E_STORE', `cannot open ${url}: ${(err as Error).message}`, {
         cause: err,
-        details: { store: url, ...((err as { code?: string }).code ? { cause: (err as { code: string }).code } : {}) },
+        details: {
+          store: url,
+          ...((err as { code?: string }).code ? { cause: (err as { code: string }).code } : {}),
+        },
       });
     }
   }

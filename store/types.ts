@@ -8,7 +8,15 @@
  * evidence, stats windows, load-test results) lives in its own module per
  * backend. test/store/contract.ts runs the same suite against every backend.
  */
-import type { AuditEntry, AuditInput, Mode, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
+import type {
+  AuditEntry,
+  AuditInput,
+  Mode,
+  RouteChange,
+  RouteSeed,
+  RouteState,
+  Target,
+} from '../core/types.js';
 
 export interface RouteStore {
   /**
@@ -55,7 +63,10 @@ export interface AuditRetention {
   maxAgeMs: number;
 }
 
-export const DEFAULT_AUDIT_RETENTION: AuditRetention = { maxRows: 1_000_000, maxAgeMs: 90 * 24 * 3600 * 1000 };
+export const DEFAULT_AUDIT_RETENTION: AuditRetention = {
+  maxRows: 1_000_000,
+  maxAgeMs: 90 * 24 * 3600 * 1000,
+};
 
 /**
  * Small JSON records with a revision, written compare-and-set: the rollout

@@ -19,7 +19,8 @@ interface CanaryOpts {
 // (test/cli/startup.test.ts keeps `strangler --help` fast) and commander
 // checks option values synchronously; the action parses with parseDuration.
 function duration(v: string): string {
-  if (!/^\d+(ms|s|m|h)$/.test(v)) throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m');
+  if (!/^\d+(ms|s|m|h)$/.test(v))
+    throw new InvalidArgumentError('expected a duration such as 500ms, 30s, 2m');
   return v;
 }
 
@@ -36,7 +37,10 @@ export function register(program: Command, io: CliIO): void {
     )
     .argument('<route>', 'route id')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
-    .option('--steps <list>', 'start a rollout through these weights, e.g. 1,5,25,50,100 (100 = service mode)')
+    .option(
+      '--steps <list>',
+      'start a rollout through these weights, e.g. 1,5,25,50,100 (100 = service mode)',
+    )
     .option('--interval <duration>', 'how long each step holds before its SLO check', duration, '2m')
     .option('--pause', 'pause the running rollout (the route keeps its weight)')
     .option('--resume', 'resume a paused rollout (the step holds a full interval again)')
@@ -49,7 +53,10 @@ export function register(program: Command, io: CliIO): void {
       const chosen = [opts.steps !== undefined, opts.pause, opts.resume, opts.abort].filter(Boolean).length;
       const { StranglerError } = await import('../../core/errors.js');
       if (chosen > 1 || (opts.follow && (opts.pause || opts.resume || opts.abort)))
-        throw new StranglerError('STRANGLER_E_USAGE', 'canary: give one of --steps, --pause, --resume, --abort (--follow goes alone or with --steps)');
+        throw new StranglerError(
+          'STRANGLER_E_USAGE',
+          'canary: give one of --steps, --pause, --resume, --abort (--follow goes alone or with --steps)',
+        );
       const { withStore, cliActor } = await import('../context.js');
       const { parseDuration } = await import('../../core/duration.js');
       const canary = await import('../../control/canary.js');
@@ -60,7 +67,9 @@ export function register(program: Command, io: CliIO): void {
         if (r.status === 'none') return io.stdout.write(`${route}: no rollout\n`);
         io.stdout.write(
           `${route}: rollout ${r.status}, step ${Math.max(0, r.index + 1)}/${r.steps.length} of ${r.steps.join(',')}% every ${r.intervalMs / 1000}s` +
-            (r.last ? `; last: ${r.last.action} by ${r.last.actor} at ${r.last.at}${r.last.reason ? ` (${r.last.reason})` : ''}` : '') +
+            (r.last
+              ? `; last: ${r.last.action} by ${r.last.actor} at ${r.last.at}${r.last.reason ? ` (${r.last.reason})` : ''}`
+              : '') +
             '\n',
         );
       };
@@ -72,7 +81,13 @@ export function register(program: Command, io: CliIO): void {
         if (opts.steps === undefined && !opts.follow) return show(await canary.readRollout(store, route));
         if (opts.steps !== undefined) {
           const steps = canary.parseSteps(opts.steps);
-          const r = await canary.startRollout(store, config, { route, steps, intervalMs: parseDuration(opts.interval), actor, reason: opts.reason });
+          const r = await canary.startRollout(store, config, {
+            route,
+            steps,
+            intervalMs: parseDuration(opts.interval),
+            actor,
+            reason: opts.reason,
+          });
           io.stdout.write(`${route}: rollout started: ${r.steps.join(' → ')}% every ${opts.interval}\n`);
         }
         const { GUARD_LEASE } = await import('../../control/leader.js');
@@ -93,9 +108,12 @@ export function register(program: Command, io: CliIO): void {
             if (opts.json) return void io.stdout.write(`${JSON.stringify(r)}\n`);
             if (prev && r.index !== prev.index && r.index >= 0) {
               const w = r.steps[r.index];
-              io.stdout.write(`${t} ${route}: step ${r.index + 1}/${r.steps.length} → ${w === 100 ? 'service' : `canary ${w}%`} (v${r.version})\n`);
+              io.stdout.write(
+                `${t} ${route}: step ${r.index + 1}/${r.steps.length} → ${w === 100 ? 'service' : `canary ${w}%`} (v${r.version})\n`,
+              );
             }
-            if (prev && r.status !== prev.status && canary.isActive(r)) io.stdout.write(`${t} ${route}: ${r.status} by ${r.last?.actor}\n`);
+            if (prev && r.status !== prev.status && canary.isActive(r))
+              io.stdout.write(`${t} ${route}: ${r.status} by ${r.last?.actor}\n`);
             if (r.message && r.message !== prev?.message) io.stdout.write(`${t} ${route}: ${r.message}\n`);
           },
         });

@@ -9,7 +9,9 @@ function wholeNumber(v: string): number {
 export function register(program: Command, io: CliIO): void {
   program
     .command('flip')
-    .description("change a route's mode (legacy | shadow | canary | service) or canary weight; versioned and audited")
+    .description(
+      "change a route's mode (legacy | shadow | canary | service) or canary weight; versioned and audited",
+    )
     .argument('<route>', 'route id')
     .argument('<mode>', 'legacy | shadow | canary | service')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
@@ -62,21 +64,35 @@ export function register(program: Command, io: CliIO): void {
         if (result.unchanged) {
           // Exit 0: a scripted rollback run twice is not an error (--expect-version still guards races).
           const { describeMode } = await import('../../control/state-machine.js');
-          io.stdout.write(`${route}: already ${describeMode(result.before.mode, result.before.weight)} (v${result.before.version}); nothing changed\n`);
+          io.stdout.write(
+            `${route}: already ${describeMode(result.before.mode, result.before.weight)} (v${result.before.version}); nothing changed\n`,
+          );
           return;
         }
         // Set by refuseFlip (control/flip.ts) when a step (admitTransition, requireGate) would refuse a dry run.
         const refused = result.details.refused as { code: string; message: string } | undefined;
-        if (result.dryRun && refused) io.stdout.write(`dry run: ${route} ${show(result.before)} -> ${mode}: would be refused (${refused.code}): ${refused.message}; nothing changed\n`);
-        else if (result.dryRun) io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
+        if (result.dryRun && refused)
+          io.stdout.write(
+            `dry run: ${route} ${show(result.before)} -> ${mode}: would be refused (${refused.code}): ${refused.message}; nothing changed\n`,
+          );
+        else if (result.dryRun)
+          io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
         else io.stdout.write(`${route}: ${show(result.before)} -> ${show(result.after!)}\n`);
-        const gate = result.details.gate as { pass: boolean; checks: Array<{ ok: boolean; name: string; message: string }> } | undefined;
+        const gate = result.details.gate as
+          | { pass: boolean; checks: Array<{ ok: boolean; name: string; message: string }> }
+          | undefined;
         if (gate) {
           io.stdout.write(`gate: ${gate.pass ? 'pass' : 'refused'}\n`);
-          for (const c of gate.checks) io.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}\n`);
+          for (const c of gate.checks)
+            io.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}\n`);
         }
-        const forced = result.details.forced as { by: string; reason: string; overrode: string[] } | undefined;
-        if (forced) io.stdout.write(`forced by ${forced.by}, overriding ${forced.overrode.join(', ')}: ${forced.reason}\n`);
+        const forced = result.details.forced as
+          | { by: string; reason: string; overrode: string[] }
+          | undefined;
+        if (forced)
+          io.stdout.write(
+            `forced by ${forced.by}, overriding ${forced.overrode.join(', ')}: ${forced.reason}\n`,
+          );
         if (refused) {
           // A dry run that would be refused exits as the real flip would (4 for a gate), so scripts can ask first.
           const { ERROR_CODES } = await import('../../core/errors.js');

@@ -60,7 +60,8 @@ function progressView(
 
 function positiveInt(field: string) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${field}: expected a whole number >= 1`);
+    if (!/^\d+$/.test(v) || Number(v) < 1)
+      throw new InvalidArgumentError(`${field}: expected a whole number >= 1`);
     return Number(v);
   };
 }
@@ -79,8 +80,15 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
     .option('--connections <n>', 'concurrent connections', positiveInt('--connections'), 50)
     .option('--duration <d>', 'per target, e.g. 30s, 500ms, 2m', '30s')
-    .option('--rate <n>', 'cap on requests/s over all connections (default: as fast as answered)', positiveInt('--rate'))
-    .option('--targets <list>', 'comma-separated: legacy,service,proxy (the proxy at config listen must be running)')
+    .option(
+      '--rate <n>',
+      'cap on requests/s over all connections (default: as fast as answered)',
+      positiveInt('--rate'),
+    )
+    .option(
+      '--targets <list>',
+      'comma-separated: legacy,service,proxy (the proxy at config listen must be running)',
+    )
     .option('--body <file>', 'request body read from FILE (content-type json when it parses as JSON)')
     .option('--method <m>', "HTTP method (default GET if the route allows it, else the route's first method)")
     .option(
@@ -107,7 +115,10 @@ export function register(program: Command, io: CliIO): void {
       ) => {
         const { StranglerError } = await import('../../core/errors.js');
         if (!FORMATS.includes(opts.format))
-          throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${FORMATS.join(', ')}, got "${opts.format}"`);
+          throw new StranglerError(
+            'STRANGLER_E_USAGE',
+            `--format: expected one of ${FORMATS.join(', ')}, got "${opts.format}"`,
+          );
         const { parseDuration } = await import('../../core/duration.js');
         const { withStore } = await import('../context.js');
         const lt = await import('../../control/loadtest.js');

@@ -24,16 +24,23 @@ function common(cmd: Command): Command {
 
 function range(cmd: Command): Command {
   return cmd
-    .option('--since <d>', 'how far back the traffic goes, e.g. 1h, 24h, 7d as 168h (default: from the first recorded traffic, at most 24h back)')
+    .option(
+      '--since <d>',
+      'how far back the traffic goes, e.g. 1h, 24h, 7d as 168h (default: from the first recorded traffic, at most 24h back)',
+    )
     .option('--step <d>', 'width of each time bin (default: 1m/5m/15m/1h/6h/1d, at most 48 bins)');
 }
 
 async function checkFormat(f: string): Promise<Format> {
   if ((FORMATS as readonly string[]).includes(f)) return f as Format;
   const { StranglerError } = await import('../../core/errors.js');
-  throw new StranglerError('STRANGLER_E_USAGE', `--format: expected one of ${FORMATS.join(', ')}, got "${f}"`, {
-    details: { field: 'format' },
-  });
+  throw new StranglerError(
+    'STRANGLER_E_USAGE',
+    `--format: expected one of ${FORMATS.join(', ')}, got "${f}"`,
+    {
+      details: { field: 'format' },
+    },
+  );
 }
 
 /** Write to --out or stdout, then end with the reporter's exit code. */
@@ -50,7 +57,10 @@ async function emit(io: CliIO, opts: CommonOptions, what: string, out: { output:
   }
 }
 
-async function rangeOf(opts: RangeOptions, now: Date): Promise<{ since: number; stepMs?: number; fit: boolean }> {
+async function rangeOf(
+  opts: RangeOptions,
+  now: Date,
+): Promise<{ since: number; stepMs?: number; fit: boolean }> {
   const { parseDuration } = await import('../../core/duration.js');
   return {
     since: now.getTime() - parseDuration(opts.since ?? '24h'),
@@ -60,7 +70,9 @@ async function rangeOf(opts: RangeOptions, now: Date): Promise<{ since: number; 
 }
 
 export function register(program: Command, io: CliIO): void {
-  const report = program.command('report').description('reports on the migration, from the store: progress, latency, loadtest');
+  const report = program
+    .command('report')
+    .description('reports on the migration, from the store: progress, latency, loadtest');
 
   range(
     common(
@@ -78,7 +90,9 @@ export function register(program: Command, io: CliIO): void {
     const { withStore } = await import('../context.js');
     const { gatherProgress } = await import('../../control/progress.js');
     const { renderProgress } = await import('../../reports/progress/index.js');
-    const data = await withStore(io, opts.config, ({ config, store }) => gatherProgress(store, config, { ...r, now }));
+    const data = await withStore(io, opts.config, ({ config, store }) =>
+      gatherProgress(store, config, { ...r, now }),
+    );
     await emit(io, opts, 'progress', renderProgress(data, format, { now }));
   });
 
@@ -119,9 +133,18 @@ export function register(program: Command, io: CliIO): void {
       return store.results.latest('loadtest', route);
     });
     if (!saved)
-      throw new StranglerError('STRANGLER_E_NO_LOADTEST', `no saved load test for route "${route}": run \`strangler loadtest ${route}\` first`, {
-        details: { route },
-      });
-    await emit(io, opts, 'loadtest', renderLoadtest(saved.value as Parameters<typeof renderLoadtest>[0], format, { now: new Date() }));
+      throw new StranglerError(
+        'STRANGLER_E_NO_LOADTEST',
+        `no saved load test for route "${route}": run \`strangler loadtest ${route}\` first`,
+        {
+          details: { route },
+        },
+      );
+    await emit(
+      io,
+      opts,
+      'loadtest',
+      renderLoadtest(saved.value as Parameters<typeof renderLoadtest>[0], format, { now: new Date() }),
+    );
   });
 }

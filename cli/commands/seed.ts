@@ -18,10 +18,17 @@ export function register(program: Command, io: CliIO): void {
       const config = loadConfig(configPath(io, opts.config));
       const store = await openStore(config.store, storeOptions(config, true, true));
       try {
-        const { created, seeded } = await initStore(store, config, (l) => io.stdout.write(`${l}\n`), opts.actor ?? cliActor(io), {
-          clearLostMark: true,
-        });
-        if (!created && !seeded.length) io.stdout.write(`nothing to seed: ${store.label} holds every configured route\n`);
+        const { created, seeded } = await initStore(
+          store,
+          config,
+          (l) => io.stdout.write(`${l}\n`),
+          opts.actor ?? cliActor(io),
+          {
+            clearLostMark: true,
+          },
+        );
+        if (!created && !seeded.length)
+          io.stdout.write(`nothing to seed: ${store.label} holds every configured route\n`);
       } finally {
         await store.close();
       }

@@ -37,9 +37,14 @@ export function register(program: Command, io: CliIO): void {
       const data = await withStore(io, opts.config, async ({ config, store }) => {
         const routes = routeId ? config.routes.filter((r) => r.id === routeId) : config.routes;
         if (routeId && routes.length === 0)
-          throw unknownRouteError(routeId, config.routes.map((r) => r.id), `in ${opts.config}`);
+          throw unknownRouteError(
+            routeId,
+            config.routes.map((r) => r.id),
+            `in ${opts.config}`,
+          );
         const reports = [];
-        for (const r of routes) reports.push(summariseRoute(await store.shadow.evidence(r.id, { fieldExamples: true }), r));
+        for (const r of routes)
+          reports.push(summariseRoute(await store.shadow.evidence(r.id, { fieldExamples: true }), r));
         return { generatedAt: new Date().toISOString(), routes: reports };
       });
       const out = SHADOW_REPORTERS[opts.format](data, { width: (io.stdout as { columns?: number }).columns });
@@ -68,7 +73,10 @@ export function register(program: Command, io: CliIO): void {
       const { withStore, cliActor } = await import('../context.js');
       await withStore(io, opts.config, async ({ config, store }) => {
         if (!config.routes.some((r) => r.id === routeId) && !(await store.routes.get(routeId)))
-          throw unknownRouteError(routeId, config.routes.map((r) => r.id));
+          throw unknownRouteError(
+            routeId,
+            config.routes.map((r) => r.id),
+          );
         const before = await store.shadow.evidence(routeId);
         await store.shadow.reset(routeId);
         // What was thrown away goes into the audit row, so a reset never hides evidence silently.

@@ -22,16 +22,31 @@ function pcts(p: Percentiles | null): string[] {
 const SIDE_HEADERS = ['n', 'p50', 'p90', 'p99'];
 
 function summaryGrid(r: LatencyRoute): { headers: string[]; rows: string[][]; align: Align[] } {
-  const headers = ['source', ...SIDE_HEADERS.map((h) => `legacy ${h}`), ...SIDE_HEADERS.map((h) => `service ${h}`)];
+  const headers = [
+    'source',
+    ...SIDE_HEADERS.map((h) => `legacy ${h}`),
+    ...SIDE_HEADERS.map((h) => `service ${h}`),
+  ];
   const rows = [['live traffic', ...pcts(r.overall.legacy), ...pcts(r.overall.service)]];
-  if (r.shadow) rows.push([`shadow pairs (${r.shadow.pairs})`, ...pcts(r.shadow.legacy), ...pcts(r.shadow.service)]);
+  if (r.shadow)
+    rows.push([`shadow pairs (${r.shadow.pairs})`, ...pcts(r.shadow.legacy), ...pcts(r.shadow.service)]);
   return { headers, rows, align: headers.map((_, i) => (i === 0 ? 'left' : 'right')) };
 }
 
-function seriesGrid(r: LatencyRoute): { headers: string[]; rows: string[][]; align: Align[]; shown: number; total: number } {
+function seriesGrid(r: LatencyRoute): {
+  headers: string[];
+  rows: string[][];
+  align: Align[];
+  shown: number;
+  total: number;
+} {
   const withData = r.series.filter((p) => p.legacy || p.service);
   const shown = withData.slice(-RECENT_BINS);
-  const headers = ['bin start', ...SIDE_HEADERS.map((h) => `legacy ${h}`), ...SIDE_HEADERS.map((h) => `service ${h}`)];
+  const headers = [
+    'bin start',
+    ...SIDE_HEADERS.map((h) => `legacy ${h}`),
+    ...SIDE_HEADERS.map((h) => `service ${h}`),
+  ];
   const rows = shown.map((p) => [p.start, ...pcts(p.legacy), ...pcts(p.service)]);
   return {
     headers,
@@ -59,7 +74,10 @@ export const renderLatencyText: Reporter<LatencyData> = (d) => {
     const t = seriesGrid(r);
     parts.push(`${r.id} (${r.mode})  ${ratioLine(r)}`, textTable(s.headers, s.rows, s.align));
     if (t.total > 0)
-      parts.push(`over time (last ${t.shown} of ${t.total} bins with traffic):`, textTable(t.headers, t.rows, t.align));
+      parts.push(
+        `over time (last ${t.shown} of ${t.total} bins with traffic):`,
+        textTable(t.headers, t.rows, t.align),
+      );
     else parts.push('over time: no traffic recorded in this range', '');
   }
   parts.push(...stallNotes(d.findings), NOTE, '');
@@ -74,7 +92,11 @@ export const renderLatencyMd: Reporter<LatencyData> = (d) => {
     const t = seriesGrid(r);
     parts.push(`## ${r.id} (${r.mode})`, '', ratioLine(r), '', mdTable(s.headers, s.rows, s.align));
     if (t.total > 0)
-      parts.push(`Over time (last ${t.shown} of ${t.total} bins with traffic):`, '', mdTable(t.headers, t.rows, t.align));
+      parts.push(
+        `Over time (last ${t.shown} of ${t.total} bins with traffic):`,
+        '',
+        mdTable(t.headers, t.rows, t.align),
+      );
     else parts.push('_No traffic recorded in this range._', '');
   }
   parts.push(...stallNotes(d.findings).flatMap((l) => [`**${l}**`, '']), `_${NOTE}_`, '');
@@ -104,10 +126,28 @@ function routeChart(r: LatencyRoute, index: number): ChartSpec {
       data: {
         labels,
         datasets: [
-          line('legacy p50', r.series.map((p) => p.legacy?.p50 ?? null), '#8c959f', [4, 3]),
-          line('legacy p99', r.series.map((p) => p.legacy?.p99 ?? null), '#57606a'),
-          line('service p50', r.series.map((p) => p.service?.p50 ?? null), '#54aeff', [4, 3]),
-          line('service p99', r.series.map((p) => p.service?.p99 ?? null), '#0969da'),
+          line(
+            'legacy p50',
+            r.series.map((p) => p.legacy?.p50 ?? null),
+            '#8c959f',
+            [4, 3],
+          ),
+          line(
+            'legacy p99',
+            r.series.map((p) => p.legacy?.p99 ?? null),
+            '#57606a',
+          ),
+          line(
+            'service p50',
+            r.series.map((p) => p.service?.p50 ?? null),
+            '#54aeff',
+            [4, 3],
+          ),
+          line(
+            'service p99',
+            r.series.map((p) => p.service?.p99 ?? null),
+            '#0969da',
+          ),
         ],
       },
       options: { scales: { y: { title: { display: true, text: 'ms' } } } },

@@ -6,7 +6,12 @@ import { stallNotes } from '../findings.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { type Align, fmtBytesPerSec, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
-import type { LoadtestRatio, LoadtestResult, LoadtestTarget, LoadtestTargetResult } from '../../control/loadtest-result.js';
+import type {
+  LoadtestRatio,
+  LoadtestResult,
+  LoadtestTarget,
+  LoadtestTargetResult,
+} from '../../control/loadtest-result.js';
 
 /** A run whose target answered no 2xx at all measured an outage, not a latency: exit 1 so scripts notice. */
 function exitCodeOf(r: LoadtestResult): number {
@@ -159,6 +164,10 @@ export const LOADTEST_REPORTERS: Record<ReportFormat, Reporter<LoadtestResult>> 
   html: renderLoadtestHtml,
 };
 
-export function renderLoadtest(r: LoadtestResult, format: ReportFormat, options?: ReportOptions): ReportOutput {
+export function renderLoadtest(
+  r: LoadtestResult,
+  format: ReportFormat,
+  options?: ReportOptions,
+): ReportOutput {
   return LOADTEST_REPORTERS[format](r, options);
 }

@@ -36,9 +36,13 @@ export function extractFirst(plan: Plan): { name: string; detail: string } | und
   if (!first)
     return {
       name: 'nothing yet',
-      detail: '— no capability has tables or an entry point of its own in the source (a library, glue or scripts; routes the scan cannot read can be named with --config module: routes)',
+      detail:
+        '— no capability has tables or an entry point of its own in the source (a library, glue or scripts; routes the scan cannot read can be named with --config module: routes)',
     };
-  return { name: first.name, detail: `(score ${first.score}): ${candidateSummary(first) || 'the best score; see its reasons below'}` };
+  return {
+    name: first.name,
+    detail: `(score ${first.score}): ${candidateSummary(first) || 'the best score; see its reasons below'}`,
+  };
 }
 
 /** Import statements grouped by file: `shop/web.py: 3, 9 (top)` — one line per file, not per name. */

@@ -75,7 +75,12 @@ function trafficGrid(d: ProgressData): { headers: string[]; rows: string[][]; al
   const headers = ['bin start', 'legacy', 'service', 'service share'];
   const rows = shownBins(d).map((p) => {
     const all = p.legacy + p.service;
-    return [binLabel(p.start, p), fmtNum(p.legacy), fmtNum(p.service), all > 0 ? fmtPct(p.service / all) : '-'];
+    return [
+      binLabel(p.start, p),
+      fmtNum(p.legacy),
+      fmtNum(p.service),
+      all > 0 ? fmtPct(p.service / all) : '-',
+    ];
   });
   return { headers, rows, align: ['left', 'right', 'right', 'right'] };
 }
@@ -188,7 +193,11 @@ export const renderProgressHtml: Reporter<ProgressData> = (d, options: ReportOpt
           },
         ],
       },
-      options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { ticks: { precision: 0 } } } },
+      options: {
+        indexAxis: 'y',
+        plugins: { legend: { display: false } },
+        scales: { x: { ticks: { precision: 0 } } },
+      },
     },
   };
   const labels = d.traffic.map((p) => binLabel(p.start.slice(0, 16).replace('T', ' '), p));

@@ -21,21 +21,33 @@ export function renderRoutes(
   return {
     output:
       textTable(
-      ['route', 'mode', 'weight', 'version', 'match', 'slash', 'service', ...extraKeys, 'changed', 'by', 'why'],
-      rows.map((r) => [
-        r.id,
-        r.mode,
-        r.weight,
-        r.version,
-        r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
-        r.kind === 'function' ? '' : (r.trailingSlash ?? ''),
-        r.service,
-        ...extraKeys.map((k) => r.extra?.[k] ?? ''),
-        r.updatedAt,
-        r.actor,
-        r.reason,
-      ]),
-    ) + notes.map((l) => `${l}\n`).join(''),
+        [
+          'route',
+          'mode',
+          'weight',
+          'version',
+          'match',
+          'slash',
+          'service',
+          ...extraKeys,
+          'changed',
+          'by',
+          'why',
+        ],
+        rows.map((r) => [
+          r.id,
+          r.mode,
+          r.weight,
+          r.version,
+          r.kind === 'function' ? `function -> ${r.pattern}` : `${r.methods.join(',') || '*'} ${r.pattern}`,
+          r.kind === 'function' ? '' : (r.trailingSlash ?? ''),
+          r.service,
+          ...extraKeys.map((k) => r.extra?.[k] ?? ''),
+          r.updatedAt,
+          r.actor,
+          r.reason,
+        ]),
+      ) + notes.map((l) => `${l}\n`).join(''),
     exitCode: 0,
   };
 }
@@ -45,7 +57,12 @@ function describe(e: AuditEntry): string {
   const a = e.after as Partial<RouteState> | null;
   const show = (s: Partial<RouteState> | null) =>
     s?.mode ? `${s.mode}${s.mode === 'canary' ? ` ${s.weight}%` : ''} v${s.version}` : '-';
-  if (e.action === 'flip' || e.action === 'seed' || e.action.endsWith('rollback') || (a?.mode && b !== undefined))
+  if (
+    e.action === 'flip' ||
+    e.action === 'seed' ||
+    e.action.endsWith('rollback') ||
+    (a?.mode && b !== undefined)
+  )
     return `${show(b)} -> ${show(a)}`;
   return '';
 }
@@ -76,7 +93,15 @@ export function renderHistory(entries: AuditEntry[], format: 'text' | 'json'): R
         const forced = forcedOf(e);
         if (!forced) return [e.seq, e.at, e.route ?? '', e.action, describe(e), e.actor, e.reason];
         const overrode = forced.overrode?.length ? forced.overrode.join(', ') : 'nothing';
-        return [e.seq, e.at, e.route ?? '', `${e.action} (forced)`, describe(e), e.actor, `${e.reason} [overrode: ${overrode}]`];
+        return [
+          e.seq,
+          e.at,
+          e.route ?? '',
+          `${e.action} (forced)`,
+          describe(e),
+          e.actor,
+          `${e.reason} [overrode: ${overrode}]`,
+        ];
       }),
     ),
     exitCode: 0,

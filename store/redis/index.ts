@@ -18,7 +18,13 @@ import { StranglerError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { parseLostMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
-import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIntegrity } from '../types.js';
+import {
+  type AuditRetention,
+  DEFAULT_AUDIT_RETENTION,
+  type LostNotice,
+  type Store,
+  type StoreIntegrity,
+} from '../types.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
@@ -66,7 +72,11 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     clearTimeout(timer);
     redis.disconnect();
     // ioredis rejects with "Connection is closed."; the cause (ECONNREFUSED...) came as an 'error' event.
-    throw storeError(target, 'connect', /Connection is closed/.test((err as Error)?.message ?? '') && lastError ? lastError : err);
+    throw storeError(
+      target,
+      'connect',
+      /Connection is closed/.test((err as Error)?.message ?? '') && lastError ? lastError : err,
+    );
   }
   const ctx = new RedisContext(redis, target);
   defineRouteScripts(ctx);
@@ -90,16 +100,25 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   };
   const integrity = async (): Promise<StoreIntegrity> => {
     const id = (await readId()).id;
-    if (!id && !identity.seen) return { state: 'uninitialised', reason: 'no strangler state in this Redis database yet' };
-    if (!id) return { state: 'lost', reason: `its identity ${identity.seen} is gone (Redis restarted without its data?)` };
+    if (!id && !identity.seen)
+      return { state: 'uninitialised', reason: 'no strangler state in this Redis database yet' };
+    if (!id)
+      return {
+        state: 'lost',
+        reason: `its identity ${identity.seen} is gone (Redis restarted without its data?)`,
+      };
     if (identity.seen && id !== identity.seen)
-      return { state: 'lost', reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)` };
+      return {
+        state: 'lost',
+        reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)`,
+      };
     identity.seen = id;
     return { state: 'ok', id };
   };
   const routes = new RedisRouteStore(ctx, identity, retention.maxRows);
   const writes = writeErrorLog();
-  const guard = <T extends object>(part: string, o: T) => guardSubStore(target.label, part, o, WRITE_METHODS, writes);
+  const guard = <T extends object>(part: string, o: T) =>
+    guardSubStore(target.label, part, o, WRITE_METHODS, writes);
 
   // One subscriber connection for all watchers of this store object. It keeps
   // its offline queue so the SUBSCRIBE issued while Redis is away is sent on

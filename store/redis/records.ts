@@ -14,7 +14,9 @@ redis.call('HSET', KEYS[1], ARGV[1], '{"rev":' .. (rev + 1) .. ',"value":' .. AR
 return 1
 `;
 
-type ScriptRedis = { stranglerRecordPut(key: string, field: string, rev: number, value: string): Promise<number> };
+type ScriptRedis = {
+  stranglerRecordPut(key: string, field: string, rev: number, value: string): Promise<number>;
+};
 
 export function defineRecordScripts(ctx: RedisContext): void {
   ctx.redis.defineCommand('stranglerRecordPut', { numberOfKeys: 1, lua: PUT_LUA });

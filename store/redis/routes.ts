@@ -153,9 +153,12 @@ export class RedisRouteStore implements RouteStore {
     ];
     for (const r of routes) args.push(r.id, r.mode, String(r.weight));
     try {
-      this.identity.seen = await this.ctx.run('seed', () => this.scripts.stranglerSeed(keys.length, ...keys, ...args));
+      this.identity.seen = await this.ctx.run('seed', () =>
+        this.scripts.stranglerSeed(keys.length, ...keys, ...args),
+      );
     } catch (err) {
-      if (/STORE_LOST/.test((err as Error)?.message ?? '')) throw this.identity.lost('its identity vanished since this process opened it');
+      if (/STORE_LOST/.test((err as Error)?.message ?? ''))
+        throw this.identity.lost('its identity vanished since this process opened it');
       throw err;
     }
     return this.list();
@@ -205,7 +208,9 @@ export class RedisRouteStore implements RouteStore {
     } catch (err) {
       const msg = (err as Error)?.message ?? '';
       if (/STORE_LOST/.test(msg))
-        throw this.identity.lost(this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet');
+        throw this.identity.lost(
+          this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet',
+        );
       if (/UNKNOWN_ROUTE/.test(msg))
         throw new StranglerError('STRANGLER_E_UNKNOWN_ROUTE', `no route "${change.route}" in the store`, {
           details: { route: change.route },

@@ -117,18 +117,27 @@ export class RedisShadowStore implements ShadowStore {
         .lrange(k.latService, 0, -1)
         .lrange(k.samples, 0, -1);
       if (opts.fieldExamples) multi.hgetall(k.fieldExamples);
-      const [counters, skipped, fieldDiffs, fieldNoise, mismatchSets, latLegacy, latService, samples, examples] =
-        execResults(await multi.exec()) as [
-          Record<string, string>,
-          Record<string, string>,
-          Record<string, string>,
-          Record<string, string>,
-          Record<string, string>,
-          string[],
-          string[],
-          string[],
-          Record<string, string> | undefined,
-        ];
+      const [
+        counters,
+        skipped,
+        fieldDiffs,
+        fieldNoise,
+        mismatchSets,
+        latLegacy,
+        latService,
+        samples,
+        examples,
+      ] = execResults(await multi.exec()) as [
+        Record<string, string>,
+        Record<string, string>,
+        Record<string, string>,
+        Record<string, string>,
+        Record<string, string>,
+        string[],
+        string[],
+        string[],
+        Record<string, string> | undefined,
+      ];
       const num = (v: string | undefined) => Number(v ?? 0);
       const counts = (h: Record<string, string>) =>
         Object.fromEntries(Object.entries(h).map(([f, v]) => [f, Number(v)]));

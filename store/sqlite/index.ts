@@ -4,7 +4,14 @@ import path from 'node:path';
 import { clearSqliteMark, readSqliteMark, writeSqliteMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
-import { type AuditRetention, DEFAULT_AUDIT_RETENTION, type LostNotice, type Store, type StoreIdentity, type StoreIntegrity } from '../types.js';
+import {
+  type AuditRetention,
+  DEFAULT_AUDIT_RETENTION,
+  type LostNotice,
+  type Store,
+  type StoreIdentity,
+  type StoreIntegrity,
+} from '../types.js';
 import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { type Db, openDb, writeTx } from './db.js';
 import { SqliteLeaseStore, migrateLease } from './lease.js';
@@ -14,7 +21,16 @@ import { SqliteRouteStore, migrateRoutes } from './routes.js';
 import { SqliteShadowStore, migrateShadow } from './shadow.js';
 import { SqliteStatsStore, migrateStats } from './stats.js';
 
-const MIGRATIONS = [migrateMeta, migrateAudit, migrateRoutes, migrateShadow, migrateStats, migrateResults, migrateLease, migrateRecords];
+const MIGRATIONS = [
+  migrateMeta,
+  migrateAudit,
+  migrateRoutes,
+  migrateShadow,
+  migrateStats,
+  migrateResults,
+  migrateLease,
+  migrateRecords,
+];
 
 /**
  * Bumped whenever a migration changes; kept in `PRAGMA user_version`. Opening
@@ -60,7 +76,8 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
   // file's old inode, so integrity() compares the path's inode with this one.
   const opened: Stats | undefined = memory ? undefined : statSync(resolved);
   const readId = (): string | undefined =>
-    (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined)?.value;
+    (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined)
+      ?.value;
   let seenId = readId();
 
   const integrity = (): StoreIntegrity => {
@@ -78,7 +95,8 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     if (seenId === undefined && id === undefined)
       return { state: 'uninitialised', reason: 'no strangler state in this file yet' };
     if (id === undefined) return { state: 'lost', reason: `its identity ${seenId} is gone` };
-    if (seenId !== undefined && id !== seenId) return { state: 'lost', reason: `it holds ${id}, not ${seenId} which this process opened` };
+    if (seenId !== undefined && id !== seenId)
+      return { state: 'lost', reason: `it holds ${id}, not ${seenId} which this process opened` };
     seenId = id;
     return { state: 'ok', id };
   };
@@ -92,13 +110,17 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     if (i.state === 'lost') throw storeLostError(label, i);
     if (i.state === 'uninitialised') {
       const id = randomUUID();
-      db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?), ('created_at', ?)").run(id, new Date().toISOString());
+      db.prepare("INSERT INTO meta (key, value) VALUES ('store_id', ?), ('created_at', ?)").run(
+        id,
+        new Date().toISOString(),
+      );
       seenId = id;
     }
   };
 
   const writes = writeErrorLog();
-  const guard = <T extends object>(part: string, o: T) => guardSubStore(label, part, o, WRITE_METHODS, writes);
+  const guard = <T extends object>(part: string, o: T) =>
+    guardSubStore(label, part, o, WRITE_METHODS, writes);
   const audit = new SqliteAuditLog(db, opts.audit ?? DEFAULT_AUDIT_RETENTION);
   const routes = new SqliteRouteStore(db, audit, { checkIntact, ensureIdentity });
   const watchers = new Set<VersionWatch>();
@@ -113,7 +135,9 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     lease: guard('lease', new SqliteLeaseStore(db)),
     records: guard('records', new SqliteRecordStore(db)),
     async identity(): Promise<StoreIdentity | undefined> {
-      const rows = db.prepare("SELECT key, value FROM meta WHERE key IN ('store_id', 'created_at')").all() as {
+      const rows = db
+        .prepare("SELECT key, value FROM meta WHERE key IN ('store_id', 'created_at')")
+        .all() as {
         key: string;
         value: string;
       }[];

@@ -23,7 +23,9 @@ export class SqliteRecordStore implements RecordStore {
   }
 
   async list<T>(kind: string): Promise<Array<{ key: string; value: T; rev: number }>> {
-    const rows = this.db.prepare('SELECT key, rev, value FROM records WHERE kind = ? ORDER BY key').all(kind) as {
+    const rows = this.db
+      .prepare('SELECT key, rev, value FROM records WHERE kind = ? ORDER BY key')
+      .all(kind) as {
       key: string;
       rev: number;
       value: string;
@@ -33,7 +35,9 @@ export class SqliteRecordStore implements RecordStore {
 
   async put(kind: string, key: string, value: unknown, expectRev: number): Promise<boolean> {
     return writeTx(this.db, () => {
-      const cur = this.db.prepare('SELECT rev FROM records WHERE kind = ? AND key = ?').get(kind, key) as { rev: number } | undefined;
+      const cur = this.db.prepare('SELECT rev FROM records WHERE kind = ? AND key = ?').get(kind, key) as
+        | { rev: number }
+        | undefined;
       if ((cur?.rev ?? 0) !== expectRev) return false;
       this.db
         .prepare('INSERT OR REPLACE INTO records (kind, key, rev, value) VALUES (?, ?, ?, ?)')

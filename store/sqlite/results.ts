@@ -33,7 +33,9 @@ export class SqliteResultStore implements ResultStore {
   async latest(kind: Kind, key?: string) {
     const row = (
       key === undefined
-        ? this.db.prepare('SELECT key, at, value FROM results WHERE kind = ? ORDER BY id DESC LIMIT 1').get(kind)
+        ? this.db
+            .prepare('SELECT key, at, value FROM results WHERE kind = ? ORDER BY id DESC LIMIT 1')
+            .get(kind)
         : this.db
             .prepare('SELECT key, at, value FROM results WHERE kind = ? AND key = ? ORDER BY id DESC LIMIT 1')
             .get(kind, key)

@@ -118,7 +118,9 @@ export class SqliteRouteStore implements RouteStore {
         );
       const now = new Date().toISOString();
       this.db
-        .prepare('UPDATE routes SET mode = ?, weight = ?, version = version + 1, updated_at = ?, actor = ?, reason = ? WHERE id = ?')
+        .prepare(
+          'UPDATE routes SET mode = ?, weight = ?, version = version + 1, updated_at = ?, actor = ?, reason = ? WHERE id = ?',
+        )
         .run(change.mode, change.weight, now, change.actor, change.reason, change.route);
       this.bumpTable();
       const after = this.getSync(change.route)!;
@@ -137,6 +139,7 @@ export class SqliteRouteStore implements RouteStore {
   }
 
   async tableVersion(): Promise<number> {
-    return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number }).version;
+    return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number })
+      .version;
   }
 }

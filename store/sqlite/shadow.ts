@@ -1,4 +1,10 @@
-import { emptyShadowBatch, type ShadowBatch, type ShadowEvidence, type ShadowSample, type ShadowStore } from '../types.js';
+import {
+  emptyShadowBatch,
+  type ShadowBatch,
+  type ShadowEvidence,
+  type ShadowSample,
+  type ShadowStore,
+} from '../types.js';
 import { MAX_FIELD_EXAMPLES, newestPerField } from '../field-examples.js';
 import { mergeMismatchSets } from '../mismatch-sets.js';
 import { LATENCY_RESERVOIR, SAMPLE_RING } from '../shadow-bounds.js';
@@ -40,7 +46,6 @@ const addCounts = (a: Record<string, number>, b: Record<string, number>) => {
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;
 };
-
 
 export class SqliteShadowStore implements ShadowStore {
   constructor(private readonly db: Db) {}
@@ -91,9 +96,17 @@ export class SqliteShadowStore implements ShadowStore {
   private keepFieldExamples(route: string, b: ShadowBatch): void {
     const newest = newestPerField(b.samples);
     if (newest.size === 0) return;
-    let size = (this.db.prepare('SELECT COUNT(*) AS n FROM shadow_field_examples WHERE route = ?').get(route) as { n: number }).n;
-    const update = this.db.prepare('UPDATE shadow_field_examples SET sample = ? WHERE route = ? AND field = ?');
-    const insert = this.db.prepare('INSERT INTO shadow_field_examples (route, field, sample) VALUES (?, ?, ?)');
+    let size = (
+      this.db.prepare('SELECT COUNT(*) AS n FROM shadow_field_examples WHERE route = ?').get(route) as {
+        n: number;
+      }
+    ).n;
+    const update = this.db.prepare(
+      'UPDATE shadow_field_examples SET sample = ? WHERE route = ? AND field = ?',
+    );
+    const insert = this.db.prepare(
+      'INSERT INTO shadow_field_examples (route, field, sample) VALUES (?, ?, ?)',
+    );
     for (const [field, sample] of newest) {
       const text = JSON.stringify(sample);
       if (update.run(text, route, field).changes > 0) continue;
@@ -116,13 +129,14 @@ export class SqliteShadowStore implements ShadowStore {
       : [];
     const fieldExamples: Record<string, ShadowSample> = {};
     if (withExamples)
-      for (const e of this.db.prepare('SELECT field, sample FROM shadow_field_examples WHERE route = ? ORDER BY field').all(route) as {
+      for (const e of this.db
+        .prepare('SELECT field, sample FROM shadow_field_examples WHERE route = ? ORDER BY field')
+        .all(route) as {
         field: string;
         sample: string;
       }[])
         fieldExamples[e.field] = JSON.parse(e.sample);
-    if (!r)
-      return { route, ...emptyShadowBatch(), samples, ...(withExamples ? { fieldExamples } : {}) };
+    if (!r) return { route, ...emptyShadowBatch(), samples, ...(withExamples ? { fieldExamples } : {}) };
     return {
       route,
       compared: r.compared as number,

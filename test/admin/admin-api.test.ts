@@ -67,7 +67,11 @@ describe('admin API', () => {
   });
 
   it('flips with the right token, audited with the admin actor', async () => {
-    const res = await flip(admin.url, { mode: 'shadow', reason: 'api test', actor: 'ops', expectVersion: 1 }, `Bearer ${TOKEN}`);
+    const res = await flip(
+      admin.url,
+      { mode: 'shadow', reason: 'api test', actor: 'ops', expectVersion: 1 },
+      `Bearer ${TOKEN}`,
+    );
     expect(res.status).toBe(201);
     const body = (await res.json()) as { after: { mode: string; version: number } };
     expect(body.after).toMatchObject({ mode: 'shadow', version: 2 });

@@ -47,7 +47,12 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-function ask(method: string, p: string, host: string, body?: string): Promise<{ status: number; body: string }> {
+function ask(
+  method: string,
+  p: string,
+  host: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host, authorization: `Bearer ${TOKEN}` };
     if (body) headers['content-type'] = 'application/json';
@@ -74,12 +79,17 @@ describe('admin listener on loopback, asked under a foreign Host', () => {
   });
 
   it('refuses a flip under a foreign Host even with the token, and changes nothing', async () => {
-    const r = await ask('POST', '/routes/block/flip', `evil.example:${port}`, JSON.stringify({ mode: 'shadow' }));
+    const r = await ask(
+      'POST',
+      '/routes/block/flip',
+      `evil.example:${port}`,
+      JSON.stringify({ mode: 'shadow' }),
+    );
     expect(r.status).toBe(400);
     const routes = await ask('GET', '/routes', `127.0.0.1:${port}`);
-    const block = (JSON.parse(routes.body) as { routes: { id: string; mode: string; version: number }[] }).routes.find(
-      (x) => x.id === 'block',
-    );
+    const block = (
+      JSON.parse(routes.body) as { routes: { id: string; mode: string; version: number }[] }
+    ).routes.find((x) => x.id === 'block');
     expect(block?.mode).toBe('legacy');
   });
 

@@ -40,7 +40,11 @@ describe('admin API flip to the current mode', () => {
     const rows = (await store.audit.list()).length;
     const res = await flip({ mode: 'legacy', reason: 'scripted rollback' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ unchanged: true, dryRun: false, before: { mode: 'legacy', version: 1 } });
+    expect(await res.json()).toMatchObject({
+      unchanged: true,
+      dryRun: false,
+      before: { mode: 'legacy', version: 1 },
+    });
     expect(await store.routes.get('block')).toMatchObject({ mode: 'legacy', version: 1 });
     expect((await store.audit.list()).length).toBe(rows);
   });

@@ -49,11 +49,22 @@ describe('strangler flip through the gate, and strangler canary', () => {
   it('flip without --dry-run is refused the same way on stderr; --force --reason overrides and says so', async () => {
     const refused = await cli('flip', 'block', 'canary', '--weight', '5');
     expect(refused.code).toBe(4);
-    expect(refused.err).toContain('STRANGLER_E_GATE_REFUSED: gate refused shadow → canary 5% for route "block"');
+    expect(refused.err).toContain(
+      'STRANGLER_E_GATE_REFUSED: gate refused shadow → canary 5% for route "block"',
+    );
     const noReason = await cli('flip', 'block', 'canary', '--weight', '5', '--force');
     expect(noReason.code).toBe(2);
     expect(noReason.err).toContain('--force needs --reason');
-    const forced = await cli('flip', 'block', 'canary', '--weight', '5', '--force', '--reason', 'exec sign-off');
+    const forced = await cli(
+      'flip',
+      'block',
+      'canary',
+      '--weight',
+      '5',
+      '--force',
+      '--reason',
+      'exec sign-off',
+    );
     expect(forced.code).toBe(0);
     expect(forced.out).toContain('block: shadow (v2) -> canary 5% (v3)');
     expect(forced.out).toContain('forced by tester, overriding minCompared, minMatchRate: exec sign-off');
@@ -76,7 +87,9 @@ describe('strangler flip through the gate, and strangler canary', () => {
     expect(again.err).toContain('STRANGLER_E_ROLLOUT_STATE');
     const paused = await cli('canary', 'block', '--pause', '--reason', 'lunch');
     expect(paused.code).toBe(0);
-    expect(paused.out).toContain('block: rollout paused, step 1/2 of 5,50% every 3600s; last: canary.pause by tester');
+    expect(paused.out).toContain(
+      'block: rollout paused, step 1/2 of 5,50% every 3600s; last: canary.pause by tester',
+    );
     const following = cli('canary', 'block', '--follow', '--poll', '50ms');
     await new Promise((r) => setTimeout(r, 200));
     const aborted = await cli('canary', 'block', '--abort', '--reason', 'tickets');

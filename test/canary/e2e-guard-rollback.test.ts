@@ -79,7 +79,9 @@ describe('guard rolls back a block-service failing 20% of requests', () => {
       Array.from({ length: 4 }, async (_, c) => {
         while (!rolledBack && sent < MAX_REQUESTS) {
           const user = (sent++ * 7 + c) % 100;
-          const res = await fetch(`${proxy.url}/api/block/${(user % 50) + 1}`, { headers: { 'x-user-id': `u${user}` } });
+          const res = await fetch(`${proxy.url}/api/block/${(user % 50) + 1}`, {
+            headers: { 'x-user-id': `u${user}` },
+          });
           await res.arrayBuffer();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           if (res.headers.get('x-strangler-failover')) failovers++;
@@ -103,7 +105,14 @@ describe('guard rolls back a block-service failing 20% of requests', () => {
       before: { mode: 'canary', weight: 50 },
       after: { mode: 'shadow', weight: 0 },
     });
-    const slo = rollback.details!.slo as { state: string; requests: number; errors: number; errorRate: number; since: number; until: number };
+    const slo = rollback.details!.slo as {
+      state: string;
+      requests: number;
+      errors: number;
+      errorRate: number;
+      since: number;
+      until: number;
+    };
     expect(slo.state).toBe('breach');
     expect(slo.requests).toBeGreaterThanOrEqual(20);
     expect(slo.errorRate).toBeGreaterThan(0.05);

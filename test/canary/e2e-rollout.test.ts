@@ -91,7 +91,9 @@ describe('a correct block-service rolls out through the gates', () => {
       Array.from({ length: 4 }, async (_, c) => {
         while (!stopped && sent < MAX_REQUESTS) {
           const user = (sent++ * 13 + c) % 1000;
-          const res = await fetch(`${proxy.url}/api/block/${(user % 50) + 1}`, { headers: { 'x-user-id': `u${user}` } });
+          const res = await fetch(`${proxy.url}/api/block/${(user % 50) + 1}`, {
+            headers: { 'x-user-id': `u${user}` },
+          });
           await res.arrayBuffer();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           const t = res.headers.get('x-strangler-target') as 'legacy' | 'service';
@@ -133,7 +135,19 @@ describe('a correct block-service rolls out through the gates', () => {
     expect(ready.code).toBe(0);
 
     const traffic = clients();
-    const rollout = await cli('canary', 'block', '--steps', '5,50,100', '--interval', '1500ms', '--follow', '--poll', '100ms', '--reason', 'roll out block');
+    const rollout = await cli(
+      'canary',
+      'block',
+      '--steps',
+      '5,50,100',
+      '--interval',
+      '1500ms',
+      '--follow',
+      '--poll',
+      '100ms',
+      '--reason',
+      'roll out block',
+    );
     await traffic.stop();
     console.log(
       `rollout e2e: warm-up ${warmup.sent()} requests; during the rollout ${traffic.sent()} requests, ` +
@@ -146,7 +160,9 @@ describe('a correct block-service rolls out through the gates', () => {
     expect(await store.routes.get('block')).toMatchObject({ mode: 'service', weight: 100 });
 
     const story = await store.audit.list({ route: 'block' });
-    expect(story.map((e) => `${e.actor} ${e.action} ${e.after ? `${e.after.mode}/${e.after.weight}` : '-'}`)).toEqual([
+    expect(
+      story.map((e) => `${e.actor} ${e.action} ${e.after ? `${e.after.mode}/${e.after.weight}` : '-'}`),
+    ).toEqual([
       'config seed legacy/0',
       'ops flip shadow/0',
       'ops canary.start -',

@@ -14,13 +14,27 @@ describe('a running rollout behind many newer audit rows', () => {
 
   it('is still found, paused, and blocks a second rollout after 1,500 breaker rows', async () => {
     fx = await routeFixture({ mode: 'shadow' });
-    await startRollout(fx.store, fx.config, { route: 'block', steps: [5, 50], intervalMs: 60_000, actor: 'ops' });
+    await startRollout(fx.store, fx.config, {
+      route: 'block',
+      steps: [5, 50],
+      intervalMs: 60_000,
+      actor: 'ops',
+    });
     for (let i = 0; i < 1500; i++)
-      await fx.store.audit.append({ actor: 'breaker', route: 'block', action: i % 2 ? 'breaker.close' : 'breaker.open', before: null, after: null, reason: 'flapping' });
+      await fx.store.audit.append({
+        actor: 'breaker',
+        route: 'block',
+        action: i % 2 ? 'breaker.close' : 'breaker.open',
+        before: null,
+        after: null,
+        reason: 'flapping',
+      });
     expect(await readRollout(fx.store, 'block')).toMatchObject({ status: 'running', steps: [5, 50] });
-    expect(await pauseRollout(fx.store, { route: 'block', actor: 'ops' })).toMatchObject({ status: 'paused' });
-    await expect(startRollout(fx.store, fx.config, { route: 'block', steps: [10], intervalMs: 60_000, actor: 'x' })).rejects.toThrow(
-      /already has a paused rollout/,
-    );
+    expect(await pauseRollout(fx.store, { route: 'block', actor: 'ops' })).toMatchObject({
+      status: 'paused',
+    });
+    await expect(
+      startRollout(fx.store, fx.config, { route: 'block', steps: [10], intervalMs: 60_000, actor: 'x' }),
+    ).rejects.toThrow(/already has a paused rollout/);
   });
 });

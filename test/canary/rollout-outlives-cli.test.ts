@@ -70,7 +70,12 @@ function spawnCli(argv: string[]): { child: ChildProcess; out: () => string; err
   return { child, out: () => out, err: () => err };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number, context = () => ''): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  context = () => '',
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();
@@ -83,7 +88,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
 describe('a canary rollout outlives the terminal that started it', () => {
   it('SIGKILL the `canary --follow` process after step 1: serve finishes the rollout', async () => {
     const serve = spawnCli(['serve']);
-    const proxyUrl = await until('serve to listen', () => /proxy (http:\/\/\S+)/.exec(serve.out())?.[1], 30_000);
+    const proxyUrl = await until(
+      'serve to listen',
+      () => /proxy (http:\/\/\S+)/.exec(serve.out())?.[1],
+      30_000,
+    );
     // Shadow evidence for the gate, as a shadowing proxy would have recorded it.
     const store = await openStore(storeUrl(), { create: false });
     try {
@@ -92,24 +101,44 @@ describe('a canary rollout outlives the terminal that started it', () => {
       let sending = true;
       const traffic = (async () => {
         while (sending) {
-          await fetch(`${proxyUrl}/api/block/1`).then((r) => r.text()).catch(() => {});
+          await fetch(`${proxyUrl}/api/block/1`)
+            .then((r) => r.text())
+            .catch(() => {});
           await new Promise((r) => setTimeout(r, 20));
         }
       })();
 
-      const follow = spawnCli(['canary', 'block', '--steps', '50,100', '--interval', '2s', '--follow', '--poll', '100ms']);
-      await until('step 1 in the follower output', () => follow.out().includes('step 1/2 → canary 50%'), 30_000, () =>
-        `follower: ${follow.out()}${follow.err()}\nserve: ${serve.err().slice(-3000)}`,
+      const follow = spawnCli([
+        'canary',
+        'block',
+        '--steps',
+        '50,100',
+        '--interval',
+        '2s',
+        '--follow',
+        '--poll',
+        '100ms',
+      ]);
+      await until(
+        'step 1 in the follower output',
+        () => follow.out().includes('step 1/2 → canary 50%'),
+        30_000,
+        () => `follower: ${follow.out()}${follow.err()}\nserve: ${serve.err().slice(-3000)}`,
       );
       // Before the fix the process had already exited 0 here.
       expect(follow.child.exitCode).toBeNull();
       follow.child.kill('SIGKILL');
       const killedAt = Date.now();
 
-      const done = await until('the rollout to end', async () => {
-        const r = await readRollout(store, 'block');
-        return r.status === 'running' ? undefined : r;
-      }, 60_000, () => `serve: ${serve.err().slice(-3000)}`);
+      const done = await until(
+        'the rollout to end',
+        async () => {
+          const r = await readRollout(store, 'block');
+          return r.status === 'running' ? undefined : r;
+        },
+        60_000,
+        () => `serve: ${serve.err().slice(-3000)}`,
+      );
       sending = false;
       await traffic;
       console.log(
@@ -117,9 +146,18 @@ describe('a canary rollout outlives the terminal that started it', () => {
           `follower output before the kill:\n${follow.out()}`,
       );
       expect(done.status).toBe('done');
-      expect(await store.routes.get('block')).toMatchObject({ mode: 'service', weight: 100, actor: 'canary' });
+      expect(await store.routes.get('block')).toMatchObject({
+        mode: 'service',
+        weight: 100,
+        actor: 'canary',
+      });
       const actions = (await store.audit.list({ route: 'block' })).map((e) => `${e.actor}:${e.action}`);
-      expect(actions.slice(-4)).toEqual(['tester:canary.start', 'canary:canary.step', 'canary:canary.step', 'canary:canary.done']);
+      expect(actions.slice(-4)).toEqual([
+        'tester:canary.start',
+        'canary:canary.step',
+        'canary:canary.step',
+        'canary:canary.done',
+      ]);
 
       // --follow on a finished rollout: exit 0 for done.
       const again = spawnCli(['canary', 'block', '--follow']);

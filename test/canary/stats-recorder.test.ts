@@ -46,7 +46,11 @@ describe('StatsRecorder (real SQLite store)', () => {
     expect(live).toMatchObject({ requests: 60, errors: 3, failovers: 3, p99Ms: 750 });
     const windows = await fx.store.stats.query({ route: 'block', since: 0 });
     expect(windows.map((w) => [w.instance, w.target, w.requests])).toEqual(
-      expect.arrayContaining([['proxy-a', 'service', 40], ['proxy-b', 'service', 20], ['proxy-b', 'legacy', 1]]),
+      expect.arrayContaining([
+        ['proxy-a', 'service', 40],
+        ['proxy-b', 'service', 20],
+        ['proxy-b', 'legacy', 1],
+      ]),
     );
     expect(windows.every((w) => w.start % 1000 === 0 && w.durationMs === 1000)).toBe(true);
   });

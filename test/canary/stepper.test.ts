@@ -33,14 +33,27 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
   /** A rollout of `steps` every minute, driven on a fake clock; `traffic` is written every 10 s. */
   async function rollout(steps: number[], opts: { evidence?: number } = {}) {
     fx = await routeFixture({ mode: 'shadow' });
-    if (opts.evidence !== 0) await fx.store.shadow.record('block', shadowBatch({ compared: opts.evidence ?? 200 }));
+    if (opts.evidence !== 0)
+      await fx.store.shadow.record('block', shadowBatch({ compared: opts.evidence ?? 200 }));
     // A second handle on the same file: --pause/--abort come from another process.
     other = await openStore(fx.config.store);
     const clock = new FakeClock();
     const events: StepperEvent[] = [];
     // The rollout is started from "another process" (other) and driven by the lease holder's driver (fx.store).
-    await startRollout(other, fx.config, { route: 'block', steps, intervalMs: MIN, actor: 'ops', now: clock.now() });
-    driver = startRolloutDriver({ store: fx.store, config: fx.config, clock, pollMs: 1000, onEvent: (e) => events.push(e) });
+    await startRollout(other, fx.config, {
+      route: 'block',
+      steps,
+      intervalMs: MIN,
+      actor: 'ops',
+      now: clock.now(),
+    });
+    driver = startRolloutDriver({
+      store: fx.store,
+      config: fx.config,
+      clock,
+      pollMs: 1000,
+      onEvent: (e) => events.push(e),
+    });
     await clock.advance(0);
     /** The rollout's record once it ended (fails if it is still going). */
     const done = async () => {
@@ -52,13 +65,21 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
       if (ms === 0) await clock.advance(0);
       for (let t = 0; t < ms; t += 10_000) {
         if (perTenSeconds)
-          await fx.store.stats.add([serviceWindow(windowStart(clock.now(), 1000), perTenSeconds.requests, perTenSeconds.errors, perTenSeconds.ms)]);
+          await fx.store.stats.add([
+            serviceWindow(
+              windowStart(clock.now(), 1000),
+              perTenSeconds.requests,
+              perTenSeconds.errors,
+              perTenSeconds.ms,
+            ),
+          ]);
         await clock.advance(Math.min(10_000, ms - t));
       }
     };
     return { clock, events, run, done };
   }
-  const actions = async () => (await fx.store.audit.list({ route: 'block' })).map((e) => `${e.actor}:${e.action}`);
+  const actions = async () =>
+    (await fx.store.audit.list({ route: 'block' })).map((e) => `${e.actor}:${e.action}`);
 
   it('walks shadow → canary 5% → 50% → service through the gates with healthy traffic; the audit log tells it', async () => {
     const r = await rollout([5, 50, 100]);
@@ -70,11 +91,20 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
     expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'service', weight: 100 });
     expect(await actions()).toEqual([
-      'config:seed', 'ops:canary.start', 'canary:canary.step', 'canary:canary.step', 'canary:canary.step', 'canary:canary.done',
+      'config:seed',
+      'ops:canary.start',
+      'canary:canary.step',
+      'canary:canary.step',
+      'canary:canary.step',
+      'canary:canary.done',
     ]);
-    const steps = (await fx.store.audit.list({ route: 'block', action: 'canary.step' })).map((e) => e.details);
+    const steps = (await fx.store.audit.list({ route: 'block', action: 'canary.step' })).map(
+      (e) => e.details,
+    );
     expect(steps.map((d) => (d as { gate: { pass: boolean } }).gate.pass)).toEqual([true, true, true]);
-    expect(r.events.filter((e) => e.type === 'slo').map((e) => (e as { status: { state: string } }).status.state)).toEqual(['ok', 'ok']);
+    expect(
+      r.events.filter((e) => e.type === 'slo').map((e) => (e as { status: { state: string } }).status.state),
+    ).toEqual(['ok', 'ok']);
     expect((await readRollout(fx.store, 'block')).status).toBe('done');
   });
 
@@ -82,9 +112,13 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
     const r = await rollout([5, 50]);
     await r.run(MIN + 1000, { requests: 1, errors: 0 });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 5 });
-    const slo = r.events.filter((e) => e.type === 'slo') as Array<{ status: { state: string; message: string } }>;
+    const slo = r.events.filter((e) => e.type === 'slo') as Array<{
+      status: { state: string; message: string };
+    }>;
     expect(slo.map((e) => e.status.state)).toEqual(['insufficient']);
-    expect(slo[0].status.message).toMatch(/too little service traffic to judge: 6 requests in the last 6[01]s, SLO needs 20/);
+    expect(slo[0].status.message).toMatch(
+      /too little service traffic to judge: 6 requests in the last 6[01]s, SLO needs 20/,
+    );
     await r.run(MIN, { requests: 10, errors: 0 });
     expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50 });
@@ -96,7 +130,11 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
     expect(await r.done()).toMatchObject({ status: 'rolled-back' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'shadow', weight: 0 });
     const row = (await fx.store.audit.list({ route: 'block' })).at(-1)!;
-    expect(row).toMatchObject({ actor: 'canary', action: 'canary.rollback', before: { mode: 'canary', weight: 5 } });
+    expect(row).toMatchObject({
+      actor: 'canary',
+      action: 'canary.rollback',
+      before: { mode: 'canary', weight: 5 },
+    });
     expect(row.reason).toMatch(/error rate 20% \(1[24]\/[67]0\) > 5%/);
     expect((await readRollout(fx.store, 'block')).status).toBe('rolled-back');
   });
@@ -104,7 +142,12 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
   it('--pause from another process holds the weight past the interval; --resume holds a full interval again, then steps', async () => {
     const r = await rollout([5, 50]);
     await r.run(10_000, { requests: 10, errors: 0 });
-    await pauseRollout(other!, { route: 'block', actor: 'ops2', reason: 'investigating a ticket', now: r.clock.now() });
+    await pauseRollout(other!, {
+      route: 'block',
+      actor: 'ops2',
+      reason: 'investigating a ticket',
+      now: r.clock.now(),
+    });
     await r.run(3 * MIN, { requests: 10, errors: 0 });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 5 });
     expect(r.events.some((e) => e.type === 'paused')).toBe(true);
@@ -115,7 +158,13 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
     expect(await r.done()).toMatchObject({ status: 'done' });
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50 });
     expect(await actions()).toEqual([
-      'config:seed', 'ops:canary.start', 'canary:canary.step', 'ops2:canary.pause', 'ops2:canary.resume', 'canary:canary.step', 'canary:canary.done',
+      'config:seed',
+      'ops:canary.start',
+      'canary:canary.step',
+      'ops2:canary.pause',
+      'ops2:canary.resume',
+      'canary:canary.step',
+      'canary:canary.done',
     ]);
   });
 
@@ -142,7 +191,13 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
   it('a flip by someone else (the guard) halts the stepper instead of fighting it', async () => {
     const r = await rollout([5, 50]);
     await r.run(10_000);
-    await flipRoute(other!, fx.config, { route: 'block', mode: 'shadow', actor: 'guard', action: 'guard.rollback', reason: 'SLO breached' });
+    await flipRoute(other!, fx.config, {
+      route: 'block',
+      mode: 'shadow',
+      actor: 'guard',
+      action: 'guard.rollback',
+      reason: 'SLO breached',
+    });
     await r.run(2000);
     expect(await r.done()).toMatchObject({ status: 'halted' });
     expect((await r.done()).message).toContain('route changed by guard');
@@ -151,12 +206,14 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
 
   it('refuses a second rollout while one is active, and bad steps naming the field', async () => {
     const r = await rollout([5, 50]);
-    await expect(startRollout(other!, fx.config, { route: 'block', steps: [10], intervalMs: MIN, actor: 'x' })).rejects.toThrow(
-      /already has a running rollout.*--abort it first/,
-    );
+    await expect(
+      startRollout(other!, fx.config, { route: 'block', steps: [10], intervalMs: MIN, actor: 'x' }),
+    ).rejects.toThrow(/already has a running rollout.*--abort it first/);
     await abortRollout(other!, fx.config, { route: 'block', actor: 'x' });
     await r.run(2000);
-    await expect(pauseRollout(other!, { route: 'block', actor: 'x' })).rejects.toThrow(/has a aborted rollout|aborted rollout/);
+    await expect(pauseRollout(other!, { route: 'block', actor: 'x' })).rejects.toThrow(
+      /has a aborted rollout|aborted rollout/,
+    );
     expect(() => parseSteps('5,1')).toThrow(/steps: must increase, but 1 follows 5/);
     expect(() => parseSteps('5,abc')).toThrow(/steps: "abc" is not a whole percentage/);
     expect(() => parseSteps('0,5')).toThrow(/steps: "0"/);
@@ -165,7 +222,12 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
 
   it('a new rollout continues from the current weight: steps at or below it are dropped', async () => {
     fx = await routeFixture({ mode: 'canary', weight: 25 });
-    const r = await startRollout(fx.store, fx.config, { route: 'block', steps: [1, 5, 25, 50, 100], intervalMs: MIN, actor: 'ops' });
+    const r = await startRollout(fx.store, fx.config, {
+      route: 'block',
+      steps: [1, 5, 25, 50, 100],
+      intervalMs: MIN,
+      actor: 'ops',
+    });
     expect(r).toMatchObject({ status: 'running', steps: [50, 100], index: -1 });
   });
 });

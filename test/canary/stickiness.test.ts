@@ -12,7 +12,13 @@ function route(extra: Record<string, unknown> = {}): RouteConfig {
   }).routes[0];
 }
 const state = (mode: Mode, weight: number): RouteState => ({
-  id: 'block', mode, weight, version: 1, updatedAt: new Date(0).toISOString(), actor: 't', reason: '',
+  id: 'block',
+  mode,
+  weight,
+  version: 1,
+  updatedAt: new Date(0).toISOString(),
+  actor: 't',
+  reason: '',
 });
 // chooseTarget reads headers and the socket address only.
 const req = (headers: Record<string, string> = {}, ip = '127.0.0.1') =>
@@ -38,7 +44,11 @@ describe('sticky canary split', () => {
   it('raising the weight only moves users legacy → service, never back; shares track each weight', () => {
     let prev = new Set<string>();
     for (const w of [1, 5, 10, 25, 50, 75, 99]) {
-      const on = new Set(USERS.filter((u) => chooseTarget(sticky, state('canary', w), req({ 'x-user-id': u })).target === 'service'));
+      const on = new Set(
+        USERS.filter(
+          (u) => chooseTarget(sticky, state('canary', w), req({ 'x-user-id': u })).target === 'service',
+        ),
+      );
       for (const u of prev) expect(on.has(u), `${u} left the service when weight rose to ${w}`).toBe(true);
       expect(Math.abs(on.size / USERS.length - w / 100)).toBeLessThanOrEqual(0.015);
       prev = on;
@@ -88,7 +98,10 @@ describe('sticky canary split', () => {
   it('a request without the sticky key, or a route without sticky, is split per request by the weight', () => {
     let coin = 0;
     const seq = () => [0.05, 0.5, 0.15, 0.95][coin++ % 4];
-    const picks = Array.from({ length: 4 }, () => chooseTarget(sticky, state('canary', 20), req(), seq).target);
+    const picks = Array.from(
+      { length: 4 },
+      () => chooseTarget(sticky, state('canary', 20), req(), seq).target,
+    );
     expect(picks).toEqual(['service', 'legacy', 'service', 'legacy']);
     coin = 0;
     expect(chooseTarget(route(), state('canary', 20), req({ 'x-user-id': 'u' }), seq).target).toBe('service');
@@ -104,10 +117,20 @@ describe('sticky canary split', () => {
 
   it('x-strangler-target forces a side only when the route allows it', () => {
     const open = route({ sticky: 'header:x-user-id', allowTargetHeader: true });
-    expect(chooseTarget(open, state('canary', 1), req({ 'x-strangler-target': 'service' }))).toEqual({ target: 'service', forced: true });
-    expect(chooseTarget(open, state('service', 100), req({ 'x-strangler-target': 'legacy' }))).toEqual({ target: 'legacy', forced: true });
-    expect(chooseTarget(open, state('canary', 1), req({ 'x-strangler-target': 'bogus' })).forced).toBeUndefined();
+    expect(chooseTarget(open, state('canary', 1), req({ 'x-strangler-target': 'service' }))).toEqual({
+      target: 'service',
+      forced: true,
+    });
+    expect(chooseTarget(open, state('service', 100), req({ 'x-strangler-target': 'legacy' }))).toEqual({
+      target: 'legacy',
+      forced: true,
+    });
+    expect(
+      chooseTarget(open, state('canary', 1), req({ 'x-strangler-target': 'bogus' })).forced,
+    ).toBeUndefined();
     const closed = route({ allowTargetHeader: false });
-    expect(chooseTarget(closed, state('legacy', 0), req({ 'x-strangler-target': 'service' }))).toEqual({ target: 'legacy' });
+    expect(chooseTarget(closed, state('legacy', 0), req({ 'x-strangler-target': 'service' }))).toEqual({
+      target: 'legacy',
+    });
   });
 });

@@ -32,7 +32,14 @@ describe('strangler routes / flip / history against the store named in the confi
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: 'block', mode: 'legacy', weight: 0, version: 1, actor: 'config', pattern: '/api/block/*' });
+    expect(rows[0]).toMatchObject({
+      id: 'block',
+      mode: 'legacy',
+      weight: 0,
+      version: 1,
+      actor: 'config',
+      pattern: '/api/block/*',
+    });
     // Issue 12: the trailing-slash rule is shown beside the pattern.
     expect(rows[0].trailingSlash).toBe('ignore');
     const text = (await cli('routes')).out;
@@ -46,7 +53,12 @@ describe('strangler routes / flip / history against the store named in the confi
     expect(r.code).toBe(0);
     expect(r.out).toContain('block: legacy (v1) -> shadow (v2)');
     const rows = JSON.parse((await cli('routes', '--json')).out);
-    expect(rows[0]).toMatchObject({ mode: 'shadow', version: 2, actor: 'tester', reason: 'collect evidence' });
+    expect(rows[0]).toMatchObject({
+      mode: 'shadow',
+      version: 2,
+      actor: 'tester',
+      reason: 'collect evidence',
+    });
     const text = (await cli('routes')).out;
     expect(text).toMatch(/block\s+shadow\s+0\s+2/);
   });
@@ -86,7 +98,12 @@ describe('strangler routes / flip / history against the store named in the confi
     expect(r.code).toBe(0);
     const entries = JSON.parse(r.out);
     expect(entries.map((e: { action: string }) => e.action)).toEqual(['seed', 'flip']);
-    expect(entries[1]).toMatchObject({ actor: 'tester', reason: 'collect evidence', before: { mode: 'legacy' }, after: { mode: 'shadow' } });
+    expect(entries[1]).toMatchObject({
+      actor: 'tester',
+      reason: 'collect evidence',
+      before: { mode: 'legacy' },
+      after: { mode: 'shadow' },
+    });
     const text = (await cli('history')).out;
     expect(text).toContain('legacy v1 -> shadow v2');
   });
@@ -95,7 +112,11 @@ describe('strangler routes / flip / history against the store named in the confi
     const r = await cli('routes', '--config', 'missing.yaml');
     expect(r.code).toBe(2);
     expect(r.err).toContain(`no config file at ${tmp.dir}/missing.yaml`);
-    const broken = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:other.db' }).replace('mode: legacy', 'mode: nope'), 'broken.yaml');
+    const broken = writeConfig(
+      tmp.dir,
+      demoConfigYaml({ store: 'sqlite:other.db' }).replace('mode: legacy', 'mode: nope'),
+      'broken.yaml',
+    );
     const r2 = await cli('flip', 'block', 'service', '--config', broken);
     expect(r2.code).toBe(2);
     expect(r2.err).toContain('broken.yaml: routes[0].mode');
@@ -108,6 +129,10 @@ describe('strangler routes / flip / history against the store named in the confi
     } finally {
       await store.close();
     }
-    expect(JSON.parse((await cli('routes', '--json')).out)[0]).toMatchObject({ mode: 'service', weight: 100, version: 3 });
+    expect(JSON.parse((await cli('routes', '--json')).out)[0]).toMatchObject({
+      mode: 'service',
+      weight: 100,
+      version: 3,
+    });
   });
 });

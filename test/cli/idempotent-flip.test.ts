@@ -11,7 +11,8 @@ import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 const tmp = tempDir();
 const env = { ...process.env, STRANGLER_LOG_LEVEL: 'silent', STRANGLER_ACTOR: 'ops' };
 const strangler = (...argv: string[]) => runBin(argv, { cwd: tmp.dir, env });
-const auditRows = async () => (JSON.parse((await strangler('history', 'block', '--json')).out) as unknown[]).length;
+const auditRows = async () =>
+  (JSON.parse((await strangler('history', 'block', '--json')).out) as unknown[]).length;
 
 beforeAll(async () => {
   writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db' }));
@@ -38,11 +39,17 @@ describe('flip to the current mode', () => {
   });
 
   it('a canary at the same weight is a no-op too; --json says unchanged', async () => {
-    expect((await strangler('flip', 'block', 'canary', '--weight', '5', '--force', '--reason', 'skip shadow')).code).toBe(0);
+    expect(
+      (await strangler('flip', 'block', 'canary', '--weight', '5', '--force', '--reason', 'skip shadow'))
+        .code,
+    ).toBe(0);
     const rows = await auditRows();
     const r = await strangler('flip', 'block', 'canary', '--weight', '5', '--json');
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ unchanged: true, before: { mode: 'canary', weight: 5, version: 2 } });
+    expect(JSON.parse(r.out)).toMatchObject({
+      unchanged: true,
+      before: { mode: 'canary', weight: 5, version: 2 },
+    });
     expect((await strangler('flip', 'block', 'canary', '--weight', '5')).out).toBe(
       'block: already canary 5% (v2); nothing changed\n',
     );
@@ -53,7 +60,9 @@ describe('flip to the current mode', () => {
     const r = await strangler('history', 'block');
     expect(r.code).toBe(0);
     const line = r.out.split('\n').find((l) => l.includes('canary 5%'))!;
-    expect(line).toMatch(/flip \(forced\)\s+legacy v1 -> canary 5% v2\s+ops\s+skip shadow \[overrode: skipShadow, minCompared, minMatchRate, maxP99Ratio\]/);
+    expect(line).toMatch(
+      /flip \(forced\)\s+legacy v1 -> canary 5% v2\s+ops\s+skip shadow \[overrode: skipShadow, minCompared, minMatchRate, maxP99Ratio\]/,
+    );
     const seed = r.out.split('\n').find((l) => l.includes('seed'))!;
     expect(seed).not.toContain('forced');
   });

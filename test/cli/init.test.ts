@@ -52,7 +52,13 @@ describe('strangler init', () => {
   });
 
   it('cannot be made to write YAML of its own through a value', async () => {
-    const r = await strangler('init', '--legacy', 'http://x\nstore: sqlite:/tmp/elsewhere.db', '--config', 'inject.yaml');
+    const r = await strangler(
+      'init',
+      '--legacy',
+      'http://x\nstore: sqlite:/tmp/elsewhere.db',
+      '--config',
+      'inject.yaml',
+    );
     expect(r.code).toBe(2);
     expect(r.err).toContain('--legacy');
   });
@@ -60,6 +66,8 @@ describe('strangler init', () => {
   it('needs --legacy', async () => {
     const r = await strangler('init', '--config', 'none.yaml');
     expect(r.code).toBe(2);
-    expect(r.err).toBe("strangler: STRANGLER_E_USAGE: required option '--legacy <url>' not specified (see strangler init --help)\n");
+    expect(r.err).toBe(
+      "strangler: STRANGLER_E_USAGE: required option '--legacy <url>' not specified (see strangler init --help)\n",
+    );
   });
 });

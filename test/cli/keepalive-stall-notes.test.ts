@@ -11,7 +11,12 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeStall, type KeepAliveStallFinding, STALL_ADVICE, stallFindingKey } from '../../core/keepalive-stall.js';
+import {
+  describeStall,
+  type KeepAliveStallFinding,
+  STALL_ADVICE,
+  stallFindingKey,
+} from '../../core/keepalive-stall.js';
 import type { LoadtestResult } from '../../control/loadtest-result.js';
 import { openStore } from '../../store/open.js';
 import { demoConfigYaml, runCli, tempDir, writeConfig } from '../helpers/tmp.js';
@@ -26,7 +31,9 @@ let legacyUrl = '';
 let serviceUrl = '';
 
 async function startNagleServer(nodelay: boolean): Promise<string> {
-  const py = spawn(PYTHON, [SERVER, ...(nodelay ? ['--nodelay'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const py = spawn(PYTHON, [SERVER, ...(nodelay ? ['--nodelay'] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   servers.push(py);
   const [line] = (await once(py.stdout!, 'data')) as [Buffer];
   return `http://127.0.0.1:${Number(line.toString().trim())}`;
@@ -54,15 +61,39 @@ describe('keep-alive stall notes in the CLI', () => {
     expect((await cli('seed')).code).toBe(0);
   });
 
-  it('loadtest names the stalling target with both fixes, and not the one with TCP_NODELAY', { retry: 2 }, async () => {
-    const text = await cli('loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2');
+  it('loadtest names the stalling target with both fixes, and not the one with TCP_NODELAY', {
+    retry: 2,
+  }, async () => {
+    const text = await cli(
+      'loadtest',
+      'block',
+      '--targets',
+      'legacy,service',
+      '--duration',
+      '1s',
+      '--connections',
+      '2',
+    );
     expect(text.code).toBe(0);
     expect(text.out).toContain(`note: upstream legacy (${legacyUrl}) stalls on kept-alive connections`);
     expect(text.out).toContain(STALL_ADVICE);
     expect(text.out).not.toContain(serviceUrl);
-    const json = await cli('loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2', '--format', 'json');
+    const json = await cli(
+      'loadtest',
+      'block',
+      '--targets',
+      'legacy,service',
+      '--duration',
+      '1s',
+      '--connections',
+      '2',
+      '--format',
+      'json',
+    );
     const result = JSON.parse(json.out) as LoadtestResult;
-    expect(result.findings?.map((f) => [f.upstream, f.origin, f.stall])).toEqual([['legacy', legacyUrl, true]]);
+    expect(result.findings?.map((f) => [f.upstream, f.origin, f.stall])).toEqual([
+      ['legacy', legacyUrl, true],
+    ]);
     const f = result.findings![0];
     expect(f.reusedP50Ms).toBeGreaterThan(f.freshP50Ms);
   });

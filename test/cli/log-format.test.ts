@@ -21,7 +21,12 @@ afterAll(() => tmp.cleanup());
 function serveLogs(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     // Its own process group, so SIGTERM reaches serve under `script` too (script does not relay it).
-    const child = spawn(argv[0], argv.slice(1), { cwd: tmp.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: tmp.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const stop = (sig: NodeJS.Signals) => process.kill(-child.pid!, sig);
     let all = '';
     let stopping = false;
@@ -70,25 +75,37 @@ describe('log format', () => {
   });
 
   it('writes one plain line per event with STRANGLER_LOG_FORMAT=pretty off a terminal (no colour codes)', async () => {
-    const logs = await serveLogs([process.execPath, BIN, 'serve'], { ...baseEnv(), STRANGLER_LOG_FORMAT: 'pretty' });
-    expect(logs).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(strangler\): proxy listening \{"url":"http:\/\/127\.0\.0\.1:\d+","routes":1\}$/m);
-    expect(logs).toMatch(/^\[[\d:.]+\] WARN \(strangler\): STRANGLER_ADMIN_TOKEN is not set: admin mutations are refused$/m);
+    const logs = await serveLogs([process.execPath, BIN, 'serve'], {
+      ...baseEnv(),
+      STRANGLER_LOG_FORMAT: 'pretty',
+    });
+    expect(logs).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(strangler\): proxy listening \{"url":"http:\/\/127\.0\.0\.1:\d+","routes":1\}$/m,
+    );
+    expect(logs).toMatch(
+      /^\[[\d:.]+\] WARN \(strangler\): STRANGLER_ADMIN_TOKEN is not set: admin mutations are refused$/m,
+    );
     expect(logs).not.toContain('{"level"');
     expect(logs).not.toMatch(/\x1b\[/);
   });
 
   it('writes one coloured line per event on a real terminal', async () => {
     if (!existsSync('/usr/bin/script')) {
-      if (process.env.CI) throw new Error('util-linux `script` is missing: it gives the test a pseudo-terminal');
+      if (process.env.CI)
+        throw new Error('util-linux `script` is missing: it gives the test a pseudo-terminal');
       return;
     }
     // script -q -e -c CMD /dev/null: run CMD on a new pty, exit with its code.
     const cmd = `"${process.execPath}" "${BIN}" serve`;
-    const logs = (await serveLogs(['/usr/bin/script', '-q', '-e', '-c', cmd, '/dev/null'], baseEnv())).replace(/\r/g, '');
+    const logs = (
+      await serveLogs(['/usr/bin/script', '-q', '-e', '-c', cmd, '/dev/null'], baseEnv())
+    ).replace(/\r/g, '');
     const line = logs.split('\n').find((l) => l.includes('proxy listening'))!;
     expect(line).toBeDefined();
     expect(line).toMatch(/\x1b\[/); // colour on a terminal
-    expect(line.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/^\[[\d:.]+\] INFO \(strangler\): proxy listening \{"url"/);
+    expect(line.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(
+      /^\[[\d:.]+\] INFO \(strangler\): proxy listening \{"url"/,
+    );
     expect(logs).not.toContain('{"level"');
   });
 });

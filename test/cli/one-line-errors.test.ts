@@ -52,7 +52,11 @@ afterAll(async () => {
 
 describe('serve cannot listen: STRANGLER_E_LISTEN, exit 2', () => {
   it('a busy port names the option, the address and the fix', async () => {
-    const err = expectOneLine(await strangler(['serve', '--listen', `127.0.0.1:${busyPort}`]), 'STRANGLER_E_LISTEN', 2);
+    const err = expectOneLine(
+      await strangler(['serve', '--listen', `127.0.0.1:${busyPort}`]),
+      'STRANGLER_E_LISTEN',
+      2,
+    );
     expect(err).toContain(`--listen: cannot listen on 127.0.0.1:${busyPort}: the port is already in use`);
   });
 
@@ -80,11 +84,20 @@ describe('serve cannot listen: STRANGLER_E_LISTEN, exit 2', () => {
 
 describe('argument-parser errors in the same form as every other error', () => {
   it.each([
-    [['flip', 'block', 'canary', '--weight', 'abc'], "argument 'abc' is invalid: expected a whole number (see strangler flip --help)"],
-    [['canary', 'block', '--steps', '1,5', '--interval', 'soon'], "argument 'soon' is invalid: expected a duration"],
+    [
+      ['flip', 'block', 'canary', '--weight', 'abc'],
+      "argument 'abc' is invalid: expected a whole number (see strangler flip --help)",
+    ],
+    [
+      ['canary', 'block', '--steps', '1,5', '--interval', 'soon'],
+      "argument 'soon' is invalid: expected a duration",
+    ],
     [['serve', '--workers', '0'], "argument '0' is invalid: expected a whole number >= 1"],
     [['flp'], "unknown command 'flp' (Did you mean flip?) (see strangler --help)"],
-    [['shadow', 'report', '--frmat', 'md'], "unknown option '--frmat' (Did you mean --format?) (see strangler shadow report --help)"],
+    [
+      ['shadow', 'report', '--frmat', 'md'],
+      "unknown option '--frmat' (Did you mean --format?) (see strangler shadow report --help)",
+    ],
   ])('strangler %j', async (argv, message) => {
     expect(expectOneLine(await strangler(argv), 'STRANGLER_E_USAGE', 2)).toContain(message);
   });
@@ -130,7 +143,11 @@ describe('config files', () => {
   });
 
   it('broken YAML: the offending line with a caret under the column', async () => {
-    const file = writeConfig(tmp.dir, 'listen: 127.0.0.1:0\nlegacy: { url: http://x }\n  bad: indent\n', 'broken.yaml');
+    const file = writeConfig(
+      tmp.dir,
+      'listen: 127.0.0.1:0\nlegacy: { url: http://x }\n  bad: indent\n',
+      'broken.yaml',
+    );
     const r = await strangler(['routes', '--config', 'broken.yaml']);
     expect(r.code).toBe(2);
     expect(r.err).not.toMatch(/\n\s+at /);
@@ -173,7 +190,9 @@ describe('the admin token and the actor', () => {
     delete env.STRANGLER_ACTOR;
     const flip = await strangler(['flip', 'feed', 'shadow', '--reason', 'actor test'], { env });
     expect(flip.code, flip.err).toBe(0);
-    const history = JSON.parse((await strangler(['history', 'feed', '--json'])).out) as Array<{ actor: string }>;
+    const history = JSON.parse((await strangler(['history', 'feed', '--json'])).out) as Array<{
+      actor: string;
+    }>;
     expect(history.at(-1)!.actor).toBe(`cli:${userInfo().username}`);
     expect(history.at(-1)!.actor).not.toBe('cli:unknown');
   });

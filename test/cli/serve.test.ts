@@ -57,7 +57,17 @@ describe('strangler serve', () => {
     try {
       expect(await targetOf(pool, '/api/block/1')).toBe('legacy');
       expect(await targetOf(pool, '/api/users/1')).toBe('legacy');
-      const { stdout } = await run(process.execPath, [BIN, 'flip', 'block', 'service', '--force', '--reason', 'e2e', '--config', configFile]);
+      const { stdout } = await run(process.execPath, [
+        BIN,
+        'flip',
+        'block',
+        'service',
+        '--force',
+        '--reason',
+        'e2e',
+        '--config',
+        configFile,
+      ]);
       expect(stdout).toContain('-> service');
       const flippedAt = performance.now();
       let seenAfter = Number.POSITIVE_INFINITY;
@@ -78,7 +88,9 @@ describe('strangler serve', () => {
   });
 
   it('exposes routes and Prometheus metrics on the admin API', async () => {
-    const routes = (await (await fetch(`${adminUrl}/routes`)).json()) as { routes: Array<{ id: string; mode: string }> };
+    const routes = (await (await fetch(`${adminUrl}/routes`)).json()) as {
+      routes: Array<{ id: string; mode: string }>;
+    };
     expect(routes.routes[0]).toMatchObject({ id: 'block', mode: 'service' });
     const metrics = await (await fetch(`${adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/strangler_requests_total\{[^}]*route="block"[^}]*target="service"/);
@@ -86,7 +98,11 @@ describe('strangler serve', () => {
   });
 
   it('refuses to start on a bad config: exit 2, the field named, nothing listening', async () => {
-    const bad = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:bad.db' }).replace('service: block-service', 'service: nope'), 'bad.yaml');
+    const bad = writeConfig(
+      tmp.dir,
+      demoConfigYaml({ store: 'sqlite:bad.db' }).replace('service: block-service', 'service: nope'),
+      'bad.yaml',
+    );
     const err = (await run(process.execPath, [BIN, 'serve', '--config', bad]).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,

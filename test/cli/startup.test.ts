@@ -17,7 +17,10 @@ describe('CLI start-up stays light', () => {
         .filter((m) => !m[1])
         .map((m) => m[2]);
       for (const spec of staticImports)
-        expect(['commander', '../io.js'].includes(spec) || (f === 'index.ts' && /^\.\/[a-z-]+\.js$/.test(spec)), `${f} imports ${spec}`).toBe(true);
+        expect(
+          ['commander', '../io.js'].includes(spec) || (f === 'index.ts' && /^\.\/[a-z-]+\.js$/.test(spec)),
+          `${f} imports ${spec}`,
+        ).toBe(true);
     }
   });
 
@@ -27,6 +30,7 @@ describe('CLI start-up stays light', () => {
     const t0 = performance.now();
     const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     console.log(`strangler --help took ${(performance.now() - t0).toFixed(0)} ms (informational)`);
-    for (const cmd of ['serve', 'routes', 'flip', 'history']) expect(out).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    for (const cmd of ['serve', 'routes', 'flip', 'history'])
+      expect(out).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 });

@@ -24,7 +24,13 @@ describe('base URLs with a path are honoured the same way by primaries and shado
       services: { svc: { url: `${service.url}/svc-base/` } },
       routes: [
         { id: 'moved', match: { path: '/api/moved/*' }, service: 'svc', mode: 'service' },
-        { id: 'shadowed', match: { path: '/api/shadowed/*' }, service: 'svc', mode: 'shadow', shadow: { noiseSampleRate: 0 } },
+        {
+          id: 'shadowed',
+          match: { path: '/api/shadowed/*' },
+          service: 'svc',
+          mode: 'shadow',
+          shadow: { noiseSampleRate: 0 },
+        },
       ],
     };
     const config = parseConfig(raw);

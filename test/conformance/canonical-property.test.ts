@@ -77,10 +77,29 @@ describe('property: route(spelling) = route(canonical); upstreams see only canon
         legacy: { url: legacy.url },
         services: { svc: { url: service.url } },
         routes: [
-          { id: 'api', match: { path: '/api/*' }, service: 'svc', mode: 'service', failover: { enabled: false } },
-          { id: 'block', match: { path: '/api/block/:id' }, service: 'svc', mode: 'service', failover: { enabled: false } },
+          {
+            id: 'api',
+            match: { path: '/api/*' },
+            service: 'svc',
+            mode: 'service',
+            failover: { enabled: false },
+          },
+          {
+            id: 'block',
+            match: { path: '/api/block/:id' },
+            service: 'svc',
+            mode: 'service',
+            failover: { enabled: false },
+          },
           { id: 'notes', match: { path: '/api/notes/:id' }, service: 'svc', mode: 'legacy' },
-          { id: 'strict', match: { path: '/strict/:id' }, service: 'svc', mode: 'service', trailingSlash: 'strict', failover: { enabled: false } },
+          {
+            id: 'strict',
+            match: { path: '/strict/:id' },
+            service: 'svc',
+            mode: 'service',
+            trailingSlash: 'strict',
+            failover: { enabled: false },
+          },
           { id: 'admin', match: { path: '/admin' }, service: 'svc', mode: 'legacy' },
         ],
       });
@@ -97,7 +116,12 @@ describe('property: route(spelling) = route(canonical); upstreams see only canon
       const s = service.seen.length;
       const r = await sendRaw(stack.proxy.port, req('GET', target), 3000);
       const got = [...legacy.seen.slice(l), ...service.seen.slice(s)];
-      return { status: r.statuses.at(-1), route: r.headers['x-strangler-route'], seen: got.length, target: got[0]?.target };
+      return {
+        status: r.statuses.at(-1),
+        route: r.headers['x-strangler-route'],
+        seen: got.length,
+        target: got[0]?.target,
+      };
     }
 
     it('150 generated spellings route and forward like their canonical form', async () => {

@@ -20,7 +20,13 @@ describe('one canonical request target for routing and for every upstream', () =
       legacy: { url: legacy.url },
       services: { block: { url: service.url } },
       routes: [
-        { id: 'api', match: { path: '/api/*' }, service: 'block', mode: 'service', failover: { enabled: false } },
+        {
+          id: 'api',
+          match: { path: '/api/*' },
+          service: 'block',
+          mode: 'service',
+          failover: { enabled: false },
+        },
         { id: 'notes', match: { path: '/api/notes/:id' }, service: 'block', mode: 'legacy' },
         {
           id: 'strict',
@@ -56,7 +62,9 @@ describe('one canonical request target for routing and for every upstream', () =
     ['GET', '/%61pi/x', '/api/x'],
     ['GET', '/api//x?a=..//%2F', '/api/x?a=..//%2F'],
   ])('%s %s reaches the service as %s', async (method, target, seen) => {
-    const r = await exchange(req(method, target, 'Content-Type: application/json\r\n', method === 'POST' ? '{"target": 7}' : ''));
+    const r = await exchange(
+      req(method, target, 'Content-Type: application/json\r\n', method === 'POST' ? '{"target": 7}' : ''),
+    );
     expect(r.status).toBe(200);
     expect(r.route).toBe('api');
     expect(r.toLegacy).toHaveLength(0);

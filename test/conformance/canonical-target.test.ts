@@ -72,8 +72,14 @@ describe('canonicalTarget (issue 12: one canonical request target)', () => {
       url: '/api/a?x=1',
       authority: 'evil.example',
     });
-    expect(canonicalTarget('HTTP://h.example:8080', merge)).toMatchObject({ url: '/', authority: 'h.example:8080' });
-    expect(canonicalTarget('http://h.example?q', merge)).toMatchObject({ url: '/?q', authority: 'h.example' });
+    expect(canonicalTarget('HTTP://h.example:8080', merge)).toMatchObject({
+      url: '/',
+      authority: 'h.example:8080',
+    });
+    expect(canonicalTarget('http://h.example?q', merge)).toMatchObject({
+      url: '/?q',
+      authority: 'h.example',
+    });
     expect(canonicalTarget('http://h//a/../b', merge)).toMatchObject({ url: '/b', authority: 'h' });
     expect(url('http://user@h/x')).toMatch(/^400 .*authority/);
     expect(url('http:///x')).toMatch(/^400 .*authority/);

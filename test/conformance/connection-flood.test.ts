@@ -28,10 +28,18 @@ describe('connection flood under a small fd limit', () => {
   beforeAll(async () => {
     legacy = await startRawUpstream();
     const config = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db', legacy: legacy.url }));
-    serve = spawn('bash', ['-c', `ulimit -n ${FD_LIMIT} && exec "$0" "$@"`, process.execPath, BIN, 'serve', '--config', config], {
-      env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'conformance-admin-token', STRANGLER_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    serve = spawn(
+      'bash',
+      ['-c', `ulimit -n ${FD_LIMIT} && exec "$0" "$@"`, process.execPath, BIN, 'serve', '--config', config],
+      {
+        env: {
+          ...process.env,
+          STRANGLER_ADMIN_TOKEN: 'conformance-admin-token',
+          STRANGLER_LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     serve.stderr!.on('data', (c) => {
       stderr += c;
     });

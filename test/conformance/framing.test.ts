@@ -37,7 +37,12 @@ describe('framing and header rules', () => {
           mode: 'service',
           failover: { volumeThreshold: 1 },
         },
-        { id: 'traceable', match: { path: '/trace-ok', methods: ['GET', 'TRACE'] }, service: 'svc', mode: 'legacy' },
+        {
+          id: 'traceable',
+          match: { path: '/trace-ok', methods: ['GET', 'TRACE'] },
+          service: 'svc',
+          mode: 'legacy',
+        },
       ],
     });
   });
@@ -69,21 +74,30 @@ describe('framing and header rules', () => {
     },
   );
 
-  it.each(['chunked, chunked', 'chunked\r\nTransfer-Encoding: chunked'])('Transfer-Encoding: %s is refused by the parser (400)', async (te) => {
-    const r = await exchange(`POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${te}\r\n\r\n${chunkedBody}`);
-    expect(r.statuses).toEqual([400]);
-    expect(r.upstream).toHaveLength(0);
-  });
+  it.each(['chunked, chunked', 'chunked\r\nTransfer-Encoding: chunked'])(
+    'Transfer-Encoding: %s is refused by the parser (400)',
+    async (te) => {
+      const r = await exchange(
+        `POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${te}\r\n\r\n${chunkedBody}`,
+      );
+      expect(r.statuses).toEqual([400]);
+      expect(r.upstream).toHaveLength(0);
+    },
+  );
 
   it('Transfer-Encoding: chunked is forwarded with the body intact', async () => {
-    const r = await exchange(`POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunkedBody}`);
+    const r = await exchange(
+      `POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunkedBody}`,
+    );
     expect(r.status).toBe(200);
     expect(r.upstream).toHaveLength(1);
     expect(r.upstream[0].body.toString()).toBe('hello');
   });
 
   it('HTTP/1.0 with Transfer-Encoding → 400, nothing forwarded', async () => {
-    const r = await exchange(`POST /t HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedBody}`);
+    const r = await exchange(
+      `POST /t HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedBody}`,
+    );
     expect(r.status).toBe(400);
     expect(r.upstream).toHaveLength(0);
   });
@@ -169,13 +183,28 @@ describe('framing and header rules', () => {
 
   describe('smuggling regressions (held before issue 12)', () => {
     it.each([
-      ['CL and TE together', 'POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],
-      ['two Content-Lengths', 'POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 40\r\n\r\nabc'],
+      [
+        'CL and TE together',
+        'POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+      ],
+      [
+        'two Content-Lengths',
+        'POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 40\r\n\r\nabc',
+      ],
       ['obs-fold', 'GET /s HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n'],
       ['space before colon', 'GET /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'],
-      ['bad chunk size', 'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
-      ['chunk size overflow', 'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF1\r\nhello\r\n0\r\n\r\n'],
-      ['bare LF in chunk', 'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n'],
+      [
+        'bad chunk size',
+        'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n',
+      ],
+      [
+        'chunk size overflow',
+        'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF1\r\nhello\r\n0\r\n\r\n',
+      ],
+      [
+        'bare LF in chunk',
+        'POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n',
+      ],
       ['negative Content-Length', 'POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'],
     ])('%s: refused, and no smuggled request reaches an upstream', async (_what, raw) => {
       const r = await exchange(raw);

@@ -47,7 +47,15 @@ describe('slow request bodies', () => {
         // Four pooled connections: four slow uploaders holding them would starve every GET.
         services: { svc: { url: service.url, connections: 4 } },
         proxy: { bodyIdleTimeoutMs: 800, bodyMinBytesPerSecond: 20, requestBufferBytes: 1024 },
-        routes: [{ id: 'up', match: { path: '/up/*' }, service: 'svc', mode: 'service', failover: { enabled: false } }],
+        routes: [
+          {
+            id: 'up',
+            match: { path: '/up/*' },
+            service: 'svc',
+            mode: 'service',
+            failover: { enabled: false },
+          },
+        ],
       },
       { clientConnections: 64 },
     );

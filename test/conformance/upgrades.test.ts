@@ -13,7 +13,8 @@ import { header, type RawUpstream, sendRaw, startRawUpstream } from './raw-tcp.j
 
 const run = promisify(execFile);
 
-const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n';
+const SWITCH =
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n';
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nplain';
 const answer = (r: { headers: Array<[string, string]> }) =>
   r.headers.some(([n, v]) => n === 'upgrade' && v === 'websocket') ? SWITCH : OK;
@@ -85,7 +86,9 @@ describe('upgrades through the same pipeline', () => {
 
   it('upgrades are counted in the metrics like plain requests', async () => {
     const text = await stack.proxy.metrics();
-    expect(text).toMatch(/strangler_requests_total\{[^}]*route="ws"[^}]*target="service"[^}]*outcome="1xx"[^}]*\} [1-9]/);
+    expect(text).toMatch(
+      /strangler_requests_total\{[^}]*route="ws"[^}]*target="service"[^}]*outcome="1xx"[^}]*\} [1-9]/,
+    );
   });
 
   it('Upgrade: h2c (curl --http2) is served as plain HTTP/1.1', async () => {
@@ -105,9 +108,13 @@ describe('upgrades through the same pipeline', () => {
   });
 
   it('the real curl --http2 gets its answer over HTTP/1.1', async () => {
-    const { stdout } = await run('curl', ['-sS', '--http2', '-o', '-', '-w', ' %{http_code} %{http_version}', `${stack.proxy.url}/api/curl`], {
-      timeout: 10_000,
-    });
+    const { stdout } = await run(
+      'curl',
+      ['-sS', '--http2', '-o', '-', '-w', ' %{http_code} %{http_version}', `${stack.proxy.url}/api/curl`],
+      {
+        timeout: 10_000,
+      },
+    );
     expect(stdout).toBe('plain 200 1.1');
   });
 
@@ -120,7 +127,9 @@ describe('upgrades through the same pipeline', () => {
     );
     expect(r.statuses).toEqual([200]);
     const got = service.seen.slice(s);
-    expect(got.map((x) => [x.method, x.target, x.body.toString()])).toEqual([['POST', '/api/body', 'hello world']]);
+    expect(got.map((x) => [x.method, x.target, x.body.toString()])).toEqual([
+      ['POST', '/api/body', 'hello world'],
+    ]);
     expect(header(got[0], 'upgrade')).toBeUndefined();
   });
 

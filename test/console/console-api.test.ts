@@ -39,7 +39,9 @@ function sample(id: number, tier: [string, string]): ShadowSample {
     request: { method: 'GET', url: `/api/block/${id}`, headers: {} },
     legacy: { status: 200, headers: { 'content-type': 'application/json' }, body: body(tier[0]) },
     service: { status: 200, headers: { 'content-type': 'application/json' }, body: body(tier[1]) },
-    differences: [{ path: '$.profile.tier', kind: 'changed', legacy: `"${tier[0]}"`, service: `"${tier[1]}"` }],
+    differences: [
+      { path: '$.profile.tier', kind: 'changed', legacy: `"${tier[0]}"`, service: `"${tier[1]}"` },
+    ],
   };
 }
 
@@ -90,7 +92,9 @@ describe('console endpoints', () => {
     for (const p of ['/ui', '/ui/', '/ui/app.js', '/ui/console.css']) {
       const res = await fetch(`${admin.url}${p}`);
       expect(res.status, p).toBe(200);
-      expect(res.headers.get('content-security-policy'), p).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+      expect(res.headers.get('content-security-policy'), p).toMatch(
+        /default-src 'none'.*frame-ancestors 'none'/,
+      );
       expect(res.headers.get('x-content-type-options'), p).toBe('nosniff');
       expect(res.headers.get('x-frame-options'), p).toBe('DENY');
     }
@@ -115,17 +119,26 @@ describe('console endpoints', () => {
       });
     expect(await ask(`evil.example:${port}`)).toBe(400);
     expect(await ask('evil.example')).toBe(400);
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `127.0.0.2:${port}`]) expect(await ask(host), host).toBe(200);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `127.0.0.2:${port}`])
+      expect(await ask(host), host).toBe(200);
   });
 
   it('says whether changes are possible, and why not', async () => {
     const open = (await (await fetch(`${admin.url}/console/session`)).json()) as Record<string, unknown>;
     expect(open).toMatchObject({ mutations: true, authorized: null });
-    const right = (await (await fetch(`${admin.url}/console/session`, { headers: auth })).json()) as Record<string, unknown>;
+    const right = (await (await fetch(`${admin.url}/console/session`, { headers: auth })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(right.authorized).toBe(true);
-    const wrong = (await (await fetch(`${admin.url}/console/session`, { headers: { authorization: 'Bearer no' } })).json()) as Record<string, unknown>;
+    const wrong = (await (
+      await fetch(`${admin.url}/console/session`, { headers: { authorization: 'Bearer no' } })
+    ).json()) as Record<string, unknown>;
     expect(wrong.authorized).toBe(false);
-    const ro = (await (await fetch(`${noToken.url}/console/session`)).json()) as { mutations: boolean; reason: string };
+    const ro = (await (await fetch(`${noToken.url}/console/session`)).json()) as {
+      mutations: boolean;
+      reason: string;
+    };
     expect(ro.mutations).toBe(false);
     expect(ro.reason).toContain('STRANGLER_ADMIN_TOKEN');
   });
@@ -133,7 +146,10 @@ describe('console endpoints', () => {
   it('answers shadow evidence with the newest example pair of each differing field', async () => {
     const body = (await (await fetch(`${admin.url}/routes/block/shadow`)).json()) as {
       report: { matchRate: number; differing: Array<{ field: string; diffs: number }> };
-      examples: Record<string, { path: string; request: { url: string }; legacy: { body: string }; service: { body: string } }>;
+      examples: Record<
+        string,
+        { path: string; request: { url: string }; legacy: { body: string }; service: { body: string } }
+      >;
     };
     expect(body.report.matchRate).toBe(0.8);
     expect(body.report.differing).toMatchObject([{ field: '$.profile.tier', diffs: 2 }]);
@@ -147,13 +163,30 @@ describe('console endpoints', () => {
   it('keeps the example of a rarely differing field after the sample ring has moved on', async () => {
     const rare: ShadowSample = {
       ...sample(99, ['gold', 'gold']),
-      service: { status: 200, headers: {}, body: JSON.stringify({ id: 99, profile: { tier: 'gold' }, legacyOnly: 1 }) },
+      service: {
+        status: 200,
+        headers: {},
+        body: JSON.stringify({ id: 99, profile: { tier: 'gold' }, legacyOnly: 1 }),
+      },
       differences: [{ path: '$.legacyOnly', kind: 'added', service: '1' }],
       fields: ['$.legacyOnly'],
     };
-    const flood = Array.from({ length: 60 }, (_, i) => ({ ...sample(100 + i, ['gold', 'silver']), fields: ['$.profile.tier'] }));
-    await store.shadow.record('orders', { ...emptyShadowBatch(), compared: 1, fieldDiffs: { '$.legacyOnly': 1 }, samples: [rare] });
-    await store.shadow.record('orders', { ...emptyShadowBatch(), compared: 60, fieldDiffs: { '$.profile.tier': 60 }, samples: flood });
+    const flood = Array.from({ length: 60 }, (_, i) => ({
+      ...sample(100 + i, ['gold', 'silver']),
+      fields: ['$.profile.tier'],
+    }));
+    await store.shadow.record('orders', {
+      ...emptyShadowBatch(),
+      compared: 1,
+      fieldDiffs: { '$.legacyOnly': 1 },
+      samples: [rare],
+    });
+    await store.shadow.record('orders', {
+      ...emptyShadowBatch(),
+      compared: 60,
+      fieldDiffs: { '$.profile.tier': 60 },
+      samples: flood,
+    });
     const body = (await (await fetch(`${admin.url}/routes/orders/shadow`)).json()) as {
       examples: Record<string, { request: { url: string } }>;
     };
@@ -175,13 +208,17 @@ describe('console endpoints', () => {
     // A failing /metrics leaves the console working and says why its figures are missing.
     const down = await fetch(`${noToken.url}/console/traffic`);
     expect(down.status).toBe(200);
-    expect(((await down.json()) as { unavailable: string }).unavailable).toBe('metrics unavailable: Operation timed out.');
+    expect(((await down.json()) as { unavailable: string }).unavailable).toBe(
+      'metrics unavailable: Operation timed out.',
+    );
   });
 
   it('controls a rollout only with the token; a dry run changes nothing', async () => {
     const url = `${admin.url}/routes/block/rollout/pause`;
     expect((await fetch(url, { method: 'POST' })).status).toBe(401);
-    expect((await fetch(`${noToken.url}/routes/block/rollout/pause`, { method: 'POST', headers: auth })).status).toBe(403);
+    expect(
+      (await fetch(`${noToken.url}/routes/block/rollout/pause`, { method: 'POST', headers: auth })).status,
+    ).toBe(403);
     const none = await fetch(url, { method: 'POST', headers: auth, body: JSON.stringify({ dryRun: true }) });
     expect(none.status).toBe(409);
     expect(((await none.json()) as { error: string }).error).toBe('STRANGLER_E_ROLLOUT_STATE');
@@ -194,10 +231,20 @@ describe('console endpoints', () => {
     expect(((await dry.json()) as { effect: string }).effect).toContain('pause the rollout');
     expect((await store.audit.list({ route: 'block' })).length).toBe(before);
 
-    const done = await fetch(url, { method: 'POST', headers: auth, body: JSON.stringify({ reason: 'looking at errors' }) });
+    const done = await fetch(url, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ reason: 'looking at errors' }),
+    });
     expect(done.status).toBe(200);
     expect(((await done.json()) as { rollout: { status: string } }).rollout.status).toBe('paused');
-    expect((await store.audit.list({ route: 'block' })).at(-1)).toMatchObject({ action: 'canary.pause', actor: 'admin', reason: 'looking at errors' });
-    expect((await fetch(`${admin.url}/routes/block/rollout/explode`, { method: 'POST', headers: auth })).status).toBe(404);
+    expect((await store.audit.list({ route: 'block' })).at(-1)).toMatchObject({
+      action: 'canary.pause',
+      actor: 'admin',
+      reason: 'looking at errors',
+    });
+    expect(
+      (await fetch(`${admin.url}/routes/block/rollout/explode`, { method: 'POST', headers: auth })).status,
+    ).toBe(404);
   });
 });

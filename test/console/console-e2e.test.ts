@@ -60,7 +60,11 @@ function upstream(side: 'legacy' | 'service'): Promise<string> {
     res.end(body);
   });
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
+  );
 }
 
 function configYaml(legacy: string, service: string): string {
@@ -138,15 +142,28 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
       const ev = (await (await fetch(`${adminUrl}/routes/block/shadow`)).json()) as {
         report: { compared: number; differing: Array<{ field: string }> };
       };
-      return ev.report.compared >= 30 && ev.report.differing.some((f) => f.field === '$.profile.tier') ? ev : undefined;
+      return ev.report.compared >= 30 && ev.report.differing.some((f) => f.field === '$.profile.tier')
+        ? ev
+        : undefined;
     });
 
     // A second admin listener on the same store with no token configured: the read-only console.
     const config = loadConfig(configFile);
     readOnlyStore = await openStore(config.store);
-    readOnlyAdmin = await startAdmin({ config, store: readOnlyStore, token: undefined, host: '127.0.0.1', port: 0 });
+    readOnlyAdmin = await startAdmin({
+      config,
+      store: readOnlyStore,
+      token: undefined,
+      host: '127.0.0.1',
+      port: 0,
+    });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_FLAGS, timeout: 30_000 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      timeout: 30_000,
+    });
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     page = await context.newPage();
     watch(page, new URL(adminUrl).origin);
@@ -187,7 +204,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(text).toMatch(/match rate [\d.]+% \(needs ≥ 40%\)/);
     expect(await page.locator('tr[data-route="orders"]').innerText()).toContain('legacy');
     // 10 of the 50 requests matched no route.
-    await expect.poll(() => page.locator('[data-testid="unmatched"]').innerText(), POLL).toContain('10 of 50');
+    await expect
+      .poll(() => page.locator('[data-testid="unmatched"]').innerText(), POLL)
+      .toContain('10 of 50');
     await shot('routes-1400');
   });
 
@@ -207,7 +226,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(main).toContain('$.served_at');
     expect(main).toContain('$.trace_id'); // the configured ignore
     expect(main).toMatch(/Match rate after noise\s+[\d.]+%/);
-    await expect.poll(() => page.locator('svg[aria-label^="match rate after noise"]').count(), POLL).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.locator('svg[aria-label^="match rate after noise"]').count(), POLL)
+      .toBeGreaterThan(0);
     expect(await page.locator('[data-testid="audit"]').innerText()).toContain('seed');
     await shot('route-mismatch-1400');
   });
@@ -217,7 +238,10 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(await flip.isDisabled()).toBe(true);
     expect(await page.locator('[data-testid="why"]').innerText()).toContain('Enter the admin token');
     // (Asked from here, not from the page: the browser would log the refusal as a console error.)
-    const refused = await fetch(`${adminUrl}/routes/block/flip`, { method: 'POST', body: JSON.stringify({ mode: 'service' }) });
+    const refused = await fetch(`${adminUrl}/routes/block/flip`, {
+      method: 'POST',
+      body: JSON.stringify({ mode: 'service' }),
+    });
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: string }).error).toBe('STRANGLER_E_UNAUTHORIZED');
 
@@ -251,7 +275,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     await expect.poll(() => page.locator('#token-error').innerText(), POLL).toContain('refused');
     await page.locator('#token-input').fill(TOKEN);
     await page.locator('#token-input').press('Enter');
-    await expect.poll(() => page.locator('[data-testid="session-state"]').innerText(), POLL).toBe('token set');
+    await expect
+      .poll(() => page.locator('[data-testid="session-state"]').innerText(), POLL)
+      .toBe('token set');
     await expect.poll(() => page.locator('button[data-action="flip"]').isDisabled(), POLL).toBe(false);
     expect(await context.cookies()).toEqual([]);
     expect(await page.evaluate(() => sessionStorage.getItem('strangler.adminToken'))).toBe(TOKEN);
@@ -299,7 +325,9 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(verdict).toContain('legacy → canary 1% (skip)');
     expect(verdict).toContain('Gate: refused');
     await page.locator('[data-testid="force"]').click();
-    await expect.poll(() => page.locator('#action-dialog [role="alert"]').last().innerText(), POLL).toContain('needs a reason');
+    await expect
+      .poll(() => page.locator('#action-dialog [role="alert"]').last().innerText(), POLL)
+      .toContain('needs a reason');
     expect((await get(`${proxyUrl}/api/orders/1`)).target).toBe('legacy');
     await page.locator('#flip-reason').fill('hotfix needs the service now');
     await page.locator('[data-testid="force"]').click();
@@ -343,7 +371,12 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     const store = await openStore(config.store);
     await seedFromConfig(store, config);
     await store.routes.flip({ route: 'orders', mode: 'canary', weight: 5, actor: 'test', reason: 'setup' });
-    await startRollout(store, config, { route: 'orders', steps: [25, 50], intervalMs: 600_000, actor: 'test' });
+    await startRollout(store, config, {
+      route: 'orders',
+      steps: [25, 50],
+      intervalMs: 600_000,
+      actor: 'test',
+    });
     const admin = await startAdmin({ config, store, token: TOKEN, host: '127.0.0.1', port: 0 });
     const p = await context.newPage();
     watch(p, new URL(admin.url).origin);
@@ -367,7 +400,12 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
       await act('abort', 'flip orders back to shadow', 'aborted');
       expect((await store.routes.get('orders'))!.mode).toBe('shadow');
       const actions = (await store.audit.list({ route: 'orders' })).map((e) => `${e.action} ${e.actor}`);
-      expect(actions.slice(-4)).toEqual(['canary.pause admin', 'canary.resume admin', 'canary.rollback admin', 'canary.abort admin']);
+      expect(actions.slice(-4)).toEqual([
+        'canary.pause admin',
+        'canary.resume admin',
+        'canary.rollback admin',
+        'canary.abort admin',
+      ]);
     } finally {
       await p.close();
       await admin.close();

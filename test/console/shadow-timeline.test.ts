@@ -9,28 +9,55 @@ const tmp = tempDir();
 const route = loadConfig(writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:x.db' }))).routes[0];
 tmp.cleanup();
 
-function ev(compared: number, matched: number, legacy: number[], service: number[], extra: Partial<ShadowEvidence> = {}): ShadowEvidence {
+function ev(
+  compared: number,
+  matched: number,
+  legacy: number[],
+  service: number[],
+  extra: Partial<ShadowEvidence> = {},
+): ShadowEvidence {
   return { route: 'block', ...emptyShadowBatch(), compared, matched, latency: { legacy, service }, ...extra };
 }
 
 describe('shadow timeline points', () => {
   it('rates and latency of the comparisons since the previous point, beside the running totals', () => {
     const p1 = nextPoint(undefined, ev(10, 10, Array(10).fill(2), Array(10).fill(3)), route, 1000);
-    expect(p1).toMatchObject({ compared: 10, matched: 10, matchRate: 1, interval: { compared: 10, matchRate: 1 } });
+    expect(p1).toMatchObject({
+      compared: 10,
+      matched: 10,
+      matchRate: 1,
+      interval: { compared: 10, matchRate: 1 },
+    });
     // 10 more, 5 of them mismatched on a real field; their latencies are the reservoir's tail.
     const p2 = nextPoint(
       p1,
-      ev(20, 15, [...Array(10).fill(2), ...Array(10).fill(40)], [...Array(10).fill(3), ...Array(10).fill(90)], {
-        fieldDiffs: { '$.tier': 5 },
-        mismatchSets: { '$.tier': 5 },
-      }),
+      ev(
+        20,
+        15,
+        [...Array(10).fill(2), ...Array(10).fill(40)],
+        [...Array(10).fill(3), ...Array(10).fill(90)],
+        {
+          fieldDiffs: { '$.tier': 5 },
+          mismatchSets: { '$.tier': 5 },
+        },
+      ),
       route,
       2000,
     );
-    expect(p2).toMatchObject({ compared: 20, matched: 15, matchRate: 0.75, interval: { compared: 10, matchRate: 0.5 } });
+    expect(p2).toMatchObject({
+      compared: 20,
+      matched: 15,
+      matchRate: 0.75,
+      interval: { compared: 10, matchRate: 0.5 },
+    });
     expect(p2.latency).toEqual({ legacy: { p50: 40, p99: 40 }, service: { p50: 90, p99: 90 } });
     // Nothing new: no interval rate, no interval latency.
-    const p3 = nextPoint(p2, ev(20, 15, [], [], { fieldDiffs: { '$.tier': 5 }, mismatchSets: { '$.tier': 5 } }), route, 3000);
+    const p3 = nextPoint(
+      p2,
+      ev(20, 15, [], [], { fieldDiffs: { '$.tier': 5 }, mismatchSets: { '$.tier': 5 } }),
+      route,
+      3000,
+    );
     expect(p3.interval).toEqual({ compared: 0, matchRate: null });
     expect(p3.latency).toEqual({ legacy: null, service: null });
   });

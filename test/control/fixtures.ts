@@ -14,12 +14,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function routeFixture(opts: {
-  mode?: Mode;
-  weight?: number;
-  route?: Record<string, unknown>;
-  statsFlushMs?: number;
-} = {}): Promise<Fixture> {
+export async function routeFixture(
+  opts: { mode?: Mode; weight?: number; route?: Record<string, unknown>; statsFlushMs?: number } = {},
+): Promise<Fixture> {
   const tmp = tempDir('strangler-control-');
   const mode = opts.mode ?? 'shadow';
   const config = parseConfig({
@@ -41,7 +38,10 @@ export async function routeFixture(opts: {
     ],
   });
   const store = await openStore(config.store);
-  await store.routes.seed([{ id: 'block', mode, weight: mode === 'service' ? 100 : (opts.weight ?? 0) }], 'config');
+  await store.routes.seed(
+    [{ id: 'block', mode, weight: mode === 'service' ? 100 : (opts.weight ?? 0) }],
+    'config',
+  );
   return {
     config,
     store,
@@ -78,10 +78,26 @@ export function shadowBatch(o: {
 }
 
 /** One stats window of service traffic: `requests` at `ms` each, `errors` of them failed. */
-export function serviceWindow(start: number, requests: number, errors: number, ms = 10, instance = 'p1'): StatsWindow {
+export function serviceWindow(
+  start: number,
+  requests: number,
+  errors: number,
+  ms = 10,
+  instance = 'p1',
+): StatsWindow {
   const buckets = emptyBuckets();
   buckets[bucketIndex(ms)] = requests;
-  return { route: 'block', target: 'service', instance, start, durationMs: 1000, requests, errors, failovers: errors, buckets };
+  return {
+    route: 'block',
+    target: 'service',
+    instance,
+    start,
+    durationMs: 1000,
+    requests,
+    errors,
+    failovers: errors,
+    buckets,
+  };
 }
 
 /**

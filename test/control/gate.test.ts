@@ -25,7 +25,10 @@ function evidence(o: Partial<EvidenceSummary>): EvidenceSummary {
     ...o,
   };
 }
-const failed = (e: EvidenceSummary) => evaluateGate(GATE, e).checks.filter((c) => !c.ok).map((c) => c.name);
+const failed = (e: EvidenceSummary) =>
+  evaluateGate(GATE, e)
+    .checks.filter((c) => !c.ok)
+    .map((c) => c.name);
 
 describe('gate verdicts on boundary values', () => {
   it('minCompared: exactly the minimum passes, one less fails', () => {
@@ -41,9 +44,16 @@ describe('gate verdicts on boundary values', () => {
   it('maxP99Ratio: 15 ms / 10 ms = 1.5 passes, 16 ms / 10 ms fails', () => {
     const ev = (svc: number) =>
       summariseShadow({
-        route: 'block', compared: 1000, matched: 1000, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
+        route: 'block',
+        compared: 1000,
+        matched: 1000,
+        skipped: {},
+        fieldDiffs: {},
+        fieldNoise: {},
+        noisePairs: 0,
         latency: { legacy: new Array(1000).fill(10), service: new Array(1000).fill(svc) },
-        errors: { legacy: 0, service: 0 }, samples: [],
+        errors: { legacy: 0, service: 0 },
+        samples: [],
       });
     expect(ev(15).p99Ratio).toBe(1.5);
     expect(failed(ev(15))).toEqual([]);
@@ -52,16 +62,33 @@ describe('gate verdicts on boundary values', () => {
 
   it('maxErrorRate: 10 errors in 1000 attempts (1%) passes, 11 fails', () => {
     expect(failed(evidence({ serviceErrorRate: 10 / 1000, errors: { legacy: 0, service: 10 } }))).toEqual([]);
-    expect(failed(evidence({ serviceErrorRate: 11 / 1000, errors: { legacy: 0, service: 11 } }))).toEqual(['maxErrorRate']);
+    expect(failed(evidence({ serviceErrorRate: 11 / 1000, errors: { legacy: 0, service: 11 } }))).toEqual([
+      'maxErrorRate',
+    ]);
   });
 
   it('no evidence at all fails on count, match rate and latency, and says why', () => {
-    const v = evaluateGate(GATE, summariseShadow({
-      route: 'block', compared: 0, matched: 0, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
-      latency: { legacy: [], service: [] }, errors: { legacy: 0, service: 0 }, samples: [],
-    }));
+    const v = evaluateGate(
+      GATE,
+      summariseShadow({
+        route: 'block',
+        compared: 0,
+        matched: 0,
+        skipped: {},
+        fieldDiffs: {},
+        fieldNoise: {},
+        noisePairs: 0,
+        latency: { legacy: [], service: [] },
+        errors: { legacy: 0, service: 0 },
+        samples: [],
+      }),
+    );
     expect(v.pass).toBe(false);
-    expect(v.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['minCompared', 'minMatchRate', 'maxP99Ratio']);
+    expect(v.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([
+      'minCompared',
+      'minMatchRate',
+      'maxP99Ratio',
+    ]);
     expect(v.summary).toContain('compared 0 shadow pairs, gate needs at least 1000');
     expect(v.summary).toContain('match rate unknown');
     expect(v.summary).toContain('p99 ratio unknown');
@@ -69,9 +96,16 @@ describe('gate verdicts on boundary values', () => {
 
   it('sub-millisecond legacy latency is floored at 1 ms so timer noise is not a regression', () => {
     const v = summariseShadow({
-      route: 'block', compared: 10, matched: 10, skipped: {}, fieldDiffs: {}, fieldNoise: {}, noisePairs: 0,
+      route: 'block',
+      compared: 10,
+      matched: 10,
+      skipped: {},
+      fieldDiffs: {},
+      fieldNoise: {},
+      noisePairs: 0,
       latency: { legacy: new Array(10).fill(0.2), service: new Array(10).fill(0.9) },
-      errors: { legacy: 0, service: 0 }, samples: [],
+      errors: { legacy: 0, service: 0 },
+      samples: [],
     });
     expect(v.p99Ratio).toBeCloseTo(0.9);
   });
@@ -91,11 +125,19 @@ describe('flipRoute with the gate step (real SQLite store)', () => {
   let fx: Fixture;
   afterEach(async () => fx?.close());
   const flip = (req: Partial<Parameters<typeof flipRoute>[2]>) =>
-    flipRoute(fx.store, fx.config, { route: 'block', mode: 'canary', weight: 5, actor: 'tester', ...req }, defaultFlipSteps());
+    flipRoute(
+      fx.store,
+      fx.config,
+      { route: 'block', mode: 'canary', weight: 5, actor: 'tester', ...req },
+      defaultFlipSteps(),
+    );
 
   it('refuses shadow → canary on thin evidence, naming each failed condition with measured values; nothing changes', async () => {
     fx = await routeFixture({ mode: 'shadow' });
-    await fx.store.shadow.record('block', shadowBatch({ compared: 40, matched: 38, legacyMs: 10, serviceMs: 30 }));
+    await fx.store.shadow.record(
+      'block',
+      shadowBatch({ compared: 40, matched: 38, legacyMs: 10, serviceMs: 30 }),
+    );
     let err: StranglerError | undefined;
     try {
       await flip({});
@@ -135,7 +177,9 @@ describe('flipRoute with the gate step (real SQLite store)', () => {
       mismatchSets: { [mismatchSetKey(['$.updated_at'])]: 40 },
     });
     const res = await flip({});
-    const gate = (await fx.store.audit.list({ route: 'block' })).at(-1)!.details!.gate as { evidence: Record<string, unknown> };
+    const gate = (await fx.store.audit.list({ route: 'block' })).at(-1)!.details!.gate as {
+      evidence: Record<string, unknown>;
+    };
     expect(res.after).toMatchObject({ mode: 'canary' });
     expect(gate.evidence).toMatchObject({ compared: 100, exactMatched: 60, matched: 100, matchRate: 1 });
   });

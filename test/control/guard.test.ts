@@ -52,7 +52,13 @@ describe('startGuard (fake clock, real SQLite store)', () => {
   async function canaryAt5() {
     fx = await routeFixture({ mode: 'canary', weight: 5 });
     const clock = new FakeClock(Date.now());
-    guard = startGuard({ config: fx.config, store: fx.store, logger: createLogger('test', 'silent'), clock, intervalMs: 1000 });
+    guard = startGuard({
+      config: fx.config,
+      store: fx.store,
+      logger: createLogger('test', 'silent'),
+      clock,
+      intervalMs: 1000,
+    });
     return { clock, w0: windowStart(clock.now(), 1000) };
   }
 
@@ -64,12 +70,19 @@ describe('startGuard (fake clock, real SQLite store)', () => {
     const route = await fx.store.routes.get('block');
     expect(route).toMatchObject({ mode: 'shadow', weight: 0, actor: 'guard' });
     const row = (await fx.store.audit.list({ route: 'block' })).at(-1)!;
-    expect(row).toMatchObject({ actor: 'guard', action: 'guard.rollback', before: { mode: 'canary', weight: 5 }, after: { mode: 'shadow' } });
+    expect(row).toMatchObject({
+      actor: 'guard',
+      action: 'guard.rollback',
+      before: { mode: 'canary', weight: 5 },
+      after: { mode: 'shadow' },
+    });
     expect(row.reason).toContain('error rate 20% (5/25) > 5%');
     expect(row.details).toMatchObject({ slo: { state: 'breach', requests: 25, errors: 5 } });
     // Shadow sends no service traffic: later ticks leave it alone.
     await clock.advance(5000);
-    expect((await fx.store.audit.list({ route: 'block' })).filter((e) => e.actor === 'guard')).toHaveLength(1);
+    expect((await fx.store.audit.list({ route: 'block' })).filter((e) => e.actor === 'guard')).toHaveLength(
+      1,
+    );
   });
 
   it('too little traffic to judge: no rollback even at a 100% error rate, and the decision says so', async () => {
@@ -98,7 +111,13 @@ describe('startGuard (fake clock, real SQLite store)', () => {
     // got it rolled back last time) must not roll back the re-flipped route.
     const old = windowStart(clock.now() - 10_000, 1000);
     await fx.store.stats.add([serviceWindow(old, 100, 100)]);
-    guard = startGuard({ config: fx.config, store: fx.store, logger: createLogger('test', 'silent'), clock, intervalMs: 1000 });
+    guard = startGuard({
+      config: fx.config,
+      store: fx.store,
+      logger: createLogger('test', 'silent'),
+      clock,
+      intervalMs: 1000,
+    });
     await clock.advance(1000);
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', version: 1 });
     const [d] = await guard!.tick();

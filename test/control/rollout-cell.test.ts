@@ -14,25 +14,53 @@ const guard = { at: '2026-11-28T07:00:00.000Z', actor: 'guard', reason: 'error r
 
 describe('rollout cell', () => {
   it('says done while the route is where the rollout left it', () => {
-    expect(rolloutCell({ rollout: rollout({}), mode: 'service', weight: 100, lastChange: { ...guard, actor: 'cli:ops' } })).toBe('done 3/3');
+    expect(
+      rolloutCell({
+        rollout: rollout({}),
+        mode: 'service',
+        weight: 100,
+        lastChange: { ...guard, actor: 'cli:ops' },
+      }),
+    ).toBe('done 3/3');
   });
 
   it('after a guard rollback says where the route is now and who put it there', () => {
-    expect(rolloutCell({ rollout: rollout({}), mode: 'shadow', weight: 0, lastChange: guard })).toBe('done 3/3, then shadow by guard');
+    expect(rolloutCell({ rollout: rollout({}), mode: 'shadow', weight: 0, lastChange: guard })).toBe(
+      'done 3/3, then shadow by guard',
+    );
   });
 
   it('a running rollout at a canary step is as it says; moved under it, it says so', () => {
     const running = rollout({ status: 'running', index: 1 });
-    expect(rolloutCell({ rollout: running, mode: 'canary', weight: 50, lastChange: guard })).toBe('running 2/3');
-    expect(rolloutCell({ rollout: running, mode: 'canary', weight: 5, lastChange: { ...guard, actor: 'cli:ops' } })).toBe(
-      'running 2/3, then canary 5% by cli:ops',
+    expect(rolloutCell({ rollout: running, mode: 'canary', weight: 50, lastChange: guard })).toBe(
+      'running 2/3',
     );
+    expect(
+      rolloutCell({
+        rollout: running,
+        mode: 'canary',
+        weight: 5,
+        lastChange: { ...guard, actor: 'cli:ops' },
+      }),
+    ).toBe('running 2/3, then canary 5% by cli:ops');
   });
 
   it('a rollout that already ended in a rollback needs no addition', () => {
-    expect(rolloutCell({ rollout: rollout({ status: 'rolled-back', index: 1 }), mode: 'shadow', weight: 0, lastChange: guard })).toBe(
-      'rolled-back 2/3',
-    );
-    expect(rolloutCell({ rollout: rollout({ status: 'none', index: -1 }), mode: 'legacy', weight: 0, lastChange: guard })).toBe('-');
+    expect(
+      rolloutCell({
+        rollout: rollout({ status: 'rolled-back', index: 1 }),
+        mode: 'shadow',
+        weight: 0,
+        lastChange: guard,
+      }),
+    ).toBe('rolled-back 2/3');
+    expect(
+      rolloutCell({
+        rollout: rollout({ status: 'none', index: -1 }),
+        mode: 'legacy',
+        weight: 0,
+        lastChange: guard,
+      }),
+    ).toBe('-');
   });
 });

@@ -12,7 +12,12 @@ describe('describeRoute: gate verdict, SLO status, rollout and last change per r
     fx = await routeFixture({ mode: 'shadow' });
     await fx.store.shadow.record('block', shadowBatch({ compared: 50 }));
     const s = await describeRoute(fx.store, fx.config, 'block');
-    expect(s).toMatchObject({ mode: 'shadow', weight: 0, version: 1, lastChange: { actor: 'config', reason: 'seeded from config' } });
+    expect(s).toMatchObject({
+      mode: 'shadow',
+      weight: 0,
+      version: 1,
+      lastChange: { actor: 'config', reason: 'seeded from config' },
+    });
     expect(statusCells(s)).toEqual({ gate: 'refused: minCompared', slo: '-', rollout: '-' });
     expect(s.gate!.summary).toContain('compared 50 shadow pairs, gate needs at least 100');
   });
@@ -28,7 +33,12 @@ describe('describeRoute: gate verdict, SLO status, rollout and last change per r
       rollout: '-',
     });
     await fx.store.stats.add([serviceWindow(windowStart(now, 1000), 30, 10)]);
-    await startRollout(fx.store, fx.config, { route: 'block', steps: [25, 50], intervalMs: 60_000, actor: 'ops' });
+    await startRollout(fx.store, fx.config, {
+      route: 'block',
+      steps: [25, 50],
+      intervalMs: 60_000,
+      actor: 'ops',
+    });
     const [s] = await describeRoutes(fx.store, fx.config, now);
     expect(statusCells(s)).toEqual({ gate: 'refused: liveErrorRate', slo: 'breach', rollout: 'running 0/2' });
     expect(s.slo.breaches[0]).toBe('error rate 28.57% (10/35) > 5%');
@@ -36,7 +46,10 @@ describe('describeRoute: gate verdict, SLO status, rollout and last change per r
 
   it('a service route has nothing left to gate', async () => {
     fx = await routeFixture({ mode: 'service' });
-    expect(statusCells(await describeRoute(fx.store, fx.config, 'block'))).toMatchObject({ gate: '-', slo: 'too little traffic (0/20)' });
+    expect(statusCells(await describeRoute(fx.store, fx.config, 'block'))).toMatchObject({
+      gate: '-',
+      slo: 'too little traffic (0/20)',
+    });
     await expect(describeRoute(fx.store, fx.config, 'nope')).rejects.toThrow(/no route "nope"/);
   });
 });

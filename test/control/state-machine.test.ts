@@ -44,19 +44,30 @@ describe('route state machine', () => {
   });
 
   it('canary weight up is gated, down is a rollback, same weight is a no-op', () => {
-    expect(classifyTransition(at('canary', 5), at('canary', 50))).toMatchObject({ kind: 'weight-up', gated: true });
-    expect(classifyTransition(at('canary', 50), at('canary', 5))).toMatchObject({ kind: 'weight-down', gated: false });
+    expect(classifyTransition(at('canary', 5), at('canary', 50))).toMatchObject({
+      kind: 'weight-up',
+      gated: true,
+    });
+    expect(classifyTransition(at('canary', 50), at('canary', 5))).toMatchObject({
+      kind: 'weight-down',
+      gated: false,
+    });
     expect(() => classifyTransition(at('canary', 5), at('canary', 5))).toThrow(/already canary 5%/);
   });
 
   it('rollback to legacy is never gated, from any mode and weight', () => {
     for (const from of [at('shadow'), at('canary', 1), at('canary', 99), at('service')])
-      expect(classifyTransition(from, at('legacy'))).toMatchObject({ kind: 'rollback', gated: false, needsForce: false });
+      expect(classifyTransition(from, at('legacy'))).toMatchObject({
+        kind: 'rollback',
+        gated: false,
+        needsForce: false,
+      });
   });
 
   it('enforces the weight each mode implies: canary 1..99, service 100, legacy/shadow 0', () => {
     for (const w of [1, 50, 99]) expect(() => checkWeight('canary', w)).not.toThrow();
-    for (const w of [0, 100, 5.5, -1]) expect(() => checkWeight('canary', w)).toThrow(/weight: canary needs a whole number 1\.\.99/);
+    for (const w of [0, 100, 5.5, -1])
+      expect(() => checkWeight('canary', w)).toThrow(/weight: canary needs a whole number 1\.\.99/);
     expect(() => checkWeight('service', 100)).not.toThrow();
     expect(() => checkWeight('service', 99)).toThrow(/mode service implies weight 100, got 99/);
     expect(() => checkWeight('shadow', 0)).not.toThrow();

@@ -10,7 +10,17 @@ const documented = new Set([...doc.matchAll(/^\| `([A-Za-z0-9.]+)` \|/gm)].map((
 function keyPaths(schema: z.ZodType, prefix = ''): string[] {
   let s: z.ZodType = schema;
   for (;;) {
-    const def = (s as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; valueType?: z.ZodType } }).def;
+    const def = (
+      s as unknown as {
+        def: {
+          type: string;
+          innerType?: z.ZodType;
+          in?: z.ZodType;
+          element?: z.ZodType;
+          valueType?: z.ZodType;
+        };
+      }
+    ).def;
     if (def.innerType) s = def.innerType;
     else if (def.type === 'pipe' && def.in) s = def.in;
     else if (def.type === 'array' && def.element) s = def.element;
@@ -39,6 +49,7 @@ describe('docs/config.md', () => {
       .map((k) => k.slice('legacy.'.length));
     const expected = new Set([...top, ...route, ...upstream, 'legacy', 'services', 'routes']);
     for (const k of expected) expect(documented.has(k), `docs/config.md lacks ${k}`).toBe(true);
-    for (const k of documented) expect(expected.has(k), `docs/config.md documents unknown key ${k}`).toBe(true);
+    for (const k of documented)
+      expect(expected.has(k), `docs/config.md documents unknown key ${k}`).toBe(true);
   });
 });

@@ -30,7 +30,11 @@ describe('config validation', () => {
   });
 
   it('names the file and the bad field for a wrong mode', () => {
-    const file = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:x.db' }).replace('mode: legacy', 'mode: turbo'), 'bad-mode.yaml');
+    const file = writeConfig(
+      tmp.dir,
+      demoConfigYaml({ store: 'sqlite:x.db' }).replace('mode: legacy', 'mode: turbo'),
+      'bad-mode.yaml',
+    );
     const e = configError(() => loadConfig(file));
     expect(e.code).toBe('STRANGLER_E_CONFIG');
     expect(e.message).toContain('bad-mode.yaml');
@@ -68,7 +72,8 @@ describe('config validation', () => {
         'c.yaml',
       ),
     );
-    for (const field of ['listen', 'legacy.url', 'routes[0].match.path', 'routes[0].weight']) expect(e.message).toContain(`c.yaml: ${field}:`);
+    for (const field of ['listen', 'legacy.url', 'routes[0].match.path', 'routes[0].weight'])
+      expect(e.message).toContain(`c.yaml: ${field}:`);
   });
 
   it('reports YAML syntax errors with file, line and column', () => {
@@ -84,14 +89,19 @@ describe('config validation', () => {
   });
 
   it('takes reuseConnections: false or maxRequestsPerConnection on an upstream, not both', () => {
-    const legacy = (extra: object) => parseConfig({ legacy: { url: 'http://127.0.0.1:8000', ...extra } }).legacy;
+    const legacy = (extra: object) =>
+      parseConfig({ legacy: { url: 'http://127.0.0.1:8000', ...extra } }).legacy;
     expect(legacy({}).reuseConnections).toBe(true);
     expect(legacy({ reuseConnections: false }).reuseConnections).toBe(false);
     expect(legacy({ maxRequestsPerConnection: 100 }).maxRequestsPerConnection).toBe(100);
     const both = configError(() => legacy({ reuseConnections: false, maxRequestsPerConnection: 5 }));
     expect(both.code).toBe('STRANGLER_E_CONFIG');
-    expect(both.message).toContain('legacy.maxRequestsPerConnection: give reuseConnections: false or maxRequestsPerConnection');
-    expect(configError(() => legacy({ maxRequestsPerConnection: 0 })).message).toContain('legacy.maxRequestsPerConnection');
+    expect(both.message).toContain(
+      'legacy.maxRequestsPerConnection: give reuseConnections: false or maxRequestsPerConnection',
+    );
+    expect(configError(() => legacy({ maxRequestsPerConnection: 0 })).message).toContain(
+      'legacy.maxRequestsPerConnection',
+    );
   });
 
   it('parses durations', () => {

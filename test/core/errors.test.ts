@@ -4,7 +4,10 @@ import { ERROR_CODES, StranglerError } from '../../core/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map(
-  [...doc.matchAll(/^\| `(STRANGLER_E_[A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [m[1], { status: Number(m[2]), exit: Number(m[3]) }]),
+  [...doc.matchAll(/^\| `(STRANGLER_E_[A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => [
+    m[1],
+    { status: Number(m[2]), exit: Number(m[3]) },
+  ]),
 );
 
 describe('error registry', () => {
@@ -17,7 +20,10 @@ describe('error registry', () => {
 
   it('keeps the cause and serialises to the documented JSON shape', () => {
     const cause = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    const e = new StranglerError('STRANGLER_E_UPSTREAM_REFUSED', undefined, { cause, details: { target: 'service' } });
+    const e = new StranglerError('STRANGLER_E_UPSTREAM_REFUSED', undefined, {
+      cause,
+      details: { target: 'service' },
+    });
     expect(e.cause).toBe(cause);
     expect(e.status).toBe(502);
     expect(e.toJSON()).toEqual({

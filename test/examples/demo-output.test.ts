@@ -18,7 +18,13 @@ let output = '';
 beforeAll(async () => {
   // stdin/stdout are pipes here: the demo must behave as it does in CI and stop by itself.
   const env = { ...process.env };
-  for (const name of ['STRANGLER_LOG_LEVEL', 'STRANGLER_LOG_FORMAT', 'STRANGLER_ADMIN_TOKEN', 'STRANGLER_ACTOR']) delete env[name];
+  for (const name of [
+    'STRANGLER_LOG_LEVEL',
+    'STRANGLER_LOG_FORMAT',
+    'STRANGLER_ADMIN_TOKEN',
+    'STRANGLER_ACTOR',
+  ])
+    delete env[name];
   const r = await exec(process.execPath, [DEMO], {
     cwd: tmp.dir,
     env,
@@ -55,7 +61,9 @@ describe('the demo without a terminal', () => {
       .filter((l) => l.startsWith('$ npx strangler '))
       .map((l) => l.slice('$ npx strangler '.length));
     expect(commands.length).toBeGreaterThan(4);
-    expect(commands).toContain("flip block shadow --reason 'collect evidence' --config .strangler/demo/strangler.yaml");
+    expect(commands).toContain(
+      "flip block shadow --reason 'collect evidence' --config .strangler/demo/strangler.yaml",
+    );
     for (const cmd of commands) {
       // Pasted as printed, with `npx strangler` standing for this checkout's bin.
       const words = await shellWords(cmd);
@@ -72,10 +80,16 @@ describe('the demo without a terminal', () => {
       // A gate may refuse a pasted flip (exit 4); a mangled command line cannot parse (exit 2).
       expect([0, 4], `${cmd}\n${r.err}`).toContain(r.code);
     }
-    const history = await exec(process.execPath, [BIN, 'history', 'block', '--json', '--config', '.strangler/demo/strangler.yaml'], {
-      cwd: tmp.dir,
-    });
-    const pasted = (JSON.parse(history.stdout) as Array<{ actor: string; reason: string }>).filter((e) => e.actor === 'pasted');
+    const history = await exec(
+      process.execPath,
+      [BIN, 'history', 'block', '--json', '--config', '.strangler/demo/strangler.yaml'],
+      {
+        cwd: tmp.dir,
+      },
+    );
+    const pasted = (JSON.parse(history.stdout) as Array<{ actor: string; reason: string }>).filter(
+      (e) => e.actor === 'pasted',
+    );
     expect(pasted.map((e) => e.reason)).toContain('collect evidence');
   });
 });

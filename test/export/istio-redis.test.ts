@@ -18,10 +18,19 @@ describe.skipIf(!redisAvailable())('strangler export istio with a Redis store', 
 
   it('uses the weight another instance flipped in Redis', async () => {
     const url = server.url(0);
-    writeConfig(tmp.dir, demoConfigYaml({ store: url, legacy: 'http://monolith:8000', service: 'http://block:9000' }));
+    writeConfig(
+      tmp.dir,
+      demoConfigYaml({ store: url, legacy: 'http://monolith:8000', service: 'http://block:9000' }),
+    );
     const store = await openRedisStore(url);
     await store.routes.seed([{ id: 'block', mode: 'legacy', weight: 0 }], 'config');
-    await store.routes.flip({ route: 'block', mode: 'canary', weight: 35, actor: 'other', reason: 'elsewhere' });
+    await store.routes.flip({
+      route: 'block',
+      mode: 'canary',
+      weight: 35,
+      actor: 'other',
+      reason: 'elsewhere',
+    });
     await store.close();
 
     const c = captureIO(tmp.dir);

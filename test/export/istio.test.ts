@@ -134,7 +134,9 @@ describe('strangler export istio', () => {
     const ordersNotes = lines.slice(at('route orders: mode canary at 20%'), at('name: orders')).join('\n');
     expect(ordersNotes).toMatch(/# .*failover to legacy/);
     expect(ordersNotes).toMatch(/# .*sticky canary by header:x-user/);
-    expect(ordersNotes).toMatch(/# not translated: rateLimit \(service 200\/s \+50, key route\) .*local_ratelimit/);
+    expect(ordersNotes).toMatch(
+      /# not translated: rateLimit \(service 200\/s \+50, key route\) .*local_ratelimit/,
+    );
     expect(ordersNotes).toMatch(/# no mesh equivalent: rateLimit over: legacy/);
     expect(blockNotes.join('\n')).not.toMatch(/rateLimit/);
   });

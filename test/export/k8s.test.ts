@@ -45,7 +45,12 @@ describe('strangler export k8s', () => {
     const parsed = parseAllDocuments(text);
     for (const d of parsed) expect(d.errors).toEqual([]);
     const [cm, deploy, svc, adminSvc] = parsed.map((d) => d.toJS() as Obj);
-    expect([cm.kind, deploy.kind, svc.kind, adminSvc.kind]).toEqual(['ConfigMap', 'Deployment', 'Service', 'Service']);
+    expect([cm.kind, deploy.kind, svc.kind, adminSvc.kind]).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Service',
+      'Service',
+    ]);
 
     // The embedded config is valid, shares Redis and listens on all interfaces.
     const podConfig = parseConfig(parseAllDocuments(cm.data['strangler.yaml'])[0].toJS());

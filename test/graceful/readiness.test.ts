@@ -62,7 +62,10 @@ describe.skipIf(!enabled)('readiness', () => {
     await redis.stop(); // saves, so the restart brings the routes back
     proxy = await startProxy({ config, store });
     expect(await until(() => !proxy.readiness().waiting.some((w) => w.startsWith('upstream')))).toBe(true);
-    expect(proxy.readiness()).toEqual({ ready: false, waiting: ['route table not loaded from the store yet'] });
+    expect(proxy.readiness()).toEqual({
+      ready: false,
+      waiting: ['route table not loaded from the store yet'],
+    });
     await redis.restart();
     expect(await until(() => proxy.readiness().ready)).toBe(true);
     await redis.stop();

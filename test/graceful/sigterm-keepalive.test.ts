@@ -114,11 +114,14 @@ routes:
     admin = s.admin;
     const first = await (await fetch(`${admin}/readyz`)).json();
     expect(first.ready).toBe(false);
-    expect(first.waiting.join('\n')).toContain(`upstream not answered yet: GET http://127.0.0.1:${servicePort}/`);
+    expect(first.waiting.join('\n')).toContain(
+      `upstream not answered yet: GET http://127.0.0.1:${servicePort}/`,
+    );
     expect(await readyz(admin)).toBe(503);
     service = await startUpstream('service', servicePort);
     const t0 = performance.now();
-    while ((await readyz(admin)) !== 200 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 100));
+    while ((await readyz(admin)) !== 200 && performance.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await readyz(admin)).toBe(200);
     expect((await (await fetch(`${admin}/livez`)).json()).ok).toBe(true);
   }, 30_000);

@@ -11,7 +11,10 @@ export interface BinRun {
   err: string;
 }
 
-export function runBin(argv: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<BinRun> {
+export function runBin(
+  argv: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<BinRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -42,7 +45,11 @@ export interface Served {
  * prints its proxy and admin addresses, rejects if it exits first. `env` adds to this process's environment
  * (log level `warn` unless given).
  */
-export function startServe(config: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Served> {
+export function startServe(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  extra: string[] = [],
+): Promise<Served> {
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config, ...extra], {
     env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -39,7 +39,11 @@ export function writeConfig(dir: string, yaml: string, name = 'strangler.yaml'):
 }
 
 /** CliIO capturing output, for in-process run(argv, io); `tty` marks streams as terminals. */
-export function captureIO(cwd: string, env: NodeJS.ProcessEnv = {}, tty: { stdout?: boolean; stderr?: boolean } = {}) {
+export function captureIO(
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  tty: { stdout?: boolean; stderr?: boolean } = {},
+) {
   let out = '';
   let err = '';
   return {

@@ -22,7 +22,10 @@ import { tempDir } from '../helpers/tmp.js';
 
 const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+};
 const tmp = tempDir('strangler-install-');
 const prefix = path.join(tmp.dir, 'prefix');
 const elsewhere = path.join(tmp.dir, 'my-monolith'); // a user's own folder, no node_modules anywhere above
@@ -42,12 +45,20 @@ const strangler = (...argv: string[]) =>
 beforeAll(async () => {
   mkdirSync(elsewhere, { recursive: true });
   // The test script built dist/ already; --ignore-scripts skips `prepare` (a second tsc run).
-  const packed = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], { cwd: ROOT });
+  const packed = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp.dir], {
+    cwd: ROOT,
+  });
   tarball = path.join(tmp.dir, (JSON.parse(packed.stdout) as Array<{ filename: string }>)[0].filename);
 
   // The prebuilt-binary mirror: this checkout's better_sqlite3.node in the layout prebuild-install expects.
   const prebuilt = path.join(tmp.dir, 'prebuilt.tar.gz');
-  await exec('tar', ['-czf', prebuilt, '-C', path.join(ROOT, 'node_modules/better-sqlite3'), 'build/Release/better_sqlite3.node']);
+  await exec('tar', [
+    '-czf',
+    prebuilt,
+    '-C',
+    path.join(ROOT, 'node_modules/better-sqlite3'),
+    'build/Release/better_sqlite3.node',
+  ]);
   mirror = http.createServer((req, res) => {
     mirrored.push(req.url ?? '');
     if (!req.url?.endsWith('.tar.gz')) return res.writeHead(404).end();
@@ -58,7 +69,18 @@ beforeAll(async () => {
 
   const install = await exec(
     'npm',
-    ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'warn', tarball],
+    [
+      'install',
+      '-g',
+      '--prefix',
+      prefix,
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel',
+      'warn',
+      tarball,
+    ],
     {
       cwd: tmp.dir,
       env: {
@@ -100,7 +122,9 @@ describe('npm pack', () => {
     ])
       expect(files).toContain(f);
     const dev = files.filter((f) =>
-      /^package\/(test|bench|examples|cli|core|proxy|node_modules)\/|^package\/dist\/(bench|examples)\/|tsconfig|vitest|biome|\.ts$/.test(f),
+      /^package\/(test|bench|examples|cli|core|proxy|node_modules)\/|^package\/dist\/(bench|examples)\/|tsconfig|vitest|biome|\.ts$/.test(
+        f,
+      ),
     );
     expect(dev).toEqual([]);
   });
@@ -109,18 +133,28 @@ describe('npm pack', () => {
 describe(`npm install -g ./${pkg.name}-${pkg.version}.tgz into a fresh prefix`, () => {
   it('installs a strangler bin, its native store binary from the mirror, not a compile', () => {
     expect(existsSync(path.join(prefix, 'bin', 'strangler')), installLog).toBe(true);
-    expect(mirrored.some((u) => u.endsWith('.tar.gz')), installLog).toBe(true);
+    expect(
+      mirrored.some((u) => u.endsWith('.tar.gz')),
+      installLog,
+    ).toBe(true);
   });
 
   it('init, then routes, from a folder of its own', async () => {
-    const init = await strangler('init', '--legacy', `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`);
+    const init = await strangler(
+      'init',
+      '--legacy',
+      `http://127.0.0.1:${(legacy.address() as AddressInfo).port}`,
+    );
     expect(init.stdout).toContain('wrote strangler.yaml');
     // A route and a service, as a user adds them after init.
     const config = readFileSync(path.join(elsewhere, 'strangler.yaml'), 'utf8')
       .replace(/^listen: .*$/m, 'listen: 127.0.0.1:0')
       .replace(/^ {2}listen: .*$/m, '  listen: 127.0.0.1:0')
       .replace('services: {}', 'services:\n  block-service: { url: http://127.0.0.1:1 }')
-      .replace('routes: []', 'routes:\n  - id: block\n    match: { path: /api/block/* }\n    service: block-service');
+      .replace(
+        'routes: []',
+        'routes:\n  - id: block\n    match: { path: /api/block/* }\n    service: block-service',
+      );
     writeFileSync(path.join(elsewhere, 'strangler.yaml'), config);
     await strangler('seed');
     const routes = await strangler('routes');
@@ -139,17 +173,19 @@ describe(`npm install -g ./${pkg.name}-${pkg.version}.tgz into a fresh prefix`, 
       env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      serve!.stderr!.on('data', (c) => (err += c));
-      serve!.stdout!.on('data', (c) => {
-        out += c;
-        const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-        if (m) resolve({ proxyUrl: m[1], adminUrl: m[2] });
-      });
-      serve!.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
+    const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>(
+      (resolve, reject) => {
+        let out = '';
+        let err = '';
+        serve!.stderr!.on('data', (c) => (err += c));
+        serve!.stdout!.on('data', (c) => {
+          out += c;
+          const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
+          if (m) resolve({ proxyUrl: m[1], adminUrl: m[2] });
+        });
+        serve!.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+      },
+    );
     const res = await fetch(`${proxyUrl}/api/block/7`);
     expect(res.headers.get('x-strangler-target')).toBe('legacy');
     expect(await res.json()).toEqual({ from: 'legacy', url: '/api/block/7' });
@@ -159,7 +195,10 @@ describe(`npm install -g ./${pkg.name}-${pkg.version}.tgz into a fresh prefix`, 
 
     const flip = await strangler('flip', 'block', 'shadow', '--reason', 'installed from the tarball');
     expect(flip.stdout).toContain('block: legacy (v1) -> shadow (v2)');
-    const history = JSON.parse((await strangler('history', 'block', '--json')).stdout) as Array<{ actor: string; reason: string }>;
+    const history = JSON.parse((await strangler('history', 'block', '--json')).stdout) as Array<{
+      actor: string;
+      reason: string;
+    }>;
     expect(history.at(-1)).toMatchObject({ actor: 'installed', reason: 'installed from the tarball' });
 
     serve.kill('SIGTERM');

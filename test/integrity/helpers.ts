@@ -5,12 +5,24 @@ import { BIN, type Served, startServe as startServeProcess } from '../helpers/bi
 export { BIN, type Served };
 
 /** `strangler serve` with the integrity tests' admin token and info logs (they read the log lines). */
-export function startServe(config: string, env: NodeJS.ProcessEnv = {}, extra: string[] = []): Promise<Served> {
-  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: 'integrity-test-admin-token', STRANGLER_LOG_LEVEL: 'info', ...env }, extra);
+export function startServe(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  extra: string[] = [],
+): Promise<Served> {
+  return startServeProcess(
+    config,
+    { STRANGLER_ADMIN_TOKEN: 'integrity-test-admin-token', STRANGLER_LOG_LEVEL: 'info', ...env },
+    extra,
+  );
 }
 
 /** One CLI command as a child process: exit code, output and how long it took. */
-export function cli(config: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string; ms: number }> {
+export function cli(
+  config: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     execFile(
@@ -32,7 +44,11 @@ export async function servedBy(proxy: string, pathname = '/api/block/1'): Promis
   return res.headers.get('x-strangler-target');
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms: number): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  ms: number,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();

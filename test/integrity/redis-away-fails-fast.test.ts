@@ -28,14 +28,20 @@ describe.skipIf(!redisAvailable())('a CLI command with Redis away', () => {
   it('fails with STRANGLER_E_STORE, exit 5, in seconds, when Redis does not answer or refuses', async () => {
     const config = writeConfig(tmp.dir, demoConfigYaml({ store: redis.url(0) }));
     expect((await cli(config, ['seed'])).code).toBe(0);
-    stoppedPid = Number(execFileSync('pgrep', ['-f', `redis-server 127.0.0.1:${redis.port}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+    stoppedPid = Number(
+      execFileSync('pgrep', ['-f', `redis-server 127.0.0.1:${redis.port}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
     process.kill(stoppedPid, 'SIGSTOP');
     const silent = await cli(config, ['flip', 'block', 'shadow']);
     process.kill(stoppedPid, 'SIGCONT');
     stoppedPid = undefined;
     await redis.kill();
     const refused = await cli(config, ['flip', 'block', 'shadow']);
-    console.log(`Redis not answering: exit ${silent.code} after ${silent.ms} ms; Redis refusing: exit ${refused.code} after ${refused.ms} ms`);
+    console.log(
+      `Redis not answering: exit ${silent.code} after ${silent.ms} ms; Redis refusing: exit ${refused.code} after ${refused.ms} ms`,
+    );
     for (const r of [silent, refused]) {
       expect(r.code, r.err).toBe(5);
       expect(r.err).toContain('STRANGLER_E_STORE');

@@ -28,10 +28,7 @@ describe.skipIf(!redisAvailable())('a Redis restarted empty under a running prox
     upstream = http.createServer((_req, res) => res.end('{}'));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    config = writeConfig(
-      tmp.dir,
-      oneRouteConfig({ store: redis.url(0), upstream: url, mode: 'service' }),
-    );
+    config = writeConfig(tmp.dir, oneRouteConfig({ store: redis.url(0), upstream: url, mode: 'service' }));
   });
 
   afterAll(async () => {
@@ -94,7 +91,10 @@ describe.skipIf(!redisAvailable())('a Redis restarted empty under a running prox
     console.log(
       `Redis restarted empty: strangler routes -> exit ${routes.code}: ${routes.err.trim()}\n` +
         `strangler flip -> exit ${flip.code}; /healthz -> 503 ${JSON.stringify(health)}\n` +
-        `serve log: ${logged.split('\n').filter((l) => l.includes('store lost')).join('\n')}`,
+        `serve log: ${logged
+          .split('\n')
+          .filter((l) => l.includes('store lost'))
+          .join('\n')}`,
     );
 
     // The explicit way back: `strangler seed` (audited) names a new store from the config.

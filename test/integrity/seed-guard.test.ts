@@ -27,11 +27,7 @@ let upstreamUrl: string;
 const running = new Set<Served>();
 
 function configFor(store: string, name: string): string {
-  return writeConfig(
-    tmp.dir,
-    oneRouteConfig({ store: store, upstream: upstreamUrl, mode: 'service' }),
-    name,
-  );
+  return writeConfig(tmp.dir, oneRouteConfig({ store: store, upstream: upstreamUrl, mode: 'service' }), name);
 }
 
 async function serve(config: string): Promise<Served> {

@@ -38,8 +38,11 @@ function mountTmpfs(dir: string, size: string): boolean {
     mounts.push(dir);
     return true;
   } catch (err) {
-    if (process.env.CI === 'true') throw new Error(`cannot mount a tmpfs for the full-disk test: ${(err as Error).message}`);
-    console.warn(`SKIPPED: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]}); run as root for the full-disk test`);
+    if (process.env.CI === 'true')
+      throw new Error(`cannot mount a tmpfs for the full-disk test: ${(err as Error).message}`);
+    console.warn(
+      `SKIPPED: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]}); run as root for the full-disk test`,
+    );
     return false;
   }
 }
@@ -47,10 +50,18 @@ function mountTmpfs(dir: string, size: string): boolean {
 async function admin(s: Served, pathname: string, body?: unknown) {
   const res = await fetch(`${s.admin}${pathname}`, {
     method: body ? 'POST' : 'GET',
-    headers: body ? { authorization: 'Bearer integrity-test-admin-token', 'content-type': 'application/json' } : {},
+    headers: body
+      ? { authorization: 'Bearer integrity-test-admin-token', 'content-type': 'application/json' }
+      : {},
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: string; problem?: { kind: string; message: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown> & {
+      error?: string;
+      problem?: { kind: string; message: string };
+    },
+  };
 }
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
@@ -83,7 +94,11 @@ describe('a SQLite store that goes away or cannot be written', () => {
     served.push(s);
     const forced = await cli(config, ['flip', 'block', 'service', '--force', '--reason', 'cut over']);
     expect(forced.code, forced.err).toBe(0);
-    await until('the proxy to serve the service', async () => (await servedBy(s.proxy)) === 'service', 10_000);
+    await until(
+      'the proxy to serve the service',
+      async () => (await servedBy(s.proxy)) === 'service',
+      10_000,
+    );
 
     rmSync(dir, { recursive: true, force: true });
 
@@ -95,10 +110,14 @@ describe('a SQLite store that goes away or cannot be written', () => {
     expect(viaAdmin.status).toBe(503);
     expect(viaAdmin.body.error).toBe('STRANGLER_E_STORE_LOST');
     expect(String(viaAdmin.body.message)).toContain('was removed while in use');
-    const health = await until('healthz to say lost', async () => {
-      const h = await admin(s, '/healthz');
-      return h.status === 503 && h.body.problem?.kind === 'lost' ? h : undefined;
-    }, 10_000);
+    const health = await until(
+      'healthz to say lost',
+      async () => {
+        const h = await admin(s, '/healthz');
+        return h.status === 503 && h.body.problem?.kind === 'lost' ? h : undefined;
+      },
+      10_000,
+    );
     expect(health.body.problem!.message).toContain('restore');
     expect(await servedBy(s.proxy)).toBe('service');
     expect(existsSync(dir)).toBe(false);
@@ -136,7 +155,9 @@ describe('a SQLite store that goes away or cannot be written', () => {
     expect(flip.code, flip.err).toBe(5);
     expect(flip.err).toContain('STRANGLER_E_STORE');
     noStack(flip.err);
-    console.log(`full disk: admin ${refused?.status} ${JSON.stringify(refused?.body)}; CLI exit ${flip.code}: ${flip.err.trim()}; healthz ${JSON.stringify(health.body)}`);
+    console.log(
+      `full disk: admin ${refused?.status} ${JSON.stringify(refused?.body)}; CLI exit ${flip.code}: ${flip.err.trim()}; healthz ${JSON.stringify(health.body)}`,
+    );
 
     rmSync(filler);
     const again = await admin(s, '/routes/block/flip', { mode, reason: 'space is back' });

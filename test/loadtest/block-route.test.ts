@@ -50,14 +50,21 @@ describe('strangler loadtest block against the real demo', () => {
     expect(r.err).not.toContain('STRANGLER_E');
     expect(r.code).toBe(0);
     result = JSON.parse(r.out);
-    expect(result).toMatchObject({ route: 'block', method: 'GET', path: '/api/block/1', connections: 10, durationS: 2 });
+    expect(result).toMatchObject({
+      route: 'block',
+      method: 'GET',
+      path: '/api/block/1',
+      connections: 10,
+      durationS: 2,
+    });
     expect(result.targets.map((t) => t.target)).toEqual(['legacy', 'service', 'proxy']);
     for (const t of result.targets) {
       expect(t.requests, t.target).toBeGreaterThan(0);
       expect(t.errors, t.target).toBe(0);
       expect(t.non2xx, t.target).toBe(0);
       expect(t.non2xxByStatus).toEqual({});
-      for (const k of ['rps', 'bytesPerSec', 'durationS', 'timeouts'] as const) expect(isFigure(t[k]), `${t.target} ${k}`).toBe(true);
+      for (const k of ['rps', 'bytesPerSec', 'durationS', 'timeouts'] as const)
+        expect(isFigure(t[k]), `${t.target} ${k}`).toBe(true);
       for (const k of ['mean', 'p50', 'p90', 'p99', 'max'] as const)
         expect(isFigure(t.latencyMs[k]), `${t.target} latency ${k}`).toBe(true);
       expect(t.latencyMs.p50).toBeLessThanOrEqual(t.latencyMs.p99);
@@ -138,7 +145,20 @@ describe('strangler loadtest block against the real demo', () => {
   });
 
   it('--path is sent as given; non-2xx answers are counted by status and end the run with exit 1', async () => {
-    const r = await cli('loadtest', 'block', '--targets', 'service', '--path', '/api/block/999999', '--duration', '1s', '--connections', '2', '--format', 'json');
+    const r = await cli(
+      'loadtest',
+      'block',
+      '--targets',
+      'service',
+      '--path',
+      '/api/block/999999',
+      '--duration',
+      '1s',
+      '--connections',
+      '2',
+      '--format',
+      'json',
+    );
     expect(r.code).toBe(1);
     const one: LoadtestResult = JSON.parse(r.out);
     expect(one.targets[0].url).toBe(`${service!.url}/api/block/999999`);

@@ -12,7 +12,10 @@ beforeAll(async () => {
   server = http.createServer((_req, res) => res.end('{"ok":true}'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  writeConfig(tmp.dir, demoConfigYaml({ store: `sqlite:${path.join(tmp.dir, 'state.db')}`, legacy: url, service: url }));
+  writeConfig(
+    tmp.dir,
+    demoConfigYaml({ store: `sqlite:${path.join(tmp.dir, 'state.db')}`, legacy: url, service: url }),
+  );
   // What `serve` would have done: only it (or `strangler seed`) creates and seeds a store.
   expect(await run(['seed'], captureIO(tmp.dir).io)).toBe(0);
 });
@@ -26,7 +29,10 @@ afterAll(async () => {
 describe('loadtest progress on a terminal', () => {
   it('draws a cli-progress bar per target on a TTY, and the report still goes to stdout', async () => {
     const c = captureIO(tmp.dir, {}, { stderr: true });
-    const code = await run(['loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2'], c.io);
+    const code = await run(
+      ['loadtest', 'block', '--targets', 'legacy,service', '--duration', '1s', '--connections', '2'],
+      c.io,
+    );
     expect(code).toBe(0);
     const err = c.err();
     const out = c.out();

@@ -27,12 +27,20 @@ function upstream(side: 'legacy' | 'service', servers: http.Server[]): Promise<s
       res.end('down');
       return;
     }
-    const body = JSON.stringify({ path: req.url, tier: side === 'service' ? 'silver' : 'gold', at: process.hrtime.bigint().toString() });
+    const body = JSON.stringify({
+      path: req.url,
+      tier: side === 'service' ? 'silver' : 'gold',
+      at: process.hrtime.bigint().toString(),
+    });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
   });
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    ),
+  );
 }
 
 export async function startLiveProxy(): Promise<LiveProxy> {
@@ -64,17 +72,19 @@ routes:
     env: { ...process.env, STRANGLER_ADMIN_TOKEN: 'metrics-test-admin-token', STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c) => (err += c));
-    child.stdout!.on('data', (c) => {
-      out += c;
-      const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ proxyUrl: m[1], adminUrl: m[2] });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  const { proxyUrl, adminUrl } = await new Promise<{ proxyUrl: string; adminUrl: string }>(
+    (resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stderr!.on('data', (c) => (err += c));
+      child.stdout!.on('data', (c) => {
+        out += c;
+        const m = /proxy (http:\/\/\S+)\s+admin (http:\/\/\S+)/.exec(out);
+        if (m) resolve({ proxyUrl: m[1], adminUrl: m[2] });
+      });
+      child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+    },
+  );
   const get = async (p: string) => (await fetch(`${proxyUrl}${p}`)).arrayBuffer();
   for (let i = 0; i < 20; i++) {
     await get(`/api/block/${i}`);

@@ -10,7 +10,8 @@ import { type LiveProxy, startLiveProxy } from './live-proxy.js';
 
 const PROMTOOL = process.env.STRANGLER_PROMTOOL ?? '/usr/bin/promtool';
 const have = existsSync(PROMTOOL);
-if (!have && process.env.CI !== 'true') console.warn(`promtool tests skipped: ${PROMTOOL} not found (apt-get install -y prometheus)`);
+if (!have && process.env.CI !== 'true')
+  console.warn(`promtool tests skipped: ${PROMTOOL} not found (apt-get install -y prometheus)`);
 
 function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
@@ -50,7 +51,8 @@ describe.runIf(have || process.env.CI === 'true')('promtool check metrics', () =
   });
 
   it('would catch a convention break (the check is live, not a formality)', async () => {
-    const bad = '# HELP strangler_bad_seconds_ms A counter without _total in the wrong unit.\n# TYPE strangler_bad_seconds_ms counter\nstrangler_bad_seconds_ms 1\n';
+    const bad =
+      '# HELP strangler_bad_seconds_ms A counter without _total in the wrong unit.\n# TYPE strangler_bad_seconds_ms counter\nstrangler_bad_seconds_ms 1\n';
     const { code, output } = await promtoolCheck(bad);
     expect(code).not.toBe(0);
     expect(output).toContain('_total');

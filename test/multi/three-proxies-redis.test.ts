@@ -46,7 +46,11 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     admin = await openStore(redis.url(0, prefix));
     await seedFromConfig(admin, configFor(redis.url(0, prefix)));
     // proxy 0 reaches Redis through the cuttable link; 1 and 2 directly
-    const urls = [`redis://127.0.0.1:${link.port}/0?prefix=${prefix}`, redis.url(0, prefix), redis.url(0, prefix)];
+    const urls = [
+      `redis://127.0.0.1:${link.port}/0?prefix=${prefix}`,
+      redis.url(0, prefix),
+      redis.url(0, prefix),
+    ];
     for (const url of urls) {
       const config = configFor(url);
       const store = await openStore(url);
@@ -68,7 +72,8 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     await redis?.close();
   });
 
-  const staleSeconds = (metrics: string) => Number(/^strangler_store_stale_seconds (\S+)$/m.exec(metrics)?.[1]);
+  const staleSeconds = (metrics: string) =>
+    Number(/^strangler_store_stale_seconds (\S+)$/m.exec(metrics)?.[1]);
 
   async function servedBy(i: number): Promise<string> {
     const res = await pools[i].request({ method: 'GET', path: '/api/block/1' });
@@ -117,7 +122,13 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     await redis.stop();
     const outage = performance.now();
     await expect(
-      stores[1].routes.flip({ route: 'block', mode: 'legacy', weight: 0, actor: 'test', reason: 'during outage' }),
+      stores[1].routes.flip({
+        route: 'block',
+        mode: 'legacy',
+        weight: 0,
+        actor: 'test',
+        reason: 'during outage',
+      }),
     ).rejects.toMatchObject({ code: 'STRANGLER_E_STORE' });
     while (performance.now() - outage < 10_000) await new Promise((r) => setTimeout(r, 250));
     const staleDuring = staleSeconds(await proxies[1].metrics());
@@ -126,7 +137,9 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     stop = true;
     await Promise.all(clients);
     const staleAfter = staleSeconds(await proxies[1].metrics());
-    console.log(`outage under load: ${ok} ok, ${failed} failed; staleness gauge ${staleDuring}s during, ${staleAfter}s after`);
+    console.log(
+      `outage under load: ${ok} ok, ${failed} failed; staleness gauge ${staleDuring}s during, ${staleAfter}s after`,
+    );
     expect(staleDuring).toBeGreaterThan(5);
     expect(staleAfter).toBe(0);
     expect(ok).toBeGreaterThan(100);
@@ -135,7 +148,13 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     expect((await admin.routes.get('block'))!.mode).toBe('service');
     for (const i of [0, 1, 2]) expect(await servedBy(i)).toBe('service');
     // after Redis returns, a new flip converges everywhere within five seconds
-    await admin.routes.flip({ route: 'block', mode: 'legacy', weight: 0, actor: 'test', reason: 'after outage' });
+    await admin.routes.flip({
+      route: 'block',
+      mode: 'legacy',
+      weight: 0,
+      actor: 'test',
+      reason: 'after outage',
+    });
     const ms = await convergence([0, 1, 2], 'legacy', 6000);
     console.log(`converged ${ms.toFixed(0)} ms after the post-outage flip`);
     expect(ms).toBeLessThan(5000);
@@ -145,7 +164,13 @@ describe.skipIf(!enabled)('three proxies on one Redis', () => {
     expect(await servedBy(0)).toBe('legacy');
     link.cut();
     await new Promise((r) => setTimeout(r, 300));
-    await admin.routes.flip({ route: 'block', mode: 'service', weight: 100, actor: 'test', reason: 'while cut off' });
+    await admin.routes.flip({
+      route: 'block',
+      mode: 'service',
+      weight: 100,
+      actor: 'test',
+      reason: 'while cut off',
+    });
     expect(await convergence([1, 2], 'service', 2000)).toBeLessThan(1000);
     // still cut off: keeps serving its last good table, without errors
     for (let k = 0; k < 20; k++) expect(await servedBy(0)).toBe('legacy');

@@ -60,22 +60,34 @@ describe.skipIf(!redisAvailable())('serve --workers 2 while Redis is down', () =
   it('a worker that cannot start exits and is replaced; a replacement serves soon after Redis returns; SIGTERM is prompt', async () => {
     const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     const config = writeConfig(tmp.dir, demoConfigYaml({ store: redis.url(0), legacy: url, service: url }));
-    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'], {
-      env: { ...process.env, STRANGLER_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'],
+      {
+        env: { ...process.env, STRANGLER_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     serve = child;
     let out = '';
     let log = '';
     child.stdout!.on('data', (c) => (out += c));
     child.stderr!.on('data', (c) => (log += c));
-    const proxyUrl = await until('serve to listen', () => /2 workers on (http:\/\/\S+)/.exec(out)?.[1], 30_000);
+    const proxyUrl = await until(
+      'serve to listen',
+      () => /2 workers on (http:\/\/\S+)/.exec(out)?.[1],
+      30_000,
+    );
 
     await redis.stop(); // saves its data: a Redis away for a while, then back
     const [victim] = workerPids(child.pid!);
     process.kill(victim, 'SIGKILL');
     // Replacements fail while Redis is down: each exits non-zero (not alive-but-idle).
-    await until('two failed starts', () => (log.match(/worker could not start; trying again/g)?.length ?? 0) >= 2, 30_000);
+    await until(
+      'two failed starts',
+      () => (log.match(/worker could not start; trying again/g)?.length ?? 0) >= 2,
+      30_000,
+    );
     const failed = log.split('\n').filter((l) => l.includes('worker could not start'));
     expect(failed.every((l) => /"code":5/.test(l))).toBe(true);
     // The proxy still answers on the surviving worker.
@@ -84,7 +96,11 @@ describe.skipIf(!redisAvailable())('serve --workers 2 while Redis is down', () =
     const before = log.length;
     await redis.restart();
     const back = Date.now();
-    await until('a replacement serving', () => log.slice(before).includes('replacement worker serving'), 30_000);
+    await until(
+      'a replacement serving',
+      () => log.slice(before).includes('replacement worker serving'),
+      30_000,
+    );
     const ms = Date.now() - back;
     console.log(`worker replaced ${ms} ms after Redis returned; failed starts meanwhile: ${failed.length}`);
     expect(workerPids(child.pid!)).toHaveLength(2);

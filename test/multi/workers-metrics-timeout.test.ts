@@ -27,7 +27,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  const config = writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:state.db', legacy: url, service: url }));
+  const config = writeConfig(
+    tmp.dir,
+    demoConfigYaml({ store: 'sqlite:state.db', legacy: url, service: url }),
+  );
   serve = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--config', config], {
     env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,12 +60,15 @@ afterAll(async () => {
 });
 
 describe('serve --workers: /metrics', () => {
-  it('answers the workers\' counters summed, not a timeout', async () => {
-    for (let i = 0; i < 20; i++) await (await fetch(`${proxyUrl}/api/block/${i}`, { headers: { connection: 'close' } })).arrayBuffer();
+  it("answers the workers' counters summed, not a timeout", async () => {
+    for (let i = 0; i < 20; i++)
+      await (await fetch(`${proxyUrl}/api/block/${i}`, { headers: { connection: 'close' } })).arrayBuffer();
     const res = await fetch(`${adminUrl}/metrics`);
     const text = await res.text();
     expect(res.status, text.slice(0, 200)).toBe(200);
-    const counts = [...text.matchAll(/^strangler_requests_total\{[^}]*route="block"[^}]*\} (\d+)$/gm)].map((m) => Number(m[1]));
+    const counts = [...text.matchAll(/^strangler_requests_total\{[^}]*route="block"[^}]*\} (\d+)$/gm)].map(
+      (m) => Number(m[1]),
+    );
     expect(counts.reduce((a, b) => a + b, 0)).toBe(20);
   });
 });

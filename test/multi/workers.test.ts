@@ -42,10 +42,14 @@ function startServe(name: string): Promise<{ child: ChildProcess; url: string }>
     demoConfigYaml({ store: `sqlite:${name}.db`, legacy: upstreamUrl, service: upstreamUrl }),
     `${name}.yaml`,
   );
-  const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'],
+    {
+      env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   started.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -79,7 +83,11 @@ afterAll(() => {
 
 function workerPids(primary: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -100,7 +108,12 @@ describe('serve --workers 2', () => {
       const client = async () => {
         while (!stop) {
           try {
-            const res = await request(`${url}/api/block/1`, { dispatcher: agent, reset: true, headersTimeout: 5000, bodyTimeout: 5000 });
+            const res = await request(`${url}/api/block/1`, {
+              dispatcher: agent,
+              reset: true,
+              headersTimeout: 5000,
+              bodyTimeout: 5000,
+            });
             await res.body.text();
             if (res.statusCode === 200) ok++;
           } catch (err) {
@@ -125,7 +138,9 @@ describe('serve --workers 2', () => {
       stop = true;
       await Promise.all(clients);
       await agent.close();
-      console.log(`worker kill: ${ok} ok, ${refused} refused at the listener, ${inFlightLost} lost in flight on the killed worker`);
+      console.log(
+        `worker kill: ${ok} ok, ${refused} refused at the listener, ${inFlightLost} lost in flight on the killed worker`,
+      );
       expect(replaced).toHaveLength(2);
       expect(replaced).not.toContain(before[0]);
       expect(refused).toBe(0);
@@ -153,7 +168,9 @@ describe('serve --workers 2', () => {
     const results = await Promise.all(inflight);
     await agent.close();
     const failed = results.filter((r) => r.status !== 200);
-    console.log(`SIGTERM drain: ${results.length - failed.length} of ${results.length} in-flight requests finished`);
+    console.log(
+      `SIGTERM drain: ${results.length - failed.length} of ${results.length} in-flight requests finished`,
+    );
     expect(failed).toEqual([]);
     expect(await exited).toBe(0);
   }, 40_000);

@@ -37,7 +37,9 @@ describe('--emit-routes folding', () => {
     'site_cfg/urls.py':
       "from django.urls import include, path\nurlpatterns = [path('', include('admin.urls')), path('', include('pages.urls'))]\n",
     ...app('admin', [
-      ...['login', 'logout', 'password_change', 'autocomplete', 'jsi18n', 'r'].map((p) => `path('${p}/', views.show)`),
+      ...['login', 'logout', 'password_change', 'autocomplete', 'jsi18n', 'r'].map(
+        (p) => `path('${p}/', views.show)`,
+      ),
       "re_path(r'(?P<url>.*)$', views.show)",
     ]),
     ...app('pages', [
@@ -51,9 +53,13 @@ describe('--emit-routes folding', () => {
   }
 
   it('prints only patterns a config accepts, each claimed once', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'plan', root, '--no-git', '--emit-routes'], {
-      cwd: tmp.dir,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'plan', root, '--no-git', '--emit-routes'],
+      {
+        cwd: tmp.dir,
+      },
+    );
     const routes = (parse(stdout) as { routes: { id: string; match: { path: string } }[] }).routes;
     const paths = routes.map((r) => r.match.path);
     for (const p of paths) expect(p, p).not.toMatch(/\*./);

@@ -25,7 +25,8 @@ function tree(files: Record<string, string>): string {
 }
 
 const plan = async (root: string, ...args: string[]) =>
-  (await promisify(execFile)(process.execPath, [BIN, 'plan', root, '--no-git', ...args], { cwd: tmp.dir })).stdout;
+  (await promisify(execFile)(process.execPath, [BIN, 'plan', root, '--no-git', ...args], { cwd: tmp.dir }))
+    .stdout;
 
 describe('Extract first', () => {
   it('names no glue: with nothing to extract it says so, and why', async () => {
@@ -36,7 +37,9 @@ describe('Extract first', () => {
       'pkg/helpers.py': 'def add(a, b):\n    return a + b\n',
     });
     const text = await plan(root);
-    expect(text).toMatch(/Extract first: nothing yet — no capability has tables or an entry point of its own/);
+    expect(text).toMatch(
+      /Extract first: nothing yet — no capability has tables or an entry point of its own/,
+    );
     expect(text).not.toMatch(/Extract first: pkg/);
     const html = await plan(root, '--format', 'html');
     expect(html).toContain('Extract first: nothing yet');
@@ -48,7 +51,8 @@ describe('Extract first', () => {
     const root = tree({
       'shop/__init__.py': '',
       'shop/glue.py': 'import os\n',
-      'shop/orders.py': 'SQL = "CREATE TABLE orders (id INTEGER PRIMARY KEY)"\ndef add(db):\n    db.execute("INSERT INTO orders (id) VALUES (1)")\n',
+      'shop/orders.py':
+        'SQL = "CREATE TABLE orders (id INTEGER PRIMARY KEY)"\ndef add(db):\n    db.execute("INSERT INTO orders (id) VALUES (1)")\n',
     });
     const text = await plan(root);
     expect(text).toMatch(/Extract first: shop\.orders \(score [-\d.]+\): owns orders/);

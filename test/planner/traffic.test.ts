@@ -56,7 +56,9 @@ describe('traffic from the store', () => {
     const cart = plan.modules.find((m) => m.name === 'shop.cart')!;
     expect(cart.traffic).toBe(1500);
     expect(cart.reasons.join('\n')).toMatch(/traffic: 1500 requests through its routes/);
-    expect(cart.reasons.join('\n')).toMatch(/takes over routes: cart \(\/api\/cart\/\*\), cart-items \(\/api\/items\/\*\)/);
+    expect(cart.reasons.join('\n')).toMatch(
+      /takes over routes: cart \(\/api\/cart\/\*\), cart-items \(\/api\/items\/\*\)/,
+    );
     expect(plan.notes.some((n) => n.startsWith('no traffic data'))).toBe(false);
     // the capability carries it too, as a reason with its number
     const capability = plan.candidates.find((c) => c.name === 'shop.cart')!;

@@ -29,7 +29,10 @@ const internalAt: number[] = [];
 const internalCalls = () => internalAt.length;
 
 function startServe(config: string): Promise<Served> {
-  return startServeProcess(config, { STRANGLER_ADMIN_TOKEN: 'block-check-admin-token', STRANGLER_POINTS_TOKEN: POINTS_TOKEN });
+  return startServeProcess(config, {
+    STRANGLER_ADMIN_TOKEN: 'block-check-admin-token',
+    STRANGLER_POINTS_TOKEN: POINTS_TOKEN,
+  });
 }
 
 const cli = (...args: string[]) => run(process.execPath, [BIN, ...args, '--config', configFile]);
@@ -123,7 +126,9 @@ afterAll(async () => {
 describe('extraction point block-check, end to end', () => {
   it('is listed by `strangler routes` as a function point', async () => {
     const { stdout } = await cli('routes');
-    expect(stdout).toMatch(/block-check\s+legacy\s+0\s+\d+\s+function -> \/internal\/block-check\s+block-service/);
+    expect(stdout).toMatch(
+      /block-check\s+legacy\s+0\s+\d+\s+function -> \/internal\/block-check\s+block-service/,
+    );
   });
 
   it('a flip to service reaches the monolith within 1 s; back to legacy stops the calls within 1 s', async () => {
@@ -148,7 +153,9 @@ describe('extraction point block-check, end to end', () => {
     reached = true;
     await traffic;
     const reachedMs = Math.min(...internalAt.filter((t) => t > flipped)) - flipped;
-    console.log(`points e2e: first call at block-service ${reachedMs} ms after the flip to service was committed`);
+    console.log(
+      `points e2e: first call at block-service ${reachedMs} ms after the flip to service was committed`,
+    );
     expect(reachedMs).toBeLessThan(1000);
     // Chat's check goes through the point too.
     const login = await fetch(`${proxyUrl}/api/auth/login`, {
@@ -158,7 +165,9 @@ describe('extraction point block-check, end to end', () => {
     });
     const { token } = (await login.json()) as { token: string };
     const n = internalCalls();
-    const conv = await fetch(`${proxyUrl}/api/chat/messages?with=2`, { headers: { authorization: `Bearer ${token}` } });
+    const conv = await fetch(`${proxyUrl}/api/chat/messages?with=2`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(conv.status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     expect(internalCalls()).toBeGreaterThan(n);
@@ -171,7 +180,9 @@ describe('extraction point block-check, end to end', () => {
     stopped = true;
     await more;
     const lastMs = Math.max(...internalAt) - back;
-    console.log(`points e2e: last call at block-service ${lastMs} ms after the flip back to legacy was committed`);
+    console.log(
+      `points e2e: last call at block-service ${lastMs} ms after the flip back to legacy was committed`,
+    );
     expect(lastMs).toBeLessThan(1000);
     const after = internalCalls();
     for (let i = 0; i < 20; i++) expect(await feed(1 + (i % 10))).toBe(200);

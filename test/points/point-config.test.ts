@@ -14,7 +14,12 @@ const base = {
   legacy: { url: 'http://127.0.0.1:8000' },
   services: { 'block-service': { url: 'http://127.0.0.1:9000' } },
 };
-const point = { id: 'block-check', kind: 'function', path: '/internal/block-check', service: 'block-service' };
+const point = {
+  id: 'block-check',
+  kind: 'function',
+  path: '/internal/block-check',
+  service: 'block-service',
+};
 
 function configError(routes: unknown[]): string {
   try {
@@ -39,16 +44,31 @@ describe('kind: function routes', () => {
   });
 
   it('http is the default kind, and still needs match', () => {
-    expect(parseConfig({ ...base, routes: [{ id: 'b', match: { path: '/a' }, service: 'block-service' }] }).routes[0].kind).toBe('http');
-    expect(configError([{ id: 'b', service: 'block-service' }])).toContain('strangler.yaml: routes[0].match: an http route needs match.path');
-    expect(configError([{ id: 'b', match: { path: '/a' }, path: '/x', service: 'block-service' }])).toContain('routes[0].path');
+    expect(
+      parseConfig({ ...base, routes: [{ id: 'b', match: { path: '/a' }, service: 'block-service' }] })
+        .routes[0].kind,
+    ).toBe('http');
+    expect(configError([{ id: 'b', service: 'block-service' }])).toContain(
+      'strangler.yaml: routes[0].match: an http route needs match.path',
+    );
+    expect(configError([{ id: 'b', match: { path: '/a' }, path: '/x', service: 'block-service' }])).toContain(
+      'routes[0].path',
+    );
   });
 
   it('refuses what a point cannot mean, naming the field', () => {
-    expect(configError([{ ...point, path: undefined }])).toContain('routes[0].path: a function point needs path');
-    expect(configError([{ ...point, path: '/internal/:id' }])).toContain('routes[0].path: expected an exact path');
-    expect(configError([{ ...point, path: '/internal/*' }])).toContain('routes[0].path: expected an exact path');
-    expect(configError([{ ...point, match: { path: '/x' } }])).toContain('routes[0].match: a function point is not matched');
+    expect(configError([{ ...point, path: undefined }])).toContain(
+      'routes[0].path: a function point needs path',
+    );
+    expect(configError([{ ...point, path: '/internal/:id' }])).toContain(
+      'routes[0].path: expected an exact path',
+    );
+    expect(configError([{ ...point, path: '/internal/*' }])).toContain(
+      'routes[0].path: expected an exact path',
+    );
+    expect(configError([{ ...point, match: { path: '/x' } }])).toContain(
+      'routes[0].match: a function point is not matched',
+    );
     expect(configError([{ ...point, sticky: 'header:x-user' }])).toContain('routes[0].sticky');
     expect(configError([{ ...point, allowTargetHeader: true }])).toContain('routes[0].allowTargetHeader');
     expect(configError([{ ...point, shadow: { reverse: true } }])).toContain('routes[0].shadow.reverse');
@@ -73,7 +93,10 @@ describe('kind: function routes', () => {
   });
 
   it('the Istio export says a point does not translate and routes nothing for it', () => {
-    const cfg = parseConfig({ ...base, routes: [point, { id: 'block', match: { path: '/api/block/*' }, service: 'block-service' }] });
+    const cfg = parseConfig({
+      ...base,
+      routes: [point, { id: 'block', match: { path: '/api/block/*' }, service: 'block-service' }],
+    });
     const yaml = exportIstio(cfg, []);
     expect(yaml).toContain('not translated: extraction point block-check');
     expect(yaml).not.toContain('name: block-check');

@@ -145,7 +145,9 @@ describe('/.strangler/points', () => {
 
   it('refuses a missing or wrong token with 401', async () => {
     expect((await fetch(`${open.url}/.strangler/points`)).status).toBe(401);
-    const wrong = await post(open.url, '/.strangler/points/read/call', callBody, { authorization: 'Bearer nope' });
+    const wrong = await post(open.url, '/.strangler/points/read/call', callBody, {
+      authorization: 'Bearer nope',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Bearer/);
     // Refused before any upstream, and says so: the client may run its function
@@ -158,9 +160,16 @@ describe('/.strangler/points', () => {
 
   it('forged shadow evidence with a wrong token never reaches the store', async () => {
     const forged = JSON.stringify({
-      calls: Array.from({ length: 50 }, () => ({ call: callBody, result: '{"result":{"blocked":[5],"blocked_by":[]}}', ms: 1 })),
+      calls: Array.from({ length: 50 }, () => ({
+        call: callBody,
+        result: '{"result":{"blocked":[5],"blocked_by":[]}}',
+        ms: 1,
+      })),
     });
-    expect((await post(open.url, '/.strangler/points/shadowed/shadow', forged, { authorization: 'Bearer nope' })).status).toBe(401);
+    expect(
+      (await post(open.url, '/.strangler/points/shadowed/shadow', forged, { authorization: 'Bearer nope' }))
+        .status,
+    ).toBe(401);
     await shadow.flush();
     expect((await store.shadow.evidence('shadowed')).compared).toBe(0);
   });
@@ -185,7 +194,9 @@ describe('/.strangler/points', () => {
     expect(body.points.write).toMatchObject({ mode: 'service', idempotent: false });
     expect(body.points.shadowed.mode).toBe('shadow');
     const etag = res.headers.get('etag')!;
-    const again = await fetch(`${open.url}/.strangler/points`, { headers: { ...auth, 'if-none-match': etag } });
+    const again = await fetch(`${open.url}/.strangler/points`, {
+      headers: { ...auth, 'if-none-match': etag },
+    });
     expect(again.status).toBe(304);
   });
 
@@ -193,13 +204,23 @@ describe('/.strangler/points', () => {
     const first = await fetch(`${open.url}/.strangler/points`, { headers: auth });
     await first.text();
     const etag = first.headers.get('etag')!;
-    const idle = await fetch(`${open.url}/.strangler/points?wait=1`, { headers: { ...auth, 'if-none-match': etag } });
+    const idle = await fetch(`${open.url}/.strangler/points?wait=1`, {
+      headers: { ...auth, 'if-none-match': etag },
+    });
     expect(idle.status).toBe(304);
 
     const started = Date.now();
-    const held = fetch(`${open.url}/.strangler/points?wait=20`, { headers: { ...auth, 'if-none-match': etag } });
+    const held = fetch(`${open.url}/.strangler/points?wait=20`, {
+      headers: { ...auth, 'if-none-match': etag },
+    });
     await new Promise((r) => setTimeout(r, 200));
-    await store.routes.flip({ route: 'legacy-one', mode: 'shadow', weight: 0, actor: 'test', reason: 'long poll' });
+    await store.routes.flip({
+      route: 'legacy-one',
+      mode: 'shadow',
+      weight: 0,
+      actor: 'test',
+      reason: 'long poll',
+    });
     await open.reload();
     const res = await held;
     const body = (await res.json()) as { points: Record<string, { mode: string }> };
@@ -208,12 +229,21 @@ describe('/.strangler/points', () => {
     expect(res.headers.get('etag')).not.toBe(etag);
     // Released by the change, not by its 20 s wait.
     expect(Date.now() - started).toBeLessThan(15_000);
-    await store.routes.flip({ route: 'legacy-one', mode: 'legacy', weight: 0, actor: 'test', reason: 'back' });
+    await store.routes.flip({
+      route: 'legacy-one',
+      mode: 'legacy',
+      weight: 0,
+      actor: 'test',
+      reason: 'back',
+    });
     await open.reload();
   });
 
   it('passes a call to the service path without the points token or a client Idempotency-Key', async () => {
-    const res = await post(open.url, '/.strangler/points/read/call', callBody, { ...auth, 'idempotency-key': 'k1' });
+    const res = await post(open.url, '/.strangler/points/read/call', callBody, {
+      ...auth,
+      'idempotency-key': 'k1',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-strangler-target')).toBe('service');
     expect(JSON.parse(res.body)).toEqual({ result: { blocked: [5], blocked_by: [] } });
@@ -227,7 +257,10 @@ describe('/.strangler/points', () => {
   it('a non-idempotent point whose service may have acted: fallback none (502), called once, even with a client Idempotency-Key', async () => {
     service.resetOn.add('/internal/write');
     const before = service.seen.filter((s) => s.path === '/internal/write').length;
-    const res = await post(open.url, '/.strangler/points/write/call', callBody, { ...auth, 'idempotency-key': 'k2' });
+    const res = await post(open.url, '/.strangler/points/write/call', callBody, {
+      ...auth,
+      'idempotency-key': 'k2',
+    });
     expect(res.status).toBe(502);
     expect(res.headers.get('x-strangler-fallback')).toBe('none');
     expect(service.seen.filter((s) => s.path === '/internal/write').length).toBe(before + 1);
@@ -290,7 +323,11 @@ describe('/.strangler/points', () => {
       [{ ...ok, again: ok.result, againMs: -1 }, 'calls[1].againMs'],
       [{ ...ok, again: ok.result, againMs: '3' }, 'calls[1].againMs'],
     ] as const) {
-      const res = await post(open.url, '/.strangler/points/shadowed/shadow', JSON.stringify({ calls: [ok, bad] }));
+      const res = await post(
+        open.url,
+        '/.strangler/points/shadowed/shadow',
+        JSON.stringify({ calls: [ok, bad] }),
+      );
       expect(res.status, field).toBe(400);
       expect(JSON.parse(res.body).message, field).toContain(field);
     }
@@ -301,7 +338,11 @@ describe('/.strangler/points', () => {
 
   it('copies for a point not in shadow mode are counted, not compared', async () => {
     const before = service.seen.length;
-    const res = await post(open.url, '/.strangler/points/read/shadow', JSON.stringify({ calls: [{ call: callBody, result: '{"result":1}', ms: 1 }] }));
+    const res = await post(
+      open.url,
+      '/.strangler/points/read/shadow',
+      JSON.stringify({ calls: [{ call: callBody, result: '{"result":1}', ms: 1 }] }),
+    );
     expect(res.status).toBe(202);
     await shadow.flush();
     expect((await store.shadow.evidence('read')).skipped).toEqual({ 'not-shadow-mode': 1 });

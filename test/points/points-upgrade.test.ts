@@ -97,7 +97,12 @@ const upgradeTo = (target: string) =>
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer SECRET\r\n\r\n';
 
 describe('a WebSocket upgrade under /.strangler/', () => {
-  it.each(['/.strangler/points/check', '//.strangler/points', '/%2estrangler/points', 'http://x/.strangler/points/x'])(
+  it.each([
+    '/.strangler/points/check',
+    '//.strangler/points',
+    '/%2estrangler/points',
+    'http://x/.strangler/points/x',
+  ])(
     '%s is refused and never reaches legacy',
     async (target) => {
       const status = await statusOf(upgradeTo(target));

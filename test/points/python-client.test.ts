@@ -48,7 +48,11 @@ describe('clients/python (strangler_client)', () => {
     const keys = ['1', '7', '42', 'user-42', 'ada1', '', 'é€😀', 'x'.repeat(300)];
     const { stdout } = await run(
       PYTHON,
-      ['-c', 'import json,sys,strangler_client as s; print(json.dumps([s.sticky_point("block-check", k) for k in json.loads(sys.argv[1])]))', JSON.stringify(keys)],
+      [
+        '-c',
+        'import json,sys,strangler_client as s; print(json.dumps([s.sticky_point("block-check", k) for k in json.loads(sys.argv[1])]))',
+        JSON.stringify(keys),
+      ],
       { cwd: CLIENT_DIR },
     );
     const fromPython = JSON.parse(stdout) as number[];

@@ -40,13 +40,30 @@ beforeAll(async () => {
     legacy: { url: 'http://127.0.0.1:9' },
     services: { svc: { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` } },
     proxy: { shadowMaxConcurrent: 2 },
-    routes: [{ id: 'p', kind: 'function', path: '/internal/p', service: 'svc', mode: 'shadow', idempotent: true, shadow: { noiseSampleRate: 0 } }],
+    routes: [
+      {
+        id: 'p',
+        kind: 'function',
+        path: '/internal/p',
+        service: 'svc',
+        mode: 'shadow',
+        idempotent: true,
+        shadow: { noiseSampleRate: 0 },
+      },
+    ],
   });
   store = await openStore(config.store);
   await store.routes.seed([{ id: 'p', mode: 'shadow', weight: 0 }], 'config');
   const logger = createLogger('bp', 'silent');
   shadow = createShadowHook({ config, store, logger });
-  proxy = await startProxy({ config, store, logger, shadow, listen: { host: '127.0.0.1', port: 0 }, pointsToken: 't' });
+  proxy = await startProxy({
+    config,
+    store,
+    logger,
+    shadow,
+    listen: { host: '127.0.0.1', port: 0 },
+    pointsToken: 't',
+  });
 });
 
 afterAll(async () => {
@@ -60,7 +77,11 @@ afterAll(async () => {
 
 describe('shadow batch back-pressure', () => {
   it('compares a burst of 12 calls with the cap at 2: none skipped, never more than 2 copies at once', async () => {
-    const calls = Array.from({ length: 12 }, () => ({ call: '{"args":[1],"kwargs":{}}', result: '{"result":1}', ms: 0.1 }));
+    const calls = Array.from({ length: 12 }, () => ({
+      call: '{"args":[1],"kwargs":{}}',
+      result: '{"result":1}',
+      ms: 0.1,
+    }));
     const res = await fetch(`${proxy.url}/.strangler/points/p/shadow`, {
       method: 'POST',
       headers: { authorization: 'Bearer t', 'content-type': 'application/json' },

@@ -20,7 +20,12 @@ afterEach(() => watch?.stop());
 
 function start(): KeepAliveStallFinding[] {
   const verdicts: KeepAliveStallFinding[] = [];
-  watch = new KeepAliveStallWatch([{ upstream: 'legacy', origin: ORIGIN }], (f) => verdicts.push(f), undefined, () => clock);
+  watch = new KeepAliveStallWatch(
+    [{ upstream: 'legacy', origin: ORIGIN }],
+    (f) => verdicts.push(f),
+    undefined,
+    () => clock,
+  );
   return verdicts;
 }
 
@@ -42,7 +47,13 @@ describe('KeepAliveStallWatch', () => {
     expect(verdicts).toEqual([]);
     answered(kept, 45); // the 20th reused answer decides
     expect(verdicts).toHaveLength(1);
-    expect(verdicts[0]).toMatchObject({ stall: true, upstream: 'legacy', origin: ORIGIN, freshP50Ms: 1, reusedP50Ms: 45 });
+    expect(verdicts[0]).toMatchObject({
+      stall: true,
+      upstream: 'legacy',
+      origin: ORIGIN,
+      freshP50Ms: 1,
+      reusedP50Ms: 45,
+    });
     expect(watch!.pending()).toEqual([]);
   });
 

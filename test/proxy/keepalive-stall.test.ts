@@ -47,7 +47,10 @@ function capturingLogger() {
       cb();
     },
   });
-  return { logger: pino({ level: 'warn' }, sink), warnings: () => lines.map((l) => JSON.parse(l).msg as string) };
+  return {
+    logger: pino({ level: 'warn' }, sink),
+    warnings: () => lines.map((l) => JSON.parse(l).msg as string),
+  };
 }
 
 /**
@@ -71,7 +74,11 @@ describe('judgeStall', () => {
   it('needs enough samples, and a gap of a delayed ACK, not of a slow backend', () => {
     expect(judgeStall([2, 2], Array(30).fill(44))).toBeUndefined();
     expect(judgeStall([2, 2, 2], Array(19).fill(44))).toBeUndefined();
-    expect(judgeStall([1.5, 2, 30], Array(20).fill(44))).toMatchObject({ stall: true, freshP50Ms: 2, reusedP50Ms: 44 });
+    expect(judgeStall([1.5, 2, 30], Array(20).fill(44))).toMatchObject({
+      stall: true,
+      freshP50Ms: 2,
+      reusedP50Ms: 44,
+    });
     expect(judgeStall([2, 2, 2], Array(20).fill(3))?.stall).toBe(false);
     // A busy machine slows some fresh answers too: the lower quartiles still tell.
     expect(judgeStall([2, 38, 40], [...Array(15).fill(44), 60, 80, 90, 120, 150])).toMatchObject({
@@ -113,7 +120,13 @@ describe('keep-alive stall detection', { retry: 2 }, () => {
     for (let i = 0; i < 110; i++) expect((await stack.get(`/more/${i}`)).status).toBe(200);
     const [v, ...more] = await verdicts(stack);
     expect(more).toEqual([]);
-    expect(v).toMatchObject({ kind: 'keepalive-stall', stall: false, upstream: 'legacy', origin: url, reusedSamples: 128 });
+    expect(v).toMatchObject({
+      kind: 'keepalive-stall',
+      stall: false,
+      upstream: 'legacy',
+      origin: url,
+      reusedSamples: 128,
+    });
   });
 
   it('does not watch an upstream configured with reuseConnections: false', async () => {

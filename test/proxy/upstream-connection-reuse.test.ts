@@ -21,7 +21,9 @@ afterEach(async () => {
 });
 
 /** Requests answered on each upstream socket, in the order the sockets opened. */
-async function requestsPerSocket(legacy: Record<string, unknown>): Promise<{ counts: number[]; connection: string[] }> {
+async function requestsPerSocket(
+  legacy: Record<string, unknown>,
+): Promise<{ counts: number[]; connection: string[] }> {
   const perSocket = new Map<Socket, number>();
   upstream = await startUpstream((req, res) => {
     perSocket.set(req.socket, (perSocket.get(req.socket) ?? 0) + 1);
@@ -34,7 +36,10 @@ async function requestsPerSocket(legacy: Record<string, unknown>): Promise<{ cou
     expect(r.status).toBe(200);
     expect(r.body).toBe('ok');
   }
-  return { counts: [...perSocket.values()], connection: upstream.seen.map((s) => String(s.headers.connection)) };
+  return {
+    counts: [...perSocket.values()],
+    connection: upstream.seen.map((s) => String(s.headers.connection)),
+  };
 }
 
 describe('upstream connection reuse options', () => {

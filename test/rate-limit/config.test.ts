@@ -24,7 +24,12 @@ function configError(raw: unknown): string {
 describe('rateLimit config', () => {
   it('accepts the documented shape and fills defaults', () => {
     const cfg = parseConfig(base({ service: '200/s', burst: 50, key: 'header:X-User', over: 'legacy' }));
-    expect(cfg.routes[0].rateLimit).toEqual({ service: '200/s', burst: 50, key: 'header:X-User', over: 'legacy' });
+    expect(cfg.routes[0].rateLimit).toEqual({
+      service: '200/s',
+      burst: 50,
+      key: 'header:X-User',
+      over: 'legacy',
+    });
     expect(parseConfig(base({ legacy: '30/m' })).routes[0].rateLimit).toEqual({
       legacy: '30/m',
       burst: 0,
@@ -34,12 +39,16 @@ describe('rateLimit config', () => {
   });
 
   it('names the bad field', () => {
-    expect(configError(base({ service: '200 per second' }))).toContain('strangler.yaml: routes[0].rateLimit.service: expected a rate');
+    expect(configError(base({ service: '200 per second' }))).toContain(
+      'strangler.yaml: routes[0].rateLimit.service: expected a rate',
+    );
     expect(configError(base({ service: '0/s' }))).toContain('routes[0].rateLimit.service');
     expect(configError(base({ service: '5/s', key: 'cookie:x' }))).toContain('routes[0].rateLimit.key');
     expect(configError(base({ service: '5/s', over: 'drop' }))).toContain('routes[0].rateLimit.over');
     expect(configError(base({ burst: 3 }))).toContain('routes[0].rateLimit: give a service rate');
-    expect(configError(base({ legacy: '5/s', over: 'legacy' }))).toContain('routes[0].rateLimit.over: over: legacy spills');
+    expect(configError(base({ legacy: '5/s', over: 'legacy' }))).toContain(
+      'routes[0].rateLimit.over: over: legacy spills',
+    );
   });
 });
 

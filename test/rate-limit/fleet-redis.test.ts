@@ -55,7 +55,13 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
           mode: 'service',
           rateLimit: { service: `${LIMIT}/s` },
         },
-        { id: 'outage', match: { path: '/api/outage/*' }, service: 'svc', mode: 'service', rateLimit: { service: '5/m' } },
+        {
+          id: 'outage',
+          match: { path: '/api/outage/*' },
+          service: 'svc',
+          mode: 'service',
+          rateLimit: { service: '5/m' },
+        },
       ],
     });
     for (let i = 0; i < 3; i++) {
@@ -86,7 +92,9 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
     const expected = LIMIT * SECONDS;
     const perProxy = await Promise.all(
       proxies.map(async (p) =>
-        Number(/strangler_rate_limited_total\{[^}]*action="reject"\} (\d+)/.exec(await p.metrics())?.[1] ?? 0),
+        Number(
+          /strangler_rate_limited_total\{[^}]*action="reject"\} (\d+)/.exec(await p.metrics())?.[1] ?? 0,
+        ),
       ),
     );
     console.log(
@@ -115,7 +123,9 @@ describe.skipIf(!enabled)('rate limit shared by three proxies on one Redis', () 
       }),
     );
     const ms = performance.now() - t0;
-    console.log(`Redis away: ${statuses.filter((s) => s === 200).length} of 10 let through on one proxy (limit 5/m) in ${ms.toFixed(0)} ms`);
+    console.log(
+      `Redis away: ${statuses.filter((s) => s === 200).length} of 10 let through on one proxy (limit 5/m) in ${ms.toFixed(0)} ms`,
+    );
     expect(statuses.filter((s) => s === 200).length).toBe(5);
     expect(statuses.filter((s) => s === 429).length).toBe(5);
   }, 30_000);

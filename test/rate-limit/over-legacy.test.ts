@@ -135,7 +135,8 @@ describe('rate limit, over: legacy', () => {
     // Warm the proxy's pools first (a few requests, well inside the limit),
     // then let that window end: a first connection's setup time would delay
     // the window's first arrivals and squeeze the window as the service sees it.
-    for (let i = 0; i < 4; i++) await (await pool.request({ method: 'GET', path: '/api/block/0' })).body.dump();
+    for (let i = 0; i < 4; i++)
+      await (await pool.request({ method: 'GET', path: '/api/block/0' })).body.dump();
     await new Promise((r) => setTimeout(r, 1200));
     service.arrivals.length = 0;
     const legacyBefore = legacy.hits();
@@ -161,7 +162,9 @@ describe('rate limit, over: legacy', () => {
     expect(spillHeaders.length).toBe(spilled);
     expect(spillHeaders.every((h) => h['x-strangler-target'] === 'legacy')).toBe(true);
     expect(await proxy.metrics()).toMatch(
-      new RegExp(`strangler_rate_limited_total\\{route="block",target="service",action="legacy"\\} ${spilled}\\b`),
+      new RegExp(
+        `strangler_rate_limited_total\\{route="block",target="service",action="legacy"\\} ${spilled}\\b`,
+      ),
     );
   }, 30_000);
 

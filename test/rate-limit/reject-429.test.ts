@@ -37,8 +37,20 @@ describe('rate limit, over: reject', () => {
       legacy: { url: legacy.url },
       services: { svc: { url: service.url } },
       routes: [
-        { id: 'svc', match: { path: '/svc/*' }, service: 'svc', mode: 'service', rateLimit: { service: '5/m' } },
-        { id: 'old', match: { path: '/old/*' }, service: 'svc', mode: 'legacy', rateLimit: { legacy: '3/m' } },
+        {
+          id: 'svc',
+          match: { path: '/svc/*' },
+          service: 'svc',
+          mode: 'service',
+          rateLimit: { service: '5/m' },
+        },
+        {
+          id: 'old',
+          match: { path: '/old/*' },
+          service: 'svc',
+          mode: 'legacy',
+          rateLimit: { legacy: '3/m' },
+        },
         { id: 'free', match: { path: '/free/*' }, service: 'svc', mode: 'service' },
         {
           id: 'copied',
@@ -111,7 +123,8 @@ describe('rate limit, over: reject', () => {
     }
     expect(legacy.hits() - before.legacy).toBe(6);
     const t0 = Date.now();
-    while (service.hits() - before.service < 3 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    while (service.hits() - before.service < 3 && Date.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 300)); // room for copies that should not come
     expect(service.hits() - before.service).toBe(3);
     expect(await proxy.metrics()).toMatch(

@@ -72,7 +72,9 @@ routes:
     }
     await agent.close();
     const ok = statuses.filter((s) => s === 200).length;
-    console.log(`--workers 2, legacy 20/m: ${ok} of 40 let through, ${statuses.filter((s) => s === 429).length} refused`);
+    console.log(
+      `--workers 2, legacy 20/m: ${ok} of 40 let through, ${statuses.filter((s) => s === 429).length} refused`,
+    );
     expect(ok).toBe(20);
     expect(statuses.filter((s) => s === 429).length).toBe(20);
     expect(legacy.hits()).toBe(20 + 2); // + one readiness probe per worker

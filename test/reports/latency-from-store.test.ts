@@ -27,13 +27,21 @@ afterAll(async () => {
 describe('gatherLatency reads percentiles per route and target from a real store', () => {
   let data: LatencyData;
   beforeAll(async () => {
-    data = await gatherLatency(store, config, { since: NOW.getTime() - 2 * 3_600_000, now: NOW, stepMs: 3_600_000 });
+    data = await gatherLatency(store, config, {
+      since: NOW.getTime() - 2 * 3_600_000,
+      now: NOW,
+      stepMs: 3_600_000,
+    });
   });
 
   it('gives each bin legacy and service percentiles side by side (bucket upper bounds)', () => {
     const block = data.routes.find((r) => r.id === 'block')!;
     expect(block.series).toEqual([
-      { start: '2026-03-01T10:00:00.000Z', legacy: { requests: 100, p50: 5, p90: 5, p99: 50 }, service: null },
+      {
+        start: '2026-03-01T10:00:00.000Z',
+        legacy: { requests: 100, p50: 5, p90: 5, p99: 50 },
+        service: null,
+      },
       {
         start: '2026-03-01T11:00:00.000Z',
         legacy: { requests: 20, p50: 5, p90: 5, p99: 5 },
@@ -58,9 +66,15 @@ describe('gatherLatency reads percentiles per route and target from a real store
   });
 
   it('narrows to one route, and names an unknown one', async () => {
-    const one = await gatherLatency(store, config, { since: NOW.getTime() - 3_600_000, now: NOW, route: 'feed' });
+    const one = await gatherLatency(store, config, {
+      since: NOW.getTime() - 3_600_000,
+      now: NOW,
+      route: 'feed',
+    });
     expect(one.routes.map((r) => r.id)).toEqual(['feed']);
-    await expect(gatherLatency(store, config, { since: 0, now: NOW, route: 'nope' })).rejects.toThrow(/no route "nope"/);
+    await expect(gatherLatency(store, config, { since: 0, now: NOW, route: 'nope' })).rejects.toThrow(
+      /no route "nope"/,
+    );
   });
 
   it('refuses a step that would make too many bins, naming --step', async () => {

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { renderLoadtest } from '../../reports/loadtest/index.js';
 import { LOADTEST } from './fixtures.js';
 
-const oneTarget = { ...LOADTEST, targets: LOADTEST.targets.filter((t) => t.target === 'service'), ratios: [] };
+const oneTarget = {
+  ...LOADTEST,
+  targets: LOADTEST.targets.filter((t) => t.target === 'service'),
+  ratios: [],
+};
 
 describe('loadtest report with one target', () => {
   it.each(['text', 'md', 'html'] as const)('%s drops the ratio footnote', (format) => {

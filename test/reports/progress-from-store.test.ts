@@ -23,7 +23,11 @@ beforeAll(async () => {
   configFile = opened.configFile;
   config = opened.config;
   await fillDemoStore(store, NOW.getTime());
-  data = await gatherProgress(store, opened.config, { since: NOW.getTime() - 2 * 3_600_000, now: NOW, stepMs: 3_600_000 });
+  data = await gatherProgress(store, opened.config, {
+    since: NOW.getTime() - 2 * 3_600_000,
+    now: NOW,
+    stepMs: 3_600_000,
+  });
 });
 
 afterAll(async () => {
@@ -62,12 +66,27 @@ describe('gatherProgress reads the migration from a real store', () => {
       loadtest: { serviceOverLegacyP99: 0.417, serviceOverLegacyRps: 2.177 },
     });
     const feed = data.routes.find((r) => r.id === 'feed')!;
-    expect(feed).toMatchObject({ mode: 'legacy', matchRate: null, breaker: null, loadtest: null, p99Ms: { legacy: 15, service: null } });
+    expect(feed).toMatchObject({
+      mode: 'legacy',
+      matchRate: null,
+      breaker: null,
+      loadtest: null,
+      p99Ms: { legacy: 15, service: null },
+    });
   });
 
   it('shows the plan’s next candidates, skipping modules already served by their service', () => {
-    expect(data.plan?.candidates.map((c) => c.module)).toEqual(['monolith.i18n', 'monolith.chat', 'monolith.feed']);
-    expect(data.plan?.candidates[0]).toEqual({ module: 'monolith.i18n', wave: 1, rank: 2, reasons: ['no imports', 'few callers'] });
+    expect(data.plan?.candidates.map((c) => c.module)).toEqual([
+      'monolith.i18n',
+      'monolith.chat',
+      'monolith.feed',
+    ]);
+    expect(data.plan?.candidates[0]).toEqual({
+      module: 'monolith.i18n',
+      wave: 1,
+      rank: 2,
+      reasons: ['no imports', 'few callers'],
+    });
   });
 });
 

@@ -73,7 +73,11 @@ describe('report progress without --since', () => {
   });
 
   it('says "no data" instead of drawing an empty chart, and "generated" once', async () => {
-    const empty = await gatherProgress(store, config, { since: Date.parse('2026-02-01T00:00:00Z'), now: new Date('2026-02-01T06:00:00Z'), fit: true });
+    const empty = await gatherProgress(store, config, {
+      since: Date.parse('2026-02-01T00:00:00Z'),
+      now: new Date('2026-02-01T06:00:00Z'),
+      fit: true,
+    });
     expect(empty.totals).toMatchObject({ legacy: 0, service: 0 });
     const html = renderProgress(empty, 'html', { now: NOW }).output;
     expect(html).toContain('<p class="muted no-data" id="progress-traffic">no data</p>');
@@ -93,7 +97,10 @@ describe('report progress without --since', () => {
     expect(d.stepMs).toBe(60_000);
     const html = renderLatency(d, 'html', { now: NOW }).output;
     expect(html.match(/generated /g)).toHaveLength(1);
-    const quiet = await gatherLatency(store, config, { since: Date.parse('2026-02-01T00:00:00Z'), now: new Date('2026-02-01T06:00:00Z') });
+    const quiet = await gatherLatency(store, config, {
+      since: Date.parse('2026-02-01T00:00:00Z'),
+      now: new Date('2026-02-01T06:00:00Z'),
+    });
     const none = renderLatency(quiet, 'html', { now: NOW }).output;
     expect(none).toContain('id="latency-0">no data</p>');
     expect(none).not.toContain('<canvas');

@@ -20,13 +20,34 @@ export const FEED_ROUTE = `  - id: feed
     mode: legacy
 `;
 
-export function window(route: string, target: Target, start: number, latencies: number[], errors = 0): StatsWindow {
+export function window(
+  route: string,
+  target: Target,
+  start: number,
+  latencies: number[],
+  errors = 0,
+): StatsWindow {
   const buckets = emptyBuckets();
   for (const ms of latencies) buckets[bucketIndex(ms)]++;
-  return { route, target, instance: 'test:1', start, durationMs: 5000, requests: latencies.length, errors, failovers: 0, buckets };
+  return {
+    route,
+    target,
+    instance: 'test:1',
+    start,
+    durationMs: 5000,
+    requests: latencies.length,
+    errors,
+    failovers: 0,
+    buckets,
+  };
 }
 
-export function shadowBatch(compared: number, matched: number, legacy: number[], service: number[]): ShadowBatch {
+export function shadowBatch(
+  compared: number,
+  matched: number,
+  legacy: number[],
+  service: number[],
+): ShadowBatch {
   return {
     compared,
     matched,
@@ -43,7 +64,9 @@ export function shadowBatch(compared: number, matched: number, legacy: number[],
 /** n copies of ms. */
 export const times = (n: number, ms: number) => new Array<number>(n).fill(ms);
 
-export async function openDemoStore(dir: string): Promise<{ config: Readonly<Config>; store: Store; configFile: string }> {
+export async function openDemoStore(
+  dir: string,
+): Promise<{ config: Readonly<Config>; store: Store; configFile: string }> {
   const configFile = writeConfig(
     dir,
     demoConfigYaml({ store: `sqlite:${path.join(dir, 'state.db')}`, extraRoute: FEED_ROUTE }),
@@ -60,7 +83,13 @@ export async function openDemoStore(dir: string): Promise<{ config: Readonly<Con
  * feed: legacy, traffic only. Windows at `now - 90 min` and `now - 30 min`.
  */
 export async function fillDemoStore(store: Store, now: number): Promise<void> {
-  await store.routes.flip({ route: 'block', mode: 'service', weight: 100, actor: 'tester', reason: 'gate passed' });
+  await store.routes.flip({
+    route: 'block',
+    mode: 'service',
+    weight: 100,
+    actor: 'tester',
+    reason: 'gate passed',
+  });
   const early = now - 90 * 60_000;
   const late = now - 30 * 60_000;
   await store.stats.add([
@@ -73,8 +102,22 @@ export async function fillDemoStore(store: Store, now: number): Promise<void> {
     window('feed', 'legacy', late, times(100, 12)),
   ]);
   await store.shadow.record('block', shadowBatch(200, 199, times(200, 3.2), [...times(197, 1.1), 9, 9, 9]));
-  await store.audit.append({ actor: 'proxy', route: 'block', action: 'breaker.open', before: null, after: null, reason: 'errors' });
-  await store.audit.append({ actor: 'proxy', route: 'block', action: 'breaker.close', before: null, after: null, reason: 'recovered' });
+  await store.audit.append({
+    actor: 'proxy',
+    route: 'block',
+    action: 'breaker.open',
+    before: null,
+    after: null,
+    reason: 'errors',
+  });
+  await store.audit.append({
+    actor: 'proxy',
+    route: 'block',
+    action: 'breaker.close',
+    before: null,
+    after: null,
+    reason: 'recovered',
+  });
   await store.results.put('loadtest', 'block', LOADTEST);
   await store.results.put('plan', 'plan', {
     order: ['monolith.block', 'monolith.i18n', 'monolith.chat', 'monolith.feed', 'monolith.users'],

@@ -237,7 +237,10 @@ describe('shadow hook on real upstreams', () => {
     const cfg = config({ noiseSampleRate: 0 }, { shadowMaxTotalBytes: 1000 });
     const route = cfg.routes[0];
     const hook = createShadowHook({ config: cfg, store });
-    hook.afterPrimary(route, state('shadow'), { ...primaryStub('/api/users/1'), responseBody: Buffer.alloc(1500) });
+    hook.afterPrimary(route, state('shadow'), {
+      ...primaryStub('/api/users/1'),
+      responseBody: Buffer.alloc(1500),
+    });
     hook.afterPrimary(route, state('shadow'), primaryStub('/big')); // the service answers 4 KB
     await hook.close();
     expect(hook.load()).toEqual({ active: 0, bytes: 0 });

@@ -31,7 +31,9 @@ function upstream(side: 'legacy' | 'service'): Promise<string> {
     });
   });
   servers.push(s);
-  return new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+  return new Promise((r) =>
+    s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)),
+  );
 }
 
 let legacyUrl: string;
@@ -48,7 +50,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const state: RouteState = { id: 'r', mode: 'shadow', weight: 0, version: 1, updatedAt: '', actor: 't', reason: '' };
+const state: RouteState = {
+  id: 'r',
+  mode: 'shadow',
+  weight: 0,
+  version: 1,
+  updatedAt: '',
+  actor: 't',
+  reason: '',
+};
 
 function exchange(method: string): PrimaryExchange {
   return {

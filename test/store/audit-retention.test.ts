@@ -28,10 +28,24 @@ afterAll(async () => {
 
 const backends: Array<[string, (audit: AuditRetention) => Promise<Store>]> = [
   ['sqlite', async (audit) => openSqliteStore(`${tmp.dir}/state-${++n}.db`, { audit })],
-  ...(hasRedis ? [['redis', async (audit: AuditRetention) => openRedisStore(redis!.url(0, `t${++n}:`), { audit })] as [string, (a: AuditRetention) => Promise<Store>]] : []),
+  ...(hasRedis
+    ? [
+        ['redis', async (audit: AuditRetention) => openRedisStore(redis!.url(0, `t${++n}:`), { audit })] as [
+          string,
+          (a: AuditRetention) => Promise<Store>,
+        ],
+      ]
+    : []),
 ];
 
-const row = (i: number, action = 'flip') => ({ actor: 't', route: 'block', action, before: null, after: null, reason: `row ${i}` });
+const row = (i: number, action = 'flip') => ({
+  actor: 't',
+  route: 'block',
+  action,
+  before: null,
+  after: null,
+  reason: `row ${i}`,
+});
 
 async function appendMany(store: Store, count: number, action = 'flip'): Promise<void> {
   let next = 0;

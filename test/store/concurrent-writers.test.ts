@@ -36,7 +36,9 @@ afterAll(async () => {
 });
 
 /** `strangler serve --workers 2` on the same file; resolves with its proxy URL once listening. */
-async function startServe(configFile: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+async function startServe(
+  configFile: string,
+): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2', '--config', configFile], {
     env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,9 +112,13 @@ async function flipLoop(configFile: string, until: number): Promise<{ flips: num
   const modes = ['shadow', 'legacy'];
   while (Date.now() < until) {
     try {
-      await run(process.execPath, [BIN, 'flip', 'block', modes[flips % 2], '--config', configFile, '--reason', 'contention test'], {
-        env: { ...process.env, STRANGLER_LOG_LEVEL: 'silent' },
-      });
+      await run(
+        process.execPath,
+        [BIN, 'flip', 'block', modes[flips % 2], '--config', configFile, '--reason', 'contention test'],
+        {
+          env: { ...process.env, STRANGLER_LOG_LEVEL: 'silent' },
+        },
+      );
       flips++;
     } catch (err) {
       errors.push(`${(err as { stderr?: string }).stderr ?? (err as Error).message}`.slice(0, 300));
@@ -134,7 +140,8 @@ describe('SQLite store under concurrent writers (real processes)', () => {
         store: `sqlite:${file}`,
         legacy: upstreamUrl,
         service: upstreamUrl,
-        extraRoute: '  - { id: orders, match: { path: /api/orders/* }, service: block-service, mode: legacy }\n',
+        extraRoute:
+          '  - { id: orders, match: { path: /api/orders/* }, service: block-service, mode: legacy }\n',
       }) + 'proxy: { statsFlushMs: 200 }\n',
     );
     const config = loadConfig(configFile);
@@ -143,7 +150,9 @@ describe('SQLite store under concurrent writers (real processes)', () => {
     await setup.close();
 
     const serve = await startServe(configFile);
-    const starts = await Promise.all(Array.from({ length: WRITERS }, (_, i) => forkWriter(file, `writer-${i + 1}`)));
+    const starts = await Promise.all(
+      Array.from({ length: WRITERS }, (_, i) => forkWriter(file, `writer-${i + 1}`)),
+    );
     const until = Date.now() + RUN_MS;
     const [flipper, proxied, ...reports] = await Promise.all([
       flipLoop(configFile, until),
@@ -161,11 +170,18 @@ describe('SQLite store under concurrent writers (real processes)', () => {
       const evidence = await store.shadow.evidence('block');
       const windows = await store.stats.query({ route: 'block', since: 0 });
       const statsRequests = windows.reduce((n, w) => n + w.requests, 0);
-      const testRows = (await store.audit.list({ route: 'block', action: 'test.write', limit: 1_000_000 })).length;
+      const testRows = (await store.audit.list({ route: 'block', action: 'test.write', limit: 1_000_000 }))
+        .length;
       const flipRows = (await store.audit.list({ route: 'block', action: 'flip', limit: 1_000_000 })).length;
       const state = await store.routes.get('block');
-      const proxyRequests = (await store.stats.query({ route: 'orders', since: 0 })).reduce((n, w) => n + w.requests, 0);
-      const serveErrors = serve.log().split('\n').filter((l) => /STRANGLER_E_STORE|SQLITE_BUSY|database is locked/.test(l));
+      const proxyRequests = (await store.stats.query({ route: 'orders', since: 0 })).reduce(
+        (n, w) => n + w.requests,
+        0,
+      );
+      const serveErrors = serve
+        .log()
+        .split('\n')
+        .filter((l) => /STRANGLER_E_STORE|SQLITE_BUSY|database is locked/.test(l));
       console.log(
         `concurrent writers: serve --workers 2 + ${WRITERS} writer processes + ${flipper.flips} CLI flip processes over ${RUN_MS} ms; ` +
           `writes: shadow ${total('shadow')}, stats ${total('stats')}, audit ${total('audit')}, opens ${total('opens')}, flips ${flipper.flips}, proxied requests ${proxied.ok}; ` +

@@ -403,9 +403,14 @@ export function storeContract(backend: StoreBackend): void {
       expect(ev.fieldExamples!['$.often']).toEqual(withFields(SAMPLE_RING + 3, ['$.often'])); // the newest wins
 
       // At the bound a new field keeps no example; known fields still get newer ones.
-      const fill = Array.from({ length: MAX_FIELD_EXAMPLES - 2 }, (_, i) => withFields(1000 + i, [`$.f${i}`]));
+      const fill = Array.from({ length: MAX_FIELD_EXAMPLES - 2 }, (_, i) =>
+        withFields(1000 + i, [`$.f${i}`]),
+      );
       await s.shadow.record('block', batch({ samples: fill }));
-      await other.shadow.record('block', batch({ samples: [withFields(5000, ['$.new']), withFields(5001, ['$.rare'])] }));
+      await other.shadow.record(
+        'block',
+        batch({ samples: [withFields(5000, ['$.new']), withFields(5001, ['$.rare'])] }),
+      );
       const full = (await s.shadow.evidence('block', { fieldExamples: true })).fieldExamples!;
       expect(Object.keys(full)).toHaveLength(MAX_FIELD_EXAMPLES);
       expect(full['$.new']).toBeUndefined();

@@ -27,7 +27,8 @@ async function rejectionCode(p: Promise<unknown>): Promise<string> {
   throw new Error('expected a rejection');
 }
 
-const flip = (s: Store) => s.routes.flip({ route: 'block', mode: 'legacy', weight: 0, actor: 't', reason: 'r' });
+const flip = (s: Store) =>
+  s.routes.flip({ route: 'block', mode: 'legacy', weight: 0, actor: 't', reason: 'r' });
 
 describe('SQLite store integrity', () => {
   it('uninitialised until seeded; lost when its file is replaced; the replacement file is untouched', async () => {
@@ -45,7 +46,10 @@ describe('SQLite store integrity', () => {
       await other.close();
       renameSync(`${tmp.dir}/b.db`, file);
 
-      expect(await a.integrity()).toMatchObject({ state: 'lost', reason: expect.stringContaining('replaced') });
+      expect(await a.integrity()).toMatchObject({
+        state: 'lost',
+        reason: expect.stringContaining('replaced'),
+      });
       expect(await rejectionCode(flip(a))).toBe('STRANGLER_E_STORE_LOST');
       expect(await rejectionCode(a.routes.seed(SEED, 'config'))).toBe('STRANGLER_E_STORE_LOST');
     } finally {
@@ -78,7 +82,10 @@ describe.skipIf(!redisAvailable())('Redis store integrity', () => {
       const { Redis } = await import('ioredis');
       const raw = new Redis(redis.port, '127.0.0.1');
       await raw.flushdb(); // Redis restarted empty, as far as the data goes
-      expect(await a.integrity()).toMatchObject({ state: 'lost', reason: expect.stringContaining('is gone') });
+      expect(await a.integrity()).toMatchObject({
+        state: 'lost',
+        reason: expect.stringContaining('is gone'),
+      });
       expect(await rejectionCode(flip(a))).toBe('STRANGLER_E_STORE_LOST');
       expect(await rejectionCode(a.routes.seed(SEED, 'config'))).toBe('STRANGLER_E_STORE_LOST');
       expect(await raw.exists('int:route:block')).toBe(0);
@@ -88,7 +95,10 @@ describe.skipIf(!redisAvailable())('Redis store integrity', () => {
       await b.routes.seed(SEED, 'operator');
       await b.close();
       raw.disconnect();
-      expect(await a.integrity()).toMatchObject({ state: 'lost', reason: expect.stringContaining('re-seeded') });
+      expect(await a.integrity()).toMatchObject({
+        state: 'lost',
+        reason: expect.stringContaining('re-seeded'),
+      });
       expect(await rejectionCode(flip(a))).toBe('STRANGLER_E_STORE_LOST');
     } finally {
       await a.close();

@@ -85,7 +85,13 @@ async function startStack(tracing: boolean) {
     ...(receiver ? { tracing: { otlp: receiver.url, serviceName: 'strangler-test' } } : {}),
     routes: [
       { id: 'moved', match: { path: '/moved/*' }, service: 'gone', mode: 'service' },
-      { id: 'shadowed', match: { path: '/shadowed/*' }, service: 'svc', mode: 'shadow', shadow: { noiseSampleRate: 0 } },
+      {
+        id: 'shadowed',
+        match: { path: '/shadowed/*' },
+        service: 'svc',
+        mode: 'shadow',
+        shadow: { noiseSampleRate: 0 },
+      },
     ],
   });
   const store = await openStore(config.store);
@@ -134,7 +140,9 @@ describe('tracing on: OTLP/HTTP export', () => {
     await res.body.dump();
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-strangler-failover']).toBe('refused');
-    const spans = await s.receiver!.waitFor((all) => all.filter((x) => x.traceId === CALLER_TRACE).length >= 3);
+    const spans = await s.receiver!.waitFor(
+      (all) => all.filter((x) => x.traceId === CALLER_TRACE).length >= 3,
+    );
     const trace = spans.filter((x) => x.traceId === CALLER_TRACE);
     if (process.env.SHOW_TRACE) console.log(JSON.stringify(s.receiver!.bodies, null, 2));
     const request = trace.find((x) => x.name === 'GET /moved/*')!;

@@ -80,7 +80,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               start: String(s.startTimeUnixNano),
               end: String(s.endTimeUnixNano),
               attributes: attrs(s.attributes),
-              links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+              links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({
+                traceId: l.traceId,
+                spanId: l.spanId,
+              })),
               events: (s.events ?? []).map((e: { name: string }) => ({ name: e.name })),
               status: s.status,
               service,
@@ -100,7 +103,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     async waitFor(pred, ms = 15_000) {
       const t0 = Date.now();
       while (!pred(spans)) {
-        if (Date.now() - t0 > ms) throw new Error(`spans not received within ${ms} ms; got: ${spans.map((s) => s.name).join(', ')}`);
+        if (Date.now() - t0 > ms)
+          throw new Error(`spans not received within ${ms} ms; got: ${spans.map((s) => s.name).join(', ')}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       return spans;

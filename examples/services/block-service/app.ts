@@ -92,9 +92,15 @@ function intField(body: Record<string, unknown>, name: string): number {
 function blockCheckPoint(store: BlockStore, body: Buffer): Answer {
   const call = parseJsonObject(body);
   const args = Array.isArray(call.args) ? call.args : [];
-  const kwargs = (call.kwargs && typeof call.kwargs === 'object' ? call.kwargs : {}) as Record<string, unknown>;
+  const kwargs = (call.kwargs && typeof call.kwargs === 'object' ? call.kwargs : {}) as Record<
+    string,
+    unknown
+  >;
   const user = intField({ user_id: args[0] ?? kwargs.user_id }, 'user_id');
-  return { status: 200, body: { result: { blocked: store.listBlocked(user), blocked_by: store.blockedBy(user) } } };
+  return {
+    status: 200,
+    body: { result: { blocked: store.listBlocked(user), blocked_by: store.blockedBy(user) } },
+  };
 }
 
 /** Routes one request; mirrors app.py's block_* handlers check for check. */
