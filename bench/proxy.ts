@@ -39,10 +39,11 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { type AddressInfo, createServer as createNetServer, connect } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const NGINX = '/usr/sbin/nginx';
@@ -193,15 +194,6 @@ async function probe(child: Child): Promise<{ rss: number; cpuUs: number }> {
 
 const rssOf = async (child: Child) => (await probe(child)).rss;
 const cpuOf = async (child: Child) => (await probe(child)).cpuUs;
-
-/** A port free right now (nginx cannot listen on 0 and tell us which port it got). */
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForPort(port: number, ms = 5000): Promise<void> {
   const until = Date.now() + ms;

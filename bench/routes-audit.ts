@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from './free-port.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -137,17 +137,6 @@ async function run(kind: 'sqlite' | 'redis', url: string, args: Args, fill: (sto
       `${count.toLocaleString('en')} audit rows p50 ${f(full.p50)} ms p95 ${f(full.p95)} ms | ` +
       `ratio p50 ${(full.p50 / empty.p50).toFixed(2)}x (fill took ${(fillMs / 1000).toFixed(1)} s)`,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startRedis(dir: string): Promise<{ port: number; child: ChildProcess }> {

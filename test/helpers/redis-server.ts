@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../bench/free-port.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -44,17 +44,6 @@ export interface RedisServer {
   running(): boolean;
   /** Stop and remove the data dir; safe to call twice. */
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const READY_TIMEOUT_MS = 10_000;
