@@ -106,6 +106,22 @@ async function cli(io: CliIO, ...argv: string[]): Promise<number> {
   return run(args, io);
 }
 
+/**
+ * Flip a route; when the gate refuses, override it with --force (the audit
+ * log records the override). `explain` says so on the demo's output.
+ */
+async function flipOrOverride(
+  io: CliIO,
+  route: string,
+  to: string[],
+  reason: string,
+  explain = false,
+): Promise<void> {
+  if ((await cli(io, 'flip', route, ...to, '--reason', reason)) === 0) return;
+  if (explain) out('(the gate refused; the demo overrides it, and the audit log records the override)');
+  await cli(io, 'flip', route, ...to, '--force', '--reason', 'demo override');
+}
+
 async function main(): Promise<void> {
   // The proxy's logs would drown the walkthrough; warnings still show, as one
   // readable line each (no JSON, and colour only on a terminal).
@@ -239,33 +255,8 @@ routes:
     await cli(io, 'shadow', 'report', 'block-check', '--format', 'text');
 
     heading('3. canary 50%: sticky per x-user-id, gated by the shadow evidence');
-    let code = await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--reason', 'evidence looks good');
-    if (code !== 0) {
-      out('(the gate refused; the demo overrides it, and the audit log records the override)');
-      await cli(io, 'flip', 'block', 'canary', '--weight', '50', '--force', '--reason', 'demo override');
-    }
-    code = await cli(
-      io,
-      'flip',
-      'block-check',
-      'canary',
-      '--weight',
-      '50',
-      '--reason',
-      'evidence looks good',
-    );
-    if (code !== 0)
-      await cli(
-        io,
-        'flip',
-        'block-check',
-        'canary',
-        '--weight',
-        '50',
-        '--force',
-        '--reason',
-        'demo override',
-      );
+    await flipOrOverride(io, 'block', ['canary', '--weight', '50'], 'evidence looks good', true);
+    await flipOrOverride(io, 'block-check', ['canary', '--weight', '50'], 'evidence looks good');
     await settle();
     s = await traffic(pool, 300, blockGet);
     all.push(...s);
@@ -273,10 +264,8 @@ routes:
     await feedTraffic('feed from 40 users (block-check canary 50%, sticky by user_id)', 120);
 
     heading('4. service: block-service answers the whole route');
-    code = await cli(io, 'flip', 'block', 'service', '--reason', 'canary healthy');
-    if (code !== 0) await cli(io, 'flip', 'block', 'service', '--force', '--reason', 'demo override');
-    code = await cli(io, 'flip', 'block-check', 'service', '--reason', 'canary healthy');
-    if (code !== 0) await cli(io, 'flip', 'block-check', 'service', '--force', '--reason', 'demo override');
+    await flipOrOverride(io, 'block', ['service'], 'canary healthy');
+    await flipOrOverride(io, 'block-check', ['service'], 'canary healthy');
     await settle();
     s = await traffic(pool, 300, (i) =>
       i % 10 === 0
