@@ -20,8 +20,10 @@
  * through strangler with its default kept-alive upstream pool and with
  * `reuseConnections: false`. runserver stalls ~40 ms on every reused
  * connection (Nagle + delayed ACK, docs/config.md); the figure asked for is
- * the p50 strangler adds once configured. Also prints what strangler's own
- * stall watch found.
+ * the p50 strangler adds once configured. The same run measures two floors in
+ * front of the same server: the bare stream() forwarder (what any Node
+ * forwarder adds) and nginx. Also prints what strangler's own stall watch
+ * found.
  *
  * Scenario 3: the same three ways as scenario 1 in front of the Python demo monolith.
  *
@@ -33,11 +35,12 @@
  * OTLP sink in a process of its own; the ratios to `strangler` are the cost
  * of tracing on.
  *
- * Roles (the script forks itself): `--role backend`, `--role strangler CONFIG_JSON`, `--role bare UPSTREAM`.
+ * Roles (the script forks itself): `--role backend`, `--role strangler CONFIG_JSON`, `--role bare UPSTREAM`,
+ * `--role bare-stream UPSTREAM [fresh]`.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -104,12 +107,13 @@ async function runBare(upstream: string): Promise<void> {
  * issue measured at 0.76x nginx. Shows what a stream()-based forward() could
  * reach on this machine.
  */
-async function runBareStream(upstream: string): Promise<void> {
+async function runBareStream(upstream: string, fresh = false): Promise<void> {
   const { Pool } = await import('undici');
   const pool = new Pool(upstream, { connections: 256 });
   const server = createServer((req, res) => {
     pool.stream(
-      { method: 'GET', path: req.url ?? '/', headers: req.headers, body: null, opaque: res },
+      // fresh: a new upstream connection per request (undici's `reset`), as strangler's reuseConnections: false.
+      { method: 'GET', path: req.url ?? '/', headers: req.headers, body: null, opaque: res, reset: fresh },
       ({ statusCode, headers, opaque }) => {
         const out = opaque as typeof res;
         out.writeHead(statusCode, headers as Record<string, string>);
@@ -219,6 +223,7 @@ async function startNginx(
     console.log(`nginx: ${NGINX} not found (Debian package "nginx"); skipping the nginx baseline`);
     return undefined;
   }
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(
@@ -561,21 +566,39 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
   const django = await startDjango(kind);
   if (!django) return;
   const strangler = await forkRole('strangler', [djangoStranglerConfig(dir, `django-${kind}`, django.url)]);
+  // The floors: the bare stream() forwarder (the least any Node forwarder
+  // adds) and nginx (a native proxy), both keeping their upstream connection
+  // alive, in front of the same server.
+  const bare = await forkRole('bare-stream', [django.url]);
+  const bareFresh = await forkRole('bare-stream', [django.url, 'fresh']);
+  const nginx = await startNginx(Number(new URL(django.url).port), path.join(dir, `nginx-${kind}`));
   try {
     const p = '/api/item';
     const sp = `http://127.0.0.1:${strangler.port}`;
-    const targets: SeqTarget[] = [
+    const direct: SeqTarget[] = [
       { name: 'direct, new connection per request', origin: django.url, path: p, fresh: true },
       { name: 'direct, one kept-alive connection', origin: django.url, path: p },
+    ];
+    const floors: SeqTarget[] = [
+      { name: 'bare stream() forwarder (the Node floor)', origin: `http://127.0.0.1:${bare.port}`, path: p },
+      {
+        name: 'bare stream(), new upstream connection',
+        origin: `http://127.0.0.1:${bareFresh.port}`,
+        path: p,
+      },
+      ...(nginx ? [{ name: 'nginx (native)', origin: `http://127.0.0.1:${nginx.port}`, path: p }] : []),
+    ];
+    const ours: SeqTarget[] = [
       { name: 'strangler, default (upstream kept alive)', origin: sp, path: p },
       { name: 'strangler, reuseConnections: false', origin: sp, path: `/fresh${p}` },
     ];
+    const targets = [...direct, ...floors, ...ours];
     const r = await sequentialPercentiles(targets, n);
     console.log(
       `\n## Django 3.2 under ${kind === 'runserver' ? 'manage.py runserver' : 'gunicorn (gthread, 1 worker, 4 threads)'}, GET ${p}`,
     );
     console.log(
-      `  c=1 sequential, ${n} requests per target in alternating runs (client keeps its connection to strangler alive):`,
+      `  c=1 sequential, ${n} requests per target in alternating runs (client keeps its connection to the proxy alive):`,
     );
     console.log('  target                                      p50 ms    p90 ms');
     for (const t of targets) {
@@ -584,12 +607,13 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
         `  ${t.name.padEnd(42)} ${fmt(x.p50 / 1000, 2).padStart(7)}   ${fmt(x.p90 / 1000, 2).padStart(7)}`,
       );
     }
-    // Added p50: the best strangler configuration against the best direct way.
-    const best = (names: string[]) => Math.min(...names.map((name) => r.get(name)!.p50));
-    const direct = best([targets[0].name, targets[1].name]);
-    const configured = best([targets[2].name, targets[3].name]);
+    // Added p50: the best configuration of each proxy against the best direct way.
+    const best = (ts: SeqTarget[]) => Math.min(...ts.map((t) => r.get(t.name)!.p50));
+    const bestDirect = best(direct);
+    const added = (ts: SeqTarget[]) => fmt((best(ts) - bestDirect) / 1000, 3);
     console.log(
-      `  added p50 by strangler, best configuration vs best direct: ${fmt((configured - direct) / 1000, 3)} ms (target <= 0.5)`,
+      `  added p50 vs best direct: strangler (best configuration) ${added(ours)} ms (target <= 0.5); ` +
+        `bare stream() floor (best of two) ${added(floors.slice(0, 2))} ms${nginx ? `; nginx ${added([floors[2]])} ms` : ''}`,
     );
     // What strangler's own stall watch concluded about this upstream.
     const { openStore } = await import('../store/open.js');
@@ -609,6 +633,9 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
     }
   } finally {
     strangler.proc.kill();
+    bare.proc.kill();
+    bareFresh.proc.kill();
+    await nginx?.stop();
     await django.stop();
   }
 }
@@ -750,7 +777,8 @@ const role = roleAt > 0 ? process.argv[roleAt + 1] : undefined;
 if (role === 'backend') await runBackend();
 else if (role === 'strangler') await runStrangler(process.argv[roleAt + 2]);
 else if (role === 'bare') await runBare(process.argv[roleAt + 2]);
-else if (role === 'bare-stream') await runBareStream(process.argv[roleAt + 2]);
+else if (role === 'bare-stream')
+  await runBareStream(process.argv[roleAt + 2], process.argv[roleAt + 3] === 'fresh');
 else
   await main().catch((err) => {
     console.error(err);
