@@ -566,9 +566,9 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
   const django = await startDjango(kind);
   if (!django) return;
   const strangler = await forkRole('strangler', [djangoStranglerConfig(dir, `django-${kind}`, django.url)]);
-  // The floors: the bare stream() forwarder (the least any Node forwarder
-  // adds) and nginx (a native proxy), both keeping their upstream connection
-  // alive, in front of the same server.
+  // The floors in front of the same server: the bare stream() forwarder (the
+  // least any Node forwarder adds), with its upstream connection kept alive
+  // and with a new one per request, and nginx (a native proxy, kept alive).
   const bare = await forkRole('bare-stream', [django.url]);
   const bareFresh = await forkRole('bare-stream', [django.url, 'fresh']);
   const nginx = await startNginx(Number(new URL(django.url).port), path.join(dir, `nginx-${kind}`));
@@ -579,20 +579,22 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
       { name: 'direct, new connection per request', origin: django.url, path: p, fresh: true },
       { name: 'direct, one kept-alive connection', origin: django.url, path: p },
     ];
-    const floors: SeqTarget[] = [
+    const bareFloors: SeqTarget[] = [
       { name: 'bare stream() forwarder (the Node floor)', origin: `http://127.0.0.1:${bare.port}`, path: p },
       {
         name: 'bare stream(), new upstream connection',
         origin: `http://127.0.0.1:${bareFresh.port}`,
         path: p,
       },
-      ...(nginx ? [{ name: 'nginx (native)', origin: `http://127.0.0.1:${nginx.port}`, path: p }] : []),
     ];
+    const native: SeqTarget[] = nginx
+      ? [{ name: 'nginx (native)', origin: `http://127.0.0.1:${nginx.port}`, path: p }]
+      : [];
     const ours: SeqTarget[] = [
       { name: 'strangler, default (upstream kept alive)', origin: sp, path: p },
       { name: 'strangler, reuseConnections: false', origin: sp, path: `/fresh${p}` },
     ];
-    const targets = [...direct, ...floors, ...ours];
+    const targets = [...direct, ...bareFloors, ...native, ...ours];
     const r = await sequentialPercentiles(targets, n);
     console.log(
       `\n## Django 3.2 under ${kind === 'runserver' ? 'manage.py runserver' : 'gunicorn (gthread, 1 worker, 4 threads)'}, GET ${p}`,
@@ -613,7 +615,7 @@ async function djangoScenario(kind: DjangoServer, dir: string, n: number): Promi
     const added = (ts: SeqTarget[]) => fmt((best(ts) - bestDirect) / 1000, 3);
     console.log(
       `  added p50 vs best direct: strangler (best configuration) ${added(ours)} ms (target <= 0.5); ` +
-        `bare stream() floor (best of two) ${added(floors.slice(0, 2))} ms${nginx ? `; nginx ${added([floors[2]])} ms` : ''}`,
+        `bare stream() floor (best of two) ${added(bareFloors)} ms${native.length ? `; nginx ${added(native)} ms` : ''}`,
     );
     // What strangler's own stall watch concluded about this upstream.
     const { openStore } = await import('../store/open.js');

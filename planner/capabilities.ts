@@ -133,10 +133,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     maxLoc: Math.max(1, ...caps.map((u) => unitLoc.get(u.name)!)),
     others: Math.max(1, caps.length - 1),
   };
-  const candidates = rankCandidates(
-    caps.map((u) => rateCandidate(ctx, u)),
-    evidence,
-  );
+  const candidates = rankCandidates(caps.map((u) => rateCandidate(ctx, u)));
   const libraries = listLibraries(units, graph, libraryReason);
   notes.unshift(summaryNote(candidates, libraries, depth, autoDepth));
   if (!traffic)
@@ -335,7 +332,6 @@ interface CandidateFacts {
   // 1. dependencies
   dependsOn: string[];
   libs: string[];
-  ownsAny: boolean;
   // 2. data
   owns: string[];
   /** Its own tables that other units use too. */
@@ -377,6 +373,8 @@ function rateCandidate(ctx: CandidateContext, u: Unit): PlanCandidate {
     score: Math.round(totalScore(terms) * 100) / 100,
     rank: 0,
     reasons: candidateReasons(ctx, f, terms),
+    // Glue (no tables, no entry point) ranks after every unit with something to extract.
+    ...(terms.nothingToExtract !== null ? { glue: true as const } : {}),
   };
 }
 
@@ -403,7 +401,6 @@ function candidateFacts(ctx: CandidateContext, u: Unit): CandidateFacts {
     unit: u,
     dependsOn: deps.filter((d) => ctx.capNames.has(d)).sort(byName),
     libs: deps.filter((d) => ctx.isLibrary(d)).sort(byName),
-    ownsAny: [...data.owner.values()].includes(u.name),
     owns,
     ownedShares,
     foreign: [...touched]
@@ -507,7 +504,7 @@ function dependencyReason(f: CandidateFacts, term: number): string {
     ...(f.libs.length > 0
       ? [`the shared ${f.libs.length === 1 ? 'library' : 'libraries'} ${list(f.libs)}`]
       : []),
-    ...(f.ownsAny ? ['its own tables'] : []),
+    ...(f.owns.length > 0 ? ['its own tables'] : []),
   ];
   return f.dependsOn.length === 0
     ? `depends on no other capability${needs.length > 0 ? `: only ${needs.join(' and ')}` : ''} (${fmt(term)})`
@@ -599,20 +596,14 @@ function blastReasons(ctx: CandidateContext, f: CandidateFacts, terms: Candidate
   return reasons;
 }
 
-/** Glue (no tables, no entry point) follows every unit with something to extract, whatever its score. */
-function rankCandidates(candidates: PlanCandidate[], evidence: boolean): PlanCandidate[] {
-  const glue = (c: PlanCandidate): number =>
-    c.modules.every((m) => m === 'urls' || m.endsWith('.urls'))
-      ? 1
-      : evidence && c.tables.owns.length === 0 && c.tables.shares.length === 0 && c.routes.length === 0
-        ? 1
-        : 0;
+/** Glue (rateCandidate marks it) follows every unit with something to extract, whatever its score. */
+function rankCandidates(candidates: PlanCandidate[]): PlanCandidate[] {
+  const glue = (c: PlanCandidate): number => (c.glue ? 1 : 0);
   candidates.sort(
     (a, b) => glue(a) - glue(b) || b.score - a.score || a.loc - b.loc || byName(a.name, b.name),
   );
   candidates.forEach((c, i) => {
     c.rank = i + 1;
-    if (glue(c)) c.glue = true;
   });
   return candidates;
 }

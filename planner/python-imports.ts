@@ -41,8 +41,6 @@ type BlockKind = ImportKind | 'plain';
 interface Block {
   indent: number;
   kind: BlockKind;
-  /** The statement keyword that opened it (if, try, def...): decides what a following else means. */
-  keyword: string;
 }
 
 const COMPOUND = new Set([
@@ -146,7 +144,7 @@ class BlockStack {
   open(tokens: LogicalLine, t: number, colon: number): void {
     const k = tokens.isName(t, 'async') ? t + 1 : t;
     const keyword = tokens.text(k);
-    this.blocks.push({ indent: tokens.indent, kind: this.kindOf(tokens, keyword, k, colon), keyword });
+    this.blocks.push({ indent: tokens.indent, kind: this.kindOf(tokens, keyword, k, colon) });
   }
 
   private kindOf(tokens: LogicalLine, keyword: string, k: number, colon: number): BlockKind {

@@ -7,9 +7,9 @@
  */
 
 export const T_NAME = 1;
-export const T_OP = 2;
-export const T_STRING = 3;
-export const T_NUMBER = 4;
+const T_OP = 2;
+const T_STRING = 3;
+const T_NUMBER = 4;
 
 export interface SourceProblem {
   line: number;
@@ -194,8 +194,8 @@ export class PythonTokenizer {
     let i = s + 1;
     while (i < this.n && isIdentChar(src.charCodeAt(i))) i++;
     const q = src.charCodeAt(i);
-    if ((q === 39 || q === 34) && i - s <= 2 && STRING_PREFIXES.has(src.slice(s, i).toLowerCase())) {
-      const prefix = src.slice(s, i).toLowerCase();
+    const prefix = (q === 39 || q === 34) && i - s <= 2 ? src.slice(s, i).toLowerCase() : '';
+    if (prefix && STRING_PREFIXES.has(prefix)) {
       // t-strings (PEP 750) hold replacement fields just as f-strings do.
       this.readString(s, i, prefix.includes('f') || prefix.includes('t'));
     } else {
