@@ -41,8 +41,6 @@ import { failoverReason, notResentCode } from './upstream-errors.js';
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
-export type { FailoverReason };
-
 export interface FailoverFacts {
   reason: FailoverReason;
   /** Whether any of the request may have reached the service. */
@@ -146,25 +144,17 @@ function counterOn<L extends string>(reg: Registry, name: string, labelNames: L[
   );
 }
 
-let defaultFailover: Failover | undefined;
-
-/** The process-wide Failover used when the caller passes none. */
-export function getDefaultFailover(): Failover {
-  defaultFailover ??= new Failover();
-  return defaultFailover;
-}
-
 /**
  * Answer a service route: try the service under its breaker and fall back to
  * legacy when that is safe. Resolves with the attempt to answer with; never
- * rejects. `failover` carries the breakers (default: a process-wide one).
+ * rejects. `failover` carries the breakers.
  */
 export async function forwardWithFailover(
   ctx: RequestContext,
   route: RouteConfig,
   attemptService: () => Promise<UpstreamAttempt>,
   attemptLegacy: () => Promise<UpstreamAttempt>,
-  failover: Failover = getDefaultFailover(),
+  failover: Failover,
 ): Promise<FailoverResult> {
   const cfg = route.failover;
   if (!cfg.enabled) return asResult(await attemptService(), 'service');

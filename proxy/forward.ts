@@ -279,5 +279,3 @@ export function respondError(
   // Unread request body would otherwise keep the socket busy for nothing.
   if (ctx.hasBody && !ctx.bodyConsumed) ctx.req.resume();
 }
-
-export type { IncomingHttpHeaders };

@@ -59,8 +59,6 @@ import { failureCode } from './upstream-errors.js';
 import { Upstreams } from './upstreams.js';
 import { createUpgradeProxy, isWebSocketUpgrade, serveAsPlainHttp, type UpgradeProxy } from './websocket.js';
 
-export type { RouteTable };
-
 export interface ProxyOptions {
   config: Readonly<Config>;
   store: Store;
