@@ -252,15 +252,13 @@ export function onBreakerChange(fn: (e: BreakerEvent) => void): () => void {
 }
 
 /**
- * All breakers of one proxy, keyed by (route id, service name). A route-table
- * reload calls `get` again: the same breaker (and its state) comes back. The
- * failover settings are the config's, read once per proxy, so a key's
- * settings never change while its breaker lives.
+ * All breakers of one proxy, one per route. A route-table reload calls `get`
+ * again: the same breaker (and its state) comes back. A route's service and
+ * failover settings are the config's, read once per proxy (a flip changes
+ * the mode, never the service), so they never change while its breaker lives.
  */
 export class BreakerRegistry {
   private readonly breakers = new Map<string, ServiceBreaker>();
-  /** The service each route used last, so states() reports the breaker in use. */
-  private readonly current = new Map<string, string>();
   private readonly gauge: Gauge<'route'>;
 
   constructor(private readonly options: BreakerRegistryOptions = {}) {
@@ -276,30 +274,24 @@ export class BreakerRegistry {
   }
 
   get(route: string, service: string, config: Readonly<FailoverConfig>): ServiceBreaker {
-    const key = `${route}\0${service}`;
-    this.current.set(route, service);
-    const existing = this.breakers.get(key);
+    const existing = this.breakers.get(route);
     if (existing) return existing;
     const b = new ServiceBreaker(route, service, config, (e) => this.changed(e));
-    this.breakers.set(key, b);
+    this.breakers.set(route, b);
     this.gauge.set({ route }, BREAKER_STATE_VALUE[b.state]);
     return b;
   }
 
-  /** State of each route's breaker (the service it routes to now). */
+  /** State of each route's breaker. */
   states(): Record<string, BreakerState> {
     const out: Record<string, BreakerState> = {};
-    for (const [route, service] of this.current) {
-      const b = this.breakers.get(`${route}\0${service}`);
-      if (b) out[route] = b.state;
-    }
+    for (const [route, b] of this.breakers) out[route] = b.state;
     return out;
   }
 
   close(): void {
     for (const b of this.breakers.values()) b.shutdown();
     this.breakers.clear();
-    this.current.clear();
   }
 
   private changed(e: BreakerEvent): void {
