@@ -22,8 +22,8 @@
  *   canary.rollback  a flip row back to shadow (SLO breach, or --abort)
  *   canary.abort / canary.halt / canary.done     (terminal)
  */
-import type { Config, RouteConfig } from '../core/config.js';
-import { StranglerError, isStranglerError, unknownRouteError } from '../core/errors.js';
+import { type Config, configuredRoute, type RouteConfig } from '../core/config.js';
+import { StranglerError, isStranglerError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
@@ -115,17 +115,6 @@ async function updateRollout(
   );
 }
 
-function routeConfig(config: Readonly<Config>, route: string): RouteConfig {
-  const r = config.routes.find((x) => x.id === route);
-  if (!r)
-    throw unknownRouteError(
-      route,
-      config.routes.map((x) => x.id),
-      'in the config',
-    );
-  return r;
-}
-
 /** Parse `1,5,25,50,100`: whole numbers 1..100, strictly increasing. */
 export function parseSteps(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
@@ -164,7 +153,7 @@ async function rolloutStart(
   config: Readonly<Config>,
   opts: { route: string; steps: number[]; intervalMs: number },
 ): Promise<{ state: RouteState; steps: number[] }> {
-  routeConfig(config, opts.route);
+  configuredRoute(config, opts.route);
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs <= 0)
     throw new StranglerError(
       'STRANGLER_E_USAGE',

@@ -3,8 +3,8 @@
  * admin API, the canary stepper and the guard alike. Validate first, then one
  * store transaction (new version + audit row); a refused flip changes nothing.
  */
-import type { Config } from '../core/config.js';
-import { StranglerError, unknownRouteError } from '../core/errors.js';
+import { type Config, configuredRoute } from '../core/config.js';
+import { StranglerError } from '../core/errors.js';
 import type { Mode, RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
@@ -76,12 +76,7 @@ export async function flipRoute(
   req: FlipRequest,
   steps: FlipStep[] = [],
 ): Promise<FlipResult> {
-  if (!config.routes.some((r) => r.id === req.route))
-    throw unknownRouteError(
-      req.route,
-      config.routes.map((r) => r.id),
-      'in the config',
-    );
+  configuredRoute(config, req.route);
   // A store that lost its state (or was never seeded) answers "no such
   // route"; say what is really wrong, and how to restore it.
   await requireIntact(store);

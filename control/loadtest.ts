@@ -7,9 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import autocannon from 'autocannon';
-import type { Config, RouteConfig } from '../core/config.js';
-import { upstreamUrls } from '../core/config.js';
-import { StranglerError, unknownRouteError } from '../core/errors.js';
+import { type Config, configuredRoute, type RouteConfig, upstreamUrls } from '../core/config.js';
+import { StranglerError } from '../core/errors.js';
 import { parseHostPort, reachableHost, urlHost } from '../core/host-port.js';
 import type { KeepAliveStallFinding } from '../core/keepalive-stall.js';
 import type { Mode } from '../core/types.js';
@@ -149,13 +148,7 @@ interface Plan {
 }
 
 function planFor(config: Readonly<Config>, routeId: string): Plan {
-  const route = config.routes.find((r) => r.id === routeId);
-  if (!route)
-    throw unknownRouteError(
-      routeId,
-      config.routes.map((r) => r.id),
-      'in the config',
-    );
+  const route = configuredRoute(config, routeId);
   if (route.kind === 'function')
     throw new StranglerError(
       'STRANGLER_E_USAGE',

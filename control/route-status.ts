@@ -4,8 +4,8 @@
  * status of its live service traffic, the canary rollout in progress, and
  * the last change.
  */
-import type { Config } from '../core/config.js';
-import { StranglerError, unknownRouteError } from '../core/errors.js';
+import { type Config, configuredRoute } from '../core/config.js';
+import { StranglerError } from '../core/errors.js';
 import type { Mode } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { type Rollout, readRollout } from './canary.js';
@@ -31,14 +31,8 @@ export async function describeRoute(
   routeId: string,
   now: number = Date.now(),
 ): Promise<RouteStatus> {
-  const route = config.routes.find((r) => r.id === routeId);
   const state = await store.routes.get(routeId);
-  if (!route)
-    throw unknownRouteError(
-      routeId,
-      config.routes.map((r) => r.id),
-      'in the config',
-    );
+  const route = configuredRoute(config, routeId);
   if (!state)
     throw new StranglerError(
       'STRANGLER_E_UNKNOWN_ROUTE',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration.js';
-import { StranglerError } from './errors.js';
+import { StranglerError, unknownRouteError } from './errors.js';
 import { checkRouteKind, ROUTE_KINDS, withPointMatch } from './extraction-point.js';
 import { MODES } from './types.js';
 
@@ -339,6 +339,18 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type RouteConfig = Config['routes'][number];
+
+/** The route `id` of the config; an unknown id throws the error naming the known ones. */
+export function configuredRoute(config: Readonly<Config>, id: string): RouteConfig {
+  const route = config.routes.find((r) => r.id === id);
+  if (!route)
+    throw unknownRouteError(
+      id,
+      config.routes.map((r) => r.id),
+      'in the config',
+    );
+  return route;
+}
 export type UpstreamConfig = Config['legacy'];
 export type FailoverConfig = RouteConfig['failover'];
 export type ShadowConfig = RouteConfig['shadow'];
