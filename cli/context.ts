@@ -6,6 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { weightOf } from '../control/state-machine.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { requireIntact } from '../store/integrity.js';
@@ -48,7 +49,7 @@ export async function seedFromConfig(
     config.routes.map((r) => ({
       id: r.id,
       mode: r.mode,
-      weight: r.mode === 'service' ? 100 : r.mode === 'canary' ? r.weight : 0,
+      weight: weightOf(r.mode, r.weight),
     })),
     actor,
   );

@@ -15,6 +15,7 @@ const NO_ALIASES = { aliasDuplicateObjects: false } as const;
 import { type Config, type RouteConfig, type UpstreamConfig, upstreamUrls } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { RouteState } from '../core/types.js';
+import { weightOf } from './state-machine.js';
 
 export interface MeshExportOptions {
   namespace?: string;
@@ -190,7 +191,7 @@ export function exportIstio(
     }
     const state = byId.get(r.id);
     const mode = state?.mode ?? r.mode;
-    const weight = mode === 'service' ? 100 : mode === 'canary' ? (state?.weight ?? r.weight) : 0;
+    const weight = weightOf(mode, state?.weight ?? r.weight);
     const svc = services.get(r.service)!.dest;
     const match: Record<string, unknown> = { uri: uriMatch(r.match.path) };
     if (r.match.methods)

@@ -44,13 +44,18 @@ const ORDER: Record<Mode, number> = { legacy: 0, shadow: 1, canary: 2, service: 
 /**
  * The weights a mode allows: a canary sends 1..99% to the service (0 would be
  * shadow, 100 service); the other modes imply theirs (service 100, legacy and
- * shadow 0). The one home of the weight rules: resolveTarget and checkWeight
- * both ask it.
+ * shadow 0). The one home of the weight rules: resolveTarget, checkWeight
+ * and weightOf all ask it.
  */
-export function allowedWeights(mode: Mode): { min: number; max: number } {
+function allowedWeights(mode: Mode): { min: number; max: number } {
   if (mode === 'canary') return { min: 1, max: 99 };
   const implied = mode === 'service' ? 100 : 0;
   return { min: implied, max: implied };
+}
+
+/** The weight a route in `mode` carries: a canary's own, else the one its mode implies. */
+export function weightOf(mode: Mode, canaryWeight: number): number {
+  return mode === 'canary' ? canaryWeight : allowedWeights(mode).min;
 }
 
 const weightAllowed = (mode: Mode, weight: number) => {

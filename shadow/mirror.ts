@@ -29,8 +29,6 @@ import { type Answer, type RouteRecording, recordExchange, sampleOf } from './re
 import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
-export { SHADOW_HEADER } from './copy-sender.js';
-
 const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 });
 
 export interface ShadowHookOptions {

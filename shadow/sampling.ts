@@ -39,11 +39,6 @@ export function shadowTarget(
 }
 
 /**
- * A concurrency semaphore plus a total-bytes budget for in-flight shadow work.
- * `tryAcquire` never waits: over a cap the request is skipped (and counted by
- * the caller), because queueing shadow work would only grow memory.
- */
-/**
  * Whether the noise sampler may send this request to legacy a second time:
  * only safe methods or routes whose owners declared them idempotent. A
  * shadowed POST asked twice would run twice on legacy (issue 12).
@@ -52,6 +47,11 @@ export function mayAskLegacyTwice(route: Pick<RouteConfig, 'idempotent'>, method
   return isSafeMethod(method) || route.idempotent;
 }
 
+/**
+ * A concurrency semaphore plus a total-bytes budget for in-flight shadow work.
+ * `tryAcquire` never waits: over a cap the request is skipped (and counted by
+ * the caller), because queueing shadow work would only grow memory.
+ */
 export class ShadowLimiter {
   private inFlight = 0;
   private bytes = 0;
