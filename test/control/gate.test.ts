@@ -43,18 +43,7 @@ describe('gate verdicts on boundary values', () => {
 
   it('maxP99Ratio: 15 ms / 10 ms = 1.5 passes, 16 ms / 10 ms fails', () => {
     const ev = (svc: number) =>
-      summariseShadow({
-        route: 'block',
-        compared: 1000,
-        matched: 1000,
-        skipped: {},
-        fieldDiffs: {},
-        fieldNoise: {},
-        noisePairs: 0,
-        latency: { legacy: new Array(1000).fill(10), service: new Array(1000).fill(svc) },
-        errors: { legacy: 0, service: 0 },
-        samples: [],
-      });
+      summariseShadow({ route: 'block', ...shadowBatch({ compared: 1000, legacyMs: 10, serviceMs: svc }) });
     expect(ev(15).p99Ratio).toBe(1.5);
     expect(failed(ev(15))).toEqual([]);
     expect(failed(ev(16))).toEqual(['maxP99Ratio']);
@@ -68,21 +57,7 @@ describe('gate verdicts on boundary values', () => {
   });
 
   it('no evidence at all fails on count, match rate and latency, and says why', () => {
-    const v = evaluateGate(
-      GATE,
-      summariseShadow({
-        route: 'block',
-        compared: 0,
-        matched: 0,
-        skipped: {},
-        fieldDiffs: {},
-        fieldNoise: {},
-        noisePairs: 0,
-        latency: { legacy: [], service: [] },
-        errors: { legacy: 0, service: 0 },
-        samples: [],
-      }),
-    );
+    const v = evaluateGate(GATE, summariseShadow({ route: 'block', ...shadowBatch({ compared: 0 }) }));
     expect(v.pass).toBe(false);
     expect(v.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([
       'minCompared',
@@ -97,15 +72,7 @@ describe('gate verdicts on boundary values', () => {
   it('sub-millisecond legacy latency is floored at 1 ms so timer noise is not a regression', () => {
     const v = summariseShadow({
       route: 'block',
-      compared: 10,
-      matched: 10,
-      skipped: {},
-      fieldDiffs: {},
-      fieldNoise: {},
-      noisePairs: 0,
-      latency: { legacy: new Array(10).fill(0.2), service: new Array(10).fill(0.9) },
-      errors: { legacy: 0, service: 0 },
-      samples: [],
+      ...shadowBatch({ compared: 10, legacyMs: 0.2, serviceMs: 0.9 }),
     });
     expect(v.p99Ratio).toBeCloseTo(0.9);
   });

@@ -1,17 +1,9 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/free-port.js';
 import { run } from '../../cli/main.js';
 import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
-
-// A port that was just listening and is now closed: nothing accepts there.
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 const tmp = tempDir('strangler-loadtest-down-');
 let legacy: net.Server;
@@ -22,7 +14,8 @@ beforeAll(async () => {
   // the probe hangs up at once, so a reset on this side is expected.
   legacy = net.createServer((s) => s.on('error', () => {}).end());
   await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
-  port = await closedPort();
+  // A port that was just listening and is now closed: nothing accepts there.
+  port = await freePort();
   writeConfig(
     tmp.dir,
     demoConfigYaml({

@@ -1,17 +1,7 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/free-port.js';
 import { type Stack, startStack, startUpstream, type TestUpstream } from './helpers.js';
-
-/** A port nothing listens on: bind, read the port, close. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('upstream errors become gateway answers', () => {
   let legacy: TestUpstream;
@@ -33,7 +23,8 @@ describe('upstream errors become gateway answers', () => {
       }
       res.end('fine');
     });
-    deadPort = await closedPort();
+    // A port nothing listens on.
+    deadPort = await freePort();
     stack = await startStack({
       legacy: { url: legacy.url },
       services: {

@@ -14,6 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/free-port.js';
 import { seedFromConfig } from '../../cli/context.js';
 import { parseConfig } from '../../core/config.js';
 import { type ProxyServer, startProxy } from '../../proxy/server.js';
@@ -60,15 +61,6 @@ async function startRecorder(name: string): Promise<Seen> {
   };
 }
 
-/** A port with nobody listening: the service is down. */
-async function deadUrl(): Promise<string> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
 const parentOf = (traceparent: unknown) => String(traceparent).split('-')[2];
 const traceOf = (traceparent: unknown) => String(traceparent).split('-')[1];
 
@@ -81,7 +73,7 @@ async function startStack(tracing: boolean) {
     listen: '127.0.0.1:0',
     store: `sqlite:${tmp.dir}/state.db`,
     legacy: { url: legacy.url },
-    services: { svc: { url: service.url }, gone: { url: await deadUrl() } },
+    services: { svc: { url: service.url }, gone: { url: `http://127.0.0.1:${await freePort()}` } },
     ...(receiver ? { tracing: { otlp: receiver.url, serviceName: 'strangler-test' } } : {}),
     routes: [
       { id: 'moved', match: { path: '/moved/*' }, service: 'gone', mode: 'service' },
