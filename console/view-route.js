@@ -251,6 +251,11 @@ function latencyPanel(shadow, series) {
     cls,
     points: live.filter((w) => w.target === target).map((w) => ({ x: w.start, y: w[q] })),
   });
+  const pairedSeries = (target, q, cls) => ({
+    label: `${target} ${q}`,
+    cls,
+    points: pts.map((p) => ({ x: p.at, y: p.latency[target]?.[q] ?? null })),
+  });
   return [
     h('h2', {}, 'Latency'),
     h(
@@ -286,26 +291,10 @@ function latencyPanel(shadow, series) {
     lineChart({
       title: 'paired latency',
       series: [
-        {
-          label: 'legacy p50',
-          cls: 's-legacy',
-          points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p50 ?? null })),
-        },
-        {
-          label: 'legacy p99',
-          cls: 's-legacy-p99',
-          points: pts.map((p) => ({ x: p.at, y: p.latency.legacy?.p99 ?? null })),
-        },
-        {
-          label: 'service p50',
-          cls: 's-service',
-          points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p50 ?? null })),
-        },
-        {
-          label: 'service p99',
-          cls: 's-service-p99',
-          points: pts.map((p) => ({ x: p.at, y: p.latency.service?.p99 ?? null })),
-        },
+        pairedSeries('legacy', 'p50', 's-legacy'),
+        pairedSeries('legacy', 'p99', 's-legacy-p99'),
+        pairedSeries('service', 'p50', 's-service'),
+        pairedSeries('service', 'p99', 's-service-p99'),
       ],
       yFormat: ms,
       xFormat: time,
