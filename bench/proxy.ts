@@ -3,7 +3,7 @@
  * proxy at all, measured in the same run. Not a test: it prints figures and
  * ratios and asserts nothing.
  *
- *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1|2|3] [--only 2] [--tracing]
+ *   npm run build && node dist/bench/proxy.js [--seconds 10] [--rounds 2] [--warmup 3] [--scenarios 1|2|3] [--only 2] [--tracing] [--bytes 40000]
  *
  * Scenario 1: a minimal Node backend (~200-byte JSON) in its own process,
  * hit directly, through nginx (one worker, upstream keepalive; skipped when
@@ -28,7 +28,10 @@
  * Scenario 3: the same three ways as scenario 1 in front of the Python demo monolith.
  *
  * A `bare-node` target (undici Pool + http.Server, nothing else) shows the
- * floor any Node forwarder starts from.
+ * floor any Node forwarder starts from. The Node peers a user would pick
+ * instead (node-http-proxy, fastify + @fastify/reply-from) run in the same
+ * alternating rounds. Scenario 1 ends with bytes allocated per request for
+ * strangler, the floor and the peers (`--bytes N` requests each; 0 skips).
  *
  * `--tracing` adds `strangler+otel` to scenario 1: the same proxy with
  * `tracing.otlp` on, every request sampled (the worst case), exporting to an
@@ -36,7 +39,7 @@
  * of tracing on.
  *
  * Roles (the script forks itself): `--role backend`, `--role strangler CONFIG_JSON`, `--role bare UPSTREAM`,
- * `--role bare-stream UPSTREAM [fresh]`.
+ * `--role bare-stream UPSTREAM [fresh]`, `--role http-proxy UPSTREAM`, `--role fastify UPSTREAM`.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -130,6 +133,43 @@ async function runBareStream(upstream: string, fresh = false): Promise<void> {
 }
 
 /**
+ * The Node peers a user would otherwise pick, each as its README shows it in
+ * front of one upstream: node-http-proxy (the package the original design
+ * named) with a keep-alive agent, and fastify with @fastify/reply-from (undici
+ * underneath, as strangler). Bench dev-dependencies only.
+ */
+async function runHttpProxy(upstream: string): Promise<void> {
+  const { default: httpProxy } = await import('http-proxy');
+  const { Agent } = await import('node:http');
+  const proxy = httpProxy.createProxyServer({
+    target: upstream,
+    agent: new Agent({ keepAlive: true, maxSockets: 256 }),
+  });
+  proxy.on('error', (_err, _req, res) => {
+    const out = res as import('node:http').ServerResponse;
+    if (!out.headersSent) out.writeHead(502);
+    out.end();
+  });
+  const server = createServer((req, res) => proxy.web(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+  answerProbes();
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function runFastify(upstream: string): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const { default: replyFrom } = await import('@fastify/reply-from');
+  const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+  await app.register(replyFrom, { base: upstream, undici: { connections: 256, pipelining: 1 } });
+  app.all('/*', (req, reply) => reply.from(req.url));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.send?.({ port: (app.server.address() as AddressInfo).port });
+  answerProbes();
+  process.on('disconnect', () => process.exit(0));
+}
+
+/**
  * A forwarder child answers 'rss' and 'cpu' probes. CPU time per request is a
  * steadier figure than req/s on a shared machine: other processes stealing
  * cores lower req/s but barely change the CPU each request costs.
@@ -176,13 +216,21 @@ interface Child {
   port: number;
 }
 
-async function forkRole(role: string, extra: string[] = []): Promise<Child> {
+async function forkRole(
+  role: string,
+  extra: string[] = [],
+  opts: { traceGc?: boolean } = {},
+): Promise<Child> {
   // The strangler child starts with the node flags `strangler serve` has (bin/strangler.js).
   const { PROXY_NODE_FLAGS } = await import('../proxy/heap-tuning.js');
+  const flags = role === 'strangler' ? [...PROXY_NODE_FLAGS] : [];
+  // V8's own GC accounting (see bytesPerRequest): every GC prints the bytes
+  // allocated since the one before it.
+  if (opts.traceGc) flags.push('--trace-gc-nvp', '--expose-gc');
   const proc = fork(SELF, ['--role', role, ...extra], {
-    execArgv: role === 'strangler' ? [...PROXY_NODE_FLAGS] : [],
+    execArgv: flags,
     env: { ...process.env, STRANGLER_LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', opts.traceGc ? 'pipe' : 'inherit', 'inherit', 'ipc'],
   });
   const [msg] = (await once(proc, 'message')) as [{ port: number }];
   return { proc, port: msg.port };
@@ -197,6 +245,46 @@ async function probe(child: Child): Promise<{ rss: number; cpuUs: number }> {
 }
 
 const rssOf = async (child: Child) => (await probe(child)).rss;
+
+/**
+ * Bytes allocated per request, from V8's GC accounting: the forwarder runs
+ * with --trace-gc-nvp, whose every GC line says `allocated=N` since the GC
+ * before. A forced GC before and after the measured requests brackets them,
+ * so the sum between is what those requests allocated (plus two probes'
+ * worth). Unlike CPU time on a shared machine this repeats run to run (issue
+ * 27: within ~50 B at 40,000 requests), so it is the figure to drive.
+ */
+async function bytesPerRequest(role: string, extra: string[], urlPath: string, n: number): Promise<number> {
+  const child = await forkRole(role, extra, { traceGc: true });
+  let allocated = 0;
+  let pending = '';
+  child.proc.stdout!.setEncoding('utf8');
+  child.proc.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = / allocated=(\d+)/.exec(line);
+      if (m) allocated += Number(m[1]);
+    }
+  });
+  const settle = async () => {
+    child.proc.send({ type: 'probe', gc: true });
+    await once(child.proc, 'message');
+    await new Promise((r) => setTimeout(r, 100)); // the trace line arrives on stdout after the reply
+    return allocated;
+  };
+  try {
+    const url = `http://127.0.0.1:${child.port}${urlPath}`;
+    await loadAmount(url, Math.min(n, 10_000), 50); // warm-up: JIT and pools settle, not counted
+    const before = await settle();
+    await loadAmount(url, n, 50);
+    const after = await settle();
+    return (after - before) / n;
+  } finally {
+    child.proc.kill();
+  }
+}
 const cpuOf = async (child: Child) => (await probe(child)).cpuUs;
 
 async function waitForPort(port: number, ms = 5000): Promise<void> {
@@ -286,6 +374,13 @@ async function load(url: string, seconds: number, connections: number): Promise<
     errors: r.errors + r.timeouts + r.non2xx,
     total: r.requests.total,
   };
+}
+
+/** `amount` requests at c=`connections` (for per-request figures that need a fixed count). */
+async function loadAmount(url: string, amount: number, connections: number): Promise<void> {
+  const { default: autocannon } = await import('autocannon');
+  const r = await autocannon({ url, connections, amount, pipelining: 1 });
+  if (r.non2xx + r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
 }
 
 /**
@@ -412,6 +507,12 @@ async function scenario(
     if (bs) console.log(`  strangler/bare-stream throughput: ${fmt(st.rps / bs.rps, 2)} (target >= 0.9)`);
     if (bs?.cpu && st.cpu)
       console.log(`  strangler/bare-stream CPU per request: ${fmt(st.cpu / bs.cpu, 2)} (target <= 1.15)`);
+  }
+  for (const peer of ['http-proxy', 'fastify']) {
+    const p = summary.get(peer);
+    if (!p) continue;
+    console.log(`  strangler/${peer} throughput: ${fmt(st.rps / p.rps, 2)} (target >= 1.2)`);
+    if (p.cpu && st.cpu) console.log(`  strangler/${peer} CPU per request: ${fmt(st.cpu / p.cpu, 2)}`);
   }
   const otel = summary.get('strangler+otel');
   if (otel) {
@@ -678,6 +779,10 @@ async function nodeScenario(
   cleanups.push(() => void bare.proc.kill());
   const bareStream = await forkRole('bare-stream', [`http://127.0.0.1:${backend.port}`]);
   cleanups.push(() => void bareStream.proc.kill());
+  const httpProxy = await forkRole('http-proxy', [`http://127.0.0.1:${backend.port}`]);
+  cleanups.push(() => void httpProxy.proc.kill());
+  const fastify = await forkRole('fastify', [`http://127.0.0.1:${backend.port}`]);
+  cleanups.push(() => void fastify.proc.kill());
   const traced = process.argv.includes('--tracing')
     ? await (async () => {
         // Any 2xx will do for the exporter: the backend role is the OTLP sink.
@@ -701,6 +806,8 @@ async function nodeScenario(
     ...(nginx ? [{ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/api/item` }] : []),
     { name: 'bare-node', url: `http://127.0.0.1:${bare.port}/api/item`, child: bare },
     { name: 'bare-stream', url: `http://127.0.0.1:${bareStream.port}/api/item`, child: bareStream },
+    { name: 'http-proxy', url: `http://127.0.0.1:${httpProxy.port}/api/item`, child: httpProxy },
+    { name: 'fastify', url: `http://127.0.0.1:${fastify.port}/api/item`, child: fastify },
     { name: 'strangler', url: `http://127.0.0.1:${strangler.port}/api/item`, child: strangler },
     ...traced,
   ];
@@ -712,6 +819,27 @@ async function nodeScenario(
     seqPath: '/api/item',
     seqN: 10_000,
   });
+
+  // Bytes allocated per request, each forwarder in a fresh process of its own.
+  const n = arg('bytes', 40_000);
+  if (n <= 0) return;
+  const upstream = `http://127.0.0.1:${backend.port}`;
+  const bytes = new Map<string, number>();
+  for (const [name, role, extra] of [
+    ['bare-stream', 'bare-stream', [upstream]],
+    ['http-proxy', 'http-proxy', [upstream]],
+    ['fastify', 'fastify', [upstream]],
+    ['strangler', 'strangler', [stranglerConfig(dir, 'bytes', upstream, '/api/*')]],
+  ] as const)
+    bytes.set(name, await bytesPerRequest(role, [...extra], '/api/item', n));
+  console.log(
+    `\n  bytes allocated per request (V8 GC accounting, ${fmt(n)} requests at c=50, after warm-up):`,
+  );
+  for (const [name, b] of bytes) console.log(`  ${name.padEnd(12)} ${fmt(b).padStart(7)} B`);
+  const floor = bytes.get('bare-stream')!;
+  console.log(
+    `  strangler/bare-stream bytes per request: ${fmt(bytes.get('strangler')! / floor, 2)} (target <= 1.2)`,
+  );
 }
 
 /** Which scenarios run: `--only N` runs scenario N alone, `--scenarios N` runs 1..N (default 3). */
@@ -779,6 +907,8 @@ const role = roleAt > 0 ? process.argv[roleAt + 1] : undefined;
 if (role === 'backend') await runBackend();
 else if (role === 'strangler') await runStrangler(process.argv[roleAt + 2]);
 else if (role === 'bare') await runBare(process.argv[roleAt + 2]);
+else if (role === 'http-proxy') await runHttpProxy(process.argv[roleAt + 2]);
+else if (role === 'fastify') await runFastify(process.argv[roleAt + 2]);
 else if (role === 'bare-stream')
   await runBareStream(process.argv[roleAt + 2], process.argv[roleAt + 3] === 'fresh');
 else
