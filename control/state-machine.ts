@@ -144,9 +144,9 @@ export function classifyTransition(
       `route is already ${describeMode(to.mode, to.weight)}; nothing to change`,
       { details: { field: 'mode', mode: to.mode, weight: to.weight } },
     );
-  if (to.mode === 'legacy') return t('rollback', false);
   if (from.mode === 'canary' && to.mode === 'canary')
     return to.weight > from.weight ? t('weight-up', true) : t('weight-down', false);
+  // Back towards legacy (legacy is lowest, so any flip to it) is never gated.
   if (ORDER[to.mode] < ORDER[from.mode]) return t('rollback', false);
   if (from.mode === 'legacy' && (to.mode === 'canary' || to.mode === 'service')) return t('skip', true, true);
   // legacy → shadow mirrors copies only: legacy still answers every request.

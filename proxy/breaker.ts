@@ -34,7 +34,7 @@ import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../store/types.js';
 
 // The audit-log view (for a CLI without a proxy) lives in core/ so control/ can read it.
-export { type BreakerState, breakerStatesFromAudit } from '../core/breaker-state.js';
+export type { BreakerState } from '../core/breaker-state.js';
 
 /** Gauge values of strangler_breaker_state. */
 export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };

@@ -57,12 +57,6 @@ export function parseRate(rate: string): { points: number; windowS: number } {
   };
 }
 
-/** Requests per second a rate allows, for display (`30/m` → 0.5). */
-export function ratePerSecond(rate: string): number {
-  const { points, windowS } = parseRate(rate);
-  return points / windowS;
-}
-
 /**
  * The bucket a request counts against: the route as a whole, the client's
  * address, or a header's value. A request without the header shares its

@@ -12,7 +12,8 @@ import type { FailoverReason, UpstreamErrorKind, UpstreamFailure } from './types
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
-const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+// UND_ERR_CONNECT_TIMEOUT is classified before this set is asked: nothing was sent.
+const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'ETIMEDOUT']);
 
 /** undici's (or the OS's) error code → what failed and whether the request may have been sent. */
 export function classifyUpstreamError(err: unknown): { kind: UpstreamErrorKind; requestSent: boolean } {

@@ -35,7 +35,3 @@ export function side(v: unknown, max = 60): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
-
-export function fieldRate(f: ShadowReportField): string {
-  return pct(f.diffRate);
-}

@@ -7,12 +7,8 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import type { AuditInput } from '../../core/types.js';
-import {
-  BreakerOpenError,
-  BreakerRegistry,
-  breakerStatesFromAudit,
-  type ServiceBreaker,
-} from '../../proxy/breaker.js';
+import { breakerStatesFromAudit } from '../../core/breaker-state.js';
+import { BreakerOpenError, BreakerRegistry, type ServiceBreaker } from '../../proxy/breaker.js';
 
 function failoverConfig(overrides: Record<string, unknown> = {}) {
   return parseConfig({
