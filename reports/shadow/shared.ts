@@ -1,5 +1,5 @@
 import { percent } from '../../core/percent.js';
-import type { ShadowReportField, ShadowReportLatency, ShadowReportRoute } from './types.js';
+import type { ShadowReportLatency, ShadowReportRoute } from './types.js';
 
 export const pct = (x: number | null): string => (x === null ? 'n/a' : percent(x, 2, 'fixed'));
 export const ms = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
