@@ -123,17 +123,6 @@ function listPythonFiles(
 /** How an import was resolved, when not by Python 3's own rules. */
 export type Resolution = 'implicit-relative' | null;
 
-/** Resolve one written import to a module of the tree, or null when external. */
-export function resolveImport(
-  raw: RawImport,
-  importer: string,
-  importerIsPackage: boolean,
-  modules: Set<string>,
-  absoluteOnly = false,
-): string | null {
-  return resolveImportHow(raw, importer, importerIsPackage, modules, absoluteOnly).to;
-}
-
 /**
  * Resolve, and say how. A star import names a module, so it never falls back
  * to the parent package (`from a.b import *` of a missing `a.b` is external).

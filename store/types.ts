@@ -8,15 +8,7 @@
  * evidence, stats windows, load-test results) lives in its own module per
  * backend. test/store/contract.ts runs the same suite against every backend.
  */
-import type {
-  AuditEntry,
-  AuditInput,
-  Mode,
-  RouteChange,
-  RouteSeed,
-  RouteState,
-  Target,
-} from '../core/types.js';
+import type { AuditEntry, AuditInput, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
 
 export interface RouteStore {
   /**
@@ -302,5 +294,3 @@ export interface Store {
   watch(onChange: () => void, intervalMs?: number): () => void;
   close(): Promise<void>;
 }
-
-export type { Mode };

@@ -1,14 +1,14 @@
 import { type ChartSpec, chartCanvas, escapeHtml as h, htmlPage } from '../html-page.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
-import type { ShadowReportData, ShadowReportRoute } from './types.js';
+import type { ShadowReportData, ShadowRouteReport } from './types.js';
 
 const table = (head: string[], rows: string[][]) =>
   `<table><tr>${head.map((c) => `<th>${h(c)}</th>`).join('')}</tr>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</table>`;
 
-function route(r: ShadowReportRoute, i: number, charts: ChartSpec[]): string {
+function route(r: ShadowRouteReport, i: number, charts: ChartSpec[]): string {
   const ok = r.matchRate !== null && r.matchRate >= 0.999;
   let out = `<h2>${h(r.route)} <span class="muted">${h(r.endpoint)} → ${h(r.service)}</span></h2>`;
   out += `<p>match rate <b class="${ok ? 'ok' : 'bad'}">${h(pct(r.matchRate))}</b> — ${r.matched} of ${r.compared} compared match after noise (${r.exactMatched} exactly). Skipped: ${h(skippedText(r))}. Errors: legacy ${r.errors.legacy}, service ${r.errors.service}. Noise pairs: ${r.noisePairs}.</p>`;

@@ -1,11 +1,11 @@
 import { mdTable } from '../table.js';
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
-import type { ShadowReportData, ShadowReportRoute } from './types.js';
+import type { ShadowReportData, ShadowRouteReport } from './types.js';
 
 const code = (s: string) => '`' + s.replace(/`/g, "'") + '`';
 
-function route(r: ShadowReportRoute): string {
+function route(r: ShadowRouteReport): string {
   let out = `## ${r.route}\n\n`;
   out += `${code(r.endpoint)} → service ${code(r.service)}\n\n`;
   out += mdTable(

@@ -1,10 +1,10 @@
 import { percent } from '../../core/percent.js';
-import type { ShadowReportLatency, ShadowReportRoute } from './types.js';
+import type { LatencySummary, ShadowRouteReport } from './types.js';
 
 export const pct = (x: number | null): string => (x === null ? 'n/a' : percent(x, 2, 'fixed'));
 export const ms = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
 
-export function latencyRows(r: ShadowReportRoute): Array<[string, ShadowReportLatency | null]> {
+export function latencyRows(r: ShadowRouteReport): Array<[string, LatencySummary | null]> {
   return [
     ['legacy', r.latency.legacy],
     ['service', r.latency.service],
@@ -16,7 +16,7 @@ export function latencyRows(r: ShadowReportRoute): Array<[string, ShadowReportLa
  * `shadow reset` still says what will be dropped), then any fields seen that
  * the patterns matched but do not spell out.
  */
-export function ignoredBy(r: ShadowReportRoute, fmt: (field: string) => string = (f) => f): string | null {
+export function ignoredBy(r: ShadowRouteReport, fmt: (field: string) => string = (f) => f): string | null {
   const patterns = r.ignorePatterns ?? [];
   const seen = r.ignored.map((f) => f.field).filter((f) => !patterns.includes(f));
   if (patterns.length === 0 && seen.length === 0) return null;
@@ -24,7 +24,7 @@ export function ignoredBy(r: ShadowReportRoute, fmt: (field: string) => string =
   return [list(patterns), seen.length ? `(matched: ${list(seen)})` : ''].filter(Boolean).join(' ');
 }
 
-export function skippedText(r: ShadowReportRoute): string {
+export function skippedText(r: ShadowRouteReport): string {
   const parts = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`);
   return parts.length ? parts.join(', ') : 'none';
 }

@@ -1,11 +1,11 @@
 import type { ReportOptions, ReportOutput } from '../types.js';
 import { textTable } from '../table.js';
 import { ignoredBy, latencyRows, ms, pct, side, skippedText } from './shared.js';
-import type { ShadowReportData, ShadowReportRoute } from './types.js';
+import type { ShadowReportData, ShadowRouteReport } from './types.js';
 
 const indent = (block: string, by: string) => block.trimEnd().replace(/^/gm, by) + '\n';
 
-function route(r: ShadowReportRoute, width: number): string {
+function route(r: ShadowRouteReport, width: number): string {
   const valueWidth = Math.max(12, Math.floor((width - 40) / 2));
   let out = `route ${r.route}  ${r.endpoint}  → service ${r.service}\n`;
   out += `  match rate  ${pct(r.matchRate)}  (${r.matched} of ${r.compared} compared match after noise; ${r.exactMatched} exactly)\n`;

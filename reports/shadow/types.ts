@@ -3,9 +3,4 @@
  * may share other parts' types (never their code: .dependency-cruiser.cjs), so
  * the shape has one definition, there.
  */
-export type {
-  FieldReport as ShadowReportField,
-  LatencySummary as ShadowReportLatency,
-  ShadowReportData,
-  ShadowRouteReport as ShadowReportRoute,
-} from '../../shadow/evidence.js';
+export type { LatencySummary, ShadowReportData, ShadowRouteReport } from '../../shadow/evidence.js';

@@ -55,6 +55,3 @@ function makeParents(dir: string): void {
 export function writeTx<T>(db: Db, fn: () => T): T {
   return db.transaction(fn).immediate();
 }
-
-/** Each sub-store owns its tables and creates them idempotently. */
-export type Migration = (db: Db) => void;
