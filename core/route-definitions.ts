@@ -165,7 +165,7 @@ export function diffDefinitions(stored: FullDefinitions, file: FullDefinitions):
 export function describeDrift(diff: DefinitionDiff): string | undefined {
   const n = diff.routes.length;
   if (!n && !diff.upstreams.length) return undefined;
-  const parts = [`${n} route${n === 1 ? '' : 's'}`];
+  const parts = n ? [`${n} route${n === 1 ? '' : 's'}`] : [];
   if (diff.upstreams.length) parts.push('upstreams');
   return `config differs from the store (${parts.join(', ')}): see \`strangler apply --dry-run\``;
 }
