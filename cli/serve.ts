@@ -62,7 +62,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     await initStore(store, config, (line) => logger.warn(line));
     // The file seeds an empty store; after that the store's definitions are
     // served, and a differing file is reported, never applied (issue 29).
-    const live = new LiveConfig(config, logger);
+    const live = new LiveConfig(config, logger, file);
     const { startDataPlane, startControlPlane } = await import('./planes.js');
     const data = await startDataPlane({ live, store, logger, listen: addresses.listen });
     closers.push(() => data.close());

@@ -53,7 +53,7 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
     await requireIntact(store);
     const { startDataPlane } = await import('./planes.js');
     data = await startDataPlane({
-      live: new LiveConfig(config, logger),
+      live: new LiveConfig(config, logger, file),
       store,
       logger,
       listen: addresses.listen,
@@ -123,7 +123,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   await initStore(store, config, (line) => logger.warn(line));
   // The primary runs no proxy: it follows the store's definitions itself, for
   // the admin API and the guard (each worker's proxy follows its own).
-  const live = new LiveConfig(config, logger);
+  const live = new LiveConfig(config, logger, file);
   await live.refresh(store);
   const stopFollowing = store.watch(
     () => void live.refresh(store).catch((err) => logger.warn({ err }, 'route definitions not re-read')),

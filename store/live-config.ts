@@ -12,7 +12,7 @@
  * admin API, the guard and the shadow hook handed it at start see applied
  * definitions without a restart.
  */
-import type { Config } from '../core/config.js';
+import { type Config, loadConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import {
   type DefinitionDiff,
@@ -48,11 +48,21 @@ export class LiveConfig {
   /** A Config whose every field reads the latest effective config. */
   readonly view: Readonly<Config>;
 
+  /** The file as it now reads on disk, for the drift only (process settings take effect at start). */
+  private onDisk: Readonly<Config>;
+
+  /**
+   * @param path the file `file` was read from: re-read at each refresh, so
+   *   the drift compares the store with the file as the operator left it
+   *   (edited and applied: no drift), not as it was at start.
+   */
   constructor(
     readonly file: Readonly<Config>,
     private readonly logger?: Logger,
+    private readonly path?: string,
   ) {
     this.current = file;
+    this.onDisk = file;
     const view = {} as Config;
     for (const key of Object.keys(file) as Array<keyof Config>)
       Object.defineProperty(view, key, { get: () => this.current[key], enumerable: true });
@@ -86,7 +96,13 @@ export class LiveConfig {
       JSON.stringify([this.current.legacy, this.current.services]);
     this.current = next;
     this.decides = storeDefinesRoutes(stored);
-    const diff = configDrift(this.file, stored);
+    if (this.path)
+      try {
+        this.onDisk = loadConfig(this.path);
+      } catch {
+        // Mid-edit or invalid: compare with the last file that read cleanly.
+      }
+    const diff = configDrift(this.onDisk, stored);
     const drift = diff && describeDrift(diff);
     // Once per difference, not once per reload: a proxy reloads on every flip.
     if (drift !== this.drift && diff) {
