@@ -39,6 +39,12 @@ export function renderApplyPlan(plan: ApplyPlan, format: 'text' | 'json'): Repor
     const moves = plan.upstreams.movesTraffic.length ? ': MOVES LIVE TRAFFIC' : '';
     lines.push(`  ~ upstreams${moves}`, ...fieldLines(plan.upstreams.fields));
   }
+  // proxy/rate-limit.ts builds its limiters once, at start (not yet rebuilt on a table change).
+  const limited = plan.routes.filter((r) => r.fields.some((f) => f.field.startsWith('rateLimit')));
+  if (limited.length)
+    lines.push(
+      `  note: rate limits (${limited.map((r) => r.id).join(', ')}) take effect when each proxy restarts; every other change reaches running proxies at once`,
+    );
   for (const m of plan.modeNotes)
     lines.push(
       `  note: route "${m.id}" is in ${m.store} in the store and ${m.file} in the file; apply leaves modes alone (\`strangler flip ${m.id} ${m.file}\` changes it, gated and audited)`,
