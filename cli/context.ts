@@ -46,14 +46,17 @@ export async function seedFromConfig(
   store: Store,
   config: Readonly<Config>,
   actor = 'config',
+  only?: ReadonlySet<string>,
 ): Promise<void> {
   await store.routes.seed(
-    config.routes.map((r) => ({
-      id: r.id,
-      mode: r.mode,
-      weight: weightOf(r.mode, r.weight),
-      definition: definitionOf(r),
-    })),
+    config.routes
+      .filter((r) => !only || only.has(r.id))
+      .map((r) => ({
+        id: r.id,
+        mode: r.mode,
+        weight: weightOf(r.mode, r.weight),
+        definition: definitionOf(r),
+      })),
     actor,
     upstreamsOf(config),
   );
@@ -119,15 +122,20 @@ export async function initStore(
   config: Readonly<Config>,
   say: (line: string) => void,
   actor = 'config',
-  opts: { clearLostMark?: boolean } = {},
+  opts: { clearLostMark?: boolean; addRoutes?: boolean } = {},
 ): Promise<{ created: boolean; seeded: string[] }> {
   const before = await store.identity();
   const mark = await store.lostMark();
   const restored = mark !== undefined && before !== undefined && before.id === mark.lostId;
   if (mark && !restored && !opts.clearLostMark) throw lostMarkError(store.label, mark);
   const had = new Set((await store.routes.list()).map((r) => r.id));
-  await seedFromConfig(store, config, actor);
-  const seeded = config.routes.map((r) => r.id).filter((id) => !had.has(id));
+  // `serve` on a store that already holds routes adds none of its file's new
+  // ones (that would move traffic with no plan, issue 29): it only fills in
+  // what a store from before definitions lived there lacks, and the drift
+  // says what `strangler apply` would add. `strangler seed` adds them.
+  const addNew = !before || opts.addRoutes !== false;
+  await seedFromConfig(store, config, actor, addNew ? undefined : had);
+  const seeded = addNew ? config.routes.map((r) => r.id).filter((id) => !had.has(id)) : [];
   const id = (await store.identity())?.id;
   if (!before)
     say(

@@ -59,7 +59,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     }
   };
   try {
-    await initStore(store, config, (line) => logger.warn(line));
+    await initStore(store, config, (line) => logger.warn(line), 'config', { addRoutes: false });
     // The file seeds an empty store; after that the store's definitions are
     // served, and a differing file is reported, never applied (issue 29).
     const live = new LiveConfig(config, logger, file);

@@ -120,7 +120,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   readAdminToken(io.env, config);
   const logger = createLogger('strangler-primary');
   const store = await openStore(config.store, storeOptions(config, true));
-  await initStore(store, config, (line) => logger.warn(line));
+  await initStore(store, config, (line) => logger.warn(line), 'config', { addRoutes: false });
   // The primary runs no proxy: it follows the store's definitions itself, for
   // the admin API and the guard (each worker's proxy follows its own).
   const live = new LiveConfig(config, logger, file);

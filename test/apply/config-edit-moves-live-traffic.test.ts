@@ -7,6 +7,7 @@
  * traffic) unless forced with a reason, which is audited and reaches the
  * running proxy without a restart.
  */
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIn, startStandIn } from '../helpers/stand-ins.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
@@ -129,5 +130,20 @@ describe('a config edit never moves live traffic without an audited apply (issue
     expect(rows.routes).toEqual([
       expect.objectContaining({ id: 'changes', pattern: '/api/v2/*', version: 2 }),
     ]);
+  });
+
+  it('a restart with a new live route in the file seeds nothing: the route waits for apply', async () => {
+    await running.pop()!.stop();
+    appendFileSync(
+      config,
+      '  - id: builds\n    match: { path: /api/builds/* }\n    service: changes-service\n    mode: service\n',
+    );
+    const again = await serve();
+    // On main: seeded at start in service mode, so /api/builds/1 went to the service.
+    expect(await whoServes(again.proxy, '/api/builds/1')).toEqual({ by: 'legacy', route: '(unmatched)' });
+    const health = (await (await fetch(`${again.admin}/healthz`)).json()) as { config?: string };
+    expect(health.config).toContain('config differs from the store (1 route)');
+    const history = JSON.parse((await cli(config, ['history', '--json'])).out) as { route: string | null }[];
+    expect(history.map((e) => e.route)).not.toContain('builds');
   });
 });
