@@ -1,8 +1,10 @@
 /**
  * One store interface with two implementations: SQLite (store/sqlite/, the
  * embedded default, one machine) and Redis (store/redis/, many proxy
- * instances). The store is the single source of truth for runtime modes; the
- * config seeds it. Every method is async so both backends fit.
+ * instances). The store is the single source of truth for route modes and
+ * route definitions (core/route-definitions.ts); a config file seeds an empty
+ * store, then changes reach it through `strangler apply`. Every method is
+ * async so both backends fit.
  *
  * Sub-stores are separate objects so each concern (routes, audit, shadow
  * evidence, stats windows, load-test results) lives in its own module per

@@ -37,17 +37,19 @@ export function register(program: Command, io: CliIO): void {
         await withStore(io, opts.config, async ({ file, store }) => {
           const plan = planApply(await store.routes.definitions(), await store.routes.list(), file);
           io.stdout.write(renderApplyPlan(plan, opts.json ? 'json' : 'text').output);
+          // With --json, stdout stays the plan alone; what happened goes to stderr.
+          const say = opts.json ? io.stderr : io.stdout;
           if (isEmptyPlan(plan)) return;
           const moves = trafficMoves(plan);
           if (opts.dryRun) {
             if (moves.length && !opts.force) {
-              io.stdout.write(
+              say.write(
                 `dry run: applying would be refused (STRANGLER_E_APPLY_REFUSED): it moves live traffic (${moves.join('; ')}); nothing changed\n`,
               );
               const { ExitCode } = await import('../io.js');
               throw new ExitCode(4);
             }
-            io.stdout.write('dry run: nothing changed; `strangler apply` writes this plan\n');
+            say.write('dry run: nothing changed; `strangler apply` writes this plan\n');
             return;
           }
           const version = await applyPlan(store, plan, {
@@ -55,7 +57,7 @@ export function register(program: Command, io: CliIO): void {
             reason: opts.reason,
             force: opts.force,
           });
-          io.stdout.write(
+          say.write(
             `applied: ${plan.routes.length} route change(s)${plan.upstreams.fields.length ? ' and the upstreams' : ''}, audited (table version ${version}); running proxies pick it up within proxy.pollIntervalMs${moves.length ? `\nforced by ${opts.actor ?? cliActor(io)}, overriding: moves live traffic (${moves.join('; ')}): ${opts.reason}` : ''}\n`,
           );
         });
