@@ -146,4 +146,28 @@ describe('a config edit never moves live traffic without an audited apply (issue
     const history = JSON.parse((await cli(config, ['history', '--json'])).out) as { route: string | null }[];
     expect(history.map((e) => e.route)).not.toContain('builds');
   });
+
+  it("a service's new URL moves live traffic: refused, then forced, it reaches the running proxy's pools", async () => {
+    const v2 = await startStandIn('changes-service-v2');
+    try {
+      editConfig(config, `changes-service: { url: ${service.url} }`, `changes-service: { url: ${v2.url} }`);
+      const refused = await cli(config, ['apply']);
+      expect(refused.code).toBe(4);
+      expect(refused.err).toContain('upstreams: services.changes-service.url');
+      const proxy = running.at(-1)!;
+      expect((await whoServes(proxy.proxy, '/api/v2/changes/1')).by).toBe('changes-service');
+      // builds (still only in the file) is added in service mode by the same forced apply.
+      const forced = await cli(config, ['apply', '--force', '--reason', 'changes-service moved']);
+      expect(forced.code, forced.err).toBe(0);
+      await until(
+        'the new service URL on the running proxy',
+        async () => (await whoServes(proxy.proxy, '/api/v2/changes/1')).by === 'changes-service-v2',
+        5000,
+      );
+      const history = await cli(config, ['history']);
+      expect(history.out).toContain(`services.changes-service.url ${service.url} -> ${v2.url}`);
+    } finally {
+      await v2.close();
+    }
+  });
 });
