@@ -9,7 +9,9 @@ import path from 'node:path';
 import { weightOf } from '../control/state-machine.js';
 import { type Config, loadConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
+import { definitionOf, upstreamsOf } from '../core/route-definitions.js';
 import { requireIntact } from '../store/integrity.js';
+import { readEffectiveConfig } from '../store/live-config.js';
 import { lostMarkError } from '../store/lost-mark.js';
 import { type OpenStoreOptions, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -44,14 +46,19 @@ export async function seedFromConfig(
   store: Store,
   config: Readonly<Config>,
   actor = 'config',
+  only?: ReadonlySet<string>,
 ): Promise<void> {
   await store.routes.seed(
-    config.routes.map((r) => ({
-      id: r.id,
-      mode: r.mode,
-      weight: weightOf(r.mode, r.weight),
-    })),
+    config.routes
+      .filter((r) => !only || only.has(r.id))
+      .map((r) => ({
+        id: r.id,
+        mode: r.mode,
+        weight: weightOf(r.mode, r.weight),
+        definition: definitionOf(r),
+      })),
     actor,
+    upstreamsOf(config),
   );
 }
 
@@ -59,17 +66,23 @@ export async function seedFromConfig(
  * Open the config's store for a command that is not `serve`: a missing SQLite
  * file, a store never seeded, or one that lost its state is
  * STRANGLER_E_STORE_LOST (exit 5) with how to fix it, and nothing is written.
+ *
+ * `config` is the effective config (store/live-config.ts): the file's process
+ * settings with the store's route definitions, so a command run with another
+ * file judges routes by the store's gate, match and upstreams (issue 29 case
+ * 2); `file` is the file as read, for `apply` and the drift note.
  */
 export async function withStore<T>(
   io: CliIO,
   configFile: string | undefined,
-  fn: (ctx: { config: Readonly<Config>; store: Store }) => Promise<T>,
+  fn: (ctx: { config: Readonly<Config>; file: Readonly<Config>; store: Store }) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig(configPath(io, configFile));
-  const store = await openStore(config.store, storeOptions(config, false));
+  const file = loadConfig(configPath(io, configFile));
+  const store = await openStore(file.store, storeOptions(file, false));
   try {
     await requireIntact(store);
-    return await fn({ config, store });
+    const { config } = await readEffectiveConfig(store, file);
+    return await fn({ config, file, store });
   } finally {
     await store.close();
   }
@@ -109,15 +122,20 @@ export async function initStore(
   config: Readonly<Config>,
   say: (line: string) => void,
   actor = 'config',
-  opts: { clearLostMark?: boolean } = {},
+  opts: { clearLostMark?: boolean; addRoutes?: boolean } = {},
 ): Promise<{ created: boolean; seeded: string[] }> {
   const before = await store.identity();
   const mark = await store.lostMark();
   const restored = mark !== undefined && before !== undefined && before.id === mark.lostId;
   if (mark && !restored && !opts.clearLostMark) throw lostMarkError(store.label, mark);
   const had = new Set((await store.routes.list()).map((r) => r.id));
-  await seedFromConfig(store, config, actor);
-  const seeded = config.routes.map((r) => r.id).filter((id) => !had.has(id));
+  // `serve` on a store that already holds routes adds none of its file's new
+  // ones (that would move traffic with no plan, issue 29): it only fills in
+  // what a store from before definitions lived there lacks, and the drift
+  // says what `strangler apply` would add. `strangler seed` adds them.
+  const addNew = !before || opts.addRoutes !== false;
+  await seedFromConfig(store, config, actor, addNew ? undefined : had);
+  const seeded = addNew ? config.routes.map((r) => r.id).filter((id) => !had.has(id)) : [];
   const id = (await store.identity())?.id;
   if (!before)
     say(

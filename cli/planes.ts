@@ -7,31 +7,35 @@
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { ProxyServer } from '../proxy/server.js';
+import type { LiveConfig } from '../store/live-config.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
 import { type ListenAddress, listenOn, splitHostPort } from './serve-options.js';
 
 export async function startDataPlane(opts: {
-  config: Readonly<Config>;
+  /** The store's definitions over the file's process settings (store/live-config.ts). */
+  live: LiveConfig;
   store: Store;
   logger: Logger;
   listen: ListenAddress;
   instanceId?: string;
 }): Promise<{ proxy: ProxyServer; close(): Promise<void> }> {
+  const config = opts.live.view;
   const { createShadowHook } = await import('../shadow/mirror.js');
-  const shadow = createShadowHook({ config: opts.config, store: opts.store, logger: opts.logger });
+  const shadow = createShadowHook({ config, store: opts.store, logger: opts.logger });
   const { startProxy } = await import('../proxy/server.js');
   (await import('../proxy/heap-tuning.js')).tuneHeapForProxy();
   try {
     const proxy = await listenOn(opts.listen, () =>
       startProxy({
-        config: opts.config,
+        config,
+        live: opts.live,
         store: opts.store,
         logger: opts.logger,
         shadow,
         listen: splitHostPort(opts.listen),
         instanceId: opts.instanceId,
-        pointsToken: process.env[opts.config.points.tokenEnv] || undefined,
+        pointsToken: process.env[config.points.tokenEnv] || undefined,
       }),
     );
     return {
@@ -49,7 +53,9 @@ export async function startDataPlane(opts: {
 
 export async function startControlPlane(opts: {
   io: CliIO;
+  /** The live view of the effective config (LiveConfig.view): routes and upstreams as the store holds them. */
   config: Readonly<Config>;
+  configDrift: () => string | undefined;
   store: Store;
   logger: Logger;
   adminListen: ListenAddress;
@@ -81,6 +87,7 @@ export async function startControlPlane(opts: {
       metrics,
       routeExtras: opts.routeExtras,
       readiness: opts.readiness,
+      configDrift: opts.configDrift,
     }),
   );
   const { startGuardWhenLeader } = await import('../control/leader.js');

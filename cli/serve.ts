@@ -15,6 +15,7 @@ import { readAdminToken } from '../control/admin-token.js';
 import { loadConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/log.js';
+import { LiveConfig } from '../store/live-config.js';
 import { openStore } from '../store/open.js';
 import { configPath, initStore, storeOptions } from './context.js';
 import type { CliIO } from './io.js';
@@ -58,14 +59,18 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
     }
   };
   try {
-    await initStore(store, config, (line) => logger.warn(line));
+    await initStore(store, config, (line) => logger.warn(line), 'config', { addRoutes: false });
+    // The file seeds an empty store; after that the store's definitions are
+    // served, and a differing file is reported, never applied (issue 29).
+    const live = new LiveConfig(config, logger, file);
     const { startDataPlane, startControlPlane } = await import('./planes.js');
-    const data = await startDataPlane({ config, store, logger, listen: addresses.listen });
+    const data = await startDataPlane({ live, store, logger, listen: addresses.listen });
     closers.push(() => data.close());
     const { proxy } = data;
     const control = await startControlPlane({
       io,
-      config,
+      config: live.view,
+      configDrift: () => live.driftMessage(),
       store,
       logger,
       adminListen: addresses.admin,

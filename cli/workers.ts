@@ -17,6 +17,7 @@ import { readAdminToken } from '../control/admin-token.js';
 import { loadConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { createLogger } from '../core/log.js';
+import { LiveConfig } from '../store/live-config.js';
 import { openStore } from '../store/open.js';
 import { isStranglerError } from '../core/errors.js';
 import { requireIntact } from '../store/integrity.js';
@@ -52,7 +53,7 @@ export async function runWorker(io: CliIO, opts: ServeOptions): Promise<number> 
     await requireIntact(store);
     const { startDataPlane } = await import('./planes.js');
     data = await startDataPlane({
-      config,
+      live: new LiveConfig(config, logger, file),
       store,
       logger,
       listen: addresses.listen,
@@ -119,7 +120,15 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   readAdminToken(io.env, config);
   const logger = createLogger('strangler-primary');
   const store = await openStore(config.store, storeOptions(config, true));
-  await initStore(store, config, (line) => logger.warn(line));
+  await initStore(store, config, (line) => logger.warn(line), 'config', { addRoutes: false });
+  // The primary runs no proxy: it follows the store's definitions itself, for
+  // the admin API and the guard (each worker's proxy follows its own).
+  const live = new LiveConfig(config, logger, file);
+  await live.refresh(store);
+  const stopFollowing = store.watch(
+    () => void live.refresh(store).catch((err) => logger.warn({ err }, 'route definitions not re-read')),
+    config.proxy.pollIntervalMs,
+  );
   // With SQLite, rate-limit windows live here and the workers ask over IPC: one limit per machine.
   (await import('../proxy/rate-limit.js')).startRateLimitCoordinator(config);
 
@@ -188,7 +197,8 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
   const { startControlPlane } = await import('./planes.js');
   const control = await startControlPlane({
     io,
-    config,
+    config: live.view,
+    configDrift: () => live.driftMessage(),
     store,
     logger,
     adminListen: addresses.admin,
@@ -234,6 +244,7 @@ export async function runPrimary(io: CliIO, opts: ServeOptions & { workers: numb
         }),
     ),
   );
+  stopFollowing();
   await control.close();
   await store.close();
   return 0;

@@ -4,7 +4,7 @@ import { gateCheckText, num, pct } from './format.js';
 
 export async function loadRoutes(api) {
   const [routes, traffic] = await Promise.all([api.getJson('/routes'), api.getJson('/console/traffic')]);
-  return { routes: routes.routes, traffic };
+  return { routes: routes.routes, traffic, configDrift: routes.configDrift };
 }
 
 export const badge = (text, cls) => h('span', { class: ['badge', cls] }, text);
@@ -60,7 +60,7 @@ export function breakerBadge(row) {
 }
 
 export function renderRoutes(data) {
-  const { routes, traffic } = data;
+  const { routes, traffic, configDrift } = data;
   const byMode = {};
   for (const r of routes) byMode[r.mode] = (byMode[r.mode] ?? 0) + 1;
   const limited = traffic.rateLimited ?? {};
@@ -68,6 +68,8 @@ export function renderRoutes(data) {
   const cell = (label, content, cls) => h('td', { 'data-label': label, class: cls }, content);
   return [
     h('h1', {}, 'Routes'),
+    // This proxy's file differs from the store's definitions, which it serves (issue 29).
+    configDrift ? h('p', { class: 'panel muted', 'data-testid': 'config-drift' }, configDrift) : null,
     h(
       'div',
       { class: 'summary-bar panel' },

@@ -35,6 +35,8 @@ export interface AdminOptions {
   routeExtras?: () => Record<string, Record<string, string>>;
   /** Whether the data plane should get traffic (proxy/readiness.ts); absent → always ready. */
   readiness?: () => { ready: boolean; waiting: string[] };
+  /** "config differs from the store (N routes)…" when this process's file differs from the store's definitions (store/live-config.ts). */
+  configDrift?: () => string | undefined;
 }
 
 export interface AdminServer {
@@ -120,7 +122,9 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   // serves its last good table, but nothing can be changed.
   on('GET', '/healthz', async (_req, res) => {
     const health = await storeHealth(opts.store);
-    send(res, health.ok ? 200 : 503, health);
+    // Informational: the store's definitions are served either way (issue 29).
+    const drift = opts.configDrift?.();
+    send(res, health.ok ? 200 : 503, drift ? { ...health, config: drift } : health);
   });
   // For load balancers and Kubernetes readinessProbe: 503 until the proxy
   // loaded its table and reached its upstreams, and again once it drains.
@@ -136,8 +140,10 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
     const rows = await listRouteRows(opts.config, opts.store);
+    const drift = opts.configDrift?.();
     send(res, 200, {
       routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })),
+      ...(drift ? { configDrift: drift } : {}),
     });
   });
   on('GET', '/history', async (req, res) => {

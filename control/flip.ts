@@ -7,6 +7,7 @@ import { type Config, configuredRoute } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
 import type { Mode, RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
+import { readEffectiveConfig } from '../store/live-config.js';
 import type { Store } from '../store/types.js';
 import { resolveTarget } from './state-machine.js';
 
@@ -72,14 +73,17 @@ export function recordForced({ request, details }: StepContext, overrode: string
 
 export async function flipRoute(
   store: Store,
-  config: Readonly<Config>,
+  given: Readonly<Config>,
   req: FlipRequest,
   steps: FlipStep[] = [],
 ): Promise<FlipResult> {
-  configuredRoute(config, req.route);
   // A store that lost its state (or was never seeded) answers "no such
   // route"; say what is really wrong, and how to restore it.
   await requireIntact(store);
+  // The gate and the route are the store's, whatever file the caller read
+  // (issue 29 case 2: `flip -c lax.yaml` passed a gate the proxies refused).
+  const { config } = await readEffectiveConfig(store, given);
+  configuredRoute(config, req.route);
   const before = await store.routes.get(req.route);
   if (!before)
     throw new StranglerError(

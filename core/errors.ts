@@ -12,6 +12,11 @@ export const ERROR_CODES = {
   STRANGLER_E_INVALID_FLIP: { status: 400, exit: 2, message: 'invalid flip' },
   STRANGLER_E_STALE_VERSION: { status: 409, exit: 3, message: 'route version changed' },
   STRANGLER_E_GATE_REFUSED: { status: 409, exit: 4, message: 'gate refused the flip' },
+  STRANGLER_E_APPLY_REFUSED: {
+    status: 409,
+    exit: 4,
+    message: 'the config change would move live traffic; nothing changed',
+  },
   STRANGLER_E_STORE: { status: 503, exit: 5, message: 'store unavailable' },
   STRANGLER_E_STORE_LOST: {
     status: 503,

@@ -29,6 +29,12 @@ export interface RouteSeed {
   id: string;
   mode: Mode;
   weight: number;
+  /**
+   * The route's definition (core/route-definitions.ts, JSON). Seeded with a
+   * new route, and into a route the store holds without one (a store from
+   * before definitions lived there); never over a stored definition.
+   */
+  definition?: Record<string, unknown>;
 }
 
 /** One row of the append-only audit log. */

@@ -9,7 +9,7 @@
  * keeps serving until Ctrl-C; otherwise it stops by itself.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { run } from '../cli/main.js';
@@ -175,7 +175,6 @@ routes:
     service: block-service
     module: monolith.block
     mode: legacy
-    sticky: header:x-user-id
     shadow: { sampleRate: 1, noiseSampleRate: 0.2 }
     gate: { minCompared: 200, minMatchRate: 0.99, maxP99Ratio: 3, maxErrorRate: 0.01 }
     slo: { maxErrorRate: 0.05, maxP99Ms: 500, window: 10s }
@@ -238,6 +237,18 @@ routes:
     all.push(...s);
     summarise('mixed users + block traffic', s);
     await feedTraffic('feed (block-check in legacy: the local function only)', 60);
+
+    heading('1b. a route definition changes through the store: edit the config, then apply the plan');
+    // Route definitions live in the store (issue 29): the edited file changes
+    // nothing until `apply` writes it, audited; the running proxy follows.
+    const edited = readFileSync(configFile, 'utf8').replace(
+      '    mode: legacy\n    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }',
+      '    mode: legacy\n    sticky: header:x-user-id\n    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }',
+    );
+    writeFileSync(configFile, edited);
+    out('(strangler.yaml now gives block sticky: header:x-user-id, so a canary user stays on one side)');
+    await cli(io, 'apply', '--dry-run');
+    await cli(io, 'apply', '--reason', 'canary users stay on one side');
 
     heading('2. shadow: legacy still answers; a copy goes to block-service and the answers are diffed');
     await cli(io, 'flip', 'block', 'shadow', '--reason', 'collect evidence');

@@ -53,6 +53,7 @@ import {
   respondOverLimit,
 } from './rate-limit.js';
 import { Readiness, type ReadinessState } from './readiness.js';
+import type { LiveConfig } from '../store/live-config.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { clientConnectionOptions, connectionCap, limitConnections } from './connection-limits.js';
 import { BodyBudget, type IntakeOutcome, intakeBody, watchBody } from './request-body.js';
@@ -76,6 +77,12 @@ export interface ProxyOptions {
   listen?: { host: string; port: number };
   /** Bearer token of the extraction-point endpoints (proxy/points.ts); unset → they answer 403. */
   pointsToken?: string;
+  /**
+   * The store's route definitions and upstreams over `config`'s process
+   * settings (store/live-config.ts), re-read on every table change: how
+   * `serve` runs (issue 29). Without it the proxy serves `config`'s routes.
+   */
+  live?: LiveConfig;
 }
 
 export interface ProxyServer {
@@ -561,12 +568,13 @@ function parseListen(
  * (store.watch) so a flip from another process applies within one poll.
  */
 export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
-  const { config, store } = opts;
+  const { store, live } = opts;
+  const config = live?.view ?? opts.config;
   const logger = opts.logger ?? createLogger('strangler-proxy');
   const instanceId = opts.instanceId ?? `${hostname()}:${process.pid}`;
 
   const readiness = new Readiness(config, logger);
-  const initial = await loadInitialTable(config, store, readiness, logger);
+  const initial = await loadInitialTable(config, store, readiness, logger, live);
   const upstreams = new Upstreams(config);
   const stallWatch = watchKeepAliveStalls(upstreams, store, logger);
   const metrics = new ProxyMetrics();
@@ -603,7 +611,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     config.proxy,
   );
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
-  const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway);
+  const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway, live);
 
   const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
     pipeline.handle(req, res).catch((err) => {
@@ -655,9 +663,12 @@ async function loadInitialTable(
   store: Store,
   readiness: Readiness,
   logger: Logger,
+  live: LiveConfig | undefined,
 ): Promise<{ table: RouteTable; storeAway: boolean }> {
   try {
-    const table = compileRouteTable(config, await store.routes.list());
+    const states = await store.routes.list();
+    await live?.refresh(store, states);
+    const table = compileRouteTable(config, states);
     readiness.markTableLoaded();
     return { table, storeAway: false };
   } catch (err) {
@@ -679,6 +690,7 @@ function followRouteTable(
   pipeline: Pipeline,
   readiness: Readiness,
   storeAwayAtStart: boolean,
+  live: LiveConfig | undefined,
 ): { reload(): Promise<void>; stop(): void } {
   const logger = pipeline.logger;
   const freshness = new StoreFreshness(
@@ -699,11 +711,18 @@ function followRouteTable(
       // since (another identity) must not hand us the config's modes first.
       if ((await store.integrity()).state === 'lost') return;
       const states = await store.routes.list();
+      // Definitions first: an applied match, service or upstream URL takes
+      // effect with the same swap as the states (issue 29).
+      if (live && (await live.refresh(store, states)).upstreamsChanged) pipeline.upstreams.replace(config);
       // A store that lost routes (a Redis restarted without persistence) must
       // not silently send a migrated route back to its config mode: keep the
       // last state this proxy served for any route the store no longer has.
+      // Where the store holds the definitions, a route it no longer has was
+      // removed by an audited apply: it goes.
       const have = new Set(states.map((st) => st.id));
-      const kept = pipeline.table.entries.filter((e) => !have.has(e.config.id) && e.state.version > 0);
+      const kept = live?.storeDecides()
+        ? []
+        : pipeline.table.entries.filter((e) => !have.has(e.config.id) && e.state.version > 0);
       if (kept.length)
         logger.warn(
           { routes: kept.map((e) => e.config.id) },

@@ -93,14 +93,28 @@ function maxRequestsPerClient(cfg: UpstreamConfig): number | undefined {
 
 /** Legacy plus one Upstream per configured service. */
 export class Upstreams {
-  readonly legacy: Upstream;
-  private readonly services = new Map<string, Upstream>();
+  legacy: Upstream;
+  private services = new Map<string, Upstream>();
 
   constructor(config: Readonly<Config>) {
     this.legacy = new Upstream('legacy', config.legacy, config.proxy);
     for (const [name, svc] of Object.entries(config.services)) {
       this.services.set(name, new Upstream(name, svc, config.proxy));
     }
+  }
+
+  /**
+   * Upstreams applied in the store (`strangler apply`, issue 29): new pools
+   * for every upstream, swapped at once; the old pools finish what they
+   * carry (undici's close waits for queued and running requests) and close,
+   * so no request in flight is dropped.
+   */
+  replace(config: Readonly<Config>): void {
+    const old = this.all();
+    const next = new Upstreams(config);
+    this.legacy = next.legacy;
+    this.services = next.services;
+    void Promise.all(old.map((u) => u.close())).catch(() => {});
   }
 
   service(name: string): Upstream {

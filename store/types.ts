@@ -1,14 +1,17 @@
 /**
  * One store interface with two implementations: SQLite (store/sqlite/, the
  * embedded default, one machine) and Redis (store/redis/, many proxy
- * instances). The store is the single source of truth for runtime modes; the
- * config seeds it. Every method is async so both backends fit.
+ * instances). The store is the single source of truth for route modes and
+ * route definitions (core/route-definitions.ts); a config file seeds an empty
+ * store, then changes reach it through `strangler apply`. Every method is
+ * async so both backends fit.
  *
  * Sub-stores are separate objects so each concern (routes, audit, shadow
  * evidence, stats windows, load-test results) lives in its own module per
  * backend. test/store/contract.ts runs the same suite against every backend.
  */
-import type { AuditEntry, AuditInput, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
+import type { RouteDefinition, StoredDefinitions, UpstreamDefinitions } from '../core/route-definitions.js';
+import type { AuditEntry, AuditInput, Mode, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
 
 export interface RouteStore {
   /**
@@ -17,8 +20,20 @@ export interface RouteStore {
    * its identity (see Store.identity). Only `serve` and `strangler seed` call
    * this: a read never seeds (DESIGN.md).
    */
-  seed(routes: RouteSeed[], actor: string): Promise<RouteState[]>;
+  seed(routes: RouteSeed[], actor: string, upstreams?: UpstreamDefinitions): Promise<RouteState[]>;
   list(): Promise<RouteState[]>;
+  /** Every route's definition and the upstreams document (core/route-definitions.ts). */
+  definitions(): Promise<StoredDefinitions>;
+  /**
+   * Write an applied plan (control/apply-plan.ts) in one transaction: per
+   * route its new definition (added routes with their mode and weight,
+   * removed routes deleted) with a new version and an audit row, the
+   * upstreams document with one audit row, and the table version raised once.
+   * Throws STRANGLER_E_STALE_VERSION, changing nothing, when a route or the
+   * upstreams are no longer what the plan was made from; STRANGLER_E_STORE_LOST
+   * like flip. Returns the new table version.
+   */
+  applyDefinitions(write: DefinitionWrite): Promise<number>;
   get(id: string): Promise<RouteState | undefined>;
   /**
    * Change a route's mode/weight and append the audit row in one transaction.
@@ -28,10 +43,34 @@ export interface RouteStore {
    */
   flip(change: RouteChange): Promise<RouteState>;
   /**
-   * A counter every flip and seed raises, never lowered within one store
+   * A counter every flip, seed and apply raises, never lowered within one store
    * identity: `watch` compares it to notice route changes (see store/version-watch.ts).
    */
   tableVersion(): Promise<number>;
+}
+
+/** One applied plan, as the store writes it (RouteStore.applyDefinitions). */
+export interface DefinitionWrite {
+  actor: string;
+  reason: string;
+  routes: Array<{
+    id: string;
+    op: 'add' | 'remove' | 'change';
+    /** null when removed. */
+    definition: RouteDefinition | null;
+    /** An added route's mode and weight (the file's, as a seed takes them); ignored otherwise. */
+    mode: Mode;
+    weight: number;
+    /** The route version the plan read (undefined for an added route, which must still be absent). */
+    expectVersion?: number;
+    details: Record<string, unknown>;
+  }>;
+  upstreams?: {
+    /** The document the plan read (null: none yet). */
+    expect: UpstreamDefinitions | null;
+    next: UpstreamDefinitions;
+    details: Record<string, unknown>;
+  };
 }
 
 export interface AuditLog {

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as apply } from './apply.js';
 import { register as canary } from './canary.js';
 import { register as exportCmd } from './export.js';
 import { register as flip } from './flip.js';
@@ -23,6 +24,7 @@ export const COMMANDS: RegisterCommand[] = [
   init,
   serve,
   seed,
+  apply,
   routes,
   flip,
   history,

@@ -1,6 +1,7 @@
 /** `strangler routes` and `strangler history` renderers: pure, text or JSON. */
 import type { KeepAliveStallFinding } from '../../core/keepalive-stall.js';
 import type { RouteRow } from '../../control/routes.js';
+import type { FieldChange } from '../../core/route-definitions.js';
 import type { AuditEntry, RouteState } from '../../core/types.js';
 import { stallNotes } from '../findings.js';
 import { textTable } from '../table.js';
@@ -52,11 +53,30 @@ export function renderRoutes(
   };
 }
 
+/** A value in a field change, short: strings bare, the rest as JSON, absent as '-'. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return '-';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** An apply row's field changes (control/apply-plan.ts): `match.path /api/v2/changes/* -> /api/v2/*`. */
+function describeApply(e: AuditEntry, show: (s: Partial<RouteState> | null) => string): string {
+  const changes = (e.details as { changes?: FieldChange[] } | undefined)?.changes ?? [];
+  const op = e.action === 'apply.upstreams' ? 'upstreams' : !e.before ? 'added' : !e.after ? 'removed' : '';
+  const fields =
+    op === 'added' || op === 'removed'
+      ? []
+      : changes.map((c) => `${c.field} ${showValue(c.old)} -> ${showValue(c.new)}`);
+  const version = e.action === 'apply' ? `${show(e.before)} -> ${show(e.after)}` : '';
+  return [op, ...fields, version].filter(Boolean).join('; ');
+}
+
 function describe(e: AuditEntry): string {
   const b = e.before as Partial<RouteState> | null;
   const a = e.after as Partial<RouteState> | null;
   const show = (s: Partial<RouteState> | null) =>
     s?.mode ? `${s.mode}${s.mode === 'canary' ? ` ${s.weight}%` : ''} v${s.version}` : '-';
+  if (e.action === 'apply' || e.action === 'apply.upstreams') return describeApply(e, show);
   if (
     e.action === 'flip' ||
     e.action === 'seed' ||

@@ -4,7 +4,8 @@
  * SQLite store (test/store/contract.ts runs against both).
  *
  * Keys (prefix `strangler:` by default):
- *   route:ID (hash), routes (set of ids), table-version (counter),
+ *   route:ID (hash: state and its `definition` JSON), routes (set of ids), upstreams (JSON),
+ *   table-version (counter),
  *   audit (stream), audit-seq (counter), shadow:ROUTE:*, stats:*, stats-index,
  *   results:KIND[:latest], lease:NAME, lost (the lost mark, store/lost-mark.ts); channel `changes` carries the new table
  *   version after every route change.

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { StranglerError } from '../../core/errors.js';
+import type {
+  RouteDefinition,
+  StoredDefinitions,
+  UpstreamDefinitions,
+} from '../../core/route-definitions.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
-import type { RouteStore } from '../types.js';
+import { staleDefinition } from '../definition-write.js';
+import type { DefinitionWrite, RouteStore } from '../types.js';
 import { type RedisContext, execResults, storeError } from './client.js';
 
 // Route state, table version, audit entry and change notice in one script, so
@@ -53,11 +59,14 @@ return {version, tv}
 `;
 
 /**
- * KEYS: routes set, table version, audit stream, audit seq, meta hash, audit-latest hash, then one hash key per route.
+ * KEYS: routes set, table version, audit stream, audit seq, meta hash, audit-latest hash, upstreams,
+ *       then one hash key per route.
  * ARGV: actor, now, reason, channel, store id this process saw ('' if none), new store id, audit MAXLEN,
- *       then id, mode, weight per route.
+ *       upstreams JSON ('' for none), then id, mode, weight, definition JSON ('' for none) per route.
  * Returns the store id. The first seed names the store; a store whose
- * identity vanished since this process saw it is lost, not re-seeded.
+ * identity vanished since this process saw it is lost, not re-seeded. A route
+ * held without a definition (a store from before definitions lived there)
+ * gets the config's, audited as definition.seed; so do missing upstreams.
  */
 const SEED_LUA = `${STATE_LUA}
 local id = redis.call('HGET', KEYS[5], 'id')
@@ -67,20 +76,36 @@ if not id then
   redis.call('HSET', KEYS[5], 'id', id, 'createdAt', ARGV[2])
 elseif ARGV[5] ~= '' and id ~= ARGV[5] then return redis.error_reply('STORE_LOST') end
 local added = 0
-for i = 7, #KEYS do
-  local a = 8 + (i - 7) * 3
+local function audit(route, action, before, after, reason, details)
+  local seq = redis.call('INCR', KEYS[4])
+  local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'seq', seq,
+    'entry', entry(ARGV[2], ARGV[1], route, action, before, after, reason, details))
+  if route ~= cjson.null then redis.call('HSET', KEYS[6], route .. '|' .. action, sid) end
+  added = added + 1
+end
+for i = 8, #KEYS do
+  local a = 9 + (i - 8) * 4
+  local def = ARGV[a + 3]
   if redis.call('EXISTS', KEYS[i]) == 0 then
     local h = {id = ARGV[a], mode = ARGV[a + 1], weight = ARGV[a + 2], version = '1', updatedAt = ARGV[2],
       actor = ARGV[1], reason = ARGV[3]}
     redis.call('HSET', KEYS[i], 'id', h.id, 'mode', h.mode, 'weight', h.weight, 'version', 1,
       'updatedAt', h.updatedAt, 'actor', h.actor, 'reason', h.reason)
+    if def ~= '' then redis.call('HSET', KEYS[i], 'definition', def) end
     redis.call('SADD', KEYS[1], h.id)
-    local seq = redis.call('INCR', KEYS[4])
-    local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'seq', seq,
-      'entry', entry(ARGV[2], ARGV[1], h.id, 'seed', 'null', state(h), ARGV[3], ''))
-    redis.call('HSET', KEYS[6], h.id .. '|seed', sid)
-    added = added + 1
+    audit(h.id, 'seed', 'null', state(h), ARGV[3], def ~= '' and ('{"definition":' .. def .. '}') or '')
+  elseif def ~= '' and redis.call('HEXISTS', KEYS[i], 'definition') == 0 then
+    redis.call('HSET', KEYS[i], 'definition', def)
+    local cur = redis.call('HGETALL', KEYS[i])
+    local h = {}
+    for j = 1, #cur, 2 do h[cur[j]] = cur[j + 1] end
+    audit(h.id, 'definition.seed', state(h), state(h),
+      'definition seeded from config into a store that held only its mode', '{"definition":' .. def .. '}')
   end
+end
+if ARGV[8] ~= '' and redis.call('EXISTS', KEYS[7]) == 0 then
+  redis.call('SET', KEYS[7], ARGV[8])
+  audit(cjson.null, 'upstreams.seed', 'null', 'null', 'upstreams seeded from config', '{"upstreams":' .. ARGV[8] .. '}')
 end
 if added > 0 then
   local tv = redis.call('INCR', KEYS[2])
@@ -89,9 +114,73 @@ end
 return id
 `;
 
+/**
+ * KEYS: routes set, table version, audit stream, audit seq, meta hash, audit-latest hash, upstreams,
+ *       then one hash key per route of the plan.
+ * ARGV: actor, reason, now, channel, store id this process opened, audit MAXLEN,
+ *       upstreams expected JSON ('' when the plan leaves them), upstreams next JSON, upstreams details JSON,
+ *       then id, op, definition JSON, mode, weight, expected version, details JSON per route.
+ * Every check runs before any write: a stale plan changes nothing.
+ */
+const APPLY_LUA = `${STATE_LUA}
+if redis.call('HGET', KEYS[5], 'id') ~= ARGV[5] then return redis.error_reply('STORE_LOST') end
+local n = #KEYS - 7
+local function hash(key)
+  local cur = redis.call('HGETALL', key)
+  if #cur == 0 then return nil end
+  local h = {}
+  for j = 1, #cur, 2 do h[cur[j]] = cur[j + 1] end
+  return h
+end
+for i = 1, n do
+  local a = 10 + (i - 1) * 7
+  local v = redis.call('HGET', KEYS[7 + i], 'version')
+  if ARGV[a + 1] == 'add' then
+    if v then return redis.error_reply('STALE_DEFINITION ' .. ARGV[a] .. ' ' .. v) end
+  elseif (not v) or tonumber(v) ~= tonumber(ARGV[a + 5]) then
+    return redis.error_reply('STALE_DEFINITION ' .. ARGV[a] .. ' ' .. (v or 'absent'))
+  end
+end
+if ARGV[7] ~= '' and (redis.call('GET', KEYS[7]) or 'null') ~= ARGV[7] then
+  return redis.error_reply('STALE_DEFINITION upstreams')
+end
+local function audit(route, action, before, after, details)
+  local seq = redis.call('INCR', KEYS[4])
+  local sid = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'seq', seq,
+    'entry', entry(ARGV[3], ARGV[1], route, action, before, after, ARGV[2], details))
+  if route ~= cjson.null then redis.call('HSET', KEYS[6], route .. '|' .. action, sid) end
+end
+for i = 1, n do
+  local a = 10 + (i - 1) * 7
+  local key = KEYS[7 + i]
+  local before = hash(key)
+  if ARGV[a + 1] == 'remove' then
+    redis.call('DEL', key)
+    redis.call('SREM', KEYS[1], ARGV[a])
+  elseif ARGV[a + 1] == 'add' then
+    redis.call('HSET', key, 'id', ARGV[a], 'mode', ARGV[a + 3], 'weight', ARGV[a + 4], 'version', 1,
+      'updatedAt', ARGV[3], 'actor', ARGV[1], 'reason', ARGV[2], 'definition', ARGV[a + 2])
+    redis.call('SADD', KEYS[1], ARGV[a])
+  else
+    redis.call('HSET', key, 'definition', ARGV[a + 2], 'version', tonumber(before.version) + 1,
+      'updatedAt', ARGV[3], 'actor', ARGV[1], 'reason', ARGV[2])
+  end
+  local after = hash(key)
+  audit(ARGV[a], 'apply', before and state(before) or 'null', after and state(after) or 'null', ARGV[a + 6])
+end
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[7], ARGV[8])
+  audit(cjson.null, 'apply.upstreams', 'null', 'null', ARGV[9])
+end
+local tv = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[4], tv)
+return tv
+`;
+
 type ScriptRedis = {
   stranglerFlip(...args: Array<string | number>): Promise<[number, number]>;
   stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<string>;
+  stranglerApply(numKeys: number, ...args: Array<string | number>): Promise<number>;
 };
 
 export function defineRouteScripts(ctx: RedisContext): void {
@@ -99,6 +188,7 @@ export function defineRouteScripts(ctx: RedisContext): void {
   // what a restarted Redis (empty script cache) answers.
   ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 6, lua: FLIP_LUA });
   ctx.redis.defineCommand('stranglerSeed', { lua: SEED_LUA });
+  ctx.redis.defineCommand('stranglerApply', { lua: APPLY_LUA });
 }
 
 const fromHash = (h: Record<string, string>): RouteState => ({
@@ -132,16 +222,21 @@ export class RedisRouteStore implements RouteStore {
     return this.ctx.redis as unknown as ScriptRedis;
   }
 
-  async seed(routes: RouteSeed[], actor: string): Promise<RouteState[]> {
-    const keys = [
+  /** The keys every route-definition script starts with (SEED_LUA, APPLY_LUA). */
+  private definitionKeys(): string[] {
+    return [
       this.ctx.key('routes'),
       this.ctx.key('table-version'),
       this.ctx.key('audit'),
       this.ctx.key('audit-seq'),
       this.ctx.key('meta'),
       this.ctx.key('audit-latest'),
-      ...routes.map((r) => this.routeKey(r.id)),
+      this.ctx.key('upstreams'),
     ];
+  }
+
+  async seed(routes: RouteSeed[], actor: string, upstreams?: UpstreamDefinitions): Promise<RouteState[]> {
+    const keys = [...this.definitionKeys(), ...routes.map((r) => this.routeKey(r.id))];
     const args = [
       actor,
       new Date().toISOString(),
@@ -150,8 +245,10 @@ export class RedisRouteStore implements RouteStore {
       this.identity.seen ?? '',
       randomUUID(),
       String(this.auditMaxRows),
+      upstreams ? JSON.stringify(upstreams) : '',
     ];
-    for (const r of routes) args.push(r.id, r.mode, String(r.weight));
+    for (const r of routes)
+      args.push(r.id, r.mode, String(r.weight), r.definition ? JSON.stringify(r.definition) : '');
     try {
       this.identity.seen = await this.ctx.run('seed', () =>
         this.scripts.stranglerSeed(keys.length, ...keys, ...args),
@@ -172,6 +269,66 @@ export class RedisRouteStore implements RouteStore {
       for (const id of ids) m.hgetall(this.routeKey(id));
       return (execResults(await m.exec()) as Record<string, string>[]).filter((h) => h.id).map(fromHash);
     });
+  }
+
+  async definitions(): Promise<StoredDefinitions> {
+    return this.ctx.run('read route definitions', async (redis) => {
+      const ids = (await redis.smembers(this.ctx.key('routes'))).sort();
+      const m = redis.multi();
+      for (const id of ids) m.hget(this.routeKey(id), 'definition');
+      m.get(this.ctx.key('upstreams'));
+      const out = execResults(await m.exec()) as Array<string | null>;
+      const upstreams = out.pop();
+      const routes: Record<string, RouteDefinition> = {};
+      ids.forEach((id, i) => {
+        if (out[i]) routes[id] = JSON.parse(out[i]!) as RouteDefinition;
+      });
+      return { routes, upstreams: upstreams ? (JSON.parse(upstreams) as UpstreamDefinitions) : undefined };
+    });
+  }
+
+  async applyDefinitions(write: DefinitionWrite): Promise<number> {
+    const keys = [...this.definitionKeys(), ...write.routes.map((r) => this.routeKey(r.id))];
+    const args: string[] = [
+      write.actor,
+      write.reason,
+      new Date().toISOString(),
+      this.ctx.channel,
+      this.identity.seen ?? '',
+      String(this.auditMaxRows),
+      write.upstreams ? JSON.stringify(write.upstreams.expect) : '',
+      write.upstreams ? JSON.stringify(write.upstreams.next) : '',
+      write.upstreams ? JSON.stringify(write.upstreams.details) : '',
+    ];
+    for (const r of write.routes)
+      args.push(
+        r.id,
+        r.op,
+        JSON.stringify(r.definition),
+        r.mode,
+        String(r.weight),
+        r.expectVersion === undefined ? '' : String(r.expectVersion),
+        JSON.stringify(r.details),
+      );
+    try {
+      return Number(await this.scripts.stranglerApply(keys.length, ...keys, ...args));
+    } catch (err) {
+      const msg = (err as Error)?.message ?? '';
+      if (/STORE_LOST/.test(msg))
+        throw this.identity.lost(
+          this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet',
+        );
+      const stale = /STALE_DEFINITION (\S+)(?: (\S+))?/.exec(msg);
+      if (stale) {
+        const expected = write.routes.find((r) => r.id === stale[1])?.expectVersion;
+        throw staleDefinition(
+          stale[1],
+          expected,
+          stale[2] && stale[2] !== 'absent' ? Number(stale[2]) : undefined,
+        );
+      }
+      throw storeError(this.ctx.target, 'apply refused, nothing changed:', err);
+    }
   }
 
   async get(id: string): Promise<RouteState | undefined> {

@@ -1,6 +1,12 @@
 import { StranglerError } from '../../core/errors.js';
+import type {
+  RouteDefinition,
+  StoredDefinitions,
+  UpstreamDefinitions,
+} from '../../core/route-definitions.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
-import type { RouteStore } from '../types.js';
+import { staleDefinition } from '../definition-write.js';
+import type { DefinitionWrite, RouteStore } from '../types.js';
 import type { SqliteAuditLog } from './audit.js';
 import { type Db, writeTx } from './db.js';
 
@@ -25,7 +31,15 @@ export function migrateRoutes(db: Db): void {
   -- One row counting every route change, so a proxy polls a single integer.
   CREATE TABLE IF NOT EXISTS table_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
   INSERT OR IGNORE INTO table_version (id, version) VALUES (1, 0);`);
+  // Route definitions (issue 29): a column beside the state, so a definition
+  // and its route's version change in one row. A store from before holds
+  // NULL until the first seed fills it from the config (audited).
+  const cols = db.prepare('PRAGMA table_info(routes)').all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'definition')) db.exec('ALTER TABLE routes ADD COLUMN definition TEXT');
 }
+
+/** The upstreams document lives in the meta table, under this key. */
+const UPSTREAMS_KEY = 'upstreams';
 
 interface RouteRow {
   id: string;
@@ -35,6 +49,7 @@ interface RouteRow {
   updated_at: string;
   actor: string;
   reason: string;
+  definition: string | null;
 }
 
 const fromRow = (r: RouteRow): RouteState => ({
@@ -63,18 +78,55 @@ export class SqliteRouteStore implements RouteStore {
     this.db.prepare('UPDATE table_version SET version = version + 1 WHERE id = 1').run();
   }
 
-  async seed(routes: RouteSeed[], actor: string): Promise<RouteState[]> {
+  private upstreamsSync(): UpstreamDefinitions | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(UPSTREAMS_KEY) as
+      | { value: string }
+      | undefined;
+    return row ? (JSON.parse(row.value) as UpstreamDefinitions) : undefined;
+  }
+
+  private setUpstreams(u: UpstreamDefinitions): void {
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(UPSTREAMS_KEY, JSON.stringify(u));
+  }
+
+  async seed(routes: RouteSeed[], actor: string, upstreams?: UpstreamDefinitions): Promise<RouteState[]> {
     writeTx(this.db, () => {
       this.integrity.ensureIdentity();
       const now = new Date().toISOString();
       let added = 0;
       for (const r of routes) {
-        if (this.getSync(r.id)) continue;
+        const had = this.getSync(r.id);
+        const definition = r.definition ? JSON.stringify(r.definition) : null;
+        if (had) {
+          // A store from before definitions lived there: its states stay,
+          // the config fills in the definition it lacks (audited).
+          const row = this.db.prepare('SELECT definition FROM routes WHERE id = ?').get(r.id) as {
+            definition: string | null;
+          };
+          if (row.definition !== null || definition === null) continue;
+          this.db.prepare('UPDATE routes SET definition = ? WHERE id = ?').run(definition, r.id);
+          this.audit.appendSync({
+            at: now,
+            actor,
+            route: r.id,
+            action: 'definition.seed',
+            before: had,
+            after: had,
+            reason: 'definition seeded from config into a store that held only its mode',
+            details: { definition: r.definition },
+          });
+          added++;
+          continue;
+        }
         this.db
           .prepare(
-            'INSERT INTO routes (id, mode, weight, version, updated_at, actor, reason) VALUES (?, ?, ?, 1, ?, ?, ?)',
+            'INSERT INTO routes (id, mode, weight, version, updated_at, actor, reason, definition) VALUES (?, ?, ?, 1, ?, ?, ?, ?)',
           )
-          .run(r.id, r.mode, r.weight, now, actor, 'seeded from config');
+          .run(r.id, r.mode, r.weight, now, actor, 'seeded from config', definition);
         const after = this.getSync(r.id)!;
         this.audit.appendSync({
           at: now,
@@ -84,12 +136,99 @@ export class SqliteRouteStore implements RouteStore {
           before: null,
           after,
           reason: 'seeded from config',
+          ...(r.definition ? { details: { definition: r.definition } } : {}),
+        });
+        added++;
+      }
+      if (upstreams && !this.upstreamsSync()) {
+        this.setUpstreams(upstreams);
+        this.audit.appendSync({
+          at: now,
+          actor,
+          route: null,
+          action: 'upstreams.seed',
+          before: null,
+          after: null,
+          reason: 'upstreams seeded from config',
+          details: { upstreams },
         });
         added++;
       }
       if (added) this.bumpTable();
     });
     return this.list();
+  }
+
+  async definitions(): Promise<StoredDefinitions> {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare('SELECT id, definition FROM routes WHERE definition IS NOT NULL ORDER BY id')
+        .all() as { id: string; definition: string }[];
+      return {
+        routes: Object.fromEntries(rows.map((r) => [r.id, JSON.parse(r.definition) as RouteDefinition])),
+        upstreams: this.upstreamsSync(),
+      };
+    })();
+  }
+
+  async applyDefinitions(write: DefinitionWrite): Promise<number> {
+    return writeTx(this.db, (): number => {
+      this.integrity.checkIntact();
+      const now = new Date().toISOString();
+      // Every check first: a plan made from an older read changes nothing.
+      for (const r of write.routes) {
+        const cur = this.getSync(r.id);
+        if (r.op === 'add' ? cur !== undefined : cur?.version !== r.expectVersion)
+          throw staleDefinition(r.id, r.expectVersion, cur?.version);
+      }
+      if (
+        write.upstreams &&
+        JSON.stringify(this.upstreamsSync() ?? null) !== JSON.stringify(write.upstreams.expect)
+      )
+        throw staleDefinition('upstreams', undefined, undefined);
+      for (const r of write.routes) {
+        const before = this.getSync(r.id) ?? null;
+        if (r.op === 'remove') this.db.prepare('DELETE FROM routes WHERE id = ?').run(r.id);
+        else if (r.op === 'add')
+          this.db
+            .prepare(
+              'INSERT INTO routes (id, mode, weight, version, updated_at, actor, reason, definition) VALUES (?, ?, ?, 1, ?, ?, ?, ?)',
+            )
+            .run(r.id, r.mode, r.weight, now, write.actor, write.reason, JSON.stringify(r.definition));
+        else
+          this.db
+            .prepare(
+              'UPDATE routes SET definition = ?, version = version + 1, updated_at = ?, actor = ?, reason = ? WHERE id = ?',
+            )
+            .run(JSON.stringify(r.definition), now, write.actor, write.reason, r.id);
+        this.audit.appendSync({
+          at: now,
+          actor: write.actor,
+          route: r.id,
+          action: 'apply',
+          before,
+          after: this.getSync(r.id) ?? null,
+          reason: write.reason,
+          details: r.details,
+        });
+      }
+      if (write.upstreams) {
+        this.setUpstreams(write.upstreams.next);
+        this.audit.appendSync({
+          at: now,
+          actor: write.actor,
+          route: null,
+          action: 'apply.upstreams',
+          before: null,
+          after: null,
+          reason: write.reason,
+          details: write.upstreams.details,
+        });
+      }
+      this.bumpTable();
+      return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number })
+        .version;
+    });
   }
 
   async list(): Promise<RouteState[]> {

@@ -142,9 +142,10 @@ describe.skipIf(!redisAvailable())('a new serve beside proxies whose Redis resta
       expect(seeded.out).toContain('cleared the lost mark');
       expect(await raw.lostMark()).toBeUndefined();
       const rows = await raw.audit.list();
-      expect(rows.map((r) => r.action)).toEqual(['seed', 'store.lost-cleared']);
-      expect(rows[1].actor).toBe('tester');
-      expect(rows[1].details?.lostMark).toMatchObject({ lostId: mark.lostId });
+      // The re-seed writes the config's routes and upstreams (issue 29), then clears the mark.
+      expect(rows.map((r) => r.action)).toEqual(['seed', 'upstreams.seed', 'store.lost-cleared']);
+      expect(rows[2].actor).toBe('tester');
+      expect(rows[2].details?.lostMark).toMatchObject({ lostId: mark.lostId });
       const d = await serve(config);
       expect(await servedBy(d.proxy)).toBe('service');
     } finally {
@@ -253,7 +254,11 @@ describe('a new serve on a SQLite path whose file was removed under a running pr
     expect(existsSync(`${file}.lost`)).toBe(false);
     const store = await openStore(`sqlite:${file}`, { create: false });
     try {
-      expect((await store.audit.list()).map((r) => r.action)).toEqual(['seed', 'store.lost-cleared']);
+      expect((await store.audit.list()).map((r) => r.action)).toEqual([
+        'seed',
+        'upstreams.seed',
+        'store.lost-cleared',
+      ]);
     } finally {
       await store.close();
     }

@@ -4,7 +4,9 @@
  * store objects on it, standing in for several processes.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.js';
 import { isStranglerError } from '../../core/errors.js';
+import { definitionOf, fileDefinitions } from '../../core/route-definitions.js';
 import type { RouteSeed } from '../../core/types.js';
 import { holdLease } from '../../store/lease.js';
 import { MAX_MISMATCH_SETS } from '../../store/mismatch-sets.js';
@@ -24,6 +26,22 @@ const SEEDS: RouteSeed[] = [
   { id: 'orders', mode: 'legacy', weight: 0 },
   { id: 'block', mode: 'shadow', weight: 0 },
 ];
+
+/** Two routes with every definition field the schema fills in. */
+const DEFINED = parseConfig({
+  legacy: { url: 'http://127.0.0.1:1' },
+  services: { svc: { urls: ['http://127.0.0.1:2', 'http://127.0.0.1:3/base'], timeoutMs: 500 } },
+  routes: [
+    { id: 'orders', match: { path: '/api/orders/*', methods: ['GET'] }, service: 'svc' },
+    {
+      id: 'block',
+      match: { path: '/api/block/:id' },
+      service: 'svc',
+      mode: 'shadow',
+      gate: { minCompared: 10 },
+    },
+  ],
+});
 
 /** Resolve once `cond` holds, or fail after `ms` naming what was awaited. */
 export async function waitFor(
@@ -109,6 +127,183 @@ export function storeContract(backend: StoreBackend): void {
       expect(again.find((r) => r.id === 'orders')).toMatchObject({ mode: 'canary', weight: 5, version: 2 });
       expect(await s.routes.tableVersion()).toBe(v2); // nothing new: no change to announce
       expect(await s.audit.list({ action: 'seed' })).toHaveLength(2);
+    });
+
+    it('seeds route definitions and upstreams with their states, audited, and reads them back exactly', async () => {
+      const s = await fresh();
+      const defs = fileDefinitions(DEFINED);
+      await s.routes.seed(
+        DEFINED.routes.map((r) => ({
+          id: r.id,
+          mode: r.mode,
+          weight: r.weight,
+          definition: definitionOf(r),
+        })),
+        'config',
+        defs.upstreams,
+      );
+      // Exactly what was written: empty arrays stay arrays (shadow.ignore: []).
+      expect(await s.routes.definitions()).toEqual(defs);
+      expect((await s.audit.list({ action: 'upstreams.seed' })).map((a) => a.route)).toEqual([null]);
+      expect((await s.audit.list({ route: 'orders', action: 'seed' }))[0].details).toEqual({
+        definition: defs.routes.orders,
+      });
+    });
+
+    it('migrates a store that holds only modes: the first seed with definitions fills them in, audited, states kept', async () => {
+      const s = await fresh();
+      await s.routes.seed(SEEDS, 'config');
+      await s.routes.flip({ route: 'orders', mode: 'canary', weight: 5, actor: 'ann', reason: 'try' });
+      expect(await s.routes.definitions()).toEqual({ routes: {}, upstreams: undefined });
+      const tv = await s.routes.tableVersion();
+      const defs = fileDefinitions(DEFINED);
+      await s.routes.seed(
+        DEFINED.routes.map((r) => ({
+          id: r.id,
+          mode: r.mode,
+          weight: r.weight,
+          definition: definitionOf(r),
+        })),
+        'serve',
+        defs.upstreams,
+      );
+      expect(await s.routes.definitions()).toEqual(defs);
+      expect(await s.routes.get('orders')).toMatchObject({ mode: 'canary', weight: 5, version: 2 });
+      expect((await s.audit.list({ action: 'definition.seed' })).map((a) => [a.route, a.actor])).toEqual([
+        ['orders', 'serve'],
+        ['block', 'serve'],
+      ]);
+      expect(await s.routes.tableVersion()).toBeGreaterThan(tv);
+      // A second seed finds nothing missing: no row, no new table version.
+      const tv2 = await s.routes.tableVersion();
+      await s.routes.seed([{ id: 'orders', mode: 'legacy', weight: 0, definition: { changed: true } }], 'x', {
+        ...defs.upstreams,
+        services: {},
+      });
+      expect(await s.routes.tableVersion()).toBe(tv2);
+      expect(await s.routes.definitions()).toEqual(defs);
+    });
+
+    it('applies definitions: one audited, versioned change per route and for the upstreams, one table version', async () => {
+      const s = await fresh();
+      const defs = fileDefinitions(DEFINED);
+      await s.routes.seed(
+        DEFINED.routes.map((r) => ({
+          id: r.id,
+          mode: r.mode,
+          weight: r.weight,
+          definition: definitionOf(r),
+        })),
+        'config',
+        defs.upstreams,
+      );
+      const tv = await s.routes.tableVersion();
+      const wider = { ...defs.routes.orders, match: { path: '/api/*' } };
+      const next = { ...defs.upstreams, legacy: { url: 'http://127.0.0.1:9/', reuseConnections: true } };
+      const newTv = await s.routes.applyDefinitions({
+        actor: 'ann',
+        reason: 'widen',
+        routes: [
+          {
+            id: 'orders',
+            op: 'change',
+            definition: wider,
+            mode: 'legacy',
+            weight: 0,
+            expectVersion: 1,
+            details: { a: [] },
+          },
+          {
+            id: 'block',
+            op: 'remove',
+            definition: null,
+            mode: 'legacy',
+            weight: 0,
+            expectVersion: 1,
+            details: {},
+          },
+          { id: 'fresh', op: 'add', definition: defs.routes.block, mode: 'shadow', weight: 0, details: {} },
+        ],
+        upstreams: { expect: defs.upstreams, next, details: { u: 1 } },
+      });
+      expect(newTv).toBe(await s.routes.tableVersion());
+      expect(newTv).toBeGreaterThan(tv);
+      expect(await s.routes.definitions()).toEqual({
+        routes: { orders: wider, fresh: defs.routes.block },
+        upstreams: next,
+      });
+      expect((await s.routes.list()).map((r) => [r.id, r.mode, r.version, r.actor])).toEqual([
+        ['fresh', 'shadow', 1, 'ann'],
+        ['orders', 'legacy', 2, 'ann'],
+      ]);
+      const rows = await s.audit.list({ action: 'apply' });
+      expect(rows.map((a) => [a.route, a.before?.version ?? null, a.after?.version ?? null])).toEqual([
+        ['orders', 1, 2],
+        ['block', 1, null],
+        ['fresh', null, 1],
+      ]);
+      expect(rows[0].details).toEqual({ a: [] });
+      expect((await s.audit.list({ action: 'apply.upstreams' }))[0]).toMatchObject({
+        route: null,
+        actor: 'ann',
+        reason: 'widen',
+        details: { u: 1 },
+      });
+    });
+
+    it('refuses an apply made from definitions that changed since, changing nothing', async () => {
+      const s = await fresh();
+      const defs = fileDefinitions(DEFINED);
+      await s.routes.seed(
+        DEFINED.routes.map((r) => ({
+          id: r.id,
+          mode: r.mode,
+          weight: r.weight,
+          definition: definitionOf(r),
+        })),
+        'config',
+        defs.upstreams,
+      );
+      await s.routes.flip({ route: 'orders', mode: 'shadow', weight: 0, actor: 'bob', reason: '' });
+      const before = {
+        defs: await s.routes.definitions(),
+        tv: await s.routes.tableVersion(),
+        audit: await s.audit.list(),
+      };
+      const change = (expectVersion: number) => ({
+        id: 'orders',
+        op: 'change' as const,
+        definition: { ...defs.routes.orders, service: 'x' },
+        mode: 'legacy' as const,
+        weight: 0,
+        expectVersion,
+        details: {},
+      });
+      const stale = await rejection(
+        s.routes.applyDefinitions({ actor: 'a', reason: '', routes: [change(1)] }),
+      );
+      expect(isStranglerError(stale, 'STRANGLER_E_STALE_VERSION')).toBe(true);
+      expect((stale as Error).message).toContain('orders');
+      const staleUpstreams = await rejection(
+        s.routes.applyDefinitions({
+          actor: 'a',
+          reason: '',
+          routes: [change(2)],
+          upstreams: { expect: { ...defs.upstreams, services: {} }, next: defs.upstreams, details: {} },
+        }),
+      );
+      expect(isStranglerError(staleUpstreams, 'STRANGLER_E_STALE_VERSION')).toBe(true);
+      const exists = await rejection(
+        s.routes.applyDefinitions({
+          actor: 'a',
+          reason: '',
+          routes: [{ ...change(2), op: 'add', expectVersion: undefined }],
+        }),
+      );
+      expect(isStranglerError(exists, 'STRANGLER_E_STALE_VERSION')).toBe(true);
+      expect(await s.routes.definitions()).toEqual(before.defs);
+      expect(await s.routes.tableVersion()).toBe(before.tv);
+      expect(await s.audit.list()).toEqual(before.audit);
     });
 
     it('lists routes sorted by id and gets one; an unknown id is undefined', async () => {
