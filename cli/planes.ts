@@ -6,6 +6,7 @@
  */
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import type { RouteState } from '../core/types.js';
 import type { ProxyServer } from '../proxy/server.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
@@ -55,6 +56,7 @@ export async function startControlPlane(opts: {
   adminListen: ListenAddress;
   metrics: () => Promise<{ body: string; contentType: string }>;
   routeExtras?: () => Record<string, Record<string, string>>;
+  servedStates?: () => RouteState[];
   readiness?: () => { ready: boolean; waiting: string[] };
 }): Promise<{ adminUrl: string; close(): Promise<void> }> {
   const { config, store, logger, io } = opts;
@@ -80,15 +82,20 @@ export async function startControlPlane(opts: {
       port: adminAddr.port,
       metrics,
       routeExtras: opts.routeExtras,
+      servedStates: opts.servedStates,
       readiness: opts.readiness,
     }),
   );
   const { startGuardWhenLeader } = await import('../control/leader.js');
   const guard = startGuardWhenLeader({ config, store, logger });
+  // So `strangler seed` knows this proxy serves from the store (control/heartbeat.ts).
+  const { startHeartbeat } = await import('../control/heartbeat.js');
+  const heartbeat = startHeartbeat(store, { logger });
   return {
     adminUrl: admin.url,
     close: async () => {
       await guard.stop();
+      await heartbeat.stop();
       await admin.close();
     },
   };

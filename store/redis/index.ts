@@ -25,6 +25,7 @@ import {
   type Store,
   type StoreIntegrity,
 } from '../types.js';
+import { GenerationFloor, wentBackReason } from '../generation.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
@@ -96,7 +97,9 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   }
   const identity: IdentityHolder = {
     seen: opened.id || undefined,
-    lost: (reason) => storeLostError(target.label, { state: 'lost', reason }),
+    floor: new GenerationFloor(),
+    lost: (reason, wentBack) =>
+      storeLostError(target.label, { state: 'lost', reason, ...(wentBack ? { wentBack } : {}) }),
   };
   const integrity = async (): Promise<StoreIntegrity> => {
     const id = (await readId()).id;
@@ -113,9 +116,15 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
         reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)`,
       };
     identity.seen = id;
+    // Same identity, older state: restored from an older RDB/AOF, or a
+    // replica promoted behind (store/generation.ts).
+    const generation = await routes.tableVersion();
+    const back = identity.floor.wentBack(generation);
+    if (back) return { state: 'lost', reason: wentBackReason(back.from, back.to), wentBack: back };
+    identity.floor.observe(generation);
     return { state: 'ok', id };
   };
-  const routes = new RedisRouteStore(ctx, identity, retention.maxRows);
+  const routes: RedisRouteStore = new RedisRouteStore(ctx, identity, retention.maxRows);
   const writes = writeErrorLog();
   const guard = <T extends object>(part: string, o: T) =>
     guardSubStore(target.label, part, o, WRITE_METHODS, writes);

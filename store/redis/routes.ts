@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { StranglerError } from '../../core/errors.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
+import type { GenerationFloor } from '../generation.js';
 import type { RouteStore } from '../types.js';
+import { wentBackReason } from '../generation.js';
 import { type RedisContext, execResults, storeError } from './client.js';
 
 // Route state, table version, audit entry and change notice in one script, so
@@ -25,12 +27,16 @@ end
 /**
  * KEYS: route hash, table version, audit stream, audit seq, meta hash, audit-latest hash.
  * ARGV: route, mode, weight, actor, reason, now, expectVersion|'', action, details JSON|'', channel,
- *       store id this process opened, audit MAXLEN.
+ *       store id this process opened, audit MAXLEN, the highest generation this process saw|''.
  * A store whose identity is not the one the caller opened (Redis restarted
- * empty, re-seeded since) refuses the flip: see StoreIntegrity.
+ * empty, re-seeded since), or whose generation is below one the caller saw
+ * (restored from an older snapshot: store/generation.ts), refuses the flip:
+ * see StoreIntegrity.
  */
 const FLIP_LUA = `${STATE_LUA}
 if redis.call('HGET', KEYS[5], 'id') ~= ARGV[11] then return redis.error_reply('STORE_LOST') end
+local gen = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[13] ~= '' and gen < tonumber(ARGV[13]) then return redis.error_reply('WENT_BACK ' .. gen) end
 local cur = redis.call('HGETALL', KEYS[1])
 if #cur == 0 then return redis.error_reply('UNKNOWN_ROUTE') end
 local before = {}
@@ -89,7 +95,29 @@ end
 return id
 `;
 
+/**
+ * KEYS: table version, audit stream, audit seq, meta hash.
+ * ARGV: store id this process opened, highest generation seen, actor, reason, now, channel, audit MAXLEN.
+ * \`strangler seed --accept-restore\`: raise the generation above the highest
+ * seen and record both in one audit row, then announce it.
+ */
+const ACCEPT_RESTORE_LUA = `
+if redis.call('HGET', KEYS[4], 'id') ~= ARGV[1] then return redis.error_reply('STORE_LOST') end
+local restored = tonumber(redis.call('GET', KEYS[1]) or '0')
+local nextGen = math.max(restored, tonumber(ARGV[2])) + 1
+redis.call('SET', KEYS[1], nextGen)
+local details = '{"restoredGeneration":' .. restored .. ',"highestSeen":' .. ARGV[2] .. ',"generation":' .. nextGen .. '}'
+local e = '{"at":' .. cjson.encode(ARGV[5]) .. ',"actor":' .. cjson.encode(ARGV[3]) .. ',"route":null'
+  .. ',"action":"store.restore-accepted","before":null,"after":null,"reason":' .. cjson.encode(ARGV[4])
+  .. ',"details":' .. details .. '}'
+local seq = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'seq', seq, 'entry', e)
+redis.call('PUBLISH', ARGV[6], nextGen)
+return nextGen
+`;
+
 type ScriptRedis = {
+  stranglerAcceptRestore(...args: Array<string | number>): Promise<number>;
   stranglerFlip(...args: Array<string | number>): Promise<[number, number]>;
   stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<string>;
 };
@@ -99,6 +127,7 @@ export function defineRouteScripts(ctx: RedisContext): void {
   // what a restarted Redis (empty script cache) answers.
   ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 6, lua: FLIP_LUA });
   ctx.redis.defineCommand('stranglerSeed', { lua: SEED_LUA });
+  ctx.redis.defineCommand('stranglerAcceptRestore', { numberOfKeys: 4, lua: ACCEPT_RESTORE_LUA });
 }
 
 const fromHash = (h: Record<string, string>): RouteState => ({
@@ -114,7 +143,9 @@ const fromHash = (h: Record<string, string>): RouteState => ({
 /** The store identity this process opened (or named by its first seed); see StoreIntegrity. */
 export interface IdentityHolder {
   seen: string | undefined;
-  lost(reason: string): StranglerError;
+  /** The highest generation this process has seen (store/generation.ts). */
+  floor: GenerationFloor;
+  lost(reason: string, wentBack?: { from: number; to: number }): StranglerError;
 }
 
 export class RedisRouteStore implements RouteStore {
@@ -204,9 +235,17 @@ export class RedisRouteStore implements RouteStore {
         this.ctx.channel,
         this.identity.seen ?? '',
         String(this.auditMaxRows),
+        String(this.identity.floor.get() ?? ''),
       );
     } catch (err) {
       const msg = (err as Error)?.message ?? '';
+      const back = /WENT_BACK (\d+)/.exec(msg);
+      const highest = this.identity.floor.get();
+      if (back && highest !== undefined)
+        throw this.identity.lost(wentBackReason(highest, Number(back[1])), {
+          from: highest,
+          to: Number(back[1]),
+        });
       if (/STORE_LOST/.test(msg))
         throw this.identity.lost(
           this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet',
@@ -233,6 +272,7 @@ export class RedisRouteStore implements RouteStore {
         err,
       );
     }
+    this.identity.floor.observe(Number(result[1]));
     return {
       id: change.route,
       mode: change.mode,
@@ -242,6 +282,35 @@ export class RedisRouteStore implements RouteStore {
       actor: change.actor,
       reason: change.reason,
     };
+  }
+
+  async acceptRestore(req: { highestSeen: number; actor: string; reason: string }): Promise<number> {
+    let generation: number;
+    try {
+      generation = Number(
+        await this.ctx.run('accept restore', () =>
+          this.scripts.stranglerAcceptRestore(
+            this.ctx.key('table-version'),
+            this.ctx.key('audit'),
+            this.ctx.key('audit-seq'),
+            this.ctx.key('meta'),
+            this.identity.seen ?? '',
+            String(req.highestSeen),
+            req.actor,
+            req.reason,
+            new Date().toISOString(),
+            this.ctx.channel,
+            String(this.auditMaxRows),
+          ),
+        ),
+      );
+    } catch (err) {
+      if (/STORE_LOST/.test((err as Error)?.message ?? ''))
+        throw this.identity.lost('its identity is gone or changed since this process opened it');
+      throw err;
+    }
+    this.identity.floor.observe(generation);
+    return generation;
   }
 
   async tableVersion(): Promise<number> {
