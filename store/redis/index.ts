@@ -38,6 +38,12 @@ import { RedisStatsStore } from './stats.js';
 
 export { parseRedisUrl } from './client.js';
 
+/** KEYS: lost mark, table version. ARGV: mark JSON, generation at which not to write it|''. SET NX. */
+const MARK_LOST_LUA = `
+if ARGV[2] ~= '' and tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2]) then return false end
+return redis.call('SET', KEYS[1], ARGV[1], 'NX')
+`;
+
 /** Opening a Redis store fails with STRANGLER_E_STORE after this long without an answer. */
 export const OPEN_DEADLINE_MS = 1500;
 
@@ -182,7 +188,12 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     // and a Redis restored from its RDB/AOF never held it.
     async markLost(notice: LostNotice) {
       const mark = { lostId: identity.seen ?? null, ...notice, noticedAt: new Date().toISOString() };
-      const set = await ctx.run('write lost mark', (r) => r.set(ctx.key('lost'), JSON.stringify(mark), 'NX'));
+      // A went-back mark is not written once the generation is back at the
+      // one seen (accept-restore raised it while this proxy was noticing).
+      const floor = notice.wentBack ? String(notice.wentBack.from) : '';
+      const set = await ctx.run('write lost mark', (r) =>
+        r.eval(MARK_LOST_LUA, 2, ctx.key('lost'), ctx.key('table-version'), JSON.stringify(mark), floor),
+      );
       if (set === 'OK') return mark;
       const text = await ctx.run('read lost mark', (r) => r.get(ctx.key('lost')));
       return text === null ? mark : parseLostMark(text);

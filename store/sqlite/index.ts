@@ -176,7 +176,10 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
     async markLost(notice: LostNotice) {
       const mark = { lostId: seenId ?? null, ...notice, noticedAt: new Date().toISOString() };
-      return memory ? mark : writeSqliteMark(resolved, mark);
+      // A went-back mark is not written once the generation is back at the
+      // one seen (accept-restore raised it while this proxy was noticing).
+      if (memory || (notice.wentBack && routes.versionSync() >= notice.wentBack.from)) return mark;
+      return writeSqliteMark(resolved, mark);
     },
     async clearLostMark() {
       if (!memory) clearSqliteMark(resolved);
