@@ -36,8 +36,10 @@ export interface RouteStore {
    */
   flip(change: RouteChange): Promise<RouteState>;
   /**
-   * A counter every flip and seed raises, never lowered within one store
-   * identity: `watch` compares it to notice route changes (see store/version-watch.ts).
+   * The generation: a counter every flip, seed and accepted restore raises,
+   * never lowered within one store identity; `watch` compares it to notice
+   * route changes (store/version-watch.ts), and a value below one already
+   * seen means the store went back (store/generation.ts).
    */
   tableVersion(): Promise<number>;
   /**
