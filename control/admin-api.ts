@@ -141,13 +141,16 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
     const extras = opts.routeExtras?.() ?? {};
     // A lost store (emptied, replaced, gone back) answers nothing or older
     // modes: show the table this proxy serves, marked stale, with the reason.
+    // (`serve --workers`: the primary serves no table itself; its store rows, still marked stale.)
     const lost = await lostReason(opts.store);
-    if (lost !== undefined && opts.servedStates) {
-      const rows = servedRouteRows(opts.config, opts.servedStates());
+    if (lost !== undefined) {
+      const rows = opts.servedStates
+        ? servedRouteRows(opts.config, opts.servedStates())
+        : await listRouteRows(opts.config, opts.store).catch(() => []);
       send(res, 200, {
         stale: true,
         reason: lost,
-        routes: rows.map((r) => ({ ...r, extra: { ...(extras[r.id] ?? {}) } })),
+        routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })),
       });
       return;
     }
