@@ -143,8 +143,10 @@ routes:
     let accepted: { code: number; out: string; err: string };
     try {
       await until('the lost mark', () => store.lostMark(), 10_000);
-      for (const argv of [['flip', 'block', 'shadow'], ['routes'], ['history'], ['seed']]) {
-        const r = await cli(config, argv);
+      const argvs = [['flip', 'block', 'shadow'], ['routes'], ['history'], ['seed']];
+      const runs = await Promise.all(argvs.map((argv) => cli(config, argv)));
+      for (const [i, argv] of argvs.entries()) {
+        const r = runs[i];
         expect(r.code, `${argv.join(' ')}: ${r.err}`).toBe(5);
         expect(r.err).toContain('STRANGLER_E_STORE_LOST');
         expect(r.err).toContain('went back from generation 2 to 1');

@@ -103,8 +103,12 @@ describe('a SQLite file replaced under a running proxy', () => {
     renameSync(other, file);
     await lostOnHealthz(a);
 
-    expectLost(await cli(config, ['flip', 'block', 'legacy', '--reason', 'make sure']), 'flip');
-    expectLost(await cli(config, ['routes']), 'routes');
+    const [flip, routesCli] = await Promise.all([
+      cli(config, ['flip', 'block', 'legacy', '--reason', 'make sure']),
+      cli(config, ['routes']),
+    ]);
+    expectLost(flip, 'flip');
+    expectLost(routesCli, 'routes');
     const replaced = await openStore(`sqlite:${file}`, { create: false });
     try {
       expect((await replaced.audit.list()).map((e) => e.action)).toEqual(['seed']);
@@ -142,11 +146,15 @@ describe.skipIf(!redisAvailable())('a Redis emptied, then re-seeded, under a run
     const store = await openStore(redis.url(0));
     try {
       await until('the lost mark', () => store.lostMark(), 10_000);
-      expectLost(await cli(config, ['routes']), 'routes');
-      expectLost(await cli(config, ['history']), 'history');
-      expectLost(await cli(config, ['flip', 'block', 'legacy', '--reason', 'again']), 'flip');
-
-      const seed = await cli(config, ['seed']);
+      const [routesCli, history, flip, seed] = await Promise.all([
+        cli(config, ['routes']),
+        cli(config, ['history']),
+        cli(config, ['flip', 'block', 'legacy', '--reason', 'again']),
+        cli(config, ['seed']),
+      ]);
+      expectLost(routesCli, 'routes');
+      expectLost(history, 'history');
+      expectLost(flip, 'flip');
       expect(seed.code, seed.err).toBe(5);
       expect(seed.err).toContain('STRANGLER_E_PROXIES_LIVE');
       expect(seed.err).toContain(`:${a.child.pid} (`);
