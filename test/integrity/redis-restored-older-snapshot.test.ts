@@ -143,7 +143,13 @@ routes:
     let accepted: { code: number; out: string; err: string };
     try {
       await until('the lost mark', () => store.lostMark(), 10_000);
-      const argvs = [['flip', 'block', 'shadow'], ['routes'], ['history'], ['seed']];
+      const argvs = [
+        ['flip', 'block', 'shadow'],
+        ['canary', 'block', '--steps', '5,100', '--interval', '1s'],
+        ['routes'],
+        ['history'],
+        ['seed'],
+      ];
       const runs = await Promise.all(argvs.map((argv) => cli(config, argv)));
       for (const [i, argv] of argvs.entries()) {
         const r = runs[i];
@@ -160,6 +166,14 @@ routes:
       });
       expect(adminFlip.status).toBe(503);
       expect(((await adminFlip.json()) as { error: string }).error).toBe('STRANGLER_E_STORE_LOST');
+      // The console's rollout actions go through the same step.
+      const consoleAction = await fetch(`${a.admin}/routes/block/rollout/abort`, {
+        method: 'POST',
+        headers: ADMIN,
+        body: JSON.stringify({ reason: 'x' }),
+      });
+      expect(consoleAction.status).toBe(503);
+      expect(((await consoleAction.json()) as { error: string }).error).toBe('STRANGLER_E_STORE_LOST');
       // No write reached the restored store: its audit log is the snapshot's (no flip row).
       expect((await store.audit.list()).map((e) => e.action)).not.toContain('flip');
       expect(await store.routes.tableVersion()).toBe(1);
