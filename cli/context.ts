@@ -12,7 +12,7 @@ import { parseDuration } from '../core/duration.js';
 import { definitionOf, upstreamsOf } from '../core/route-definitions.js';
 import { requireIntact } from '../store/integrity.js';
 import { readEffectiveConfig } from '../store/live-config.js';
-import { lostMarkError } from '../store/lost-mark.js';
+import { lostMarkError, markSatisfied } from '../store/lost-mark.js';
 import { type OpenStoreOptions, openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { CliIO } from './io.js';
@@ -126,7 +126,8 @@ export async function initStore(
 ): Promise<{ created: boolean; seeded: string[] }> {
   const before = await store.identity();
   const mark = await store.lostMark();
-  const restored = mark !== undefined && before !== undefined && before.id === mark.lostId;
+  // Restored: the identity the mark names, and not an older snapshot of it (store/generation.ts).
+  const restored = mark !== undefined && markSatisfied(mark, before?.id, await store.routes.tableVersion());
   if (mark && !restored && !opts.clearLostMark) throw lostMarkError(store.label, mark);
   const had = new Set((await store.routes.list()).map((r) => r.id));
   // `serve` on a store that already holds routes adds none of its file's new

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/log.js';
+import type { RouteState } from '../core/types.js';
 import type { ProxyServer } from '../proxy/server.js';
 import type { LiveConfig } from '../store/live-config.js';
 import type { Store } from '../store/types.js';
@@ -61,6 +62,7 @@ export async function startControlPlane(opts: {
   adminListen: ListenAddress;
   metrics: () => Promise<{ body: string; contentType: string }>;
   routeExtras?: () => Record<string, Record<string, string>>;
+  servedStates?: () => RouteState[];
   readiness?: () => { ready: boolean; waiting: string[] };
 }): Promise<{ adminUrl: string; close(): Promise<void> }> {
   const { config, store, logger, io } = opts;
@@ -86,16 +88,21 @@ export async function startControlPlane(opts: {
       port: adminAddr.port,
       metrics,
       routeExtras: opts.routeExtras,
+      servedStates: opts.servedStates,
       readiness: opts.readiness,
       configDrift: opts.configDrift,
     }),
   );
   const { startGuardWhenLeader } = await import('../control/leader.js');
   const guard = startGuardWhenLeader({ config, store, logger });
+  // So `strangler seed` knows this proxy serves from the store (control/heartbeat.ts).
+  const { startHeartbeat } = await import('../control/heartbeat.js');
+  const heartbeat = startHeartbeat(store, { logger });
   return {
     adminUrl: admin.url,
     close: async () => {
       await guard.stop();
+      await heartbeat.stop();
       await admin.close();
     },
   };

@@ -76,6 +76,7 @@ export async function runServe(io: CliIO, opts: ServeOptions): Promise<number> {
       adminListen: addresses.admin,
       metrics: async () => ({ body: await proxy.metrics(), contentType: proxy.metricsContentType }),
       routeExtras: () => proxy.routeExtras(),
+      servedStates: () => proxy.servedStates(),
       readiness: () => proxy.readiness(),
     });
     closers.push(() => control.close());

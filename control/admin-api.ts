@@ -13,12 +13,14 @@ import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
 import { urlHost } from '../core/host-port.js';
 import type { Logger } from '../core/log.js';
+import type { RouteState } from '../core/types.js';
+import { requireIntact } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
 import { checkAdminHost } from './admin-host.js';
 import { registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
-import { listRouteRows } from './routes.js';
+import { listRouteRows, servedRouteRows } from './routes.js';
 import { storeHealth } from './store-health.js';
 
 export interface AdminOptions {
@@ -33,6 +35,8 @@ export interface AdminOptions {
   metrics?: () => Promise<{ body: string; contentType: string }>;
   /** Live per-route facts from the data plane (breaker state...). */
   routeExtras?: () => Record<string, Record<string, string>>;
+  /** The route states the data plane serves now (its last good table), for /routes while the store is lost. */
+  servedStates?: () => RouteState[];
   /** Whether the data plane should get traffic (proxy/readiness.ts); absent → always ready. */
   readiness?: () => { ready: boolean; waiting: string[] };
   /** "config differs from the store (N routes)…" when this process's file differs from the store's definitions (store/live-config.ts). */
@@ -139,6 +143,21 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   });
   on('GET', '/routes', async (_req, res) => {
     const extras = opts.routeExtras?.() ?? {};
+    // A lost store (emptied, replaced, gone back) answers nothing or older
+    // modes: show the table this proxy serves, marked stale, with the reason.
+    // (`serve --workers`: the primary serves no table itself; its store rows, still marked stale.)
+    const lost = await lostReason(opts.store);
+    if (lost !== undefined) {
+      const rows = opts.servedStates
+        ? servedRouteRows(opts.config, opts.servedStates())
+        : await listRouteRows(opts.config, opts.store).catch(() => []);
+      send(res, 200, {
+        stale: true,
+        reason: lost,
+        routes: rows.map((r) => ({ ...r, extra: { ...(r.extra ?? {}), ...(extras[r.id] ?? {}) } })),
+      });
+      return;
+    }
     const rows = await listRouteRows(opts.config, opts.store);
     const drift = opts.configDrift?.();
     send(res, 200, {
@@ -236,4 +255,15 @@ export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** Why the store cannot be trusted now (requireIntact's message), or undefined while it can. */
+async function lostReason(store: Store): Promise<string | undefined> {
+  try {
+    await requireIntact(store);
+    return undefined;
+  } catch (err) {
+    if (isStranglerError(err) && err.code === 'STRANGLER_E_STORE_LOST') return err.message;
+    throw err;
+  }
 }

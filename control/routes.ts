@@ -61,3 +61,27 @@ export async function listRouteRows(
   }
   return rows;
 }
+
+/**
+ * Rows for the table a proxy serves, without the store: what GET /routes
+ * answers (marked stale) while the store is lost, so an operator sees what
+ * traffic does now rather than `[]` or an older snapshot's modes.
+ */
+export function servedRouteRows(config: Readonly<Config>, served: RouteState[]): RouteRow[] {
+  const states = new Map(served.map((s) => [s.id, s]));
+  return config.routes.flatMap((r) => {
+    const s = states.get(r.id);
+    return s
+      ? [
+          {
+            ...s,
+            pattern: r.match.path,
+            methods: r.match.methods ?? [],
+            trailingSlash: r.trailingSlash,
+            service: r.service,
+            kind: r.kind,
+          },
+        ]
+      : [];
+  });
+}

@@ -1,10 +1,11 @@
 /**
  * What `/healthz` says about the store: ok, or degraded with the reason —
- * unreachable, lost its state (with how to restore), or its last write
+ * unreachable, lost its state or went back to an older generation (with how
+ * to recover), or its last write
  * failed (a full disk, a read-only file). Read-only: it never writes.
  */
 import { isStranglerError } from '../core/errors.js';
-import { RESTORE_HINT } from '../store/integrity.js';
+import { recoveryHint } from '../store/recovery.js';
 import type { Store } from '../store/types.js';
 
 export interface StoreHealth {
@@ -32,9 +33,11 @@ export async function storeHealth(store: Store): Promise<StoreHealth> {
       return degraded({
         kind: integrity.state,
         message:
-          integrity.state === 'lost'
-            ? `${store.label} lost its state (${integrity.reason}); serving the last good route table, flips refused; to recover: ${RESTORE_HINT}`
-            : `${store.label}: ${integrity.reason}`,
+          integrity.state === 'uninitialised'
+            ? `${store.label}: ${integrity.reason}`
+            : integrity.wentBack
+              ? `${store.label}: ${integrity.reason}; serving the last good route table, flips refused; to recover: ${recoveryHint(true)}`
+              : `${store.label} lost its state (${integrity.reason}); serving the last good route table, flips refused; to recover: ${recoveryHint(false)}`,
       });
   } catch (err) {
     return degraded({ kind: 'unreachable', message: isStranglerError(err) ? err.message : String(err) });

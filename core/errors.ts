@@ -23,6 +23,11 @@ export const ERROR_CODES = {
     exit: 5,
     message: 'the store lost its state (or was never initialised); nothing changed',
   },
+  STRANGLER_E_PROXIES_LIVE: {
+    status: 409,
+    exit: 5,
+    message: 'live proxies serve from this store; stop them first or pass --force',
+  },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: {
     status: 403,

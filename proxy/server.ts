@@ -25,7 +25,7 @@ import { parseDuration } from '../core/duration.js';
 import { parseHostPort, urlHost } from '../core/host-port.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { isResendable } from '../core/resend.js';
-import type { Target } from '../core/types.js';
+import type { RouteState, Target } from '../core/types.js';
 import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
@@ -103,6 +103,11 @@ export interface ProxyServer {
    * arrived) and the failover breaker's state once it has one.
    */
   routeExtras(): Record<string, Record<string, string>>;
+  /**
+   * The route states this proxy serves now (its last good table): what the
+   * admin API's /routes answers, marked stale, while the store is lost.
+   */
+  servedStates(): RouteState[];
   /** Whether this proxy should get traffic (admin GET /readyz): see proxy/readiness.ts. */
   readiness(): ReadinessState;
   /**
@@ -650,6 +655,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     metricsContentType: metrics.contentType,
     registry: metrics.registry,
     routeExtras: () => routeExtras(pipeline.table, failover),
+    servedStates: () => pipeline.table.entries.map((e) => e.state),
     close: () => {
       closing ??= closeProxy(server, pipeline, readiness, follower, upgrades, stallWatch, graceMs);
       return closing;
@@ -707,10 +713,17 @@ function followRouteTable(
     // state): keep serving the table we had, see StoreFreshness.
     if (freshness.lost() !== undefined) return;
     try {
-      // Checked here too, not only on the freshness timer: a store re-seeded
-      // since (another identity) must not hand us the config's modes first.
-      if ((await store.integrity()).state === 'lost') return;
       const states = await store.routes.list();
+      // Checked here too, not only on the freshness timer, and after the read
+      // so it vouches for what was read: a store re-seeded since (another
+      // identity) must not hand us the config's modes, nor a Redis restored
+      // from an older snapshot (a pub/sub reconnect reloads at once) its
+      // older modes (store/generation.ts).
+      const integrity = await store.integrity();
+      if (integrity.state === 'lost') {
+        freshness.noticeLost(integrity);
+        return;
+      }
       // Definitions first: an applied match, service or upstream URL takes
       // effect with the same swap as the states (issue 29).
       if (live && (await live.refresh(store, states)).upstreamsChanged) pipeline.upstreams.replace(config);

@@ -8,20 +8,24 @@
  *
  * It also checks the store's integrity: a store that lost its state (Redis
  * restarted empty, the SQLite file removed or replaced) answers, but with
- * nothing or someone else's state. Then `lost()` says why (gauge
- * `strangler_store_lost` 1, logged once with how to restore), and the proxy
- * keeps serving its last good table instead of reloading from it.
+ * nothing or someone else's state, or one restored from an older backup
+ * answers with the same identity at a lower generation (store/generation.ts).
+ * Then `lost()` says why (gauge `strangler_store_lost{reason="state-lost"|"went-back"}`
+ * 1, logged once with how to recover), and the proxy keeps serving its last
+ * good table instead of reloading from it.
  */
 import { hostname } from 'node:os';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../core/log.js';
-import { RESTORE_HINT } from '../store/integrity.js';
-import type { Store } from '../store/types.js';
+import { recoveryHint } from '../store/recovery.js';
+import type { Store, StoreIntegrity } from '../store/types.js';
+
+type Lost = Extract<StoreIntegrity, { state: 'lost' }>;
 
 export class StoreFreshness {
   private lastOk = Date.now();
   private down = false;
-  private lostReason: string | undefined;
+  private lostState: Lost | undefined;
   /** The newest route-table version read while the store was intact: what the lost mark reports. */
   private lastGoodVersion: number | undefined;
   private markLogged = false;
@@ -47,10 +51,14 @@ export class StoreFreshness {
       name: 'strangler_store_lost',
       // --workers: the primary aggregates its workers' registries; one lost is lost (not a count).
       aggregator: 'max',
-      help: '1 while the store has lost the state this proxy opened (restarted empty, file removed or replaced): the proxy serves its last good table and flips are refused.',
+      help: '1 while the store has lost the state this proxy opened (reason="state-lost": restarted empty, file removed or replaced, re-seeded) or went back to an older generation (reason="went-back": restored from an older backup): the proxy serves its last good table and flips are refused.',
+      labelNames: ['reason'],
       registers: [registry],
       collect() {
-        this.set(self.lostReason === undefined ? 0 : 1);
+        this.reset();
+        const lost = self.lostState;
+        if (lost === undefined) this.set(0);
+        else this.set({ reason: lost.wentBack ? 'went-back' : 'state-lost' }, 1);
       },
     });
     this.timer = setInterval(() => void this.check(), Math.max(250, intervalMs));
@@ -85,7 +93,24 @@ export class StoreFreshness {
 
   /** Why the store is lost, while it is; the route table must not be reloaded from it then. */
   lost(): string | undefined {
-    return this.lostReason;
+    return this.lostState?.reason;
+  }
+
+  /**
+   * The store is lost (this timer's check, or a reload that found it first:
+   * a pub/sub reconnect to a Redis restored from an older snapshot): log
+   * once, count it, and leave the lost mark so other processes know.
+   */
+  noticeLost(integrity: Lost): void {
+    if (this.lostState === undefined)
+      this.logger.error(
+        { store: this.store.label, reason: integrity.reason, wentBack: integrity.wentBack },
+        integrity.wentBack
+          ? `${integrity.reason}: serving the last good route table, flips refused; to recover: ${recoveryHint(true)}`
+          : `store lost its state (${integrity.reason}): serving the last good route table, flips refused; to recover: ${recoveryHint(false)}`,
+      );
+    this.lostState = integrity;
+    this.leaveLostMark(integrity);
   }
 
   private async check(): Promise<void> {
@@ -93,18 +118,12 @@ export class StoreFreshness {
       const version = await this.store.routes.tableVersion();
       const integrity = await this.store.integrity();
       if (integrity.state === 'lost') {
-        if (this.lostReason === undefined)
-          this.logger.error(
-            { store: this.store.label, reason: integrity.reason },
-            `store lost its state (${integrity.reason}): serving the last good route table, flips refused; to recover: ${RESTORE_HINT}`,
-          );
-        this.lostReason = integrity.reason;
-        this.leaveLostMark(integrity.reason);
+        this.noticeLost(integrity);
         return;
       }
       this.servedVersion(version);
-      if (this.lostReason !== undefined) {
-        this.lostReason = undefined;
+      if (this.lostState !== undefined) {
+        this.lostState = undefined;
         this.logger.warn(
           { store: this.store.label },
           'store state is back: reloading the route table from it',
@@ -132,12 +151,16 @@ export class StoreFreshness {
     this.lastGoodVersion = Math.max(this.lastGoodVersion ?? 0, v);
   }
 
-  private leaveLostMark(reason: string): void {
+  private leaveLostMark(lost: Lost): void {
+    // Went back: the mark keeps the highest generation seen, so no later
+    // process takes the older snapshot for the state it left.
+    const highest = Math.max(this.lastGoodVersion ?? 0, lost.wentBack?.from ?? 0);
     this.store
       .markLost({
-        lastVersion: this.lastGoodVersion ?? null,
+        lastVersion: highest || (this.lastGoodVersion ?? null),
         noticedBy: `${hostname()}:${process.pid}`,
-        reason,
+        reason: lost.reason,
+        ...(lost.wentBack ? { wentBack: lost.wentBack } : {}),
       })
       .then((mark) => {
         if (this.markLogged) return;

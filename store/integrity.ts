@@ -5,12 +5,11 @@
  * write for `/healthz`.
  */
 import { StranglerError, isStranglerError } from '../core/errors.js';
-import type { StoreIntegrity } from './types.js';
+import { markedLostError, markSatisfied } from './lost-mark.js';
+import { recoveryHint } from './recovery.js';
+import type { Store, StoreIntegrity } from './types.js';
 
-/** The one wording of "how to get out of this", used by the CLI, the admin API and the proxy log. */
-export const RESTORE_HINT =
-  'restore the state (the SQLite file from a backup, or Redis from its RDB/AOF) and restart the proxies; ' +
-  "or, to start over from the config's modes, stop every proxy and run `strangler seed` (audited)";
+export { ACCEPT_RESTORE_HINT, RESTORE_HINT } from './recovery.js';
 
 export function storeLostError(
   label: string,
@@ -24,17 +23,39 @@ export function storeLostError(
     );
   return new StranglerError(
     'STRANGLER_E_STORE_LOST',
-    `${label}: the store lost its state (${integrity.reason}); nothing was changed, and proxies keep serving their last good route table. To recover: ${RESTORE_HINT}`,
-    { details: { store: label, state: integrity.state, reason: integrity.reason } },
+    integrity.wentBack
+      ? `${label}: ${integrity.reason}; nothing was changed, and proxies keep serving their last good route table. To recover: ${recoveryHint(true)}`
+      : `${label}: the store lost its state (${integrity.reason}); nothing was changed, and proxies keep serving their last good route table. To recover: ${recoveryHint(false)}`,
+    {
+      details: {
+        store: label,
+        state: integrity.state,
+        reason: integrity.reason,
+        ...(integrity.wentBack ? { wentBack: integrity.wentBack } : {}),
+      },
+    },
   );
 }
 
-/** Throw STRANGLER_E_STORE_LOST unless the store is intact. */
-export async function requireIntact(store: {
-  label: string;
-  integrity(): Promise<StoreIntegrity>;
-}): Promise<void> {
+/**
+ * The step every writer and every CLI read takes first (`withStore`,
+ * `flipRoute` — so the admin API and the console —, rollouts, and any new
+ * writer such as `apply`): throw STRANGLER_E_STORE_LOST (exit 5, HTTP 503)
+ * unless the store is intact for this process AND no proxy has marked it
+ * lost. This process may have opened the store after it was emptied,
+ * replaced or restored from an older backup, and see nothing wrong; the
+ * proxies that served from it before did, and left the lost mark
+ * (store/lost-mark.ts). A mark the store satisfies again (the same identity
+ * at a generation no lower than the mark's) does not block.
+ */
+export async function requireIntact(
+  store: Pick<Store, 'label' | 'integrity' | 'lostMark' | 'routes'>,
+): Promise<void> {
   const i = await store.integrity();
+  if (i.state === 'lost') throw storeLostError(store.label, i);
+  const mark = await store.lostMark();
+  if (mark && !(i.state === 'ok' && markSatisfied(mark, i.id, await store.routes.tableVersion())))
+    throw markedLostError(store.label, mark);
   if (i.state !== 'ok') throw storeLostError(store.label, i);
 }
 
@@ -116,4 +137,5 @@ export const WRITE_METHODS = new Set([
   'acquire',
   'renew',
   'release',
+  'acceptRestore',
 ]);

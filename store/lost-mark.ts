@@ -15,8 +15,35 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { StranglerError } from '../core/errors.js';
-import { RESTORE_HINT } from './integrity.js';
+import { recoveryHint } from './recovery.js';
 import type { LostMark } from './types.js';
+
+/**
+ * Whether the store is back to what the mark's proxy saw: the same identity,
+ * at a generation no lower than the one it last served (an older snapshot
+ * of the same identity is not back: store/generation.ts). A mark from a proxy
+ * that never saw an identity (`lostId` null) is never satisfied this way.
+ */
+export function markSatisfied(mark: LostMark, id: string | undefined, generation: number): boolean {
+  return (
+    mark.lostId !== null &&
+    id === mark.lostId &&
+    (mark.lastVersion === null || generation >= mark.lastVersion)
+  );
+}
+
+/** A writer (or a read that would show it) on a store a proxy marked lost: exit 5, the one line, the way out. */
+export function markedLostError(label: string, mark: LostMark): StranglerError {
+  const what = mark.wentBack
+    ? `it went back from generation ${mark.wentBack.from} to ${mark.wentBack.to} (restored from an older backup?)`
+    : `it lost its state (${mark.reason})`;
+  return new StranglerError(
+    'STRANGLER_E_STORE_LOST',
+    `${label}: the store is lost: ${what}, as noticed by ${mark.noticedBy} at ${mark.noticedAt}; ` +
+      `nothing was changed, and proxies keep serving their last good route table. To recover: ${recoveryHint(mark.wentBack !== undefined)}`,
+    { details: { store: label, state: 'lost', lostMark: mark } },
+  );
+}
 
 /** The one wording of "a proxy saw this store lost; I will not seed it". */
 export function lostMarkError(label: string, mark: LostMark): StranglerError {
@@ -25,7 +52,7 @@ export function lostMarkError(label: string, mark: LostMark): StranglerError {
     `${label}: refusing to seed this store: it lost its state while proxies were serving from it ` +
       `(identity ${mark.lostId ?? 'unknown'}, route table version ${mark.lastVersion ?? 'unknown'}; ` +
       `noticed by ${mark.noticedBy} at ${mark.noticedAt}: ${mark.reason}). Running proxies keep serving their last good ` +
-      `route table; seeding the config's modes here would split traffic between them and this instance. To recover: ${RESTORE_HINT}`,
+      `route table; seeding the config's modes here would split traffic between them and this instance. To recover: ${recoveryHint(mark.wentBack !== undefined)}`,
     { details: { store: label, state: 'lost', lostMark: mark } },
   );
 }
@@ -40,6 +67,9 @@ export function parseLostMark(text: string): LostMark {
       noticedBy: typeof m.noticedBy === 'string' ? m.noticedBy : 'unknown',
       noticedAt: typeof m.noticedAt === 'string' ? m.noticedAt : 'unknown',
       reason: typeof m.reason === 'string' ? m.reason : 'unreadable lost mark',
+      ...(m.wentBack && typeof m.wentBack.from === 'number' && typeof m.wentBack.to === 'number'
+        ? { wentBack: { from: m.wentBack.from, to: m.wentBack.to } }
+        : {}),
     };
   } catch {
     return {

@@ -1,6 +1,6 @@
 import { StranglerError } from '../core/errors.js';
 import path from 'node:path';
-import { lostMarkError, readSqliteMark } from './lost-mark.js';
+import { lostMarkError, markedLostError, readSqliteMark } from './lost-mark.js';
 import type { AuditRetention, Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -31,6 +31,10 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     const file = url.slice('sqlite:'.length);
     const { openSqliteStore } = await import('./sqlite/index.js');
     const { existsSync } = await import('node:fs');
+    // A missing file a proxy marked lost is lost, not "not created yet" (issue 29).
+    const missingMark =
+      file !== ':memory:' && !existsSync(file) ? readSqliteMark(path.resolve(file)) : undefined;
+    if (opts.create === false && missingMark) throw markedLostError(url, missingMark);
     if (opts.create === false && file !== ':memory:' && !existsSync(file))
       throw new StranglerError(
         'STRANGLER_E_STORE_LOST',

@@ -11,7 +11,15 @@
  * backend. test/store/contract.ts runs the same suite against every backend.
  */
 import type { RouteDefinition, StoredDefinitions, UpstreamDefinitions } from '../core/route-definitions.js';
-import type { AuditEntry, AuditInput, Mode, RouteChange, RouteSeed, RouteState, Target } from '../core/types.js';
+import type {
+  AuditEntry,
+  AuditInput,
+  Mode,
+  RouteChange,
+  RouteSeed,
+  RouteState,
+  Target,
+} from '../core/types.js';
 
 export interface RouteStore {
   /**
@@ -43,10 +51,20 @@ export interface RouteStore {
    */
   flip(change: RouteChange): Promise<RouteState>;
   /**
-   * A counter every flip, seed and apply raises, never lowered within one store
-   * identity: `watch` compares it to notice route changes (see store/version-watch.ts).
+   * The generation: a counter every flip, seed, apply and accepted restore
+   * raises, never lowered within one store identity; `watch` compares it to
+   * notice route changes (store/version-watch.ts), and a value below one
+   * already seen means the store went back (store/generation.ts).
    */
   tableVersion(): Promise<number>;
+  /**
+   * `strangler seed --accept-restore`: in one transaction, raise the
+   * generation above `highestSeen` (the generation proxies saw before the
+   * store went back) and append the audit row `store.restore-accepted`
+   * recording both generations. Refused (STRANGLER_E_STORE_LOST) if the
+   * identity is not the one opened. Returns the new generation.
+   */
+  acceptRestore(req: { highestSeen: number; actor: string; reason: string }): Promise<number>;
 }
 
 /** One applied plan, as the store writes it (RouteStore.applyDefinitions). */
@@ -125,10 +143,12 @@ export interface LostMark {
   noticedBy: string;
   noticedAt: string;
   reason: string;
+  /** Set when the store went back to an older generation (store/generation.ts); `lastVersion` is then `from`. */
+  wentBack?: { from: number; to: number };
 }
 
 /** What a proxy knows when it notices; the store adds the identity it opened and the time. */
-export type LostNotice = Pick<LostMark, 'lastVersion' | 'noticedBy' | 'reason'>;
+export type LostNotice = Pick<LostMark, 'lastVersion' | 'noticedBy' | 'reason' | 'wentBack'>;
 
 /** Written once, by the first seed: which state a store holds. */
 export interface StoreIdentity {
@@ -142,14 +162,21 @@ export interface StoreIdentity {
  * - uninitialised: the store holds no identity and this object never saw one
  *   (a new store no `serve` has seeded yet);
  * - lost: the identity this object saw vanished or changed (Redis restarted
- *   empty, another seed), or the SQLite file was removed or replaced.
+ *   empty, another seed), the SQLite file was removed or replaced, or the
+ *   generation went below one this object saw (restored from an older
+ *   backup: store/generation.ts).
  * A lost store is never re-seeded behind anyone's back: readers keep their
  * last good state and writers are refused until an operator restores it.
  */
 export type StoreIntegrity =
   | { state: 'ok'; id: string }
   | { state: 'uninitialised'; reason: string }
-  | { state: 'lost'; reason: string };
+  | {
+      state: 'lost';
+      reason: string;
+      /** Set when the identity is the one opened but its generation went back (store/generation.ts). */
+      wentBack?: { from: number; to: number };
+    };
 
 /** Per-route shadow evidence: written by shadow/ after each comparison, read by gates, the guard and reports. */
 export interface ShadowStore {

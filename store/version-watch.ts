@@ -16,7 +16,9 @@
  *        - Redis only: a check as soon as the subscriber reconnects.
  *   3. `reload` (proxy/server.ts) rebuilds the RouteTable from the store and
  *      swaps one reference; requests in flight keep the table they started
- *      with. It refuses to reload from a store that lost its state.
+ *      with. It refuses to reload from a store that lost its state or whose
+ *      counter (the generation) went below one this process saw — a restore
+ *      from an older snapshot also "changes" the counter (store/generation.ts).
  *
  * Besides the poll, one more timer reads the same counter, StoreFreshness (proxy/store-freshness.ts),
  * and it is not a duplicate: watch() swallows errors (the caller keeps its

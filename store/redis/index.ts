@@ -26,6 +26,7 @@ import {
   type Store,
   type StoreIntegrity,
 } from '../types.js';
+import { GenerationFloor, wentBackReason } from '../generation.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
@@ -37,6 +38,12 @@ import { RedisShadowStore } from './shadow.js';
 import { RedisStatsStore } from './stats.js';
 
 export { parseRedisUrl } from './client.js';
+
+/** KEYS: lost mark, table version. ARGV: mark JSON, generation at which not to write it|''. SET NX. */
+const MARK_LOST_LUA = `
+if ARGV[2] ~= '' and tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[2]) then return false end
+return redis.call('SET', KEYS[1], ARGV[1], 'NX')
+`;
 
 /** Opening a Redis store fails with STRANGLER_E_STORE after this long without an answer. */
 export const OPEN_DEADLINE_MS = 1500;
@@ -97,7 +104,9 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   }
   const identity: IdentityHolder = {
     seen: opened.id || undefined,
-    lost: (reason) => storeLostError(target.label, { state: 'lost', reason }),
+    floor: new GenerationFloor(),
+    lost: (reason, wentBack) =>
+      storeLostError(target.label, { state: 'lost', reason, ...(wentBack ? { wentBack } : {}) }),
   };
   const integrity = async (): Promise<StoreIntegrity> => {
     const id = (await readId()).id;
@@ -114,9 +123,15 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
         reason: `it holds ${id}, not ${identity.seen} which this process opened (re-seeded since?)`,
       };
     identity.seen = id;
+    // Same identity, older state: restored from an older RDB/AOF, or a
+    // replica promoted behind (store/generation.ts).
+    const generation = await routes.tableVersion();
+    const back = identity.floor.wentBack(generation);
+    if (back) return { state: 'lost', reason: wentBackReason(back.from, back.to), wentBack: back };
+    identity.floor.observe(generation);
     return { state: 'ok', id };
   };
-  const routes = new RedisRouteStore(ctx, identity, retention.maxRows);
+  const routes: RedisRouteStore = new RedisRouteStore(ctx, identity, retention.maxRows);
   const writes = writeErrorLog();
   const guard = <T extends object>(part: string, o: T) =>
     guardSubStore(target.label, part, o, WRITE_METHODS, writes);
@@ -174,7 +189,12 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     // and a Redis restored from its RDB/AOF never held it.
     async markLost(notice: LostNotice) {
       const mark = { lostId: identity.seen ?? null, ...notice, noticedAt: new Date().toISOString() };
-      const set = await ctx.run('write lost mark', (r) => r.set(ctx.key('lost'), JSON.stringify(mark), 'NX'));
+      // A went-back mark is not written once the generation is back at the
+      // one seen (accept-restore raised it while this proxy was noticing).
+      const floor = notice.wentBack ? String(notice.wentBack.from) : '';
+      const set = await ctx.run('write lost mark', (r) =>
+        r.eval(MARK_LOST_LUA, 2, ctx.key('lost'), ctx.key('table-version'), JSON.stringify(mark), floor),
+      );
       if (set === 'OK') return mark;
       const text = await ctx.run('read lost mark', (r) => r.get(ctx.key('lost')));
       return text === null ? mark : parseLostMark(text);

@@ -7,6 +7,8 @@ import type {
 } from '../../core/route-definitions.js';
 import type { Mode, RouteChange, RouteSeed, RouteState } from '../../core/types.js';
 import { staleDefinition } from '../definition-write.js';
+import type { GenerationFloor } from '../generation.js';
+import { wentBackReason } from '../generation.js';
 import type { DefinitionWrite, RouteStore } from '../types.js';
 import { type RedisContext, execResults, storeError } from './client.js';
 
@@ -31,12 +33,16 @@ end
 /**
  * KEYS: route hash, table version, audit stream, audit seq, meta hash, audit-latest hash.
  * ARGV: route, mode, weight, actor, reason, now, expectVersion|'', action, details JSON|'', channel,
- *       store id this process opened, audit MAXLEN.
+ *       store id this process opened, audit MAXLEN, the highest generation this process saw|''.
  * A store whose identity is not the one the caller opened (Redis restarted
- * empty, re-seeded since) refuses the flip: see StoreIntegrity.
+ * empty, re-seeded since), or whose generation is below one the caller saw
+ * (restored from an older snapshot: store/generation.ts), refuses the flip:
+ * see StoreIntegrity.
  */
 const FLIP_LUA = `${STATE_LUA}
 if redis.call('HGET', KEYS[5], 'id') ~= ARGV[11] then return redis.error_reply('STORE_LOST') end
+local gen = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[13] ~= '' and gen < tonumber(ARGV[13]) then return redis.error_reply('WENT_BACK ' .. gen) end
 local cur = redis.call('HGETALL', KEYS[1])
 if #cur == 0 then return redis.error_reply('UNKNOWN_ROUTE') end
 local before = {}
@@ -119,11 +125,14 @@ return id
  *       then one hash key per route of the plan.
  * ARGV: actor, reason, now, channel, store id this process opened, audit MAXLEN,
  *       upstreams expected JSON ('' when the plan leaves them), upstreams next JSON, upstreams details JSON,
+ *       the highest generation this process has seen ('' if none),
  *       then id, op, definition JSON, mode, weight, expected version, details JSON per route.
  * Every check runs before any write: a stale plan changes nothing.
  */
 const APPLY_LUA = `${STATE_LUA}
 if redis.call('HGET', KEYS[5], 'id') ~= ARGV[5] then return redis.error_reply('STORE_LOST') end
+local gen = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[10] ~= '' and gen < tonumber(ARGV[10]) then return redis.error_reply('WENT_BACK ' .. gen) end
 local n = #KEYS - 7
 local function hash(key)
   local cur = redis.call('HGETALL', key)
@@ -133,7 +142,7 @@ local function hash(key)
   return h
 end
 for i = 1, n do
-  local a = 10 + (i - 1) * 7
+  local a = 11 + (i - 1) * 7
   local v = redis.call('HGET', KEYS[7 + i], 'version')
   if ARGV[a + 1] == 'add' then
     if v then return redis.error_reply('STALE_DEFINITION ' .. ARGV[a] .. ' ' .. v) end
@@ -151,7 +160,7 @@ local function audit(route, action, before, after, details)
   if route ~= cjson.null then redis.call('HSET', KEYS[6], route .. '|' .. action, sid) end
 end
 for i = 1, n do
-  local a = 10 + (i - 1) * 7
+  local a = 11 + (i - 1) * 7
   local key = KEYS[7 + i]
   local before = hash(key)
   if ARGV[a + 1] == 'remove' then
@@ -177,7 +186,29 @@ redis.call('PUBLISH', ARGV[4], tv)
 return tv
 `;
 
+/**
+ * KEYS: table version, audit stream, audit seq, meta hash.
+ * ARGV: store id this process opened, highest generation seen, actor, reason, now, channel, audit MAXLEN.
+ * \`strangler seed --accept-restore\`: raise the generation above the highest
+ * seen and record both in one audit row, then announce it.
+ */
+const ACCEPT_RESTORE_LUA = `
+if redis.call('HGET', KEYS[4], 'id') ~= ARGV[1] then return redis.error_reply('STORE_LOST') end
+local restored = tonumber(redis.call('GET', KEYS[1]) or '0')
+local nextGen = math.max(restored, tonumber(ARGV[2])) + 1
+redis.call('SET', KEYS[1], nextGen)
+local details = '{"restoredGeneration":' .. restored .. ',"highestSeen":' .. ARGV[2] .. ',"generation":' .. nextGen .. '}'
+local e = '{"at":' .. cjson.encode(ARGV[5]) .. ',"actor":' .. cjson.encode(ARGV[3]) .. ',"route":null'
+  .. ',"action":"store.restore-accepted","before":null,"after":null,"reason":' .. cjson.encode(ARGV[4])
+  .. ',"details":' .. details .. '}'
+local seq = redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'seq', seq, 'entry', e)
+redis.call('PUBLISH', ARGV[6], nextGen)
+return nextGen
+`;
+
 type ScriptRedis = {
+  stranglerAcceptRestore(...args: Array<string | number>): Promise<number>;
   stranglerFlip(...args: Array<string | number>): Promise<[number, number]>;
   stranglerSeed(numKeys: number, ...args: Array<string | number>): Promise<string>;
   stranglerApply(numKeys: number, ...args: Array<string | number>): Promise<number>;
@@ -189,6 +220,7 @@ export function defineRouteScripts(ctx: RedisContext): void {
   ctx.redis.defineCommand('stranglerFlip', { numberOfKeys: 6, lua: FLIP_LUA });
   ctx.redis.defineCommand('stranglerSeed', { lua: SEED_LUA });
   ctx.redis.defineCommand('stranglerApply', { lua: APPLY_LUA });
+  ctx.redis.defineCommand('stranglerAcceptRestore', { numberOfKeys: 4, lua: ACCEPT_RESTORE_LUA });
 }
 
 const fromHash = (h: Record<string, string>): RouteState => ({
@@ -204,7 +236,9 @@ const fromHash = (h: Record<string, string>): RouteState => ({
 /** The store identity this process opened (or named by its first seed); see StoreIntegrity. */
 export interface IdentityHolder {
   seen: string | undefined;
-  lost(reason: string): StranglerError;
+  /** The highest generation this process has seen (store/generation.ts). */
+  floor: GenerationFloor;
+  lost(reason: string, wentBack?: { from: number; to: number }): StranglerError;
 }
 
 export class RedisRouteStore implements RouteStore {
@@ -299,6 +333,7 @@ export class RedisRouteStore implements RouteStore {
       write.upstreams ? JSON.stringify(write.upstreams.expect) : '',
       write.upstreams ? JSON.stringify(write.upstreams.next) : '',
       write.upstreams ? JSON.stringify(write.upstreams.details) : '',
+      String(this.identity.floor.get() ?? ''),
     ];
     for (const r of write.routes)
       args.push(
@@ -310,10 +345,18 @@ export class RedisRouteStore implements RouteStore {
         r.expectVersion === undefined ? '' : String(r.expectVersion),
         JSON.stringify(r.details),
       );
+    let generation: number;
     try {
-      return Number(await this.scripts.stranglerApply(keys.length, ...keys, ...args));
+      generation = Number(await this.scripts.stranglerApply(keys.length, ...keys, ...args));
     } catch (err) {
       const msg = (err as Error)?.message ?? '';
+      const back = /WENT_BACK (\d+)/.exec(msg);
+      const highest = this.identity.floor.get();
+      if (back && highest !== undefined)
+        throw this.identity.lost(wentBackReason(highest, Number(back[1])), {
+          from: highest,
+          to: Number(back[1]),
+        });
       if (/STORE_LOST/.test(msg))
         throw this.identity.lost(
           this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet',
@@ -329,6 +372,8 @@ export class RedisRouteStore implements RouteStore {
       }
       throw storeError(this.ctx.target, 'apply refused, nothing changed:', err);
     }
+    this.identity.floor.observe(generation);
+    return generation;
   }
 
   async get(id: string): Promise<RouteState | undefined> {
@@ -361,9 +406,17 @@ export class RedisRouteStore implements RouteStore {
         this.ctx.channel,
         this.identity.seen ?? '',
         String(this.auditMaxRows),
+        String(this.identity.floor.get() ?? ''),
       );
     } catch (err) {
       const msg = (err as Error)?.message ?? '';
+      const back = /WENT_BACK (\d+)/.exec(msg);
+      const highest = this.identity.floor.get();
+      if (back && highest !== undefined)
+        throw this.identity.lost(wentBackReason(highest, Number(back[1])), {
+          from: highest,
+          to: Number(back[1]),
+        });
       if (/STORE_LOST/.test(msg))
         throw this.identity.lost(
           this.identity.seen ? 'its identity is gone or changed' : 'no strangler state here yet',
@@ -390,6 +443,7 @@ export class RedisRouteStore implements RouteStore {
         err,
       );
     }
+    this.identity.floor.observe(Number(result[1]));
     return {
       id: change.route,
       mode: change.mode,
@@ -399,6 +453,35 @@ export class RedisRouteStore implements RouteStore {
       actor: change.actor,
       reason: change.reason,
     };
+  }
+
+  async acceptRestore(req: { highestSeen: number; actor: string; reason: string }): Promise<number> {
+    let generation: number;
+    try {
+      generation = Number(
+        await this.ctx.run('accept restore', () =>
+          this.scripts.stranglerAcceptRestore(
+            this.ctx.key('table-version'),
+            this.ctx.key('audit'),
+            this.ctx.key('audit-seq'),
+            this.ctx.key('meta'),
+            this.identity.seen ?? '',
+            String(req.highestSeen),
+            req.actor,
+            req.reason,
+            new Date().toISOString(),
+            this.ctx.channel,
+            String(this.auditMaxRows),
+          ),
+        ),
+      );
+    } catch (err) {
+      if (/STORE_LOST/.test((err as Error)?.message ?? ''))
+        throw this.identity.lost('its identity is gone or changed since this process opened it');
+      throw err;
+    }
+    this.identity.floor.observe(generation);
+    return generation;
   }
 
   async tableVersion(): Promise<number> {

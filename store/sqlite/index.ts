@@ -3,6 +3,7 @@ import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { clearSqliteMark, readSqliteMark, writeSqliteMark } from '../lost-mark.js';
 import { guardSubStore, storeLostError, WRITE_METHODS, writeErrorLog } from '../integrity.js';
+import { GenerationFloor, raiseSqliteFloor, readSqliteFloor, wentBackReason } from '../generation.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import {
   type AuditRetention,
@@ -79,8 +80,16 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     (db.prepare("SELECT value FROM meta WHERE key = 'store_id'").get() as { value: string } | undefined)
       ?.value;
   let seenId = readId();
+  // The highest generation this process has seen; starts at the floor left
+  // next to the file by the last process that changed it (store/generation.ts).
+  const persisted = memory ? undefined : readSqliteFloor(resolved);
+  const floor = new GenerationFloor(
+    persisted && persisted.storeId === seenId ? persisted.generation : undefined,
+  );
+  let routes: SqliteRouteStore;
 
-  const integrity = (): StoreIntegrity => {
+  /** Same file and identity as opened (the generation aside). */
+  const identityIntegrity = (): StoreIntegrity => {
     if (opened) {
       let now: Stats;
       try {
@@ -100,9 +109,23 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     seenId = id;
     return { state: 'ok', id };
   };
-  const checkIntact = () => {
-    const i = integrity();
+  const integrity = (): StoreIntegrity => {
+    const i = identityIntegrity();
+    if (i.state !== 'ok') return i;
+    const generation = routes.versionSync();
+    const back = floor.wentBack(generation);
+    if (back) return { state: 'lost', reason: wentBackReason(back.from, back.to), wentBack: back };
+    floor.observe(generation);
+    return i;
+  };
+  const throwUnlessOk = (i: StoreIntegrity) => {
     if (i.state !== 'ok') throw storeLostError(label, i);
+  };
+  const checkIntact = () => throwUnlessOk(integrity());
+  const checkIdentity = () => throwUnlessOk(identityIntegrity());
+  const changed = (generation: number) => {
+    floor.observe(generation);
+    if (!memory && seenId) raiseSqliteFloor(resolved, { storeId: seenId, generation });
   };
   /** Called inside the seed transaction: the first seed names the store. */
   const ensureIdentity = (): void => {
@@ -122,7 +145,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
   const guard = <T extends object>(part: string, o: T) =>
     guardSubStore(label, part, o, WRITE_METHODS, writes);
   const audit = new SqliteAuditLog(db, opts.audit ?? DEFAULT_AUDIT_RETENTION);
-  const routes = new SqliteRouteStore(db, audit, { checkIntact, ensureIdentity });
+  routes = new SqliteRouteStore(db, audit, { checkIntact, ensureIdentity, checkIdentity, changed });
   const watchers = new Set<VersionWatch>();
   return {
     kind: 'sqlite',
@@ -153,7 +176,10 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     },
     async markLost(notice: LostNotice) {
       const mark = { lostId: seenId ?? null, ...notice, noticedAt: new Date().toISOString() };
-      return memory ? mark : writeSqliteMark(resolved, mark);
+      // A went-back mark is not written once the generation is back at the
+      // one seen (accept-restore raised it while this proxy was noticing).
+      if (memory || (notice.wentBack && routes.versionSync() >= notice.wentBack.from)) return mark;
+      return writeSqliteMark(resolved, mark);
     },
     async clearLostMark() {
       if (!memory) clearSqliteMark(resolved);

@@ -16,6 +16,10 @@ export interface RouteIntegrity {
   checkIntact(): void;
   /** The first seed names the store; throws STRANGLER_E_STORE_LOST if its state was lost. */
   ensureIdentity(): void;
+  /** Like checkIntact but ignoring the generation: the one check `acceptRestore` needs. */
+  checkIdentity(): void;
+  /** After a committed change: the generation this process just wrote (raises its floor). */
+  changed(generation: number): void;
 }
 
 export function migrateRoutes(db: Db): void {
@@ -94,7 +98,7 @@ export class SqliteRouteStore implements RouteStore {
   }
 
   async seed(routes: RouteSeed[], actor: string, upstreams?: UpstreamDefinitions): Promise<RouteState[]> {
-    writeTx(this.db, () => {
+    const added = writeTx(this.db, () => {
       this.integrity.ensureIdentity();
       const now = new Date().toISOString();
       let added = 0;
@@ -155,7 +159,9 @@ export class SqliteRouteStore implements RouteStore {
         added++;
       }
       if (added) this.bumpTable();
+      return added;
     });
+    if (added) this.integrity.changed(this.versionSync());
     return this.list();
   }
 
@@ -172,7 +178,7 @@ export class SqliteRouteStore implements RouteStore {
   }
 
   async applyDefinitions(write: DefinitionWrite): Promise<number> {
-    return writeTx(this.db, (): number => {
+    const generation = writeTx(this.db, (): number => {
       this.integrity.checkIntact();
       const now = new Date().toISOString();
       // Every check first: a plan made from an older read changes nothing.
@@ -226,9 +232,12 @@ export class SqliteRouteStore implements RouteStore {
         });
       }
       this.bumpTable();
-      return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number })
-        .version;
+      return this.versionSync();
     });
+    // Recorded after commit, as flip does: the generation this process has
+    // seen, so a store that later goes back is noticed (store/generation.ts).
+    this.integrity.changed(generation);
+    return generation;
   }
 
   async list(): Promise<RouteState[]> {
@@ -242,7 +251,7 @@ export class SqliteRouteStore implements RouteStore {
   async flip(change: RouteChange): Promise<RouteState> {
     // IMMEDIATE takes the write lock first, so the version read and the update
     // cannot interleave with another process's flip.
-    return writeTx(this.db, (): RouteState => {
+    const after = writeTx(this.db, (): RouteState => {
       this.integrity.checkIntact();
       const before = this.getSync(change.route);
       if (!before)
@@ -275,10 +284,39 @@ export class SqliteRouteStore implements RouteStore {
       });
       return after;
     });
+    this.integrity.changed(this.versionSync());
+    return after;
+  }
+
+  async acceptRestore(req: { highestSeen: number; actor: string; reason: string }): Promise<number> {
+    const generation = writeTx(this.db, () => {
+      this.integrity.checkIdentity();
+      const restored = this.versionSync();
+      const next = Math.max(restored, req.highestSeen) + 1;
+      this.db.prepare('UPDATE table_version SET version = ? WHERE id = 1').run(next);
+      this.audit.appendSync({
+        at: new Date().toISOString(),
+        actor: req.actor,
+        route: null,
+        action: 'store.restore-accepted',
+        before: null,
+        after: null,
+        reason: req.reason,
+        details: { restoredGeneration: restored, highestSeen: req.highestSeen, generation: next },
+      });
+      return next;
+    });
+    this.integrity.changed(generation);
+    return generation;
+  }
+
+  /** The generation (store/generation.ts): one integer every route change raises. */
+  versionSync(): number {
+    return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number })
+      .version;
   }
 
   async tableVersion(): Promise<number> {
-    return (this.db.prepare('SELECT version FROM table_version WHERE id = 1').get() as { version: number })
-      .version;
+    return this.versionSync();
   }
 }

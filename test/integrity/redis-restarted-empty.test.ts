@@ -78,7 +78,7 @@ describe.skipIf(!redisAvailable())('a Redis restarted empty under a running prox
     await new Promise((r) => setTimeout(r, 500));
     for (let i = 0; i < 5; i++) expect(await servedBy(serve.proxy)).toBe('legacy');
     const metrics = await (await fetch(`${serve.admin}/metrics`)).text();
-    expect(metrics).toMatch(/^strangler_store_lost 1$/m);
+    expect(metrics).toMatch(/^strangler_store_lost\{reason="state-lost"\} 1$/m);
     const adminFlip = await fetch(`${serve.admin}/routes/block/flip`, {
       method: 'POST',
       headers: { authorization: 'Bearer integrity-test-admin-token', 'content-type': 'application/json' },
@@ -97,9 +97,16 @@ describe.skipIf(!redisAvailable())('a Redis restarted empty under a running prox
           .join('\n')}`,
     );
 
-    // The explicit way back: `strangler seed` (audited) names a new store from the config.
-    const seeded = await cli(config, ['seed']);
-    expect(seeded.code).toBe(0);
+    // `strangler seed` under the running proxy is refused, naming it (issue 29)...
+    const refused = await cli(config, ['seed']);
+    expect(refused.code, refused.err).toBe(5);
+    expect(refused.err).toContain('STRANGLER_E_PROXIES_LIVE');
+    expect(refused.err).toContain(`:${serve.child.pid} (`);
+    expect(refused.err.trim().split('\n')).toHaveLength(1);
+    // ...and the explicit way back, --force (audited), names a new store from the config.
+    const seeded = await cli(config, ['seed', '--force', '--reason', 'starting over']);
+    expect(seeded.code, seeded.err).toBe(0);
+    expect(seeded.out).toContain('forced past live proxies (audited)');
     expect(seeded.out).toContain('had no strangler state: named it');
   }, 120_000);
 });
