@@ -30,6 +30,7 @@ import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
+import { awaitTurn, closeAfterThisAnswer, onClientError, turnOf } from './client-connection.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
 import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
@@ -124,9 +125,6 @@ interface Flight extends RequestContext {
 }
 
 const FLIGHT = Symbol('strangler.flight');
-/** Marks a connection whose answer said `Connection: close` while draining. */
-const CLOSING = Symbol('strangler.closing');
-type ClosingSocket = IncomingMessage['socket'] & { [CLOSING]?: true };
 type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
@@ -195,27 +193,16 @@ class Pipeline {
   }
 
   /**
-   * The edge: a draining connection's pipelined request, the canonical
+   * The edge: `Connection: close` while draining, the canonical
    * target (from here on req.url is the one spelling routing, every upstream
    * and the shadow copy see), OPTIONS *, and the request context. Undefined
    * when the edge answered (or dropped) the request itself; 'points' for the
    * extraction points' reserved prefix, the proxy's own and never legacy's.
    */
   admitRequest(req: IncomingMessage, res: ServerResponse): Flight | 'points' | undefined {
-    if (this.draining) {
-      // RFC 9112 §9.6: after an answer that says `close`, no further request
-      // received on that connection is processed. A pipelined one is dropped
-      // unanswered, never forwarded: the client knows it was not done.
-      const socket = req.socket as ClosingSocket;
-      if (socket[CLOSING]) {
-        req.resume();
-        return undefined;
-      }
-      socket[CLOSING] = true;
-      // Node then writes `Connection: close` and ends the socket after this
-      // answer: the client's next request opens a new connection.
-      res.shouldKeepAlive = false;
-    }
+    // RFC 9112 §9.6: the drain's answers close their connections; a request
+    // pipelined behind one is then never processed (proxy/client-connection.ts).
+    if (this.draining) closeAfterThisAnswer(req, res);
     const admission = admit(req, this.edge.paths);
     if (admission.kind === 'refuse') {
       respondRefusal(res, admission.refusal);
@@ -605,13 +592,22 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
   const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway);
 
-  const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     pipeline.handle(req, res).catch((err) => {
       logger.error({ err }, 'request pipeline failed');
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
+  };
+  // A connection's requests are served in turn, and none after an answer
+  // that closed it (proxy/client-connection.ts).
+  const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
+    const turn = turnOf(req, res);
+    if (turn === 'now') serve(req, res);
+    else if (turn === 'later') awaitTurn(req, res, serve);
+    else req.resume();
   });
+  server.on('clientError', onClientError);
   limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
   serveUpgrades(server, pipeline, upgrades);
 
