@@ -73,6 +73,23 @@ export function awaitTurn(
   req.once('close', drop);
 }
 
+/**
+ * An upgrade request (a WebSocket) takes the connection over, so it cannot be
+ * queued like a request: Node hands it the socket at once, even while the
+ * answer before it is still being written. It starts once that answer has
+ * finished, and never on a connection that answer closed.
+ */
+export function awaitUpgradeTurn(duplex: Duplex, start: () => void): void {
+  const socket = duplex as ClientSocket;
+  const pending = socket._httpMessage;
+  if (pending && !pending.writableFinished) {
+    pending.once('finish', () => awaitUpgradeTurn(socket, start));
+    return;
+  }
+  if (socket[CLOSING] || socket.writableEnded || socket.destroyed) socket.destroy();
+  else start();
+}
+
 /** Answer the current request with `Connection: close` and process nothing after it. */
 export function closeAfterThisAnswer(req: IncomingMessage, res: ServerResponse): void {
   (req.socket as ClientSocket)[CLOSING] = true;

@@ -30,7 +30,13 @@ import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
-import { awaitTurn, closeAfterThisAnswer, onClientError, turnOf } from './client-connection.js';
+import {
+  awaitTurn,
+  awaitUpgradeTurn,
+  closeAfterThisAnswer,
+  onClientError,
+  turnOf,
+} from './client-connection.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
 import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
@@ -734,7 +740,10 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    awaitUpgradeTurn(socket, () => upgrade(req, socket, head)),
+  );
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // h2c, TLS upgrades, bodies with Upgrade: served as ordinary HTTP/1.1 (websocket.ts).
     if (!isWebSocketUpgrade(req)) {
       serveAsPlainHttp(server, req, socket, head);
@@ -765,7 +774,7 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
       logger.error({ err }, 'upgrade failed');
       socket.destroy();
     }
-  });
+  };
 }
 
 /** ProxyServer.drain: not ready, every answer closes its connection; resolves after delayMs. */

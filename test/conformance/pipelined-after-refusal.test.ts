@@ -12,18 +12,23 @@ import { type Stack, startStack } from '../proxy/helpers.js';
 import { type RawUpstream, sendRaw, sendRawSteps, startRawUpstream } from './raw-tcp.js';
 
 const POST = 'POST /api/block/W HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nwrite';
+const UPGRADE =
+  'GET /api/block/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+const SWITCH = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
 
 describe('a request pipelined behind a refusal never runs', () => {
   let upstream: RawUpstream;
   let stack: Stack;
 
   beforeAll(async () => {
-    upstream = await startRawUpstream((r) =>
+    upstream = await startRawUpstream((r) => {
+      if (r.headers.some(([n, v]) => n === 'upgrade' && v === 'websocket')) return SWITCH;
       // No length: to an HTTP/1.0 client the proxy can only end this answer by closing.
-      r.target === '/api/block/stream'
+      return r.target === '/api/block/stream'
         ? 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'
-        : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
-    );
+        : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+    });
     stack = await startStack({
       legacy: { url: upstream.url },
       services: { block: { url: upstream.url } },
@@ -86,5 +91,30 @@ describe('a request pipelined behind a refusal never runs', () => {
     );
     expect(r.statuses).toEqual([200, 405, 200]);
     expect(posts() - before).toBe(1);
+  });
+
+  function upgrades(): number {
+    return upstream.seen.filter((r) => r.target === '/api/block/ws').length;
+  }
+
+  it.each([
+    ['a refusal', 'GET /api%2Fblock/1 HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    [
+      'an answer that closes once forwarded (HTTP/1.0)',
+      'GET /api/block/stream HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n',
+      200,
+    ],
+  ])('a WebSocket upgrade pipelined behind %s is never tunnelled', async (_what, first, status) => {
+    const before = upgrades();
+    const r = await sendRaw(stack.proxy.port, first + UPGRADE);
+    expect(r.statuses).toEqual([status]);
+    expect(upgrades() - before).toBe(0);
+  });
+
+  it('a WebSocket upgrade pipelined behind a kept-alive answer starts after it', async () => {
+    const before = upgrades();
+    const r = await sendRaw(stack.proxy.port, `GET /api/block/1 HTTP/1.1\r\nHost: x\r\n\r\n${UPGRADE}`, 300);
+    expect(r.statuses).toEqual([200, 101]);
+    expect(upgrades() - before).toBe(1);
   });
 });
