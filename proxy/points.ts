@@ -234,7 +234,7 @@ export class PointEndpoints {
           headersTimeoutMs: route.failover.enabled
             ? Math.min(route.failover.timeoutMs, service.headersTimeoutMs)
             : undefined,
-          resendable: isResendable(POINT_METHOD, {}, route),
+          resendable: isResendable({ method: POINT_METHOD, headers: {} }, route),
         }),
       async () => localFallback(),
       this.o.failover,

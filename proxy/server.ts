@@ -258,7 +258,7 @@ class Pipeline {
     const entry = ctx.route!;
     const req = ctx.req;
     return limits.admit(entry.config, entry.state.mode, ctx.target, req, {
-      resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
+      resendable: isResendable(req, entry.config),
       aborted: ctx.abort.aborted,
     });
   }
@@ -279,7 +279,7 @@ class Pipeline {
   planShadow(ctx: Flight): void {
     const entry = ctx.route;
     if (!entry || !this.shadow) return;
-    ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req.method ?? 'GET', ctx.target);
+    ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req, ctx.target);
     // In shadow mode the copy goes to the service: it takes a point of the
     // service's limit, asked now and not awaited (never in the primary's way).
     if (
@@ -382,7 +382,7 @@ class Pipeline {
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
           headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
-          resendable: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
+          resendable: isResendable(ctx.req, route),
         }
       : undefined;
     const legacy = this.upstreams.legacy;
