@@ -114,7 +114,7 @@ export function onClientError(err: NodeJS.ErrnoException, duplex: Duplex): void 
   // The parser reports every later chunk again: the first report decided.
   if (socket[CLOSING]) return;
   const res = socket._httpMessage;
-  if (res && !res.writableFinished && res.req.complete) {
+  if (res && !res.writableFinished && res.req.complete && isAboutLaterBytes(err)) {
     socket[CLOSING] = true;
     // Nothing after the bad bytes can be framed: stop reading them.
     socket.pause();
@@ -128,6 +128,16 @@ export function onClientError(err: NodeJS.ErrnoException, duplex: Duplex): void 
     socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
   }
   socket.destroy(err);
+}
+
+/**
+ * A parse error (llhttp's HPE_*) or a request head that timed out concerns
+ * bytes after the complete request; a socket error (ECONNRESET, EPIPE) is
+ * the connection itself going, and the answer with it.
+ */
+function isAboutLaterBytes(err: NodeJS.ErrnoException): boolean {
+  const code = err.code ?? '';
+  return code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
 }
 
 function endSocket(socket: ClientSocket): void {
