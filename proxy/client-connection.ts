@@ -28,6 +28,8 @@ import type { Duplex } from 'node:stream';
 
 /** Marks a connection on which nothing more is processed: its current answer closes it. */
 const CLOSING = Symbol('strangler.closing');
+/** Marks a connection whose parse error was already handled (the parser reports every later chunk again). */
+const REFUSED_BYTES = Symbol('strangler.refusedBytes');
 
 /**
  * The client socket as node:http leaves it. `_httpMessage` is the response
@@ -36,6 +38,7 @@ const CLOSING = Symbol('strangler.closing');
  */
 type ClientSocket = Duplex & {
   [CLOSING]?: true;
+  [REFUSED_BYTES]?: true;
   _httpMessage?: ServerResponse | null;
   destroySoon?: () => void;
 };
@@ -112,11 +115,12 @@ const PARSER_ANSWERS: Record<string, string> = {
 export function onClientError(err: NodeJS.ErrnoException, duplex: Duplex): void {
   const socket = duplex as ClientSocket;
   // The parser reports every later chunk again: the first report decided.
-  if (socket[CLOSING]) return;
+  if (socket[REFUSED_BYTES]) return;
   const res = socket._httpMessage;
   if (res && !res.writableFinished && res.req.complete && isAboutLaterBytes(err)) {
+    socket[REFUSED_BYTES] = true;
     socket[CLOSING] = true;
-    // Nothing after the bad bytes can be framed: stop reading them.
+    // Nothing after the bad bytes can be framed: read no more of them.
     socket.pause();
     if (!res.headersSent) res.shouldKeepAlive = false;
     // An answer whose head already said keep-alive: close once it is written.
