@@ -7,6 +7,8 @@
  *
  *   npm run build && node dist/bench/edge.js canonical
  *
+ *   npm run build && node dist/bench/edge.js pipelined [--nginx]
+ *
  * Add `--dist DIR` to run another build's proxy (e.g. the code before a
  * change, built into DIR/dist) with the same clients: only the proxy changes.
  *
@@ -22,10 +24,18 @@
  *   fast path) and for paths that need work, beside the proxy's whole CPU
  *   cost per request printed by bench/proxy.js.
  *
+ * - pipelined (issue 25): raw sockets. A POST pipelined behind each kind of
+ *   answer that closes the connection (refusals, an HTTP/1.0 answer without
+ *   a length): how many ran upstream and how many were answered (goal: ran
+ *   0); stray bytes 300 ms into a POST the service answers after 1 s, and an
+ *   upload 13 KB longer than its Content-Length: the status the client got
+ *   (goal: the service's 200). `--nginx` runs the same clients against an
+ *   nginx (from PATH, own prefix in a temp dir) in front of the same service.
+ *
  * Roles (the script forks itself): `--role proxy DIST CONFIG_JSON`, `--role service`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -315,6 +325,135 @@ async function canonical(dist: string): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- pipelined (issue 25)
+
+const PIPELINED_POST = 'POST /api/block/W HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nwrite';
+const CLOSING_ANSWERS: Record<string, string> = {
+  'encoded slash (400)': 'GET /api%2Fblock/1 HTTP/1.1\r\nHost: x\r\n\r\n',
+  'TE: identity, chunked (501)':
+    'POST /api/block/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n',
+  'HTTP/1.0 keep-alive, answer without length':
+    'GET /api/block/stream HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n',
+  'two Host (400)': 'GET /api/block/1 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n',
+  'no Host (400)': 'GET /api/block/1 HTTP/1.1\r\n\r\n',
+  'Host: a@b (400)': 'GET /api/block/1 HTTP/1.1\r\nHost: a@b\r\n\r\n',
+};
+const STRAY: Record<string, Array<string | number>> = {
+  'stray \\r\\nX 300 ms into a 1 s POST': [
+    'POST /api/block/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi',
+    300,
+    '\r\nX',
+  ],
+  'upload 13 KB over its Content-Length': [
+    `POST /api/block/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(113_000)}`,
+  ],
+};
+
+/** Write the steps (bytes, or ms to wait) and collect the answer until close or `quietMs` of silence. */
+function rawExchange(port: number, steps: Array<string | number>, quietMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    let text = '';
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(text);
+    };
+    sock.on('data', (c: Buffer) => {
+      text += c.toString('latin1');
+      clearTimeout(timer);
+      timer = setTimeout(done, quietMs);
+    });
+    sock.on('close', done);
+    sock.on('error', () => {});
+    sock.on('connect', async () => {
+      for (const step of steps) {
+        if (typeof step === 'number') await sleep(step);
+        else sock.write(step);
+      }
+      timer = setTimeout(done, quietMs);
+    });
+  });
+}
+
+async function pipelinedRun(name: string, port: number, posts: () => number): Promise<void> {
+  const rounds = 10;
+  console.log(name);
+  for (const [what, first] of Object.entries(CLOSING_ANSWERS)) {
+    const before = posts();
+    let answered = 0;
+    for (let i = 0; i < rounds; i++) {
+      const text = await rawExchange(port, [first + PIPELINED_POST], 300);
+      answered += Math.max(0, (text.match(/HTTP\/1\.[01] \d{3}/g) ?? []).length - 1);
+    }
+    await sleep(100);
+    console.log(`  behind ${what}: POST ran ${posts() - before}/${rounds}, answered ${answered}/${rounds}`);
+  }
+  for (const [what, steps] of Object.entries(STRAY)) {
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++)
+      got.push(/^HTTP\/1\.[01] (\d{3})/.exec(await rawExchange(port, steps, 1500))?.[1] ?? 'none');
+    console.log(`  ${what}: the client got ${got.join(', ')}`);
+  }
+}
+
+async function pipelined(dist: string): Promise<void> {
+  let posts = 0;
+  const service = createServer((req, res) => {
+    if (req.method === 'POST') posts++;
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/api/block/stream') {
+        res.write('x'); // no length: to an HTTP/1.0 client the answer ends by closing
+        res.end('y');
+      } else if (req.url === '/api/block/slow') setTimeout(() => res.end('ok'), 1000);
+      else res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+  const servicePort = (service.address() as AddressInfo).port;
+  const { proxy, cleanup } = await stack(dist, servicePort);
+  try {
+    await pipelinedRun(`strangler (${dist})`, proxy.port, () => posts);
+  } finally {
+    proxy.proc.kill();
+    cleanup();
+  }
+  if (process.argv.includes('--nginx')) await againstNginx(servicePort, () => posts);
+  service.close();
+}
+
+/** The same clients against nginx in front of the same service (nginx from PATH, its own temp prefix). */
+async function againstNginx(servicePort: number, posts: () => number): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'strangler-edge-nginx-'));
+  // Run as root, nginx's workers are `nobody`: they must reach the temp paths inside.
+  chmodSync(dir, 0o755);
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `${t}_temp_path ${dir}/${t};`)
+    .join(' ');
+  writeFileSync(
+    path.join(dir, 'nginx.conf'),
+    `pid ${dir}/nginx.pid; error_log ${dir}/error.log; events {}\n` +
+      `http { access_log off; ${temp} server { listen 127.0.0.1:${port}; location / { ` +
+      `proxy_pass http://127.0.0.1:${servicePort}; proxy_http_version 1.1; proxy_set_header Connection ""; } } }\n`,
+  );
+  const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'inherit',
+  });
+  try {
+    await sleep(500);
+    await pipelinedRun('nginx', port, posts);
+  } finally {
+    nginx.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 const role = process.argv.indexOf('--role');
@@ -328,8 +467,9 @@ if (role > 0) {
   if (scenario === 'parked') await parked(dist);
   else if (scenario === 'slow') await slow(dist);
   else if (scenario === 'canonical') await canonical(dist);
+  else if (scenario === 'pipelined') await pipelined(dist);
   else {
-    console.error('usage: node dist/bench/edge.js parked|slow|canonical [--dist DIR]');
+    console.error('usage: node dist/bench/edge.js parked|slow|canonical|pipelined [--dist DIR] [--nginx]');
     process.exitCode = 2;
   }
 }

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Config } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
+import { bearerToken } from '../core/header-fields.js';
 import { urlHost } from '../core/host-port.js';
 import type { Logger } from '../core/log.js';
 import type { RouteState } from '../core/types.js';
@@ -85,8 +86,9 @@ async function readJson(req: http.IncomingMessage, limit = 64 * 1024): Promise<R
 
 function authorize(req: http.IncomingMessage, token: string | undefined): void {
   if (!token) throw new StranglerError('STRANGLER_E_ADMIN_DISABLED');
-  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-  if (!m || !tokenMatches(m[1], token)) throw new StranglerError('STRANGLER_E_UNAUTHORIZED');
+  const given = bearerToken(req.headers.authorization);
+  if (given === undefined || !tokenMatches(given, token))
+    throw new StranglerError('STRANGLER_E_UNAUTHORIZED');
 }
 
 function optionalInt(body: Record<string, unknown>, field: string): number | undefined {

@@ -1,8 +1,8 @@
 /**
  * Reading header fields as Node hands them (`IncomingHttpHeaders`: lowercase
- * names, a repeated field as an array). One home for the two questions every
- * side asks of a request or an answer: does it carry a body, and what is a
- * field's value as one string.
+ * names, a repeated field as an array). One home for the questions every
+ * side asks of a request or an answer: does it carry a body, what is a
+ * field's value as one string, and which bearer token does it present.
  */
 
 type HeaderFields = Readonly<Record<string, string | string[] | undefined>>;
@@ -22,4 +22,18 @@ export function fieldValue(v: string | string[]): string;
 export function fieldValue(v: string | string[] | undefined): string | undefined;
 export function fieldValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
+}
+
+// RFC 9110 §11.4: credentials = auth-scheme 1*SP token68; the scheme is
+// case-insensitive (§11.1), so `bearer` and `BEARER` are Bearer too.
+const BEARER = /^bearer +(\S+) *$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` field (RFC 6750 §2.1), or
+ * undefined for any other scheme, a missing token or a repeated field. The
+ * admin API and the extraction points' endpoints both read it here.
+ */
+export function bearerToken(authorization: string | string[] | undefined): string | undefined {
+  if (typeof authorization !== 'string') return undefined;
+  return BEARER.exec(authorization)?.[1];
 }

@@ -44,3 +44,20 @@ export function connectionNamed(value: string | undefined): Set<string> | undefi
   keepMessageFields(named);
   return named.size > 0 ? named : undefined;
 }
+
+/**
+ * The `x-strangler-` namespace is the proxy's own: its answers carry
+ * x-strangler-route/-target/-failover/-rate-limited (and the extraction
+ * points' x-strangler-fallback), its shadow copies x-strangler-shadow, and a
+ * tester may send x-strangler-target to choose a side (read before
+ * forwarding). A client's own fields in it are never forwarded, to a primary
+ * or a copy (issue 25): a forged `x-strangler-shadow: 1` would tell a service
+ * that a real request is only a copy.
+ */
+export const PROXY_FIELD_PREFIX = 'x-strangler-';
+
+/** Whether a lowercase field name is in the proxy's own namespace (never forwarded as the client sent it). */
+export function isProxyField(name: string): boolean {
+  // Most names do not start with "x-": one char test before the prefix compare.
+  return name.charCodeAt(0) === 0x78 /* x */ && name.startsWith(PROXY_FIELD_PREFIX);
+}

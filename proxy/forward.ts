@@ -16,7 +16,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { type Dispatcher, util as undiciUtil } from 'undici';
 import { type ErrorCode, ERROR_CODES } from '../core/errors.js';
-import { isIdempotentMethod } from '../core/resend.js';
+import { isIdempotentRequest } from '../core/resend.js';
 import type { ClientSignal } from './client-signal.js';
 import { clientBody } from './context.js';
 import { clientResponseHead } from './headers.js';
@@ -51,8 +51,7 @@ export async function forward(
   const first = await attempt(ctx, upstream, opts);
   if (first.ok || first.kind !== 'reset-before-response' || ctx.signal.aborted) return first;
   const resendable =
-    opts?.resendable ??
-    (isIdempotentMethod(ctx.req.method ?? 'GET') || ctx.route?.config.idempotent === true);
+    opts?.resendable ?? (isIdempotentRequest(ctx.req) || ctx.route?.config.idempotent === true);
   // The client's body stream is single use: resend only if there is none or
   // the failover stage made it replayable (any body function but the default).
   if (!resendable || (ctx.hasBody && ctx.body === clientBody)) return first;

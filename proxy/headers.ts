@@ -1,11 +1,11 @@
 /**
- * Header hygiene for both directions. Hop-by-hop headers are never forwarded
- * (core/hop-by-hop.ts holds that rule). The sets are precomputed so the hot
+ * Header hygiene for both directions. Hop-by-hop headers and a client's
+ * `x-strangler-*` fields are never forwarded (core/hop-by-hop.ts holds both rules). The sets are precomputed so the hot
  * path only does lookups.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { util as undiciUtil } from 'undici';
-import { connectionTokens, isHopByHop, keepMessageFields } from '../core/hop-by-hop.js';
+import { connectionTokens, isHopByHop, isProxyField, keepMessageFields } from '../core/hop-by-hop.js';
 
 /** Request headers never forwarded as-is besides the hop-by-hop ones (lowercase). */
 const REQUEST_DROP = new Set([
@@ -66,7 +66,7 @@ export function upstreamRequestHeaders(
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (isHopByHop(name) || REQUEST_DROP.has(name) || named?.has(name)) continue;
+    if (isHopByHop(name) || REQUEST_DROP.has(name) || named?.has(name) || isProxyField(name)) continue;
     // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3): never send both.
     if (hasTransferEncoding && name === 'content-length') continue;
     // RFC 9112 §3.2.2: an absolute-form target's authority replaces Host.

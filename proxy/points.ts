@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../core/config.js';
 import { type ErrorCode, ERROR_CODES } from '../core/errors.js';
 import { POINT_METHOD } from '../core/extraction-point.js';
+import { bearerToken } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
 import { isResendable } from '../core/resend.js';
 import type { ShadowHook } from '../shadow/types.js';
@@ -113,8 +114,7 @@ export class PointEndpoints {
   /** null when the request carries the token; else the refusal. Constant-time over the token's digest. */
   private authorize(req: IncomingMessage): ErrorCode | null {
     if (!this.tokenDigest) return 'STRANGLER_E_POINTS_DISABLED';
-    const h = req.headers.authorization;
-    const given = typeof h === 'string' && h.startsWith('Bearer ') ? h.slice('Bearer '.length) : '';
+    const given = bearerToken(req.headers.authorization);
     return given && timingSafeEqual(digest(given), this.tokenDigest)
       ? null
       : 'STRANGLER_E_POINTS_UNAUTHORIZED';
@@ -234,7 +234,7 @@ export class PointEndpoints {
           headersTimeoutMs: route.failover.enabled
             ? Math.min(route.failover.timeoutMs, service.headersTimeoutMs)
             : undefined,
-          resendable: isResendable(POINT_METHOD, {}, route),
+          resendable: isResendable({ method: POINT_METHOD, headers: {} }, route),
         }),
       async () => localFallback(),
       this.o.failover,

@@ -30,6 +30,13 @@ import type { PrimaryExchange, ShadowHook } from '../shadow/types.js';
 import type { Store } from '../store/types.js';
 import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
+import {
+  awaitTurn,
+  awaitUpgradeTurn,
+  closeAfterThisAnswer,
+  onClientError,
+  turnOf,
+} from './client-connection.js';
 import { createContext, nextTraceparent, requestIdOf } from './context.js';
 import { FAILOVER_HEADER, Failover, forwardWithFailover } from './failover.js';
 import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
@@ -136,9 +143,6 @@ interface Flight extends RequestContext {
 }
 
 const FLIGHT = Symbol('strangler.flight');
-/** Marks a connection whose answer said `Connection: close` while draining. */
-const CLOSING = Symbol('strangler.closing');
-type ClosingSocket = IncomingMessage['socket'] & { [CLOSING]?: true };
 type TrackedResponse = ServerResponse & { [FLIGHT]?: Flight };
 
 class Pipeline {
@@ -207,27 +211,16 @@ class Pipeline {
   }
 
   /**
-   * The edge: a draining connection's pipelined request, the canonical
+   * The edge: `Connection: close` while draining, the canonical
    * target (from here on req.url is the one spelling routing, every upstream
    * and the shadow copy see), OPTIONS *, and the request context. Undefined
    * when the edge answered (or dropped) the request itself; 'points' for the
    * extraction points' reserved prefix, the proxy's own and never legacy's.
    */
   admitRequest(req: IncomingMessage, res: ServerResponse): Flight | 'points' | undefined {
-    if (this.draining) {
-      // RFC 9112 §9.6: after an answer that says `close`, no further request
-      // received on that connection is processed. A pipelined one is dropped
-      // unanswered, never forwarded: the client knows it was not done.
-      const socket = req.socket as ClosingSocket;
-      if (socket[CLOSING]) {
-        req.resume();
-        return undefined;
-      }
-      socket[CLOSING] = true;
-      // Node then writes `Connection: close` and ends the socket after this
-      // answer: the client's next request opens a new connection.
-      res.shouldKeepAlive = false;
-    }
+    // RFC 9112 §9.6: the drain's answers close their connections; a request
+    // pipelined behind one is then never processed (proxy/client-connection.ts).
+    if (this.draining) closeAfterThisAnswer(req, res);
     const admission = admit(req, this.edge.paths);
     if (admission.kind === 'refuse') {
       respondRefusal(res, admission.refusal);
@@ -277,7 +270,7 @@ class Pipeline {
     const entry = ctx.route!;
     const req = ctx.req;
     return limits.admit(entry.config, entry.state.mode, ctx.target, req, {
-      resendable: isResendable(req.method ?? 'GET', req.headers, entry.config),
+      resendable: isResendable(req, entry.config),
       aborted: ctx.abort.aborted,
     });
   }
@@ -298,7 +291,7 @@ class Pipeline {
   planShadow(ctx: Flight): void {
     const entry = ctx.route;
     if (!entry || !this.shadow) return;
-    ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req.method ?? 'GET', ctx.target);
+    ctx.shadowPlan = this.shadow.plan(entry.config, entry.state, ctx.req, ctx.target);
     // In shadow mode the copy goes to the service: it takes a point of the
     // service's limit, asked now and not awaited (never in the primary's way).
     if (
@@ -401,7 +394,7 @@ class Pipeline {
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
           headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
-          resendable: isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route),
+          resendable: isResendable(ctx.req, route),
         }
       : undefined;
     const legacy = this.upstreams.legacy;
@@ -618,13 +611,22 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const upgrades: UpgradeProxy = createUpgradeProxy(logger);
   const follower = followRouteTable(config, store, pipeline, readiness, initial.storeAway, live);
 
-  const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     pipeline.handle(req, res).catch((err) => {
       logger.error({ err }, 'request pipeline failed');
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
+  };
+  // A connection's requests are served in turn, and none after an answer
+  // that closed it (proxy/client-connection.ts).
+  const server = createServer(clientConnectionOptions(config.proxy), (req, res) => {
+    const turn = turnOf(req, res);
+    if (turn === 'now') serve(req, res);
+    else if (turn === 'later') awaitTurn(req, res, serve);
+    else req.resume();
   });
+  server.on('clientError', onClientError);
   limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
   serveUpgrades(server, pipeline, upgrades);
 
@@ -770,7 +772,10 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     refuseOnSocket(socket, new EdgeRefusal('STRANGLER_E_METHOD_NOT_ALLOWED', 'CONNECT is not supported'));
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    awaitUpgradeTurn(socket, () => upgrade(req, socket, head)),
+  );
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // h2c, TLS upgrades, bodies with Upgrade: served as ordinary HTTP/1.1 (websocket.ts).
     if (!isWebSocketUpgrade(req)) {
       serveAsPlainHttp(server, req, socket, head);
@@ -801,7 +806,7 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
       logger.error({ err }, 'upgrade failed');
       socket.destroy();
     }
-  });
+  };
 }
 
 /** ProxyServer.drain: not ready, every answer closes its connection; resolves after delayMs. */

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
 import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core/config.js';
 import { fieldValue } from '../core/header-fields.js';
-import { connectionNamed, isHopByHop } from '../core/hop-by-hop.js';
+import { connectionNamed, isHopByHop, isProxyField } from '../core/hop-by-hop.js';
 import type { Target } from '../core/types.js';
 import { skipping100Continue } from '../proxy/interim-responses.js';
 import { collect, SkipError } from './collect.js';
@@ -120,8 +120,8 @@ export class CopySender {
 /**
  * The copy's headers as a flat [name, value, ...] list: the client's, minus
  * hop-by-hop fields and those Connection names (as the primary forwards them),
- * with the side's Host and our marker. The client's own x-strangler-shadow
- * must not ride along beside ours, nor its traceparent beside the copy's own
+ * with the side's Host and our marker. The client's own x-strangler-* fields
+ * (x-strangler-shadow among them) must not ride along beside ours, nor its traceparent beside the copy's own
  * (tracestate and baggage do).
  */
 function copyHeaders(given: PrimaryExchange['requestHeaders'], host: string, trace?: CopySpan): string[] {
@@ -131,7 +131,7 @@ function copyHeaders(given: PrimaryExchange['requestHeaders'], host: string, tra
     isHopByHop(name) ||
     COPY_DROP.has(name) ||
     named?.has(name) ||
-    name === SHADOW_HEADER ||
+    isProxyField(name) ||
     (trace !== undefined && name === 'traceparent');
   for (const k in given) {
     const v = given[k];

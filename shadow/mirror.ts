@@ -20,6 +20,7 @@
 import type { Config, RouteConfig } from '../core/config.js';
 import { hasBody } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
+import type { RequestFacts } from '../core/resend.js';
 import type { RouteState, Target } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { CopySender } from './copy-sender.js';
@@ -110,7 +111,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     // second answer comes with the exchange (the client sampled it), never from HTTP.
     const askTwice =
       route.kind !== 'function' &&
-      mayAskLegacyTwice(route, ex.method) &&
+      mayAskLegacyTwice(route, requestOf(ex)) &&
       sampled(route.shadow.noiseSampleRate, random);
     // Most copies are not noise samples: one await, no allSettled arrays then.
     const [copy, again] = askTwice
@@ -158,8 +159,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   };
 
   return {
-    plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan {
-      if (closed || !shadowTarget(route, state.mode, method, target)) return NO_CAPTURE;
+    plan(route: RouteConfig, state: RouteState, req: RequestFacts, target: Target): ShadowPlan {
+      if (closed || !shadowTarget(route, state.mode, req, target)) return NO_CAPTURE;
       if (!sampled(route.shadow.sampleRate, random)) {
         evidence.skip(route.id, 'sampled-out');
         return NO_CAPTURE;
@@ -206,6 +207,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   };
 }
 
+/** The primary's request as the resend rule reads it (core/resend.ts). */
+function requestOf(ex: PrimaryExchange): RequestFacts {
+  return { method: ex.method, headers: ex.requestHeaders, url: ex.url };
+}
+
 /**
  * Where an exchange's copy goes, or why it gets none (a skip reason);
  * undefined for an exchange plan() declined, counted there already.
@@ -215,11 +221,12 @@ function copyDecision(
   state: RouteState,
   ex: PrimaryExchange,
 ): { side: Target; responseBody: Buffer } | { skip: string } | undefined {
-  const side = shadowTarget(route, state.mode, ex.method, ex.target);
+  const req = requestOf(ex);
+  const side = shadowTarget(route, state.mode, req, ex.target);
   if (!side) {
     // plan() said capture, but the other side answered: a failover (service → legacy) in canary/service mode.
     const other = ex.target === 'legacy' ? 'service' : 'legacy';
-    return shadowTarget(route, state.mode, ex.method, other) ? { skip: 'failover' } : undefined;
+    return shadowTarget(route, state.mode, req, other) ? { skip: 'failover' } : undefined;
   }
   if (ex.error) return { skip: 'primary-error' };
   if (ex.responseBody === null || (ex.requestBody === null && hasBody(ex.requestHeaders)))

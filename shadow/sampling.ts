@@ -4,7 +4,7 @@
  * because everything runs on one event loop.
  */
 import type { RouteConfig } from '../core/config.js';
-import { isSafeMethod } from '../core/resend.js';
+import { isSafeRequest, overridesMethod, type RequestFacts } from '../core/resend.js';
 import type { Mode, Target } from '../core/types.js';
 
 export type Random = () => number;
@@ -20,18 +20,22 @@ export function sampled(rate: number, random: Random = Math.random): boolean {
  * The side a copy goes to, or undefined when this request is not shadowed:
  * `shadow` mode mirrors legacy-served requests to the service; `canary` and
  * `service` modes mirror service-served requests to legacy when
- * `shadow.reverse` is on, so evidence keeps flowing after a flip.
+ * `shadow.reverse` is on, so evidence keeps flowing after a flip. A request
+ * with a method override (core/resend.ts) is never copied: `GET` carrying
+ * `X-HTTP-Method-Override: DELETE` is a delete to a server that honours it.
  */
 export function shadowTarget(
   route: RouteConfig,
   mode: Mode,
-  method: string,
+  req: RequestFacts,
   served: Target,
 ): Target | undefined {
   const s = route.shadow;
   // An extraction point's copy runs the service's side of the function: only
   // for points whose effect may run twice (reads, deduped writes).
-  if (route.kind === 'function' ? !route.idempotent : !s.methods.includes(method.toUpperCase()))
+  if (route.kind === 'function') {
+    if (!route.idempotent) return undefined;
+  } else if (!s.methods.includes((req.method ?? 'GET').toUpperCase()) || overridesMethod(req))
     return undefined;
   if (mode === 'shadow' && served === 'legacy') return 'service';
   if ((mode === 'canary' || mode === 'service') && s.reverse && served === 'service') return 'legacy';
@@ -40,11 +44,12 @@ export function shadowTarget(
 
 /**
  * Whether the noise sampler may send this request to legacy a second time:
- * only safe methods or routes whose owners declared them idempotent. A
- * shadowed POST asked twice would run twice on legacy (issue 12).
+ * only safe requests (no method override) or routes whose owners declared
+ * them idempotent. A shadowed POST asked twice would run twice on legacy
+ * (issue 12), and so would a GET overridden to DELETE (issue 25).
  */
-export function mayAskLegacyTwice(route: Pick<RouteConfig, 'idempotent'>, method: string): boolean {
-  return isSafeMethod(method) || route.idempotent;
+export function mayAskLegacyTwice(route: Pick<RouteConfig, 'idempotent'>, req: RequestFacts): boolean {
+  return isSafeRequest(req) || route.idempotent;
 }
 
 /**

@@ -6,6 +6,7 @@
  * happens after that call, off the primary's path, with its own lifetime.
  */
 import type { RouteConfig } from '../core/config.js';
+import type { RequestFacts } from '../core/resend.js';
 import type { RouteState, Target } from '../core/types.js';
 
 export interface ShadowPlan {
@@ -61,7 +62,8 @@ export interface CopyTrace {
 }
 
 export interface ShadowHook {
-  plan(route: RouteConfig, state: RouteState, method: string, target: Target): ShadowPlan;
+  /** `req`: the primary's method, headers and canonical target (a method override declines the copy). */
+  plan(route: RouteConfig, state: RouteState, req: RequestFacts, target: Target): ShadowPlan;
   /** Must return at once and never throw: the work runs detached. */
   afterPrimary(route: RouteConfig, state: RouteState, exchange: PrimaryExchange): void;
   /** Count exchanges that never reached afterPrimary (an extraction point's client dropped them), by reason. */

@@ -140,6 +140,19 @@ export interface RawExchange {
 
 /** Write `bytes` to the proxy and collect the answer until it closes or `waitMs` of silence passes. */
 export function sendRaw(port: number, bytes: string | Buffer, waitMs = 1500): Promise<RawExchange> {
+  return sendRawSteps(port, [bytes], waitMs);
+}
+
+/**
+ * Like sendRaw, with pauses: `steps` are bytes to write and numbers of
+ * milliseconds to wait between writes (e.g. stray bytes 50 ms after a request).
+ * The silence timer starts after the last write.
+ */
+export function sendRawSteps(
+  port: number,
+  steps: Array<string | Buffer | number>,
+  waitMs = 1500,
+): Promise<RawExchange> {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -155,8 +168,11 @@ export function sendRaw(port: number, bytes: string | Buffer, waitMs = 1500): Pr
       clearTimeout(timer);
       timer = setTimeout(done, waitMs);
     };
-    sock.on('connect', () => {
-      sock.write(bytes);
+    sock.on('connect', async () => {
+      for (const step of steps) {
+        if (typeof step === 'number') await new Promise((r) => setTimeout(r, step));
+        else if (!sock.destroyed) sock.write(step);
+      }
       arm();
     });
     sock.on('data', (c: Buffer) => {

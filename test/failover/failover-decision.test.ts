@@ -36,10 +36,10 @@ describe('isResendable', () => {
     ['POST', { 'idempotency-key': 'k-1' }, true],
     ['POST', { 'idempotency-key': '' }, false],
   ])('%s %j → %s', (method, headers, expected) => {
-    expect(isResendable(method, headers, r)).toBe(expected);
+    expect(isResendable({ method, headers }, r)).toBe(expected);
   });
   it('routes marked idempotent resend every method', () => {
-    expect(isResendable('POST', {}, route({ idempotent: true }))).toBe(true);
+    expect(isResendable({ method: 'POST', headers: {} }, route({ idempotent: true }))).toBe(true);
   });
 });
 

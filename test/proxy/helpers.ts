@@ -97,7 +97,7 @@ export interface Stack {
 /** A store seeded from the config, a proxy in this process, a client agent. */
 export async function startStack(
   rawConfig: Record<string, unknown>,
-  opts: { shadow?: ShadowHook; clientConnections?: number; logger?: Logger } = {},
+  opts: { shadow?: ShadowHook; clientConnections?: number; logger?: Logger; pointsToken?: string } = {},
 ): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'strangler-proxy-'));
   const storeFile = path.join(dir, 'state.db');
@@ -112,6 +112,7 @@ export async function startStack(
     store,
     shadow: opts.shadow,
     logger: opts.logger,
+    pointsToken: opts.pointsToken,
     listen: { host: '127.0.0.1', port: 0 },
   });
   const agent = new Agent({ connections: opts.clientConnections ?? 64 });

@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteConfig } from '../../core/config.js';
 import type { RouteState, Target } from '../../core/types.js';
+import type { RequestFacts } from '../../core/resend.js';
 import type { PrimaryExchange, ShadowHook } from '../../shadow/types.js';
 import { type Stack, startStack, startUpstream, type TestUpstream } from './helpers.js';
 
@@ -14,8 +15,8 @@ class RecordingHook implements ShadowHook {
   plans: Array<{ route: string; mode: string; method: string; target: Target }> = [];
   exchanges: PrimaryExchange[] = [];
   waiters: Array<() => void> = [];
-  plan(route: RouteConfig, state: RouteState, method: string, target: Target) {
-    this.plans.push({ route: route.id, mode: state.mode, method, target });
+  plan(route: RouteConfig, state: RouteState, req: RequestFacts, target: Target) {
+    this.plans.push({ route: route.id, mode: state.mode, method: req.method ?? 'GET', target });
     return { capture: state.mode === 'shadow', maxBodyBytes: 64 };
   }
   afterPrimary(_route: RouteConfig, _state: RouteState, exchange: PrimaryExchange) {

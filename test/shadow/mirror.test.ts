@@ -121,7 +121,7 @@ describe('shadow hook on real upstreams', () => {
     const cfg = config({ noiseSampleRate: 1 });
     const route = cfg.routes[0];
     const hook = createShadowHook({ config: cfg, store, random: () => 0 });
-    const plan = hook.plan(route, state('shadow'), 'GET', 'legacy');
+    const plan = hook.plan(route, state('shadow'), { method: 'GET', headers: {} }, 'legacy');
     expect(plan).toEqual({ capture: true, maxBodyBytes: 1024 * 1024 });
     seen.length = 0;
     for (let i = 0; i < 3; i++)
@@ -189,9 +189,9 @@ describe('shadow hook on real upstreams', () => {
     const route = cfg.routes[0];
     const draws = [0.9, 0.1, 0.1, 0.1, 0.1];
     const hook = createShadowHook({ config: cfg, store, random: () => draws.shift() ?? 0.1 });
-    expect(hook.plan(route, state('shadow'), 'GET', 'legacy').capture).toBe(false); // 0.9 ≥ 0.5
-    expect(hook.plan(route, state('shadow'), 'POST', 'legacy').capture).toBe(false); // not eligible, not counted
-    expect(hook.plan(route, state('legacy'), 'GET', 'legacy').capture).toBe(false); // not in shadow mode
+    expect(hook.plan(route, state('shadow'), { method: 'GET', headers: {} }, 'legacy').capture).toBe(false); // 0.9 ≥ 0.5
+    expect(hook.plan(route, state('shadow'), { method: 'POST', headers: {} }, 'legacy').capture).toBe(false); // not eligible, not counted
+    expect(hook.plan(route, state('legacy'), { method: 'GET', headers: {} }, 'legacy').capture).toBe(false); // not in shadow mode
     hook.afterPrimary(route, state('shadow'), { ...(await primary('/api/users/1')), responseBody: null }); // proxy dropped it at the cap
     hook.afterPrimary(route, state('shadow'), { ...(await primary('/api/users/1')), error: 'ECONNRESET' });
     hook.afterPrimary(route, state('shadow'), await primary('/big')); // service body over maxBodyBytes
@@ -255,7 +255,7 @@ describe('shadow hook on real upstreams', () => {
     const hook = createShadowHook({ config: cfg, store });
     const res = await fetch(`${url(service)}/api/users/5`);
     const body = Buffer.from(await res.arrayBuffer());
-    expect(hook.plan(route, state('service'), 'GET', 'service').capture).toBe(true);
+    expect(hook.plan(route, state('service'), { method: 'GET', headers: {} }, 'service').capture).toBe(true);
     hook.afterPrimary(route, state('service'), {
       ...primaryStub('/api/users/5'),
       target: 'service',

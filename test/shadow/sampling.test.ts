@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.js';
-import { ShadowLimiter, sampled, shadowTarget } from '../../shadow/sampling.js';
+import { mayAskLegacyTwice, ShadowLimiter, sampled, shadowTarget } from '../../shadow/sampling.js';
 
 const cfg = parseConfig({
   legacy: { url: 'http://127.0.0.1:1' },
@@ -11,6 +11,7 @@ const cfg = parseConfig({
   ],
 });
 const [a, b] = cfg.routes;
+const get = (method: string, headers: Record<string, string> = {}, url = '/a') => ({ method, headers, url });
 
 describe('sampling and shadow eligibility', () => {
   it('sample rate draws from the injected random; 0 and 1 are exact', () => {
@@ -23,14 +24,29 @@ describe('sampling and shadow eligibility', () => {
   });
 
   it('only safe methods by default; shadow mode mirrors to the service, reverse mirrors to legacy', () => {
-    expect(shadowTarget(a, 'shadow', 'GET', 'legacy')).toBe('service');
-    expect(shadowTarget(a, 'shadow', 'head', 'legacy')).toBe('service');
-    expect(shadowTarget(a, 'shadow', 'POST', 'legacy')).toBeUndefined();
-    expect(shadowTarget(a, 'legacy', 'GET', 'legacy')).toBeUndefined();
-    expect(shadowTarget(a, 'canary', 'GET', 'service')).toBeUndefined(); // reverse off
-    expect(shadowTarget(b, 'canary', 'GET', 'service')).toBe('legacy');
-    expect(shadowTarget(b, 'service', 'POST', 'service')).toBe('legacy'); // listed explicitly
-    expect(shadowTarget(b, 'canary', 'GET', 'legacy')).toBeUndefined(); // legacy-served canary request
+    expect(shadowTarget(a, 'shadow', get('GET'), 'legacy')).toBe('service');
+    expect(shadowTarget(a, 'shadow', get('head'), 'legacy')).toBe('service');
+    expect(shadowTarget(a, 'shadow', get('POST'), 'legacy')).toBeUndefined();
+    expect(shadowTarget(a, 'legacy', get('GET'), 'legacy')).toBeUndefined();
+    expect(shadowTarget(a, 'canary', get('GET'), 'service')).toBeUndefined(); // reverse off
+    expect(shadowTarget(b, 'canary', get('GET'), 'service')).toBe('legacy');
+    expect(shadowTarget(b, 'service', get('POST'), 'service')).toBe('legacy'); // listed explicitly
+    expect(shadowTarget(b, 'canary', get('GET'), 'legacy')).toBeUndefined(); // legacy-served canary request
+  });
+
+  it('a method override is never copied nor asked twice, whatever shadow.methods lists (issue 25)', () => {
+    for (const route of [a, b]) {
+      expect(
+        shadowTarget(route, 'shadow', get('GET', { 'x-http-method-override': 'DELETE' }), 'legacy'),
+      ).toBeUndefined();
+      expect(shadowTarget(route, 'shadow', get('GET', {}, '/a?_method=DELETE'), 'legacy')).toBeUndefined();
+      expect(
+        shadowTarget(route, 'shadow', get('POST', { 'x-method-override': 'PUT' }), 'legacy'),
+      ).toBeUndefined();
+    }
+    expect(mayAskLegacyTwice(a, get('GET', { 'x-http-method': 'DELETE' }))).toBe(false);
+    expect(mayAskLegacyTwice(a, get('GET'))).toBe(true);
+    expect(mayAskLegacyTwice({ idempotent: true }, get('GET', { 'x-http-method': 'DELETE' }))).toBe(true);
   });
 
   it('limiter refuses over the concurrency cap and over the byte budget, and frees on release', () => {
