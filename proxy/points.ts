@@ -238,6 +238,7 @@ export class PointEndpoints {
         }),
       async () => localFallback(),
       this.o.failover,
+      false,
     );
     const seconds = (performance.now() - started) / 1000;
     if (abort.aborted) {
