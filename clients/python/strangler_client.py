@@ -664,7 +664,7 @@ class Client(object):
             self._count(point_id, "refused-not-json-safe")
             raise NotJsonSafe("%s: %s" % (point_id, exc)) from None
         try:
-            status, headers, data = self._call(point_id, body, p.timeout + self.timeout_margin)
+            status, headers, data = self._call(point_id, body, p.timeout + self.timeout_margin, not p.idempotent)
         except _Unsent as exc:
             # Nothing was sent, so nothing ran; but the mode says service, and
             # only a read may run here without the proxy's word.
@@ -672,8 +672,8 @@ class Client(object):
                 self._count(point_id, "fallback-unreachable")
                 return fn(*args, **kwargs)
             self._count(point_id, "raised-unreachable")
-            raise ProxyUnreachable("%s: the strangler proxy at %s refused the connection (%s); nothing was sent, "
-                                   "and a point that is not idempotent is not run locally in %s mode"
+            raise ProxyUnreachable("%s: the strangler proxy at %s did not take the call (%s); its arguments were "
+                                   "never sent, and a point that is not idempotent is not run locally in %s mode"
                                    % (point_id, self.url, exc, p.mode)) from exc
         except Exception as exc:  # noqa: BLE001 - sent, then failed: the service may have acted
             return self._after_failure(point_id, p, fn, args, kwargs, "fallback-client-error", exc)
@@ -710,9 +710,9 @@ class Client(object):
         self._count(point_id, "raised")
         raise ServiceMayHaveActed("%s: %s; the service may have acted, not run locally" % (point_id, exc)) from exc
 
-    def _call(self, point_id, body, timeout):
+    def _call(self, point_id, body, timeout, expect_continue=False):
         conn = getattr(self._local, "conn", None)
-        fresh = conn is None or time.monotonic() - getattr(self._local, "used", 0) > 2.0
+        fresh = conn is None or time.monotonic() - getattr(self._local, "used", 0) > _REUSE_S
         if fresh:
             if conn is not None:
                 conn.close()
@@ -722,7 +722,8 @@ class Client(object):
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
         try:
-            answer = self._request(conn, "POST", "/.strangler/points/%s/call" % point_id, body, timeout)
+            answer = self._request(conn, "POST", "/.strangler/points/%s/call" % point_id, body, timeout,
+                                   expect_continue=expect_continue)
             self._local.used = time.monotonic()
             return answer
         except Exception:
@@ -807,7 +808,7 @@ class Client(object):
         if conn is not None:
             conn.close()
 
-    def _request(self, conn, method, path, body, timeout, extra=None):
+    def _request(self, conn, method, path, body, timeout, extra=None, expect_continue=False):
         headers = {"Authorization": "Bearer %s" % self.token, "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -822,10 +823,45 @@ class Client(object):
                 conn.close()
                 raise _Unsent(exc)
             conn.sock.settimeout(timeout)
-        conn.request(method, path, body=payload, headers=headers)
+        if expect_continue:
+            self._send_after_continue(conn, method, path, payload, headers)
+        else:
+            conn.request(method, path, body=payload, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+    @staticmethod
+    def _send_after_continue(conn, method, path, payload, headers):
+        """Send the headers, and the arguments only once the proxy said ``100 Continue``.
+
+        A service cannot act on a call whose arguments it never got. So a
+        connection closed, reset or silent before the 100 (a stopping proxy's
+        listener, a kept-alive connection it closed as this call set out) is
+        _Unsent: nothing ran anywhere, which a reset after the body cannot say.
+        """
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(payload)))
+        conn.putheader("Expect", "100-continue")
+        try:
+            conn.endheaders()
+            interim = b""
+            while b"\r\n\r\n" not in interim:
+                chunk = conn.sock.recv(1024)
+                if not chunk:
+                    raise ConnectionResetError("connection closed before 100 Continue")
+                interim += chunk
+                if len(interim) > 8192:
+                    break
+        except OSError as exc:
+            raise _Unsent(exc)
+        if not interim.startswith((b"HTTP/1.1 100", b"HTTP/1.0 100")) or not interim.endswith(b"\r\n\r\n"):
+            # A final answer (or bytes past the 100) before the arguments: whoever
+            # answered never had them. Unusable connection; nothing ran.
+            raise _Unsent(PointCallError("no 100 Continue: %r" % interim[:80]))
+        conn.send(payload)
 
     # -- counters ----------------------------------------------------------
 
@@ -919,6 +955,11 @@ _DECISIONS = {
 }
 
 _RUN_LOCAL = object()
+
+# A call reuses its thread's connection only if the last answer came at most this
+# long ago: a stopping proxy keeps such connections open that long
+# (proxy/points.ts POINT_CONNECTION_REUSE_MS), so a call never meets a close it raced.
+_REUSE_S = 2.0
 
 
 def _default_cache_dir():
