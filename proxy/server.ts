@@ -53,7 +53,7 @@ import {
   type RateLimits,
   respondOverLimit,
 } from './rate-limit.js';
-import { Readiness, type ReadinessState } from './readiness.js';
+import { Readiness, type ReadinessState, upstreamsInUse } from './readiness.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { clientConnectionOptions, connectionCap, limitConnections } from './connection-limits.js';
 import { BodyBudget, type IntakeOutcome, intakeBody, watchBody } from './request-body.js';
@@ -637,7 +637,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     url: `http://${host}:${port}`,
     port,
     routeTable: () => pipeline.table,
-    readiness: () => readiness.state(),
+    readiness: () =>
+      readiness.state(
+        upstreamsInUse(
+          pipeline.table.entries.map((e) => ({ service: e.config.service, mode: e.state.mode })),
+        ),
+      ),
     drain: (delayMs) => drain(pipeline, readiness, delayMs),
     reload: follower.reload,
     metrics: () => metrics.text(),
