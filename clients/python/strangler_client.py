@@ -20,18 +20,26 @@ own reload poll):
   background thread sends to strangler, which asks the service and records
   the comparison as shadow evidence;
 - ``canary`` (sticky by the key function) and ``service``: the call goes to
-  the service through the proxy (breaker, metrics, guard); on any failure the
-  local function runs, unless the point is not idempotent and the service may
-  have acted: then :class:`ServiceMayHaveActed` is raised, never a second run.
+  the service through the proxy (breaker, metrics, guard); a non-idempotent
+  point runs locally only when the proxy says so (``x-strangler-fallback:
+  local``): when the service may have acted :class:`ServiceMayHaveActed` is
+  raised, when the proxy did not take the call :class:`ProxyUnreachable`.
+  An idempotent point runs locally on any failure.
 
-Arguments and results travel as JSON. JSON-safe means exactly: None, bool,
-int, float (finite), str, list, and dict with str keys, nested. Anything
-else (tuple, set, bytes, datetime, Decimal, enums, objects, NaN, non-str
-keys) is refused rather than converted: in ``shadow`` the call is not
-compared and counted as ``not-json-safe``; in ``canary``/``service`` the local
-function runs (counted as ``not-json-safe``). Positional arguments are sent as
-a list. A service result is JSON: pass ``decode=`` to turn it back into what
-the local function returns (``decode=set``, ``decode=tuple``).
+A process that has not heard from the proxy yet never guesses: the first call
+waits for the first answer (``modes_wait``, env ``STRANGLER_MODES_WAIT``,
+default 5 s); without one, a non-idempotent point raises :class:`ModesUnknown`
+and an idempotent one runs locally. Every call is counted by what decided it
+(``stats()``), the first of each kind logged.
+
+Arguments and results travel as JSON; what JSON has no form for but apps pass
+daily (Decimal, datetime, date, time, timedelta, UUID, tuple, set, bytes,
+NaN/Infinity, dicts with non-str keys, enums) travels tagged,
+``{"$strangler": "decimal", "v": "12.30"}``, and comes back as itself
+(:func:`decode_call` and :func:`encode_result` for a Python service). Anything
+else raises :class:`NotJsonSafe` (a ``TypeError`` naming the argument) in
+``canary``/``service``, never a silent local run; in ``shadow`` the call is not
+compared (counted ``not-json-safe``). docs/extraction-points.md has the table.
 
 This file is the whole client: copy it into a project (vendoring) or
 ``pip install clients/python`` from a strangler checkout.
@@ -68,11 +76,18 @@ import weakref
 
 __all__ = [
     "Client",
-    "PointCallError",
-    "ServiceMayHaveActed",
+    "ModesUnknown",
     "NotJsonSafe",
+    "PointCallError",
+    "ProxyUnreachable",
+    "ServiceMayHaveActed",
+    "after_fork",
     "configure",
+    "decode_call",
+    "decode_value",
     "default_client",
+    "encode_result",
+    "encode_value",
     "extracted",
     "sticky_point",
     "to_json",
@@ -767,6 +782,13 @@ class Client(object):
             self._points = {k: _Point(v) for k, v in raw.items()}
             self._etag = h.get("etag")
             self._save_cache(raw, self._etag)
+        elif status == 403 and _error_code(data) == "STRANGLER_E_POINTS_DISABLED":
+            # The proxy's own word: it has no points token, so it serves no point
+            # and refuses every call with "run it locally". Every point is legacy.
+            if self._points or not self._known.is_set():
+                log.warning("strangler points: the proxy at %s has points disabled (no token): every point runs locally",
+                            self.url)
+            self._points, self._etag = {}, None
         elif status != 304:
             raise PointCallError("GET /.strangler/points answered %d: %s" % (status, _message(data)))
         self._poll_ok()
@@ -967,6 +989,13 @@ def _default_cache_dir():
     return os.path.join(tempfile.gettempdir(), "strangler-modes-%d" % uid)
 
 
+def _error_code(data):
+    try:
+        return json.loads(data).get("error", "")
+    except Exception:  # noqa: BLE001
+        return ""
+
+
 def _message(data):
     try:
         return json.loads(data).get("message", "")
@@ -977,6 +1006,14 @@ def _message(data):
 def _reset_after_fork():
     for c in list(_clients):
         c._after_fork()
+
+
+def after_fork():
+    """Tell every client it now runs in a forked child (uwsgi without ``py-call-osafterfork``, whose C fork skips os.register_at_fork).
+
+    Idempotent per fork; the client starts its own poller at the next call.
+    """
+    _reset_after_fork()
 
 
 if hasattr(os, "register_at_fork"):
@@ -1009,7 +1046,7 @@ def default_client():
     return _default
 
 
-def extracted(point_id, sticky=None, decode=None, noise=True):
+def extracted(point_id, sticky=None, decode=None, noise=True, idempotent=None):
     """``@extracted("block-check", sticky=lambda user_id, *_: user_id)`` on the default client."""
 
     def wrap(fn):
@@ -1021,7 +1058,8 @@ def extracted(point_id, sticky=None, decode=None, noise=True):
         def call(*args, **kwargs):
             client = _default or default_client()
             if cache[0] is not client:
-                cache[1] = client.extracted(point_id, sticky=sticky, decode=decode, noise=noise)(fn)
+                cache[1] = client.extracted(point_id, sticky=sticky, decode=decode, noise=noise,
+                                            idempotent=idempotent)(fn)
                 cache[0] = client
             return cache[1](*args, **kwargs)
 

@@ -46,6 +46,7 @@ class FakeProxy(object):
         self.shadow = []  # parsed batches
         self.call_answer = None  # callable(body) -> (status, headers, body)
         self.list_delay = 0.0  # seconds before a mode poll is answered
+        self.disabled = False  # answer 403 STRANGLER_E_POINTS_DISABLED (no token configured on the proxy)
         self.lock = threading.Lock()
         fake = self
 
@@ -67,6 +68,8 @@ class FakeProxy(object):
                 with fake.lock:
                     fake.requests.append(("GET", self.path))
                 time.sleep(fake.list_delay)
+                if fake.disabled:
+                    return self._send(403, b'{"error":"STRANGLER_E_POINTS_DISABLED","message":"no token"}')
                 if self.headers.get("Authorization") != "Bearer " + TOKEN:
                     return self._send(401, b'{"error":"STRANGLER_E_POINTS_UNAUTHORIZED","message":"token"}')
                 etag = '"v%d"' % fake.version
@@ -537,6 +540,14 @@ class ModesNotKnownYet(unittest.TestCase):
         self.assertEqual(second.mode("payments-charge"), "service")
         self.assertEqual(self.charge_fn(second)(1), "service")
         second.close()
+
+    def test_a_proxy_with_points_disabled_is_an_answer_every_point_legacy(self):
+        self.proxy.disabled = True
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=2)
+        self.assertEqual(self.charge_fn(client)(1), "local")
+        self.assertTrue(client.known())
+        self.assertEqual(client.stats()["payments-charge"], {"legacy": 1})
+        client.close()
 
     @unittest.skipUnless(hasattr(os, "fork"), "needs fork()")
     def test_a_forked_worker_keeps_modes_its_parent_was_following(self):
