@@ -165,7 +165,9 @@ export async function forwardWithFailover(
 
   // Most requests have no body: skip the promise and the await that prepareBody costs.
   const body =
-    ctx.hasBody && legacyNeedsBody ? (ctx.bodyIntake ?? (await prepareBody(ctx, cfg.maxBufferBytes))) : 'none';
+    ctx.hasBody && legacyNeedsBody
+      ? (ctx.bodyIntake ?? (await prepareBody(ctx, cfg.maxBufferBytes)))
+      : 'none';
   if (body === 'aborted') return asResult(clientGone(), 'service');
   const resendable = isResendable(ctx.req.method ?? 'GET', ctx.req.headers, route);
   const breaker = failover.breakers.get(route.id, route.service, cfg);

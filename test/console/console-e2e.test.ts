@@ -209,7 +209,7 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(text).toMatch(/match rate [\d.]+% \(needs ≥ 40%\)/);
     expect(await page.locator('tr[data-route="orders"]').innerText()).toContain('legacy');
     // An extraction point is a function, not a request on the listener (issue 25).
-    const point = await page.locator('tr[data-route="block-check"]').innerText();
+    const point = await page.locator('tr[data-route="block-check"]').textContent();
     expect(point).toContain('function block-check → /internal/block-check');
     expect(point).not.toContain('POST');
     // 10 of the 50 requests matched no route.
