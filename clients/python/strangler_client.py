@@ -741,6 +741,14 @@ class Client(object):
                                    expect_continue=expect_continue)
             self._local.used = time.monotonic()
             return answer
+        except _Unsent:
+            conn.close()
+            self._local.conn = None
+            if fresh:
+                raise
+            # A kept-alive connection the proxy closed as this call set out:
+            # nothing was sent, so once more on a new connection.
+            return self._call(point_id, body, timeout, expect_continue)
         except Exception:
             conn.close()
             self._local.conn = None

@@ -377,6 +377,42 @@ class ClientModes(unittest.TestCase):
         self.assertEqual(self.local_calls, [])
         self.assertEqual(self.client.stats()["block-check"]["raised-unreachable"], 1)
 
+    def test_a_connection_closed_before_100_continue_is_nothing_sent(self):
+        import socket
+
+        # A listener that reads a call's headers and closes without a 100 Continue (a stopping proxy).
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(8)
+        received = []
+
+        def serve():
+            while True:
+                try:
+                    c, _ = lsock.accept()
+                except OSError:
+                    return
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                received.append(data)
+                c.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        self.client._port = lsock.getsockname()[1]  # calls go to the closing listener from now on
+        with self.assertRaises(sc.ProxyUnreachable):
+            self.fn(1)
+        lsock.close()
+        self.assertEqual(self.local_calls, [])
+        self.assertIn(b"Expect: 100-continue", received[0])
+        self.assertTrue(all(b'"args"' not in r for r in received))  # the arguments never left
+        self.assertEqual(self.client.stats()["block-check"]["raised-unreachable"], 1)
+
     def test_typed_arguments_reach_the_service_and_typed_results_come_back(self):
         got = []
 
