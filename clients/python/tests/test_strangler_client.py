@@ -91,7 +91,7 @@ class FakeProxy(object):
 
         self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def set_point(self, pid, **fields):
         d = {"mode": "legacy", "weight": 0, "version": 1, "idempotent": True, "timeoutMs": 300,
