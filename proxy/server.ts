@@ -857,6 +857,9 @@ async function closeProxy(
   server.closeIdleConnections();
   await closed;
   clearInterval(sweep);
+  // Now http's own close(): nothing is left to close, but it also stops the
+  // server's connection-checking timer, which the net-level close above skipped.
+  server.close();
   // Again: a kept-alive connection may have upgraded during the drain.
   upgrades.close();
   pipeline.failover.close();

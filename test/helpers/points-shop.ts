@@ -115,7 +115,7 @@ export function runShopPython(
   });
 }
 
-/** `strangler serve` with the two payment points in `service` mode, in front of `serviceUrl`. */
+/** `strangler serve` with the two payment points in `service` mode, in front of `serviceUrl` (a short drain unless `extra` sets one). */
 export function servePayments(dir: string, serviceUrl: string, extra = ''): Promise<Served> {
   const config = writeConfig(
     dir,
@@ -140,7 +140,7 @@ routes:
     mode: service
     idempotent: true
     failover: { timeoutMs: 1000 }
-${extra}`,
+${extra.includes('drain:') ? '' : 'drain: { delay: 100ms, timeout: 5s }\n'}${extra}`,
   );
   return startServe(config, { STRANGLER_POINTS_TOKEN: POINTS_TOKEN });
 }
