@@ -54,7 +54,7 @@ const MAX_WAIT_S = 30;
  * later): closing it sooner races a call the client is sending on it, which
  * then meets a reset and cannot know whether the call ran (issue 25).
  */
-export const POINT_CONNECTION_REUSE_MS = 2000;
+const POINT_CONNECTION_REUSE_MS = 2000;
 const REUSE_MARGIN_MS = 500;
 
 /** Whether a request URL is under the reserved prefix (query ignored). */
