@@ -13,6 +13,17 @@ export const dateTime = (t) =>
     .replace(/\.\d+Z$/, 'Z');
 
 /** A gate check as "measured vs limit": `0.995 ≥ 0.999` with the units of its kind. */
+/**
+ * What a route matches: `GET,POST /api/block/*` for an HTTP route, and for an
+ * extraction point the function it is and the service path its calls go to
+ * (`function block-check → /internal/block-check`): a point is never a
+ * request on the listener, so it is not shown as one (issue 25).
+ */
+export function matchText(row) {
+  if (row.kind === 'function') return `function ${row.id} → ${row.pattern}`;
+  return `${row.methods.join(',') || '*'} ${row.pattern}`;
+}
+
 export function gateCheckText(c) {
   const f =
     c.name === 'minCompared'

@@ -8,7 +8,7 @@
 import { actionsPanel } from './actions.js';
 import { lineChart } from './charts.js';
 import { h } from './dom.js';
-import { dateTime, ms, num, pct, time } from './format.js';
+import { dateTime, matchText, ms, num, pct, time } from './format.js';
 import { jsonView } from './json-view.js';
 import { badge, breakerBadge, gateCell, rolloutCell, sloCell } from './view-routes.js';
 
@@ -425,12 +425,7 @@ export function renderRoute(data, ctx) {
       h(
         'dl',
         { class: 'kv' },
-        h(
-          'div',
-          {},
-          h('dt', {}, 'Match'),
-          h('dd', {}, h('code', {}, `${row.methods.join(',') || '*'} ${row.pattern}`)),
-        ),
+        h('div', {}, h('dt', {}, 'Match'), h('dd', {}, h('code', {}, matchText(row)))),
         h('div', {}, h('dt', {}, 'Service'), h('dd', {}, row.service)),
         h('div', {}, h('dt', {}, 'Version'), h('dd', { 'data-testid': 'version' }, String(row.version))),
         h('div', {}, h('dt', {}, 'Breaker'), h('dd', {}, breakerBadge(row))),

@@ -1,6 +1,6 @@
 /** The routes view: every route's state, gate, SLO, rollout, and the unmatched share. */
 import { h } from './dom.js';
-import { gateCheckText, num, pct } from './format.js';
+import { gateCheckText, matchText, num, pct } from './format.js';
 
 export async function loadRoutes(api) {
   const [routes, traffic] = await Promise.all([api.getJson('/routes'), api.getJson('/console/traffic')]);
@@ -141,7 +141,7 @@ export function renderRoutes(data) {
                   r.id,
                 ),
               ),
-              cell('Match', h('code', {}, `${r.methods.join(',') || '*'} ${r.pattern}`)),
+              cell('Match', h('code', {}, matchText(r))),
               cell('Mode', badge(r.mode, `mode-${r.mode}`)),
               cell('Weight', `${r.weight}%`, 'num'),
               cell('Version', String(r.version), 'num'),

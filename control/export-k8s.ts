@@ -70,6 +70,7 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
   podConfig.listen = `0.0.0.0:${proxyPort}`;
   podConfig.admin.listen = `0.0.0.0:${adminPort}`;
 
+  const hasPoints = config.routes.some((r) => r.kind === 'function');
   const delayS = Math.ceil(parseDuration(config.drain.delay) / 1000);
   const graceS = delayS + delayS + Math.ceil(parseDuration(config.drain.timeout) / 1000) + 5;
   const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'strangler' };
@@ -115,8 +116,21 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
                     name: config.admin.tokenEnv,
                     valueFrom: { secretKeyRef: { name: `${name}-admin`, key: 'token', optional: true } },
                   },
+                  // Extraction points: without their token the endpoints answer 403 and every point stays local.
+                  ...(hasPoints
+                    ? [
+                        {
+                          name: config.points.tokenEnv,
+                          valueFrom: {
+                            secretKeyRef: { name: `${name}-points`, key: 'token', optional: true },
+                          },
+                        },
+                      ]
+                    : []),
                 ],
-                // Ready once the route table is loaded and every upstream answered its probe; not while draining.
+                // Ready once the route table is loaded and legacy and the services that current modes
+                // send traffic to (canary/service) answered their probe; not while draining. A declared
+                // service no route uses yet does not hold it (proxy/readiness.ts).
                 readinessProbe: {
                   httpGet: { path: '/readyz', port: 'admin' },
                   periodSeconds: 2,
@@ -142,6 +156,11 @@ export function exportK8s(config: Readonly<Config>, opts: K8sExportOptions = {})
   );
   deployment.commentBefore = [
     ` admin token: kubectl -n ${namespace} create secret generic ${name}-admin --from-literal=token=...  (absent: admin mutations refused)`,
+    ...(hasPoints
+      ? [
+          ` points token: kubectl -n ${namespace} create secret generic ${name}-points --from-literal=token=...  (absent: every extraction point stays local)`,
+        ]
+      : []),
     ` image ${image}: from a strangler checkout, npm ci && npm pack && docker build -t ${image} .  (the Dockerfile there)`,
   ].join('\n');
 

@@ -147,7 +147,10 @@ function counterOn<L extends string>(reg: Registry, name: string, labelNames: L[
 /**
  * Answer a service route: try the service under its breaker and fall back to
  * legacy when that is safe. Resolves with the attempt to answer with; never
- * rejects. `failover` carries the breakers.
+ * rejects. `failover` carries the breakers. `legacyNeedsBody: false` is an
+ * extraction point's call: its legacy side is the caller's own function,
+ * which has the arguments already, so no body is kept for a resend and the
+ * body's size never stands in the way of a fallback (issue 25).
  */
 export async function forwardWithFailover(
   ctx: RequestContext,
@@ -155,12 +158,16 @@ export async function forwardWithFailover(
   attemptService: () => Promise<UpstreamAttempt>,
   attemptLegacy: () => Promise<UpstreamAttempt>,
   failover: Failover,
+  legacyNeedsBody = true,
 ): Promise<FailoverResult> {
   const cfg = route.failover;
   if (!cfg.enabled) return asResult(await attemptService(), 'service');
 
   // Most requests have no body: skip the promise and the await that prepareBody costs.
-  const body = ctx.hasBody ? (ctx.bodyIntake ?? (await prepareBody(ctx, cfg.maxBufferBytes))) : 'none';
+  const body =
+    ctx.hasBody && legacyNeedsBody
+      ? (ctx.bodyIntake ?? (await prepareBody(ctx, cfg.maxBufferBytes)))
+      : 'none';
   if (body === 'aborted') return asResult(clientGone(), 'service');
   const resendable = isResendable(ctx.req, route);
   const breaker = failover.breakers.get(route.id, route.service, cfg);
@@ -212,7 +219,7 @@ export async function forwardWithFailover(
     requestSent,
     resendable,
     // A body never handed out (breaker open) is still the client's untouched stream.
-    bodyAvailable: !ctx.hasBody || body === 'replayable' || !ctx.bodyConsumed,
+    bodyAvailable: !legacyNeedsBody || !ctx.hasBody || body === 'replayable' || !ctx.bodyConsumed,
     clientAborted: ctx.signal.aborted,
   });
 

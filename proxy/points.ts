@@ -15,6 +15,7 @@
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../core/config.js';
 import { type ErrorCode, ERROR_CODES } from '../core/errors.js';
@@ -46,6 +47,16 @@ const SHADOW_BATCH_WAIT_MS = 2000;
 const POINT_PATH = /^\/\.strangler\/points\/([A-Za-z0-9_.-]+)\/(call|shadow)$/;
 /** The longest a mode poll may be held (`?wait=S`); below common load-balancer idle timeouts. */
 const MAX_WAIT_S = 30;
+/**
+ * The Python client sends a call on a kept-alive connection only when its
+ * last answer came at most this long ago (clients/python `_REUSE_S`); older,
+ * it opens a new one. A stopping proxy keeps such a connection open until it
+ * is older than this (plus a margin for the client's own clock starting
+ * later): closing it sooner races a call the client is sending on it, which
+ * then meets a reset and cannot know whether the call ran (issue 25).
+ */
+const POINT_CONNECTION_REUSE_MS = 2000;
+const REUSE_MARGIN_MS = 500;
 
 /** Whether a request URL is under the reserved prefix (query ignored). */
 export function isPointsUrl(url: string | undefined): boolean {
@@ -85,6 +96,8 @@ export class PointEndpoints {
   private listing: { table: RouteTable; etag: string; body: string } | undefined;
   /** Mode polls held until the listing changes (long-poll), each with its deadline timer. */
   private readonly waiting = new Set<{ res: ServerResponse; timer: NodeJS.Timeout }>();
+  /** Connections that carried a call: calls in flight, and when the last answer ended. */
+  private readonly callers = new Map<Socket, { inFlight: number; idleSince: number }>();
   private closed = false;
 
   constructor(private readonly o: PointEndpointsOptions) {
@@ -107,7 +120,10 @@ export class PointEndpoints {
       return plain(req, res, 'STRANGLER_E_UNKNOWN_ROUTE', `no extraction point "${m[1]}"`);
     if (req.method !== 'POST')
       return plain(req, res, 'STRANGLER_E_BAD_REQUEST', `${req.method} is not allowed here`);
-    if (m[2] === 'call') return this.call(req, res, entry);
+    if (m[2] === 'call') {
+      this.trackCaller(req, res);
+      return this.call(req, res, entry);
+    }
     return this.shadowBatch(req, res, entry);
   }
 
@@ -131,6 +147,41 @@ export class PointEndpoints {
   close(): void {
     this.closed = true;
     for (const w of [...this.waiting]) this.release(w);
+  }
+
+  /**
+   * True once no connection that carried a call may still be reused by its
+   * client (each is closed, or idle past POINT_CONNECTION_REUSE_MS): only
+   * then may a stopping proxy close idle connections without racing a call
+   * on its way. Meanwhile each answer says `Connection: close` (the pipeline
+   * is draining), so busy ones close after it.
+   */
+  settled(): boolean {
+    const now = Date.now();
+    for (const [socket, c] of this.callers)
+      if (
+        !socket.destroyed &&
+        (c.inFlight > 0 || now - c.idleSince < POINT_CONNECTION_REUSE_MS + REUSE_MARGIN_MS)
+      )
+        return false;
+    return true;
+  }
+
+  /** Count a call on its connection until its answer ends (see settled()). */
+  private trackCaller(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    let c = this.callers.get(socket);
+    if (!c) {
+      c = { inFlight: 0, idleSince: Date.now() };
+      this.callers.set(socket, c);
+      socket.once('close', () => this.callers.delete(socket));
+    }
+    const caller = c;
+    caller.inFlight++;
+    res.once('close', () => {
+      caller.inFlight--;
+      caller.idleSince = Date.now();
+    });
   }
 
   private release(w: { res: ServerResponse; timer: NodeJS.Timeout }): void {
@@ -238,6 +289,7 @@ export class PointEndpoints {
         }),
       async () => localFallback(),
       this.o.failover,
+      false,
     );
     const seconds = (performance.now() - started) / 1000;
     if (abort.aborted) {
@@ -338,7 +390,8 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-const DROPPED_CALL_HEADERS = new Set(['authorization', 'idempotency-key']);
+/** `expect`: the client's `100-continue` is answered here (Node writes the 100), never by the service. */
+const DROPPED_CALL_HEADERS = new Set(['authorization', 'idempotency-key', 'expect']);
 
 function withoutHeaders(flat: string[], drop: Set<string>): string[] {
   const out: string[] = [];

@@ -3,16 +3,25 @@
  *
  * Ready once (1) the route table was loaded from the store — a proxy that
  * started while the store was away serves the config's seed modes, which may
- * be stale, so it waits for the first good read — and (2) every upstream base
- * URL answered one probe (`GET probePath` with a status below 500): traffic
- * sent before the monolith listens would only become 502s. Both are latched:
- * an upstream failing later is failover's business, and a store going away
- * later leaves the last good table serving (DESIGN.md), so neither takes a
- * serving proxy out of rotation. Not ready again from the moment it drains.
+ * be stale, so it waits for the first good read — and (2) every base URL of
+ * the upstreams the current modes send traffic to answered one probe (`GET
+ * probePath` with a status below 500): traffic sent before they listen would
+ * only become 502s. Those upstreams are legacy (the default route) and the
+ * service of each route or extraction point in `canary` or `service` mode. A
+ * declared service whose routes are all in `legacy` or `shadow` gets no
+ * client's request (a shadow copy is the proxy's own, failing counted, never
+ * answered) and does not hold readiness: the example config declares the
+ * next service before it is written (issue 25). A flip to `canary` adds its
+ * service to what the next question waits for.
  *
- * Probing starts with the first question (the first GET /readyz): a proxy
- * nobody asks sends its upstreams no probe traffic at all, and the first
- * answer is "not ready yet" until the probes are back.
+ * Each answered probe is latched: an upstream failing later is failover's
+ * business, and a store going away later leaves the last good table serving
+ * (DESIGN.md), so neither takes a serving proxy out of rotation. Not ready
+ * again from the moment it drains.
+ *
+ * Probing starts with the first question (the first GET /readyz), and only
+ * for the upstreams in use: a proxy nobody asks sends no probe traffic at
+ * all, and the first answer is "not ready yet" until the probes are back.
  */
 import { request } from 'undici';
 import type { Config } from '../core/config.js';
@@ -29,30 +38,41 @@ export interface ReadinessState {
   waiting: string[];
 }
 
+/** The upstreams a route table sends clients' requests to: legacy, and the service of every route in canary or service mode. */
+export function upstreamsInUse(routes: Iterable<{ service: string; mode: string }>): Set<string> {
+  const names = new Set([LEGACY]);
+  for (const r of routes) if (r.mode === 'canary' || r.mode === 'service') names.add(r.service);
+  return names;
+}
+
+const LEGACY = 'legacy';
+
 export class Readiness {
   private tableLoaded = false;
   private draining = false;
+  /** Per upstream (`legacy` or a service name): its probe URLs. */
+  private readonly probeUrls = new Map<string, string[]>();
   /** Probe URLs not answered yet. */
   private readonly pending = new Set<string>();
+  /** Probe URLs being probed (answered ones leave `pending`, never this). */
+  private readonly started = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
-  private probing = false;
 
   constructor(
     config: Readonly<Config>,
     private readonly logger?: Pick<Logger, 'info'>,
   ) {
-    const upstreams = [config.legacy, ...Object.values(config.services)];
-    for (const u of upstreams) {
+    const upstreams: Array<[string, Config['legacy']]> = [
+      [LEGACY, config.legacy],
+      ...Object.entries(config.services),
+    ];
+    for (const [name, u] of upstreams) {
       const probePath = u.probePath ?? '/';
-      for (const base of upstreamUrls(u)) this.pending.add(new URL(probePath, base).href);
+      const urls = upstreamUrls(u).map((base) => new URL(probePath, base).href);
+      this.probeUrls.set(name, urls);
+      for (const url of urls) this.pending.add(url);
     }
-  }
-
-  /** Probe every upstream until each answered once (called by the first state()). */
-  private start(): void {
-    this.probing = true;
-    for (const url of this.pending) void this.probe(url);
   }
 
   /** The route table now reflects the store. */
@@ -65,12 +85,28 @@ export class Readiness {
     this.draining = true;
   }
 
-  state(): ReadinessState {
-    if (!this.probing && !this.closed) this.start();
+  /**
+   * Ready or not, and why not. `inUse`: the upstreams the current modes send
+   * traffic to (`upstreamsInUse` over the route table); default every
+   * declared one. Starts probing those not probed yet.
+   */
+  state(inUse: ReadonlySet<string> = new Set(this.probeUrls.keys())): ReadinessState {
     const waiting: string[] = [];
     if (this.draining) waiting.push('draining: this proxy is stopping');
     if (!this.tableLoaded) waiting.push('route table not loaded from the store yet');
-    for (const url of this.pending) waiting.push(`upstream not answered yet: GET ${url}`);
+    for (const [name, urls] of this.probeUrls) {
+      if (!inUse.has(name)) continue;
+      for (const url of urls) {
+        if (!this.pending.has(url)) continue;
+        if (!this.started.has(url) && !this.closed) {
+          this.started.add(url);
+          void this.probe(url);
+        }
+        waiting.push(
+          `upstream not answered yet: GET ${url} (${name === LEGACY ? 'legacy' : `service ${name}, which routes in canary/service mode use`})`,
+        );
+      }
+    }
     return { ready: waiting.length === 0, waiting };
   }
 

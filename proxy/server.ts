@@ -16,6 +16,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -59,7 +60,7 @@ import {
   type RateLimits,
   respondOverLimit,
 } from './rate-limit.js';
-import { Readiness, type ReadinessState } from './readiness.js';
+import { Readiness, type ReadinessState, upstreamsInUse } from './readiness.js';
 import type { LiveConfig } from '../store/live-config.js';
 import { compileRouteTable, type RouteTable } from './route-table.js';
 import { clientConnectionOptions, connectionCap, limitConnections } from './connection-limits.js';
@@ -628,6 +629,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   });
   server.on('clientError', onClientError);
   limitConnections(server, connectionCap(config.proxy.maxConnections), metrics.registry, logger);
+  const fresh = watchFreshConnections(server);
   serveUpgrades(server, pipeline, upgrades);
 
   const where = parseListen(config, opts.listen);
@@ -650,7 +652,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     url: `http://${host}:${port}`,
     port,
     routeTable: () => pipeline.table,
-    readiness: () => readiness.state(),
+    readiness: () =>
+      readiness.state(
+        upstreamsInUse(
+          pipeline.table.entries.map((e) => ({ service: e.config.service, mode: e.state.mode })),
+        ),
+      ),
     drain: (delayMs) => drain(pipeline, readiness, delayMs),
     reload: follower.reload,
     metrics: () => metrics.text(),
@@ -659,7 +666,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
     routeExtras: () => routeExtras(pipeline.table, failover),
     servedStates: () => pipeline.table.entries.map((e) => e.state),
     close: () => {
-      closing ??= closeProxy(server, pipeline, readiness, follower, upgrades, stallWatch, graceMs);
+      closing ??= closeProxy(server, pipeline, readiness, follower, upgrades, stallWatch, graceMs, fresh);
       return closing;
     },
   };
@@ -809,6 +816,36 @@ function serveUpgrades(server: Server, pipeline: Pipeline, upgrades: UpgradeProx
   };
 }
 
+/** How long a connection that sent nothing yet may still be sending its first request. */
+const FRESH_CONNECTION_MS = 1000;
+
+interface FreshConnections {
+  /** True once no connection accepted in the last FRESH_CONNECTION_MS is still without its first request. */
+  settled(): boolean;
+}
+
+/**
+ * Connections accepted that have not carried a request yet. Closing one as
+ * idle while its client's first request is on the way resets that request,
+ * and the client cannot know whether it ran; a stopping proxy waits (bounded)
+ * until each has sent its request or stayed silent a while (issue 25).
+ */
+function watchFreshConnections(server: Server): FreshConnections {
+  const fresh = new Map<Duplex, number>();
+  server.on('connection', (socket: Duplex) => {
+    fresh.set(socket, Date.now());
+    socket.once('close', () => fresh.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage) => fresh.delete(req.socket));
+  return {
+    settled: () => {
+      const now = Date.now();
+      for (const [socket, at] of fresh) if (!socket.destroyed && now - at < FRESH_CONNECTION_MS) return false;
+      return true;
+    },
+  };
+}
+
 /** ProxyServer.drain: not ready, every answer closes its connection; resolves after delayMs. */
 function drain(pipeline: Pipeline, readiness: Readiness, delayMs: number): Promise<void> {
   readiness.markDraining();
@@ -826,6 +863,7 @@ async function closeProxy(
   upgrades: UpgradeProxy,
   stallWatch: { stop(): void },
   graceMs: number,
+  fresh: FreshConnections,
 ): Promise<void> {
   readiness.markDraining();
   readiness.close();
@@ -836,20 +874,29 @@ async function closeProxy(
   upgrades.close();
   // Held mode polls of extraction points would keep the drain waiting: answer them now.
   pipeline.points.close();
-  await new Promise<void>((resolve) => {
-    const started = Date.now();
-    // Keep-alive sockets become idle as their in-flight requests finish;
-    // close them as they do, and give up on stragglers after the grace.
-    const sweep = setInterval(() => {
-      server.closeIdleConnections();
-      if (Date.now() - started > graceMs) server.closeAllConnections();
-    }, 50);
-    server.close(() => {
-      clearInterval(sweep);
-      resolve();
-    });
+  const started = Date.now();
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  // Stop accepting, but keep the open connections for now: http's close()
+  // would also close the idle ones at once, and a point client may be sending
+  // its next call on one of them; that call would meet a reset and could not
+  // know whether it ran (issue 25). Once no such connection may be reused:
+  NetServer.prototype.close.call(server);
+  // A connection accepted just before that may have its first request on the way.
+  const until = started + graceMs;
+  while (!(fresh.settled() && pipeline.points.settled()) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 25));
+  // Keep-alive sockets become idle as their in-flight requests finish;
+  // close them as they do, and give up on stragglers after the grace.
+  const sweep = setInterval(() => {
     server.closeIdleConnections();
-  });
+    if (Date.now() - started > graceMs) server.closeAllConnections();
+  }, 50);
+  server.closeIdleConnections();
+  await closed;
+  clearInterval(sweep);
+  // Now http's own close(): nothing is left to close, but it also stops the
+  // server's connection-checking timer, which the net-level close above skipped.
+  server.close();
   // Again: a kept-alive connection may have upgraded during the drain.
   upgrades.close();
   pipeline.failover.close();

@@ -8,7 +8,9 @@ import strangler_client as strangler
 from monolith import db
 
 
-@strangler.extracted("block-check", sticky=lambda user_id, *_: user_id)
+# idempotent=True: a read, so it may run locally while this process has not yet
+# heard from the proxy (the config's `idempotent: true` says the same once it has).
+@strangler.extracted("block-check", sticky=lambda user_id, *_: user_id, idempotent=True)
 def check(user_id):
     """Who `user_id` must not see, and who must not see them: the check feed and chat make.
 

@@ -86,6 +86,11 @@ routes:
     match: { path: /api/orders/*, methods: [GET] }
     service: block-service
     mode: legacy
+  - id: block-check
+    kind: function
+    path: /internal/block-check
+    service: block-service
+    idempotent: true
 `;
 }
 
@@ -203,6 +208,10 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     expect(text).toMatch(/compared \d+ \(needs ≥ 10\)/);
     expect(text).toMatch(/match rate [\d.]+% \(needs ≥ 40%\)/);
     expect(await page.locator('tr[data-route="orders"]').innerText()).toContain('legacy');
+    // An extraction point is a function, not a request on the listener (issue 25).
+    const point = await page.locator('tr[data-route="block-check"]').textContent();
+    expect(point).toContain('function block-check → /internal/block-check');
+    expect(point).not.toContain('POST');
     // 10 of the 50 requests matched no route.
     await expect
       .poll(() => page.locator('[data-testid="unmatched"]').innerText(), POLL)

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { run } from '../../cli/main.js';
 import { parseConfig } from '../../core/config.js';
+import { REPO_ROOT } from '../../examples/run.js';
 import { captureIO, demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const tmp = tempDir('strangler-k8s-');
@@ -106,5 +107,23 @@ describe('strangler export k8s', () => {
     const spec = deploy.spec.template.spec;
     expect(spec.containers[0].lifecycle.preStop.sleep.seconds).toBe(8);
     expect(spec.terminationGracePeriodSeconds).toBe(8 + 8 + 20 + 5);
+  });
+
+  it('gives pods of a config with extraction points their points token from a secret (issue 25)', async () => {
+    const dir = path.join(tmp.dir, 'points');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    writeConfig(dir, readFileSync(path.join(REPO_ROOT, 'examples/strangler.yaml'), 'utf8'));
+    const c = captureIO(dir);
+    expect(await run(['export', 'k8s', '--redis', 'redis://redis:6379', '-o', 'k8s.yaml'], c.io)).toBe(0);
+    const text = readFileSync(path.join(dir, 'k8s.yaml'), 'utf8');
+    expect(text).toContain('create secret generic strangler-points');
+    const [, deploy] = parseAllDocuments(text).map((d) => d.toJS() as Obj);
+    const container = deploy.spec.template.spec.containers[0];
+    expect(container.env[1]).toEqual({
+      name: 'STRANGLER_POINTS_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'strangler-points', key: 'token', optional: true } },
+    });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'admin' });
   });
 });

@@ -7,13 +7,18 @@ what it received; the end-to-end tests with the real proxy, monolith and
 block-service are in test/points/*.test.ts.
 """
 
+import datetime
+import decimal
+import enum
 import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 import unittest
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -21,6 +26,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import strangler_client as sc  # noqa: E402
 
 TOKEN = "t0ken"
+# Each run its own modes cache, so no test reads what another left behind.
+os.environ["STRANGLER_MODES_CACHE"] = tempfile.mkdtemp(prefix="strangler-modes-test-")
 logging.getLogger("strangler_client").setLevel(logging.CRITICAL)
 
 
@@ -38,6 +45,8 @@ class FakeProxy(object):
         self.requests = []  # (method, path)
         self.shadow = []  # parsed batches
         self.call_answer = None  # callable(body) -> (status, headers, body)
+        self.list_delay = 0.0  # seconds before a mode poll is answered
+        self.disabled = False  # answer 403 STRANGLER_E_POINTS_DISABLED (no token configured on the proxy)
         self.lock = threading.Lock()
         fake = self
 
@@ -58,6 +67,9 @@ class FakeProxy(object):
             def do_GET(self):
                 with fake.lock:
                     fake.requests.append(("GET", self.path))
+                time.sleep(fake.list_delay)
+                if fake.disabled:
+                    return self._send(403, b'{"error":"STRANGLER_E_POINTS_DISABLED","message":"no token"}')
                 if self.headers.get("Authorization") != "Bearer " + TOKEN:
                     return self._send(401, b'{"error":"STRANGLER_E_POINTS_UNAUTHORIZED","message":"token"}')
                 etag = '"v%d"' % fake.version
@@ -79,7 +91,7 @@ class FakeProxy(object):
 
         self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def set_point(self, pid, **fields):
         d = {"mode": "legacy", "weight": 0, "version": 1, "idempotent": True, "timeoutMs": 300,
@@ -115,10 +127,67 @@ class JsonSafety(unittest.TestCase):
     def test_accepts_plain_json_values(self):
         self.assertEqual(sc.to_json({"a": [1, 2.5, None, True, "é"]}), '{"a":[1,2.5,null,true,"é"]}')
 
-    def test_refuses_what_json_would_convert_or_cannot_carry(self):
-        for bad in [(1, 2), {1, 2}, b"x", {1: "int key"}, float("nan"), float("inf"), object(), [[(1,)]]]:
+    def test_typed_values_travel_tagged_and_come_back_equal(self):
+        class Color(enum.Enum):
+            RED = "red"
+
+        tz = datetime.timezone(datetime.timedelta(hours=2))
+        values = [
+            decimal.Decimal("12.30"), decimal.Decimal("-1E+3"), datetime.datetime(2026, 12, 7, 23, 1, 2, 345678, tz),
+            datetime.datetime(2026, 1, 2, 3, 4), datetime.date(2026, 12, 7), datetime.time(23, 59, 1, 5),
+            datetime.timedelta(days=-1, seconds=5, microseconds=7), uuid.UUID("12345678-1234-5678-1234-567812345678"),
+            (1, "a", (2,)), {3, 1, 2}, frozenset(["x"]), b"\x00\xffbytes", bytearray(b"ba"), {1: "int key", None: 2},
+            {"$strangler": "not a tag"}, float("inf"), float("-inf"), [[(1,)]], {"nested": [decimal.Decimal("0.1")]},
+        ]
+        for v in values:
+            text = sc.to_json(v)
+            back = sc.decode_value(json.loads(text))
+            self.assertEqual(back, v, text)
+            self.assertIs(type(back), type(v), text)
+        self.assertEqual(sc.to_json(decimal.Decimal("12.30")), '{"$strangler":"decimal","v":"12.30"}')
+        self.assertEqual(sc.to_json({2, 10, 1}), '{"$strangler":"set","v":[1,10,2]}')  # sorted by JSON text
+        nan = sc.decode_value(json.loads(sc.to_json(float("nan"))))
+        self.assertTrue(nan != nan)
+        # An enum decodes to its value unless its class is named (never imported from a message).
+        self.assertEqual(sc.decode_value(json.loads(sc.to_json(Color.RED))), "red")
+        name = "%s.%s" % (Color.__module__, Color.__qualname__)
+        self.assertIs(sc.decode_value(json.loads(sc.to_json(Color.RED)), {name: Color}), Color.RED)
+
+    def test_the_service_side_decodes_a_call_and_encodes_a_result(self):
+        body = sc._call_body((decimal.Decimal("9.99"), (1, 2)), {"at": datetime.date(2026, 1, 1)})
+        args, kwargs = sc.decode_call(body.encode())
+        self.assertEqual(args, (decimal.Decimal("9.99"), (1, 2)))
+        self.assertEqual(kwargs, {"at": datetime.date(2026, 1, 1)})
+        self.assertEqual(sc.encode_result({"total": decimal.Decimal("1.5")}),
+                         '{"result":{"total":{"$strangler":"decimal","v":"1.5"}}}')
+        with self.assertRaises(ValueError):
+            sc.decode_value({"$strangler": "pickle", "v": "..."})
+        with self.assertRaises(ValueError):
+            sc.decode_value({"$strangler": "decimal"})
+
+    def test_refuses_what_has_no_json_form_naming_where(self):
+        class Card(object):
+            pass
+
+        class Safe(str):
+            pass
+
+        for bad in [object(), Card(), Safe("x"), [1, {"a": Card()}], {1: Card()}]:
             with self.assertRaises(sc.NotJsonSafe, msg=repr(bad)):
                 sc.to_json(bad)
+        with self.assertRaises(TypeError) as caught:
+            sc.to_json([1, {"a": Card()}])
+        self.assertIn("[1]['a']", str(caught.exception))
+
+        def charge(order_id, card, amount=None):
+            pass
+
+        with self.assertRaises(TypeError) as caught:
+            sc._call_body((1, Card()), {}, charge)
+        self.assertIn("argument 2 (card)", str(caught.exception))
+        with self.assertRaises(TypeError) as caught:
+            sc._call_body((1,), {"amount": [Card()]}, charge)
+        self.assertIn("argument amount[0]", str(caught.exception))
 
     def test_refuses_circular_structures(self):
         a = []
@@ -192,8 +261,9 @@ class ClientModes(unittest.TestCase):
     def test_shadow_refuses_non_json_values_and_counts_them(self):
         self.proxy.set_point("block-check", mode="shadow")
         self.assertTrue(self.client.wait_ready())
-        as_set = self.client.extracted("block-check")(lambda user_id: {user_id})
-        self.assertEqual(as_set(3), {3})
+        marker = object()
+        as_obj = self.client.extracted("block-check")(lambda user_id: marker)
+        self.assertIs(as_obj(3), marker)
         self.assertEqual(self.client.stats()["block-check"]["not-json-safe"], 1)
         self.assertTrue(wait_for(lambda: any(b["skipped"].get("not-json-safe") for b in self.proxy.shadow)))
 
@@ -289,13 +359,91 @@ class ClientModes(unittest.TestCase):
         self.assertTrue(self.client.wait_ready())
         self.assertEqual(self.fn(1), [2, 3])
 
-    def test_proxy_gone_runs_locally_even_for_a_non_idempotent_point(self):
-        self.proxy.set_point("block-check", mode="service", idempotent=False)
+    def test_proxy_gone_runs_locally_only_for_an_idempotent_point(self):
+        self.proxy.set_point("block-check", mode="service", idempotent=True)
         self.assertTrue(self.client.wait_ready())
         self.client.close()  # stop polling: keep the service mode it read
         self.proxy.close()
         self.assertEqual(self.fn(4), [5, 6])
         self.assertEqual(self.client.stats()["block-check"]["fallback-unreachable"], 1)
+
+    def test_proxy_gone_raises_for_a_non_idempotent_point_in_service_mode(self):
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        self.client.close()
+        self.proxy.close()
+        with self.assertRaises(sc.ProxyUnreachable):
+            self.fn(4)
+        self.assertEqual(self.local_calls, [])
+        self.assertEqual(self.client.stats()["block-check"]["raised-unreachable"], 1)
+
+    def test_a_connection_closed_before_100_continue_is_nothing_sent(self):
+        import socket
+
+        # A listener that reads a call's headers and closes without a 100 Continue (a stopping proxy).
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(8)
+        received = []
+
+        def serve():
+            while True:
+                try:
+                    c, _ = lsock.accept()
+                except OSError:
+                    return
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                received.append(data)
+                c.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        self.proxy.set_point("block-check", mode="service", idempotent=False)
+        self.assertTrue(self.client.wait_ready())
+        self.client._port = lsock.getsockname()[1]  # calls go to the closing listener from now on
+        with self.assertRaises(sc.ProxyUnreachable):
+            self.fn(1)
+        lsock.close()
+        self.assertEqual(self.local_calls, [])
+        self.assertIn(b"Expect: 100-continue", received[0])
+        self.assertTrue(all(b'"args"' not in r for r in received))  # the arguments never left
+        self.assertEqual(self.client.stats()["block-check"]["raised-unreachable"], 1)
+
+    def test_typed_arguments_reach_the_service_and_typed_results_come_back(self):
+        got = []
+
+        def answer(body):
+            got.append(body)
+            return 200, {"x-strangler-target": "service"}, sc.encode_result(decimal.Decimal("2.50")).encode()
+
+        self.proxy.call_answer = answer
+        self.proxy.set_point("block-check", mode="service")
+        self.assertTrue(self.client.wait_ready())
+        fn = self.client.extracted("block-check")(lambda amount, when: self.local_calls.append(amount))
+        self.assertEqual(fn(decimal.Decimal("12.30"), when=datetime.date(2026, 12, 7)), decimal.Decimal("2.50"))
+        self.assertEqual(got, [{"args": [{"$strangler": "decimal", "v": "12.30"}],
+                                "kwargs": {"when": {"$strangler": "date", "v": "2026-12-07"}}}])
+        self.assertEqual(self.local_calls, [])
+
+    def test_an_argument_with_no_json_form_raises_in_service_mode_never_runs_locally(self):
+        self.proxy.call_answer = service_ok([1])
+        self.proxy.set_point("block-check", mode="service", idempotent=True)
+        self.assertTrue(self.client.wait_ready())
+
+        def charge(order_id, card):
+            self.local_calls.append(order_id)
+
+        fn = self.client.extracted("block-check")(charge)
+        with self.assertRaises(TypeError) as caught:
+            fn(1, object())
+        self.assertIn("argument 2 (card)", str(caught.exception))
+        self.assertEqual(self.local_calls, [])
+        self.assertEqual(self.proxy.calls(), [])
+        self.assertEqual(self.client.stats()["block-check"]["refused-not-json-safe"], 1)
 
     def test_canary_is_sticky_by_the_key_function(self):
         self.proxy.call_answer = service_ok(["svc"])
@@ -333,8 +481,128 @@ class ClientModes(unittest.TestCase):
     def test_wrong_token_keeps_legacy(self):
         client = sc.Client(url=self.proxy.url, token="wrong", poll_interval=0.05)
         self.proxy.set_point("block-check", mode="service")
-        self.assertFalse(client.wait_ready())
+        self.assertFalse(client.wait_ready(0.5))
         self.assertEqual(client.mode("block-check"), "legacy")
+        client.close()
+
+
+class ModesNotKnownYet(unittest.TestCase):
+    """A new process never guesses a mode: it waits (bounded) for the proxy's first answer."""
+
+    def setUp(self):
+        self.proxy = FakeProxy()
+        self.local_calls = []
+
+    def tearDown(self):
+        self.proxy.close()
+
+    def charge_fn(self, client, **kw):
+        def charge(order_id):
+            self.local_calls.append(order_id)
+            return "local"
+
+        return client.extracted("payments-charge", **kw)(charge)
+
+    def test_the_first_call_waits_for_the_first_answer_and_goes_to_the_service(self):
+        self.proxy.list_delay = 0.3
+        self.proxy.call_answer = service_ok("service")
+        self.proxy.set_point("payments-charge", mode="service", idempotent=False)
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=3)
+        self.assertEqual(self.charge_fn(client)(1), "service")
+        self.assertEqual(self.local_calls, [])
+        self.assertEqual(client.stats()["payments-charge"], {"service": 1})
+        client.close()
+
+    def test_no_answer_raises_for_a_non_idempotent_point_and_never_runs_it(self):
+        self.proxy.close()  # nothing listens at the URL
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=0.3)
+        fn = self.charge_fn(client)
+        for _ in range(3):
+            with self.assertRaises(sc.ModesUnknown) as caught:
+                fn(1)
+        self.assertIn("payments-charge", str(caught.exception))
+        self.assertEqual(self.local_calls, [])
+        self.assertEqual(client.stats()["payments-charge"], {"raised-modes-unknown": 3})
+        client.close()
+
+    def test_no_answer_runs_an_idempotent_point_locally_counted(self):
+        self.proxy.close()
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=0.2)
+        fn = self.charge_fn(client, idempotent=True)
+        self.assertEqual(fn(1), "local")
+        self.assertEqual(fn(2), "local")
+        self.assertEqual(client.stats()["payments-charge"], {"local-modes-unknown": 2})
+        client.close()
+
+    def test_the_wait_is_once_per_start_not_per_call(self):
+        self.proxy.close()
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=0.4)
+        fn = self.charge_fn(client, idempotent=True)
+        fn(1)
+        started = time.monotonic()
+        for i in range(20):
+            fn(i)
+        self.assertLess(time.monotonic() - started, 0.4 * 20 / 2)  # 20 calls did not each wait again
+        client.close()
+
+    def test_the_modes_cache_says_which_points_are_idempotent_never_which_mode(self):
+        cache = tempfile.mkdtemp()
+        self.proxy.set_point("payments-charge", mode="legacy", idempotent=False, version=7)
+        self.proxy.set_point("pricing-quote", mode="legacy", idempotent=True)
+        first = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_cache=cache)
+        self.assertTrue(first.wait_ready())
+        first.close()
+        self.assertEqual(len(os.listdir(cache)), 1)
+        url = self.proxy.url
+        self.proxy.close()
+        second = sc.Client(url=url, token=TOKEN, poll_interval=0.05, modes_wait=0.2, modes_cache=cache)
+        quote = second.extracted("pricing-quote")(lambda sku: "local-quote")
+        self.assertEqual(quote("a"), "local-quote")  # cached: idempotent, so it may run locally
+        with self.assertRaises(sc.ModesUnknown) as caught:
+            self.charge_fn(second)(1)  # cached legacy is not obeyed: it may be service by now
+        self.assertIn("legacy mode at version 7", str(caught.exception))
+        self.assertEqual(self.local_calls, [])
+        second.close()
+
+    def test_a_304_to_the_cached_etag_confirms_the_cached_modes(self):
+        cache = tempfile.mkdtemp()
+        self.proxy.call_answer = service_ok("service")
+        self.proxy.set_point("payments-charge", mode="service", idempotent=False)
+        first = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_cache=cache)
+        self.assertTrue(first.wait_ready())
+        first.close()
+        second = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_cache=cache)
+        self.assertTrue(second.wait_ready())
+        self.assertEqual(second.mode("payments-charge"), "service")
+        self.assertEqual(self.charge_fn(second)(1), "service")
+        second.close()
+
+    def test_a_proxy_with_points_disabled_is_an_answer_every_point_legacy(self):
+        self.proxy.disabled = True
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=2)
+        self.assertEqual(self.charge_fn(client)(1), "local")
+        self.assertTrue(client.known())
+        self.assertEqual(client.stats()["payments-charge"], {"legacy": 1})
+        client.close()
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork()")
+    def test_a_forked_worker_keeps_modes_its_parent_was_following(self):
+        self.proxy.call_answer = service_ok("service")
+        self.proxy.set_point("payments-charge", mode="service", idempotent=False)
+        client = sc.Client(url=self.proxy.url, token=TOKEN, poll_interval=0.05, modes_wait=0)
+        self.assertTrue(client.wait_ready())
+        fn = self.charge_fn(client)
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: known at once, no wait (modes_wait=0 would raise otherwise)
+            try:
+                os.write(w, ("%s %s" % (client.known(), fn(1))).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        out = os.read(r, 100).decode()
+        os.waitpid(pid, 0)
+        self.assertEqual(out, "True service")
         client.close()
 
 
