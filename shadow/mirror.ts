@@ -26,6 +26,7 @@ import { CopySender } from './copy-sender.js';
 import { EvidenceBatcher } from './evidence-batcher.js';
 import { compileIgnore } from './paths.js';
 import { type Answer, type RouteRecording, recordExchange, sampleOf } from './record.js';
+import { caseOf, RecordingBatcher, type Redaction, routeRedaction } from './recording.js';
 import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
@@ -33,7 +34,8 @@ const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 }
 
 export interface ShadowHookOptions {
   config: Readonly<Config>;
-  store: Pick<Store, 'shadow'>;
+  /** `recordings` is needed only where a route has shadow.record on. */
+  store: Pick<Store, 'shadow'> & Partial<Pick<Store, 'recordings'>>;
   logger?: Logger;
   /** Monotonic milliseconds for latency; performance.now by default. */
   clock?: () => number;
@@ -65,6 +67,8 @@ export interface ShadowMirror extends ShadowHook {
 interface RouteRuntime {
   recording: RouteRecording;
   redact: ReadonlySet<string>;
+  /** Set when the route records cases (shadow.record.enabled). */
+  caseRedaction?: Redaction;
 }
 
 /** A promise's outcome as Promise.allSettled reports it, for a single promise. */
@@ -88,6 +92,15 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     flushIntervalMs: options.flushIntervalMs ?? 1000,
     flushMaxResults: options.flushMaxResults ?? 5000,
   });
+  const { recordings } = options.store;
+  const cases = recordings
+    ? new RecordingBatcher({
+        store: { shadow: options.store.shadow, recordings },
+        logger,
+        flushIntervalMs: options.flushIntervalMs ?? 1000,
+        dropped: (route, reason) => evidence.skip(route, reason),
+      })
+    : undefined;
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
@@ -127,6 +140,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       sampleOf(route, ex, legacy, service, diff, rt.redact, now()),
     );
     evidence.added();
+    // After the comparison, off the primary's path like it: legacy's answer becomes a replayable case.
+    const legacy = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
+    if (cases && rt.caseRedaction && legacy && sampled(route.shadow.record.sampleRate, random))
+      cases.add(route, caseOf(route, ex, legacy, rt.caseRedaction, now()));
   };
 
   /** Start the comparison detached, or count why there is none. */
@@ -186,7 +203,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       evidence.skip(routeId, reason, n);
     },
 
-    flush: () => evidence.flush(),
+    flush: async () => {
+      await evidence.flush();
+      await cases?.flush();
+    },
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
@@ -198,9 +218,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       if (closed) return;
       closed = true;
       evidence.stop();
+      cases?.stop();
       // Every exchange is bounded by its own timeout, so this wait is bounded too.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await evidence.flush();
+      await cases?.flush();
       await sender.close();
     },
   };
@@ -243,6 +265,10 @@ function routeRuntime(route: RouteConfig): RouteRuntime {
       sampleRing: route.shadow.sampleRing,
     },
     redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
+    // An extraction point's "request" is a function call the proxy relays, not one a replay could send.
+    ...(route.shadow.record.enabled && route.kind !== 'function'
+      ? { caseRedaction: routeRedaction(route) }
+      : {}),
   };
 }
 

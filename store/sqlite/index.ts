@@ -16,6 +16,7 @@ import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { type Db, openDb, writeTx } from './db.js';
 import { SqliteLeaseStore, migrateLease } from './lease.js';
 import { SqliteRecordStore, migrateRecords } from './records.js';
+import { SqliteRecordingStore, migrateRecordings } from './recordings.js';
 import { SqliteResultStore, migrateResults } from './results.js';
 import { SqliteRouteStore, migrateRoutes } from './routes.js';
 import { SqliteShadowStore, migrateShadow } from './shadow.js';
@@ -30,6 +31,7 @@ const MIGRATIONS = [
   migrateResults,
   migrateLease,
   migrateRecords,
+  migrateRecordings,
 ];
 
 /**
@@ -38,7 +40,7 @@ const MIGRATIONS = [
  * beside busy proxies never queues behind their writers (issue 13: running
  * every migration at every open failed one open in five with SQLITE_BUSY).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 function migrateMeta(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);');
@@ -134,6 +136,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     results: guard('results', new SqliteResultStore(db)),
     lease: guard('lease', new SqliteLeaseStore(db)),
     records: guard('records', new SqliteRecordStore(db)),
+    recordings: guard('recordings', new SqliteRecordingStore(db)),
     async identity(): Promise<StoreIdentity | undefined> {
       const rows = db
         .prepare("SELECT key, value FROM meta WHERE key IN ('store_id', 'created_at')")

@@ -1,0 +1,339 @@
+/**
+ * Recording: shadowed exchanges kept as replayable cases (docs/replay.md).
+ * After an exchange has been compared, a sampled few become cases: the
+ * canonical request, legacy's answer and the route's rules; redacted here,
+ * before anything leaves this module, so a credential never reaches the store,
+ * an export or a log. Cases are batched off a timer like evidence (the
+ * request path never waits on the store), stamped with the noise the route's
+ * evidence knows at that moment, and the store trims each route to its limits
+ * in the same transaction that adds.
+ */
+import { createHash } from 'node:crypto';
+import type { RecordConfig, RouteConfig } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { fieldValue } from '../core/header-fields.js';
+import type { Logger } from '../core/log.js';
+import { isSafeMethod } from '../core/resend.js';
+import type { Store } from '../store/types.js';
+import { decodeBody, headerValue } from './diff.js';
+import { JsonNumber, type JsonValue, parseJsonExact, stringifyJson } from './json.js';
+import { classifyFields } from './noise.js';
+import { compileIgnore, formatJsonPath, type IgnoreMatcher, type PathSegment } from './paths.js';
+import type { CaseBody, StoredCase } from './recording-format.js';
+import type { Answer } from './record.js';
+import type { PrimaryExchange } from './types.js';
+
+/**
+ * Credential headers redacted whatever the config says: the ones the issue
+ * names, and any name that says it carries a secret (`x-session-token`,
+ * `x-client-secret`), since a header invented by the monolith is as secret as
+ * a standard one.
+ */
+const CREDENTIAL_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'apikey',
+  'x-auth-token',
+  'x-access-token',
+  'x-amz-security-token',
+  'x-goog-api-key',
+  'x-csrf-token',
+  'x-xsrf-token',
+]);
+const SECRET_NAME = /(^|[-_])(auth[a-z]*|token|secret|password|passwd|api[-_]?key|session)([-_]|$)/;
+
+/** Request headers that describe one hop or one trace, not the request: a replay sends its own. */
+const HOP_REQUEST_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+  'forwarded',
+  'via',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+]);
+/** Response headers that a recorded (decoded) body makes wrong or that every answer has different. */
+const HOP_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'content-encoding',
+  'date',
+  'trailer',
+  'upgrade',
+]);
+const dropRequestHeader = (name: string) =>
+  HOP_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-strangler-');
+
+/** The marker that replaces a redacted value: says what was removed, never what it was. */
+export const redactedMarker = (what: string) => `[redacted: ${what}]`;
+
+export interface Redaction {
+  header(name: string): boolean;
+  json: IgnoreMatcher;
+}
+
+/** A route's redaction: the built-in credential headers, shadow.redact, and shadow.record.redact. */
+export function routeRedaction(route: RouteConfig): Redaction {
+  const names = new Set([
+    ...route.shadow.redact.map((h) => h.toLowerCase()),
+    ...route.shadow.record.redact.headers.map((h) => h.toLowerCase()),
+  ]);
+  return {
+    header: (name) => CREDENTIAL_HEADERS.has(name) || names.has(name) || SECRET_NAME.test(name),
+    json: compileIgnore(route.shadow.record.redact.json, `routes[${route.id}].shadow.record.redact.json`),
+  };
+}
+
+function recordHeaders(
+  h: Record<string, string | string[] | undefined>,
+  drop: (name: string) => boolean,
+  redaction: Redaction,
+  redacted: Set<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    const name = k.toLowerCase();
+    if (v === undefined || drop(name)) continue;
+    if (redaction.header(name)) {
+      out[name] = redactedMarker(name);
+      redacted.add(`header:${name}`);
+    } else out[name] = fieldValue(v);
+  }
+  return out;
+}
+
+/** Replace every node the JSON paths name with a marker naming its path; returns the (new) value. */
+function redactJsonValue(
+  v: JsonValue,
+  segs: PathSegment[],
+  m: IgnoreMatcher,
+  redacted: Set<string>,
+): JsonValue {
+  if (segs.length > 0 && m.json(segs)) {
+    const path = formatJsonPath(segs);
+    redacted.add(path);
+    return redactedMarker(path);
+  }
+  if (v === null || typeof v !== 'object' || v instanceof JsonNumber) return v;
+  if (Array.isArray(v)) return v.map((x, i) => redactJsonValue(x, [...segs, i], m, redacted));
+  const out: { [k: string]: JsonValue } = {};
+  for (const k of Object.keys(v)) out[k] = redactJsonValue(v[k], [...segs, k], m, redacted);
+  return out;
+}
+
+/**
+ * A body as a case keeps it: content-coding undone, JSON paths redacted,
+ * UTF-8 text as text and anything else as base64. A body that cannot be
+ * decoded is kept as received (base64) with its coding named in `coding`.
+ */
+function recordBody(
+  raw: Buffer,
+  contentEncoding: string | undefined,
+  redaction: Redaction,
+  redacted: Set<string>,
+): { body: CaseBody; decoded: boolean } {
+  let bytes: Buffer;
+  try {
+    bytes = decodeBody(raw, contentEncoding);
+  } catch {
+    return { body: { base64: raw.toString('base64') }, decoded: false };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { body: { base64: bytes.toString('base64') }, decoded: true };
+  }
+  if (!redaction.json.empty && text.length > 0) {
+    let parsed: JsonValue | undefined;
+    try {
+      parsed = parseJsonExact(text);
+    } catch {
+      parsed = undefined; // not JSON: nothing a JSON path can name
+    }
+    if (parsed !== undefined) {
+      const before = redacted.size;
+      const out = redactJsonValue(parsed, [], redaction.json, redacted);
+      if (redacted.size !== before) text = stringifyJson(out, Number.POSITIVE_INFINITY);
+    }
+  }
+  return { body: { text }, decoded: true };
+}
+
+/** A stable id: the same recorded request at the same moment is the same case in every export. */
+function caseId(c: Omit<StoredCase, 'id' | 'rules'>): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([c.at, c.request.method, c.request.url, c.request.headers, c.request.body ?? null]),
+    )
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/**
+ * One exchange as a case, redacted; pure. `legacy` is legacy's answer
+ * (the primary in shadow mode, the copy with shadow.reverse).
+ */
+export function caseOf(
+  route: RouteConfig,
+  ex: PrimaryExchange,
+  legacy: Answer,
+  redaction: Redaction,
+  at: Date,
+): StoredCase {
+  const redacted = new Set<string>();
+  const request: StoredCase['request'] = {
+    method: ex.method.toUpperCase(),
+    url: ex.url,
+    headers: recordHeaders(ex.requestHeaders, dropRequestHeader, redaction, redacted),
+  };
+  // A body is kept only where sending it again is harmless (docs/replay.md).
+  const bodyKept = isSafeMethod(request.method) || route.idempotent;
+  if (ex.requestBody && ex.requestBody.length > 0) {
+    if (bodyKept) {
+      const r = recordBody(
+        ex.requestBody,
+        headerValue(ex.requestHeaders, 'content-encoding'),
+        redaction,
+        redacted,
+      );
+      request.body = r.body;
+      // The recorded body is encoded as sent: a replay sends the bytes with the same coding header.
+      if (!r.decoded)
+        request.headers['content-encoding'] = headerValue(ex.requestHeaders, 'content-encoding')!;
+      else delete request.headers['content-encoding'];
+    } else request.bodyOmitted = true;
+  }
+  const legacyBody = recordBody(
+    legacy.body,
+    headerValue(legacy.headers, 'content-encoding'),
+    redaction,
+    redacted,
+  );
+  const legacyHeaders = recordHeaders(
+    legacy.headers,
+    (n) => HOP_RESPONSE_HEADERS.has(n),
+    redaction,
+    redacted,
+  );
+  if (!legacyBody.decoded)
+    legacyHeaders['content-encoding'] = headerValue(legacy.headers, 'content-encoding')!;
+  const c = {
+    at: at.toISOString(),
+    request,
+    legacy: { status: legacy.status, headers: legacyHeaders, body: legacyBody.body },
+    noise: [] as string[],
+    redacted: [...redacted].sort(),
+  };
+  return {
+    id: caseId(c),
+    ...c,
+    rules: {
+      match: {
+        path: route.match?.path ?? route.path ?? '/',
+        ...(route.match?.methods ? { methods: [...route.match.methods] } : {}),
+      },
+      idempotent: route.idempotent,
+      ignore: [...route.shadow.ignore],
+      compareHeaders: [...route.shadow.compareHeaders],
+      ignoreArrayOrder: route.shadow.ignoreArrayOrder,
+    },
+  };
+}
+
+/** Field keys the route's evidence classifies as noise now. */
+export async function noiseNow(store: Pick<Store, 'shadow'>, route: RouteConfig): Promise<string[]> {
+  const evidence = await store.shadow.evidence(route.id);
+  return classifyFields(evidence, route.shadow)
+    .filter((f) => f.verdict === 'noise')
+    .map((f) => f.field)
+    .sort();
+}
+
+/** Pending cases per route beyond this are dropped (counted as `record-cap`): the store is behind. */
+const MAX_PENDING = 1000;
+
+export interface RecordingBatcherOptions {
+  store: Pick<Store, 'shadow' | 'recordings'>;
+  logger?: Logger;
+  flushIntervalMs: number;
+  /** Counts a case dropped before the store (pending over the bound). */
+  dropped(route: string, reason: string): void;
+  now?: () => number;
+}
+
+/** Holds cases per route and writes them, stamped with the noise known then, off a timer. */
+export class RecordingBatcher {
+  private pending = new Map<string, { route: RouteConfig; cases: StoredCase[] }>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: RecordingBatcherOptions) {}
+
+  add(route: RouteConfig, c: StoredCase): void {
+    let p = this.pending.get(route.id);
+    if (!p) {
+      p = { route, cases: [] };
+      this.pending.set(route.id, p);
+    }
+    p.route = route;
+    if (p.cases.length >= MAX_PENDING) {
+      this.o.dropped(route.id, 'record-cap');
+      return;
+    }
+    p.cases.push(c);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.o.flushIntervalMs);
+    this.timer.unref?.();
+  }
+
+  /** Write what is pending; serialised so two flushes never interleave a route's cases. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.write());
+    return this.flushing;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async write(): Promise<void> {
+    const batches = [...this.pending.values()];
+    this.pending.clear();
+    const now = this.o.now?.() ?? Date.now();
+    for (const { route, cases } of batches) {
+      try {
+        const noise = await noiseNow(this.o.store, route);
+        for (const c of cases) c.noise = noise;
+        await this.o.store.recordings.add(
+          route.id,
+          cases.map((c) => ({ at: Date.parse(c.at), value: c })),
+          recordingLimits(route.shadow.record, now),
+        );
+      } catch (err) {
+        this.o.logger?.warn({ err, route: route.id, cases: cases.length }, 'recorded cases not stored');
+      }
+    }
+  }
+}
+
+export function recordingLimits(r: RecordConfig, now: number) {
+  return { maxCases: r.maxCases, maxBytes: r.maxBytes, maxAgeMs: parseDuration(r.maxAge), now };
+}
