@@ -8,7 +8,9 @@ interface ReportOpts {
 }
 
 export function register(program: Command, io: CliIO): void {
-  const shadow = program.command('shadow').description('shadow comparison evidence: report it, reset it');
+  const shadow = program
+    .command('shadow')
+    .description('shadow comparison evidence: report it, reset it, export its recorded cases');
 
   shadow
     .command('report')
@@ -58,6 +60,51 @@ export function register(program: Command, io: CliIO): void {
         const { ExitCode } = await import('../io.js');
         throw new ExitCode(out.exitCode);
       }
+    });
+
+  shadow
+    .command('export')
+    .description(
+      "write a route's recorded cases (shadow.record) as a replay case file: a header line with the route's\n" +
+        'rules and the noise known now, then one case a line, oldest first, keys sorted: the same recording\n' +
+        'exports to the same bytes. Run it with `strangler replay FILE --target URL` (docs/replay.md)',
+    )
+    .argument('<route>', 'the route whose cases are exported')
+    .option('-c, --config <file>', 'config file', 'strangler.yaml')
+    .option('--out <file>', 'write to FILE (replaced whole) instead of stdout')
+    .action(async (routeId: string, opts: { config: string; out?: string }) => {
+      const { configuredRoute } = await import('../../core/config.js');
+      const { withStore } = await import('../context.js');
+      const { noiseNow } = await import('../../shadow/recording.js');
+      const { formatReplayFile } = await import('../../shadow/recording-format.js');
+      type Stored = import('../../shadow/recording-format.js').StoredCase;
+      const { text, cases } = await withStore(io, opts.config, async ({ config, store }) => {
+        const route = configuredRoute(config, routeId);
+        const stored = (await store.recordings.list(route.id)).map((e) => e.value as Stored);
+        return {
+          text: formatReplayFile(route.id, stored, await noiseNow(store, route)),
+          cases: stored.length,
+        };
+      });
+      if (cases === 0) {
+        io.stderr.write(
+          `no recorded cases for ${routeId}: turn on shadow.record.enabled for it and send shadowed traffic first (docs/replay.md)\n`,
+        );
+        const { ExitCode } = await import('../io.js');
+        throw new ExitCode(1);
+      }
+      if (!opts.out) {
+        io.stdout.write(text);
+        return;
+      }
+      const path = await import('node:path');
+      const { rename, writeFile } = await import('node:fs/promises');
+      const dest = path.resolve(io.cwd, opts.out);
+      // Written beside, then renamed: a reader (or a crash) never sees half a file.
+      const tmp = `${dest}.${process.pid}.tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, dest);
+      io.stderr.write(`${cases} cases of ${routeId} written to ${opts.out}\n`);
     });
 
   shadow
