@@ -16,7 +16,7 @@ import { isSafeMethod } from '../core/resend.js';
 import { type CapturedResponse, diffResponses, type ShadowDifference } from '../shadow/diff.js';
 import { compileIgnore } from '../shadow/paths.js';
 import { bodyBytes, type ReplayCase, type ReplayFile } from '../shadow/recording-format.js';
-import { redactedMarker } from '../shadow/recording.js';
+import { redactedMarker } from '../shadow/redaction.js';
 
 export interface ReplayOptions {
   /** Base URL of the service build (a path prefix is kept). */

@@ -26,7 +26,8 @@ import { CopySender } from './copy-sender.js';
 import { EvidenceBatcher } from './evidence-batcher.js';
 import { compileIgnore } from './paths.js';
 import { type Answer, type RouteRecording, recordExchange, sampleOf } from './record.js';
-import { caseOf, RecordingBatcher, type Redaction, routeRedaction } from './recording.js';
+import { caseOf, RecordingBatcher } from './recording.js';
+import { type Redaction, routeRedaction } from './redaction.js';
 import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
@@ -66,9 +67,9 @@ export interface ShadowMirror extends ShadowHook {
 
 interface RouteRuntime {
   recording: RouteRecording;
-  redact: ReadonlySet<string>;
-  /** Set when the route records cases (shadow.record.enabled). */
-  caseRedaction?: Redaction;
+  redaction: Redaction;
+  /** The route records cases (shadow.record.enabled). */
+  recordCases: boolean;
 }
 
 /** A promise's outcome as Promise.allSettled reports it, for a single promise. */
@@ -137,13 +138,13 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     };
     const outcome = { side, primary, copy, local: ex.legacyAgain, again };
     recordExchange(evidence.batchOf(route.id), outcome, rt.recording, (legacy, service, diff) =>
-      sampleOf(route, ex, legacy, service, diff, rt.redact, now()),
+      sampleOf(route, ex, legacy, service, diff, rt.redaction, now()),
     );
     evidence.added();
     // After the comparison, off the primary's path like it: legacy's answer becomes a replayable case.
     const legacy = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
-    if (cases && rt.caseRedaction && legacy && sampled(route.shadow.record.sampleRate, random))
-      cases.add(route, caseOf(route, ex, legacy, rt.caseRedaction, now()));
+    if (cases && rt.recordCases && legacy && sampled(route.shadow.record.sampleRate, random))
+      cases.add(route, caseOf(route, ex, legacy, rt.redaction, now()));
   };
 
   /** Start the comparison detached, or count why there is none. */
@@ -264,11 +265,9 @@ function routeRuntime(route: RouteConfig): RouteRuntime {
       },
       sampleRing: route.shadow.sampleRing,
     },
-    redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
+    redaction: routeRedaction(route),
     // An extraction point's "request" is a function call the proxy relays, not one a replay could send.
-    ...(route.shadow.record.enabled && route.kind !== 'function'
-      ? { caseRedaction: routeRedaction(route) }
-      : {}),
+    recordCases: route.shadow.record.enabled && route.kind !== 'function',
   };
 }
 

@@ -11,40 +11,15 @@
 import { createHash } from 'node:crypto';
 import type { RecordConfig, RouteConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
-import { fieldValue } from '../core/header-fields.js';
 import type { Logger } from '../core/log.js';
 import { isSafeMethod } from '../core/resend.js';
 import type { Store } from '../store/types.js';
 import { decodeBody, headerValue } from './diff.js';
-import { JsonNumber, type JsonValue, parseJsonExact, stringifyJson } from './json.js';
 import { classifyFields } from './noise.js';
-import { compileIgnore, formatJsonPath, type IgnoreMatcher, type PathSegment } from './paths.js';
+import { type Redaction, redactBodyText, redactHeaders } from './redaction.js';
 import type { CaseBody, StoredCase } from './recording-format.js';
 import type { Answer } from './record.js';
 import type { PrimaryExchange } from './types.js';
-
-/**
- * Credential headers redacted whatever the config says: the ones the issue
- * names, and any name that says it carries a secret (`x-session-token`,
- * `x-client-secret`), since a header invented by the monolith is as secret as
- * a standard one.
- */
-const CREDENTIAL_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'api-key',
-  'apikey',
-  'x-auth-token',
-  'x-access-token',
-  'x-amz-security-token',
-  'x-goog-api-key',
-  'x-csrf-token',
-  'x-xsrf-token',
-]);
-const SECRET_NAME = /(^|[-_])(auth[a-z]*|token|secret|password|passwd|api[-_]?key|session)([-_]|$)/;
 
 /** Request headers that describe one hop or one trace, not the request: a replay sends its own. */
 const HOP_REQUEST_HEADERS = new Set([
@@ -78,63 +53,6 @@ const HOP_RESPONSE_HEADERS = new Set([
 const dropRequestHeader = (name: string) =>
   HOP_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-') || name.startsWith('x-strangler-');
 
-/** The marker that replaces a redacted value: says what was removed, never what it was. */
-export const redactedMarker = (what: string) => `[redacted: ${what}]`;
-
-export interface Redaction {
-  header(name: string): boolean;
-  json: IgnoreMatcher;
-}
-
-/** A route's redaction: the built-in credential headers, shadow.redact, and shadow.record.redact. */
-export function routeRedaction(route: RouteConfig): Redaction {
-  const names = new Set([
-    ...route.shadow.redact.map((h) => h.toLowerCase()),
-    ...route.shadow.record.redact.headers.map((h) => h.toLowerCase()),
-  ]);
-  return {
-    header: (name) => CREDENTIAL_HEADERS.has(name) || names.has(name) || SECRET_NAME.test(name),
-    json: compileIgnore(route.shadow.record.redact.json, `routes[${route.id}].shadow.record.redact.json`),
-  };
-}
-
-function recordHeaders(
-  h: Record<string, string | string[] | undefined>,
-  drop: (name: string) => boolean,
-  redaction: Redaction,
-  redacted: Set<string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    const name = k.toLowerCase();
-    if (v === undefined || drop(name)) continue;
-    if (redaction.header(name)) {
-      out[name] = redactedMarker(name);
-      redacted.add(`header:${name}`);
-    } else out[name] = fieldValue(v);
-  }
-  return out;
-}
-
-/** Replace every node the JSON paths name with a marker naming its path; returns the (new) value. */
-function redactJsonValue(
-  v: JsonValue,
-  segs: PathSegment[],
-  m: IgnoreMatcher,
-  redacted: Set<string>,
-): JsonValue {
-  if (segs.length > 0 && m.json(segs)) {
-    const path = formatJsonPath(segs);
-    redacted.add(path);
-    return redactedMarker(path);
-  }
-  if (v === null || typeof v !== 'object' || v instanceof JsonNumber) return v;
-  if (Array.isArray(v)) return v.map((x, i) => redactJsonValue(x, [...segs, i], m, redacted));
-  const out: { [k: string]: JsonValue } = {};
-  for (const k of Object.keys(v)) out[k] = redactJsonValue(v[k], [...segs, k], m, redacted);
-  return out;
-}
-
 /**
  * A body as a case keeps it: content-coding undone, JSON paths redacted,
  * UTF-8 text as text and anything else as base64. A body that cannot be
@@ -158,19 +76,7 @@ function recordBody(
   } catch {
     return { body: { base64: bytes.toString('base64') }, decoded: true };
   }
-  if (!redaction.json.empty && text.length > 0) {
-    let parsed: JsonValue | undefined;
-    try {
-      parsed = parseJsonExact(text);
-    } catch {
-      parsed = undefined; // not JSON: nothing a JSON path can name
-    }
-    if (parsed !== undefined) {
-      const before = redacted.size;
-      const out = redactJsonValue(parsed, [], redaction.json, redacted);
-      if (redacted.size !== before) text = stringifyJson(out, Number.POSITIVE_INFINITY);
-    }
-  }
+  text = redactBodyText(text, redaction, redacted);
   return { body: { text }, decoded: true };
 }
 
@@ -199,7 +105,7 @@ export function caseOf(
   const request: StoredCase['request'] = {
     method: ex.method.toUpperCase(),
     url: ex.url,
-    headers: recordHeaders(ex.requestHeaders, dropRequestHeader, redaction, redacted),
+    headers: redactHeaders(ex.requestHeaders, redaction, redacted, dropRequestHeader),
   };
   // A body is kept only where sending it again is harmless (docs/replay.md).
   const bodyKept = isSafeMethod(request.method) || route.idempotent;
@@ -224,11 +130,8 @@ export function caseOf(
     redaction,
     redacted,
   );
-  const legacyHeaders = recordHeaders(
-    legacy.headers,
-    (n) => HOP_RESPONSE_HEADERS.has(n),
-    redaction,
-    redacted,
+  const legacyHeaders = redactHeaders(legacy.headers, redaction, redacted, (n) =>
+    HOP_RESPONSE_HEADERS.has(n),
   );
   if (!legacyBody.decoded)
     legacyHeaders['content-encoding'] = headerValue(legacy.headers, 'content-encoding')!;
