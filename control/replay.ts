@@ -113,25 +113,32 @@ const preview = (b: Buffer) => {
   return t.length > EXAMPLE_BODY_CHARS ? `${t.slice(0, EXAMPLE_BODY_CHARS)}…` : t;
 };
 
+/** The target's base URL, or STRANGLER_E_USAGE naming --target. */
+export function replayTarget(target: string): URL {
+  let base: URL | undefined;
+  try {
+    base = new URL(target);
+  } catch {
+    base = undefined;
+  }
+  if (base?.protocol !== 'http:' && base?.protocol !== 'https:')
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `--target: expected an http:// or https:// URL, got "${target}"`,
+      {
+        details: { field: 'target' },
+      },
+    );
+  return base;
+}
+
 /** Replay every case of `file` against `opts.target`; never throws for a case, only for bad options. */
 export async function replayCases(
   name: string,
   file: ReplayFile,
   opts: ReplayOptions,
 ): Promise<ReplayResult> {
-  let base: URL;
-  try {
-    base = new URL(opts.target);
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('not http');
-  } catch {
-    throw new StranglerError(
-      'STRANGLER_E_USAGE',
-      `--target: expected an http:// or https:// URL, got "${opts.target}"`,
-      {
-        details: { field: 'target' },
-      },
-    );
-  }
+  const base = replayTarget(opts.target);
   const clock = opts.clock ?? (() => performance.now());
   const { header } = file;
   const diffOptions = {

@@ -11,13 +11,16 @@ interface ReplayOpts {
   header: string[];
 }
 
-function positiveInt(field: string) {
+function positiveInt(field: string, max: number) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < 1)
-      throw new InvalidArgumentError(`${field}: expected a whole number >= 1`);
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max)
+      throw new InvalidArgumentError(`${field}: expected a whole number from 1 to ${max}`);
     return Number(v);
   };
 }
+
+/** Connections a replay may open to one target: a CI box, not a load test (that is `strangler loadtest`). */
+const MAX_CONCURRENCY = 256;
 
 function headerPair(v: string, prev: string[]): string[] {
   if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+:/.test(v))
@@ -53,7 +56,12 @@ export function register(program: Command, io: CliIO): void {
     )
     .argument('<cases>', 'the case file (JSON Lines)')
     .requiredOption('--target <url>', 'base URL of the service build, e.g. http://127.0.0.1:9000')
-    .option('--concurrency <n>', 'requests in flight at once', positiveInt('--concurrency'), 8)
+    .option(
+      '--concurrency <n>',
+      'requests in flight at once',
+      positiveInt('--concurrency', MAX_CONCURRENCY),
+      8,
+    )
     .option('--format <f>', 'output: text | json | junit | html', 'text')
     .option('--out <file>', 'write the report to FILE instead of stdout')
     .option(
@@ -61,7 +69,7 @@ export function register(program: Command, io: CliIO): void {
       'also send unsafe methods (POST, DELETE…) of a route the file marks idempotent',
       false,
     )
-    .option('--timeout <ms>', 'per-case deadline in ms', positiveInt('--timeout'), 10_000)
+    .option('--timeout <ms>', 'per-case deadline in ms', positiveInt('--timeout', 600_000), 10_000)
     .option(
       '--header <name: value>',
       'set a header on every request (repeatable), e.g. a test credential in place of a redacted one',
@@ -82,7 +90,8 @@ export function register(program: Command, io: CliIO): void {
       const path = await import('node:path');
       const { readFile, writeFile } = await import('node:fs/promises');
       const { parseReplayFile } = await import('../../shadow/recording-format.js');
-      const { replayCases } = await import('../../control/replay.js');
+      const { replayCases, replayTarget } = await import('../../control/replay.js');
+      replayTarget(opts.target);
       let text: string;
       try {
         text = await readFile(path.resolve(io.cwd, casesFile), 'utf8');
