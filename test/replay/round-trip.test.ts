@@ -111,22 +111,16 @@ routes:
   });
 
   it('replay against a block-service with a changed field fails, naming the field, with JUnit for CI', async () => {
-    const r = await bin('replay', 'cases.jsonl', '--target', changed.url);
+    // Both reports at once: the two runs only read the file and the service.
+    const [r, j] = await Promise.all([
+      bin('replay', 'cases.jsonl', '--target', changed.url),
+      bin('replay', 'cases.jsonl', '--target', changed.url, '--format', 'junit', '--out', 'r.xml'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/differing fields \(not noise\):/);
     expect(r.out).toContain('$.count');
     expect(r.out).toContain('$.served_by');
     expect(r.out).toContain('FAIL');
-    const j = await bin(
-      'replay',
-      'cases.jsonl',
-      '--target',
-      changed.url,
-      '--format',
-      'junit',
-      '--out',
-      'r.xml',
-    );
     expect(j.code).toBe(1);
     const xml = readFileSync(path.join(dir.dir, 'r.xml'), 'utf8');
     expect(xml).toMatch(/<testsuite name="replay block" tests="40" failures="40" errors="0" skipped="0"/);
