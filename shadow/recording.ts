@@ -167,7 +167,11 @@ export async function noiseNow(store: Pick<Store, 'shadow'>, route: RouteConfig)
     .sort();
 }
 
-/** Pending cases per route beyond this are dropped (counted as `record-cap`): the store is behind. */
+/**
+ * Pending cases per route beyond this many, or beyond the route's maxBytes,
+ * are dropped (counted as `record-cap`): the store is behind, and would keep
+ * no more than maxBytes of them anyway. Memory stays bounded whatever the rate.
+ */
 const MAX_PENDING = 1000;
 
 export interface RecordingBatcherOptions {
@@ -181,7 +185,7 @@ export interface RecordingBatcherOptions {
 
 /** Holds cases per route and writes them, stamped with the noise known then, off a timer. */
 export class RecordingBatcher {
-  private pending = new Map<string, { route: RouteConfig; cases: StoredCase[] }>();
+  private pending = new Map<string, { route: RouteConfig; cases: StoredCase[]; bytes: number }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -190,14 +194,17 @@ export class RecordingBatcher {
   add(route: RouteConfig, c: StoredCase): void {
     let p = this.pending.get(route.id);
     if (!p) {
-      p = { route, cases: [] };
+      p = { route, cases: [], bytes: 0 };
       this.pending.set(route.id, p);
     }
     p.route = route;
-    if (p.cases.length >= MAX_PENDING) {
+    // Bodies dominate a case's size; one case over the route's whole budget would be trimmed at once.
+    const bytes = caseBytes(c);
+    if (p.cases.length >= MAX_PENDING || p.bytes + bytes > route.shadow.record.maxBytes) {
       this.o.dropped(route.id, 'record-cap');
       return;
     }
+    p.bytes += bytes;
     p.cases.push(c);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -235,6 +242,12 @@ export class RecordingBatcher {
       }
     }
   }
+}
+
+const bodyLength = (b: CaseBody | undefined) => (b ? ('text' in b ? b.text.length : b.base64.length) : 0);
+/** About the bytes a case takes in the store: its bodies plus a little for the rest. */
+function caseBytes(c: StoredCase): number {
+  return bodyLength(c.request.body) + bodyLength(c.legacy.body) + 1024;
 }
 
 export function recordingLimits(r: RecordConfig, now: number) {
