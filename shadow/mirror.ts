@@ -106,6 +106,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
   const inFlight = new Set<Promise<void>>();
   let closed = false;
 
+  // Built now, not at the first shadowed request: a bad JSON path in shadow.ignore or
+  // shadow.record.redact.json stops `serve` with the field named, instead of failing every comparison.
+  for (const route of config.routes) runtimes.set(route, routeRuntime(route));
+
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
     if (!r) {

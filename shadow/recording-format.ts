@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { formatPath } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
+import { compileIgnore } from './paths.js';
 
 export const REPLAY_FORMAT = 'strangler-replay';
 /** Raised only when a reader of the previous version could not read the new file. */
@@ -197,6 +198,12 @@ export function parseReplayFile(text: string, file = 'cases.jsonl'): ReplayFile 
       `format version ${first.version} is newer than this strangler reads (${REPLAY_FORMAT_VERSION}); upgrade strangler`,
     );
   const header = parseLine(file, 1, lines[0], headerSchema) as ReplayHeader;
+  try {
+    compileIgnore(header.ignore, 'ignore');
+  } catch (err) {
+    const field = String((err as StranglerError).details?.field ?? 'ignore');
+    throw badLine(file, 1, field, (err as Error).message.replace(/^ignore\[\d+\]: /, ''));
+  }
   const cases: ReplayCase[] = [];
   for (let i = 1; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;

@@ -108,5 +108,11 @@ describe('replay case file format', () => {
       /^c\.jsonl:1: cases: the header says 2 cases, the file holds 1/,
     );
     expect(parseError('').message).toMatch(/^c\.jsonl:1: \(header\): empty file/);
+    const badIgnore = JSON.parse(lines[0]);
+    badIgnore.ignore = ['$.ok', '$.['];
+    expect(parseError(withLine(0, JSON.stringify(badIgnore)))).toMatchObject({
+      message: expect.stringMatching(/^c\.jsonl:1: ignore\[1\]: bad JSON path "\$\.\["/),
+      details: { line: 1, field: 'ignore[1]' },
+    });
   });
 });

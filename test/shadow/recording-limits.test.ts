@@ -113,6 +113,24 @@ describe('recording through the shadow hook', () => {
     });
   });
 
+  it('a bad redaction path stops the hook at creation, naming the field (not every comparison later)', () => {
+    const config = parseConfig({
+      legacy: { url: 'http://127.0.0.1:1' },
+      services: { s: { url: 'http://127.0.0.1:2' } },
+      routes: [
+        {
+          id: 'bad',
+          match: { path: '/x/*' },
+          service: 's',
+          shadow: { record: { enabled: true, redact: { json: ['$.['] } } },
+        },
+      ],
+    });
+    expect(() => createShadowHook({ config, store })).toThrow(
+      /routes\[bad\]\.shadow\.record\.redact\.json\[0\]: bad JSON path/,
+    );
+  });
+
   it('samples by shadow.record.sampleRate', async () => {
     // Draws alternate: the comparison's own sampling (rate 1) always passes, the recording's (0.5) every other time.
     let k = 0;
