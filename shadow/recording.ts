@@ -173,6 +173,7 @@ export async function noiseNow(store: Pick<Store, 'shadow'>, route: RouteConfig)
  * no more than maxBytes of them anyway. Memory stays bounded whatever the rate.
  */
 const MAX_PENDING = 1000;
+const NOISE_REFRESH_MS = 10_000;
 
 export interface RecordingBatcherOptions {
   store: Pick<Store, 'shadow' | 'recordings'>;
@@ -186,6 +187,7 @@ export interface RecordingBatcherOptions {
 /** Holds cases per route and writes them, stamped with the noise known then, off a timer. */
 export class RecordingBatcher {
   private pending = new Map<string, { route: RouteConfig; cases: StoredCase[]; bytes: number }>();
+  private noiseCache = new Map<string, { at: number; fields: string[] }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -219,6 +221,19 @@ export class RecordingBatcher {
     return this.flushing;
   }
 
+  /**
+   * The route's noise, read again at most every NOISE_REFRESH_MS: reading the
+   * evidence parses its sample ring, too much to do every second per route
+   * in the proxy's process, and noise moves slowly.
+   */
+  private async noise(route: RouteConfig, now: number): Promise<string[]> {
+    const known = this.noiseCache.get(route.id);
+    if (known && now - known.at < NOISE_REFRESH_MS) return known.fields;
+    const fields = await noiseNow(this.o.store, route);
+    this.noiseCache.set(route.id, { at: now, fields });
+    return fields;
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -230,7 +245,7 @@ export class RecordingBatcher {
     const now = this.o.now?.() ?? Date.now();
     for (const { route, cases } of batches) {
       try {
-        const noise = await noiseNow(this.o.store, route);
+        const noise = await this.noise(route, now);
         for (const c of cases) c.noise = noise;
         await this.o.store.recordings.add(
           route.id,
