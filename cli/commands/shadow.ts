@@ -115,7 +115,11 @@ export function register(program: Command, io: CliIO): void {
     .argument('<route>', 'the route whose evidence is cleared')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
     .option('--reason <text>', 'why (recorded in the audit log)', 'evidence reset')
-    .action(async (routeId: string, opts: { config: string; reason: string }) => {
+    .option(
+      '--recording',
+      "also delete the route's recorded cases (shadow.record), e.g. after the data they saw moved on",
+    )
+    .action(async (routeId: string, opts: { config: string; reason: string; recording?: boolean }) => {
       const { unknownRouteError } = await import('../../core/errors.js');
       const { withStore, cliActor } = await import('../context.js');
       await withStore(io, opts.config, async ({ config, store }) => {
@@ -125,7 +129,9 @@ export function register(program: Command, io: CliIO): void {
             config.routes.map((r) => r.id),
           );
         const before = await store.shadow.evidence(routeId);
+        const recorded = opts.recording ? await store.recordings.size(routeId) : undefined;
         await store.shadow.reset(routeId);
+        if (recorded) await store.recordings.reset(routeId);
         // What was thrown away goes into the audit row, so a reset never hides evidence silently.
         await store.audit.append({
           actor: cliActor(io),
@@ -140,9 +146,14 @@ export function register(program: Command, io: CliIO): void {
             skipped: before.skipped,
             noisePairs: before.noisePairs,
             samples: before.samples.length,
+            ...(recorded ? { recordedCases: recorded.cases, recordedBytes: recorded.bytes } : {}),
           },
         });
-        io.stdout.write(`shadow evidence of ${routeId} cleared (${before.compared} comparisons)\n`);
+        io.stdout.write(
+          `shadow evidence of ${routeId} cleared (${before.compared} comparisons` +
+            (recorded ? `, ${recorded.cases} recorded cases` : '') +
+            ')\n',
+        );
       });
     });
 }

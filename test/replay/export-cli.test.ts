@@ -80,4 +80,20 @@ describe('shadow export and replay on the command line', () => {
     expect(await run(['replay', 'cases.jsonl', '--target', target], pipe.io)).toBe(0);
     expect(pipe.err()).toBe('');
   });
+
+  it('shadow reset --recording deletes the recorded cases too, and the audit row says how many', async () => {
+    const reset = captureIO(tmp.dir);
+    expect(
+      await run(['shadow', 'reset', 'block', '--recording', '--reason', 'data moved on'], reset.io),
+    ).toBe(0);
+    expect(reset.out()).toContain('shadow evidence of block cleared (0 comparisons, 3 recorded cases)');
+    const store = openSqliteStore(path.join(tmp.dir, 'state.db'), { create: false });
+    try {
+      expect(await store.recordings.size('block')).toEqual({ cases: 0, bytes: 0 });
+      const [row] = await store.audit.list({ route: 'block', action: 'shadow.reset', limit: 1 });
+      expect(row).toMatchObject({ reason: 'data moved on', details: { recordedCases: 3 } });
+    } finally {
+      await store.close();
+    }
+  });
 });
