@@ -81,6 +81,43 @@ const failover = z
   })
   .strict();
 
+const duration = z.union([
+  z.number().int().positive(),
+  z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 2m, 90d'),
+]);
+
+/**
+ * Recording shadowed exchanges as replayable cases (shadow/recording.ts,
+ * docs/replay.md): off by default, bounded by count, bytes and age, redacted
+ * before anything is stored.
+ */
+const record = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Fraction (0..1) of compared exchanges kept as cases. */
+    sampleRate: z.number().min(0).max(1).default(1),
+    /** Newest cases kept per route; older ones are dropped as new ones arrive. */
+    maxCases: z.number().int().positive().default(1000),
+    /** Bytes of stored cases per route (newest kept). */
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
+    /** Cases older than this are dropped. */
+    maxAge: duration.default('7d'),
+    redact: z
+      .object({
+        /** Request/response header names redacted besides the built-in credential headers and shadow.redact. */
+        headers: z.array(z.string().min(1)).default([]),
+        /** JSON paths redacted in request and response bodies: $.user.email, $.items[*].token */
+        json: z.array(z.string().startsWith('$', 'a JSON path starts with $')).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 const shadow = z
   .object({
     /** Fraction (0..1) of eligible requests mirrored. */
@@ -108,6 +145,7 @@ const shadow = z
     noiseRelativeThreshold: z.number().min(0).default(2),
     noiseAbsoluteThreshold: z.number().min(0).max(1).default(0.01),
     sampleRing: z.number().int().positive().default(50),
+    record: record.prefault({}),
   })
   .strict();
 
@@ -119,11 +157,6 @@ const gate = z
     maxErrorRate: z.number().min(0).max(1).default(0.01),
   })
   .strict();
-
-const duration = z.union([
-  z.number().int().positive(),
-  z.string().regex(DURATION_PATTERN, 'expected a duration such as 500ms, 30s, 2m, 90d'),
-]);
 
 const slo = z
   .object({
@@ -354,6 +387,7 @@ export function configuredRoute(config: Readonly<Config>, id: string): RouteConf
 export type UpstreamConfig = Config['legacy'];
 export type FailoverConfig = RouteConfig['failover'];
 export type ShadowConfig = RouteConfig['shadow'];
+export type RecordConfig = ShadowConfig['record'];
 export type GateConfig = RouteConfig['gate'];
 export type SloConfig = RouteConfig['slo'];
 export type RateLimitConfig = NonNullable<RouteConfig['rateLimit']>;

@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   },
   STRANGLER_E_LISTEN: { status: 500, exit: 2, message: 'cannot listen on the given address' },
   STRANGLER_E_NO_LOADTEST: { status: 404, exit: 2, message: 'no saved load test for this route' },
+  STRANGLER_E_REPLAY_FILE: { status: 400, exit: 2, message: 'replay case file unreadable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,7 +2,8 @@
  * `npm run demo`: the whole story on the embedded default (SQLite) with the
  * bundled Python monolith. Starts the monolith, the extracted block-service and
  * the proxy; sends traffic; walks the `block` route legacy → shadow → canary →
- * service with the real CLI, and with it the extraction point `block-check`
+ * service with the real CLI (recording block's shadow traffic, exporting it and
+ * replaying it against block-service and a changed build), and with it the extraction point `block-check`
  * (the check feed and chat make inside the monolith, docs/extraction-points.md);
  * shows where traffic and calls went, the shadow evidence, the route table,
  * the audit log and per-target latency. On a terminal it then
@@ -122,6 +123,31 @@ async function flipOrOverride(
   await cli(io, 'flip', route, ...to, '--force', '--reason', 'demo override');
 }
 
+/**
+ * Record → export → replay: block's shadow traffic, recorded while shadowing,
+ * becomes a case file the service team runs in CI. Against block-service it
+ * passes (only the learned noise, generated_at, differs); against a build
+ * started with --differ it fails, naming the changed fields.
+ */
+async function replayDemo(io: CliIO, dir: string, dbPath: string, service: RunningApp): Promise<void> {
+  heading("2b. replay: block's recorded shadow traffic as block-service's regression suite");
+  const casesFile = path.relative(io.cwd, path.join(dir, 'block-cases.jsonl'));
+  await cli(io, 'shadow', 'export', 'block', '--out', casesFile);
+  const replay = async (target: string) => {
+    const args = ['replay', casesFile, '--target', target];
+    out(`$ npx strangler ${shellQuote(args)}`);
+    return run(args, io);
+  };
+  out(`exit ${await replay(service.url)}: the service build answers as the monolith did`);
+  const changed = await startBlockService({ dbPath, differ: true });
+  try {
+    out('(a block-service build started with --differ: count, blocked and served_by changed)');
+    out(`exit ${await replay(changed.url)}: the replay names the fields that changed`);
+  } finally {
+    await changed.stop();
+  }
+}
+
 async function main(): Promise<void> {
   // The proxy's logs would drown the walkthrough; warnings still show, as one
   // readable line each (no JSON, and colour only on a terminal).
@@ -175,7 +201,8 @@ routes:
     service: block-service
     module: monolith.block
     mode: legacy
-    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }
+    # record: shadowed exchanges kept (redacted) as block-service's regression suite (docs/replay.md)
+    shadow: { sampleRate: 1, noiseSampleRate: 0.2, record: { enabled: true } }
     gate: { minCompared: 200, minMatchRate: 0.99, maxP99Ratio: 3, maxErrorRate: 0.01 }
     slo: { maxErrorRate: 0.05, maxP99Ms: 500, window: 10s }
   # The extraction point: block.check(user_id) inside the monolith, called by feed and chat.
@@ -242,8 +269,8 @@ routes:
     // Route definitions live in the store (issue 29): the edited file changes
     // nothing until `apply` writes it, audited; the running proxy follows.
     const edited = readFileSync(configFile, 'utf8').replace(
-      '    mode: legacy\n    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }',
-      '    mode: legacy\n    sticky: header:x-user-id\n    shadow: { sampleRate: 1, noiseSampleRate: 0.2 }',
+      '    mode: legacy\n    # record:',
+      '    mode: legacy\n    sticky: header:x-user-id\n    # record:',
     );
     writeFileSync(configFile, edited);
     out('(strangler.yaml now gives block sticky: header:x-user-id, so a canary user stays on one side)');
@@ -264,6 +291,7 @@ routes:
     await new Promise((r) => setTimeout(r, 1500)); // shadow copies finish and flush after the primary
     await cli(io, 'shadow', 'report', 'block', '--format', 'text');
     await cli(io, 'shadow', 'report', 'block-check', '--format', 'text');
+    await replayDemo(io, dir, dbPath, service);
 
     heading('3. canary 50%: sticky per x-user-id, gated by the shadow evidence');
     await flipOrOverride(io, 'block', ['canary', '--weight', '50'], 'evidence looks good', true);

@@ -27,6 +27,8 @@ import { CopySender } from './copy-sender.js';
 import { EvidenceBatcher } from './evidence-batcher.js';
 import { compileIgnore } from './paths.js';
 import { type Answer, type RouteRecording, recordExchange, sampleOf } from './record.js';
+import { caseOf, RecordingBatcher } from './recording.js';
+import { type Redaction, routeRedaction } from './redaction.js';
 import { mayAskLegacyTwice, type Random, ShadowLimiter, sampled, shadowTarget } from './sampling.js';
 import type { PrimaryExchange, ShadowHook, ShadowPlan } from './types.js';
 
@@ -34,7 +36,8 @@ const NO_CAPTURE: ShadowPlan = Object.freeze({ capture: false, maxBodyBytes: 0 }
 
 export interface ShadowHookOptions {
   config: Readonly<Config>;
-  store: Pick<Store, 'shadow'>;
+  /** `recordings` is needed only where a route has shadow.record on. */
+  store: Pick<Store, 'shadow'> & Partial<Pick<Store, 'recordings'>>;
   logger?: Logger;
   /** Monotonic milliseconds for latency; performance.now by default. */
   clock?: () => number;
@@ -65,7 +68,9 @@ export interface ShadowMirror extends ShadowHook {
 
 interface RouteRuntime {
   recording: RouteRecording;
-  redact: ReadonlySet<string>;
+  redaction: Redaction;
+  /** The route records cases (shadow.record.enabled). */
+  recordCases: boolean;
 }
 
 /** A promise's outcome as Promise.allSettled reports it, for a single promise. */
@@ -89,9 +94,22 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     flushIntervalMs: options.flushIntervalMs ?? 1000,
     flushMaxResults: options.flushMaxResults ?? 5000,
   });
+  const { recordings } = options.store;
+  const cases = recordings
+    ? new RecordingBatcher({
+        store: { shadow: options.store.shadow, recordings },
+        logger,
+        flushIntervalMs: options.flushIntervalMs ?? 1000,
+        dropped: (route, reason) => evidence.skip(route, reason),
+      })
+    : undefined;
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
   const inFlight = new Set<Promise<void>>();
   let closed = false;
+
+  // Built now, not at the first shadowed request: a bad JSON path in shadow.ignore or
+  // shadow.record.redact.json stops `serve` with the field named, instead of failing every comparison.
+  for (const route of config.routes) runtimes.set(route, routeRuntime(route));
 
   const runtime = (route: RouteConfig): RouteRuntime => {
     let r = runtimes.get(route);
@@ -125,9 +143,13 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     };
     const outcome = { side, primary, copy, local: ex.legacyAgain, again };
     recordExchange(evidence.batchOf(route.id), outcome, rt.recording, (legacy, service, diff) =>
-      sampleOf(route, ex, legacy, service, diff, rt.redact, now()),
+      sampleOf(route, ex, legacy, service, diff, rt.redaction, now()),
     );
     evidence.added();
+    // After the comparison, off the primary's path like it: legacy's answer becomes a replayable case.
+    const legacy = side === 'service' ? primary : copy.status === 'fulfilled' ? copy.value : undefined;
+    if (cases && rt.recordCases && legacy && sampled(route.shadow.record.sampleRate, random))
+      cases.add(route, caseOf(route, ex, legacy, rt.redaction, now()));
   };
 
   /** Start the comparison detached, or count why there is none. */
@@ -187,7 +209,10 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       evidence.skip(routeId, reason, n);
     },
 
-    flush: () => evidence.flush(),
+    flush: async () => {
+      await evidence.flush();
+      await cases?.flush();
+    },
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
@@ -199,9 +224,11 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       if (closed) return;
       closed = true;
       evidence.stop();
+      cases?.stop();
       // Every exchange is bounded by its own timeout, so this wait is bounded too.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await evidence.flush();
+      await cases?.flush();
       await sender.close();
     },
   };
@@ -249,7 +276,9 @@ function routeRuntime(route: RouteConfig): RouteRuntime {
       },
       sampleRing: route.shadow.sampleRing,
     },
-    redact: new Set(route.shadow.redact.map((h) => h.toLowerCase())),
+    redaction: routeRedaction(route),
+    // An extraction point's "request" is a function call the proxy relays, not one a replay could send.
+    recordCases: route.shadow.record.enabled && route.kind !== 'function',
   };
 }
 

@@ -5,7 +5,6 @@
  * sockets, no clock, so each decision is testable with plain values.
  */
 import type { RouteConfig } from '../core/config.js';
-import { fieldValue } from '../core/header-fields.js';
 import type { Target } from '../core/types.js';
 import type { ShadowBatch, ShadowSample } from '../store/types.js';
 import { SkipError } from './collect.js';
@@ -18,6 +17,7 @@ import {
   type ShadowDiff,
 } from './diff.js';
 import { mergeMismatchSets, mismatchSetKey } from './noise.js';
+import { type Redaction, redactBodyText, redactedMarker, redactHeaders, redactsField } from './redaction.js';
 import type { PrimaryExchange } from './types.js';
 
 /** An answer from either side, with the time it took. */
@@ -136,19 +136,7 @@ function wantSample(b: ShadowBatch, key: string, ring: number): boolean {
 /** Stored sample bodies are cut here: samples are for reading, not replaying. */
 const SAMPLE_BODY_CHARS = 16 * 1024;
 
-function redactHeaders(
-  h: Record<string, string | string[] | undefined>,
-  redact: ReadonlySet<string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out[k.toLowerCase()] = redact.has(k.toLowerCase()) ? '[redacted]' : fieldValue(v);
-  }
-  return out;
-}
-
-function bodyText(r: CapturedResponse): string {
+function bodyText(r: CapturedResponse, redaction: Redaction): string {
   if (!r.body) return '';
   let b: Buffer;
   try {
@@ -162,35 +150,43 @@ function bodyText(r: CapturedResponse): string {
   } catch {
     return `<${b.length} bytes binary>`;
   }
+  // Redacted before it is cut: a cut JSON text is no longer JSON a path can name.
+  text = redactBodyText(text, redaction);
   return text.length > SAMPLE_BODY_CHARS ? text.slice(0, SAMPLE_BODY_CHARS) + '…' : text;
 }
 
-/** A mismatch as the store keeps it: headers redacted, bodies decoded and cut, at most 50 differences. */
+/** A mismatch as the store keeps it: redacted (shadow/redaction.ts), bodies decoded and cut, at most 50 differences. */
 export function sampleOf(
   route: RouteConfig,
   ex: PrimaryExchange,
   legacy: CapturedResponse,
   service: CapturedResponse,
   diff: ShadowDiff,
-  redact: ReadonlySet<string>,
+  redaction: Redaction,
   at: Date,
 ): ShadowSample {
+  const hide = (field: string, v: string | undefined) =>
+    v !== undefined && redactsField(field, redaction) ? redactedMarker(field) : v;
   return {
     at: at.toISOString(),
     endpoint: `${ex.method} ${ex.pattern || route.match.path}`,
     primary: ex.target,
-    request: { method: ex.method, url: ex.url, headers: redactHeaders(ex.requestHeaders, redact) },
-    legacy: { status: legacy.status, headers: redactHeaders(legacy.headers, redact), body: bodyText(legacy) },
+    request: { method: ex.method, url: ex.url, headers: redactHeaders(ex.requestHeaders, redaction) },
+    legacy: {
+      status: legacy.status,
+      headers: redactHeaders(legacy.headers, redaction),
+      body: bodyText(legacy, redaction),
+    },
     service: {
       status: service.status,
-      headers: redactHeaders(service.headers, redact),
-      body: bodyText(service),
+      headers: redactHeaders(service.headers, redaction),
+      body: bodyText(service, redaction),
     },
     differences: diff.differences.slice(0, 50).map((d) => ({
       path: d.path,
       kind: d.kind,
-      ...(d.legacy !== undefined ? { legacy: d.legacy } : {}),
-      ...(d.service !== undefined ? { service: d.service } : {}),
+      ...(d.legacy !== undefined ? { legacy: hide(d.field, d.legacy) } : {}),
+      ...(d.service !== undefined ? { service: hide(d.field, d.service) } : {}),
     })),
     // The store keeps this sample as the newest example of each of these fields.
     fields: diff.fields.slice(0, 50),

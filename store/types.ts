@@ -272,6 +272,37 @@ export interface ShadowEvidence {
   fieldExamples?: Record<string, ShadowSample>;
 }
 
+/**
+ * A route's recording (shadow/recording.ts): redacted cases, each a JSON value
+ * the store keeps as it was given, with the time it was recorded. The store
+ * enforces the bounds on every add, in the same transaction, so no reader ever
+ * sees more than the limits allow.
+ */
+export interface RecordingStore {
+  /** Append cases (oldest first) and drop, oldest first, whatever is then beyond the limits. */
+  add(route: string, cases: RecordedEntry[], limits: RecordingLimits): Promise<void>;
+  /** The route's cases, oldest first. */
+  list(route: string): Promise<RecordedEntry[]>;
+  /** How many cases and bytes the route's recording holds. */
+  size(route: string): Promise<{ cases: number; bytes: number }>;
+  reset(route: string): Promise<void>;
+}
+
+export interface RecordedEntry {
+  /** Epoch ms when it was recorded. */
+  at: number;
+  value: unknown;
+}
+
+/** Counted in UTF-8 bytes of each case's JSON text, the same on both backends. */
+export interface RecordingLimits {
+  maxCases: number;
+  maxBytes: number;
+  /** Cases recorded before `now - maxAgeMs` are dropped. */
+  maxAgeMs: number;
+  now: number;
+}
+
 /** Requests, errors and a latency histogram per route and target over one window, flushed by each proxy. */
 export interface StatsWindow {
   route: string;
@@ -332,6 +363,7 @@ export interface Store {
   readonly results: ResultStore;
   readonly lease: LeaseStore;
   readonly records: RecordStore;
+  readonly recordings: RecordingStore;
   /** Where the store is, without credentials, for messages (`sqlite:/path`, `redis://host:port/0`). */
   readonly label: string;
   /** The identity written by the first seed, if any. */

@@ -12,6 +12,7 @@ import { register as history } from './history.js';
 import { register as init } from './init.js';
 import { register as loadtest } from './loadtest.js';
 import { register as plan } from './plan.js';
+import { register as replay } from './replay.js';
 import { register as report } from './report.js';
 import { register as routes } from './routes.js';
 import { register as seed } from './seed.js';
@@ -34,4 +35,5 @@ export const COMMANDS: RegisterCommand[] = [
   exportCmd,
   plan,
   shadow,
+  replay,
 ];

@@ -7,7 +7,7 @@
  *   route:ID (hash: state and its `definition` JSON), routes (set of ids), upstreams (JSON),
  *   table-version (counter),
  *   audit (stream), audit-seq (counter), shadow:ROUTE:*, stats:*, stats-index,
- *   results:KIND[:latest], lease:NAME, lost (the lost mark, store/lost-mark.ts); channel `changes` carries the new table
+ *   results:KIND[:latest], lease:NAME, recording:ROUTE:{cases,bytes}, lost (the lost mark, store/lost-mark.ts); channel `changes` carries the new table
  *   version after every route change.
  *
  * While Redis is away every call fails fast with STRANGLER_E_STORE (no offline
@@ -32,6 +32,7 @@ import { defineAuditScripts, RedisAuditLog } from './audit.js';
 import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
 import { defineRecordScripts, RedisRecordStore } from './records.js';
+import { defineRecordingScripts, RedisRecordingStore } from './recordings.js';
 import { RedisResultStore } from './results.js';
 import { defineRouteScripts, type IdentityHolder, RedisRouteStore } from './routes.js';
 import { RedisShadowStore } from './shadow.js';
@@ -91,6 +92,7 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   defineAuditScripts(ctx);
   defineLeaseScripts(ctx);
   defineRecordScripts(ctx);
+  defineRecordingScripts(ctx);
   const retention = opts.audit ?? DEFAULT_AUDIT_RETENTION;
   const readId = () => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
   let opened: Record<string, string>;
@@ -176,6 +178,7 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     results: guard('results', new RedisResultStore(ctx)),
     lease: guard('lease', new RedisLeaseStore(ctx)),
     records: guard('records', new RedisRecordStore(ctx)),
+    recordings: guard('recordings', new RedisRecordingStore(ctx)),
     async identity() {
       const m = await readId();
       return m.id ? { id: m.id, createdAt: m.createdAt ?? '' } : undefined;

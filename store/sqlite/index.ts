@@ -17,6 +17,7 @@ import { SqliteAuditLog, migrateAudit } from './audit.js';
 import { type Db, openDb, writeTx } from './db.js';
 import { SqliteLeaseStore, migrateLease } from './lease.js';
 import { SqliteRecordStore, migrateRecords } from './records.js';
+import { SqliteRecordingStore, migrateRecordings } from './recordings.js';
 import { SqliteResultStore, migrateResults } from './results.js';
 import { SqliteRouteStore, migrateRoutes } from './routes.js';
 import { SqliteShadowStore, migrateShadow } from './shadow.js';
@@ -31,6 +32,7 @@ const MIGRATIONS = [
   migrateResults,
   migrateLease,
   migrateRecords,
+  migrateRecordings,
 ];
 
 /**
@@ -157,6 +159,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     results: guard('results', new SqliteResultStore(db)),
     lease: guard('lease', new SqliteLeaseStore(db)),
     records: guard('records', new SqliteRecordStore(db)),
+    recordings: guard('recordings', new SqliteRecordingStore(db)),
     async identity(): Promise<StoreIdentity | undefined> {
       const rows = db
         .prepare("SELECT key, value FROM meta WHERE key IN ('store_id', 'created_at')")

@@ -46,6 +46,14 @@ describe('the demo without a terminal', () => {
     expect(output).toContain('demo stopped cleanly');
   });
 
+  it('replays the recorded block traffic: passes against block-service, fails naming a field against --differ', () => {
+    expect(output).toMatch(/\d+ cases of block written to .*block-cases\.jsonl/);
+    expect(output).toMatch(/PASS: nothing but noise differs[\s\S]*exit 0: the service build answers/);
+    expect(output).toMatch(
+      /differing fields \(not noise\):[\s\S]*\$\.served_by[\s\S]*exit 1: the replay names/,
+    );
+  });
+
   it('prints no ANSI escape codes', () => {
     expect(output).not.toMatch(/\x1b\[/);
   });
@@ -64,7 +72,10 @@ describe('the demo without a terminal', () => {
     expect(commands).toContain(
       "flip block shadow --reason 'collect evidence' --config .strangler/demo/strangler.yaml",
     );
-    for (const cmd of commands) {
+    // A replay needs the demo's block-service, stopped with the demo: it is checked by test/replay/round-trip.test.ts.
+    const replays = commands.filter((c) => c.startsWith('replay '));
+    expect(replays).toHaveLength(2);
+    for (const cmd of commands.filter((c) => !c.startsWith('replay '))) {
       // Pasted as printed, with `npx strangler` standing for this checkout's bin.
       const words = await shellWords(cmd);
       const reason = words.indexOf('--reason');

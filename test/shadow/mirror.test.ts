@@ -147,8 +147,8 @@ describe('shadow hook on real upstreams', () => {
     expect(ev.samples).toHaveLength(3);
     const s = ev.samples[0];
     expect(s.endpoint).toBe('GET /api/users/:id');
-    expect(s.request.headers.authorization).toBe('[redacted]');
-    expect(s.request.headers.cookie).toBe('[redacted]');
+    expect(s.request.headers.authorization).toBe('[redacted: authorization]');
+    expect(s.request.headers.cookie).toBe('[redacted: cookie]');
     expect(JSON.stringify(ev.samples)).not.toContain('secret');
     expect(s.service.body).toContain('"name":"Ann"'); // stored decoded
     expect(s.differences.map((d) => d.path).sort()).toEqual(['$.n', '$.name']);

@@ -306,6 +306,35 @@ export function storeContract(backend: StoreBackend): void {
       expect(await s.audit.list()).toEqual(before.audit);
     });
 
+    it('recordings: appended oldest first, trimmed to maxCases, maxBytes and maxAge in the add, per route', async () => {
+      const s = await fresh();
+      const other = await open();
+      const now = 1_700_000_000_000;
+      const limits = { maxCases: 3, maxBytes: 1_000_000, maxAgeMs: 60_000, now };
+      const entry = (n: number, at = now) => ({ at, value: { n, text: `é${'x'.repeat(n)}` } });
+      await s.recordings.add('block', [entry(1), entry(2)], limits);
+      // a second "process" adds to the same route: both see one bounded list
+      await other.recordings.add('block', [entry(3), entry(4)], limits);
+      expect((await s.recordings.list('block')).map((e) => (e.value as { n: number }).n)).toEqual([2, 3, 4]);
+      expect((await s.recordings.list('block'))[0]).toEqual({ at: now, value: { n: 2, text: 'éxx' } });
+      // bytes are UTF-8 bytes of each case's JSON text, the same on both backends
+      const bytes = [2, 3, 4].map((n) => Buffer.byteLength(JSON.stringify(entry(n).value)));
+      expect(await s.recordings.size('block')).toEqual({ cases: 3, bytes: bytes.reduce((a, b) => a + b) });
+      // a byte bound keeps the newest cases that fit
+      await s.recordings.add('block', [entry(5)], { ...limits, maxBytes: bytes[2] + 40 });
+      expect((await s.recordings.list('block')).map((e) => (e.value as { n: number }).n)).toEqual([4, 5]);
+      // an age bound drops what was recorded before now - maxAge
+      await s.recordings.add('block', [entry(6, now + 50_000)], { ...limits, now: now + 70_000 });
+      expect((await s.recordings.list('block')).map((e) => (e.value as { n: number }).n)).toEqual([6]);
+      expect(await s.recordings.list('orders')).toEqual([]);
+      expect(await s.recordings.size('orders')).toEqual({ cases: 0, bytes: 0 });
+      await s.recordings.add('orders', [entry(7)], limits);
+      await s.recordings.reset('block');
+      expect(await s.recordings.list('block')).toEqual([]);
+      expect(await s.recordings.size('block')).toEqual({ cases: 0, bytes: 0 });
+      expect(await other.recordings.list('orders')).toHaveLength(1);
+    });
+
     it('lists routes sorted by id and gets one; an unknown id is undefined', async () => {
       const s = await fresh();
       expect(await s.routes.list()).toEqual([]);
