@@ -57,7 +57,13 @@ function flipVerdict(result) {
       ` · route version ${result.before.version}`,
     ),
     d.gate
-      ? h('div', {}, h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'), checksList(d.gate))
+      ? h(
+          'div',
+          {},
+          h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'),
+          d.gate.basisNote ? h('p', { class: 'muted', 'data-testid': 'gate-basis' }, d.gate.basisNote) : null,
+          checksList(d.gate),
+        )
       : h(
           'p',
           { class: 'muted' },

@@ -282,6 +282,11 @@ export class BreakerRegistry {
     return b;
   }
 
+  /** strangler_breaker_state at 0 (closed) for failover routes before their first request: 0, not "No data". */
+  initRoutes(routeIds: readonly string[]): void {
+    for (const route of routeIds) if (!this.breakers.has(route)) this.gauge.set({ route }, 0);
+  }
+
   /** State of each route's breaker. */
   states(): Record<string, BreakerState> {
     const out: Record<string, BreakerState> = {};

@@ -187,6 +187,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
     },
 
     flush: () => evidence.flush(),
+    evidenceLost: () => evidence.lost(),
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

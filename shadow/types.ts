@@ -68,5 +68,7 @@ export interface ShadowHook {
   countSkipped?(routeId: string, reason: string, n: number): void;
   /** Shadow exchanges in flight and bytes they hold (an extraction point's batch waits for room). */
   load?(): { active: number; bytes: number };
+  /** Exchanges per route whose evidence the store could not write (strangler_shadow_evidence_lost_total). */
+  evidenceLost?(): Record<string, number>;
   close(): Promise<void>;
 }

@@ -79,10 +79,16 @@ export function register(program: Command, io: CliIO): void {
           io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
         else io.stdout.write(`${route}: ${show(result.before)} -> ${show(result.after!)}\n`);
         const gate = result.details.gate as
-          | { pass: boolean; checks: Array<{ ok: boolean; name: string; message: string }> }
+          | {
+              pass: boolean;
+              basisNote?: string;
+              checks: Array<{ ok: boolean; name: string; message: string }>;
+            }
           | undefined;
         if (gate) {
-          io.stdout.write(`gate: ${gate.pass ? 'pass' : 'refused'}\n`);
+          io.stdout.write(
+            `gate: ${gate.pass ? 'pass' : 'refused'}${gate.basisNote ? ` (${gate.basisNote})` : ''}\n`,
+          );
           for (const c of gate.checks)
             io.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}\n`);
         }
