@@ -18,6 +18,11 @@ export const ERROR_CODES = {
     exit: 5,
     message: 'the store lost its state (or was never initialised); nothing changed',
   },
+  STRANGLER_E_STORE_NOT_CREATED: {
+    status: 503,
+    exit: 5,
+    message: 'the store has not been created yet: run strangler serve or strangler seed',
+  },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: {
     status: 403,

@@ -31,12 +31,17 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     const file = url.slice('sqlite:'.length);
     const { openSqliteStore } = await import('./sqlite/index.js');
     const { existsSync } = await import('node:fs');
-    if (opts.create === false && file !== ':memory:' && !existsSync(file))
+    if (opts.create === false && file !== ':memory:' && !existsSync(file)) {
+      // A file a proxy saw vanish leaves a lost mark beside it; without one
+      // the store was simply never created (issue 26: "lost" before the first serve).
+      const mark = readSqliteMark(path.resolve(file));
+      if (mark) throw lostMarkError(url, mark);
       throw new StranglerError(
-        'STRANGLER_E_STORE_LOST',
-        `${url}: no store file; \`strangler serve\` or \`strangler seed\` creates it and seeds the routes from the config (or restore the file from a backup)`,
+        'STRANGLER_E_STORE_NOT_CREATED',
+        `${url}: not created yet — run \`strangler serve\` or \`strangler seed\` (either creates it and seeds the routes from the config; or restore the file from a backup)`,
         { details: { store: url, state: 'missing' } },
       );
+    }
     if (opts.create !== false && !opts.clearLostMark && file !== ':memory:' && !existsSync(file)) {
       const mark = readSqliteMark(path.resolve(file));
       if (mark) throw lostMarkError(url, mark);

@@ -15,7 +15,11 @@ export function register(program: Command, io: CliIO): void {
     .argument('<route>', 'route id')
     .argument('<mode>', 'legacy | shadow | canary | service')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
-    .option('-w, --weight <percent>', 'canary share of traffic, 1..99', wholeNumber)
+    .option(
+      '-w, --weight <percent>',
+      'canary share of traffic, a whole number 1..99 (service mode is 100, legacy and shadow 0)',
+      wholeNumber,
+    )
     .option('-r, --reason <text>', 'why (recorded in the audit log)')
     .option('--expect-version <version>', 'refuse unless the route is still at this version', wholeNumber)
     .option('--force', 'override a refusing gate (needs --reason; recorded)')
