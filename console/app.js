@@ -170,6 +170,12 @@ window.addEventListener('hashchange', () => {
   banner.hidden = true;
   refresh(true).then(() => main.focus({ preventScroll: true }));
 });
+// Charts are drawn at the width they are shown at (charts.js): redraw after a resize settles.
+let resized;
+window.addEventListener('resize', () => {
+  clearTimeout(resized);
+  resized = setTimeout(() => refresh(true), 250);
+});
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) refresh();
 });
