@@ -588,6 +588,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   // One Failover per proxy: its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
   failover.initRoutes(config.routes.filter((r) => r.failover.enabled).map((r) => r.id));
+  // Shadow copies to the service probe its breaker (a route in shadow sends it no live traffic).
+  opts.shadow?.observeService?.((route, ok) => failover.breakers.probe(route, ok));
   const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
   const points = new PointEndpoints({
     config,
