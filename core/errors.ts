@@ -18,10 +18,10 @@ export const ERROR_CODES = {
     exit: 5,
     message: 'the store lost its state (or was never initialised); nothing changed',
   },
-  STRANGLER_E_STORE_NOT_CREATED: {
+  STRANGLER_E_STORE_MISSING: {
     status: 503,
     exit: 5,
-    message: 'the store has not been created yet: run strangler serve or strangler seed',
+    message: 'no store file: not created yet (run strangler serve or strangler seed), or removed since',
   },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: {

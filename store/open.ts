@@ -32,13 +32,15 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     const { openSqliteStore } = await import('./sqlite/index.js');
     const { existsSync } = await import('node:fs');
     if (opts.create === false && file !== ':memory:' && !existsSync(file)) {
-      // A file a proxy saw vanish leaves a lost mark beside it; without one
-      // the store was simply never created (issue 26: "lost" before the first serve).
+      // A file a proxy saw vanish leaves a lost mark beside it. Without one it
+      // was most likely never created (issue 26: "lost" before the first
+      // serve) — but a directory removed with its mark looks the same, so the
+      // message names both and never suggests seeding over a lost store.
       const mark = readSqliteMark(path.resolve(file));
       if (mark) throw lostMarkError(url, mark);
       throw new StranglerError(
-        'STRANGLER_E_STORE_NOT_CREATED',
-        `${url}: not created yet — run \`strangler serve\` or \`strangler seed\` (either creates it and seeds the routes from the config; or restore the file from a backup)`,
+        'STRANGLER_E_STORE_MISSING',
+        `${url}: not created yet — run \`strangler serve\` or \`strangler seed\` (either creates it and seeds the routes from the config). If it existed and was removed, it is lost: restore the file from a backup instead`,
         { details: { store: url, state: 'missing' } },
       );
     }

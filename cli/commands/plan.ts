@@ -146,7 +146,7 @@ async function savePlan(
   const opened = await openStore(store, { create: false }).catch((err: unknown) => {
     if (
       !isStranglerError(err, 'STRANGLER_E_STORE_LOST') &&
-      !isStranglerError(err, 'STRANGLER_E_STORE_NOT_CREATED')
+      !isStranglerError(err, 'STRANGLER_E_STORE_MISSING')
     )
       throw err;
     io.stderr.write(`plan not saved: ${err.message}\n`);

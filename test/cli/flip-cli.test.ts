@@ -18,7 +18,7 @@ describe('strangler routes / flip / history against the store named in the confi
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(5);
       // Issue 26: never created is not "lost".
-      expect(r.err).toContain('STRANGLER_E_STORE_NOT_CREATED');
+      expect(r.err).toContain('STRANGLER_E_STORE_MISSING');
       expect(r.err).toContain('not created yet');
       expect(r.err).not.toContain('LOST');
       expect(r.err).toContain('`strangler serve` or `strangler seed`');
