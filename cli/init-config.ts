@@ -4,7 +4,9 @@
  * the monolith), checked with the same schema as every other config before it
  * is written, and never written over an existing file.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseConfig } from '../core/config.js';
 import { StranglerError, isStranglerError } from '../core/errors.js';
@@ -27,9 +29,26 @@ const OPTION_OF: Record<string, string> = {
   'admin.listen': '--admin-listen',
 };
 
-export function renderInitConfig(o: InitOptions): string {
+/**
+ * The installed docs/config.md (the package ships docs/): a path the user can
+ * open on this machine, not "the README" of a repository they may never see.
+ */
+export function installedConfigDoc(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // dist/cli/init-config.js in a package, cli/init-config.ts in a checkout.
+  for (const up of ['../..', '..']) {
+    const doc = path.resolve(here, up, 'docs/config.md');
+    if (existsSync(doc)) return doc;
+  }
+  return 'docs/config.md in the strangler package';
+}
+
+export function renderInitConfig(o: InitOptions, configDoc: string = installedConfigDoc()): string {
   return `# strangler config: written by \`strangler init\`. Every option and its default:
-# docs/config.md in strangler's README. Check it with \`strangler routes\`.
+#   ${configDoc}
+# Check it with \`strangler seed\` (reads this file, creates the store and
+# seeds the routes), then \`strangler routes\` lists them; \`strangler serve\`
+# does the same at start.
 
 # Where the proxy listens: point clients (or your load balancer) here.
 listen: ${scalar(o.listen)}

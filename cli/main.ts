@@ -5,7 +5,7 @@
  * implementation lazily inside the action, so `strangler --help` stays fast.
  */
 import { Command, CommanderError } from 'commander';
-import { isStranglerError } from '../core/errors.js';
+import { isStranglerError, StranglerError } from '../core/errors.js';
 import { type CliIO, ExitCode, processIO } from './io.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -21,6 +21,25 @@ export function buildProgram(io: CliIO): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     });
+  // `--config F` / `-c F` before the command as well as after it (issue 26:
+  // `strangler --config F flip …` was "unknown option"). Commander lets the
+  // program's option take it wherever it stands, so the value the program
+  // holds (the last one given) is handed to the command that runs, which
+  // declares its own --config with its own default and help.
+  program.option('-c, --config <file>', 'config file for the command (before or after the command name)');
+  program.hook('preAction', (_program, action) => {
+    const given = program.getOptionValue('config') as string | undefined;
+    if (given === undefined || action === program) return;
+    if (!action.options.some((o) => o.long === '--config'))
+      throw new StranglerError(
+        'STRANGLER_E_USAGE',
+        `${commandPath(action)} reads no config file: --config is not for it`,
+        {
+          details: { field: 'config' },
+        },
+      );
+    action.setOptionValueWithSource('config', given, 'cli');
+  });
   for (const register of COMMANDS) register(program, io);
   for (const cmd of allCommands(program)) {
     cmd.exitOverride();

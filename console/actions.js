@@ -57,7 +57,13 @@ function flipVerdict(result) {
       ` · route version ${result.before.version}`,
     ),
     d.gate
-      ? h('div', {}, h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'), checksList(d.gate))
+      ? h(
+          'div',
+          {},
+          h('h3', {}, d.gate.pass ? 'Gate: pass' : 'Gate: refused'),
+          d.gate.basisNote ? h('p', { class: 'muted', 'data-testid': 'gate-basis' }, d.gate.basisNote) : null,
+          checksList(d.gate),
+        )
       : h(
           'p',
           { class: 'muted' },
@@ -236,6 +242,89 @@ export async function openRollout(row, action, ctx) {
   }
 }
 
+/**
+ * Start a progressive rollout (as `strangler canary ROUTE --steps … --interval …`):
+ * steps and interval, a dry run that says what will happen, then confirm.
+ */
+export function openRolloutStart(row, ctx) {
+  const steps = h('input', { id: 'rollout-steps', type: 'text', value: '5,25,50,100', spellcheck: 'false' });
+  const interval = h('input', { id: 'rollout-interval', type: 'text', value: '2m', spellcheck: 'false' });
+  const reason = h('textarea', { id: 'rollout-reason', rows: 2, placeholder: 'why (kept in the audit log)' });
+  const verdict = h('div', { 'aria-live': 'polite' });
+  const buttons = h('div', { class: 'buttons' });
+  const url = `/routes/${encodeURIComponent(row.id)}/rollout/start`;
+  const request = (extra) => ({
+    steps: steps.value,
+    interval: interval.value,
+    ...(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+    ...extra,
+  });
+  const showCheck = () => {
+    replace(verdict);
+    replace(
+      buttons,
+      h('button', { class: 'primary', type: 'button', onclick: check }, 'Check (dry run)'),
+      cancelButton(),
+    );
+  };
+  async function check() {
+    try {
+      const dry = await postJson(url, request({ dryRun: true }));
+      replace(verdict, h('p', { 'data-testid': 'verdict' }, 'Dry run: this will ', dry.effect, '.'));
+    } catch (err) {
+      replace(verdict, h('p', { class: 'error', role: 'alert' }, errorText(err)));
+      return;
+    }
+    replace(
+      buttons,
+      h(
+        'button',
+        {
+          class: 'primary',
+          type: 'button',
+          'data-testid': 'confirm',
+          onclick: async () => {
+            try {
+              const done = await postJson(url, request({}));
+              close();
+              ctx.notice(`${row.id}: rollout started through ${done.rollout.steps.join(', ')}%`);
+              ctx.refresh();
+            } catch (err) {
+              replace(verdict, h('p', { class: 'error', role: 'alert' }, errorText(err)));
+            }
+          },
+        },
+        'Start rollout',
+      ),
+      cancelButton(),
+    );
+    buttons.querySelector('button')?.focus();
+  }
+  steps.addEventListener('input', showCheck);
+  interval.addEventListener('input', showCheck);
+  showCheck();
+  replace(
+    body(),
+    h('h2', { id: 'action-title' }, `Start a rollout of ${row.id}`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Now ${modeText(row.mode, row.weight)}. Each step holds for the interval, then its SLO is judged before the next.`,
+    ),
+    h(
+      'div',
+      { class: 'form-row' },
+      h('div', {}, h('label', { for: 'rollout-steps' }, 'Steps (% to the service)'), steps),
+      h('div', {}, h('label', { for: 'rollout-interval' }, 'Interval per step'), interval),
+    ),
+    h('div', {}, h('label', { for: 'rollout-reason' }, 'Reason'), reason),
+    verdict,
+    buttons,
+  );
+  dialog().showModal();
+  steps.focus();
+}
+
 /** The action buttons of a route; disabled ones say why, visibly and to screen readers. */
 export function actionsPanel(row, ctx) {
   const r = row.status?.rollout ?? { status: 'none' };
@@ -265,6 +354,16 @@ export function actionsPanel(row, ctx) {
       'step',
       () => openFlip(row, ctx, next >= 100 ? { mode: 'service' } : { mode: 'canary', weight: next }),
       row.mode === 'service' ? 'already serves all its traffic from the service' : null,
+    ),
+    button(
+      'Start rollout…',
+      'start',
+      () => openRolloutStart(row, ctx),
+      r.status === 'running' || r.status === 'paused'
+        ? 'a rollout is already active'
+        : row.mode === 'service'
+          ? 'already serves all its traffic from the service'
+          : null,
     ),
     button(
       'Pause',

@@ -12,6 +12,19 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+/**
+ * Who is acting: asked once with the token and kept in localStorage (a name,
+ * not a secret), sent as `actor` with every change, which the admin API
+ * records as `admin:NAME` — every console action used to be audited as
+ * `admin`, and the audit log could not say who (issue 26).
+ */
+const ACTOR_KEY = 'strangler.actor';
+
+export const actor = {
+  get: () => localStorage.getItem(ACTOR_KEY) ?? '',
+  set: (name) => localStorage.setItem(ACTOR_KEY, name),
+};
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`);
@@ -50,7 +63,7 @@ export async function postJson(path, body) {
   const res = await fetch(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json', ...authHeaders() },
-    body: JSON.stringify(body),
+    body: JSON.stringify({ ...body, actor: actor.get() || undefined }),
     cache: 'no-store',
     credentials: 'omit',
   });

@@ -33,6 +33,8 @@ const ctx = {
     if (!api.token.get()) return 'Enter the admin token (the Token button at the top) to make changes.';
     if (session.authorized === false)
       return 'The admin token of this tab was refused (401): enter the right one.';
+    if (!api.actor.get())
+      return 'Enter your name (the Token button at the top): every change is audited under it.';
     return null;
   },
   refresh: () => refresh(true),
@@ -76,10 +78,12 @@ function renderSession() {
 /** @param {string} id */
 const dialogById = (id) => /** @type {HTMLDialogElement} */ (document.getElementById(id));
 const tokenInput = () => /** @type {HTMLInputElement} */ (document.getElementById('token-input'));
+const actorInput = () => /** @type {HTMLInputElement} */ (document.getElementById('actor-input'));
 
 function openToken() {
   document.getElementById('token-error').textContent = '';
   tokenInput().value = '';
+  actorInput().value = api.actor.get();
   dialogById('token-dialog').showModal();
 }
 
@@ -90,13 +94,19 @@ function wireTokenDialog() {
   document.getElementById('token-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const t = input.value.trim();
+    const name = actorInput().value.trim();
     if (!t) return;
+    if (!name) {
+      err.textContent = 'Your name is needed: the audit log records who made each change.';
+      return;
+    }
     const s = await api.getJson('/console/session', t);
     if (s.authorized !== true) {
       err.textContent = 'The admin listener refused this token.';
       return;
     }
     api.token.set(t);
+    api.actor.set(name);
     dlg.close();
     await refresh(true);
   });
@@ -159,6 +169,12 @@ wireTokenDialog();
 window.addEventListener('hashchange', () => {
   banner.hidden = true;
   refresh(true).then(() => main.focus({ preventScroll: true }));
+});
+// Charts are drawn at the width they are shown at (charts.js): redraw after a resize settles.
+let resized;
+window.addEventListener('resize', () => {
+  clearTimeout(resized);
+  resized = setTimeout(() => refresh(true), 250);
 });
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) refresh();

@@ -5,9 +5,18 @@
  */
 import { h, s } from './dom.js';
 
-const W = 640;
 const H = 200;
 const M = { l: 56, r: 12, t: 10, b: 26 };
+
+/**
+ * The drawing's width in SVG units: about the width it is shown at (clamped
+ * to 300..640), so 11 px axis labels stay 11 px. A fixed 640-unit viewBox
+ * scaled to a 390 px phone drew them at about 5 px (issue 26).
+ */
+function chartWidth() {
+  const shown = document.getElementById('main')?.clientWidth ?? 640;
+  return Math.round(Math.max(300, Math.min(640, shown - 48)));
+}
 
 /**
  * @param {{ title: string, series: Array<{ label: string, cls: string, points: Array<{x:number,y:number|null}> }>,
@@ -17,6 +26,7 @@ const M = { l: 56, r: 12, t: 10, b: 26 };
 export function lineChart(o) {
   const all = o.series.flatMap((x) => x.points.filter((p) => p.y !== null && Number.isFinite(p.y)));
   if (all.length === 0) return h('p', { class: 'muted' }, o.empty);
+  const W = chartWidth();
   const xs = all.map((p) => p.x);
   const ys = all.map((p) => p.y);
   if (o.limit) ys.push(o.limit.y);

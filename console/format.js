@@ -28,7 +28,7 @@ export function gateCheckText(c) {
   const f =
     c.name === 'minCompared'
       ? num
-      : c.name === 'maxP99Ratio'
+      : c.name === 'maxP99Ratio' || c.name === 'liveP99Ratio'
         ? (x) => (x === null ? '–' : `${+x.toFixed(2)}×`)
         : (x) => pct(x, 3);
   const op = c.name.startsWith('min') ? '≥' : '≤';
@@ -39,6 +39,7 @@ export function gateCheckText(c) {
       maxP99Ratio: 'p99 ratio',
       maxErrorRate: 'shadow errors',
       liveErrorRate: 'live errors',
+      liveP99Ratio: 'canary p99 ratio',
     }[c.name] ?? c.name;
   return `${label} ${f(c.measured)} (needs ${op} ${f(c.limit)})`;
 }

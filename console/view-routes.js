@@ -27,7 +27,32 @@ export function gateCell(row) {
 export function sloCell(row) {
   const s = row.status?.slo;
   if (!s || s.state === 'idle') return h('span', { class: 'muted' }, 'idle (no service traffic)');
-  return h('div', {}, badge(s.state, `state-${s.state}`), h('div', { class: 'muted' }, s.message));
+  // The SLO is judged over a window of flushed stats; the breaker is this
+  // instance's now. "ok … 2.21%" beside an open breaker read as a
+  // contradiction (issue 26): say which is which.
+  const breaker = row.extra?.breaker;
+  const failingNow =
+    s.state === 'ok' && (breaker === 'open' || breaker === 'half-open')
+      ? h(
+          'div',
+          { class: 'warn', 'data-testid': 'slo-breaker' },
+          `but the breaker is ${breaker} now: the service is failing and legacy answers its requests; the window's error rate has not caught up yet`,
+        )
+      : null;
+  return h(
+    'div',
+    {},
+    badge(s.state, `state-${s.state}`),
+    h('div', { class: 'muted' }, s.message),
+    failingNow,
+  );
+}
+
+/** "in 1m 40s" for a duration in ms (whole seconds). */
+function inWords(ms) {
+  const sec = Math.max(0, Math.round(ms / 1000));
+  const m = Math.floor(sec / 60);
+  return m > 0 ? `${m}m ${sec % 60}s` : `${sec}s`;
 }
 
 export function rolloutCell(row) {
@@ -51,11 +76,21 @@ export function rolloutCell(row) {
     `${r.status} ${done}/${r.steps.length} `,
     bar,
     h('div', { class: 'muted' }, `steps ${r.steps.join(', ')}%`),
+    r.status === 'running'
+      ? h(
+          'div',
+          { class: 'muted', 'data-testid': 'next-step' },
+          r.index < 0
+            ? 'first step: as soon as the proxy holding the guard lease picks it up'
+            : `next step judged at ${new Date(r.holdUntil).toLocaleTimeString()} (in ${inWords(r.holdUntil - Date.now())})`,
+        )
+      : null,
   );
 }
 
 export function breakerBadge(row) {
-  const b = row.extra?.breaker ?? 'closed';
+  const b = row.extra?.breaker ?? '-';
+  if (b === '-') return h('span', { class: 'muted' }, 'no failover');
   return badge(b, `state-${b}`);
 }
 

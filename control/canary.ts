@@ -148,7 +148,7 @@ const describeState = (r: Rollout) =>
  * its current canary weight. Refuses an unknown route, a bad interval, a
  * lost store, a route already at the service, and steps all behind it.
  */
-async function rolloutStart(
+export async function rolloutStart(
   store: Store,
   config: Readonly<Config>,
   opts: { route: string; steps: number[]; intervalMs: number },

@@ -33,7 +33,11 @@ import {
   pauseRollout,
   readRollout,
   resumeRollout,
+  parseSteps,
+  rolloutStart,
+  startRollout,
 } from './canary.js';
+import { parseDuration } from '../core/duration.js';
 import { CONSOLE_HEADERS, loadConsoleAssets } from './console-assets.js';
 import { parsePromText, sumBy } from './prom-text.js';
 import { ShadowTimeline } from './shadow-timeline.js';
@@ -259,16 +263,20 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
 
   on('POST', '/routes/:id/rollout/:action', async (req, res, params) => {
     deps.authorize(req);
-    const action = params.action as RolloutControl;
-    if (!['pause', 'resume', 'abort'].includes(action))
+    const action = params.action as RolloutControl | 'start';
+    if (!['start', 'pause', 'resume', 'abort'].includes(action))
       throw new StranglerError(
         'STRANGLER_E_NOT_FOUND',
-        `rollout action "${action}": expected pause, resume or abort`,
+        `rollout action "${action}": expected start, pause, resume or abort`,
       );
     const route = routeOf(config, params.id);
     const body = await deps.readJson(req);
     const reason = typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
     const actor = typeof body.actor === 'string' && body.actor ? `admin:${body.actor}` : 'admin';
+    if (action === 'start') {
+      send(res, 200, await startFromConsole(store, config, route, body, { actor, reason }));
+      return;
+    }
     if (body.dryRun === true) {
       const cur = await readRollout(store, route.id);
       checkRolloutControl(cur, action);
@@ -298,4 +306,51 @@ export function registerConsoleApi(deps: ConsoleApiDeps): { close(): void } {
   });
 
   return { close: () => timeline.stop() };
+}
+
+/**
+ * `strangler canary ROUTE --steps … --interval …` from the console: the same
+ * checks (steps, interval, route state, no rollout already active) for the
+ * dry run, then startRollout. Body: { steps: "5,25,50,100", interval: "2m" }.
+ */
+async function startFromConsole(
+  store: Store,
+  config: Readonly<Config>,
+  route: RouteConfig,
+  body: Record<string, unknown>,
+  who: { actor: string; reason?: string },
+): Promise<Record<string, unknown>> {
+  const stepsText = typeof body.steps === 'string' ? body.steps : '';
+  const steps = parseSteps(stepsText);
+  const intervalText = typeof body.interval === 'string' ? body.interval.trim() : '';
+  let intervalMs: number;
+  try {
+    intervalMs = parseDuration(intervalText);
+  } catch {
+    throw new StranglerError(
+      'STRANGLER_E_USAGE',
+      `interval: expected a duration such as 2m, got "${intervalText}"`,
+      {
+        details: { field: 'interval', value: intervalText },
+      },
+    );
+  }
+  const { steps: ahead } = await rolloutStart(store, config, { route: route.id, steps, intervalMs });
+  const cur = await readRollout(store, route.id);
+  if (isActive(cur))
+    throw new StranglerError(
+      'STRANGLER_E_ROLLOUT_STATE',
+      `route "${route.id}" already has a ${cur.status} rollout; abort it first`,
+      {
+        details: { route: route.id, rollout: cur },
+      },
+    );
+  if (body.dryRun === true)
+    return {
+      dryRun: true,
+      rollout: cur,
+      effect: `start a rollout of ${route.id} through ${ahead.join('% → ')}%, each step held ${intervalText} before its SLO check; each step is a gated flip applied by the proxy holding the guard lease`,
+    };
+  const rollout = await startRollout(store, config, { route: route.id, steps, intervalMs, ...who });
+  return { dryRun: false, rollout };
 }

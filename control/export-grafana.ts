@@ -2,7 +2,9 @@
  * `strangler export grafana`: a Grafana dashboard (JSON model, schemaVersion
  * 39) over the metrics a proxy's admin /metrics exports: routes by mode,
  * requests and errors per target, latency per target, shadow match rate and
- * paired latency, failovers by reason, breaker state, rate limits.
+ * paired latency, failovers by reason, breaker state, rate limits; the
+ * service's own failures behind failover, flips and rollbacks, rollout steps,
+ * lost shadow evidence (issue 26); and annotations for flips and rollbacks.
  *
  * Every expression names only metrics the proxy exports (test/metrics/
  * grafana-export.test.ts checks each against a real scrape). Store-derived
@@ -35,6 +37,8 @@ interface PanelSpec {
 }
 
 const ROUTE = 'route=~"$route"';
+/** The outcomes that mean the service failed (proxy/metrics.ts SERVICE_FAILURE_OUTCOMES). */
+const FAILED = '5xx|error|refused|reset|timeout|breaker-open';
 const RATE = '$__rate_interval';
 
 /** The panels, in reading order. Exported so the test can read every expression. */
@@ -93,15 +97,62 @@ export const PANELS: readonly PanelSpec[] = [
   },
   {
     title: 'Errors per target',
-    description: '5xx answers and upstream failures the proxy answered for, per route and target.',
+    description:
+      "5xx answers and upstream failures per route and target; the service's failures count even when legacy rescued the request (failover).",
     type: 'timeseries',
     unit: 'reqps',
     w: 12,
     h: 8,
     targets: [
       {
-        expr: `sum by (route, target) (rate(strangler_requests_total{${ROUTE},outcome=~"5xx|error"}[${RATE}]))`,
+        expr: `sum by (route, target) (rate(strangler_requests_total{${ROUTE},outcome=~"${FAILED}"}[${RATE}]))`,
         legendFormat: '{{route}} {{target}}',
+      },
+    ],
+  },
+  {
+    title: 'Service failures by kind',
+    description:
+      'What went wrong with the service, per route: refused, reset, timeout, error, 5xx, or not tried because its breaker was open. Legacy may have answered the client instead.',
+    type: 'timeseries',
+    unit: 'reqps',
+    w: 12,
+    h: 8,
+    targets: [
+      {
+        expr: `sum by (route, outcome) (rate(strangler_requests_total{${ROUTE},target="service",outcome=~"${FAILED}"}[${RATE}]))`,
+        legendFormat: '{{route}} {{outcome}}',
+      },
+    ],
+  },
+  {
+    title: 'Flips and rollbacks',
+    description:
+      'Audited changes of each route per interval, by action: flip, guard.rollback, canary.start/step/rollback/done/halt/abort (from the store: any writer, the CLI too).',
+    type: 'timeseries',
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [
+      {
+        expr: `max by (route, action) (changes(strangler_route_last_change_timestamp_seconds{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} {{action}}',
+      },
+    ],
+  },
+  {
+    title: 'Rollout step',
+    description:
+      'The step a running or paused rollout has applied (0: none), and seconds until it judges the next.',
+    type: 'timeseries',
+    unit: 'short',
+    w: 12,
+    h: 8,
+    targets: [
+      { expr: `max by (route) (strangler_rollout_step{${ROUTE}})`, legendFormat: '{{route}} step' },
+      {
+        expr: `max by (route) (strangler_rollout_next_step_seconds{${ROUTE}})`,
+        legendFormat: '{{route}} seconds to next step',
       },
     ],
   },
@@ -169,6 +220,10 @@ export const PANELS: readonly PanelSpec[] = [
         expr: `max by (route, reason) (rate(strangler_shadow_skipped_total{${ROUTE}}[${RATE}]))`,
         legendFormat: '{{route}} skipped: {{reason}}',
       },
+      {
+        expr: `sum by (route) (rate(strangler_shadow_evidence_lost_total{${ROUTE}}[${RATE}]))`,
+        legendFormat: '{{route}} lost: store could not write',
+      },
     ],
   },
   {
@@ -230,6 +285,24 @@ export const PANELS: readonly PanelSpec[] = [
     w: 12,
     h: 8,
     targets: [{ expr: 'max(strangler_store_stale_seconds)', legendFormat: 'worst instance' }],
+  },
+];
+
+/**
+ * Annotations drawn on every panel: each audited change at the time it was
+ * made (the metric's value is the change's Unix time; Grafana's "use series
+ * value as timestamp"), flips and rollout steps in blue, rollbacks in red.
+ */
+export const ANNOTATIONS: ReadonlyArray<{ name: string; expr: string; color: string }> = [
+  {
+    name: 'Flips',
+    expr: 'max by (route, action) (strangler_route_last_change_timestamp_seconds{action=~"flip|canary.start|canary.step|canary.done"}) * 1000',
+    color: 'blue',
+  },
+  {
+    name: 'Rollbacks',
+    expr: 'max by (route, action) (strangler_route_last_change_timestamp_seconds{action=~"guard.rollback|canary.rollback|canary.halt|canary.abort"}) * 1000',
+    color: 'red',
   },
 ];
 
@@ -301,6 +374,20 @@ export function exportGrafana(opts: GrafanaOptions = {}): string {
     editable: true,
     time: { from: 'now-1h', to: 'now' },
     refresh: '10s',
+    annotations: {
+      list: ANNOTATIONS.map((a) => ({
+        name: a.name,
+        datasource: ds,
+        enable: true,
+        iconColor: a.color,
+        expr: a.expr,
+        step: '30s',
+        useValueForTime: true,
+        titleFormat: '{{action}}',
+        textFormat: '{{route}}',
+        tagKeys: 'route,action',
+      })),
+    },
     templating: {
       list: [
         { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus' },

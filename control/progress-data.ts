@@ -22,8 +22,8 @@ export interface ProgressRoute {
   errors: { legacy: number; service: number };
   /** p99 latency (ms) per target from the stats windows' buckets (bucket upper bound); null with no traffic. */
   p99Ms: { legacy: number | null; service: number | null };
-  /** From the latest breaker.* audit row: "open", "half-open" or "closed". */
-  breaker: { state: string; at: string } | null;
+  /** From the latest breaker.* audit row: "open", "half-open" or "closed" (`at` null: never changed); null without failover. */
+  breaker: { state: string; at: string | null } | null;
   lastChange: { at: string; actor: string; reason: string };
   /** The latest saved load test of this route, reduced to its ratios. */
   loadtest: { at: string; serviceOverLegacyP99: number | null; serviceOverLegacyRps: number | null } | null;

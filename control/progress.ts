@@ -4,7 +4,7 @@
  * rate, p99 per target, breaker state, last change and last load test; plus
  * the planner's next candidates when a plan was saved.
  */
-import { breakerStatesFromAudit } from '../core/breaker-state.js';
+import { readBreakerState } from './routes.js';
 import type { Config } from '../core/config.js';
 import { MODES, type Mode, type Target } from '../core/types.js';
 import type { LoadtestResult } from './loadtest-result.js';
@@ -108,9 +108,7 @@ export async function gatherProgress(
     const mine = (t: Target) => windows.filter((w) => w.route === id && w.target === t);
     // The route's noise thresholds: the same match rate after noise as the gate and the shadow report.
     const shadow = summariseShadow(await store.shadow.evidence(id), cfg?.shadow);
-    const audit = await store.audit.list({ route: id, limit: 1000 });
-    const breakerRow = audit.filter((a) => a.action.startsWith('breaker.')).at(-1);
-    const breaker = breakerRow ? breakerStatesFromAudit([breakerRow])[id] : undefined;
+    const breaker = await readBreakerState(store, cfg);
     const lt = await store.results.latest('loadtest', id);
     routes.push({
       id,
@@ -130,7 +128,7 @@ export async function gatherProgress(
         legacy: windowPercentiles(mine('legacy'))?.p99 ?? null,
         service: windowPercentiles(mine('service'))?.p99 ?? null,
       },
-      breaker: breakerRow && breaker ? { state: breaker, at: breakerRow.at } : null,
+      breaker,
       lastChange: state
         ? { at: state.updatedAt, actor: state.actor, reason: state.reason }
         : { at: '', actor: '', reason: 'not in the store yet' },

@@ -3,8 +3,8 @@
  * joined with store state, the gate verdict, SLO status and rollout
  * (control/route-status.ts), and the breaker state from the audit log.
  */
-import { breakerStatesFromAudit } from '../core/breaker-state.js';
-import type { Config } from '../core/config.js';
+import { type BreakerState, breakerStatesFromAudit } from '../core/breaker-state.js';
+import type { Config, RouteConfig } from '../core/config.js';
 import type { RouteState } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { rateLimitCell } from './rate-limit-use.js';
@@ -37,12 +37,7 @@ export async function listRouteRows(
     const s = states.get(r.id);
     if (!s) continue;
     const status = statuses.get(r.id);
-    const breakerRows = [
-      ...(await store.audit.list({ route: r.id, action: 'breaker.open', limit: 1 })),
-      ...(await store.audit.list({ route: r.id, action: 'breaker.half-open', limit: 1 })),
-      ...(await store.audit.list({ route: r.id, action: 'breaker.close', limit: 1 })),
-    ].sort((a, b) => a.seq - b.seq);
-    const breaker = breakerStatesFromAudit(breakerRows)[r.id] ?? 'closed';
+    const breaker = (await readBreakerState(store, r))?.state ?? '-';
     const rateLimit = await rateLimitCell(store, config, r, now);
     rows.push({
       ...s,
@@ -84,4 +79,26 @@ export function servedRouteRows(config: Readonly<Config>, served: RouteState[]):
         ]
       : [];
   });
+}
+
+/**
+ * A route's breaker as the audit log tells it, for any process (the CLI, the
+ * reports, the console): the newest breaker.* row; `closed` (its starting
+ * state, `at` null) when the proxy never reported a change; null when the
+ * route has failover off and so no breaker. One rule for `routes`, `report
+ * progress` and the admin API, which disagreed ('-' beside 'closed', issue 26).
+ */
+export async function readBreakerState(
+  store: Store,
+  route: Pick<RouteConfig, 'id' | 'failover'> | undefined,
+): Promise<{ state: BreakerState; at: string | null } | null> {
+  if (!route?.failover.enabled) return null;
+  const rows = [
+    ...(await store.audit.list({ route: route.id, action: 'breaker.open', limit: 1 })),
+    ...(await store.audit.list({ route: route.id, action: 'breaker.half-open', limit: 1 })),
+    ...(await store.audit.list({ route: route.id, action: 'breaker.close', limit: 1 })),
+  ].sort((a, b) => a.seq - b.seq);
+  const last = rows.at(-1);
+  const state = breakerStatesFromAudit(rows)[route.id];
+  return last && state ? { state, at: last.at } : { state: 'closed', at: null };
 }

@@ -115,7 +115,15 @@ export class ShadowTimeline {
 
   private async sample(route: RouteConfig): Promise<void> {
     const ev = await this.store.shadow.evidence(route.id);
-    const points = this.series.get(route.id) ?? [];
+    let points = this.series.get(route.id) ?? [];
+    // After `strangler shadow reset` the chart starts over with the numbers
+    // beside it (issue 26: it kept the pre-reset history). The reset's audit
+    // row says when, even if new comparisons have since passed the old total.
+    const [reset] = await this.store.audit.list({ route: route.id, action: 'shadow.reset', limit: 1 });
+    const resetAt = reset ? Date.parse(reset.at) : Number.NEGATIVE_INFINITY;
+    if (ev.compared < (points.at(-1)?.compared ?? 0)) points = [];
+    else if ((points[0]?.at ?? Number.POSITIVE_INFINITY) <= resetAt)
+      points = points.filter((p) => p.at > resetAt);
     const prev = points.at(-1);
     // Nothing compared yet and nothing before: no point worth keeping.
     if (!prev && ev.compared === 0) return;

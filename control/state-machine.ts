@@ -94,14 +94,8 @@ export function resolveTarget(
       },
     );
   const mode = req.mode as Mode;
-  if (req.weight !== undefined && (!Number.isInteger(req.weight) || req.weight < 0 || req.weight > 100))
-    throw new StranglerError(
-      'STRANGLER_E_INVALID_FLIP',
-      `weight: ${req.weight} is not a whole number 0..100`,
-      {
-        details: { field: 'weight', value: req.weight },
-      },
-    );
+  // No separate "0..100" check (issue 26: `flip --help` said 1..99 and the
+  // error 0..100): weightAllowed is the range, and each message below names it.
   const { min, max } = allowedWeights(mode);
   if (mode === 'canary') {
     const weight = req.weight ?? (current.mode === 'canary' ? current.weight : undefined);

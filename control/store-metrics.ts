@@ -14,6 +14,36 @@ import { MODES } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { sampleQuantile } from '../core/quantile.js';
 import { summariseShadow } from './evidence.js';
+import { isActive, type Rollout, type RolloutStatus, readRollout } from './canary.js';
+import { GUARD_ACTION } from './guard.js';
+
+const ROLLOUT_STATUSES: readonly RolloutStatus[] = [
+  'none',
+  'running',
+  'paused',
+  'aborted',
+  'halted',
+  'rolled-back',
+  'done',
+];
+
+/**
+ * The audit actions that change a route's traffic, each exported as the time
+ * of its newest row (a lookup per route and action, not a scan): Grafana's
+ * annotations and "changes()" panels read flips, guard rollbacks and rollout
+ * steps from them. Any instance's /metrics shows every writer's changes (a
+ * CLI flip too), which a counter in the proxy process could not.
+ */
+export const CHANGE_ACTIONS = [
+  'flip',
+  GUARD_ACTION,
+  'canary.start',
+  'canary.step',
+  'canary.rollback',
+  'canary.done',
+  'canary.halt',
+  'canary.abort',
+] as const;
 
 type Labels = Record<string, string>;
 interface Family {
@@ -93,6 +123,27 @@ export async function storeMetricsText(config: Readonly<Config>, store: Store): 
     'gauge',
     '99th percentile latency of the paired shadow requests per route and target (newest reservoir).',
   );
+  const lastChange = fam(
+    'strangler_route_last_change_timestamp_seconds',
+    'gauge',
+    "Unix time of a route's newest audited change, by action (flip, guard.rollback, canary.start, canary.step, canary.rollback, canary.done, canary.halt, canary.abort).",
+  );
+  const rolloutStatus = fam(
+    'strangler_rollout_status',
+    'gauge',
+    "A route's rollout status: 1 for its status, 0 for the others.",
+  );
+  const rolloutStep = fam(
+    'strangler_rollout_step',
+    'gauge',
+    'The step a running or paused rollout has applied (1 = first), 0 when none is active.',
+  );
+  const nextStep = fam(
+    'strangler_rollout_next_step_seconds',
+    'gauge',
+    'Seconds until a running rollout judges its step and applies the next (0 when it is due or none is running).',
+  );
+  const now = Date.now();
   const states = new Map((await store.routes.list()).map((s) => [s.id, s]));
   for (const r of config.routes) {
     const s = states.get(r.id);
@@ -114,8 +165,40 @@ export async function storeMetricsText(config: Readonly<Config>, store: Store): 
       p50.samples.push({ labels: { route: r.id, target }, value: sampleQuantile(xs, 0.5)! / 1000 });
       p99.samples.push({ labels: { route: r.id, target }, value: sampleQuantile(xs, 0.99)! / 1000 });
     }
+    for (const action of CHANGE_ACTIONS) {
+      const [row] = await store.audit.list({ route: r.id, action, limit: 1 });
+      if (row) lastChange.samples.push({ labels: { route: r.id, action }, value: Date.parse(row.at) / 1000 });
+    }
+    const rollout = await readRollout(store, r.id);
+    for (const st of ROLLOUT_STATUSES)
+      rolloutStatus.samples.push({
+        labels: { route: r.id, status: st },
+        value: st === rollout.status ? 1 : 0,
+      });
+    rolloutStep.samples.push({ labels: { route: r.id }, value: isActive(rollout) ? rollout.index + 1 : 0 });
+    nextStep.samples.push({ labels: { route: r.id }, value: secondsToNextStep(rollout, now) });
   }
-  return renderFamilies([mode, weight, version, compared, ratio, skipped, errors, p50, p99]);
+  return renderFamilies([
+    mode,
+    weight,
+    version,
+    compared,
+    ratio,
+    skipped,
+    errors,
+    p50,
+    p99,
+    lastChange,
+    rolloutStatus,
+    rolloutStep,
+    nextStep,
+  ]);
+}
+
+/** Seconds until a running rollout's next judgement (0 when due, paused or none). */
+export function secondsToNextStep(r: Rollout, now: number): number {
+  if (r.status !== 'running') return 0;
+  return Math.max(0, Math.round((r.holdUntil - now) / 100) / 10);
 }
 
 /** The data plane's metrics followed by the store's; a store that does not answer leaves the data plane's alone. */

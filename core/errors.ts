@@ -28,6 +28,11 @@ export const ERROR_CODES = {
     exit: 5,
     message: 'live proxies serve from this store; stop them first or pass --force',
   },
+  STRANGLER_E_STORE_MISSING: {
+    status: 503,
+    exit: 5,
+    message: 'no store file: not created yet (run strangler serve or strangler seed), or removed since',
+  },
   STRANGLER_E_UNAUTHORIZED: { status: 401, exit: 2, message: 'missing or wrong admin token' },
   STRANGLER_E_ADMIN_DISABLED: {
     status: 403,

@@ -217,6 +217,23 @@ export class ServiceBreaker {
     return result;
   }
 
+  /**
+   * An answer the service gave outside the breaker (a shadow copy): while
+   * half-open it counts as a trial, so a route in shadow mode, which sends the
+   * service no live traffic, still closes once the service recovered — or
+   * reopens if it has not. Closed or open, it changes nothing (opossum's
+   * reset timer moves open to half-open).
+   */
+  probe(ok: boolean): void {
+    if (!this.cb.halfOpen) return;
+    if (!ok) {
+      this.cb.open();
+      return;
+    }
+    this.trialsSucceeded++;
+    if (this.trialsSucceeded >= this.config.halfOpenMaxRequests) this.cb.close();
+  }
+
   /** Trial slots in use and successes so far in the current half-open phase (for tests and logs). */
   trials(): { inFlight: number; succeeded: number } {
     return { inFlight: this.trialsInFlight, succeeded: this.trialsSucceeded };
@@ -280,6 +297,16 @@ export class BreakerRegistry {
     this.breakers.set(route, b);
     this.gauge.set({ route }, BREAKER_STATE_VALUE[b.state]);
     return b;
+  }
+
+  /** strangler_breaker_state at 0 (closed) for failover routes before their first request: 0, not "No data". */
+  initRoutes(routeIds: readonly string[]): void {
+    for (const route of routeIds) if (!this.breakers.has(route)) this.gauge.set({ route }, 0);
+  }
+
+  /** A shadow copy's answer from the route's service, as a probe of its breaker (ServiceBreaker.probe). */
+  probe(route: string, ok: boolean): void {
+    this.breakers.get(route)?.probe(ok);
   }
 
   /** State of each route's breaker. */

@@ -38,6 +38,15 @@ import type {
 } from './types.js';
 import { failoverReason, notResentCode } from './upstream-errors.js';
 
+const FAILOVER_REASONS: readonly FailoverReason[] = [
+  'breaker-open',
+  'refused',
+  'reset',
+  'timeout',
+  'status-5xx',
+  'error',
+];
+
 /** Response header naming why legacy answered a service route. */
 export const FAILOVER_HEADER = 'x-strangler-failover';
 
@@ -122,6 +131,16 @@ export class Failover {
     );
   }
 
+  /** Zeroed counters and closed breakers for the routes with failover on (Prometheus: initialise known label sets). */
+  initRoutes(routeIds: readonly string[]): void {
+    this.breakers.initRoutes(routeIds);
+    for (const route of routeIds) {
+      for (const reason of FAILOVER_REASONS) this.failovers.inc({ route, reason }, 0);
+      this.unsafe.inc({ route }, 0);
+      this.bodyTooLarge.inc({ route }, 0);
+    }
+  }
+
   countFailover(route: string, reason: FailoverReason): void {
     this.failovers.inc({ route, reason });
   }
@@ -176,6 +195,7 @@ export async function forwardWithFailover(
   let failure: UpstreamFailure | undefined;
   let fiveXx: UpstreamResponse | undefined;
   let requestSent: boolean;
+  const serviceStart = performance.now();
   try {
     const answer = await breaker.run(async () => {
       const a = await attemptService();
@@ -229,7 +249,12 @@ export async function forwardWithFailover(
     // The pipeline names the reason in FAILOVER_HEADER from failoverReason
     // (not res.setHeader here: a pre-set header sends Node's writeHead down
     // its slow path, which keeps only the last of repeated Set-Cookie fields).
-    return Object.assign(await attemptLegacy(), { target: 'legacy' as const, failoverReason: reason });
+    const serviceMs = performance.now() - serviceStart;
+    return Object.assign(await attemptLegacy(), {
+      target: 'legacy' as const,
+      failoverReason: reason,
+      serviceMs,
+    });
   }
   if (decision.to === 'reject') failover.countRejected(route.id, decision.why);
   if (fiveXx && decision.to === 'none') return asResult(fiveXx, 'service');

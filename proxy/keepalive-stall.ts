@@ -9,9 +9,22 @@
  * send to answer): under concurrency, queueing in the server would look like
  * a stall. Measured through undici's documented diagnostics channels
  * (`undici:client:sendHeaders` carries the socket, `undici:request:trailers`
- * marks the answer complete), so forwarding itself is untouched. Each origin
- * is watched until a verdict, then dropped; with no origin left the channels
- * are unsubscribed and cost nothing.
+ * marks the answer complete), so forwarding itself is untouched. An origin
+ * found healthy is dropped; with no origin left the channels are unsubscribed
+ * and cost nothing.
+ *
+ * Two additions (issue 26):
+ * - Sequential traffic keeps one connection, so fresh-connection answers never
+ *   come and no verdict was ever reached (40 requests to Django's runserver at
+ *   55 ms each, and not a word). When reused answers look like a stall and
+ *   fresh ones are missing, the watch asks the upstream to close one
+ *   connection after its answer (`askFresh`), so the next request opens a
+ *   fresh one to compare with: at most one in FRESH_EVERY answers, only until
+ *   the comparison is made.
+ * - An origin found stalling stays watched (its samples start over), so a
+ *   server fixed later gets a healthy verdict that replaces the stall, and
+ *   `strangler routes` stops showing the note. Only a changed verdict is
+ *   reported.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
@@ -31,6 +44,8 @@ import type { Upstreams } from './upstreams.js';
 
 /** Answers kept per origin: the newest of each kind. */
 const KEEP = { fresh: 32, reused: 128 };
+/** While fresh answers are missing: ask for a fresh connection once per this many answers. */
+const FRESH_EVERY = 8;
 
 interface OriginWatch {
   upstream: string;
@@ -40,6 +55,10 @@ interface OriginWatch {
   open: number;
   /** Sends so far: an answer whose send was not the latest overlapped another request. */
   sends: number;
+  /** The verdict reported last (undefined: none yet). */
+  stall?: boolean;
+  /** Answers since a fresh connection was last asked for. */
+  sinceAsk: number;
 }
 
 /** undici's Request as the channels show it: `origin` is the pool's origin string. */
@@ -78,9 +97,18 @@ export class KeepAliveStallWatch {
     private readonly thresholds: StallThresholds = DEFAULT_STALL_THRESHOLDS,
     /** Milliseconds; a test's clock may replace it. */
     private readonly now: () => number = () => performance.now(),
+    /** Have the origin's next request close its connection after the answer, so the one after opens a fresh one. */
+    private readonly askFresh: (origin: string) => void = () => {},
   ) {
     for (const o of origins)
-      this.watching.set(o.origin, { upstream: o.upstream, fresh: [], reused: [], open: 0, sends: 0 });
+      this.watching.set(o.origin, {
+        upstream: o.upstream,
+        fresh: [],
+        reused: [],
+        open: 0,
+        sends: 0,
+        sinceAsk: 0,
+      });
     if (this.watching.size > 0) {
       diagnosticsChannel.subscribe(SEND_HEADERS, this.onSendHeaders);
       diagnosticsChannel.subscribe(COMPLETE, this.onComplete);
@@ -136,25 +164,48 @@ export class KeepAliveStallWatch {
     xs.push(this.now() - s.t0);
     if (xs.length > (s.reused ? KEEP.reused : KEEP.fresh)) xs.shift();
     const v = judgeStall(w.fresh, w.reused, this.thresholds);
-    if (!v) return;
     // A stall is reported at once; healthy only after a full window of reused
     // answers no slower than fresh ones.
-    if (v.stall || w.reused.length >= KEEP.reused) {
-      this.watching.delete(origin);
-      this.onVerdict({
-        kind: 'keepalive-stall',
-        stall: v.stall,
-        upstream: w.upstream,
-        origin,
-        freshP50Ms: v.freshP50Ms,
-        reusedP50Ms: v.reusedP50Ms,
-        freshSamples: w.fresh.length,
-        reusedSamples: w.reused.length,
-        advice: STALL_ADVICE,
-      });
+    if (!v || !(v.stall || w.reused.length >= KEEP.reused)) {
+      this.maybeAskFresh(origin, w);
+      return;
     }
+    const finding: KeepAliveStallFinding = {
+      kind: 'keepalive-stall',
+      stall: v.stall,
+      upstream: w.upstream,
+      origin,
+      freshP50Ms: v.freshP50Ms,
+      reusedP50Ms: v.reusedP50Ms,
+      freshSamples: w.fresh.length,
+      reusedSamples: w.reused.length,
+      advice: STALL_ADVICE,
+    };
+    const changed = w.stall !== v.stall;
+    w.stall = v.stall;
+    if (v.stall) {
+      // Keep watching for the fix, on new samples.
+      w.fresh = [];
+      w.reused = [];
+    } else this.watching.delete(origin);
+    if (changed) this.onVerdict(finding);
     if (this.watching.size === 0) this.stop();
   };
+
+  /**
+   * Ask for a fresh connection when the comparison lacks fresh answers and
+   * is worth making: reused answers that look stalled (their lower quartile
+   * at least a delayed ACK), or an origin found stalling, to see it fixed.
+   */
+  private maybeAskFresh(origin: string, w: OriginWatch): void {
+    if (w.fresh.length >= this.thresholds.minFresh || w.reused.length < FRESH_EVERY) return;
+    const sorted = [...w.reused].sort((a, b) => a - b);
+    const looksStalled = sorted[Math.floor(sorted.length / 4)] >= this.thresholds.minGapMs;
+    if (!looksStalled && w.stall !== true) return;
+    if (++w.sinceAsk < FRESH_EVERY) return;
+    w.sinceAsk = 0;
+    this.askFresh(origin);
+  }
 }
 
 /**
@@ -171,11 +222,23 @@ export function watchKeepAliveStalls(
     .all()
     .filter((u) => u.reusesConnections)
     .flatMap((u) => u.origins.map((origin) => ({ upstream: u.name, origin })));
-  return new KeepAliveStallWatch(origins, (f) => {
-    // Saved either way: a healthy verdict replaces an earlier stall (the server was fixed).
-    if (f.stall) logger.warn({ finding: f }, describeStall(f));
-    store.results
-      .put('finding', stallFindingKey(f.upstream, f.origin), f)
-      .catch((err) => logger.warn({ err }, 'could not save the keep-alive stall verdict'));
-  });
+  const byOrigin = new Map(upstreams.all().flatMap((u) => u.origins.map((o) => [o, u] as const)));
+  return new KeepAliveStallWatch(
+    origins,
+    (f) => {
+      // Saved either way: a healthy verdict replaces an earlier stall (the server was fixed).
+      if (f.stall) logger.warn({ finding: f }, describeStall(f));
+      else
+        logger.info(
+          { finding: f },
+          `upstream ${f.upstream} (${f.origin}) no longer stalls on kept-alive connections`,
+        );
+      store.results
+        .put('finding', stallFindingKey(f.upstream, f.origin), f)
+        .catch((err) => logger.warn({ err }, 'could not save the keep-alive stall verdict'));
+    },
+    DEFAULT_STALL_THRESHOLDS,
+    () => performance.now(),
+    (origin) => byOrigin.get(origin)?.askFreshConnection(origin),
+  );
 }

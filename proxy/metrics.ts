@@ -14,12 +14,60 @@
  */
 import { type Metric, Registry } from 'prom-client';
 import type { Target } from '../core/types.js';
+import type { FailoverReason } from './types.js';
 
 /** Label for requests no route matched (served by legacy). */
 export const UNMATCHED = '(unmatched)';
 
-/** '2xx'..'5xx' for answered requests; 'error' when the proxy answered for a failed upstream; 'aborted' when the client left. */
-export type Outcome = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'error' | 'aborted';
+/**
+ * '2xx'..'5xx' for answered requests; 'error' when the proxy answered for a
+ * failed upstream; 'aborted' when the client left. A service attempt that
+ * legacy rescued (failover) is counted on target service as well, by what went
+ * wrong: 'refused', 'reset', 'timeout', 'error', '5xx', or 'breaker-open'
+ * (not tried: its breaker was open) — so "errors per target" shows an outage
+ * that failover hides from the client (issue 26).
+ */
+export type Outcome =
+  | '1xx'
+  | '2xx'
+  | '3xx'
+  | '4xx'
+  | '5xx'
+  | 'error'
+  | 'aborted'
+  | 'refused'
+  | 'reset'
+  | 'timeout'
+  | 'breaker-open';
+
+/** The outcomes that mean the service failed (dashboards and docs name the same set). */
+export const SERVICE_FAILURE_OUTCOMES: readonly Outcome[] = [
+  '5xx',
+  'error',
+  'refused',
+  'reset',
+  'timeout',
+  'breaker-open',
+];
+
+/** The service's outcome for an attempt legacy answered instead. */
+export function rescuedOutcome(reason: FailoverReason): Outcome {
+  return reason === 'status-5xx' ? '5xx' : reason;
+}
+
+/**
+ * The series each known route starts with at 0 (Prometheus: initialise known
+ * label sets, so a panel shows 0 rather than "No data" before the first
+ * failure). Only counters are zeroed: an empty histogram adds 16 lines and no answer.
+ */
+const ZEROED: ReadonlyArray<[Target, Outcome]> = [
+  ['legacy', '2xx'],
+  ['legacy', '5xx'],
+  ['legacy', 'error'],
+  ['service', '2xx'],
+  ['service', '5xx'],
+  ['service', 'error'],
+];
 
 const STATUS_CLASS: Outcome[] = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
@@ -29,6 +77,7 @@ export function statusOutcome(status: number): Outcome {
 
 const REQUESTS = 'strangler_requests_total';
 const DURATION = 'strangler_request_duration_seconds';
+const EVIDENCE_LOST = 'strangler_shadow_evidence_lost_total';
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface Series {
@@ -99,6 +148,7 @@ export class ProxyMetrics {
         type: 'histogram',
         aggregator: 'sum',
         values: values((s, out) => {
+          if (s.count === 0) return;
           let acc = 0;
           for (let i = 0; i < BUCKETS.length; i++) {
             acc += s.buckets[i];
@@ -121,23 +171,42 @@ export class ProxyMetrics {
     this.registry.registerMetric(duration as unknown as Metric);
   }
 
+  /**
+   * `strangler_shadow_evidence_lost_total{route}`, read from the shadow hook at
+   * scrape time: exchanges whose evidence the store refused (a full disk).
+   */
+  countEvidenceLost(routeIds: readonly string[], read: () => Record<string, number>): void {
+    const metric: RegistryMetric = {
+      name: EVIDENCE_LOST,
+      help: 'Shadowed exchanges whose evidence the store could not write (shown as skipped "store-write-failed" once it can).',
+      type: 'counter',
+      aggregator: 'sum',
+      get: async () => {
+        const lost = { ...Object.fromEntries(routeIds.map((id) => [id, 0])), ...read() };
+        return {
+          name: EVIDENCE_LOST,
+          help: metric.help,
+          type: 'counter',
+          aggregator: 'sum',
+          values: Object.entries(lost).map(([route, value]) => ({ labels: { route }, value })),
+        };
+      },
+      reset: () => {},
+    };
+    this.registry.registerMetric(metric as unknown as Metric);
+  }
+
+  /** Zeroed request counters for the routes the proxy knows (and unmatched traffic), before any request. */
+  initRoutes(routeIds: readonly string[]): void {
+    for (const [target, outcome] of ZEROED)
+      if (target === 'legacy') this.seriesOf(UNMATCHED, target, outcome);
+    for (const id of routeIds) for (const [target, outcome] of ZEROED) this.seriesOf(id, target, outcome);
+  }
+
   observe(route: string, target: Target, outcome: Outcome, seconds: number): void {
     let s = this.last;
     if (!s || s.route !== route || s.target !== target || s.outcome !== outcome) {
-      const key = `${route}\0${target}\0${outcome}`;
-      s = this.series.get(key);
-      if (!s) {
-        s = {
-          route,
-          target,
-          outcome,
-          labels: { route, target, outcome },
-          count: 0,
-          sum: 0,
-          buckets: new Float64Array(BUCKETS.length + 1),
-        };
-        this.series.set(key, s);
-      }
+      s = this.seriesOf(route, target, outcome);
       this.last = s;
     }
     if (!Number.isFinite(seconds)) return;
@@ -146,6 +215,24 @@ export class ProxyMetrics {
     let i = 0;
     while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
     s.buckets[i]++;
+  }
+
+  private seriesOf(route: string, target: Target, outcome: Outcome): Series {
+    const key = `${route}\0${target}\0${outcome}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = {
+        route,
+        target,
+        outcome,
+        labels: { route, target, outcome },
+        count: 0,
+        sum: 0,
+        buckets: new Float64Array(BUCKETS.length + 1),
+      };
+      this.series.set(key, s);
+    }
+    return s;
   }
 
   get contentType(): string {

@@ -51,7 +51,7 @@ import {
 } from './edge-rules.js';
 import { BadRequestHeaders, upstreamRequestHeaders } from './headers.js';
 import { watchKeepAliveStalls } from './keepalive-stall.js';
-import { type Outcome, ProxyMetrics, statusOutcome, UNMATCHED } from './metrics.js';
+import { type Outcome, ProxyMetrics, rescuedOutcome, statusOutcome, UNMATCHED } from './metrics.js';
 import { isPointsUrl, PointEndpoints } from './points.js';
 import {
   type Admission,
@@ -493,7 +493,16 @@ class Pipeline {
         ? statusOutcome(res.statusCode)
         : 'error';
     const entry = ctx.route;
-    this.metrics.observe(entry ? entry.config.id : UNMATCHED, target, outcome, durationMs / 1000);
+    const routeId = entry ? entry.config.id : UNMATCHED;
+    this.metrics.observe(routeId, target, outcome, durationMs / 1000);
+    // Legacy rescued it: the service's own failure is counted too, on target service.
+    if (answer?.failoverReason)
+      this.metrics.observe(
+        routeId,
+        'service',
+        rescuedOutcome(answer.failoverReason),
+        (answer.serviceMs ?? 0) / 1000,
+      );
     ctx.trace?.end({
       route: entry?.config.id,
       mode: entry?.state.mode,
@@ -577,10 +586,17 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyServer> {
   const upstreams = new Upstreams(config);
   const stallWatch = watchKeepAliveStalls(upstreams, store, logger);
   const metrics = new ProxyMetrics();
+  const routeIds = config.routes.map((r) => r.id);
+  metrics.initRoutes(routeIds);
+  const lostEvidence = opts.shadow?.evidenceLost?.bind(opts.shadow);
+  if (lostEvidence) metrics.countEvidenceLost(routeIds, lostEvidence);
   const stats = new StatsRecorder(store, instanceId, config.proxy.statsFlushMs);
   stats.start();
   // One Failover per proxy: its breakers outlive table reloads.
   const failover = new Failover({ audit: store.audit, log: logger, metrics: metrics.registry });
+  failover.initRoutes(config.routes.filter((r) => r.failover.enabled).map((r) => r.id));
+  // Shadow copies to the service probe its breaker (a route in shadow sends it no live traffic).
+  opts.shadow?.observeService?.((route, ok) => failover.breakers.probe(route, ok));
   const bodies = new BodyBudget(config.proxy.maxBufferedBodyBytes);
   const points = new PointEndpoints({
     config,

@@ -94,4 +94,9 @@ export interface UpstreamFailure {
 export type UpstreamAttempt = UpstreamResponse | UpstreamFailure;
 
 /** What forwardWithFailover returns: the attempt that will be answered with, and who answered. */
-export type FailoverResult = UpstreamAttempt & { target: Target; failoverReason?: string };
+export type FailoverResult = UpstreamAttempt & {
+  target: Target;
+  failoverReason?: FailoverReason;
+  /** With failoverReason: how long the failed service attempt took (ms), for its own metrics series. */
+  serviceMs?: number;
+};

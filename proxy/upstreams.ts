@@ -25,6 +25,10 @@ export class Upstream {
   private readonly pools: Pool[];
   /** What requests go through: the pools, or the pools with `Connection: close` on every request. */
   private readonly dispatchers: Dispatcher[];
+  /** The same pools with `Connection: close` on the request (reset), for askFreshConnection. */
+  private readonly closing: Dispatcher[];
+  /** Origins whose next request closes its connection after the answer. */
+  private readonly freshWanted = new Set<number>();
   private next = 0;
 
   constructor(name: string, cfg: UpstreamConfig, proxy: Config['proxy']) {
@@ -54,17 +58,31 @@ export class Upstream {
     // No reuse: every request says `Connection: close` (RFC 9112 §9.6), so the
     // upstream closes after answering and the next request opens a fresh
     // connection, which servers that stall on reused ones answer at once.
-    this.dispatchers = this.reusesConnections
-      ? this.pools
-      : this.pools.map((p) =>
-          p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)),
-        );
+    this.closing = this.pools.map((p) =>
+      p.compose((dispatch) => (opts, handler) => dispatch({ ...opts, reset: true }, handler)),
+    );
+    this.dispatchers = this.reusesConnections ? this.pools : this.closing;
   }
 
   /** The dispatcher (its origin and base path) for the next request, round-robin. */
   pick(): { pool: Dispatcher; origin: string; prefix: string } {
     const i = this.pools.length === 1 ? 0 : this.next++ % this.pools.length;
-    return { pool: this.dispatchers[i], origin: this.origins[i], prefix: this.prefixes[i] };
+    const closes = this.freshWanted.delete(i);
+    return {
+      pool: closes ? this.closing[i] : this.dispatchers[i],
+      origin: this.origins[i],
+      prefix: this.prefixes[i],
+    };
+  }
+
+  /**
+   * The next request to `origin` says `Connection: close`, so the one after it
+   * opens a fresh connection: the keep-alive stall watch's comparison
+   * (proxy/keepalive-stall.ts), which sequential traffic never makes itself.
+   */
+  askFreshConnection(origin: string): void {
+    const i = this.origins.indexOf(origin);
+    if (i >= 0) this.freshWanted.add(i);
   }
 
   /** An origin and base path for protocols that do not use the pools (WebSocket upgrades). */

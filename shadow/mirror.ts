@@ -104,6 +104,24 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       })
     : undefined;
   const runtimes = new WeakMap<RouteConfig, RouteRuntime>();
+  const serviceObservers: Array<(routeId: string, ok: boolean) => void> = [];
+  /**
+   * A copy the service answered (or failed) is news about the service: the
+   * proxy's breaker takes it as a probe. In shadow mode no live request goes
+   * to the service, so a breaker left half-open by an outage stayed so for
+   * ever (issue 26). Caps on our side (body-cap, bytes-cap) say nothing.
+   */
+  const reportServiceAnswer = (routeId: string, copy: PromiseSettledResult<Answer>): void => {
+    if (serviceObservers.length === 0) return;
+    let ok: boolean;
+    if (copy.status === 'fulfilled') ok = copy.value.status < 500;
+    else {
+      const reason = (copy.reason as { reason?: string })?.reason;
+      if (reason !== 'timeout' && reason !== 'error') return;
+      ok = false;
+    }
+    for (const fn of serviceObservers) fn(routeId, ok);
+  };
   const inFlight = new Set<Promise<void>>();
   let closed = false;
 
@@ -141,6 +159,7 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       body: ex.responseBody!,
       durationMs: ex.durationMs,
     };
+    if (side === 'service') reportServiceAnswer(route.id, copy);
     const outcome = { side, primary, copy, local: ex.legacyAgain, again };
     recordExchange(evidence.batchOf(route.id), outcome, rt.recording, (legacy, service, diff) =>
       sampleOf(route, ex, legacy, service, diff, rt.redaction, now()),
@@ -213,6 +232,8 @@ export function createShadowHook(options: ShadowHookOptions): ShadowMirror {
       await evidence.flush();
       await cases?.flush();
     },
+    evidenceLost: () => evidence.lost(),
+    observeService: (fn) => void serviceObservers.push(fn),
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

@@ -70,5 +70,9 @@ export interface ShadowHook {
   countSkipped?(routeId: string, reason: string, n: number): void;
   /** Shadow exchanges in flight and bytes they hold (an extraction point's batch waits for room). */
   load?(): { active: number; bytes: number };
+  /** Exchanges per route whose evidence the store could not write (strangler_shadow_evidence_lost_total). */
+  evidenceLost?(): Record<string, number>;
+  /** Be told how the service answered each shadow copy sent to it (ok: answered below 500): the breaker's probes. */
+  observeService?(fn: (routeId: string, ok: boolean) => void): void;
   close(): Promise<void>;
 }

@@ -31,16 +31,20 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     const file = url.slice('sqlite:'.length);
     const { openSqliteStore } = await import('./sqlite/index.js');
     const { existsSync } = await import('node:fs');
-    // A missing file a proxy marked lost is lost, not "not created yet" (issue 29).
-    const missingMark =
-      file !== ':memory:' && !existsSync(file) ? readSqliteMark(path.resolve(file)) : undefined;
-    if (opts.create === false && missingMark) throw markedLostError(url, missingMark);
-    if (opts.create === false && file !== ':memory:' && !existsSync(file))
+    if (opts.create === false && file !== ':memory:' && !existsSync(file)) {
+      // A file a proxy saw vanish leaves a lost mark beside it: lost, not "not
+      // created yet" (issue 29). Without one it was most likely never created
+      // (issue 26: "lost" before the first serve) — but a directory removed
+      // with its mark looks the same, so the message names both and never
+      // suggests seeding over a lost store.
+      const mark = readSqliteMark(path.resolve(file));
+      if (mark) throw markedLostError(url, mark);
       throw new StranglerError(
-        'STRANGLER_E_STORE_LOST',
-        `${url}: no store file; \`strangler serve\` or \`strangler seed\` creates it and seeds the routes from the config (or restore the file from a backup)`,
+        'STRANGLER_E_STORE_MISSING',
+        `${url}: not created yet — run \`strangler serve\` or \`strangler seed\` (either creates it and seeds the routes from the config). If it existed and was removed, it is lost: restore the file from a backup instead`,
         { details: { store: url, state: 'missing' } },
       );
+    }
     if (opts.create !== false && !opts.clearLostMark && file !== ':memory:' && !existsSync(file)) {
       const mark = readSqliteMark(path.resolve(file));
       if (mark) throw lostMarkError(url, mark);

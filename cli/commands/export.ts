@@ -52,7 +52,18 @@ export function register(program: Command, io: CliIO): void {
     .option('-o, --out <file>', 'write here instead of stdout')
     .option('--title <title>', 'dashboard title', 'strangler: migration')
     .option('--uid <uid>', 'dashboard uid', 'strangler')
-    .action(async (opts: { out?: string; title: string; uid: string }) => {
+    .option(
+      '-c, --config <file>',
+      'config file: checked (a script may pass --config to every command); the dashboard itself needs none',
+    )
+    .action(async (opts: { out?: string; title: string; uid: string; config?: string }) => {
+      // The dashboard is the same for every config (its route list is a
+      // Prometheus variable); a given config is still read, so a wrong path fails here too.
+      if (opts.config !== undefined) {
+        const { loadConfig } = await import('../../core/config.js');
+        const { configPath } = await import('../context.js');
+        loadConfig(configPath(io, opts.config));
+      }
       const { exportGrafana } = await import('../../control/export-grafana.js');
       await emit(io, opts.out, exportGrafana({ title: opts.title, uid: opts.uid }));
     });

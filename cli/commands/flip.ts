@@ -15,7 +15,11 @@ export function register(program: Command, io: CliIO): void {
     .argument('<route>', 'route id')
     .argument('<mode>', 'legacy | shadow | canary | service')
     .option('-c, --config <file>', 'config file', 'strangler.yaml')
-    .option('-w, --weight <percent>', 'canary share of traffic, 1..99', wholeNumber)
+    .option(
+      '-w, --weight <percent>',
+      'canary share of traffic, a whole number 1..99 (service mode is 100, legacy and shadow 0)',
+      wholeNumber,
+    )
     .option('-r, --reason <text>', 'why (recorded in the audit log)')
     .option('--expect-version <version>', 'refuse unless the route is still at this version', wholeNumber)
     .option('--force', 'override a refusing gate (needs --reason; recorded)')
@@ -79,10 +83,16 @@ export function register(program: Command, io: CliIO): void {
           io.stdout.write(`dry run: ${route} ${show(result.before)} would become ${mode}; nothing changed\n`);
         else io.stdout.write(`${route}: ${show(result.before)} -> ${show(result.after!)}\n`);
         const gate = result.details.gate as
-          | { pass: boolean; checks: Array<{ ok: boolean; name: string; message: string }> }
+          | {
+              pass: boolean;
+              basisNote?: string;
+              checks: Array<{ ok: boolean; name: string; message: string }>;
+            }
           | undefined;
         if (gate) {
-          io.stdout.write(`gate: ${gate.pass ? 'pass' : 'refused'}\n`);
+          io.stdout.write(
+            `gate: ${gate.pass ? 'pass' : 'refused'}${gate.basisNote ? ` (${gate.basisNote})` : ''}\n`,
+          );
           for (const c of gate.checks)
             io.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.message}\n`);
         }

@@ -144,7 +144,11 @@ async function savePlan(
   if (implicit && store.startsWith('sqlite:') && !existsSync(store.slice('sqlite:'.length))) return;
   // Only `serve` and `strangler seed` create a store: without one the plan is printed, not saved.
   const opened = await openStore(store, { create: false }).catch((err: unknown) => {
-    if (!isStranglerError(err, 'STRANGLER_E_STORE_LOST')) throw err;
+    if (
+      !isStranglerError(err, 'STRANGLER_E_STORE_LOST') &&
+      !isStranglerError(err, 'STRANGLER_E_STORE_MISSING')
+    )
+      throw err;
     io.stderr.write(`plan not saved: ${err.message}\n`);
     return undefined;
   });

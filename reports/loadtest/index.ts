@@ -60,6 +60,11 @@ function summaryLine(r: LoadtestResult): string {
   );
 }
 
+/** Which URL each target was measured at (issue 26: the report named the service by role only). */
+function targetsLine(r: LoadtestResult): string {
+  return `measured: ${r.targets.map((t) => `${t.target} ${t.url}`).join(', ')}`;
+}
+
 const READING =
   'Ratios divide the first target by the second: latency above 1.00x is slower, requests/s above 1.00x is faster.';
 
@@ -77,7 +82,7 @@ const notes = (r: LoadtestResult, line: (note: string) => string) =>
 export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `loadtest ${r.route}: ${summaryLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => l)}`,
+    output: `loadtest ${r.route}: ${summaryLine(r)}\n${targetsLine(r)}\n${r.startedAt} .. ${r.finishedAt}\n\n${textTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => l)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -85,7 +90,7 @@ export const renderLoadtestText: Reporter<LoadtestResult> = (r) => {
 export const renderLoadtestMd: Reporter<LoadtestResult> = (r) => {
   const g = grid(r);
   return {
-    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => `\n**${l}**\n`)}`,
+    output: `# Load test: ${r.route}\n\n${summaryLine(r)}\n\n${targetsLine(r)}\n\n${r.startedAt} .. ${r.finishedAt}\n\n${mdTable(g.headers, g.rows, g.align)}\n${reading(r)}${notes(r, (l) => `\n**${l}**\n`)}`,
     exitCode: exitCodeOf(r),
   };
 };
@@ -138,6 +143,7 @@ export const renderLoadtestHtml: Reporter<LoadtestResult> = (r, options: ReportO
     },
   };
   const body = `<p>${escapeHtml(summaryLine(r))}</p>
+<p>${escapeHtml(targetsLine(r))}</p>
 <p class="muted">${escapeHtml(`${r.startedAt} .. ${r.finishedAt}`)}</p>
 ${table}
 ${r.ratios.length > 0 ? `<p class="muted">${escapeHtml(READING)}</p>` : ''}

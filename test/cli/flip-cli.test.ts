@@ -17,7 +17,10 @@ describe('strangler routes / flip / history against the store named in the confi
     for (const argv of [['routes'], ['history'], ['flip', 'block', 'shadow']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(5);
-      expect(r.err).toContain('STRANGLER_E_STORE_LOST');
+      // Issue 26: never created is not "lost".
+      expect(r.err).toContain('STRANGLER_E_STORE_MISSING');
+      expect(r.err).toContain('not created yet');
+      expect(r.err).not.toContain('LOST');
       expect(r.err).toContain('`strangler serve` or `strangler seed`');
     }
     expect(existsSync(path.join(tmp.dir, '.strangler/state.db'))).toBe(false);

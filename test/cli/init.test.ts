@@ -3,7 +3,7 @@
  * that every other command accepts as it is, and never writes over an
  * existing file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
@@ -27,6 +27,17 @@ describe('strangler init', () => {
     const config = loadConfig(file);
     expect(config.legacy.url).toBe('http://127.0.0.1:8000');
     expect(config.routes).toEqual([]);
+    // Issue 26: the file named "strangler's README" and said "check it with
+    // `strangler routes`", which failed before any serve with "lost".
+    expect(text).not.toContain("strangler's README");
+    const doc = /^#\s+(\/\S+\/docs\/config\.md)$/m.exec(text);
+    expect(doc, 'an absolute path to the installed docs/config.md').not.toBeNull();
+    expect(existsSync(doc![1])).toBe(true);
+    expect(text).toContain('Check it with `strangler seed`');
+    const before = await strangler('routes');
+    expect(before.code).toBe(5);
+    expect(before.err).toContain('not created yet — run `strangler serve` or `strangler seed`');
+    expect(before.err).not.toContain('LOST');
     const seed = await strangler('seed');
     expect(seed.code, seed.err).toBe(0);
     const routes = await strangler('routes');

@@ -77,7 +77,9 @@ describe('keep-alive stall notes in the CLI', () => {
     expect(text.code).toBe(0);
     expect(text.out).toContain(`note: upstream legacy (${legacyUrl}) stalls on kept-alive connections`);
     expect(text.out).toContain(STALL_ADVICE);
-    expect(text.out).not.toContain(serviceUrl);
+    // The service is named once, as a measured target (issue 26), never in a stall note.
+    expect(text.out).toContain(`service ${serviceUrl}/api/block/1`);
+    expect(text.out.split('\n').filter((l) => l.includes(serviceUrl))).toHaveLength(1);
     const json = await cli(
       'loadtest',
       'block',

@@ -279,6 +279,8 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
 
   it('a wrong token is refused; the right one, entered once, is kept for the tab and never as a cookie', async () => {
     await page.locator('#token-button').click();
+    // Issue 26: the console asks who is acting, once, and audits each change under that name.
+    await page.locator('#actor-input').fill('alice');
     await page.locator('#token-input').fill('wrong');
     await page.locator('#token-input').press('Enter');
     await expect.poll(() => page.locator('#token-error').innerText(), POLL).toContain('refused');
@@ -321,7 +323,7 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     const { stdout } = await run(process.execPath, [BIN, 'history', 'block', '--config', configFile]);
     const line = stdout.split('\n').find((l) => l.includes('shadow v') && l.includes('-> service'));
     expect(line).toBeDefined();
-    expect(line).toContain('admin');
+    expect(line).toContain('admin:alice');
     expect(line).toContain('console e2e');
     await expect.poll(() => page.locator('[data-testid="version"]').innerText(), POLL).toBe('2');
   });
@@ -392,6 +394,7 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
     try {
       await p.goto(`${admin.url}/ui#/route/orders`);
       await p.locator('#token-button').click();
+      await p.locator('#actor-input').fill('bob');
       await p.locator('#token-input').fill(TOKEN);
       await p.locator('#token-input').press('Enter');
       const act = async (action: string, effect: string, status: string) => {
@@ -410,10 +413,10 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
       expect((await store.routes.get('orders'))!.mode).toBe('shadow');
       const actions = (await store.audit.list({ route: 'orders' })).map((e) => `${e.action} ${e.actor}`);
       expect(actions.slice(-4)).toEqual([
-        'canary.pause admin',
-        'canary.resume admin',
-        'canary.rollback admin',
-        'canary.abort admin',
+        'canary.pause admin:bob',
+        'canary.resume admin:bob',
+        'canary.rollback admin:bob',
+        'canary.abort admin:bob',
       ]);
     } finally {
       await p.close();

@@ -1,9 +1,12 @@
 /** The route page's match rate and paired latency over time, from the store's running totals. */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
-import { nextPoint } from '../../control/shadow-timeline.js';
+import { nextPoint, ShadowTimeline } from '../../control/shadow-timeline.js';
+import { openStore } from '../../store/open.js';
+import { shadowBatch } from '../control/fixtures.js';
 import { type ShadowEvidence, emptyShadowBatch } from '../../store/types.js';
-import { demoConfigYaml, tempDir, writeConfig } from '../helpers/tmp.js';
+import { demoConfigYaml, runCli, tempDir, writeConfig } from '../helpers/tmp.js';
 
 const tmp = tempDir();
 const route = loadConfig(writeConfig(tmp.dir, demoConfigYaml({ store: 'sqlite:x.db' }))).routes[0];
@@ -66,5 +69,42 @@ describe('shadow timeline points', () => {
     const before = nextPoint(undefined, ev(100, 90, [1], [1]), route, 1000);
     const after = nextPoint(before, ev(4, 4, [1, 1, 1, 1], [2, 2, 2, 2]), route, 2000);
     expect(after.interval).toEqual({ compared: 4, matchRate: 1 });
+  });
+});
+
+describe('the match-rate timeline after `strangler shadow reset` (issue 26)', () => {
+  it('starts over with the numbers beside it, even when new comparisons passed the old total first', async () => {
+    const dir = tempDir('strangler-timeline-reset-');
+    try {
+      writeConfig(dir.dir, demoConfigYaml({ store: 'sqlite:state.db' }));
+      expect((await runCli(dir.dir, { STRANGLER_ACTOR: 'tester' }, ['seed'])).code).toBe(0);
+      const config = loadConfig(path.join(dir.dir, 'strangler.yaml'));
+      const store = await openStore(config.store);
+      let now = Date.now() - 60_000;
+      const timeline = new ShadowTimeline(store, config, undefined, () => now);
+      try {
+        await store.shadow.record('block', shadowBatch({ compared: 100, matched: 50 }));
+        await timeline.sampleAll();
+        now += 5000;
+        await store.shadow.record('block', shadowBatch({ compared: 20, matched: 10 }));
+        await timeline.sampleAll();
+        expect(timeline.points('block').map((p) => p.compared)).toEqual([100, 120]);
+        // The real CLI resets; then more comparisons than before arrive before the next snapshot.
+        const reset = await runCli(dir.dir, { STRANGLER_ACTOR: 'tester' }, ['shadow', 'reset', 'block']);
+        expect(reset.code, reset.err).toBe(0);
+        await store.shadow.record('block', shadowBatch({ compared: 150, matched: 150 }));
+        now = Date.now() + 1000;
+        await timeline.sampleAll();
+        const pts = timeline.points('block');
+        expect(pts.map((p) => p.compared)).toEqual([150]);
+        expect(pts[0].matchRate).toBe(1);
+        expect(pts[0].interval).toEqual({ compared: 150, matchRate: 1 });
+      } finally {
+        timeline.stop();
+        await store.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
   });
 });

@@ -9,14 +9,16 @@
  * allowed.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportGrafana } from '../../control/export-grafana.js';
 import { tempDir } from '../helpers/tmp.js';
 import { type LiveProxy, startLiveProxy } from './live-proxy.js';
 
 const run = promisify(execFile);
+const PROMTOOL = process.env.STRANGLER_PROMTOOL ?? '/usr/bin/promtool';
 const BIN = path.resolve(import.meta.dirname, '../../bin/strangler.js');
 const PENDING_RATE_LIMIT_METRIC = 'strangler_rate_limited_total';
 
@@ -44,6 +46,7 @@ const PROMQL_WORDS = new Set([
   'label_values',
   'topk',
   'bottomk',
+  'changes',
 ]);
 
 /** Metric names in a PromQL expression (or a Grafana label_values() query). */
@@ -78,6 +81,7 @@ function exportedNames(scrape: string): Set<string> {
 interface Dashboard {
   panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
   templating: { list: Array<{ name: string; query?: unknown }> };
+  annotations: { list: Array<{ name: string; expr: string; useValueForTime: boolean }> };
 }
 
 describe('strangler export grafana', () => {
@@ -121,8 +125,15 @@ describe('strangler export grafana', () => {
       'Failovers by reason',
       'Breaker state',
       'Rate limited',
+      'Service failures by kind',
+      'Flips and rollbacks',
+      'Rollout step',
     ])
       expect(titles).toContain(want);
+    // Issue 26: flips and rollbacks are annotated at the time they were made.
+    expect(dash.annotations.list.map((a) => a.name)).toEqual(['Flips', 'Rollbacks']);
+    expect(dash.annotations.list.every((a) => a.useValueForTime)).toBe(true);
+    expect(dash.annotations.list[1].expr).toContain('guard.rollback');
 
     const exported = exportedNames(await live.scrape());
     const queries = [
@@ -130,6 +141,7 @@ describe('strangler export grafana', () => {
       ...dash.templating.list
         .filter((v) => v.query && typeof v.query === 'object')
         .map((v) => ({ where: `$${v.name}`, expr: (v.query as { query: string }).query })),
+      ...dash.annotations.list.map((a) => ({ where: `annotation ${a.name}`, expr: a.expr })),
     ];
     expect(queries.length).toBeGreaterThan(10);
     const missing: string[] = [];
@@ -147,4 +159,25 @@ describe('strangler export grafana', () => {
       [],
     );
   });
+
+  it.runIf(existsSync(PROMTOOL))(
+    'every panel and annotation expression parses as PromQL (promtool check rules)',
+    async () => {
+      const dash = JSON.parse(exportGrafana()) as Dashboard;
+      const exprs = [
+        ...dash.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+        ...dash.annotations.list.map((a) => a.expr),
+      ].map((e) => e.replaceAll('$route', '.*').replaceAll('$__rate_interval', '1m'));
+      const rules = `groups:\n  - name: dashboard\n    rules:\n${exprs
+        .map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e)}\n`)
+        .join('')}`;
+      const file = path.join(tmp.dir, 'rules.yml');
+      writeFileSync(file, rules);
+      const { stdout } = await run(PROMTOOL, ['check', 'rules', file]);
+      expect(stdout).toContain(`SUCCESS: ${exprs.length} rules found`);
+      // The check is live: a broken expression fails it.
+      writeFileSync(file, rules.replace(exprs[0], `${exprs[0]} by (`));
+      await expect(run(PROMTOOL, ['check', 'rules', file])).rejects.toThrow();
+    },
+  );
 });

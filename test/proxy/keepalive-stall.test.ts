@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { judgeStall, type KeepAliveStallFinding } from '../../core/keepalive-stall.js';
+import { readStallFindings } from '../../control/findings.js';
+import { parseConfig } from '../../core/config.js';
 import { type Stack, startStack } from './helpers.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/proxy/nagle_server.py', import.meta.url));
@@ -32,8 +34,9 @@ afterEach(async () => {
   py = undefined;
 });
 
-async function startNagleServer(nodelay: boolean): Promise<string> {
-  py = spawn(PYTHON, [SERVER, ...(nodelay ? ['--nodelay'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startNagleServer(nodelay: boolean, port?: number): Promise<string> {
+  const args = [SERVER, ...(nodelay ? ['--nodelay'] : []), ...(port ? ['--port', String(port)] : [])];
+  py = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(py.stdout!, 'data')) as [Buffer];
   return `http://127.0.0.1:${Number(line.toString().trim())}`;
 }
@@ -127,6 +130,35 @@ describe('keep-alive stall detection', { retry: 2 }, () => {
       origin: url,
       reusedSamples: 128,
     });
+  });
+
+  it('notices the stall in sequential traffic on one kept-alive connection (issue 26)', async () => {
+    // 40 requests one after another, never idle long enough for a fresh
+    // connection: the watch asks for fresh ones itself to compare with.
+    const url = await startNagleServer(false);
+    stack = await startStack({ legacy: { url } });
+    for (let i = 0; i < 40; i++) expect((await stack.get(`/seq/${i}`)).status).toBe(200);
+    const [f, ...more] = await findings(stack);
+    expect(more).toEqual([]);
+    expect(f).toMatchObject({ stall: true, upstream: 'legacy', origin: url });
+    expect(f.freshSamples).toBeGreaterThanOrEqual(3);
+  });
+
+  it('replaces the stall with a healthy verdict once the server is fixed, so the note goes (issue 26)', async () => {
+    const url = await startNagleServer(false);
+    stack = await startStack({ legacy: { url } });
+    for (let i = 0; i < 40; i++) expect((await stack.get(`/seq/${i}`)).status).toBe(200);
+    const config = parseConfig({ store: `sqlite:${stack.storeFile}`, legacy: { url } });
+    expect(await readStallFindings(stack.store, config)).toHaveLength(1);
+    // The fix: the same server restarted with TCP_NODELAY, on the same port.
+    py!.stdin!.end();
+    await once(py!, 'exit');
+    await startNagleServer(true, Number(new URL(url).port));
+    for (let i = 0; i < 200; i++) expect((await stack.get(`/fixed/${i}`)).status).toBe(200);
+    const [latest] = await stack.store.results.list('finding');
+    expect(latest.value).toMatchObject({ stall: false, upstream: 'legacy', origin: url });
+    // What `strangler routes` and `report latency` show: no note any more.
+    expect(await readStallFindings(stack.store, config)).toEqual([]);
   });
 
   it('does not watch an upstream configured with reuseConnections: false', async () => {

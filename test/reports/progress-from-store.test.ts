@@ -69,7 +69,8 @@ describe('gatherProgress reads the migration from a real store', () => {
     expect(feed).toMatchObject({
       mode: 'legacy',
       matchRate: null,
-      breaker: null,
+      // Issue 26: a failover route whose breaker never changed is closed, as GET /routes says, not '-'.
+      breaker: { state: 'closed', at: null },
       loadtest: null,
       p99Ms: { legacy: 15, service: null },
     });
