@@ -274,12 +274,12 @@ function findDataLayers(
     for (const [module, per] of uses) {
       const from = unitOf.get(module)?.name;
       if (!from || from === unit || users.has(from)) continue;
+      // `getUtility(IListManager)` reaches the layer's class implementing the interface.
+      const reaches = (n: string): boolean =>
+        modules.has(n.slice(0, n.indexOf(':'))) ||
+        (implementers.get(n.slice(n.indexOf(':') + 1)) ?? []).some(([m]) => modules.has(m));
       for (const [, use] of per)
-        if (
-          use.names.some((n) => modules.has(n.slice(0, n.indexOf(':')))) ||
-          use.chains.some((c) => suffixes.has(c))
-        )
-          users.add(from);
+        if (use.names.some(reaches) || use.chains.some((c) => suffixes.has(c))) users.add(from);
     }
     if (users.size >= LAYER_MIN_USERS) layers.set(unit, tables);
   }

@@ -34,14 +34,14 @@ const TABLE_VAR_RE = new RegExp(
   String.raw`^([ \t]*)([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[A-Za-z_][\w.]*\.)?Table\([ \t\n]*${quotedName(3)}(?![ \t]*[%+])`,
   'gm',
 );
-const TOP_CLASS_RE = /^class[ \t]+([A-Za-z_]\w*)/gm;
+const TOP_CLASS_RE = /class[ \t]+([A-Za-z_]\w*)/y;
 const NAMED_RE = new RegExp(String.raw`^[ \t]+__name__[ \t]*=[ \t]*${q}`, 'm');
 const UNDERSCORE_TABLE_RE = new RegExp(String.raw`^[ \t]+_table[ \t]*=[ \t]*${q}`, 'm');
 /** A dotted model name (`party.party`): lower case words, at least one dot. */
 const MODEL_NAME = String.raw`(['"])([a-z][a-z0-9_]*(?:[.-][a-z][a-z0-9_]*)+)\1`;
 const MODEL_REF_RE = new RegExp(
-  String.raw`(?:\bpool\.get|\bPool\(\)\.get|\bfields\.(?:Many2One|One2Many|Many2Many|One2One|Reference))\([ \t\n]*${MODEL_NAME}`,
-  'gi',
+  String.raw`(?:[Pp]ool\.get|Pool\(\)\.get|fields\.(?:Many2One|One2Many|Many2Many|One2One|Reference))\([ \t\n]*${MODEL_NAME}`,
+  'g',
 );
 const TOP_LEVEL_LINE = /\n(?=[^\s#)\]}])/g;
 const IMPLEMENTER_RE = /^@implementer\(([^)]*)\)[ \t]*\n(?:@[^\n]*\n)*class[ \t]+([A-Za-z_]\w*)/gm;
@@ -49,13 +49,11 @@ const IMPLEMENTER_RE = /^@implementer\(([^)]*)\)[ \t]*\n(?:@[^\n]*\n)*class[ \t]
 /** Read the ORM facts of one file; null when it has none. */
 export function readOrmFacts(src: string, inString: (index: number) => boolean): OrmFacts | null {
   const facts: OrmFacts = { tableVars: [], named: [], modelRefs: [], implementers: [] };
-  const classStarts: Array<[number, string]> = [];
-  if (src.includes('class ')) {
-    TOP_CLASS_RE.lastIndex = 0;
-    for (let m = TOP_CLASS_RE.exec(src); m !== null; m = TOP_CLASS_RE.exec(src))
-      if (!inString(m.index)) classStarts.push([m.index, m[1]]);
-  }
-  if (src.includes('Table(')) {
+  const hasTable = src.includes('Table(');
+  // `__name__ = 'res.user'` in a class body (not `getLogger(__name__)`).
+  const hasNamed = src.includes('__name__ =') || src.includes('__name__=');
+  const classStarts = hasTable || hasNamed ? topLevelClasses(src, inString) : [];
+  if (hasTable) {
     TABLE_VAR_RE.lastIndex = 0;
     for (let m = TABLE_VAR_RE.exec(src); m !== null; m = TABLE_VAR_RE.exec(src)) {
       if (inString(m.index)) continue;
@@ -64,17 +62,23 @@ export function readOrmFacts(src: string, inString: (index: number) => boolean):
       facts.tableVars.push({ name: m[2], table: m[4], holder });
     }
   }
-  if (src.includes('__name__')) {
+  if (hasNamed) {
     for (const [at, cls] of classStarts) {
       TOP_LEVEL_LINE.lastIndex = at + 1;
       const next = TOP_LEVEL_LINE.exec(src);
       const body = src.slice(at, next ? next.index : src.length);
       const named = NAMED_RE.exec(body);
-      if (!named || !named[2].includes('.')) continue;
+      if (!named?.[2].includes('.')) continue;
       facts.named.push({ cls, model: named[2], table: UNDERSCORE_TABLE_RE.exec(body)?.[2] ?? null });
     }
   }
-  if (/\.get\(|fields\./.test(src)) {
+  if (
+    src.includes('ool.get(') ||
+    src.includes('ool().get(') ||
+    src.includes('2One(') ||
+    src.includes('2Many(') ||
+    src.includes('fields.Reference(')
+  ) {
     const seen = new Set<string>();
     MODEL_REF_RE.lastIndex = 0;
     for (let m = MODEL_REF_RE.exec(src); m !== null; m = MODEL_REF_RE.exec(src))
@@ -94,6 +98,19 @@ export function readOrmFacts(src: string, inString: (index: number) => boolean):
   return facts.tableVars.length + facts.named.length + facts.modelRefs.length + facts.implementers.length > 0
     ? facts
     : null;
+}
+
+/** Offsets and names of the top-level classes (lines starting `class `). */
+function topLevelClasses(src: string, inString: (index: number) => boolean): Array<[number, string]> {
+  const starts = src.startsWith('class') ? [0] : [];
+  for (let i = src.indexOf('\nclass'); i >= 0; i = src.indexOf('\nclass', i + 1)) starts.push(i + 1);
+  const out: Array<[number, string]> = [];
+  for (const at of starts) {
+    TOP_CLASS_RE.lastIndex = at;
+    const m = TOP_CLASS_RE.exec(src);
+    if (m && !inString(at)) out.push([at, m[1]]);
+  }
+  return out;
 }
 
 /** Tryton's default table name for a model: dots become underscores (`res.user` -> `res_user`). */

@@ -96,33 +96,54 @@ export function scanPythonSource(source: string, options: SourceScanOptions = {}
   };
 }
 
-const TOP_LEVEL_DEF = /^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)/gm;
+const DEF_NAME = /(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)/y;
 
 /** Names of the file's top-level functions and classes (read before tokenising: a call may precede its def). */
 function topLevelNames(src: string): Set<string> {
   const names = new Set<string>();
-  TOP_LEVEL_DEF.lastIndex = 0;
-  for (let m = TOP_LEVEL_DEF.exec(src); m !== null; m = TOP_LEVEL_DEF.exec(src)) names.add(m[1]);
+  // Only lines starting with `d`, `c` or `a` can be one: found with indexOf, not a multi-line regex.
+  for (let at = 0; at >= 0 && at < src.length; at = src.indexOf('\n', at) + 1 || -1) {
+    const c = src.charCodeAt(at);
+    if (c !== 100 && c !== 99 && c !== 97) continue; // d, c, a
+    DEF_NAME.lastIndex = at;
+    const m = DEF_NAME.exec(src);
+    if (m) names.add(m[1]);
+  }
   return names;
+}
+
+/** One filter per tree's segment set (built once, not per file). */
+const segmentFilters = new WeakMap<ReadonlySet<string>, NameFilter>();
+function segmentFilterOf(segments: ReadonlySet<string>): NameFilter {
+  let f = segmentFilters.get(segments);
+  if (!f) {
+    f = new NameFilter(segments);
+    segmentFilters.set(segments, f);
+  }
+  return f;
 }
 
 /** A set of names with cheap pre-filters (first char, length), so most identifiers are never sliced into strings. */
 class NameFilter {
-  private readonly first = new Uint8Array(128);
+  /** Seen (first char, second char) pairs, 7 bits each; one-char names use 0 as the second. */
+  private readonly pairs = new Uint8Array(128 * 128);
   private readonly length = new Uint8Array(64);
   constructor(names: Iterable<string> = []) {
     for (const n of names) this.add(n);
   }
   add(name: string): void {
-    const c = name.charCodeAt(0);
-    this.first[c < 128 ? c : 127] = 1;
+    const a = name.charCodeAt(0);
+    const b = name.length > 1 ? name.charCodeAt(1) : 0;
+    this.pairs[((a < 128 ? a : 127) << 7) | (b < 128 ? b : 127)] = 1;
     this.length[name.length < 64 ? name.length : 63] = 1;
   }
   /** False when the token at [start, end) cannot be one of the names. */
   mayHave(src: string, start: number, end: number): boolean {
-    const c = src.charCodeAt(start);
     const len = end - start;
-    return this.first[c < 128 ? c : 127] === 1 && this.length[len < 64 ? len : 63] === 1;
+    if (this.length[len < 64 ? len : 63] !== 1) return false;
+    const a = src.charCodeAt(start);
+    const b = len > 1 ? src.charCodeAt(start + 1) : 0;
+    return this.pairs[((a < 128 ? a : 127) << 7) | (b < 128 ? b : 127)] === 1;
   }
 }
 
@@ -135,8 +156,8 @@ class ImportBindings {
   private readonly imports: RawImport[] = [];
   private readonly bound = new Map<string, RawImport[]>();
   private readonly useCounts = new Map<string, number>();
-  private readonly boundFilter = new NameFilter();
-  private readonly defFilter: NameFilter;
+  /** Import-bound names and the file's top-level definitions. */
+  private readonly nameFilter: NameFilter;
   private readonly segmentFilter: NameFilter | null;
   /** See SourceScan.scopes. */
   readonly scopes: ScopeRefs = new Map();
@@ -147,8 +168,8 @@ class ImportBindings {
     private readonly defs: ReadonlySet<string>,
     private readonly segments: ReadonlySet<string> | null,
   ) {
-    this.defFilter = new NameFilter(defs);
-    this.segmentFilter = segments && segments.size > 0 ? new NameFilter(segments) : null;
+    this.nameFilter = new NameFilter(defs);
+    this.segmentFilter = segments && segments.size > 0 ? segmentFilterOf(segments) : null;
   }
 
   private scopeRefs(): { refs: Set<string>; calls: Set<string>; chains: Set<string> } {
@@ -169,7 +190,7 @@ class ImportBindings {
     if (list) list.push(imp);
     else this.bound.set(local, [imp]);
     if (!this.useCounts.has(local)) this.useCounts.set(local, 0);
-    this.boundFilter.add(local);
+    this.nameFilter.add(local);
   }
 
   /**
@@ -179,35 +200,33 @@ class ImportBindings {
    */
   countUses(tokens: LogicalLine, t: number, end: number): void {
     const { kinds, starts, ends, src } = tokens;
-    const bound = this.bound.size > 0;
+    const names = this.nameFilter;
+    const segs = this.segmentFilter;
     for (let k = t; k < end; k++) {
       if (kinds[k] !== T_NAME) continue;
-      const afterDot = k > 0 && tokens.isOp(k - 1, 46);
-      if (afterDot) {
+      if (k > 0 && tokens.isOp(k - 1, 46)) {
         // `self.db.changes`: a chain through a module's last segment.
         if (
-          this.segmentFilter !== null &&
+          segs !== null &&
           k + 2 < end &&
           tokens.isOp(k + 1, 46) &&
           kinds[k + 2] === T_NAME &&
-          this.segmentFilter.mayHave(src, starts[k], ends[k])
+          segs.mayHave(src, starts[k], ends[k])
         ) {
           const seg = tokens.text(k);
           if (this.segments!.has(seg)) this.scopeRefs().chains.add(`${seg}.${tokens.text(k + 2)}`);
         }
         continue;
       }
-      const maybeBound = bound && this.boundFilter.mayHave(src, starts[k], ends[k]);
-      const maybeDef = this.defFilter.mayHave(src, starts[k], ends[k]);
-      if (!maybeBound && !maybeDef) continue;
+      if (!names.mayHave(src, starts[k], ends[k])) continue;
       const name = tokens.text(k);
-      const c = maybeBound ? this.useCounts.get(name) : undefined;
+      const c = this.useCounts.get(name);
       if (c !== undefined) {
         this.useCounts.set(name, c + 1);
         const attr =
           k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME ? tokens.text(k + 2) : '';
         this.scopeRefs().refs.add(`${name}.${attr}`);
-      } else if (maybeDef && name !== this.scope && this.defs.has(name)) this.scopeRefs().calls.add(name);
+      } else if (name !== this.scope && this.defs.has(name)) this.scopeRefs().calls.add(name);
     }
   }
 
