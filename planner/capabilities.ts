@@ -189,7 +189,8 @@ function summaryNote(
 ): string {
   const sources = new Map<PlanCandidate['source'], number>();
   for (const c of candidates) sources.set(c.source, (sources.get(c.source) ?? 0) + 1);
-  return `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length, 'shared library', 'shared libraries')}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`;
+  const layers = libraries.filter((l) => l.dataLayer).length;
+  return `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length - layers, 'shared library', 'shared libraries')}${layers > 0 ? `, ${plural(layers, 'data layer')}` : ''}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`;
 }
 
 /** Run-time imports between units, with the call sites at each imported unit. */
@@ -417,9 +418,10 @@ function candidateFacts(ctx: CandidateContext, u: Unit): CandidateFacts {
     .filter(([, o]) => o === u.name)
     .map(([t]) => t)
     .sort(byName);
+  // A data layer is how capabilities reach a table, not one more user of it.
   const users = (table: string): string[] =>
     [...data.touches]
-      .filter(([x, t]) => x !== u.name && t.has(table))
+      .filter(([x, t]) => x !== u.name && !data.dataLayers.has(x) && t.has(table))
       .map(([x]) => x)
       .sort(byName);
   const ownedShares: SharedTable[] = [];
