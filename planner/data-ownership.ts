@@ -113,6 +113,16 @@ export function findDataOwnership(
     }
   }
 
+  // --- Tryton extensions: `class Party(metaclass=PoolMeta): __name__ = 'party.party'` uses party's table
+  for (const [module, f] of facts) {
+    const unit = unitOf.get(module);
+    if (!unit) continue;
+    for (const n of f.orm?.named ?? []) {
+      const table = index.models.get(n.model);
+      if (table !== undefined && owner.get(table) !== unit.name) touch(unit.name, table, false);
+    }
+  }
+
   // --- raw SQL
   const creates = new Map<string, Set<string>>();
   const sqlScore = new Map<string, Map<string, number>>();
@@ -352,6 +362,17 @@ function declaredTables(
       }
     });
   }
+  const named = new Map<string, { model: string; table: string | null }>();
+  for (const [module, f] of facts) for (const n of f.orm?.named ?? []) named.set(`${module}:${n.cls}`, n);
+  // Tryton: only ModelSQL descendants have tables (a ModelView is a form, a Wizard a dialog).
+  // Bases pass it on through mixins, never through a concrete model (`ir.model`'s class
+  // `Model(ModelSQL, ModelView)` must not make every ModelView a table).
+  const sqlModels = new Set(['ModelSQL', 'ModelSingleton']);
+  for (let pass = 0, before = -1; before !== sqlModels.size && pass < 8; pass++) {
+    before = sqlModels.size;
+    for (const c of classes)
+      if (!named.has(`${c.module}:${c.name}`) && c.bases.some((b) => sqlModels.has(b))) sqlModels.add(c.name);
+  }
   const owner = new Map<string, string>();
   const declares = new Map<string, Set<string>>();
   const index: TableIndex & { labelled: Map<string, string> } = {
@@ -368,16 +389,13 @@ function declaredTables(
     addTo(declares, unit.name, table);
     tablesOfModule.set(module, [...(tablesOfModule.get(module) ?? []), table]);
   };
-  const named = new Map<string, { model: string; table: string | null }>();
-  for (const [module, f] of facts) for (const n of f.orm?.named ?? []) named.set(`${module}:${n.cls}`, n);
   classes.forEach((c, i) => {
     const key = `${c.module}:${c.name}`;
     const tryton = named.get(key);
-    if (!isModel[i] || c.fact.abstract || c.fact.proxy) {
-      // `class Party(metaclass=PoolMeta): __name__ = 'party.party'` extends a model: its name is a use.
-      if (tryton) index.models.set(tryton.model, index.models.get(tryton.model) ?? trytonTable(tryton.model));
+    // Not a SQL model: a view or wizard step (no table), or an extension of a
+    // model declared elsewhere (`metaclass=PoolMeta`), counted as a use below.
+    if (!isModel[i] || c.fact.abstract || c.fact.proxy || (tryton && !c.bases.some((b) => sqlModels.has(b))))
       return;
-    }
     const unit = unitOf.get(c.module);
     if (!unit) return;
     let table = tryton ? (tryton.table ?? trytonTable(tryton.model)) : c.fact.table;

@@ -54,11 +54,20 @@ export function readOrmFacts(src: string, inString: (index: number) => boolean):
   const hasNamed = src.includes('__name__ =') || src.includes('__name__=');
   const classStarts = hasTable || hasNamed ? topLevelClasses(src, inString) : [];
   if (hasTable) {
+    let tops: number[] | null = null;
     TABLE_VAR_RE.lastIndex = 0;
     for (let m = TABLE_VAR_RE.exec(src); m !== null; m = TABLE_VAR_RE.exec(src)) {
       if (inString(m.index)) continue;
       let holder: string | null = null;
-      if (m[1] !== '') for (const [at, name] of classStarts) if (at < m.index) holder = name;
+      if (m[1] !== '') {
+        // Indented: a class attribute when the enclosing top-level statement is a class; a function's local otherwise.
+        tops ??= topLevelStarts(src);
+        let enclosing = -1;
+        for (const at of tops) if (at < m.index) enclosing = at;
+        const cls = classStarts.find(([at]) => at === enclosing);
+        if (!cls) continue;
+        holder = cls[1];
+      }
       facts.tableVars.push({ name: m[2], table: m[4], holder });
     }
   }
@@ -98,6 +107,14 @@ export function readOrmFacts(src: string, inString: (index: number) => boolean):
   return facts.tableVars.length + facts.named.length + facts.modelRefs.length + facts.implementers.length > 0
     ? facts
     : null;
+}
+
+/** Offsets of the top-level statements (lines starting with code in column 0). */
+function topLevelStarts(src: string): number[] {
+  const out: number[] = [];
+  TOP_LEVEL_LINE.lastIndex = 0;
+  for (let m = TOP_LEVEL_LINE.exec(src); m !== null; m = TOP_LEVEL_LINE.exec(src)) out.push(m.index + 1);
+  return out;
 }
 
 /** Offsets and names of the top-level classes (lines starting `class `). */
