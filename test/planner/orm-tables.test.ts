@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { makePlanWithCapabilities } from '../../planner/make-plan.js';
 import { readModuleFacts } from '../../planner/python-facts.js';
 import { scanPythonSource } from '../../planner/python-imports.js';
+import { candidateSummary } from '../../reports/plan/text.js';
 import type { Plan, PlanCandidate } from '../../reports/plan/types.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/planner/orm');
@@ -169,5 +170,18 @@ describe('file facts', () => {
     expect(scope('_query')).toEqual({ refs: ['models.Instance'], calls: [], chains: [] });
     expect(scope('get')).toEqual({ refs: ['O.objects'], calls: ['_query'], chains: [] });
     expect(scope('Connector')).toEqual({ refs: [], calls: [], chains: ['db.changes'] });
+  });
+});
+
+describe('the "Extract first" summary', () => {
+  it('counts the tables and routes left out in words, never as "+37" (which reads like a score)', async () => {
+    const plan = await planOf('novalike/novalike');
+    const c = { ...cap(plan, 'novalike.compute') };
+    c.tables = { ...c.tables, owns: Array.from({ length: 40 }, (_, i) => `t${i}`) };
+    c.routes = ['/a', '/b', '/c', '/d'];
+    const text = candidateSummary(c);
+    expect(text).toContain('owns t0, t1, t2 and 37 more tables');
+    expect(text).toContain('serves /a, /b and 2 more routes');
+    expect(text).not.toMatch(/\(\+\d+\)/);
   });
 });
