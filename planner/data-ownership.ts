@@ -17,7 +17,7 @@
 import type { Unit } from './capability-units.js';
 import { trytonTable } from './orm-tables.js';
 import { isSystemTable, type ModuleFacts } from './python-facts.js';
-import { DataLayerReach, scopeUses, type TableIndex, tableOfName } from './table-references.js';
+import { DataLayerReach, firstSegment, scopeUses, type TableIndex, tableOfName } from './table-references.js';
 import type { ImportRecord } from './types.js';
 
 export interface TableUse {
@@ -287,7 +287,7 @@ function findDataLayers(
       // `getUtility(IListManager)` reaches the layer's class implementing the interface.
       const reaches = (n: string): boolean =>
         modules.has(n.slice(0, n.indexOf(':'))) ||
-        (implementers.get(n.slice(n.indexOf(':') + 1)) ?? []).some(([m]) => modules.has(m));
+        (implementers.get(firstSegment(n.slice(n.indexOf(':') + 1))) ?? []).some(([m]) => modules.has(m));
       for (const [, use] of per)
         if (use.names.some(reaches) || use.chains.some((c) => suffixes.has(c))) users.add(from);
     }

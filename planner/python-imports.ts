@@ -161,8 +161,10 @@ class ImportBindings {
   private readonly segmentFilter: NameFilter | null;
   /** See SourceScan.scopes. */
   readonly scopes: ScopeRefs = new Map();
-  /** The top-level definition the current logical line belongs to ('' for module-level statements). */
+  /** The top-level definition the current logical line belongs to ('' for module-level statements; `Class.method` in a method). */
   scope = '';
+  /** The top-level class being read: `self.x(...)`/`cls.x(...)` in it call `Class.x`. */
+  scopeClass: string | null = null;
 
   constructor(
     private readonly defs: ReadonlySet<string>,
@@ -218,13 +220,25 @@ class ImportBindings {
         }
         continue;
       }
+      if (
+        this.scopeClass !== null &&
+        (tokens.isName(k, 'self') || tokens.isName(k, 'cls')) &&
+        k + 2 < end &&
+        tokens.isOp(k + 1, 46) &&
+        kinds[k + 2] === T_NAME
+      ) {
+        this.scopeRefs().calls.add(`${this.scopeClass}.${tokens.text(k + 2)}`);
+        continue;
+      }
       if (!names.mayHave(src, starts[k], ends[k])) continue;
       const name = tokens.text(k);
       const c = this.useCounts.get(name);
       if (c !== undefined) {
         this.useCounts.set(name, c + 1);
-        const attr =
-          k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME ? tokens.text(k + 2) : '';
+        // `objects.InstanceList.get_counts` -> 'InstanceList.get_counts': the method, when there is one.
+        let attr = k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME ? tokens.text(k + 2) : '';
+        if (attr !== '' && k + 4 < end && tokens.isOp(k + 3, 46) && kinds[k + 4] === T_NAME)
+          attr += `.${tokens.text(k + 4)}`;
         this.scopeRefs().refs.add(`${name}.${attr}`);
       } else if (name !== this.scope && this.defs.has(name)) this.scopeRefs().calls.add(name);
     }
@@ -337,7 +351,7 @@ class StatementReader {
     const tokens = this.tokens;
     const count = tokens.count;
     this.blocks.closeTo(tokens.indent);
-    if (tokens.indent === 0) this.bindings.scope = topLevelScope(tokens, this.bindings.scope);
+    this.trackScope();
     let t = 0;
     while (t < count) {
       const end = this.statementEnd(t);
@@ -364,6 +378,37 @@ class StatementReader {
       }
       t = end + 1;
     }
+  }
+
+  /** The class being read at top level, and the indent of its body's statements (-1 until seen). */
+  private topClass: string | null = null;
+  private classBodyIndent = -1;
+
+  /**
+   * Scopes: a top-level `def`/`class` opens its own; in a top-level class, a
+   * method at the body's indent opens `Class.method` (class-level statements
+   * belong to `Class`).
+   */
+  private trackScope(): void {
+    const tokens = this.tokens;
+    const b = this.bindings;
+    if (tokens.count === 0) return;
+    if (tokens.indent === 0) {
+      b.scope = topLevelScope(tokens, b.scope);
+      const k = tokens.isName(0, 'async') ? 1 : 0;
+      this.topClass = tokens.isName(k, 'class') && b.scope !== '' ? b.scope : null;
+      this.classBodyIndent = -1;
+      b.scopeClass = this.topClass;
+      return;
+    }
+    if (this.topClass === null) return;
+    if (this.classBodyIndent < 0) this.classBodyIndent = tokens.indent;
+    if (tokens.indent !== this.classBodyIndent) return;
+    const k = tokens.isName(0, 'async') ? 1 : 0;
+    b.scope =
+      tokens.isName(k, 'def') && tokens.kinds[k + 1] === T_NAME
+        ? `${this.topClass}.${tokens.text(k + 1)}`
+        : this.topClass;
   }
 
   /** Index of the statement end (`;` at depth 0 or end of line) from t. */

@@ -294,8 +294,10 @@ function scopeReferences(
       const dot = ref.indexOf('.');
       const b = bindings.get(ref.slice(0, dot));
       if (!b) continue;
-      // `from m import Name`: Name itself; `import m as x`: the attribute read on it.
-      names.add(`${b[0]}:${b[1] !== '' ? b[1] : ref.slice(dot + 1)}`);
+      // `from m import Name`: Name (and the attribute read on it: `Name.get`); `import m as x`: the attributes read on x.
+      const attrs = ref.slice(dot + 1);
+      const first = attrs.includes('.') ? attrs.slice(0, attrs.indexOf('.')) : attrs;
+      names.add(`${b[0]}:${b[1] === '' ? attrs : first === '' ? b[1] : `${b[1]}.${first}`}`);
     }
     if (names.size + s.calls.size + s.chains.size === 0) continue;
     out.push({ scope, names: [...names], calls: [...s.calls], chains: [...s.chains] });

@@ -43,14 +43,20 @@ export type ScopeUses = Map<string, Map<string, ScopeUse>>;
 
 /** The table a `module:Name` reference names, looking under a package for a re-exported model. */
 export function tableOfName(index: TableIndex, ref: string): string | null {
-  const hit = index.symbols.get(ref);
-  if (hit !== undefined) return hit;
   const colon = ref.indexOf(':');
   const module = ref.slice(0, colon);
-  const name = ref.slice(colon + 1);
+  const name = firstSegment(ref.slice(colon + 1)); // `Instance.uuid` is Instance's table
+  const hit = index.symbols.get(`${module}:${name}`);
+  if (hit !== undefined) return hit;
   const under = (index.byClass.get(name) ?? []).filter(([m]) => m.startsWith(`${module}.`));
   return under.length === 1 ? under[0][1] : null;
 }
+
+/** `Instance` of `Instance.get_by_uuid`. */
+export const firstSegment = (name: string): string => {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : name.slice(0, dot);
+};
 
 /** Direct table uses of every definition of every module. */
 export function scopeUses(facts: ReadonlyMap<string, ModuleFacts>, index: TableIndex): ScopeUses {
@@ -103,8 +109,8 @@ export class DataLayerReach {
         const key = parts.slice(-2).join('.');
         this.bySuffix.set(key, [...(this.bySuffix.get(key) ?? []), m]);
       }
-      for (const scope of uses.get(m)?.keys() ?? [])
-        if (scope !== '') this.defsByName.set(scope, [...(this.defsByName.get(scope) ?? []), m]);
+      const top = new Set([...(uses.get(m)?.keys() ?? [])].filter((x) => x !== '').map(firstSegment));
+      for (const name of top) this.defsByName.set(name, [...(this.defsByName.get(name) ?? []), m]);
     }
   }
 
@@ -113,20 +119,40 @@ export class DataLayerReach {
     const colon = ref.indexOf(':');
     let module = ref.slice(0, colon);
     const name = ref.slice(colon + 1);
+    const top = firstSegment(name);
     if (!this.layerModules.has(module)) {
       // `getUtility(IListManager)`: the interface names the layer's class implementing it.
       const out = new Set<string>();
-      for (const [m, cls] of this.implementers.get(name) ?? [])
-        if (this.layerModules.has(m)) for (const t of this.ofScope(m, cls)) out.add(t);
+      for (const [m, cls] of this.implementers.get(top) ?? [])
+        if (this.layerModules.has(m)) for (const t of this.ofClass(m, cls)) out.add(t);
       return out;
     }
-    if (name === '' || !this.uses.get(module)?.has(name)) {
+    const scopes = this.uses.get(module);
+    if (name === '' || !(scopes?.has(name) || scopes?.has(top) || this.hasMembers(module, top))) {
       // `objects.Instance` where the package registers the class of `objects/instance.py`.
-      const under = (this.defsByName.get(name) ?? []).filter((m) => m.startsWith(`${module}.`));
+      const under = (this.defsByName.get(top) ?? []).filter((m) => m.startsWith(`${module}.`));
       if (under.length !== 1) return new Set();
       module = under[0];
     }
-    return this.ofScope(module, name);
+    // `Class.method` when the method is the class's own; else the whole class (or function).
+    return this.uses.get(module)?.has(name) && name !== top
+      ? this.ofScope(module, name)
+      : this.ofClass(module, top);
+  }
+
+  private hasMembers(module: string, cls: string): boolean {
+    for (const scope of this.uses.get(module)?.keys() ?? []) if (scope.startsWith(`${cls}.`)) return true;
+    return false;
+  }
+
+  /** A class (or function) as a whole: its own statements and every method. */
+  private ofClass(module: string, cls: string): Set<string> {
+    const own = this.tableSymbols.get(`${module}:${cls}`);
+    if (own !== undefined) return new Set([own]);
+    const out = new Set(this.ofScope(module, cls));
+    for (const scope of this.uses.get(module)?.keys() ?? [])
+      if (scope.startsWith(`${cls}.`)) for (const t of this.ofScope(module, scope)) out.add(t);
+    return out;
   }
 
   /** Tables of every definition of the component module a chain (`db.changes`) names. */
@@ -149,7 +175,8 @@ export class DataLayerReach {
     const use = this.uses.get(module)?.get(scope);
     if (!use) return out;
     for (const t of use.tables) out.add(t);
-    for (const c of use.calls) for (const t of this.ofScope(module, c)) out.add(t);
+    for (const c of use.calls)
+      for (const t of c.includes('.') ? this.ofScope(module, c) : this.ofClass(module, c)) out.add(t);
     for (const n of use.names) for (const t of this.ofName(n)) out.add(t);
     for (const c of use.chains) for (const t of this.ofChain(c)) out.add(t);
     return out;
