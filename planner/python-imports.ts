@@ -204,33 +204,36 @@ class ImportBindings {
     const { kinds, starts, ends, src } = tokens;
     const names = this.nameFilter;
     const segs = this.segmentFilter;
+    const inClass = this.scopeClass !== null;
     for (let k = t; k < end; k++) {
       if (kinds[k] !== T_NAME) continue;
+      // Cheap filters first (a few array reads); most tokens stop here.
+      const s0 = starts[k];
+      const e0 = ends[k];
+      const nameHit = names.mayHave(src, s0, e0);
+      const segHit = segs?.mayHave(src, s0, e0) === true;
+      const len = e0 - s0;
+      const selfHit = inClass && (len === 4 || len === 3);
+      if (!nameHit && !segHit && !selfHit) continue;
       if (k > 0 && tokens.isOp(k - 1, 46)) {
         // `self.db.changes`: a chain through a module's last segment.
-        if (
-          segs !== null &&
-          k + 2 < end &&
-          tokens.isOp(k + 1, 46) &&
-          kinds[k + 2] === T_NAME &&
-          segs.mayHave(src, starts[k], ends[k])
-        ) {
+        if (segHit && k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME) {
           const seg = tokens.text(k);
           if (this.segments!.has(seg)) this.scopeRefs().chains.add(`${seg}.${tokens.text(k + 2)}`);
         }
         continue;
       }
       if (
-        this.scopeClass !== null &&
-        (tokens.isName(k, 'self') || tokens.isName(k, 'cls')) &&
+        selfHit &&
         k + 2 < end &&
         tokens.isOp(k + 1, 46) &&
-        kinds[k + 2] === T_NAME
+        kinds[k + 2] === T_NAME &&
+        (tokens.isName(k, 'self') || tokens.isName(k, 'cls'))
       ) {
         this.scopeRefs().calls.add(`${this.scopeClass}.${tokens.text(k + 2)}`);
         continue;
       }
-      if (!names.mayHave(src, starts[k], ends[k])) continue;
+      if (!nameHit) continue;
       const name = tokens.text(k);
       const c = this.useCounts.get(name);
       if (c !== undefined) {
