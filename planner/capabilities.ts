@@ -54,6 +54,8 @@ const SCORE = {
   ownsData: 1.5,
   ownsSharedData: 0.5,
   perSharedOwned: -0.5,
+  /** Owning many shared tables costs at most this much (the data layer's −21.5 is gone). */
+  sharedOwnedFloor: -1.5,
   perForeignRead: -0.5,
   perForeignWrite: -0.75,
   foreignFloor: -2.5,
@@ -115,7 +117,10 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
       `${plural(empty.length, 'empty package')} left out of the candidates: ${list(empty.map((u) => u.name).sort(byName))}`,
     );
   // --- the candidates: every unit with code that is not a library, rated on the five criteria
-  const caps = units.filter((u) => !isLibrary(u.name) && unitLoc.get(u.name)! > 0);
+  // A data layer is never a candidate: its tables go to the capabilities using them through it.
+  const caps = units.filter(
+    (u) => !isLibrary(u.name) && !data.dataLayers.has(u.name) && unitLoc.get(u.name)! > 0,
+  );
   const capNames = new Set(caps.map((u) => u.name));
   const { traffic, trafficSource } = unitTraffic(input, unitOf, entry);
   const ctx: CandidateContext = {
@@ -134,7 +139,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     others: Math.max(1, caps.length - 1),
   };
   const candidates = rankCandidates(caps.map((u) => rateCandidate(ctx, u)));
-  const libraries = listLibraries(units, graph, libraryReason);
+  const libraries = [...listLibraries(units, graph, libraryReason), ...listDataLayers(units, graph, data)];
   notes.unshift(summaryNote(candidates, libraries, depth, autoDepth));
   if (!traffic)
     notes.push('no traffic data: give --config with a store that has stats, or --access-log FILE');
@@ -153,6 +158,28 @@ function listLibraries(units: Unit[], graph: UnitGraph, libraryReason: Map<strin
     .sort((a, b) => b.importers.length - a.importers.length || byName(a.name, b.name));
 }
 
+/** Data layers, each with the tables it wraps and who reaches them through it. */
+function listDataLayers(units: Unit[], graph: UnitGraph, data: DataOwnership): PlanLibrary[] {
+  return units
+    .filter((u) => data.dataLayers.has(u.name))
+    .map((u) => {
+      const wrapped = [...(data.declares.get(u.name) ?? [])].sort(byName);
+      const users = [...data.via].filter(([x, t]) => x !== u.name && t.size > 0).map(([x]) => x);
+      const holds =
+        wrapped.length > 0
+          ? `declares ${plural(wrapped.length, 'table')} (${list(wrapped, 3)})`
+          : 'wraps the data layer below it';
+      return {
+        name: u.name,
+        modules: [...u.modules].sort(byName),
+        importers: [...graph.importers.get(u.name)!].sort(byName),
+        reason: `data layer — ${holds}; ${plural(users.length, 'unit')} reach tables through it: its tables belong to the capabilities that use them through it (see their "via the data layer" lines), so it is never extracted first`,
+        dataLayer: true as const,
+      };
+    })
+    .sort((a, b) => byName(a.name, b.name));
+}
+
 /** The first note: how many capabilities of each source and libraries, and the depth packages were cut at. */
 function summaryNote(
   candidates: PlanCandidate[],
@@ -162,7 +189,8 @@ function summaryNote(
 ): string {
   const sources = new Map<PlanCandidate['source'], number>();
   for (const c of candidates) sources.set(c.source, (sources.get(c.source) ?? 0) + 1);
-  return `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length, 'shared library', 'shared libraries')}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`;
+  const layers = libraries.filter((l) => l.dataLayer).length;
+  return `${plural(candidates.length, 'capability', 'capabilities')} (${[...sources].map(([s, n]) => `${n} ${SOURCE_LABEL[s][n === 1 ? 0 : 1]}`).join(', ')}) and ${plural(libraries.length - layers, 'shared library', 'shared libraries')}${layers > 0 ? `, ${plural(layers, 'data layer')}` : ''}; packages cut at depth ${depth}${autoDepth ? ' (chosen from the tree; --depth N overrides)' : ' (--depth)'}`;
 }
 
 /** Run-time imports between units, with the call sites at each imported unit. */
@@ -224,7 +252,12 @@ function findLibraries(
   const libraryReason = new Map<string, string>();
   for (const u of units) {
     const n = graph.importers.get(u.name)!.size;
-    if ((entry.get(u.name)?.length ?? 0) > 0 || (firstPass.declares.get(u.name)?.size ?? 0) > 0 || n < 2)
+    if (
+      (entry.get(u.name)?.length ?? 0) > 0 ||
+      (firstPass.declares.get(u.name)?.size ?? 0) > 0 ||
+      firstPass.dataLayers.has(u.name) ||
+      n < 2
+    )
       continue;
     const sqlTables = [...(firstPass.touches.get(u.name)?.entries() ?? [])].filter(
       ([t]) => !(firstPass.declares.get(u.name)?.has(t) ?? false),
@@ -385,9 +418,10 @@ function candidateFacts(ctx: CandidateContext, u: Unit): CandidateFacts {
     .filter(([, o]) => o === u.name)
     .map(([t]) => t)
     .sort(byName);
+  // A data layer is how capabilities reach a table, not one more user of it.
   const users = (table: string): string[] =>
     [...data.touches]
-      .filter(([x, t]) => x !== u.name && t.has(table))
+      .filter(([x, t]) => x !== u.name && !data.dataLayers.has(x) && t.has(table))
       .map(([x]) => x)
       .sort(byName);
   const ownedShares: SharedTable[] = [];
@@ -448,7 +482,7 @@ function candidateTerms(ctx: CandidateContext, f: CandidateFacts): CandidateTerm
         ? null
         : sharedOwned === 0
           ? SCORE.ownsData
-          : SCORE.ownsSharedData + SCORE.perSharedOwned * sharedOwned,
+          : Math.max(SCORE.sharedOwnedFloor, SCORE.ownsSharedData + SCORE.perSharedOwned * sharedOwned),
     foreignData: f.foreign.length > 0 ? Math.max(SCORE.foreignFloor, foreign) : null,
     entryPoints: f.points.length > 0 ? SCORE.entryPoint : evidence ? SCORE.noEntryPoint : null,
     traffic: f.traffic !== null ? (SCORE.traffic * f.traffic) / ctx.maxTraffic : null,
@@ -522,11 +556,11 @@ function dataReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateT
     );
   else if (shares.length === 0)
     reasons.push(
-      `owns its data: ${plural(owns.length, 'table')} (${list(owns)}) that no other capability or library reads or writes (${fmt(terms.ownData)})`,
+      `owns its data: ${plural(owns.length, 'table')} (${list(owns)})${viaLayer(ctx, f)} that no other capability or library reads or writes (${fmt(terms.ownData)})`,
     );
   else
     reasons.push(
-      `owns ${plural(owns.length, 'table')} (${list(owns)}); blocker: ${shares
+      `owns ${plural(owns.length, 'table')} (${list(owns)})${viaLayer(ctx, f)}; blocker: ${shares
         .slice(0, 3)
         .map((s) => `${s.table} is also used by ${list(s.with, 3)}`)
         .join(
@@ -544,6 +578,15 @@ function dataReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateT
     );
   }
   return reasons;
+}
+
+/** ", via the data layer: a, b" for owned tables the capability reaches only through a data layer. */
+function viaLayer(ctx: CandidateContext, f: CandidateFacts): string {
+  const via = ctx.data.via.get(f.unit.name);
+  const through = via ? f.owns.filter((t) => via.has(t)) : [];
+  if (through.length === 0) return '';
+  const layers = [...ctx.data.dataLayers.keys()].sort(byName);
+  return `, ${through.length === f.owns.length ? 'all' : plural(through.length, 'table')} via the data layer (${list(layers, 2)})`;
 }
 
 function entryPointReasons(ctx: CandidateContext, f: CandidateFacts, terms: CandidateTerms): string[] {

@@ -10,6 +10,7 @@
  * already tokenised (string spans come from it, so SQL is only looked for in
  * real string literals), and a miss costs a reason line, never a wrong import.
  */
+import { type OrmFacts, readOrmFacts } from './orm-tables.js';
 
 export interface ClassFact {
   name: string;
@@ -80,6 +81,16 @@ export interface ModuleFacts {
   symbols?: Array<[string, string]>;
   /** Django relations named by string (`ForeignKey('shop.Order')`): [app label, model] pairs. */
   relations: Array<[string, string]>;
+  /**
+   * Per top-level definition ('' = module level): the names of the tree it
+   * refers to (`module:Name`; `module:` for a module used as a whole), the
+   * file's own definitions it calls, and attribute chains through a module's
+   * last segment (`db.changes`). Filled by the tree scan; read by
+   * planner/table-references.ts.
+   */
+  refs?: Array<{ scope: string; names: string[]; calls: string[]; chains: string[] }>;
+  /** Table objects bound to a name, ORM models by framework name, references by string: see planner/orm-tables.ts. */
+  orm?: OrmFacts;
 }
 
 const lineAt = (index: number, starts: number[]): number => {
@@ -102,14 +113,16 @@ function lineStarts(src: string): number[] {
 
 /** A one-line string literal whose quote is capture group `n` and whose text is group `n + 1`. */
 const quoted = (n: number): string => `[rbuRBU]{0,2}(['"])((?:(?!\\${n})[^\\\\\\n]|\\\\.)*)\\${n}`;
-const CLASS_RE = /^class[ \t]+([A-Za-z_]\w*)[ \t]*(?:\(([^)]*)\))?[ \t]*:/gm;
+// Bases may hold one level of calls: `class User(avatar_mixin(100, 'login'), ModelSQL):` (Tryton).
+const CLASS_RE = /^class[ \t]+([A-Za-z_]\w*)[ \t]*(?:\(((?:[^()]|\([^()]*\))*)\))?[ \t]*:/gm;
 const TOP_LEVEL_LINE = /\n(?=[^\s#)\]}])/g;
 const TABLENAME_RE = new RegExp(String.raw`^[ \t]+__tablename__[ \t]*=[ \t]*${quoted(1)}`, 'm');
 const DB_TABLE_RE = new RegExp(String.raw`^[ \t]+db_table[ \t]*=[ \t]*${quoted(1)}`, 'm');
 const APP_LABEL_RE = new RegExp(String.raw`^[ \t]+app_label[ \t]*=[ \t]*${quoted(1)}`, 'm');
 const ABSTRACT_RE = /^[ \t]+abstract[ \t]*=[ \t]*True\b/m;
 const PROXY_RE = /^[ \t]+proxy[ \t]*=[ \t]*True\b/m;
-const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}`, 'g');
+// A literal name only: `Table('%saggregates' % prefix)` or `Table('dump_' + name)` builds a name at run time.
+const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}(?![ \t]*[%+]|\.format)`, 'g');
 const DJANGO_ROUTE_RE = new RegExp(
   String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
   'g',
@@ -142,6 +155,8 @@ const SQL_TABLE_LOWER =
   /\b(create\s+table(?:\s+if\s+not\s+exists)?|delete\s+from|insert\s+(?:or\s+[a-z]+\s+)?into|update(?:\s+or\s+[a-z]+)?|from|join|into)\s+[`"[]?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)/g;
 /** System catalogs and dictionary views: never a table of the application. */
 const SQL_CATALOG = /^(pg_|sqlite_|information_schema|user_|all_|dba_|sys$|mysql$|v\$)/;
+/** A database's own catalog (`sqlite_master`, `pg_class`), also when a `Table()` object names it. */
+export const isSystemTable = (name: string): boolean => SQL_CATALOG.test(name.toLowerCase());
 const SQL_NOT_TABLES = new Set([
   'select',
   'where',
@@ -159,6 +174,15 @@ const SQL_NOT_TABLES = new Set([
   'sqlite_master',
   'generate_series',
 ]);
+
+/**
+ * A piece of a table name completed at run time, not a table: a prefix
+ * (`dump_`, `shadow_` + name), or a name glued to a placeholder
+ * (`aggregates%s`, `{prefix}` follows).
+ */
+function isNameFragment(name: string, next: string): boolean {
+  return !/^[A-Za-z_][\w$.]*$/.test(name) || name.endsWith('_') || next === '%' || next === '{';
+}
 
 function splitBases(raw: string | undefined): string[] {
   if (!raw) return [];
@@ -267,8 +291,10 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
   if (src.includes('Table(')) {
     TABLE_CALL_RE.lastIndex = 0;
     for (let m = TABLE_CALL_RE.exec(src); m !== null; m = TABLE_CALL_RE.exec(src))
-      facts.tables.push({ table: m[2], line: lineOf(m.index) });
+      if (!isNameFragment(m[2], '')) facts.tables.push({ table: m[2], line: lineOf(m.index) });
   }
+  const orm = readOrmFacts(src, inString);
+  if (orm !== null) facts.orm = orm;
   for (let s = 0; s < strings.length; s += 3) {
     const text = src.slice(strings[s], strings[s + 1]);
     const inner = text.replace(/^[A-Za-z]{0,2}('''|"""|'|")/, '');
@@ -277,6 +303,7 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
     re.lastIndex = 0;
     for (let m = re.exec(inner); m !== null; m = re.exec(inner)) {
       const verb = m[1].toLowerCase();
+      if (isNameFragment(m[2], inner.charAt(m.index + m[0].length))) continue;
       const name = m[2].toLowerCase();
       const schema = name.includes('.') ? name.slice(0, name.indexOf('.')) : '';
       const table = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
@@ -364,6 +391,8 @@ export function isEmptyFacts(f: ModuleFacts): boolean {
     f.relations.length === 0 &&
     f.appLabel === null &&
     f.appName === null &&
-    f.symbols === undefined
+    f.symbols === undefined &&
+    f.refs === undefined &&
+    f.orm === undefined
   );
 }

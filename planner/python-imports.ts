@@ -33,6 +33,28 @@ export interface SourceScan {
   problems: SourceProblem[];
   /** String literals long enough to hold SQL, as flat [start, end, line] triples (offsets into the text without a BOM). */
   strings: number[];
+  /**
+   * What each top-level definition (`def`/`class` in column 0; '' for the
+   * module's own statements) refers to: import-bound names, with the
+   * attribute read on them (`models.Aggregate` -> ['models', 'Aggregate']),
+   * and the file's own top-level definitions it calls. The data-ownership
+   * reader (planner/table-references.ts) follows these to the tables a
+   * function touches.
+   */
+  scopes: ScopeRefs;
+}
+
+/** Per top-level definition: [local, attribute or ''] pairs and own definitions referred to. */
+export type ScopeRefs = Map<string, { refs: Set<string>; calls: Set<string>; chains: Set<string> }>;
+
+/** Options of `scanPythonSource`. */
+export interface SourceScanOptions {
+  /**
+   * Last segments of the tree's modules (`db`, `model`): an attribute chain
+   * `x.db.changes` through one of them is recorded in `chains` as
+   * `db.changes` (how buildbot reaches its connector components).
+   */
+  segments?: ReadonlySet<string>;
 }
 
 // Block kinds pushed for compound statements; 'plain' blocks (class, with)
@@ -59,18 +81,70 @@ const COMPOUND = new Set([
 ]);
 
 /** Scan one file's text. Never throws on malformed input. */
-export function scanPythonSource(source: string): SourceScan {
+export function scanPythonSource(source: string, options: SourceScanOptions = {}): SourceScan {
   // A UTF-8 byte order mark is not part of the first line (Python's tokenizer drops it; PEP 263).
   const src = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const tokenizer = new PythonTokenizer(src);
-  const reader = new StatementReader(tokenizer.tokens);
+  const reader = new StatementReader(tokenizer.tokens, topLevelNames(src), options.segments ?? null);
   while (tokenizer.nextLogicalLine()) reader.readLogicalLine();
   return {
     imports: reader.bindings.settle(),
     loc: tokenizer.loc,
     problems: tokenizer.problems,
     strings: tokenizer.strings,
+    scopes: reader.bindings.scopes,
   };
+}
+
+const DEF_NAME = /(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)/y;
+
+/** Names of the file's top-level functions and classes (read before tokenising: a call may precede its def). */
+function topLevelNames(src: string): Set<string> {
+  const names = new Set<string>();
+  // Only lines starting with `d`, `c` or `a` can be one: found with indexOf, not a multi-line regex.
+  for (let at = 0; at >= 0 && at < src.length; at = src.indexOf('\n', at) + 1 || -1) {
+    const c = src.charCodeAt(at);
+    if (c !== 100 && c !== 99 && c !== 97) continue; // d, c, a
+    DEF_NAME.lastIndex = at;
+    const m = DEF_NAME.exec(src);
+    if (m) names.add(m[1]);
+  }
+  return names;
+}
+
+/** One filter per tree's segment set (built once, not per file). */
+const segmentFilters = new WeakMap<ReadonlySet<string>, NameFilter>();
+function segmentFilterOf(segments: ReadonlySet<string>): NameFilter {
+  let f = segmentFilters.get(segments);
+  if (!f) {
+    f = new NameFilter(segments);
+    segmentFilters.set(segments, f);
+  }
+  return f;
+}
+
+/** A set of names with cheap pre-filters (first char, length), so most identifiers are never sliced into strings. */
+class NameFilter {
+  /** Seen (first char, second char) pairs, 7 bits each; one-char names use 0 as the second. */
+  private readonly pairs = new Uint8Array(128 * 128);
+  private readonly length = new Uint8Array(64);
+  constructor(names: Iterable<string> = []) {
+    for (const n of names) this.add(n);
+  }
+  add(name: string): void {
+    const a = name.charCodeAt(0);
+    const b = name.length > 1 ? name.charCodeAt(1) : 0;
+    this.pairs[((a < 128 ? a : 127) << 7) | (b < 128 ? b : 127)] = 1;
+    this.length[name.length < 64 ? name.length : 63] = 1;
+  }
+  /** False when the token at [start, end) cannot be one of the names. */
+  mayHave(src: string, start: number, end: number): boolean {
+    const len = end - start;
+    if (this.length[len < 64 ? len : 63] !== 1) return false;
+    const a = src.charCodeAt(start);
+    const b = len > 1 ? src.charCodeAt(start + 1) : 0;
+    return this.pairs[((a < 128 ? a : 127) << 7) | (b < 128 ? b : 127)] === 1;
+  }
 }
 
 /**
@@ -82,9 +156,32 @@ class ImportBindings {
   private readonly imports: RawImport[] = [];
   private readonly bound = new Map<string, RawImport[]>();
   private readonly useCounts = new Map<string, number>();
-  // Cheap pre-filters (first char, length) so most identifiers are never sliced into strings.
-  private readonly boundFirst = new Uint8Array(128);
-  private readonly boundLength = new Uint8Array(64);
+  /** Import-bound names and the file's top-level definitions. */
+  private readonly nameFilter: NameFilter;
+  private readonly segmentFilter: NameFilter | null;
+  /** See SourceScan.scopes. */
+  readonly scopes: ScopeRefs = new Map();
+  /** The top-level definition the current logical line belongs to ('' for module-level statements; `Class.method` in a method). */
+  scope = '';
+  /** The top-level class being read: `self.x(...)`/`cls.x(...)` in it call `Class.x`. */
+  scopeClass: string | null = null;
+
+  constructor(
+    private readonly defs: ReadonlySet<string>,
+    private readonly segments: ReadonlySet<string> | null,
+  ) {
+    this.nameFilter = new NameFilter(defs);
+    this.segmentFilter = segments && segments.size > 0 ? segmentFilterOf(segments) : null;
+  }
+
+  private scopeRefs(): { refs: Set<string>; calls: Set<string>; chains: Set<string> } {
+    let s = this.scopes.get(this.scope);
+    if (!s) {
+      s = { refs: new Set(), calls: new Set(), chains: new Set() };
+      this.scopes.set(this.scope, s);
+    }
+    return s;
+  }
 
   /** Record an import; `local` is null when the name it binds is not the import itself (`import a.b` binds `a`). */
   bind(local: string | null, imp: RawImport): void {
@@ -95,28 +192,58 @@ class ImportBindings {
     if (list) list.push(imp);
     else this.bound.set(local, [imp]);
     if (!this.useCounts.has(local)) this.useCounts.set(local, 0);
-    const c = local.charCodeAt(0);
-    this.boundFirst[c < 128 ? c : 127] = 1;
-    this.boundLength[local.length < 64 ? local.length : 63] = 1;
+    this.nameFilter.add(local);
   }
 
-  /** Count references to import-bound names in tokens [t, end), skipping attribute names (`x.block`). */
+  /**
+   * Count references to import-bound names in tokens [t, end), skipping
+   * attribute names (`x.block`), and note in the current scope what each
+   * refers to (see SourceScan.scopes).
+   */
   countUses(tokens: LogicalLine, t: number, end: number): void {
-    if (this.bound.size === 0) return;
-    const { kinds, starts, ends } = tokens;
+    const { kinds, starts, ends, src } = tokens;
+    const names = this.nameFilter;
+    const segs = this.segmentFilter;
+    const inClass = this.scopeClass !== null;
     for (let k = t; k < end; k++) {
       if (kinds[k] !== T_NAME) continue;
-      const first = tokens.src.charCodeAt(starts[k]);
-      const len = ends[k] - starts[k];
-      if (
-        !this.boundFirst[first < 128 ? first : 127] ||
-        !this.boundLength[len < 64 ? len : 63] ||
-        (k > 0 && tokens.isOp(k - 1, 46))
-      )
+      // Cheap filters first (a few array reads); most tokens stop here.
+      const s0 = starts[k];
+      const e0 = ends[k];
+      const nameHit = names.mayHave(src, s0, e0);
+      const segHit = segs?.mayHave(src, s0, e0) === true;
+      const len = e0 - s0;
+      const selfHit = inClass && (len === 4 || len === 3);
+      if (!nameHit && !segHit && !selfHit) continue;
+      if (k > 0 && tokens.isOp(k - 1, 46)) {
+        // `self.db.changes`: a chain through a module's last segment.
+        if (segHit && k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME) {
+          const seg = tokens.text(k);
+          if (this.segments!.has(seg)) this.scopeRefs().chains.add(`${seg}.${tokens.text(k + 2)}`);
+        }
         continue;
+      }
+      if (
+        selfHit &&
+        k + 2 < end &&
+        tokens.isOp(k + 1, 46) &&
+        kinds[k + 2] === T_NAME &&
+        (tokens.isName(k, 'self') || tokens.isName(k, 'cls'))
+      ) {
+        this.scopeRefs().calls.add(`${this.scopeClass}.${tokens.text(k + 2)}`);
+        continue;
+      }
+      if (!nameHit) continue;
       const name = tokens.text(k);
       const c = this.useCounts.get(name);
-      if (c !== undefined) this.useCounts.set(name, c + 1);
+      if (c !== undefined) {
+        this.useCounts.set(name, c + 1);
+        // `objects.InstanceList.get_counts` -> 'InstanceList.get_counts': the method, when there is one.
+        let attr = k + 2 < end && tokens.isOp(k + 1, 46) && kinds[k + 2] === T_NAME ? tokens.text(k + 2) : '';
+        if (attr !== '' && k + 4 < end && tokens.isOp(k + 3, 46) && kinds[k + 4] === T_NAME)
+          attr += `.${tokens.text(k + 4)}`;
+        this.scopeRefs().refs.add(`${name}.${attr}`);
+      } else if (name !== this.scope && this.defs.has(name)) this.scopeRefs().calls.add(name);
     }
   }
 
@@ -183,6 +310,19 @@ class BlockStack {
   }
 }
 
+/**
+ * The scope a column-0 logical line belongs to: a `def`/`class` header opens
+ * its own; anything else (decorators included: they run at import time) is
+ * module level ('').
+ */
+function topLevelScope(tokens: LogicalLine, current: string): string {
+  if (tokens.count === 0) return current;
+  const k = tokens.isName(0, 'async') ? 1 : 0;
+  if ((tokens.isName(k, 'def') || tokens.isName(k, 'class')) && tokens.kinds[k + 1] === T_NAME)
+    return tokens.text(k + 1);
+  return '';
+}
+
 /** `if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:` (any module alias). */
 function isTypeCheckingTest(tokens: LogicalLine, t: number, colon: number): boolean {
   return (
@@ -199,15 +339,22 @@ function isTypeCheckingTest(tokens: LogicalLine, t: number, colon: number): bool
  * name. Statements split by `;` and a body on its header's line are read too.
  */
 class StatementReader {
-  readonly bindings = new ImportBindings();
+  readonly bindings: ImportBindings;
   private readonly blocks = new BlockStack();
 
-  constructor(private readonly tokens: LogicalLine) {}
+  constructor(
+    private readonly tokens: LogicalLine,
+    defs: ReadonlySet<string>,
+    segments: ReadonlySet<string> | null,
+  ) {
+    this.bindings = new ImportBindings(defs, segments);
+  }
 
   readLogicalLine(): void {
     const tokens = this.tokens;
     const count = tokens.count;
     this.blocks.closeTo(tokens.indent);
+    this.trackScope();
     let t = 0;
     while (t < count) {
       const end = this.statementEnd(t);
@@ -234,6 +381,37 @@ class StatementReader {
       }
       t = end + 1;
     }
+  }
+
+  /** The class being read at top level, and the indent of its body's statements (-1 until seen). */
+  private topClass: string | null = null;
+  private classBodyIndent = -1;
+
+  /**
+   * Scopes: a top-level `def`/`class` opens its own; in a top-level class, a
+   * method at the body's indent opens `Class.method` (class-level statements
+   * belong to `Class`).
+   */
+  private trackScope(): void {
+    const tokens = this.tokens;
+    const b = this.bindings;
+    if (tokens.count === 0) return;
+    if (tokens.indent === 0) {
+      b.scope = topLevelScope(tokens, b.scope);
+      const k = tokens.isName(0, 'async') ? 1 : 0;
+      this.topClass = tokens.isName(k, 'class') && b.scope !== '' ? b.scope : null;
+      this.classBodyIndent = -1;
+      b.scopeClass = this.topClass;
+      return;
+    }
+    if (this.topClass === null) return;
+    if (this.classBodyIndent < 0) this.classBodyIndent = tokens.indent;
+    if (tokens.indent !== this.classBodyIndent) return;
+    const k = tokens.isName(0, 'async') ? 1 : 0;
+    b.scope =
+      tokens.isName(k, 'def') && tokens.kinds[k + 1] === T_NAME
+        ? `${this.topClass}.${tokens.text(k + 1)}`
+        : this.topClass;
   }
 
   /** Index of the statement end (`;` at depth 0 or end of line) from t. */

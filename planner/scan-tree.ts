@@ -209,6 +209,7 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     });
 
   const moduleNames = new Set(files.map((f) => f.name));
+  const segments = new Set([...moduleNames].map((n) => n.slice(n.lastIndexOf('.') + 1)));
   const modules: ModuleInfo[] = [];
   const imports: ImportRecord[] = [];
   const facts = new Map<string, ModuleFacts>();
@@ -227,7 +228,7 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       modules.push({ name: f.name, file: f.rel, loc: 0 });
       continue;
     }
-    const scan = scanPythonSource(src);
+    const scan = scanPythonSource(src, { segments });
     modules.push({ name: f.name, file: f.rel, loc: scan.loc });
     for (const p of scan.problems) problems.push({ file: f.rel, line: p.line, message: p.message });
     const absoluteOnly = scan.imports.some((r) => r.name === '__future__.absolute_import');
@@ -235,6 +236,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     const found = readModuleFacts(text, scan.strings);
     const locals: Record<string, string> = {};
     const symbols: Array<[string, string]> = [];
+    /** Local name -> [module, the imported name in it or '' for the module itself]. */
+    const bindings = new Map<string, [string, string]>();
     for (const raw of scan.imports) {
       const { to, how } = resolveImportHow(raw, f.name, f.isPackage, moduleNames, absoluteOnly);
       if (to === null || to === f.name) continue;
@@ -243,14 +246,17 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       if (raw.local !== undefined) locals[raw.local] = to;
       // `from m import Name` where Name is not a module: the name (a model class, a helper) is what is used.
       const symbol = raw.name.slice(raw.name.lastIndexOf('.') + 1);
-      if (
+      const isSymbol =
         !raw.star &&
         raw.name !== to &&
         !raw.name.endsWith(`.${to.split('.').pop()}`) &&
-        !to.endsWith(`.${symbol}`)
-      )
-        symbols.push([to, symbol]);
+        !to.endsWith(`.${symbol}`);
+      if (isSymbol) symbols.push([to, symbol]);
+      if (raw.local !== undefined && raw.kind !== 'type_checking')
+        bindings.set(raw.local, [to, isSymbol ? symbol : '']);
     }
+    const refs = scopeReferences(scan.scopes, bindings);
+    if (refs !== null) found.refs = refs;
     if (found.routes.length > 0 || found.registrations.length > 0) found.locals = locals;
     if (symbols.length > 0) found.symbols = symbols;
     if (!isEmptyFacts(found)) facts.set(f.name, found);
@@ -260,6 +266,32 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       `${implicit.length} Python 2 implicit relative import${implicit.length === 1 ? '' : 's'} resolved to a sibling module (e.g. ${implicit.slice(0, 3).join(', ')})`,
     );
   return { root: abs, modules, imports, problems, notes, facts };
+}
+
+/**
+ * The scan's per-definition references, with import-bound names resolved to
+ * the tree's modules (see ModuleFacts.refs); null when there are none.
+ */
+function scopeReferences(
+  scopes: ReturnType<typeof scanPythonSource>['scopes'],
+  bindings: ReadonlyMap<string, [string, string]>,
+): NonNullable<ModuleFacts['refs']> | null {
+  const out: NonNullable<ModuleFacts['refs']> = [];
+  for (const [scope, s] of scopes) {
+    const names = new Set<string>();
+    for (const ref of s.refs) {
+      const dot = ref.indexOf('.');
+      const b = bindings.get(ref.slice(0, dot));
+      if (!b) continue;
+      // `from m import Name`: Name (and the attribute read on it: `Name.get`); `import m as x`: the attributes read on x.
+      const attrs = ref.slice(dot + 1);
+      const first = attrs.includes('.') ? attrs.slice(0, attrs.indexOf('.')) : attrs;
+      names.add(`${b[0]}:${b[1] === '' ? attrs : first === '' ? b[1] : `${b[1]}.${first}`}`);
+    }
+    if (names.size + s.calls.size + s.chains.size === 0) continue;
+    out.push({ scope, names: [...names], calls: [...s.calls], chains: [...s.chains] });
+  }
+  return out.length > 0 ? out : null;
 }
 
 /** A folder without `__init__.py` whose `src/` (also without one) holds a package. */

@@ -10,7 +10,14 @@ import type { ModuleGraphInput } from './types.js';
 export type LeftOutKind = 'tests' | 'migrations' | 'settings' | 'fixtures' | 'conftest.py' | 'manage.py';
 
 const TEST_DIRS = new Set(['tests', 'test', 'testing', 'unittests', 'functional_tests', 'integration_tests']);
-const MIGRATION_DIRS = new Set(['migrations', 'south_migrations', 'alembic']);
+/**
+ * Folders holding schema migrations, of every common tool: Django and yoyo
+ * (`migrations/`), South (`south_migrations/`), Alembic (`alembic/`, and any
+ * `versions/` beside an `env.py`), sqlalchemy-migrate (`migrate_repo/`, nova's
+ * `legacy_migrations/`), buildbot (`db/migrations/`). A table only they create
+ * or drop is neither owned nor used.
+ */
+const MIGRATION_DIRS = /^(\w*_)?migrations$|^alembic$|^migrate_repo$/;
 const FIXTURE_DIRS = new Set(['fixtures', 'seeds']);
 
 const LABEL: Record<LeftOutKind, string> = {
@@ -22,14 +29,25 @@ const LABEL: Record<LeftOutKind, string> = {
   'manage.py': 'manage.py',
 };
 
-/** Why a module (by its file, or its dotted name for graph input) is left out, or null. */
-export function leftOutKind(file: string | null, name: string): LeftOutKind | null {
+/**
+ * Why a module (by its file, or its dotted name for graph input) is left out,
+ * or null. `alembicDirs`: folders holding an `env.py` (Alembic's, whose
+ * `versions/` are migrations whatever the folder is called).
+ */
+export function leftOutKind(
+  file: string | null,
+  name: string,
+  alembicDirs: ReadonlySet<string> = new Set(),
+): LeftOutKind | null {
   const parts = file ? file.replace(/\.py$/, '').split('/') : name.split('.');
   const stem = parts[parts.length - 1];
   const dirs = file ? parts.slice(0, -1) : parts;
   if (stem === 'conftest') return 'conftest.py';
   if (stem === 'manage' && parts.length <= 2) return 'manage.py';
-  if (dirs.some((d) => MIGRATION_DIRS.has(d))) return 'migrations';
+  if (dirs.some((d) => MIGRATION_DIRS.test(d))) return 'migrations';
+  const versions = dirs.lastIndexOf('versions');
+  if (versions > 0 && alembicDirs.has(dirs.slice(0, versions).join('/'))) return 'migrations';
+  if (stem === 'env' && file !== null && alembicDirs.has(dirs.join('/'))) return 'migrations';
   if (
     dirs.some((d) => TEST_DIRS.has(d)) ||
     stem === 'tests' ||
@@ -58,8 +76,16 @@ export function applyScope<T extends ModuleGraphInput>(
 ): T & { leftOut: string[] } {
   const counts = new Map<LeftOutKind, number>();
   const gone = new Set<string>();
+  // Alembic: a folder with an `env.py` and a `versions/` folder of revisions.
+  const files = new Set(input.modules.map((m) => m.file ?? ''));
+  const alembicDirs = new Set(
+    [...files]
+      .filter((f) => f.endsWith('/env.py'))
+      .map((f) => f.slice(0, -'/env.py'.length))
+      .filter((d) => [...files].some((f) => f.startsWith(`${d}/versions/`))),
+  );
   for (const m of input.modules) {
-    const kind = leftOutKind(m.file, m.name);
+    const kind = leftOutKind(m.file, m.name, alembicDirs);
     if (kind === null || (kind === 'tests' && includeTests)) continue;
     gone.add(m.name);
     counts.set(kind, (counts.get(kind) ?? 0) + 1);

@@ -19,11 +19,11 @@ export function candidateSummary(c: PlanCandidate): string {
   const parts: string[] = [];
   if (c.routes.length > 0)
     parts.push(
-      `serves ${c.routes.slice(0, 2).join(', ')}${c.routes.length > 2 ? ` (+${c.routes.length - 2})` : ''}`,
+      `serves ${c.routes.slice(0, 2).join(', ')}${c.routes.length > 2 ? ` and ${plural(c.routes.length - 2, 'more route')}` : ''}`,
     );
   if (c.tables.owns.length > 0)
     parts.push(
-      `owns ${c.tables.owns.slice(0, 3).join(', ')}${c.tables.owns.length > 3 ? ` (+${c.tables.owns.length - 3})` : ''}`,
+      `owns ${c.tables.owns.slice(0, 3).join(', ')}${c.tables.owns.length > 3 ? ` and ${plural(c.tables.owns.length - 3, 'more table')}` : ''}`,
     );
   if (c.dependsOn.length === 0) parts.push('depends on no other capability');
   return parts.join('; ');
@@ -70,7 +70,7 @@ export function renderPlanText(plan: Plan, _options: ReportOptions = {}): Report
   const out: string[] = [];
   out.push(`Extraction plan for ${plan.root}`);
   out.push(
-    `${plural(plan.modules.length, 'module')}, ${plural(plan.imports.length, 'import')}, ${plural(plan.cycles.length, 'cycle')}; ${plural(plan.candidates.length, 'capability', 'capabilities')}, ${plural(plan.libraries.length, 'shared library', 'shared libraries')}`,
+    `${plural(plan.modules.length, 'module')}, ${plural(plan.imports.length, 'import')}, ${plural(plan.cycles.length, 'cycle')}; ${plural(plan.candidates.length, 'capability', 'capabilities')}, ${plural(plan.libraries.filter((l) => !l.dataLayer).length, 'shared library', 'shared libraries')}${plan.libraries.some((l) => l.dataLayer) ? `, ${plural(plan.libraries.filter((l) => l.dataLayer).length, 'data layer')}` : ''}`,
   );
   const first = extractFirst(plan);
   if (first) out.push('', `Extract first: ${first.name} ${first.detail}`);
@@ -85,9 +85,14 @@ export function renderPlanText(plan: Plan, _options: ReportOptions = {}): Report
       for (const r of c.reasons) out.push(`${pad}- ${r}`);
     }
   }
-  if (plan.libraries.length > 0) {
+  const layers = plan.libraries.filter((l) => l.dataLayer);
+  if (layers.length > 0) {
+    out.push('', 'Data layer (its tables belong to the capabilities that use them through it)');
+    for (const l of layers) out.push(`  ${l.name}: ${l.reason.replace(/^data layer — /, '')}`);
+  }
+  if (plan.libraries.length > layers.length) {
     out.push('', "Shared libraries (copy or package them, don't extract them)");
-    for (const l of plan.libraries)
+    for (const l of plan.libraries.filter((x) => !x.dataLayer))
       out.push(
         `  ${l.name}: ${l.reason.replace(/^shared library — copy or package it, don't extract it: /, '')}`,
       );

@@ -126,6 +126,8 @@ export interface PlanLibrary {
   /** Capabilities and libraries importing it. */
   importers: string[];
   reason: string;
+  /** A data layer (DESIGN.md): wraps the tables capabilities use; its tables are theirs. */
+  dataLayer?: true;
 }
 
 export interface Plan {
