@@ -18,7 +18,7 @@ import { stronglyConnected } from './cycles.js';
 import { assignUnits, type Unit } from './capability-units.js';
 import { type DataOwnership, findDataOwnership, type TableUse, withSqlOwners } from './data-ownership.js';
 import { type EntryPoint, findEntryPoints, type PlanRoute, routePathRegExp } from './entry-points.js';
-import type { ModuleFacts } from './python-facts.js';
+import { type ModuleFacts, READER_NAMES } from './python-facts.js';
 import type { ImportRecord, ModuleInfo, PlanCandidate, PlanLibrary, SharedTable } from './types.js';
 
 export interface CapabilityInput {
@@ -559,7 +559,7 @@ function entryPointReasons(ctx: CandidateContext, f: CandidateFacts, terms: Cand
     reasons.push("entry points: unknown for graph input (a config route's module: names them) (+0.00)");
   else
     reasons.push(
-      `no entry point: no URL pattern, Flask route or config route names it; its callers must change before the proxy can route to it (${fmt(terms.entryPoints)})`,
+      `no entry point found by the readers that ran (${READER_NAMES.join(', ')}); if it serves requests another way, a config route's module: names it (${fmt(terms.entryPoints)})`,
     );
   if (f.traffic !== null && terms.traffic !== null)
     reasons.push(

@@ -9,7 +9,12 @@
  * These are pattern reads, not a parser: they run on text the import scanner
  * already tokenised (string spans come from it, so SQL is only looked for in
  * real string literals), and a miss costs a reason line, never a wrong import.
+ * Frameworks other than Django and Flask have their readers in
+ * planner/route-readers/.
  */
+import { type ChildFact, READER_NAMES, ROUTE_READERS, readChildren } from './route-readers/index.js';
+
+export { READER_NAMES };
 
 export interface ClassFact {
   name: string;
@@ -38,19 +43,35 @@ export interface SqlFact {
 export interface RouteFact {
   /** The pattern as written (`api/block/<int:id>/`, `^feed/$`, `/api/chat`). */
   path: string;
-  framework: 'django' | 'flask';
+  /** Who read it: Django's URLconf and Flask's decorators here, the rest in planner/route-readers/ (their paths are already strangler patterns). */
+  framework:
+    | 'django'
+    | 'flask'
+    | 'falcon'
+    | 'pyramid'
+    | 'aiohttp'
+    | 'tornado'
+    | 'starlette'
+    | 'routes'
+    | 'twisted'
+    | 'buildbot'
+    | 'werkzeug';
   methods: string[] | null;
   line: number;
   /** Django `include('pkg.urls')`: the URLconf module this pattern mounts ('' when not a literal). */
   include: string | null;
   /** Django `include(name)` of a list: the variable, when it is a plain name. */
   includeList: string | null;
+  /** Django `for u in settings.AUTHENTICATION_URLS: ... include(u)`: the setting whose dotted names are included. */
+  includeSetting?: string;
   /** The top-level list variable the pattern is written in (`urlpatterns`, `list_patterns`). */
   list: string | null;
   /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
   on: string | null;
   /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
   wrapped?: string | null;
+  /** Written under `if settings.DEBUG:` — served in development only: marked, never emitted. */
+  debug?: true;
 }
 
 export interface BlueprintFact {
@@ -80,6 +101,14 @@ export interface ModuleFacts {
   symbols?: Array<[string, string]>;
   /** Django relations named by string (`ForeignKey('shop.Order')`): [app label, model] pairs. */
   relations: Array<[string, string]>;
+  /** Object-routed resources (mailman's `@child()` methods), per class. */
+  children?: ChildFact[];
+  /** A Horizon `Dashboard` or `Panel` class's `slug`: the URL segment its urls are mounted at. */
+  horizon?: { kind: 'dashboard' | 'panel'; slug: string };
+  /** Top-level lists of dotted names (`AUTHENTICATION_URLS = ['openstack_auth.urls']`): settings a URLconf may include from. */
+  dottedLists?: Record<string, string[]>;
+  /** `if __name__ == '__main__':` — the module runs as a program. */
+  runsAsMain?: true;
 }
 
 const lineAt = (index: number, starts: number[]): number => {
@@ -122,9 +151,42 @@ const BLUEPRINT_RE = new RegExp(
   String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?Blueprint\([ \t\n]*${quoted(2)}([^)]*)`,
   'gm',
 );
-const REGISTER_RE = /\.register_blueprint\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
-const PREFIX_RE = new RegExp(String.raw`url_prefix[ \t]*=[ \t]*${quoted(1)}`);
-const METHODS_RE = /methods\s*=\s*[[(]([^\])]*)[\])]/;
+// FastAPI's `app.include_router(router, prefix='/x')` mounts like register_blueprint.
+const REGISTER_RE = /\.(?:register_blueprint|include_router)\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
+const PREFIX_RE = new RegExp(String.raw`\b(?:url_)?prefix[ \t]*=[ \t]*${quoted(1)}`);
+/** FastAPI `router = APIRouter(prefix='/items')`: a blueprint by another name. */
+const API_ROUTER_RE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?APIRouter\(([^)]*)/gm;
+const HORIZON_RE = /^class[ \t]+\w+[ \t]*\([^)]*\b(Dashboard|Panel|PanelGroup)\b[^)]*\)[ \t]*:/m;
+const DOTTED_LIST_RE = /^([A-Z][A-Z0-9_]*)[ \t]*=[ \t]*[[(]([^\])]*)[\])]/gm;
+const MAIN_RE = /^if[ \t]+__name__[ \t]*==[ \t]*(['"])__main__\1[ \t]*:/m;
+
+/** `include(u)` inside `for u in settings.NAME:`: the setting it includes from. */
+function settingLoop(src: string, index: number, variable: string | undefined): { includeSetting?: string } {
+  if (variable === undefined || !/^[A-Za-z_]\w*$/.test(variable)) return {};
+  const head = src.slice(Math.max(0, index - 400), index);
+  const m = new RegExp(
+    String.raw`\bfor[ \t]+${variable}[ \t]+in[ \t]+(?:\w+\.)?([A-Z][A-Z0-9_]*)[ \t]*:[^\n]*\n[^\n]*$`,
+  ).exec(head);
+  return m ? { includeSetting: m[1] } : {};
+}
+
+/** True when the route at `index` sits in an `if ...DEBUG...:` block (the nearest less-indented line above it). */
+function underDebug(src: string, index: number): boolean {
+  const lineStart = src.lastIndexOf('\n', index) + 1;
+  const indent = /^[ \t]*/.exec(src.slice(lineStart, index))![0].length;
+  if (indent === 0) return false;
+  for (let end = lineStart - 1; end > 0; ) {
+    const start = src.lastIndexOf('\n', end - 1) + 1;
+    const line = src.slice(start, end);
+    const own = /^[ \t]*/.exec(line)![0].length;
+    if (line.trim() !== '' && !line.trim().startsWith('#') && own < indent)
+      return /^[ \t]*(?:el)?if\b[^\n]*\bDEBUG\b/.test(line);
+    end = start - 1;
+  }
+  return false;
+}
+// A list, tuple or set: trytond writes `methods={'GET'}`.
+const METHODS_RE = /methods\s*=\s*[[({]([^\])}]*)[\])}]/;
 const RELATION_RE =
   /\b(?:ForeignKey|OneToOneField|ManyToManyField)\(\s*['"]([A-Za-z_]\w*)\.([A-Za-z_]\w*)['"]/g;
 const APPCONFIG_RE = /^class[ \t]+\w+[ \t]*\([^)]*AppConfig[^)]*\)[ \t]*:/m;
@@ -309,6 +371,8 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
         list: listVariableAt(src, statements, m.index),
         on: m[8] ?? null,
         wrapped: m[9] ?? null,
+        ...(underDebug(src, m.index) ? { debug: true as const } : {}),
+        ...settingLoop(src, m.index, m[7]),
       });
     }
   }
@@ -316,6 +380,8 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
     src.includes('.route(') ||
     src.includes('register_blueprint(') ||
     src.includes('Blueprint(') ||
+    src.includes('APIRouter(') ||
+    src.includes('include_router(') ||
     /@\w+\.(get|post|put|patch|delete)\(/.test(src)
   ) {
     FLASK_ROUTE_RE.lastIndex = 0;
@@ -343,13 +409,55 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
         line: lineOf(m.index),
       });
     }
+    API_ROUTER_RE.lastIndex = 0;
+    for (let m = API_ROUTER_RE.exec(src); m !== null; m = API_ROUTER_RE.exec(src)) {
+      const prefix = PREFIX_RE.exec(m[2]);
+      facts.blueprints.push({
+        variable: m[1],
+        name: m[1],
+        prefix: prefix?.[2] ?? null,
+        line: lineOf(m.index),
+      });
+    }
     REGISTER_RE.lastIndex = 0;
     for (let m = REGISTER_RE.exec(src); m !== null; m = REGISTER_RE.exec(src)) {
       const prefix = PREFIX_RE.exec(m[2]);
       facts.registrations.push({ variable: m[1], prefix: prefix?.[2] ?? null });
     }
   }
+  readOtherFrameworks(src, inString, lineOf, facts);
   return facts;
+}
+
+/** The readers of planner/route-readers/, Horizon slugs, settings lists and `__main__`. */
+function readOtherFrameworks(
+  src: string,
+  inString: (i: number) => boolean,
+  lineOf: (i: number) => number,
+  facts: ModuleFacts,
+): void {
+  const ctx = { src, inString, lineOf };
+  for (const reader of ROUTE_READERS) if (reader.applies(src)) facts.routes.push(...reader.read(ctx));
+  const children = readChildren(ctx);
+  if (children.length > 0) facts.children = children;
+  const horizon = HORIZON_RE.exec(src);
+  if (horizon && horizon[1] !== 'PanelGroup') {
+    const slug = new RegExp(String.raw`^[ \t]+slug[ \t]*=[ \t]*${quoted(1)}`, 'm').exec(
+      src.slice(horizon.index),
+    );
+    if (slug) facts.horizon = { kind: horizon[1] === 'Dashboard' ? 'dashboard' : 'panel', slug: slug[2] };
+  }
+  if (src.includes('.urls')) {
+    DOTTED_LIST_RE.lastIndex = 0;
+    for (let m = DOTTED_LIST_RE.exec(src); m !== null; m = DOTTED_LIST_RE.exec(src)) {
+      const items = [...m[2].matchAll(/['"]([A-Za-z_][\w.]*)['"]/g)].map((x) => x[1]);
+      if (items.length > 0 && items.every((x) => x.includes('.'))) {
+        facts.dottedLists ??= {};
+        facts.dottedLists[m[1]] = items;
+      }
+    }
+  }
+  if (MAIN_RE.test(src)) facts.runsAsMain = true;
 }
 
 /** True when a file holds nothing this module looks for (kept out of the plan's memory). */
@@ -364,6 +472,10 @@ export function isEmptyFacts(f: ModuleFacts): boolean {
     f.relations.length === 0 &&
     f.appLabel === null &&
     f.appName === null &&
-    f.symbols === undefined
+    f.symbols === undefined &&
+    f.children === undefined &&
+    f.horizon === undefined &&
+    f.dottedLists === undefined &&
+    f.runsAsMain === undefined
   );
 }
