@@ -19,6 +19,9 @@
  */
 import type { Unit } from './capability-units.js';
 import type { ModuleFacts, RouteFact } from './python-facts.js';
+import { toRoutePath } from './route-readers/context.js';
+
+export { toRoutePath };
 
 /** A config route naming a `module:` (read by planner/inputs.ts). */
 export interface PlanRoute {
@@ -41,46 +44,6 @@ export interface EntryPoint {
   failover?: boolean;
   /** Served only with `DEBUG` on: shown, never emitted. */
   debug?: true;
-}
-
-const REGEX_META = /[()[\]\\.?*+{}|]/;
-
-/** A Django `path()` or `re_path()`/`url()` pattern (or a Flask rule) as a strangler path pattern. */
-export function toRoutePath(pattern: string): string {
-  let p = pattern.replace(/^\^/, '').replace(/\$$/, '');
-  // Converters: Django <int:pk> / <slug>, Flask <int:id> / <path:rest>
-  let out = '';
-  let glob = false;
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === '<') {
-      const end = p.indexOf('>', i);
-      if (end < 0) {
-        glob = true;
-        break;
-      }
-      const spec = p.slice(i + 1, end);
-      const [conv, name] = spec.includes(':') ? spec.split(':') : ['str', spec];
-      if (conv === 'path') {
-        glob = true;
-        break;
-      }
-      out += `:${name.replace(/\W/g, '_')}`;
-      i = end;
-      continue;
-    }
-    if (REGEX_META.test(c)) {
-      glob = true;
-      break;
-    }
-    out += c;
-  }
-  p = `/${out}`.replace(/\/{2,}/g, '/');
-  if (glob) {
-    // cut back to the last whole segment so `/api/blo(?P..)` does not claim /api/blocks
-    p = `${p.slice(0, p.lastIndexOf('/') + 1)}*`;
-  }
-  return p;
 }
 
 const joinPrefix = (prefix: string, pattern: string): string => `${prefix}${pattern.replace(/^\^/, '')}`;

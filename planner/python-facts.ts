@@ -12,7 +12,15 @@
  * Frameworks other than Django and Flask have their readers in
  * planner/route-readers/.
  */
-import { type ChildFact, READER_NAMES, ROUTE_READERS, readChildren } from './route-readers/index.js';
+import {
+  type ChildFact,
+  READER_NAMES,
+  ROUTE_READERS,
+  type RouteFact,
+  readChildren,
+} from './route-readers/index.js';
+
+export type { RouteFact };
 
 export { READER_NAMES };
 
@@ -38,40 +46,6 @@ export interface SqlFact {
   /** CREATE TABLE: the schema, not a use. */
   create: boolean;
   line: number;
-}
-
-export interface RouteFact {
-  /** The pattern as written (`api/block/<int:id>/`, `^feed/$`, `/api/chat`). */
-  path: string;
-  /** Who read it: Django's URLconf and Flask's decorators here, the rest in planner/route-readers/ (their paths are already strangler patterns). */
-  framework:
-    | 'django'
-    | 'flask'
-    | 'falcon'
-    | 'pyramid'
-    | 'aiohttp'
-    | 'tornado'
-    | 'starlette'
-    | 'routes'
-    | 'twisted'
-    | 'buildbot'
-    | 'werkzeug';
-  methods: string[] | null;
-  line: number;
-  /** Django `include('pkg.urls')`: the URLconf module this pattern mounts ('' when not a literal). */
-  include: string | null;
-  /** Django `include(name)` of a list: the variable, when it is a plain name. */
-  includeList: string | null;
-  /** Django `for u in settings.AUTHENTICATION_URLS: ... include(u)`: the setting whose dotted names are included. */
-  includeSetting?: string;
-  /** The top-level list variable the pattern is written in (`urlpatterns`, `list_patterns`). */
-  list: string | null;
-  /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
-  on: string | null;
-  /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
-  wrapped?: string | null;
-  /** Written under `if settings.DEBUG:` — served in development only: marked, never emitted. */
-  debug?: true;
 }
 
 export interface BlueprintFact {

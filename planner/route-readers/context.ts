@@ -5,7 +5,80 @@
  * over a framework's own spelling of a route, not a parser: a miss costs a
  * route, never a wrong import.
  */
-import type { RouteFact } from '../python-facts.js';
+
+export interface RouteFact {
+  /** The pattern as written (`api/block/<int:id>/`, `^feed/$`, `/api/chat`). */
+  path: string;
+  /** Who read it: Django's URLconf and Flask's decorators here, the rest in planner/route-readers/ (their paths are already strangler patterns). */
+  framework:
+    | 'django'
+    | 'flask'
+    | 'falcon'
+    | 'pyramid'
+    | 'aiohttp'
+    | 'tornado'
+    | 'starlette'
+    | 'routes'
+    | 'twisted'
+    | 'buildbot'
+    | 'werkzeug';
+  methods: string[] | null;
+  line: number;
+  /** Django `include('pkg.urls')`: the URLconf module this pattern mounts ('' when not a literal). */
+  include: string | null;
+  /** Django `include(name)` of a list: the variable, when it is a plain name. */
+  includeList: string | null;
+  /** Django `for u in settings.AUTHENTICATION_URLS: ... include(u)`: the setting whose dotted names are included. */
+  includeSetting?: string;
+  /** The top-level list variable the pattern is written in (`urlpatterns`, `list_patterns`). */
+  list: string | null;
+  /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
+  on: string | null;
+  /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
+  wrapped?: string | null;
+  /** Written under `if settings.DEBUG:` — served in development only: marked, never emitted. */
+  debug?: true;
+}
+
+const REGEX_META = /[()[\]\\.?*+{}|]/;
+
+/** A Django `path()` or `re_path()`/`url()` pattern (or a Flask rule) as a strangler path pattern. */
+export function toRoutePath(pattern: string): string {
+  let p = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  // Converters: Django <int:pk> / <slug>, Flask <int:id> / <path:rest>
+  let out = '';
+  let glob = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '<') {
+      const end = p.indexOf('>', i);
+      if (end < 0) {
+        glob = true;
+        break;
+      }
+      const spec = p.slice(i + 1, end);
+      const [conv, name] = spec.includes(':') ? spec.split(':') : ['str', spec];
+      if (conv === 'path') {
+        glob = true;
+        break;
+      }
+      out += `:${name.replace(/\W/g, '_')}`;
+      i = end;
+      continue;
+    }
+    if (REGEX_META.test(c)) {
+      glob = true;
+      break;
+    }
+    out += c;
+  }
+  p = `/${out}`.replace(/\/{2,}/g, '/');
+  if (glob) {
+    // cut back to the last whole segment so `/api/blo(?P..)` does not claim /api/blocks
+    p = `${p.slice(0, p.lastIndexOf('/') + 1)}*`;
+  }
+  return p;
+}
 
 export interface ReaderContext {
   src: string;

@@ -6,7 +6,7 @@
  * nova's `ROUTE_LIST` writes them, each verb a method of the route.
  */
 import { matches, methodsIn, quoted, type RouteReader, route, templateToRoutePath } from './context.js';
-import type { RouteFact } from '../python-facts.js';
+import type { RouteFact } from './context.js';
 
 const CONNECT = new RegExp(
   String.raw`\.connect\([ \t\n]*(?:(?:None|${quoted(1)})[ \t\n]*,[ \t\n]*)?${quoted(3)}([^)]*)`,

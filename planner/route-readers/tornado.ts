@@ -4,8 +4,7 @@
  * first. Patterns are regular expressions: the first variable part ends the
  * pattern in `*`.
  */
-import { toRoutePath } from '../entry-points.js';
-import { matches, quoted, type RouteReader, route } from './context.js';
+import { matches, quoted, type RouteReader, route, toRoutePath } from './context.js';
 
 const HANDLER = new RegExp(
   String.raw`(?:\(|\burl\()[ \t\n]*${quoted(1)}[ \t\n]*,[ \t\n]*([A-Za-z_][\w.]*)[ \t\n]*[,)]`,
