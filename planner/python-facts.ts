@@ -83,6 +83,10 @@ export interface ModuleFacts {
   dottedLists?: Record<string, string[]>;
   /** `if __name__ == '__main__':` — the module runs as a program. */
   runsAsMain?: true;
+  /** Entry scripts that start this module as a process (`console_scripts nova-compute`), from the project's metadata (filled by the tree scan). */
+  scripts?: string[];
+  /** A plugin manifest in the package's folder (`tryton.cfg`, `__manifest__.py`): the package is an app of its own (filled by the tree scan). */
+  manifest?: string;
 }
 
 const lineAt = (index: number, starts: number[]): number => {
@@ -450,6 +454,8 @@ export function isEmptyFacts(f: ModuleFacts): boolean {
     f.children === undefined &&
     f.horizon === undefined &&
     f.dottedLists === undefined &&
-    f.runsAsMain === undefined
+    f.runsAsMain === undefined &&
+    f.scripts === undefined &&
+    f.manifest === undefined
   );
 }

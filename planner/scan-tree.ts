@@ -8,9 +8,10 @@
  * its parent if that is one (`from a.b import func`), else it is external and
  * dropped. Relative imports resolve against the importing module's package.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StranglerError } from '../core/errors.js';
+import { findEntryScripts } from './entry-scripts.js';
 import { isEmptyFacts, type ModuleFacts, readModuleFacts } from './python-facts.js';
 import { type RawImport, scanPythonSource } from './python-imports.js';
 import { PYTHON_STDLIB } from './python-stdlib.js';
@@ -52,11 +53,15 @@ interface FoundFile {
   isPackage: boolean;
 }
 
+/** Files in a package folder that make it an app of its own (Tryton modules, Odoo addons). */
+const PLUGIN_MANIFESTS = new Set(['tryton.cfg', '__manifest__.py', '__openerp__.py']);
+
 function listPythonFiles(
   root: string,
   prefix: string[],
   exclude: RegExp[],
   problems: ScanProblem[],
+  manifests: Map<string, string>,
 ): FoundFile[] {
   const out: FoundFile[] = [];
   // Real paths of the folders being walked: a symlink back to one of them is a loop.
@@ -72,12 +77,24 @@ function listPythonFiles(
       return;
     }
     open.add(real);
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      // The root itself was read by scanTree; a folder inside it that cannot be listed is reported, not fatal.
+      problems.push({
+        file: rel || '.',
+        line: 0,
+        message: `unreadable folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (skipped)`,
+      });
+      open.delete(real);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (exclude.some((r) => r.test(childRel))) continue;
+      if (PLUGIN_MANIFESTS.has(e.name) && parts.length > 0) manifests.set(parts.join('.'), e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
@@ -102,6 +119,13 @@ function listPythonFiles(
         const nameParts = isPackage ? parts : [...parts, stem];
         if (nameParts.length === 0) continue; // __init__.py directly in a source root names no module
         out.push({ rel: childRel, name: nameParts.join('.'), isPackage });
+      } else if (!isDir && !isFile && e.name.endsWith('.py')) {
+        // A FIFO, socket or device named .py: reading it would block or mean nothing.
+        problems.push({
+          file: childRel,
+          line: 0,
+          message: 'not a regular file (FIFO, socket or device): skipped',
+        });
       }
     }
     open.delete(real);
@@ -213,7 +237,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     isPackageDir = false;
   }
   const problems: ScanProblem[] = [];
-  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude, problems);
+  const manifests = new Map<string, string>();
+  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude, problems, manifests);
   if (files.length === 0)
     throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: no Python (.py) files found`, {
       details: { path: root },
@@ -266,11 +291,41 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     if (symbols.length > 0) found.symbols = symbols;
     if (!isEmptyFacts(found)) facts.set(f.name, found);
   }
+  markProcesses(abs, moduleNames, facts, manifests, notes);
   if (implicit.length > 0)
     notes.push(
       `${implicit.length} Python 2 implicit relative import${implicit.length === 1 ? '' : 's'} resolved to a sibling module (e.g. ${implicit.slice(0, 3).join(', ')})`,
     );
   return { root: abs, modules, imports, problems, notes, facts };
+}
+
+/** Entry scripts (entry-scripts.ts) and plugin manifests, onto the facts of the modules they name. */
+function markProcesses(
+  root: string,
+  moduleNames: ReadonlySet<string>,
+  facts: Map<string, ModuleFacts>,
+  manifests: ReadonlyMap<string, string>,
+  notes: string[],
+): void {
+  const factsOf = (module: string): ModuleFacts => {
+    let f = facts.get(module);
+    if (!f) {
+      f = readModuleFacts('', []);
+      facts.set(module, f);
+    }
+    return f;
+  };
+  const tops = new Set([...moduleNames].map((n) => n.split('.')[0]));
+  const scripts = findEntryScripts(root, (m) => moduleNames.has(m), tops);
+  for (const s of scripts) {
+    const f = factsOf(s.module);
+    f.scripts = [...(f.scripts ?? []), `${s.group} ${s.name}`];
+  }
+  if (scripts.length > 0)
+    notes.push(
+      `${scripts.length} entry script${scripts.length === 1 ? '' : 's'} start modules of the tree as processes (from ${[...new Set(scripts.map((s) => s.from))].join(', ')})`,
+    );
+  for (const [pkg, file] of manifests) if (moduleNames.has(pkg)) factsOf(pkg).manifest = file;
 }
 
 /** A folder without `__init__.py` whose `src/` (also without one) holds a package. */
