@@ -84,7 +84,7 @@ export function findEntryPoints(
   djangoPoints(facts, unitOf, moduleNames, add);
   flaskPoints(facts, unitOf, add);
   readerPoints(facts, unitOf, moduleNames, add);
-  objectTreePoints(facts, unitOf, add);
+  objectTreePoints(facts, unitOf, moduleNames, add);
   configPoints(configRoutes, unitOf, add);
   return byUnit;
 }
@@ -105,7 +105,9 @@ function djangoIncludes(
     list.push({ from, prefix });
     included.set(target, list);
   };
-  for (const [module, f] of facts)
+  for (const [module, f] of facts) {
+    // A left-out test URLconf including the app at '' must not win over the real mount.
+    if (!moduleNames.has(module)) continue;
     for (const r of f.routes) {
       if (r.framework !== 'django') continue;
       if (r.include && moduleNames.has(r.include)) mount(r.include, module, r.path);
@@ -114,10 +116,10 @@ function djangoIncludes(
       // `include(rest.urls)` (a module object) and `_wrapped_include(horizon.urls)`.
       for (const expr of [r.includeList, r.wrapped, r.include === null ? r.on : null]) {
         const target = resolveModule(f, expr, '', moduleNames);
-        if (target !== '' && target !== module && isUrlconf(target) && expr?.includes('.'))
-          mount(target, module, r.path);
+        if (target !== '' && target !== module && isUrlconf(target)) mount(target, module, r.path);
       }
     }
+  }
   return included;
 }
 
@@ -129,12 +131,16 @@ function horizonPrefixes(facts: ReadonlyMap<string, ModuleFacts>): Map<string, s
     if (f.horizon?.kind === 'dashboard') dashboards.set(m.slice(0, m.lastIndexOf('.')), f.horizon.slug);
   for (const [pkg, slug] of dashboards) out.set(`${pkg}.urls`, `${slug}/`);
   for (const [m, f] of facts) {
-    if (f.horizon?.kind !== 'panel') continue;
+    // A panel subclassing another dashboard's panel (`class GroupSnapshots(project_panel.GroupSnapshots)`)
+    // inherits its slug, which Horizon's panels keep equal to their folder's name.
+    const inherits = m.endsWith('.panel') && f.classes.some((c) => c.bases.some((b) => b.includes('.')));
+    if (f.horizon?.kind !== 'panel' && !inherits) continue;
     const pkg = m.slice(0, m.lastIndexOf('.'));
+    const slug = f.horizon?.slug ?? pkg.slice(pkg.lastIndexOf('.') + 1);
     for (let p = pkg.slice(0, pkg.lastIndexOf('.')); p.includes('.'); p = p.slice(0, p.lastIndexOf('.'))) {
       const dash = dashboards.get(p);
       if (dash !== undefined) {
-        out.set(`${pkg}.urls`, `${dash}/${f.horizon.slug}/`);
+        out.set(`${pkg}.urls`, `${dash}/${slug}/`);
         break;
       }
     }
@@ -148,8 +154,25 @@ function djangoPoints(
   moduleNames: ReadonlySet<string>,
   add: AddPoint,
 ): void {
-  const urlconfs = [...facts].filter(([, f]) => f.routes.some((r) => r.framework === 'django'));
+  const urlconfs = [...facts].filter(
+    ([m, f]) => moduleNames.has(m) && f.routes.some((r) => r.framework === 'django'),
+  );
   const included = djangoIncludes(facts, moduleNames);
+  const viewOf = (f: ModuleFacts, module: string, r: RouteFact): string =>
+    resolveModule(f, r.wrapped, resolveModule(f, r.on, module, moduleNames), moduleNames);
+  // A view module many apps' URLconfs point at (Horizon's AngularIndexView) is the
+  // framework's generic view: the route is the app's, not the framework's.
+  const fanIn = new Map<string, Set<string>>();
+  for (const [module, f] of urlconfs)
+    for (const r of f.routes) {
+      if (r.framework !== 'django') continue;
+      const v = viewOf(f, module, r);
+      if (v === module) continue;
+      const set = fanIn.get(v) ?? new Set<string>();
+      set.add(unitOf.get(module)?.name ?? module);
+      fanIn.set(v, set);
+    }
+  const GENERIC_VIEW_FAN_IN = 3;
   const prefixes = horizonPrefixes(facts);
   const prefixOf = (module: string, seen: Set<string>): string => {
     const known = prefixes.get(module);
@@ -183,8 +206,9 @@ function djangoPoints(
       if (mounted) continue;
       const here = listPrefix.get(r.list ?? 'urlpatterns') ?? prefix;
       // `check_private(FeedView())`, `login_required(views.edit)`: the wrapped view, when it names one of ours.
-      const view = resolveModule(f, r.wrapped, resolveModule(f, r.on, module, moduleNames), moduleNames);
-      const unit = unitOf.get(view) ?? unitOf.get(module);
+      const view = viewOf(f, module, r);
+      const generic = (fanIn.get(view)?.size ?? 0) >= GENERIC_VIEW_FAN_IN;
+      const unit = (generic ? undefined : unitOf.get(view)) ?? unitOf.get(module);
       if (!unit) continue;
       add(unit.name, {
         path: toRoutePath(joinPrefix(here, r.path)),
@@ -248,7 +272,7 @@ function readerPoints(
 ): void {
   for (const [module, f] of facts)
     for (const r of f.routes) {
-      if (r.framework === 'django' || r.framework === 'flask') continue;
+      if (!moduleNames.has(module) || r.framework === 'django' || r.framework === 'flask') continue;
       const unit = unitOf.get(resolveModule(f, r.on, module, moduleNames)) ?? unitOf.get(module);
       if (!unit) continue;
       add(unit.name, {
@@ -267,6 +291,7 @@ const MAX_TREE_ROUTES = 400;
 function objectTreePoints(
   facts: ReadonlyMap<string, ModuleFacts>,
   unitOf: ReadonlyMap<string, Unit>,
+  moduleNames: ReadonlySet<string>,
   add: AddPoint,
 ): void {
   const childrenOf = new Map<
@@ -275,6 +300,7 @@ function objectTreePoints(
   >();
   const definedIn = new Map<string, string>();
   for (const [module, f] of facts) {
+    if (!moduleNames.has(module)) continue;
     for (const c of f.classes) if (!definedIn.has(c.name)) definedIn.set(c.name, module);
     for (const child of f.children ?? []) {
       const list = childrenOf.get(child.cls) ?? [];

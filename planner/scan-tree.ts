@@ -144,6 +144,17 @@ function listPythonFiles(
   });
 }
 
+/**
+ * Syntax only Python 3 parses (f-strings, `async def`, `await`, `nonlocal`,
+ * `yield from`, return annotations, keyword-only `*,`): a tree holding it is
+ * Python 3 code.
+ */
+const PYTHON3_ONLY =
+  /(^|[^\w'"])[fF][rR]?['"]|^[ \t]*async[ \t]+(def|with|for)\b|\bawait[ \t]+\w|^[ \t]*nonlocal[ \t]|\byield[ \t]+from\b|\)[ \t]*->[ \t]*[\w'"[]|\([ \t]*(self[ \t]*,[ \t]*)?\*[ \t]*,/m;
+/** Syntax only Python 2 parses: print and exec statements, `except E, e:`, `raise E, msg` (backticks are left out: docstrings quote names in them). */
+const PYTHON2_ONLY =
+  /^[ \t]*print[ \t]+[^(\s=.,)]|^[ \t]*print[ \t]*>>|^[ \t]*exec[ \t]+['"\w]|^[ \t]*except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:|^[ \t]*raise[ \t]+\w+[ \t]*,[ \t]*['"\w]/m;
+
 /** How an import was resolved, when not by Python 3's own rules. */
 export type Resolution = 'implicit-relative' | null;
 
@@ -249,6 +260,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
   const imports: ImportRecord[] = [];
   const facts = new Map<string, ModuleFacts>();
   const implicit: string[] = [];
+  // Read and tokenise every file first: whether the tree is Python 3 decides how imports resolve.
+  const scanned: Array<{ f: FoundFile; src: string; scan: ReturnType<typeof scanPythonSource> }> = [];
   for (const f of files) {
     let src: string;
     try {
@@ -263,10 +276,17 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       modules.push({ name: f.name, file: f.rel, loc: 0 });
       continue;
     }
-    const scan = scanPythonSource(src);
+    scanned.push({ f, src, scan: scanPythonSource(src) });
+  }
+  const python3Tree = scanned.some((x) => PYTHON3_ONLY.test(x.src));
+  for (const { f, src, scan } of scanned) {
     modules.push({ name: f.name, file: f.rel, loc: scan.loc });
     for (const p of scan.problems) problems.push({ file: f.rel, line: p.line, message: p.message });
-    const absoluteOnly = scan.imports.some((r) => r.name === '__future__.absolute_import');
+    // Python 2's implicit relative imports only in Python 2 code: a file that opted out, or
+    // any file of a tree written in Python 3 syntax unless the file itself is Python 2.
+    const absoluteOnly =
+      scan.imports.some((r) => r.name === '__future__.absolute_import') ||
+      (python3Tree && !PYTHON2_ONLY.test(src));
     const text = src.charCodeAt(0) === 0xfeff ? src.slice(1) : src;
     const found = readModuleFacts(text, scan.strings);
     const locals: Record<string, string> = {};
