@@ -254,7 +254,10 @@ function flaskPoints(
       const on = r.on?.split('.').pop() ?? '';
       const prefix = blueprintPrefix.get(key(module, on)) ?? '';
       add(unit.name, {
-        path: toRoutePath(`${prefix.replace(/\/$/, '')}/${r.path.replace(/^\//, '')}`),
+        // FastAPI writes `{item_id}` where Flask writes `<item_id>`.
+        path: toRoutePath(
+          `${prefix.replace(/\/$/, '')}/${r.path.replace(/^\//, '').replace(/\{(\w+)\}/g, '<$1>')}`,
+        ),
         methods: r.methods,
         source: 'flask',
         origin: `${module}:${r.line}`,

@@ -129,10 +129,17 @@ export function route(
   };
 }
 
-/** Every match of `re` (global) outside string literals, a bare call (not `x.path(` unless wanted). */
+/** True when `index` sits after a `#` on its line: a comment (a `#` inside a string before it is rare enough to ignore). */
+function inComment(src: string, index: number): boolean {
+  const start = src.lastIndexOf('\n', index - 1) + 1;
+  return src.slice(start, index).includes('#');
+}
+
+/** Every match of `re` (global) in code: not inside a string literal or a comment. */
 export function* matches(ctx: ReaderContext, re: RegExp): Generator<RegExpExecArray> {
   re.lastIndex = 0;
-  for (let m = re.exec(ctx.src); m !== null; m = re.exec(ctx.src)) if (!ctx.inString(m.index)) yield m;
+  for (let m = re.exec(ctx.src); m !== null; m = re.exec(ctx.src))
+    if (!ctx.inString(m.index) && !inComment(ctx.src, m.index)) yield m;
 }
 
 /**

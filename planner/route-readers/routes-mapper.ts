@@ -8,8 +8,9 @@
 import { matches, methodsIn, quoted, type RouteReader, route, templateToRoutePath } from './context.js';
 import type { RouteFact } from './context.js';
 
+// The rest of the line after the path: `controller=X(), conditions={...}` has parentheses of its own.
 const CONNECT = new RegExp(
-  String.raw`\.connect\([ \t\n]*(?:(?:None|${quoted(1)})[ \t\n]*,[ \t\n]*)?${quoted(3)}([^)]*)`,
+  String.raw`\.connect\([ \t\n]*(?:(?:None|${quoted(1)})[ \t\n]*,[ \t\n]*)?${quoted(3)}([^\n]*)`,
   'g',
 );
 const RESOURCE = new RegExp(String.raw`\.resource\([ \t\n]*${quoted(1)}[ \t\n]*,[ \t\n]*${quoted(3)}`, 'g');
@@ -20,8 +21,10 @@ function tableEntries(ctx: Parameters<RouteReader['read']>[0]): RouteFact[] {
   const out: RouteFact[] = [];
   for (const m of matches(ctx, TABLE_ENTRY)) {
     if (!m[2].startsWith('/') || m[2].includes('%')) continue;
-    const end = ctx.src.indexOf('}', m.index);
-    const body = ctx.src.slice(m.index + m[0].length, end < 0 ? undefined : end);
+    // The verbs' dict closes at the first `}` after its own `{` (the path's `{id}` is before it).
+    const open = m.index + m[0].length;
+    const end = ctx.src.indexOf('}', open);
+    const body = ctx.src.slice(open, end < 0 ? undefined : end);
     const verbs = [...body.matchAll(/['"]([A-Z]+)['"][ \t\n]*:[ \t\n]*\[?[ \t\n]*([A-Za-z_][\w.]*)?/g)];
     const methods = methodsIn(verbs.map((v) => `'${v[1]}'`).join(','));
     // A dict of anything but verbs (`('/x', {'a': 1})`) is not a route table.

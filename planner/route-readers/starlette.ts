@@ -7,7 +7,7 @@
 import { matches, methodsIn, quoted, type RouteReader, route, templateToRoutePath } from './context.js';
 
 const ROUTE = new RegExp(
-  String.raw`\b(Route|WebSocketRoute|Mount|Host)\([ \t\n]*(?:path[ \t]*=[ \t]*)?${quoted(2)}[ \t\n]*(?:,[ \t\n]*(?:endpoint[ \t]*=[ \t]*)?([A-Za-z_][\w.]*))?([^\n]*)`,
+  String.raw`\b(Route|WebSocketRoute|Mount|Host)\([ \t\n]*(?:path[ \t]*=[ \t]*)?${quoted(2)}[ \t\n]*(?:,[ \t\n]*(?:endpoint[ \t]*=[ \t]*)?([A-Za-z_][\w.]*)\b(?![ \t]*=))?([^\n]*)`,
   'g',
 );
 
