@@ -118,7 +118,8 @@ const ABSTRACT_RE = /^[ \t]+abstract[ \t]*=[ \t]*True\b/m;
 const PROXY_RE = /^[ \t]+proxy[ \t]*=[ \t]*True\b/m;
 const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}`, 'g');
 const DJANGO_ROUTE_RE = new RegExp(
-  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
+  // The pattern may be two adjacent literals (`r'^list/(?P<fqdn>...)/message/' r'(?P<hash>\w+)/'`, HyperKitty).
+  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}(?:[ \t\n]*${quoted(4)})?[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(7)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
   'g',
 );
 const FLASK_ROUTE_RE = new RegExp(
@@ -137,6 +138,18 @@ const API_ROUTER_RE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?APIRouter\
 const HORIZON_RE = /^class[ \t]+\w+[ \t]*\([^)]*\b(Dashboard|Panel|PanelGroup)\b[^)]*\)[ \t]*:/m;
 const DOTTED_LIST_RE = /^([A-Z][A-Z0-9_]*)[ \t]*=[ \t]*[[(]([^\])]*)[\])]/gm;
 const MAIN_RE = /^if[ \t]+__name__[ \t]*==[ \t]*(['"])__main__\1[ \t]*:/m;
+
+/** The offset of the `]` closing the `[` at `open` (brackets inside strings ignored), or -1. */
+function closingBracket(src: string, open: number, inString: (i: number) => boolean): number {
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if ((c === '[' || c === ']') && inString(i)) continue;
+    if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) return i;
+  }
+  return -1;
+}
 
 /** `include(u)` inside `for u in settings.NAME:`: the setting it includes from. */
 function settingLoop(src: string, index: number, variable: string | undefined): { includeSetting?: string } {
@@ -334,23 +347,39 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
   // Only a URLconf holds URL patterns (a docstring's example is inside a string).
   if (src.includes('urlpatterns') && (src.includes('path(') || src.includes('url('))) {
     const statements = topLevelStatements(src);
+    // `path('profile/', include([...]))`: the inline list's patterns take the outer pattern as prefix.
+    const inline: Array<{ from: number; to: number; prefix: string }> = [];
     DJANGO_ROUTE_RE.lastIndex = 0;
     for (let m = DJANGO_ROUTE_RE.exec(src); m !== null; m = DJANGO_ROUTE_RE.exec(src)) {
       // `os.path(`, `self.url(` are not URL patterns: only a bare call counts.
       const before = src.charCodeAt(m.index - 1);
       if (before === 46 || inString(m.index)) continue;
+      const written = m[3] + (m[5] ?? '');
+      const outer = inline.filter((x) => x.from < m.index && m.index < x.to).pop();
+      const path = outer ? outer.prefix + written.replace(/^\^/, '') : written;
+      if (m[6] !== undefined && m[8] === undefined && m[9] === undefined) {
+        const open = src.indexOf('[', m.index + m[0].length - 1);
+        const close =
+          open >= 0 && /^\s*$/.test(src.slice(m.index + m[0].length, open))
+            ? closingBracket(src, open, inString)
+            : -1;
+        if (close > 0) {
+          inline.push({ from: open, to: close, prefix: path });
+          continue;
+        }
+      }
       facts.routes.push({
-        path: m[3],
+        path,
         framework: 'django',
         methods: null,
         line: lineOf(m.index),
-        include: m[4] !== undefined ? (m[6] ?? '') : null,
-        includeList: m[7] ?? null,
+        include: m[6] !== undefined ? (m[8] ?? '') : null,
+        includeList: m[9] ?? null,
         list: listVariableAt(src, statements, m.index),
-        on: m[8] ?? null,
-        wrapped: m[9] ?? null,
+        on: m[10] ?? null,
+        wrapped: m[11] ?? null,
         ...(underDebug(src, m.index) ? { debug: true as const } : {}),
-        ...settingLoop(src, m.index, m[7]),
+        ...settingLoop(src, m.index, m[9]),
       });
     }
   }

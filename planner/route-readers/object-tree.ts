@@ -47,7 +47,9 @@ export function readChildren(ctx: ReaderContext): ChildFact[] {
     const body = src.slice(after, end);
     const arg = m[2].trim();
     const literal = /^[rbuRBU]{0,2}(['"])(.*)\1$/.exec(arg);
-    const segment = arg === '' ? m[3] : literal && !literal[2].startsWith('^') ? literal[2] : null;
+    // `@child(r'^header-matches')`: a regex that is only a literal is that segment.
+    const text = literal?.[2].replace(/^\^/, '') ?? '';
+    const segment = arg === '' ? m[3] : literal && /^[\w.-]+$/.test(text) ? text : null;
     const returns = [...body.matchAll(RETURN)].map((r) => r[1]);
     out.push({
       cls: owner.name,
