@@ -123,7 +123,8 @@ const DJANGO_ROUTE_RE = new RegExp(
   'g',
 );
 const FLASK_ROUTE_RE = new RegExp(
-  String.raw`^[ \t]*@[ \t]*([A-Za-z_][\w.]*)\.(route|get|post|put|patch|delete)\([ \t\n]*${quoted(3)}([^\n]*)`,
+  // The arguments up to the call's first `)`, across lines: trytond writes `methods={'GET', 'POST'})` on the next one.
+  String.raw`^[ \t]*@[ \t]*([A-Za-z_][\w.]*)\.(route|get|post|put|patch|delete)\([ \t\n]*${quoted(3)}([^)]*)`,
   'gm',
 );
 const BLUEPRINT_RE = new RegExp(
@@ -177,7 +178,7 @@ function underDebug(src: string, index: number): boolean {
   return false;
 }
 // A list, tuple or set: trytond writes `methods={'GET'}`.
-const METHODS_RE = /methods\s*=\s*[[({]([^\])}]*)[\])}]/;
+const METHODS_RE = /methods\s*=\s*[[({]([^\])}]*)/;
 const RELATION_RE =
   /\b(?:ForeignKey|OneToOneField|ManyToManyField)\(\s*['"]([A-Za-z_]\w*)\.([A-Za-z_]\w*)['"]/g;
 const APPCONFIG_RE = /^class[ \t]+\w+[ \t]*\([^)]*AppConfig[^)]*\)[ \t]*:/m;

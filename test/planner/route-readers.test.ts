@@ -105,10 +105,11 @@ describe('route readers, per framework', () => {
     ]);
   });
 
-  it("trytond's methods={'GET'} (a set) and methods=(...) (a tuple) are read", () => {
+  it("trytond's methods={'GET'} (a set), methods=(...) (a tuple) and methods on the next line are read", () => {
     expect(routesOf('trytond_routes.py')).toEqual([
       'flask GET /<database_name>/data/<model> <app>',
       'flask POST,DELETE /<database_name>/user/application/ <app>',
+      'flask GET,POST /<database_name>/ir/html/<model>/<int:record>/<field> <app>',
     ]);
   });
 
