@@ -44,7 +44,8 @@ const REGEX_META = /[()[\]\\.?*+{}|]/;
 
 /** A Django `path()` or `re_path()`/`url()` pattern (or a Flask rule) as a strangler path pattern. */
 export function toRoutePath(pattern: string): string {
-  let p = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  // `^listinfo/?$`: an optional trailing slash is the route itself (a strangler path matches either).
+  let p = pattern.replace(/^\^/, '').replace(/\$$/, '').replace(/\/\?$/, '');
   // Converters: Django <int:pk> / <slug>, Flask <int:id> / <path:rest>
   let out = '';
   let glob = false;
