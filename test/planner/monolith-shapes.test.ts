@@ -302,3 +302,27 @@ describe('scanner fidelity', () => {
     expect(res.stdout).toContain('secret:0: unreadable folder: EACCES (skipped)');
   });
 });
+
+describe('Tryton modules (a tryton.cfg each) are capabilities of their own, not one trytond.modules', () => {
+  const model = (name: string) =>
+    `from trytond.model import ModelSQL\nclass Thing(ModelSQL):\n    __name__ = '${name}'\n`;
+  const root = tree('trytonish', {
+    'trytond/__init__.py': '',
+    'trytond/model.py': 'class ModelSQL:\n    pass\n',
+    'trytond/protocols/__init__.py': 'from trytond import model\n',
+    'trytond/modules/__init__.py': '',
+    'trytond/modules/party/__init__.py': 'from . import party\n',
+    'trytond/modules/party/tryton.cfg': '[tryton]\nversion=6.0.0\n',
+    'trytond/modules/party/party.py': model('party.party'),
+    'trytond/modules/sale/__init__.py': 'from . import sale\n',
+    'trytond/modules/sale/tryton.cfg': '[tryton]\nversion=6.0.0\ndepends:\n    party\n',
+    'trytond/modules/sale/sale.py': `from trytond.modules.party import party\n${model('sale.sale')}`,
+  });
+
+  it('cuts one unit per module with a manifest', async () => {
+    const { capabilities } = await plan(path.join(root, 'trytond'));
+    const names = capabilities.candidates.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['trytond.modules.party', 'trytond.modules.sale']));
+    expect(names).not.toContain('trytond.modules');
+  });
+});
