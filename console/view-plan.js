@@ -1,4 +1,8 @@
-/** The latest plan saved by `strangler plan` (with a config): candidates in order, and the shared libraries. */
+/**
+ * The latest plan saved by `strangler plan` (with a config): the capabilities
+ * in the order `plan` prints them, and the shared libraries. A plan saved
+ * before capabilities existed shows its per-module list.
+ */
 import { h } from './dom.js';
 import { dateTime, num } from './format.js';
 
@@ -14,47 +18,8 @@ export function renderPlan(data) {
       h('p', { class: 'muted' }, 'No plan saved yet: run `strangler plan PATH --config strangler.yaml`.'),
     ];
   const plan = saved.value;
-  const modules = [...(plan.modules ?? [])].sort((a, b) => a.rank - b.rank);
-  const candidates = modules.filter((m) => !m.shared);
-  const libraries = modules.filter((m) => m.shared);
-  const table = (rows, testid) =>
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'cards', 'data-testid': testid },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['#', 'Module', 'Wave', 'Score', 'Fan-in', 'Fan-out', 'Routes', 'Why'].map((t) =>
-              h('th', { scope: 'col' }, t),
-            ),
-          ),
-        ),
-        h(
-          'tbody',
-          {},
-          rows.map((m) =>
-            h(
-              'tr',
-              {},
-              h('td', { 'data-label': '#', class: 'num' }, String(m.rank)),
-              h('td', { 'data-label': 'Module' }, h('code', {}, m.name)),
-              h('td', { 'data-label': 'Wave', class: 'num' }, String(m.wave)),
-              h('td', { 'data-label': 'Score', class: 'num' }, num(m.score)),
-              h('td', { 'data-label': 'Fan-in', class: 'num' }, String(m.fanIn)),
-              h('td', { 'data-label': 'Fan-out', class: 'num' }, String(m.fanOut)),
-              h('td', { 'data-label': 'Routes' }, (m.routes ?? []).join(', ')),
-              h('td', { 'data-label': 'Why' }, (m.reasons ?? []).join('; ')),
-            ),
-          ),
-        ),
-      ),
-    );
+  const capabilities = Array.isArray(plan.candidates) && plan.candidates.length > 0;
+  const { candidates, libraries, table } = capabilities ? capabilityTables(plan) : moduleTables(plan);
   return [
     h('h1', {}, 'Plan'),
     h('p', { class: 'muted' }, `${saved.key}, saved ${dateTime(saved.at)} · ${plan.root ?? ''}`),
@@ -85,4 +50,78 @@ export function renderPlan(data) {
         )
       : null,
   ];
+}
+
+/** A table of `rows`, one `cells(row)` list per row under `headers`. */
+function cardTable(testid, headers, rows, cells) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'cards', 'data-testid': testid },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headers.map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            {},
+            cells(r).map(([label, text, cls]) =>
+              h('td', { 'data-label': label, ...(cls ? { class: cls } : {}) }, text),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The capabilities and libraries `plan` prints (issue 31: not the per-module list). */
+function capabilityTables(plan) {
+  const candidates = [...plan.candidates].sort((a, b) => a.rank - b.rank);
+  const libraries = plan.libraries ?? [];
+  const table = (rows, testid) =>
+    testid === 'libraries'
+      ? cardTable(testid, ['Library', 'Modules', 'Imported by', 'Why'], rows, (l) => [
+          ['Library', h('code', {}, l.name)],
+          ['Modules', String((l.modules ?? []).length), 'num'],
+          ['Imported by', String((l.importers ?? []).length), 'num'],
+          ['Why', l.reason ?? ''],
+        ])
+      : cardTable(testid, ['#', 'Capability', 'Score', 'Lines', 'Routes', 'Why'], rows, (c) => [
+          ['#', String(c.rank), 'num'],
+          ['Capability', h('code', {}, c.name)],
+          ['Score', num(c.score), 'num'],
+          ['Lines', String(c.loc), 'num'],
+          ['Routes', (c.routes ?? []).join(', ')],
+          ['Why', (c.reasons ?? []).join('; ')],
+        ]);
+  return { candidates, libraries, table };
+}
+
+/** A plan saved before capabilities: its modules by rank, shared ones as libraries. */
+function moduleTables(plan) {
+  const modules = [...(plan.modules ?? [])].sort((a, b) => a.rank - b.rank);
+  const table = (rows, testid) =>
+    cardTable(testid, ['#', 'Module', 'Wave', 'Score', 'Fan-in', 'Fan-out', 'Routes', 'Why'], rows, (m) => [
+      ['#', String(m.rank), 'num'],
+      ['Module', h('code', {}, m.name)],
+      ['Wave', String(m.wave), 'num'],
+      ['Score', num(m.score), 'num'],
+      ['Fan-in', String(m.fanIn), 'num'],
+      ['Fan-out', String(m.fanOut), 'num'],
+      ['Routes', (m.routes ?? []).join(', ')],
+      ['Why', (m.reasons ?? []).join('; ')],
+    ]);
+  return { candidates: modules.filter((m) => !m.shared), libraries: modules.filter((m) => m.shared), table };
 }

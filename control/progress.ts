@@ -36,7 +36,23 @@ export function planCandidates(
   limit = CANDIDATES,
 ): NextCandidate[] {
   if (!value || typeof value !== 'object') return [];
-  const plan = value as { order?: unknown; modules?: unknown };
+  const plan = value as { order?: unknown; modules?: unknown; candidates?: unknown };
+  // The capabilities `plan` prints, in its order (issue 31) — not the per-module list,
+  // whose empty `__init__` packages came first. Plans saved before capabilities fall back to modules.
+  if (Array.isArray(plan.candidates) && plan.candidates.length > 0)
+    return (plan.candidates as Array<Record<string, unknown>>)
+      .filter((c) => typeof c?.name === 'string')
+      .filter((c) => {
+        const modules = Array.isArray(c.modules) ? (c.modules as unknown[]).map(String) : [];
+        return !extracted.has(c.name as string) && !modules.some((m) => extracted.has(m));
+      })
+      .slice(0, limit)
+      .map((c) => ({
+        module: c.name as string,
+        wave: null,
+        rank: typeof c.rank === 'number' ? c.rank : null,
+        reasons: Array.isArray(c.reasons) ? (c.reasons as unknown[]).map(String) : [],
+      }));
   const modules = Array.isArray(plan.modules) ? (plan.modules as Array<Record<string, unknown>>) : [];
   const byName = new Map(
     modules.filter((m) => typeof m?.name === 'string').map((m) => [m.name as string, m]),

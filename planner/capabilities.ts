@@ -12,13 +12,15 @@
  *
  * Each criterion is one reason line ending with its contribution to the
  * score. Shared stateless code (helpers, constants, exceptions, base
- * classes) is a library: listed apart, never ranked.
+ * classes) with no entry point is a library: listed apart, never ranked.
+ * A unit that runs as its own process (planner/processes.ts) is never one.
  */
 import { stronglyConnected } from './cycles.js';
 import { assignUnits, type Unit } from './capability-units.js';
 import { type DataOwnership, findDataOwnership, type TableUse, withSqlOwners } from './data-ownership.js';
 import { type EntryPoint, findEntryPoints, type PlanRoute, routePathRegExp } from './entry-points.js';
-import type { ModuleFacts } from './python-facts.js';
+import { findProcesses, type ProcessEvidence } from './processes.js';
+import { type ModuleFacts, READER_NAMES } from './python-facts.js';
 import type { ImportRecord, ModuleInfo, PlanCandidate, PlanLibrary, SharedTable } from './types.js';
 
 export interface CapabilityInput {
@@ -61,6 +63,8 @@ const SCORE = {
   foreignFloor: -2.5,
   entryPoint: 1,
   noEntryPoint: -1,
+  /** Runs as its own process (entry script, __main__, a service role): extractable, though not routable by the proxy. */
+  ownProcess: 0.5,
   traffic: 2,
   size: -1,
   blast: -2.5,
@@ -107,7 +111,8 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
   const entry = findEntryPoints(input.facts, unitOf, moduleNames, input.routes ?? []);
   const firstPass = findDataOwnership(input.facts, input.imports, unitOf, packages);
   // Libraries are found before tables named only in SQL get owners: a library never owns one.
-  const libraryReason = findLibraries(units, graph, entry, firstPass, evidence, input.facts);
+  const processes = findProcesses(units, unitOf, input.facts, (n) => graph.importers.get(n)?.size ?? 0);
+  const libraryReason = findLibraries(units, graph, entry, firstPass, evidence, input.facts, processes);
   const isLibrary = (name: string): boolean => libraryReason.has(name);
   const data = withSqlOwners(firstPass, isLibrary);
 
@@ -130,6 +135,7 @@ export function planCapabilities(input: CapabilityInput): CapabilityPlan {
     isLibrary,
     data,
     entry,
+    processes,
     unitLoc,
     ...reachAndCycles(units, graph, capNames),
     traffic,
@@ -248,6 +254,7 @@ function findLibraries(
   firstPass: DataOwnership,
   evidence: boolean,
   facts: ReadonlyMap<string, ModuleFacts>,
+  processes: ReadonlyMap<string, ProcessEvidence>,
 ): Map<string, string> {
   const libraryReason = new Map<string, string>();
   for (const u of units) {
@@ -256,6 +263,7 @@ function findLibraries(
       (entry.get(u.name)?.length ?? 0) > 0 ||
       (firstPass.declares.get(u.name)?.size ?? 0) > 0 ||
       firstPass.dataLayers.has(u.name) ||
+      processes.has(u.name) ||
       n < 2
     )
       continue;
@@ -346,6 +354,7 @@ interface CandidateContext {
   isLibrary: (name: string) => boolean;
   data: DataOwnership;
   entry: Map<string, EntryPoint[]>;
+  processes: ReadonlyMap<string, ProcessEvidence>;
   unitLoc: Map<string, number>;
   /** Capabilities a failure of this one reaches through imports. */
   reachOf: (name: string) => string[];
@@ -373,6 +382,10 @@ interface CandidateFacts {
   foreign: Array<[string, TableUse]>;
   // 3. entry points and traffic
   points: EntryPoint[];
+  /** Why it runs as its own process (empty when it does not). */
+  process: string[];
+  /** An entry script or long-running role: a service to extract, not just a `__main__` launcher. */
+  service: boolean;
   traffic: number | null;
   /** A URLconf mounting other capabilities' views: glue, whatever else it holds. */
   urlconfOnly: boolean;
@@ -441,6 +454,8 @@ function candidateFacts(ctx: CandidateContext, u: Unit): CandidateFacts {
       .filter(([t]) => data.owner.has(t) && data.owner.get(t) !== u.name)
       .sort((a, b) => byName(a[0], b[0])),
     points,
+    process: ctx.processes.get(u.name)?.evidence ?? [],
+    service: ctx.processes.get(u.name)?.service ?? false,
     traffic: ctx.traffic ? (ctx.traffic.get(u.name) ?? 0) : null,
     urlconfOnly: u.modules.every((m) => m === 'urls' || m.endsWith('.urls')),
     loc: ctx.unitLoc.get(u.name)!,
@@ -484,7 +499,14 @@ function candidateTerms(ctx: CandidateContext, f: CandidateFacts): CandidateTerm
           ? SCORE.ownsData
           : Math.max(SCORE.sharedOwnedFloor, SCORE.ownsSharedData + SCORE.perSharedOwned * sharedOwned),
     foreignData: f.foreign.length > 0 ? Math.max(SCORE.foreignFloor, foreign) : null,
-    entryPoints: f.points.length > 0 ? SCORE.entryPoint : evidence ? SCORE.noEntryPoint : null,
+    entryPoints:
+      f.points.length > 0
+        ? SCORE.entryPoint
+        : f.service
+          ? SCORE.ownProcess
+          : evidence
+            ? SCORE.noEntryPoint
+            : null,
     traffic: f.traffic !== null ? (SCORE.traffic * f.traffic) / ctx.maxTraffic : null,
     nothingToExtract: f.urlconfOnly || isNothingToExtract(ctx, f) ? SCORE.nothingToExtract : null,
     size: (SCORE.size * f.loc) / ctx.maxLoc,
@@ -499,7 +521,7 @@ function candidateTerms(ctx: CandidateContext, f: CandidateFacts): CandidateTerm
 
 /** Neither tables nor an entry point in the source: glue, scripts or code used in-process. */
 function isNothingToExtract(ctx: CandidateContext, f: CandidateFacts): boolean {
-  return ctx.evidence && f.owns.length === 0 && f.foreign.length === 0 && f.points.length === 0;
+  return ctx.evidence && f.owns.length === 0 && f.foreign.length === 0 && f.points.length === 0 && !f.service;
 }
 
 /** The terms summed in the order of the reasons: float addition is not associative, and ranks compare scores. */
@@ -598,11 +620,18 @@ function entryPointReasons(ctx: CandidateContext, f: CandidateFacts, terms: Cand
         3,
       )} (${fmt(terms.entryPoints ?? 0)})`,
     );
-  else if (terms.entryPoints === null)
-    reasons.push("entry points: unknown for graph input (a config route's module: names them) (+0.00)");
-  else
+  if (f.service)
     reasons.push(
-      `no entry point: no URL pattern, Flask route or config route names it; its callers must change before the proxy can route to it (${fmt(terms.entryPoints)})`,
+      `runs as its own process or long-running service: ${f.process.join('; ')}${f.points.length > 0 ? ' (+0.00)' : `; the proxy routes no URL to it, its callers reach it by RPC, queue or schedule (${fmt(terms.entryPoints ?? 0)})`}`,
+    );
+  else if (f.process.length > 0)
+    reasons.push(`${f.process.join('; ')}: a launcher, not a service of its own (+0.00)`);
+  const said = f.service || f.points.length > 0;
+  if (!said && terms.entryPoints === null)
+    reasons.push("entry points: unknown for graph input (a config route's module: names them) (+0.00)");
+  else if (!said)
+    reasons.push(
+      `no entry point found by the readers that ran (${READER_NAMES.join(', ')}); if it serves requests another way, a config route's module: names it (${fmt(terms.entryPoints ?? 0)})`,
     );
   if (f.traffic !== null && terms.traffic !== null)
     reasons.push(

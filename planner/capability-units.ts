@@ -1,8 +1,12 @@
 /**
  * Which unit each module belongs to. A unit is what a team would extract or
  * share as a whole, never a single helper file: a Django app (a package with
- * `apps.py` or `models`), a Flask blueprint's package, else the package at a
- * depth chosen from the tree's shape (`--depth N` overrides it).
+ * `apps.py` or `models`), a Flask blueprint's package, a plugin with its own
+ * manifest (a Tryton module's `tryton.cfg`), else the package at a depth
+ * chosen from the tree's shape (`--depth N` overrides it). A package at that
+ * depth that holds several apps of its own — subpackages with their own
+ * routes or WSGI/Paste entry script, as nova.api holds the compute API and
+ * the metadata API — is cut at those seams instead (`splitAtSeams`).
  */
 import type { ModuleFacts } from './python-facts.js';
 import type { ModuleInfo } from './types.js';
@@ -201,6 +205,10 @@ export function assignUnits(
     if (!apps.has(unit) && !blueprints.has(unit))
       blueprints.set(unit, { name: unit, source: 'blueprint', modules: [], appLabel: null });
   }
+  // Plugins with a manifest of their own (Tryton modules, Odoo addons): one unit each.
+  for (const [n, f] of facts)
+    if (f.manifest && nameSet.has(n) && !apps.has(n) && !blueprints.has(n))
+      blueprints.set(n, { name: n, source: 'package', modules: [], appLabel: null });
   const special = new Map<string, Unit>([...blueprints, ...apps]);
   const features = findFeatures(names, packages);
   const specialOf = (n: string): Unit | undefined => {
@@ -249,5 +257,49 @@ export function assignUnits(
   }
   // A unit named after a module that turns out to hold more (a package with submodules) is a package.
   for (const u of units.values()) if (u.source === 'module' && u.modules.length > 1) u.source = 'package';
+  if (depthOverride === undefined) splitAtSeams(units, unitOf, facts, packages);
   return { units: [...units.values()], unitOf, depth, autoDepth };
+}
+
+/** A module that is an app's own door: it holds routes, or a WSGI/Paste entry script starts it. */
+function isSeamModule(f: ModuleFacts | undefined): boolean {
+  if (!f) return false;
+  if (f.routes.length > 0 || (f.children?.length ?? 0) > 0) return true;
+  return (f.scripts ?? []).some((s) => /^(wsgi_scripts|paste\.)/.test(s));
+}
+
+/**
+ * Cut a depth-cut package at its own seams: when two or more of its
+ * subpackages (at any depth) are apps of their own (isSeamModule), each
+ * becomes a unit, and the rest of the package stays one. Nested seams keep
+ * the outermost. Django apps, blueprints and plugins are already units.
+ */
+function splitAtSeams(
+  units: Map<string, Unit>,
+  unitOf: Map<string, Unit>,
+  facts: ReadonlyMap<string, ModuleFacts>,
+  packages: ReadonlySet<string>,
+): void {
+  for (const u of [...units.values()]) {
+    if (u.source !== 'package') continue;
+    const seams = new Set<string>();
+    for (const m of u.modules) {
+      if (!isSeamModule(facts.get(m))) continue;
+      const pkg = packages.has(m) ? m : parentOf(m);
+      if (pkg !== u.name && pkg.startsWith(`${u.name}.`)) seams.add(pkg);
+    }
+    const outer = [...seams].filter((s) => ![...seams].some((o) => o !== s && s.startsWith(`${o}.`)));
+    if (outer.length < 2) continue;
+    for (const seam of outer.sort()) {
+      const part: Unit = { name: seam, source: 'package', modules: [], appLabel: null };
+      u.modules = u.modules.filter((m) => {
+        if (m !== seam && !m.startsWith(`${seam}.`)) return true;
+        part.modules.push(m);
+        unitOf.set(m, part);
+        return false;
+      });
+      units.set(seam, part);
+    }
+    if (u.modules.length === 0) units.delete(u.name);
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * `strangler plan --emit-routes`: the candidates' entry points as
  * strangler.yaml routes to paste, each with `module:` set so later plans read
- * its traffic, in `legacy` mode (nothing moves until an audited flip). One
+ * its traffic, in `legacy` mode (nothing moves until an audited flip);
+ * never a catch-all (`/*`) that would move the whole site, never a DEBUG-only
+ * route (planner/entry-points.ts `routesToEmit`). One
  * service per candidate, named after it; routes the config already has
  * (source `config`) are not repeated.
  */
@@ -31,6 +33,7 @@ export function renderRoutesYaml(
   // claims it: a config refuses two routes on one pattern, and folding can make them.
   const claimed = new Map<string, string>();
   const dropped: string[] = [];
+  const refused: string[] = [];
   for (const c of candidates) {
     const points = (entryPoints.get(c.name) ?? []).filter((p) => p.source !== 'config');
     if (points.length === 0) {
@@ -38,7 +41,9 @@ export function renderRoutesYaml(
       continue;
     }
     const service = `${routeIdOf(c.name.split(/[.:]/).pop() ?? c.name)}-service`;
-    const emitted = routesToEmit(points).filter((r) => {
+    const choice = routesToEmit(points);
+    refused.push(...choice.refused.map((r) => `${r} of ${c.name}`));
+    const emitted = choice.routes.filter((r) => {
       const owner = claimed.get(r.path);
       if (owner === undefined) {
         claimed.set(r.path, c.name);
@@ -67,6 +72,7 @@ export function renderRoutesYaml(
   if (skipped > 0)
     head.push(`# ${skipped} candidate${skipped === 1 ? '' : 's'} without an entry point left out.`);
   if (dropped.length > 0) head.push(`# Left out, one route per pattern: ${dropped.join('; ')}.`);
+  if (refused.length > 0) head.push(`# Never emitted: ${refused.join('; ')}.`);
   if (routes.length === 0)
     return `${head.join('\n')}\n# No candidate has a URL pattern or Flask route to emit.\n`;
   return `${head.join('\n')}\n${stringify({ services, routes })}`;

@@ -9,8 +9,21 @@
  * These are pattern reads, not a parser: they run on text the import scanner
  * already tokenised (string spans come from it, so SQL is only looked for in
  * real string literals), and a miss costs a reason line, never a wrong import.
+ * Frameworks other than Django and Flask have their readers in
+ * planner/route-readers/.
  */
 import { type OrmFacts, readOrmFacts } from './orm-tables.js';
+import {
+  type ChildFact,
+  READER_NAMES,
+  ROUTE_READERS,
+  type RouteFact,
+  readChildren,
+} from './route-readers/index.js';
+
+export type { RouteFact };
+
+export { READER_NAMES };
 
 export interface ClassFact {
   name: string;
@@ -34,24 +47,6 @@ export interface SqlFact {
   /** CREATE TABLE: the schema, not a use. */
   create: boolean;
   line: number;
-}
-
-export interface RouteFact {
-  /** The pattern as written (`api/block/<int:id>/`, `^feed/$`, `/api/chat`). */
-  path: string;
-  framework: 'django' | 'flask';
-  methods: string[] | null;
-  line: number;
-  /** Django `include('pkg.urls')`: the URLconf module this pattern mounts ('' when not a literal). */
-  include: string | null;
-  /** Django `include(name)` of a list: the variable, when it is a plain name. */
-  includeList: string | null;
-  /** The top-level list variable the pattern is written in (`urlpatterns`, `list_patterns`). */
-  list: string | null;
-  /** Flask: the object the decorator is called on (`bp` in `@bp.route`); Django: the view expression (`views.thread.overview`). */
-  on: string | null;
-  /** Django: the first argument when the view is a call (`login_required(views.edit)`): the view it wraps. */
-  wrapped?: string | null;
 }
 
 export interface BlueprintFact {
@@ -91,6 +86,18 @@ export interface ModuleFacts {
   refs?: Array<{ scope: string; names: string[]; calls: string[]; chains: string[] }>;
   /** Table objects bound to a name, ORM models by framework name, references by string: see planner/orm-tables.ts. */
   orm?: OrmFacts;
+  /** Object-routed resources (mailman's `@child()` methods), per class. */
+  children?: ChildFact[];
+  /** A Horizon `Dashboard` or `Panel` class's `slug`: the URL segment its urls are mounted at. */
+  horizon?: { kind: 'dashboard' | 'panel'; slug: string };
+  /** Top-level lists of dotted names (`AUTHENTICATION_URLS = ['openstack_auth.urls']`): settings a URLconf may include from. */
+  dottedLists?: Record<string, string[]>;
+  /** `if __name__ == '__main__':` — the module runs as a program. */
+  runsAsMain?: true;
+  /** Entry scripts that start this module as a process (`console_scripts nova-compute`), from the project's metadata (filled by the tree scan). */
+  scripts?: string[];
+  /** A plugin manifest in the package's folder (`tryton.cfg`, `__manifest__.py`): the package is an app of its own (filled by the tree scan). */
+  manifest?: string;
 }
 
 const lineAt = (index: number, starts: number[]): number => {
@@ -124,20 +131,67 @@ const PROXY_RE = /^[ \t]+proxy[ \t]*=[ \t]*True\b/m;
 // A literal name only: `Table('%saggregates' % prefix)` or `Table('dump_' + name)` builds a name at run time.
 const TABLE_CALL_RE = new RegExp(String.raw`\bTable\([ \t\n]*${quoted(1)}(?![ \t]*[%+]|\.format)`, 'g');
 const DJANGO_ROUTE_RE = new RegExp(
-  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(5)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
+  // The pattern may be two adjacent literals (`r'^list/(?P<fqdn>...)/message/' r'(?P<hash>\w+)/'`, HyperKitty).
+  String.raw`\b(path|re_path|url)\([ \t\n]*${quoted(2)}(?:[ \t\n]*${quoted(4)})?[ \t\n]*,[ \t\n]*(?:(include\([ \t\n]*(?:\(?[ \t\n]*(?:${quoted(7)}|([A-Za-z_][\w.]*)))?)|([A-Za-z_][\w.]*)(?:\([ \t\n]*([A-Za-z_][\w.]*))?)?`,
   'g',
 );
 const FLASK_ROUTE_RE = new RegExp(
-  String.raw`^[ \t]*@[ \t]*([A-Za-z_][\w.]*)\.(route|get|post|put|patch|delete)\([ \t\n]*${quoted(3)}([^\n]*)`,
+  // The arguments up to the call's first `)`, across lines: trytond writes `methods={'GET', 'POST'})` on the next one.
+  String.raw`^[ \t]*@[ \t]*([A-Za-z_][\w.]*)\.(route|get|post|put|patch|delete)\([ \t\n]*${quoted(3)}([^)]*)`,
   'gm',
 );
 const BLUEPRINT_RE = new RegExp(
   String.raw`^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?Blueprint\([ \t\n]*${quoted(2)}([^)]*)`,
   'gm',
 );
-const REGISTER_RE = /\.register_blueprint\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
-const PREFIX_RE = new RegExp(String.raw`url_prefix[ \t]*=[ \t]*${quoted(1)}`);
-const METHODS_RE = /methods\s*=\s*[[(]([^\])]*)[\])]/;
+// FastAPI's `app.include_router(router, prefix='/x')` mounts like register_blueprint.
+const REGISTER_RE = /\.(?:register_blueprint|include_router)\(\s*([A-Za-z_][\w.]*)([^)]*)\)/g;
+const PREFIX_RE = new RegExp(String.raw`\b(?:url_)?prefix[ \t]*=[ \t]*${quoted(1)}`);
+/** FastAPI `router = APIRouter(prefix='/items')`: a blueprint by another name. */
+const API_ROUTER_RE = /^[ \t]*([A-Za-z_]\w*)[ \t]*=[ \t]*(?:[\w.]+\.)?APIRouter\(([^)]*)/gm;
+const HORIZON_RE = /^class[ \t]+\w+[ \t]*\([^)]*\b(Dashboard|Panel|PanelGroup)\b[^)]*\)[ \t]*:/m;
+const DOTTED_LIST_RE = /^([A-Z][A-Z0-9_]*)[ \t]*=[ \t]*[[(]([^\])]*)[\])]/gm;
+const MAIN_RE = /^if[ \t]+__name__[ \t]*==[ \t]*(['"])__main__\1[ \t]*:/m;
+
+/** The offset of the `]` closing the `[` at `open` (brackets inside strings ignored), or -1. */
+function closingBracket(src: string, open: number, inString: (i: number) => boolean): number {
+  let depth = 0;
+  for (let i = open; i < src.length; i++) {
+    const c = src[i];
+    if ((c === '[' || c === ']') && inString(i)) continue;
+    if (c === '[') depth++;
+    else if (c === ']' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** `include(u)` inside `for u in settings.NAME:`: the setting it includes from. */
+function settingLoop(src: string, index: number, variable: string | undefined): { includeSetting?: string } {
+  if (variable === undefined || !/^[A-Za-z_]\w*$/.test(variable)) return {};
+  const head = src.slice(Math.max(0, index - 400), index);
+  const m = new RegExp(
+    String.raw`\bfor[ \t]+${variable}[ \t]+in[ \t]+(?:\w+\.)?([A-Z][A-Z0-9_]*)[ \t]*:[^\n]*\n[^\n]*$`,
+  ).exec(head);
+  return m ? { includeSetting: m[1] } : {};
+}
+
+/** True when the route at `index` sits in an `if ...DEBUG...:` block (the nearest less-indented line above it). */
+function underDebug(src: string, index: number): boolean {
+  const lineStart = src.lastIndexOf('\n', index) + 1;
+  const indent = /^[ \t]*/.exec(src.slice(lineStart, index))![0].length;
+  if (indent === 0) return false;
+  for (let end = lineStart - 1; end > 0; ) {
+    const start = src.lastIndexOf('\n', end - 1) + 1;
+    const line = src.slice(start, end);
+    const own = /^[ \t]*/.exec(line)![0].length;
+    if (line.trim() !== '' && !line.trim().startsWith('#') && own < indent)
+      return /^[ \t]*(?:el)?if\b[^\n]*\bDEBUG\b/.test(line);
+    end = start - 1;
+  }
+  return false;
+}
+// A list, tuple or set: trytond writes `methods={'GET'}`.
+const METHODS_RE = /methods\s*=\s*[[({]([^\])}]*)/;
 const RELATION_RE =
   /\b(?:ForeignKey|OneToOneField|ManyToManyField)\(\s*['"]([A-Za-z_]\w*)\.([A-Za-z_]\w*)['"]/g;
 const APPCONFIG_RE = /^class[ \t]+\w+[ \t]*\([^)]*AppConfig[^)]*\)[ \t]*:/m;
@@ -321,21 +375,39 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
   // Only a URLconf holds URL patterns (a docstring's example is inside a string).
   if (src.includes('urlpatterns') && (src.includes('path(') || src.includes('url('))) {
     const statements = topLevelStatements(src);
+    // `path('profile/', include([...]))`: the inline list's patterns take the outer pattern as prefix.
+    const inline: Array<{ from: number; to: number; prefix: string }> = [];
     DJANGO_ROUTE_RE.lastIndex = 0;
     for (let m = DJANGO_ROUTE_RE.exec(src); m !== null; m = DJANGO_ROUTE_RE.exec(src)) {
       // `os.path(`, `self.url(` are not URL patterns: only a bare call counts.
       const before = src.charCodeAt(m.index - 1);
       if (before === 46 || inString(m.index)) continue;
+      const written = m[3] + (m[5] ?? '');
+      const outer = inline.filter((x) => x.from < m.index && m.index < x.to).pop();
+      const path = outer ? outer.prefix + written.replace(/^\^/, '') : written;
+      if (m[6] !== undefined && m[8] === undefined && m[9] === undefined) {
+        const open = src.indexOf('[', m.index + m[0].length - 1);
+        const close =
+          open >= 0 && /^\s*$/.test(src.slice(m.index + m[0].length, open))
+            ? closingBracket(src, open, inString)
+            : -1;
+        if (close > 0) {
+          inline.push({ from: open, to: close, prefix: path });
+          continue;
+        }
+      }
       facts.routes.push({
-        path: m[3],
+        path,
         framework: 'django',
         methods: null,
         line: lineOf(m.index),
-        include: m[4] !== undefined ? (m[6] ?? '') : null,
-        includeList: m[7] ?? null,
+        include: m[6] !== undefined ? (m[8] ?? '') : null,
+        includeList: m[9] ?? null,
         list: listVariableAt(src, statements, m.index),
-        on: m[8] ?? null,
-        wrapped: m[9] ?? null,
+        on: m[10] ?? null,
+        wrapped: m[11] ?? null,
+        ...(underDebug(src, m.index) ? { debug: true as const } : {}),
+        ...settingLoop(src, m.index, m[9]),
       });
     }
   }
@@ -343,6 +415,8 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
     src.includes('.route(') ||
     src.includes('register_blueprint(') ||
     src.includes('Blueprint(') ||
+    src.includes('APIRouter(') ||
+    src.includes('include_router(') ||
     /@\w+\.(get|post|put|patch|delete)\(/.test(src)
   ) {
     FLASK_ROUTE_RE.lastIndex = 0;
@@ -370,13 +444,55 @@ export function readModuleFacts(src: string, strings: number[]): ModuleFacts {
         line: lineOf(m.index),
       });
     }
+    API_ROUTER_RE.lastIndex = 0;
+    for (let m = API_ROUTER_RE.exec(src); m !== null; m = API_ROUTER_RE.exec(src)) {
+      const prefix = PREFIX_RE.exec(m[2]);
+      facts.blueprints.push({
+        variable: m[1],
+        name: m[1],
+        prefix: prefix?.[2] ?? null,
+        line: lineOf(m.index),
+      });
+    }
     REGISTER_RE.lastIndex = 0;
     for (let m = REGISTER_RE.exec(src); m !== null; m = REGISTER_RE.exec(src)) {
       const prefix = PREFIX_RE.exec(m[2]);
       facts.registrations.push({ variable: m[1], prefix: prefix?.[2] ?? null });
     }
   }
+  readOtherFrameworks(src, inString, lineOf, facts);
   return facts;
+}
+
+/** The readers of planner/route-readers/, Horizon slugs, settings lists and `__main__`. */
+function readOtherFrameworks(
+  src: string,
+  inString: (i: number) => boolean,
+  lineOf: (i: number) => number,
+  facts: ModuleFacts,
+): void {
+  const ctx = { src, inString, lineOf };
+  for (const reader of ROUTE_READERS) if (reader.applies(src)) facts.routes.push(...reader.read(ctx));
+  const children = readChildren(ctx);
+  if (children.length > 0) facts.children = children;
+  const horizon = HORIZON_RE.exec(src);
+  if (horizon && horizon[1] !== 'PanelGroup') {
+    const slug = new RegExp(String.raw`^[ \t]+slug[ \t]*=[ \t]*${quoted(1)}`, 'm').exec(
+      src.slice(horizon.index),
+    );
+    if (slug) facts.horizon = { kind: horizon[1] === 'Dashboard' ? 'dashboard' : 'panel', slug: slug[2] };
+  }
+  if (src.includes('.urls')) {
+    DOTTED_LIST_RE.lastIndex = 0;
+    for (let m = DOTTED_LIST_RE.exec(src); m !== null; m = DOTTED_LIST_RE.exec(src)) {
+      const items = [...m[2].matchAll(/['"]([A-Za-z_][\w.]*)['"]/g)].map((x) => x[1]);
+      if (items.length > 0 && items.every((x) => x.includes('.'))) {
+        facts.dottedLists ??= {};
+        facts.dottedLists[m[1]] = items;
+      }
+    }
+  }
+  if (MAIN_RE.test(src)) facts.runsAsMain = true;
 }
 
 /** True when a file holds nothing this module looks for (kept out of the plan's memory). */
@@ -393,6 +509,12 @@ export function isEmptyFacts(f: ModuleFacts): boolean {
     f.appName === null &&
     f.symbols === undefined &&
     f.refs === undefined &&
-    f.orm === undefined
+    f.orm === undefined &&
+    f.children === undefined &&
+    f.horizon === undefined &&
+    f.dottedLists === undefined &&
+    f.runsAsMain === undefined &&
+    f.scripts === undefined &&
+    f.manifest === undefined
   );
 }

@@ -8,9 +8,10 @@
  * its parent if that is one (`from a.b import func`), else it is external and
  * dropped. Relative imports resolve against the importing module's package.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StranglerError } from '../core/errors.js';
+import { findEntryScripts } from './entry-scripts.js';
 import { isEmptyFacts, type ModuleFacts, readModuleFacts } from './python-facts.js';
 import { type RawImport, scanPythonSource } from './python-imports.js';
 import { PYTHON_STDLIB } from './python-stdlib.js';
@@ -52,11 +53,15 @@ interface FoundFile {
   isPackage: boolean;
 }
 
+/** Files in a package folder that make it an app of its own (Tryton modules, Odoo addons). */
+const PLUGIN_MANIFESTS = new Set(['tryton.cfg', '__manifest__.py', '__openerp__.py']);
+
 function listPythonFiles(
   root: string,
   prefix: string[],
   exclude: RegExp[],
   problems: ScanProblem[],
+  manifests: Map<string, string>,
 ): FoundFile[] {
   const out: FoundFile[] = [];
   // Real paths of the folders being walked: a symlink back to one of them is a loop.
@@ -72,12 +77,24 @@ function listPythonFiles(
       return;
     }
     open.add(real);
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      // The root itself was read by scanTree; a folder inside it that cannot be listed is reported, not fatal.
+      problems.push({
+        file: rel || '.',
+        line: 0,
+        message: `unreadable folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (skipped)`,
+      });
+      open.delete(real);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const childRel = rel ? `${rel}/${e.name}` : e.name;
       if (exclude.some((r) => r.test(childRel))) continue;
+      if (PLUGIN_MANIFESTS.has(e.name) && parts.length > 0) manifests.set(parts.join('.'), e.name);
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
@@ -102,6 +119,13 @@ function listPythonFiles(
         const nameParts = isPackage ? parts : [...parts, stem];
         if (nameParts.length === 0) continue; // __init__.py directly in a source root names no module
         out.push({ rel: childRel, name: nameParts.join('.'), isPackage });
+      } else if (!isDir && !isFile && e.name.endsWith('.py')) {
+        // A FIFO, socket or device named .py: reading it would block or mean nothing.
+        problems.push({
+          file: childRel,
+          line: 0,
+          message: 'not a regular file (FIFO, socket or device): skipped',
+        });
       }
     }
     open.delete(real);
@@ -119,6 +143,17 @@ function listPythonFiles(
     return false;
   });
 }
+
+/**
+ * Syntax only Python 3 parses (f-strings, `async def`, `await`, `nonlocal`,
+ * `yield from`, return annotations, keyword-only `*,`): a tree holding it is
+ * Python 3 code.
+ */
+const PYTHON3_ONLY =
+  /(^|[^\w'"])[fF][rR]?['"]|^[ \t]*async[ \t]+(def|with|for)\b|\bawait[ \t]+\w|^[ \t]*nonlocal[ \t]|\byield[ \t]+from\b|\)[ \t]*->[ \t]*[\w'"[]|\([ \t]*(self[ \t]*,[ \t]*)?\*[ \t]*,/m;
+/** Syntax only Python 2 parses: print and exec statements, `except E, e:`, `raise E, msg` (backticks are left out: docstrings quote names in them). */
+const PYTHON2_ONLY =
+  /^[ \t]*print[ \t]+[^(\s=.,)]|^[ \t]*print[ \t]*>>|^[ \t]*exec[ \t]+['"\w]|^[ \t]*except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:|^[ \t]*raise[ \t]+\w+[ \t]*,[ \t]*['"\w]/m;
 
 /** How an import was resolved, when not by Python 3's own rules. */
 export type Resolution = 'implicit-relative' | null;
@@ -202,7 +237,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     isPackageDir = false;
   }
   const problems: ScanProblem[] = [];
-  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude, problems);
+  const manifests = new Map<string, string>();
+  const files = listPythonFiles(abs, isPackageDir ? [path.basename(abs)] : [], exclude, problems, manifests);
   if (files.length === 0)
     throw new StranglerError('STRANGLER_E_PLANNER_INPUT', `${root}: no Python (.py) files found`, {
       details: { path: root },
@@ -214,6 +250,8 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
   const imports: ImportRecord[] = [];
   const facts = new Map<string, ModuleFacts>();
   const implicit: string[] = [];
+  // Read and tokenise every file first: whether the tree is Python 3 decides how imports resolve.
+  const scanned: Array<{ f: FoundFile; src: string; scan: ReturnType<typeof scanPythonSource> }> = [];
   for (const f of files) {
     let src: string;
     try {
@@ -228,10 +266,17 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
       modules.push({ name: f.name, file: f.rel, loc: 0 });
       continue;
     }
-    const scan = scanPythonSource(src, { segments });
+    scanned.push({ f, src, scan: scanPythonSource(src, { segments }) });
+  }
+  const python3Tree = scanned.some((x) => PYTHON3_ONLY.test(x.src));
+  for (const { f, src, scan } of scanned) {
     modules.push({ name: f.name, file: f.rel, loc: scan.loc });
     for (const p of scan.problems) problems.push({ file: f.rel, line: p.line, message: p.message });
-    const absoluteOnly = scan.imports.some((r) => r.name === '__future__.absolute_import');
+    // Python 2's implicit relative imports only in Python 2 code: a file that opted out, or
+    // any file of a tree written in Python 3 syntax unless the file itself is Python 2.
+    const absoluteOnly =
+      scan.imports.some((r) => r.name === '__future__.absolute_import') ||
+      (python3Tree && !PYTHON2_ONLY.test(src));
     const text = src.charCodeAt(0) === 0xfeff ? src.slice(1) : src;
     const found = readModuleFacts(text, scan.strings);
     const locals: Record<string, string> = {};
@@ -261,6 +306,7 @@ export function scanTree(root: string, options: ScanOptions = {}): ScannedTree {
     if (symbols.length > 0) found.symbols = symbols;
     if (!isEmptyFacts(found)) facts.set(f.name, found);
   }
+  markProcesses(abs, moduleNames, facts, manifests, notes);
   if (implicit.length > 0)
     notes.push(
       `${implicit.length} Python 2 implicit relative import${implicit.length === 1 ? '' : 's'} resolved to a sibling module (e.g. ${implicit.slice(0, 3).join(', ')})`,
@@ -292,6 +338,35 @@ function scopeReferences(
     out.push({ scope, names: [...names], calls: [...s.calls], chains: [...s.chains] });
   }
   return out.length > 0 ? out : null;
+}
+
+/** Entry scripts (entry-scripts.ts) and plugin manifests, onto the facts of the modules they name. */
+function markProcesses(
+  root: string,
+  moduleNames: ReadonlySet<string>,
+  facts: Map<string, ModuleFacts>,
+  manifests: ReadonlyMap<string, string>,
+  notes: string[],
+): void {
+  const factsOf = (module: string): ModuleFacts => {
+    let f = facts.get(module);
+    if (!f) {
+      f = readModuleFacts('', []);
+      facts.set(module, f);
+    }
+    return f;
+  };
+  const tops = new Set([...moduleNames].map((n) => n.split('.')[0]));
+  const scripts = findEntryScripts(root, (m) => moduleNames.has(m), tops);
+  for (const s of scripts) {
+    const f = factsOf(s.module);
+    f.scripts = [...(f.scripts ?? []), `${s.group} ${s.name}`];
+  }
+  if (scripts.length > 0)
+    notes.push(
+      `${scripts.length} entry script${scripts.length === 1 ? '' : 's'} start modules of the tree as processes (from ${[...new Set(scripts.map((s) => s.from))].join(', ')})`,
+    );
+  for (const [pkg, file] of manifests) if (moduleNames.has(pkg)) factsOf(pkg).manifest = file;
 }
 
 /** A folder without `__init__.py` whose `src/` (also without one) holds a package. */

@@ -2,8 +2,15 @@
  * What the plan leaves out by default: code that is never extracted as a
  * service. Tests (their imports would make every module look depended on),
  * migrations (history of the schema, they follow their app), settings,
- * fixtures and seed data, `conftest.py` and `manage.py`. `--include-tests`
- * brings tests back; the rest is never a capability.
+ * fixtures and seed data, `conftest.py` and the project-root `manage.py`.
+ * `--include-tests` brings tests back; the rest is never a capability.
+ *
+ * Settings means Django's project settings — a `settings.py` module or a
+ * `settings` package of configuration — not a folder that happens to be
+ * named `settings` and holds pages (Horizon's Settings dashboard has a
+ * `dashboard.py`, panels and `urls.py`). `manage.py` means the bootstrap
+ * beside the project package; a `manage.py` deeper in the tree is code
+ * (nova's `nova/cmd/manage.py` is the `nova-manage` command).
  */
 import type { ModuleGraphInput } from './types.js';
 
@@ -29,21 +36,53 @@ const LABEL: Record<LeftOutKind, string> = {
   'manage.py': 'manage.py',
 };
 
+/** Module stems that make a `settings` folder an app (pages, routes, models), not configuration. */
+const APP_PARTS = new Set([
+  'urls',
+  'views',
+  'dashboard',
+  'panel',
+  'models',
+  'forms',
+  'tables',
+  'admin',
+  'apps',
+]);
+
+/**
+ * Folders named `settings` that hold an app rather than configuration: a
+ * module of an app part (APP_PARTS) anywhere under them. Their paths are
+ * dotted names of the folder (`openstack_dashboard.dashboards.settings`).
+ */
+export function settingsApps(names: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const n of names) {
+    const parts = n.split('.');
+    const at = parts.indexOf('settings');
+    if (at < 0 || at === parts.length - 1) continue;
+    if (parts.slice(at + 1).some((p) => APP_PARTS.has(p))) out.add(parts.slice(0, at + 1).join('.'));
+  }
+  return out;
+}
+
 /**
  * Why a module (by its file, or its dotted name for graph input) is left out,
  * or null. `alembicDirs`: folders holding an `env.py` (Alembic's, whose
- * `versions/` are migrations whatever the folder is called).
+ * `versions/` are migrations whatever the folder is called). `apps` are the
+ * `settings` folders that hold an app (settingsApps).
  */
 export function leftOutKind(
   file: string | null,
   name: string,
   alembicDirs: ReadonlySet<string> = new Set(),
+  apps: ReadonlySet<string> = new Set(),
 ): LeftOutKind | null {
   const parts = file ? file.replace(/\.py$/, '').split('/') : name.split('.');
   const stem = parts[parts.length - 1];
   const dirs = file ? parts.slice(0, -1) : parts;
   if (stem === 'conftest') return 'conftest.py';
-  if (stem === 'manage' && parts.length <= 2) return 'manage.py';
+  // The project-root bootstrap only: a file at the scanned root, or a two-part name in a graph.
+  if (stem === 'manage' && parts.length <= (file ? 1 : 2)) return 'manage.py';
   if (dirs.some((d) => MIGRATION_DIRS.test(d))) return 'migrations';
   const versions = dirs.lastIndexOf('versions');
   if (versions > 0 && alembicDirs.has(dirs.slice(0, versions).join('/'))) return 'migrations';
@@ -57,6 +96,8 @@ export function leftOutKind(
     stem.endsWith('_tests')
   )
     return 'tests';
+  const inSettingsApp = [...apps].some((a) => name === a || name.startsWith(`${a}.`));
+  if (inSettingsApp) return null;
   if (
     dirs.some((d) => d === 'settings') ||
     stem === 'settings' ||
@@ -84,8 +125,9 @@ export function applyScope<T extends ModuleGraphInput>(
       .map((f) => f.slice(0, -'/env.py'.length))
       .filter((d) => [...files].some((f) => f.startsWith(`${d}/versions/`))),
   );
+  const apps = settingsApps(input.modules.map((m) => m.name));
   for (const m of input.modules) {
-    const kind = leftOutKind(m.file, m.name, alembicDirs);
+    const kind = leftOutKind(m.file, m.name, alembicDirs, apps);
     if (kind === null || (kind === 'tests' && includeTests)) continue;
     gone.add(m.name);
     counts.set(kind, (counts.get(kind) ?? 0) + 1);

@@ -427,11 +427,24 @@ describe.runIf(availability.run)('operator console in Chromium', () => {
 
   it('shows the latest plan saved by `strangler plan --config`: candidates and libraries', async () => {
     const monolith = path.resolve(import.meta.dirname, '../../examples/monolith');
-    await run(process.execPath, [BIN, 'plan', monolith, '--config', configFile, '--format', 'json']);
+    const { stdout } = await run(process.execPath, [
+      BIN,
+      'plan',
+      monolith,
+      '--config',
+      configFile,
+      '--format',
+      'json',
+    ]);
+    const firstCapability = JSON.parse(stdout).candidates[0].name as string;
     await page.goto(`${adminUrl}/ui#/plan`);
     await page.locator('[data-testid="candidates"] tbody tr').first().waitFor();
     const candidates = await page.locator('[data-testid="candidates"]').innerText();
     expect(candidates).toContain('monolith.block');
+    // The capabilities `plan` prints, first row first (issue 31), not the per-module list.
+    const first = await page.locator('[data-testid="candidates"] tbody tr').first().innerText();
+    expect(first).toContain(firstCapability);
+    expect(await page.locator('[data-testid="candidates"] thead').innerText()).toContain('Capability');
     expect(await page.locator('main').innerText()).toMatch(/Libraries \(\d+\)/);
     await shot('plan-1400');
   });

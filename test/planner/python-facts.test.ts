@@ -126,6 +126,8 @@ describe('entry points', () => {
     expect(toRoutePath('api/block/<int:user_id>/')).toBe('/api/block/:user_id/');
     expect(toRoutePath('^list/(?P<fqdn>[^/]+)/$')).toBe('/list/*');
     expect(toRoutePath('^api/blo(?P<x>.)')).toBe('/api/*');
+    // HyperKitty's `^listinfo/?$` is /listinfo (with or without the slash), not /listinfo/* (issue 31)
+    expect(toRoutePath('^listinfo/?$')).toBe('/listinfo');
     expect(toRoutePath('files/<path:rest>')).toBe('/files/*');
     expect(toRoutePath('/<slug>')).toBe('/:slug');
   });
