@@ -24,7 +24,7 @@ import { setFlagsFromString } from 'node:v8';
 /**
  * Flags a proxy process needs from its start (V8 fixes them then, so they
  * cannot be set here at run time). bin/strangler.js's shebang passes them
- * (test/cli/bin-node-flags.test.ts checks it stays so); the benches pass them
+ * (test/cli/bin-node-flags.process.test.ts checks it stays so); the benches pass them
  * to their proxy children.
  *
  * - `--max-semi-space-size=16`: the young generation capped at Node 20's

@@ -16,7 +16,7 @@ interface CanaryOpts {
 
 // A copy of core/duration.ts's pattern (these options never accepted days),
 // kept here because command modules import only commander at the top level
-// (test/cli/startup.test.ts keeps `strangler --help` fast) and commander
+// (test/cli/startup.process.test.ts keeps `strangler --help` fast) and commander
 // checks option values synchronously; the action parses with parseDuration.
 function duration(v: string): string {
   if (!/^\d+(ms|s|m|h)$/.test(v))

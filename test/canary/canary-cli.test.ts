@@ -8,7 +8,7 @@ import { shadowBatch } from '../control/fixtures.js';
 
 const tmp = tempDir();
 const dbUrl = () => `sqlite:${tmp.dir}/.strangler/state.db`;
-/** Stands in for the `strangler serve` holding the guard lease (test/canary/rollout-outlives-cli.test.ts runs the real one). */
+/** Stands in for the `strangler serve` holding the guard lease (test/canary/rollout-outlives-cli.process.test.ts runs the real one). */
 let driver: RolloutDriver | undefined;
 let driverStore: Store | undefined;
 beforeAll(async () => {

@@ -198,7 +198,7 @@ class JsonSafety(unittest.TestCase):
 
 class StickyPoint(unittest.TestCase):
     def test_same_points_as_the_proxy(self):
-        # Values printed by proxy/choose-target.ts stickyPoint (also checked live by test/points/python-client.test.ts).
+        # Values printed by proxy/choose-target.ts stickyPoint (also checked live by test/points/python-client.process.test.ts).
         self.assertAlmostEqual(sc.sticky_point("block-check", "7"), 78.83734160568565, places=9)
         self.assertAlmostEqual(sc.sticky_point("block-check", "user-42"), 3.9136735955253243, places=9)
         self.assertAlmostEqual(sc.sticky_point("p", "é€😀"), 8.079163753427565, places=9)

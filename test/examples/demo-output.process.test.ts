@@ -72,7 +72,7 @@ describe('the demo without a terminal', () => {
     expect(commands).toContain(
       "flip block shadow --reason 'collect evidence' --config .strangler/demo/strangler.yaml",
     );
-    // A replay needs the demo's block-service, stopped with the demo: it is checked by test/replay/round-trip.test.ts.
+    // A replay needs the demo's block-service, stopped with the demo: it is checked by test/replay/round-trip.process.test.ts.
     const replays = commands.filter((c) => c.startsWith('replay '));
     expect(replays).toHaveLength(2);
     for (const cmd of commands.filter((c) => !c.startsWith('replay '))) {
