@@ -11,6 +11,7 @@
  * gauges (strangler_route_*, strangler_shadow_*) are the same on every
  * instance, so they are combined with max, never sum (control/store-metrics.ts).
  */
+import { SERVICE_FAILURE_OUTCOMES } from '../core/outcomes.js';
 
 export interface GrafanaOptions {
   title?: string;
@@ -37,8 +38,8 @@ interface PanelSpec {
 }
 
 const ROUTE = 'route=~"$route"';
-/** The outcomes that mean the service failed (proxy/metrics.ts SERVICE_FAILURE_OUTCOMES). */
-const FAILED = '5xx|error|refused|reset|timeout|breaker-open';
+/** The outcomes that mean the service failed, as the proxy counts them. */
+const FAILED = SERVICE_FAILURE_OUTCOMES.join('|');
 const RATE = '$__rate_interval';
 
 /** The panels, in reading order. Exported so the test can read every expression. */

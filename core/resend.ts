@@ -22,8 +22,8 @@
  * method-override and many Django/Flask add-ons run `GET /x` carrying
  * `X-HTTP-Method-Override: DELETE` (or `?_method=DELETE`) as a DELETE. The
  * proxy cannot know whether the monolith or a service honours them, so a
- * request carrying any of METHOD_OVERRIDE_HEADERS, or METHOD_OVERRIDE_PARAM
- * in its query, is never safe or idempotent here, whatever its method says.
+ * request carrying any of METHOD_OVERRIDE_HEADERS, or a `_method` query
+ * parameter, is never safe or idempotent here, whatever its method says.
  * A POST's form body is not read for `_method`: a POST is unsafe already.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -43,10 +43,8 @@ export const METHOD_OVERRIDE_HEADERS: readonly string[] = [
   'x-method-override',
 ];
 
-/** The query parameter that does the same (Rails, Laravel, Symfony, method-override). */
-export const METHOD_OVERRIDE_PARAM = '_method';
-
-// `_method` (or `%5Fmethod`) as a parameter name anywhere in the query; a
+// The query parameter that does the same (Rails, Laravel, Symfony,
+// method-override): `_method` (or `%5Fmethod`) as a name anywhere in the query; a
 // `?` or `;` inside the query also starts a name here (stricter than Rack).
 const OVERRIDE_PARAM = /[?&;](?:_|%5f)method(?:[=&;]|$)/i;
 

@@ -15,6 +15,7 @@
 import { type Metric, Registry } from 'prom-client';
 import type { Target } from '../core/types.js';
 import type { FailoverReason } from './types.js';
+import type { ServiceFailureOutcome } from '../core/outcomes.js';
 
 /** Label for requests no route matched (served by legacy). */
 export const UNMATCHED = '(unmatched)';
@@ -27,28 +28,7 @@ export const UNMATCHED = '(unmatched)';
  * (not tried: its breaker was open) — so "errors per target" shows an outage
  * that failover hides from the client (issue 26).
  */
-export type Outcome =
-  | '1xx'
-  | '2xx'
-  | '3xx'
-  | '4xx'
-  | '5xx'
-  | 'error'
-  | 'aborted'
-  | 'refused'
-  | 'reset'
-  | 'timeout'
-  | 'breaker-open';
-
-/** The outcomes that mean the service failed (dashboards and docs name the same set). */
-export const SERVICE_FAILURE_OUTCOMES: readonly Outcome[] = [
-  '5xx',
-  'error',
-  'refused',
-  'reset',
-  'timeout',
-  'breaker-open',
-];
+export type Outcome = '1xx' | '2xx' | '3xx' | '4xx' | 'aborted' | ServiceFailureOutcome;
 
 /** The service's outcome for an attempt legacy answered instead. */
 export function rescuedOutcome(reason: FailoverReason): Outcome {

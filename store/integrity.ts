@@ -9,8 +9,6 @@ import { markedLostError, markSatisfied } from './lost-mark.js';
 import { recoveryHint } from './recovery.js';
 import type { Store, StoreIntegrity } from './types.js';
 
-export { ACCEPT_RESTORE_HINT, RESTORE_HINT } from './recovery.js';
-
 export function storeLostError(
   label: string,
   integrity: Exclude<StoreIntegrity, { state: 'ok' }>,

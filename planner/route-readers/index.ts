@@ -14,7 +14,7 @@ import { tornadoReader } from './tornado.js';
 import { twistedReader } from './twisted.js';
 import { werkzeugReader } from './werkzeug.js';
 
-export type { ReaderContext, RouteFact, RouteReader } from './context.js';
+export type { RouteFact, RouteReader } from './context.js';
 export { type ChildFact, readChildren } from './object-tree.js';
 
 export const ROUTE_READERS: readonly RouteReader[] = [
