@@ -4,7 +4,7 @@
  * because everything runs on one event loop.
  */
 import type { RouteConfig } from '../core/config.js';
-import { isSafeRequest, overridesMethod, type RequestFacts } from '../core/resend.js';
+import { isResendable, isSafeRequest, overridesMethod, type RequestFacts } from '../core/resend.js';
 import type { Mode, Target } from '../core/types.js';
 
 export type Random = () => number;
@@ -20,7 +20,8 @@ export function sampled(rate: number, random: Random = Math.random): boolean {
  * The side a copy goes to, or undefined when this request is not shadowed:
  * `shadow` mode mirrors legacy-served requests to the service; `canary` and
  * `service` modes mirror service-served requests to legacy when
- * `shadow.reverse` is on, so evidence keeps flowing after a flip. A request
+ * `shadow.reverse` is on, so evidence keeps flowing after a flip. A write
+ * (listed in `shadow.methods`) is copied only where it may run twice. A request
  * with a method override (core/resend.ts) is never copied: `GET` carrying
  * `X-HTTP-Method-Override: DELETE` is a delete to a server that honours it.
  */
@@ -35,7 +36,14 @@ export function shadowTarget(
   // for points whose effect may run twice (reads, deduped writes).
   if (route.kind === 'function') {
     if (!route.idempotent) return undefined;
-  } else if (!s.methods.includes((req.method ?? 'GET').toUpperCase()) || overridesMethod(req))
+  } else if (
+    !s.methods.includes((req.method ?? 'GET').toUpperCase()) ||
+    overridesMethod(req) ||
+    // A write listed in `shadow.methods` runs on both sides: only where it may
+    // run twice (an `idempotent` route, or an Idempotency-Key), the one rule
+    // of core/resend.ts (docs/routing.md "What may run twice").
+    !isResendable(req, route)
+  )
     return undefined;
   if (mode === 'shadow' && served === 'legacy') return 'service';
   if ((mode === 'canary' || mode === 'service') && s.reverse && served === 'service') return 'legacy';

@@ -60,14 +60,14 @@ const state: RouteState = {
   reason: '',
 };
 
-function exchange(method: string): PrimaryExchange {
+function exchange(method: string, headers: Record<string, string> = {}): PrimaryExchange {
   return {
     requestId: 'x',
     routeId: 'r',
     pattern: '/api/r',
     method,
     url: '/api/r',
-    requestHeaders: { host: 'proxy', 'content-type': 'application/json' },
+    requestHeaders: { host: 'proxy', 'content-type': 'application/json', ...headers },
     requestBody: Buffer.from('{"a":1}'),
     target: 'legacy',
     status: 200,
@@ -77,7 +77,7 @@ function exchange(method: string): PrimaryExchange {
   };
 }
 
-async function shadowOnce(method: string, idempotent: boolean) {
+async function shadowOnce(method: string, idempotent: boolean, headers: Record<string, string> = {}) {
   calls.legacy.length = 0;
   calls.service.length = 0;
   const cfg = parseConfig({
@@ -94,15 +94,19 @@ async function shadowOnce(method: string, idempotent: boolean) {
     ],
   });
   const hook = createShadowHook({ config: cfg, store, random: () => 0 });
-  hook.afterPrimary(cfg.routes[0], state, exchange(method));
+  hook.afterPrimary(cfg.routes[0], state, exchange(method, headers));
   await hook.close();
   return { legacy: calls.legacy.length, service: calls.service.length };
 }
 
 describe('the noise sampler never repeats a write on legacy', () => {
-  it('a shadowed POST is copied to the service only; legacy is not asked again', async () => {
-    expect(await shadowOnce('POST', false)).toEqual({ legacy: 0, service: 1 });
-    expect(await shadowOnce('PUT', false)).toEqual({ legacy: 0, service: 1 });
+  it('a write listed in shadow.methods on a route not marked idempotent is not copied: it would run on both sides', async () => {
+    expect(await shadowOnce('POST', false)).toEqual({ legacy: 0, service: 0 });
+    expect(await shadowOnce('PUT', false)).toEqual({ legacy: 0, service: 0 });
+  });
+
+  it('with an Idempotency-Key a shadowed POST is copied to the service only; legacy is not asked again', async () => {
+    expect(await shadowOnce('POST', false, { 'idempotency-key': 'k-1' })).toEqual({ legacy: 0, service: 1 });
   });
 
   it('a GET is asked twice (noise learning still works)', async () => {

@@ -30,7 +30,10 @@ describe('sampling and shadow eligibility', () => {
     expect(shadowTarget(a, 'legacy', get('GET'), 'legacy')).toBeUndefined();
     expect(shadowTarget(a, 'canary', get('GET'), 'service')).toBeUndefined(); // reverse off
     expect(shadowTarget(b, 'canary', get('GET'), 'service')).toBe('legacy');
-    expect(shadowTarget(b, 'service', get('POST'), 'service')).toBe('legacy'); // listed explicitly
+    // listed explicitly, but a write is copied only where it may run twice (issue 25 probe: POSTs ran on both sides)
+    expect(shadowTarget(b, 'service', get('POST'), 'service')).toBeUndefined();
+    expect(shadowTarget(b, 'service', get('POST', { 'idempotency-key': 'k1' }), 'service')).toBe('legacy');
+    expect(shadowTarget({ ...b, idempotent: true }, 'shadow', get('POST'), 'legacy')).toBe('service');
     expect(shadowTarget(b, 'canary', get('GET'), 'legacy')).toBeUndefined(); // legacy-served canary request
   });
 
