@@ -35,6 +35,7 @@ export function register(program: Command, io: CliIO): void {
       const store = await openStore(config.store, storeOptions(config, true, true));
       try {
         const overridden = await refuseOverLiveProxies(store, opts);
+        await refuseLiveAdditions(store, config);
         const actor = opts.actor ?? cliActor(io);
         const { created, seeded } = await initStore(store, config, (l) => io.stdout.write(`${l}\n`), actor, {
           clearLostMark: true,
@@ -95,6 +96,39 @@ async function refuseOverLiveProxies(
         ', ',
       )}; they would keep serving their last good route table while the store says otherwise. Stop them first, or pass --force --reason "…" (recorded)`,
     { details: { store: store.label, proxies: live } },
+  );
+}
+
+/**
+ * On a store that already holds routes, `seed` adds only what moves no
+ * traffic: new routes in `legacy` mode whose service the store already knows.
+ * A new route in another mode, or one naming a service the store has no
+ * upstream for, is a change of live definitions: `strangler apply` plans it,
+ * refuses it unless forced, and audits it (a probe of main: `seed` put a new
+ * route straight into canary 100%, and its unknown service answered 502).
+ */
+async function refuseLiveAdditions(
+  store: import('../../store/types.js').Store,
+  config: import('../../core/config.js').Config,
+): Promise<void> {
+  if (!(await store.identity())) return;
+  const states = await store.routes.list();
+  if (!states.length) return;
+  const have = new Set(states.map((r) => r.id));
+  const known = (await store.routes.definitions()).upstreams?.services;
+  const problems: string[] = [];
+  for (const r of config.routes) {
+    if (have.has(r.id)) continue;
+    if (r.mode !== 'legacy') problems.push(`route "${r.id}" would be added in ${r.mode} mode`);
+    else if (known && !(r.service in known))
+      problems.push(`route "${r.id}" names service "${r.service}", which the store has no upstream for`);
+  }
+  if (!problems.length) return;
+  const { StranglerError } = await import('../../core/errors.js');
+  throw new StranglerError(
+    'STRANGLER_E_APPLY_REFUSED',
+    `${store.label}: seed adds only legacy routes of known services to a store that holds routes: ${problems.join('; ')}. Nothing changed; \`strangler apply --dry-run\` shows the plan, and \`strangler apply\` makes the change (audited; --force --reason where it moves live traffic)`,
+    { details: { store: store.label, problems } },
   );
 }
 

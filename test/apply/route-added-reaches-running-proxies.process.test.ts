@@ -5,7 +5,7 @@
  * now reaches every running proxy (and each `--workers` worker) through the
  * same watch path as a flip.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIn, startStandIn } from '../helpers/stand-ins.js';
 import { tempDir, writeConfig } from '../helpers/tmp.js';
@@ -77,6 +77,25 @@ describe('a route added to the store reaches running proxies without a restart (
     expect(seeded.code).toBe(0);
     await until('orders on the single proxy', () => allServe(single.proxy, '/api/orders/1', 'orders'), 5000);
     await until('orders on every worker', () => allServe(workers.proxy, '/api/orders/1', 'orders'), 5000);
+  });
+
+  it('seed never adds a route in a live mode, nor one whose service the store does not know: apply does', async () => {
+    const before = readFileSync(config, 'utf8');
+    appendFileSync(config, route('seeded-live', 'canary\n    weight: 100'));
+    const refused = await cli(config, ['seed']);
+    expect(refused.code).toBe(4);
+    expect(refused.err).toContain('route "seeded-live" would be added in canary mode');
+    expect((await whoServes(single.proxy, '/api/seeded-live/1')).by).toBe('legacy');
+    writeFileSync(config, before);
+    appendFileSync(config, route('other-svc', 'legacy').replace('service: svc', 'service: svc2'));
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace('services:\n', 'services:\n  svc2: { url: http://127.0.0.1:9 }\n'),
+    );
+    const unknown = await cli(config, ['seed']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.err).toContain('names service "svc2", which the store has no upstream for');
+    writeFileSync(config, before);
   });
 
   it('an added route in a live mode moves traffic: refused unless forced', async () => {
