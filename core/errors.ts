@@ -66,6 +66,11 @@ export const ERROR_CODES = {
     exit: 2,
     message: 'missing or wrong extraction-points token',
   },
+  STRANGLER_E_POINTS_NO_TOKEN: {
+    status: 503,
+    exit: 2,
+    message: 'extraction points are in canary or service mode but this proxy has no points token',
+  },
   STRANGLER_E_POINTS_DISABLED: {
     status: 403,
     exit: 2,

@@ -129,7 +129,17 @@ export class PointEndpoints {
 
   /** null when the request carries the token; else the refusal. Constant-time over the token's digest. */
   private authorize(req: IncomingMessage): ErrorCode | null {
-    if (!this.tokenDigest) return 'STRANGLER_E_POINTS_DISABLED';
+    // No token: "disabled" tells every client to run its points locally —
+    // only true while no point is in canary or service mode. Otherwise the
+    // modes stay unknown to the clients (they never guess, issue 25).
+    if (!this.tokenDigest)
+      return this.o
+        .table()
+        .entries.some(
+          (e) => e.config.kind === 'function' && (e.state.mode === 'canary' || e.state.mode === 'service'),
+        )
+        ? 'STRANGLER_E_POINTS_NO_TOKEN'
+        : 'STRANGLER_E_POINTS_DISABLED';
     const given = bearerToken(req.headers.authorization);
     return given && timingSafeEqual(digest(given), this.tokenDigest)
       ? null

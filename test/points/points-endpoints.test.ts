@@ -136,9 +136,11 @@ describe('/.strangler/points', () => {
   it('is closed without a configured token, and never reaches legacy or a service', async () => {
     const before = { legacy: legacy.hits(), service: service.seen.length };
     const list = await fetch(`${closed.url}/.strangler/points`, { headers: auth });
-    expect(list.status).toBe(403);
-    expect(((await list.json()) as { error: string }).error).toBe('STRANGLER_E_POINTS_DISABLED');
-    expect((await post(closed.url, '/.strangler/points/read/call', callBody)).status).toBe(403);
+    // Points are in service mode here: "disabled" would tell every client to
+    // run its writes locally (a probe of main did); the modes stay unknown.
+    expect(list.status).toBe(503);
+    expect(((await list.json()) as { error: string }).error).toBe('STRANGLER_E_POINTS_NO_TOKEN');
+    expect((await post(closed.url, '/.strangler/points/read/call', callBody)).status).toBe(503);
     expect(legacy.hits()).toBe(before.legacy);
     expect(service.seen.length).toBe(before.service);
   });
