@@ -36,7 +36,14 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-function startServe(name: string): Promise<{ child: ChildProcess; url: string }> {
+interface Served {
+  child: ChildProcess;
+  url: string;
+  /** Resolves once the primary has logged `line` with this worker pid (info level). */
+  serving(pid: number, ms: number): Promise<void>;
+}
+
+function startServe(name: string, logLevel = 'warn'): Promise<Served> {
   const config = writeConfig(
     tmp.dir,
     demoConfigYaml({ store: `sqlite:${name}.db`, legacy: upstreamUrl, service: upstreamUrl }),
@@ -46,7 +53,7 @@ function startServe(name: string): Promise<{ child: ChildProcess; url: string }>
     process.execPath,
     [BIN, 'serve', '--workers', '2', '--config', config, '--listen', '127.0.0.1:0'],
     {
-      env: { ...process.env, STRANGLER_LOG_LEVEL: 'warn' },
+      env: { ...process.env, STRANGLER_LOG_LEVEL: logLevel },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -55,10 +62,24 @@ function startServe(name: string): Promise<{ child: ChildProcess; url: string }>
     let out = '';
     let err = '';
     child.stderr!.on('data', (c) => (err += c));
+    // The primary logs (stderr) when a replacement serves: "replacement worker serving" with its pid.
+    const serving = (pid: number, ms: number) =>
+      new Promise<void>((ok, fail) => {
+        const seen = () => new RegExp(`"pid":${pid}[^\\n]*replacement worker serving`).test(err);
+        const timer = setTimeout(() => fail(new Error(`worker ${pid} never logged serving`)), ms);
+        const check = () => {
+          if (!seen()) return;
+          clearTimeout(timer);
+          child.stderr!.off('data', check);
+          ok();
+        };
+        child.stderr!.on('data', check);
+        check();
+      });
     child.stdout!.on('data', (c) => {
       out += c;
       const m = /2 workers on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      if (m) resolve({ child, url: m[1], serving });
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
@@ -95,7 +116,7 @@ function workerPids(primary: number): number[] {
 
 describe('serve --workers 2', () => {
   it('replaces a SIGKILLed worker while the listener keeps accepting', async () => {
-    const { child, url } = await startServe('kill');
+    const { child, url, serving } = await startServe('kill', 'info');
     try {
       const before = workerPids(child.pid!);
       expect(before).toHaveLength(2);
@@ -145,9 +166,12 @@ describe('serve --workers 2', () => {
       // killed while nothing is in flight), every request below is answered
       // by a worker the primary forked after the kill. A count, never a rate:
       // a throughput bound fails on a loaded machine (issue 30).
+      // The first replacement serves (the primary says so) before the second
+      // original goes: a cluster primary with no listening worker closes the
+      // shared listener, and connections would be refused meanwhile.
+      const first = replaced.find((pid) => !before.includes(pid))!;
+      await serving(first, 10_000);
       process.kill(before[1], 'SIGKILL');
-      // Wait for the primary to notice (it forks the second replacement on
-      // 'exit'), so no connection is handed to the dying worker.
       const secondKilledAt = performance.now();
       while (performance.now() - secondKilledAt < 10_000) {
         const now = workerPids(child.pid!);
