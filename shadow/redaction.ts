@@ -33,7 +33,11 @@ const CREDENTIAL_HEADERS = new Set([
   'x-csrf-token',
   'x-xsrf-token',
 ]);
-const SECRET_NAME = /(^|[-_])(auth[a-z]*|token|secret|password|passwd|api[-_]?key|session)([-_]|$)/;
+// Name parts that mark a credential whatever the header is called
+// (`X-Jwt`, `Cookie2`, `X-Hub-Signature-256`, `X-Private-Key`): a probe of
+// main found these in an export; a false positive only hides a value.
+const SECRET_NAME =
+  /(^|[-_])(auth[a-z]*|token|secret|password|passwd|pass|api[-_]?key|session|sid|cookie\d*|jwt|bearer|signature|credentials?|private[-_]?key|otp)([-_]|\d|$)/;
 
 /** The marker that replaces a redacted value: says what was removed, never what it was. */
 export const redactedMarker = (what: string) => `[redacted: ${what}]`;
