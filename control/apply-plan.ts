@@ -191,13 +191,8 @@ export interface ApplyOptions {
   force?: boolean;
 }
 
-/**
- * Write the plan: refused (STRANGLER_E_APPLY_REFUSED, nothing written) when a
- * change moves live traffic, unless forced with a reason. Returns the table
- * version the write raised the store to.
- */
-export async function applyPlan(store: Store, plan: ApplyPlan, opts: ApplyOptions): Promise<number> {
-  const moves = trafficMoves(plan);
+/** `--force` without a reason is refused before anything is planned or written: it is recorded. */
+export function requireForceReason(opts: Pick<ApplyOptions, 'force' | 'reason'>): void {
   if (opts.force && !opts.reason?.trim())
     throw new StranglerError(
       'STRANGLER_E_USAGE',
@@ -206,6 +201,16 @@ export async function applyPlan(store: Store, plan: ApplyPlan, opts: ApplyOption
         details: { field: 'reason' },
       },
     );
+}
+
+/**
+ * Write the plan: refused (STRANGLER_E_APPLY_REFUSED, nothing written) when a
+ * change moves live traffic, unless forced with a reason. Returns the table
+ * version the write raised the store to.
+ */
+export async function applyPlan(store: Store, plan: ApplyPlan, opts: ApplyOptions): Promise<number> {
+  const moves = trafficMoves(plan);
+  requireForceReason(opts);
   if (moves.length && !opts.force)
     throw new StranglerError(
       'STRANGLER_E_APPLY_REFUSED',

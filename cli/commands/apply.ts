@@ -30,9 +30,10 @@ export function register(program: Command, io: CliIO): void {
         json?: boolean;
       }) => {
         const { withStore, cliActor } = await import('../context.js');
-        const { planApply, applyPlan, isEmptyPlan, trafficMoves } = await import(
+        const { planApply, applyPlan, isEmptyPlan, requireForceReason, trafficMoves } = await import(
           '../../control/apply-plan.js'
         );
+        requireForceReason(opts);
         const { renderApplyPlan } = await import('../../reports/apply/index.js');
         await withStore(io, opts.config, async ({ file, store }) => {
           const plan = planApply(await store.routes.definitions(), await store.routes.list(), file);

@@ -102,6 +102,11 @@ describe('a config edit never moves live traffic without an audited apply (issue
     expect(refused.code).toBe(4);
     expect(refused.err).toContain('STRANGLER_E_APPLY_REFUSED');
     expect(refused.err).toContain('route "changes" (service): match.path');
+    // --force without a reason: refused before a plan is printed or anything written.
+    const noReason = await cli(config, ['apply', '--force']);
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toContain('--force needs --reason');
+    expect(noReason.out).toBe('');
     const history = await cli(config, ['history', '--json']);
     expect((JSON.parse(history.out) as { action: string }[]).map((e) => e.action)).not.toContain('apply');
   });
