@@ -32,9 +32,18 @@ export function register(program: Command, io: CliIO): void {
       const { openStore } = await import('../../store/open.js');
       const { configPath, initStore, storeOptions, cliActor } = await import('../context.js');
       const config = loadConfig(configPath(io, opts.config));
+      const newFile = await newSqliteFile(config.store);
       const store = await openStore(config.store, storeOptions(config, true, true));
+      let removed = false;
       try {
-        const overridden = await refuseOverLiveProxies(store, opts);
+        let overridden: Array<{ instance: string; why: string }>;
+        try {
+          overridden = await refuseOverLiveProxies(store, opts);
+        } catch (err) {
+          // A refused seed changes nothing: not even the empty file opening it made.
+          if (newFile) removed = await removeNewFile(store, newFile);
+          throw err;
+        }
         await refuseLiveAdditions(store, config);
         const actor = opts.actor ?? cliActor(io);
         const { created, seeded } = await initStore(store, config, (l) => io.stdout.write(`${l}\n`), actor, {
@@ -57,7 +66,7 @@ export function register(program: Command, io: CliIO): void {
         if (!created && !seeded.length)
           io.stdout.write(`nothing to seed: ${store.label} holds every configured route\n`);
       } finally {
-        await store.close();
+        if (!removed) await store.close();
       }
     });
 }
@@ -97,6 +106,21 @@ async function refuseOverLiveProxies(
       )}; they would keep serving their last good route table while the store says otherwise. Stop them first, or pass --force --reason "…" (recorded)`,
     { details: { store: store.label, proxies: live } },
   );
+}
+
+/** The SQLite file `url` names when it does not exist yet (opening the store would create it), else undefined. */
+async function newSqliteFile(url: string): Promise<string | undefined> {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const file = url.slice('sqlite:'.length);
+  const { existsSync } = await import('node:fs');
+  return file !== ':memory:' && !existsSync(file) ? file : undefined;
+}
+
+async function removeNewFile(store: import('../../store/types.js').Store, file: string): Promise<true> {
+  await store.close();
+  const { rmSync } = await import('node:fs');
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+  return true;
 }
 
 /**

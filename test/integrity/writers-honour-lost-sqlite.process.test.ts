@@ -7,7 +7,7 @@
  * 5, one line, "lost", the way out) and `GET /routes` answers the table the
  * proxy serves, marked stale. Real processes: `strangler serve`, the CLI.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../store/open.js';
@@ -53,5 +53,22 @@ describe('a SQLite file replaced under a running proxy', () => {
     expect(routes.reason).toContain('replaced by another file');
     expect(routes.routes).toMatchObject([{ id: 'block', mode: 'legacy', version: 2 }]);
     for (let i = 0; i < 3; i++) expect(await servedBy(a.proxy)).toBe('legacy');
+  }, 60_000);
+
+  it('a seed refused over a running proxy leaves no new empty store file behind', async () => {
+    const file = path.join(bench.dir(), 'gone.db');
+    const config = writeConfig(
+      bench.dir(),
+      oneRouteConfig({ store: `sqlite:${file}`, upstream: bench.upstreamUrl(), mode: 'service' }),
+      'gone.yaml',
+    );
+    const a = await bench.proxyOnLegacy(config);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+    await lostOnHealthz(a);
+    const seed = await cli(config, ['seed']);
+    expect(seed.code).toBe(5);
+    expect(seed.err).toContain('STRANGLER_E_PROXIES_LIVE');
+    // Nothing changed: no fresh database stands where the lost one was.
+    expect(existsSync(file)).toBe(false);
   }, 60_000);
 });
