@@ -55,6 +55,26 @@ describe('StatsRecorder (real SQLite store)', () => {
     expect(windows.every((w) => w.start % 1000 === 0 && w.durationMs === 1000)).toBe(true);
   });
 
+  it('a flip mid-window starts a new window: readers of version 2 never see what version 1 recorded', async () => {
+    fx = await routeFixture();
+    const now = 1_700_000_000_000;
+    const r = new StatsRecorder(fx.store, 'p', 1000, () => now);
+    for (let i = 0; i < 20; i++) r.record('block', 1, 'service', 12, false, false);
+    // The proxy saw the flip: same window, same target, the new version.
+    for (let i = 0; i < 5; i++) r.record('block', 2, 'service', 12, true, false);
+    r.record('block', 1, 'service', 12, false, false); // a request routed by the old table, finishing late
+    await r.close();
+    const windows = await fx.store.stats.query({ route: 'block', since: 0 });
+    expect(windows.map((w) => [w.start, w.version, w.requests, w.errors])).toEqual([
+      [now, 1, 21, 21],
+      [now, 2, 5, 0],
+    ]);
+    expect(await readLiveTraffic(fx.store, 'block', 'service', now, now, 2)).toMatchObject({
+      requests: 5,
+      errors: 0,
+    });
+  });
+
   it('keeps the counts when the store refuses a flush and writes them on the next one', async () => {
     fx = await routeFixture();
     let fail = true;
