@@ -450,7 +450,7 @@ const saveProgress = (d: Driver, r: Rollout, patch: Partial<Rollout>) =>
 async function judgeStep(d: Driver, route: RouteConfig, r: Rollout, now: number): Promise<'next' | 'wait'> {
   if (now < r.holdUntil) return 'wait';
   const since = windowStart(r.stepAt, d.config.proxy.statsFlushMs);
-  const live = await readLiveTraffic(d.store, route.id, 'service', since, now);
+  const live = await readLiveTraffic(d.store, route.id, 'service', since, now, r.version);
   const status = judgeSlo(route.id, route.slo, live, { since, until: now });
   d.emit({ type: 'slo', route: route.id, index: r.index, status });
   if (status.state === 'insufficient') {

@@ -10,7 +10,7 @@ import { sampleQuantile } from '../core/quantile.js';
 import { type NoiseThresholds, summariseMatches } from '../shadow/noise.js';
 import type { Target } from '../core/types.js';
 import { type StatsTotals, bucketQuantile, sumWindows, windowStart } from '../store/stats-window.js';
-import type { ShadowEvidence, Store } from '../store/types.js';
+import type { ShadowEvidence, StatsWindow, Store } from '../store/types.js';
 
 export interface EvidenceSummary {
   route: string;
@@ -74,9 +74,21 @@ export interface LiveTraffic extends StatsTotals {
 }
 
 /**
- * Stats windows of `target` that start at or after `since`. Windows are
- * aligned to the proxies' flush interval, so callers pass a `since` aligned
- * down (see sloSince) to keep the window holding their first request.
+ * A stats window counts as evidence about route version `version` when a
+ * proxy recorded it under that version. Windows stored before proxies
+ * recorded versions carry none and are judged by time alone (the `since` rule),
+ * as they always were. `version` undefined: every window counts.
+ */
+export function countsFor(w: StatsWindow, version: number | undefined): boolean {
+  return version === undefined || w.version === undefined || w.version === version;
+}
+
+/**
+ * Stats windows of `target` that start at or after `since`, recorded under
+ * route version `version` (see countsFor). Windows are aligned to the
+ * proxies' flush interval, so callers pass a `since` aligned down (see
+ * sloSince) to keep the window holding their first request; the version keeps
+ * out what that window holds from before the route's last change.
  */
 export async function readLiveTraffic(
   store: Store,
@@ -84,8 +96,11 @@ export async function readLiveTraffic(
   target: Target,
   since: number,
   until: number,
+  version: number | undefined,
 ): Promise<LiveTraffic> {
-  const windows = (await store.stats.query({ route, target, since })).filter((w) => w.start <= until);
+  const windows = (await store.stats.query({ route, target, since })).filter(
+    (w) => w.start <= until && countsFor(w, version),
+  );
   const t = sumWindows(windows);
   const p99 = bucketQuantile(t.buckets, 0.99);
   return {
@@ -103,6 +118,8 @@ export async function readLiveTraffic(
  * route's last change (aligned down to the flush interval) — traffic from
  * before a flip says nothing about the new weight, and a route just rolled
  * back and re-flipped must not be judged on the failures that rolled it back.
+ * The window holding the change also holds traffic from before it: readers
+ * pass the route's version to readLiveTraffic to leave that out.
  */
 export function sloSince(route: RouteConfig, now: number, lastChangeMs: number, flushMs: number): number {
   const windowMs = parseDuration(route.slo.window);

@@ -203,13 +203,14 @@ export function evaluateCanaryGate(
 export async function gateVerdict(
   store: Store,
   route: RouteConfig,
-  opts: { now: number; lastChangeMs: number; flushMs: number; servesService: boolean },
+  opts: { now: number; lastChangeMs: number; version: number; flushMs: number; servesService: boolean },
 ): Promise<GateVerdict> {
   const ev = await readShadowEvidence(store, route);
   if (!opts.servesService) return evaluateGate(route.gate, ev, undefined, route.id);
   const since = sloSince(route, opts.now, opts.lastChangeMs, opts.flushMs);
-  const live = await readLiveTraffic(store, route.id, 'service', since, opts.now);
-  const legacy = await readLiveTraffic(store, route.id, 'legacy', since, opts.now);
+  // The route's current version only: see readLiveTraffic.
+  const live = await readLiveTraffic(store, route.id, 'service', since, opts.now, opts.version);
+  const legacy = await readLiveTraffic(store, route.id, 'legacy', since, opts.now, opts.version);
   const liveParts = {
     live: {
       requests: live.requests,
@@ -257,6 +258,7 @@ export const requireGate: FlipStep = async (ctx) => {
   const verdict = await gateVerdict(store, route, {
     now: Date.now(),
     lastChangeMs: Date.parse(before.updatedAt),
+    version: before.version,
     flushMs: config.proxy.statsFlushMs,
     servesService: before.mode === 'canary' || before.mode === 'service',
   });

@@ -1,8 +1,9 @@
 /**
  * The guard: while a route sends traffic to its service (canary or service
  * mode), judge its SLO against the service traffic every proxy flushed for the
- * last `slo.window`, and on breach flip it back to `shadow`, audited as actor
- * `guard` with the numbers. Too little traffic to judge neither advances nor
+ * last `slo.window` under the route's current version (never traffic from
+ * before its last change, even within the same stats window), and on breach
+ * flip it back to `shadow`, audited as actor `guard` with the numbers. Too little traffic to judge neither advances nor
  * rolls back, and says so (logged, and reported by describeRoute).
  */
 import type { Config, RouteConfig, SloConfig } from '../core/config.js';
@@ -99,7 +100,8 @@ export async function sloStatus(
   now: number,
 ): Promise<SloStatus> {
   const since = sloSince(route, now, Date.parse(state.updatedAt), config.proxy.statsFlushMs);
-  const live = await readLiveTraffic(store, route.id, 'service', since, now);
+  // Only this version's traffic: a rollback's reason must quote its own evidence.
+  const live = await readLiveTraffic(store, route.id, 'service', since, now, state.version);
   const status = judgeSlo(route.id, route.slo, live, { since, until: now });
   if (servesService(state)) return status;
   return {

@@ -48,6 +48,7 @@ export async function describeRoute(
       : await gateVerdict(store, route, {
           now,
           lastChangeMs,
+          version: state.version,
           flushMs: config.proxy.statsFlushMs,
           servesService: servesService(state),
         });

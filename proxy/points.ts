@@ -309,7 +309,7 @@ export class PointEndpoints {
     if (answer.target === 'legacy') {
       // Failover chose "legacy": for a point that is the caller's own function.
       this.o.metrics.observe(route.id, 'service', 'error', seconds);
-      this.o.stats.record(route.id, 'service', seconds * 1000, false, true);
+      this.o.stats.record(route.id, entry.state.version, 'service', seconds * 1000, false, true);
       return this.answerLocal(ctx, answer.failoverReason ?? 'error');
     }
     const extra: OutgoingHttpHeaders = { 'x-strangler-target': 'service', 'x-request-id': ctx.requestId };
@@ -320,12 +320,12 @@ export class PointEndpoints {
       extra[FALLBACK_HEADER] = 'service';
       const failed = route.failover.on5xx && answer.statusCode >= 500;
       this.o.metrics.observe(route.id, 'service', statusOutcome(answer.statusCode), seconds);
-      this.o.stats.record(route.id, 'service', seconds * 1000, !failed, false);
+      this.o.stats.record(route.id, entry.state.version, 'service', seconds * 1000, !failed, false);
       pipeToClient(ctx, answer, extra);
       return;
     }
     this.o.metrics.observe(route.id, 'service', 'error', seconds);
-    this.o.stats.record(route.id, 'service', seconds * 1000, false, false);
+    this.o.stats.record(route.id, entry.state.version, 'service', seconds * 1000, false, false);
     this.o.logger.warn(
       { err: answer.error, route: route.id, requestId: ctx.requestId },
       'extraction point call failed; not run locally: the service may have acted',

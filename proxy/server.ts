@@ -514,9 +514,10 @@ class Pipeline {
     });
     // The edge's own answers (405, 408, our 429) say nothing about either side: no stats, no shadow.
     if (!entry || !finished || !answer) return;
-    if (answer?.failoverReason) this.stats.record(entry.config.id, 'service', durationMs, false, true);
-    else
-      this.stats.record(entry.config.id, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
+    const { id } = entry.config;
+    const { version } = entry.state;
+    if (answer?.failoverReason) this.stats.record(id, version, 'service', durationMs, false, true);
+    else this.stats.record(id, version, target, durationMs, outcome !== 'error' && outcome !== '5xx', false);
     if (ctx.shadowPlan?.capture && this.shadow) this.afterPrimary(ctx, entry, res, durationMs);
   }
 

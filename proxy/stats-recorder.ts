@@ -10,6 +10,10 @@
  * 5xx that failover counts), `failover` true when legacy then answered
  * instead. A service failure rescued by failover is still a service error:
  * the guard must see it even though the client did not.
+ *
+ * Each window also carries the route version the request was routed under: a
+ * flip mid-window starts a new window, so the guard and the gate judge a
+ * version only on its own traffic (never on the errors that preceded a flip).
  */
 import type { Target } from '../core/types.js';
 import { BUCKET_COUNT, bucketIndex, emptyBuckets, windowStart } from '../store/stats-window.js';
@@ -17,6 +21,9 @@ import type { Store, StatsWindow } from '../store/types.js';
 
 /** Windows kept for retry while the store is away; beyond this the oldest are dropped. */
 const MAX_PENDING_WINDOWS = 10_000;
+
+const windowKey = (route: string, target: Target, start: number, version: number | undefined) =>
+  `${route}\0${target}\0${start}\0${version ?? ''}`;
 
 export class StatsRecorder {
   private windows = new Map<string, StatsWindow>();
@@ -36,30 +43,37 @@ export class StatsRecorder {
       throw new RangeError(`flushMs: expected a positive whole number of ms, got ${flushMs}`);
   }
 
-  record(route: string, target: Target, durationMs: number, ok: boolean, failover: boolean): void {
+  /** `version`: the route's version in the table that routed the request (RouteState.version). */
+  record(
+    route: string,
+    version: number | undefined,
+    target: Target,
+    durationMs: number,
+    ok: boolean,
+    failover: boolean,
+  ): void {
     const start = windowStart(this.now(), this.flushMs);
     // Consecutive requests mostly hit the window the last one did: skip
     // building the key string and the map lookup then.
     let w = this.last;
-    if (!w || w.start !== start || w.route !== route || w.target !== target) {
-      const key = `${route}\0${target}\0${start}`;
-      w = this.windows.get(key);
+    if (!w || w.start !== start || w.route !== route || w.target !== target || w.version !== version) {
+      w = this.windows.get(windowKey(route, target, start, version));
       if (w) this.last = w;
     }
     if (!w) {
-      const key = `${route}\0${target}\0${start}`;
       w = {
         route,
         target,
         instance: this.instanceId,
         start,
+        ...(version === undefined ? {} : { version }),
         durationMs: this.flushMs,
         requests: 0,
         errors: 0,
         failovers: 0,
         buckets: emptyBuckets(),
       };
-      this.windows.set(key, w);
+      this.windows.set(windowKey(route, target, start, version), w);
       this.last = w;
     }
     w.requests++;
@@ -104,7 +118,7 @@ export class StatsRecorder {
   }
 
   private mergeBack(w: StatsWindow): void {
-    const key = `${w.route}\0${w.target}\0${w.start}`;
+    const key = windowKey(w.route, w.target, w.start, w.version);
     const cur = this.windows.get(key);
     if (!cur) {
       this.windows.set(key, w);

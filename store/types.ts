@@ -310,6 +310,12 @@ export interface StatsWindow {
   instance: string;
   /** Window start, epoch ms, aligned to the flush interval. */
   start: number;
+  /**
+   * The route version the proxy served these requests under: a flip mid-window
+   * starts a new window, so evidence about version N never counts for N+1.
+   * Absent on windows stored before versions were recorded (judged by time alone).
+   */
+  version?: number;
   durationMs: number;
   requests: number;
   errors: number;

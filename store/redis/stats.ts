@@ -13,10 +13,12 @@ interface WindowId {
   target: Target;
   instance: string;
   start: number;
+  /** Absent in index entries written before proxies recorded the route version. */
+  version?: number;
 }
 
 /**
- * One hash per (route, target, instance, start) window, merged with HINCRBY so
+ * One hash per (route, target, instance, start, version) window, merged with HINCRBY so
  * a second flush of the same window adds to it; a sorted set by start indexes
  * them for range queries.
  */
@@ -24,7 +26,10 @@ export class RedisStatsStore implements StatsStore {
   constructor(private readonly ctx: RedisContext) {}
 
   private windowKey(w: WindowId): string {
-    return this.ctx.key('stats', w.route, w.target, w.instance, String(w.start));
+    const parts = [w.route, w.target, w.instance, String(w.start)];
+    // Version-less windows keep the key they were written under before versions were recorded.
+    if (w.version !== undefined) parts.push(`v${w.version}`);
+    return this.ctx.key('stats', ...parts);
   }
 
   async add(windows: StatsWindow[]): Promise<void> {
@@ -43,6 +48,7 @@ export class RedisStatsStore implements StatsStore {
         });
         m.pexpireat(key, w.start + STATS_RETENTION_MS);
         const id: WindowId = { route: w.route, target: w.target, instance: w.instance, start: w.start };
+        if (w.version !== undefined) id.version = w.version;
         m.zadd(index, w.start, JSON.stringify(id));
       }
       m.zremrangebyscore(index, '-inf', `(${Date.now() - STATS_RETENTION_MS}`);
@@ -81,7 +87,8 @@ export class RedisStatsStore implements StatsStore {
           a.start - b.start ||
           cmp(a.route, b.route) ||
           cmp(a.target, b.target) ||
-          cmp(a.instance, b.instance),
+          cmp(a.instance, b.instance) ||
+          (a.version ?? -1) - (b.version ?? -1),
       );
     });
   }

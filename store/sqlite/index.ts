@@ -41,7 +41,7 @@ const MIGRATIONS = [
  * beside busy proxies never queues behind their writers (issue 13: running
  * every migration at every open failed one open in five with SQLITE_BUSY).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 function migrateMeta(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);');

@@ -35,14 +35,14 @@ describe('StatsRecorder (real SQLite store)', () => {
     let now = 1_700_000_000_000;
     const a = new StatsRecorder(fx.store, 'proxy-a', 1000, () => now);
     const b = new StatsRecorder(fx.store, 'proxy-b', 1000, () => now);
-    for (let i = 0; i < 30; i++) a.record('block', 'service', 12, i % 10 !== 0, i % 10 === 0);
-    for (let i = 0; i < 20; i++) b.record('block', 'service', 700, true, false);
-    b.record('block', 'legacy', 5, true, false);
+    for (let i = 0; i < 30; i++) a.record('block', 1, 'service', 12, i % 10 !== 0, i % 10 === 0);
+    for (let i = 0; i < 20; i++) b.record('block', 1, 'service', 700, true, false);
+    b.record('block', 1, 'legacy', 5, true, false);
     await a.flush();
     now += 400; // same window, flushed in two pieces
-    for (let i = 0; i < 10; i++) a.record('block', 'service', 12, true, false);
+    for (let i = 0; i < 10; i++) a.record('block', 1, 'service', 12, true, false);
     await Promise.all([a.close(), b.close()]);
-    const live = await readLiveTraffic(fx.store, 'block', 'service', now - 5000, now);
+    const live = await readLiveTraffic(fx.store, 'block', 'service', now - 5000, now, 1);
     expect(live).toMatchObject({ requests: 60, errors: 3, failovers: 3, p99Ms: 750 });
     const windows = await fx.store.stats.query({ route: 'block', since: 0 });
     expect(windows.map((w) => [w.instance, w.target, w.requests])).toEqual(
@@ -53,6 +53,26 @@ describe('StatsRecorder (real SQLite store)', () => {
       ]),
     );
     expect(windows.every((w) => w.start % 1000 === 0 && w.durationMs === 1000)).toBe(true);
+  });
+
+  it('a flip mid-window starts a new window: readers of version 2 never see what version 1 recorded', async () => {
+    fx = await routeFixture();
+    const now = 1_700_000_000_000;
+    const r = new StatsRecorder(fx.store, 'p', 1000, () => now);
+    for (let i = 0; i < 20; i++) r.record('block', 1, 'service', 12, false, false);
+    // The proxy saw the flip: same window, same target, the new version.
+    for (let i = 0; i < 5; i++) r.record('block', 2, 'service', 12, true, false);
+    r.record('block', 1, 'service', 12, false, false); // a request routed by the old table, finishing late
+    await r.close();
+    const windows = await fx.store.stats.query({ route: 'block', since: 0 });
+    expect(windows.map((w) => [w.start, w.version, w.requests, w.errors])).toEqual([
+      [now, 1, 21, 21],
+      [now, 2, 5, 0],
+    ]);
+    expect(await readLiveTraffic(fx.store, 'block', 'service', now, now, 2)).toMatchObject({
+      requests: 5,
+      errors: 0,
+    });
   });
 
   it('keeps the counts when the store refuses a flush and writes them on the next one', async () => {
@@ -69,9 +89,9 @@ describe('StatsRecorder (real SQLite store)', () => {
       },
     } as Store;
     const r = new StatsRecorder(flaky, 'p', 1000, () => 5000);
-    r.record('block', 'service', 3, true, false);
+    r.record('block', 1, 'service', 3, true, false);
     await r.flush();
-    r.record('block', 'service', 3, false, true);
+    r.record('block', 1, 'service', 3, false, true);
     fail = false;
     await r.close();
     const [w] = await fx.store.stats.query({ route: 'block', since: 0 });

@@ -139,6 +139,26 @@ describe('canary rollout driver (fake clock, real SQLite store)', () => {
     expect((await readRollout(fx.store, 'block')).status).toBe('rolled-back');
   });
 
+  it("judges a step on its own version's traffic: failures of the previous step in the same stats window do not roll it back (issue 29)", async () => {
+    const r = await rollout([5, 50, 100]);
+    await r.run(MIN + 1000, { requests: 10, errors: 0 });
+    const at50 = await readRollout(fx.store, 'block');
+    expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 50, version: 3 });
+    const w = windowStart(at50.stepAt, 1000);
+    await fx.store.stats.add([
+      serviceWindow(w, 30, 30, 10, 'p1', 2), // 5%'s failures, just before the step to 50%
+      serviceWindow(w, 30, 0, 10, 'p1', 3),
+    ]);
+    await r.run(MIN + 1000);
+    expect(await r.done()).toMatchObject({ status: 'done' });
+    expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'service', weight: 100 });
+    const slo = r.events.filter((e) => e.type === 'slo') as Array<{
+      status: { requests: number; errors: number };
+    }>;
+    // 50%'s own 30, plus the version-less window the first run wrote in the step's second (judged by time, as before).
+    expect(slo.at(-1)!.status).toMatchObject({ requests: 40, errors: 0 });
+  });
+
   it('--pause from another process holds the weight past the interval; --resume holds a full interval again, then steps', async () => {
     const r = await rollout([5, 50]);
     await r.run(10_000, { requests: 10, errors: 0 });

@@ -94,4 +94,31 @@ describe('the canary → service gate judges canary traffic (issue 26)', () => {
       /service error rate .* in shadow \(30 errors\).*errors stay in the evidence until `strangler shadow reset block`/,
     );
   });
+  it('judges only the canary traffic of the route version it would leave (issue 29)', async () => {
+    await canaryAt10WithThinShadowEvidence();
+    // Version 1 (10%) failed; the operator forced it on to 20% (version 2) in the same stats window.
+    const v2 = await flipRoute(
+      fx.store,
+      fx.config,
+      { route: 'block', mode: 'canary', weight: 20, actor: 'tester', reason: 'fixed', force: true },
+      defaultFlipSteps(),
+    );
+    expect(v2.after).toMatchObject({ weight: 20, version: 2 });
+    const same = windowStart(Date.parse(v2.after!.updatedAt), 1000);
+    await fx.store.stats.add([
+      serviceWindow(same, 40, 4, 10, 'p1', 1), // version 1's failures, just before the flip
+      serviceWindow(same, 40, 0, 10, 'p1', 2),
+      { ...serviceWindow(same, 360, 0, 10, 'p1', 2), target: 'legacy', failovers: 0 },
+    ]);
+    const res = await flip('service');
+    expect(res.after).toMatchObject({ mode: 'service', version: 3 });
+    const gate = res.details.gate as {
+      pass: boolean;
+      basisNote: string;
+      live: { requests: number; errors: number };
+    };
+    expect(gate.pass).toBe(true);
+    expect(gate.live).toMatchObject({ requests: 40, errors: 0 });
+    expect(gate.basisNote).toContain('service 40 requests, legacy 360');
+  });
 });

@@ -84,6 +84,8 @@ export function serviceWindow(
   errors: number,
   ms = 10,
   instance = 'p1',
+  /** The route version the proxy recorded it under; omitted, a window stored before versions were recorded. */
+  version?: number,
 ): StatsWindow {
   const buckets = emptyBuckets();
   buckets[bucketIndex(ms)] = requests;
@@ -92,6 +94,7 @@ export function serviceWindow(
     target: 'service',
     instance,
     start,
+    ...(version === undefined ? {} : { version }),
     durationMs: 1000,
     requests,
     errors,

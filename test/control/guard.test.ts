@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { flipRoute } from '../../control/flip.js';
+import { defaultFlipSteps } from '../../control/flip-steps.js';
 import { judgeSlo, startGuard, type Guard } from '../../control/guard.js';
 import { createLogger } from '../../core/log.js';
 import { emptyBuckets, windowStart } from '../../store/stats-window.js';
@@ -64,8 +66,9 @@ describe('startGuard (fake clock, real SQLite store)', () => {
 
   it('rolls a breaching canary back to shadow, audited as actor guard with the numbers', async () => {
     const { clock, w0 } = await canaryAt5();
-    // Two proxy instances: 12 + 13 requests; together 25 with 5 errors (20%).
-    await fx.store.stats.add([serviceWindow(w0, 12, 2, 10, 'p1'), serviceWindow(w0, 13, 3, 10, 'p2')]);
+    // Two proxy instances, both routing under the route's current version (1):
+    // 12 + 13 requests; together 25 with 5 errors (20%).
+    await fx.store.stats.add([serviceWindow(w0, 12, 2, 10, 'p1', 1), serviceWindow(w0, 13, 3, 10, 'p2', 1)]);
     await clock.advance(1000);
     const route = await fx.store.routes.get('block');
     expect(route).toMatchObject({ mode: 'shadow', weight: 0, actor: 'guard' });
@@ -87,7 +90,8 @@ describe('startGuard (fake clock, real SQLite store)', () => {
 
   it('too little traffic to judge: no rollback even at a 100% error rate, and the decision says so', async () => {
     const { clock, w0 } = await canaryAt5();
-    await fx.store.stats.add([serviceWindow(w0, 10, 10)]);
+    // Every request recorded under the current version counts, and 10 is still too few.
+    await fx.store.stats.add([serviceWindow(w0, 10, 10, 10, 'p1', 1)]);
     await clock.advance(3000);
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 5, version: 1 });
     const [d] = await guard!.tick();
@@ -97,7 +101,7 @@ describe('startGuard (fake clock, real SQLite store)', () => {
 
   it('a healthy canary (1% errors) is left alone', async () => {
     const { clock, w0 } = await canaryAt5();
-    await fx.store.stats.add([serviceWindow(w0, 100, 1)]);
+    await fx.store.stats.add([serviceWindow(w0, 100, 1, 10, 'p1', 1)]);
     await clock.advance(2000);
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', version: 1 });
     const [d] = await guard!.tick();
@@ -122,6 +126,76 @@ describe('startGuard (fake clock, real SQLite store)', () => {
     expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', version: 1 });
     const [d] = await guard!.tick();
     expect(d.status.state).toBe('insufficient');
+  });
+
+  /**
+   * Issue 29: the window holding a flip also holds the traffic before it. A
+   * proxy records each request under the route version that routed it, and
+   * the guard counts only the current version's windows.
+   */
+  describe('judges only evidence recorded under the route version it would roll back (issue 29)', () => {
+    /** Canary 5% (version 1) re-flipped to canary 10% (version 2); the guard starts after the flip. */
+    async function reflipped() {
+      fx = await routeFixture({ mode: 'canary', weight: 5 });
+      const res = await flipRoute(
+        fx.store,
+        fx.config,
+        { route: 'block', mode: 'canary', weight: 10, actor: 'alice', reason: 'next step', force: true },
+        defaultFlipSteps(),
+      );
+      expect(res.after).toMatchObject({ mode: 'canary', weight: 10, version: 2 });
+      const clock = new FakeClock(Date.now());
+      guard = startGuard({
+        config: fx.config,
+        store: fx.store,
+        logger: createLogger('test', 'silent'),
+        clock,
+        intervalMs: 1000,
+      });
+      return { clock, flipWindow: windowStart(Date.parse(res.after!.updatedAt), 1000) };
+    }
+    const guardRows = async () =>
+      (await fx.store.audit.list({ route: 'block' })).filter((e) => e.actor === 'guard');
+
+    it('errors recorded under version 1 just before the flip, in the same window, do not roll back version 2', async () => {
+      const { clock, flipWindow } = await reflipped();
+      await fx.store.stats.add([
+        serviceWindow(flipWindow, 25, 25, 10, 'p1', 1), // v1's outage, seconds before the flip
+        serviceWindow(flipWindow, 30, 0, 10, 'p1', 2), // v2 healthy since
+      ]);
+      await clock.advance(1000);
+      expect(await fx.store.routes.get('block')).toMatchObject({ mode: 'canary', weight: 10, version: 2 });
+      expect(await guardRows()).toEqual([]);
+      const [d] = await guard!.tick();
+      expect(d.status).toMatchObject({ state: 'ok', requests: 30, errors: 0 });
+    });
+
+    it("a breach of version 2 is rolled back with version 2's numbers only", async () => {
+      const { clock, flipWindow } = await reflipped();
+      await fx.store.stats.add([
+        serviceWindow(flipWindow, 100, 0, 10, 'p1', 1), // healthy v1 traffic must not dilute v2's breach
+        serviceWindow(flipWindow, 15, 3, 10, 'p1', 2),
+        serviceWindow(flipWindow, 10, 2, 10, 'p2', 2),
+      ]);
+      await clock.advance(1000);
+      expect(await fx.store.routes.get('block')).toMatchObject({
+        mode: 'shadow',
+        actor: 'guard',
+        version: 3,
+      });
+      const [row] = await guardRows();
+      expect(row.before).toMatchObject({ mode: 'canary', weight: 10, version: 2 });
+      expect(row.reason).toContain('error rate 20% (5/25) > 5%');
+      expect(row.details).toMatchObject({ slo: { state: 'breach', requests: 25, errors: 5 } });
+    });
+
+    it('windows stored before versions were recorded are judged by time, as before', async () => {
+      const { clock, flipWindow } = await reflipped();
+      await fx.store.stats.add([serviceWindow(flipWindow, 25, 5)]);
+      await clock.advance(1000);
+      const [row] = await guardRows();
+      expect(row.reason).toContain('error rate 20% (5/25) > 5%');
+    });
   });
 
   it('stop() cancels its timer', async () => {

@@ -684,6 +684,37 @@ export function storeContract(backend: StoreBackend): void {
       expect(await s.stats.query({ since: 0 })).toHaveLength(5);
     });
 
+    it('keeps a window per route version: a flip mid-window starts a new one, a version-less window stays version-less', async () => {
+      const s = await fresh();
+      const T = Math.floor(Date.now() / 5000) * 5000 - 60_000;
+      const w = (o: Partial<Parameters<Store['stats']['add']>[0][number]>) => ({
+        route: 'block',
+        target: 'service' as const,
+        instance: 'p1',
+        start: T,
+        durationMs: 5000,
+        requests: 10,
+        errors: 0,
+        failovers: 0,
+        buckets: [10],
+        ...o,
+      });
+      // Same route, target, instance and start: v1 before a flip, v2 after, and
+      // a window flushed by a proxy that predates versions.
+      await s.stats.add([w({ version: 1, errors: 10 }), w({ version: 2, requests: 3, buckets: [3] })]);
+      await s.stats.add([
+        w({ version: 2, requests: 2, errors: 1, buckets: [0, 2] }),
+        w({ requests: 7, buckets: [7] }),
+      ]);
+      const got = await s.stats.query({ route: 'block', since: T });
+      expect(got).toEqual([
+        w({ requests: 7, buckets: [7] }),
+        w({ version: 1, errors: 10 }),
+        w({ version: 2, requests: 5, errors: 1, buckets: [3, 2] }),
+      ]);
+      expect('version' in got[0]).toBe(false);
+    });
+
     it('puts results and reads the latest per kind and key, and lists newest first', async () => {
       const s = await fresh();
       expect(await s.results.latest('plan')).toBeUndefined();
