@@ -22,7 +22,7 @@ import { chooseTarget } from './choose-target.js';
 import { ClientSignal } from './client-signal.js';
 import { closeAfterThisAnswer } from './client-connection.js';
 import { createContext } from './context.js';
-import { FAILOVER_HEADER, type Failover, forwardWithFailover } from './failover.js';
+import { FAILOVER_HEADER, type Failover, forwardWithFailover, serviceDeadlineMs } from './failover.js';
 import { capturedBodies, type ForwardOptions, forward, pipeToClient, respondError } from './forward.js';
 import { admit, answerAsterisk, checkMethod, EdgeRefusal, respondRefusal } from './edge-rules.js';
 import { BadRequestHeaders } from './headers.js';
@@ -327,7 +327,7 @@ export class Pipeline {
     // rule as failover (PUT/DELETE without Idempotency-Key are not resent).
     const opts: ForwardOptions | undefined = route.failover.enabled
       ? {
-          headersTimeoutMs: Math.min(route.failover.timeoutMs, service.headersTimeoutMs),
+          headersTimeoutMs: serviceDeadlineMs(route.failover, service),
           resendable: isResendable(ctx.req, route),
         }
       : undefined;
