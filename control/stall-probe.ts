@@ -13,19 +13,16 @@ import {
   type KeepAliveStallFinding,
   STALL_ADVICE,
 } from '../core/keepalive-stall.js';
-import { isSafeMethod } from '../core/resend.js';
 
 const PROBE_TIMEOUT_MS = 5000;
 
-/** The methods the probe sends (probeKeepAliveStall). */
-const PROBE_METHODS = new Set(['GET', 'HEAD']);
-
 /**
- * Whether a probe may send this request again: a method the probe sends,
- * safe by the may-this-be-sent-again rule (core/resend.ts), and no body.
+ * Whether a probe may send this request again: GET or HEAD (the methods
+ * probeKeepAliveStall sends, all of them safe by the may-this-be-sent-again
+ * rule, core/resend.ts; its OPTIONS is not probed) and no body.
  */
 export const probeable = (method: string, bodyBytes: number) =>
-  PROBE_METHODS.has(method) && isSafeMethod(method) && bodyBytes === 0;
+  (method === 'GET' || method === 'HEAD') && bodyBytes === 0;
 
 async function timed(send: () => Promise<{ body: { dump(): Promise<void> } }>): Promise<number> {
   const t0 = performance.now();
