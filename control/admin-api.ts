@@ -18,7 +18,7 @@ import type { RouteState } from '../core/types.js';
 import { requireIntact } from '../store/integrity.js';
 import type { Store } from '../store/types.js';
 import { checkAdminHost } from './admin-host.js';
-import { registerConsoleApi } from './console-api.js';
+import { type Handler, registerConsoleApi } from './console-api.js';
 import { flipRoute } from './flip.js';
 import { defaultFlipSteps } from './flip-steps.js';
 import { listRouteRows, servedRouteRows } from './routes.js';
@@ -103,11 +103,6 @@ function optionalInt(body: Record<string, unknown>, field: string): number | und
 
 export async function startAdmin(opts: AdminOptions): Promise<AdminServer> {
   const router = FindMyWay({ ignoreTrailingSlash: true });
-  type Handler = (
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    params: Record<string, string | undefined>,
-  ) => Promise<void>;
   // Every endpoint first checks that it was asked by this listener's own name (DNS
   // rebinding: /routes, /history and /metrics are as readable to a rebound page as the console's).
   const on = (method: 'GET' | 'POST', path: string, h: Handler) =>

@@ -42,7 +42,8 @@ import { CONSOLE_HEADERS, loadConsoleAssets } from './console-assets.js';
 import { parsePromText, sumBy } from './prom-text.js';
 import { ShadowTimeline } from './shadow-timeline.js';
 
-type Handler = (
+/** An admin endpoint (the admin API's and the console's, on one router). */
+export type Handler = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   params: Record<string, string | undefined>,

@@ -14,6 +14,7 @@ import { Document } from 'yaml';
 const NO_ALIASES = { aliasDuplicateObjects: false } as const;
 import { type Config, type RouteConfig, type UpstreamConfig, upstreamUrls } from '../core/config.js';
 import { StranglerError } from '../core/errors.js';
+import { isResendable } from '../core/resend.js';
 import type { RouteState } from '../core/types.js';
 import { weightOf } from './state-machine.js';
 
@@ -131,11 +132,17 @@ function rateLimitNotes(r: RouteConfig): string[] {
   return notes;
 }
 
+/** The request a mesh retry policy must assume: unsafe, no Idempotency-Key. */
+const RISKIEST_REQUEST = { method: 'POST', headers: {} };
+
 function retriesFor(r: RouteConfig) {
-  // Like the proxy: only failures where the request never reached the service
-  // are retried, unless the route is idempotent.
+  // Failures where the request never reached the service are always retried.
+  // A mesh retry policy cannot tell one request from another, so retries
+  // after the service may have acted follow the may-this-be-sent-again rule
+  // (core/resend.ts) for the route's riskiest request: a POST without an
+  // Idempotency-Key, resendable only on a route declared idempotent.
   const on = ['connect-failure', 'refused-stream'];
-  if (r.idempotent) on.push('reset', r.failover.on5xx ? '5xx' : 'gateway-error');
+  if (isResendable(RISKIEST_REQUEST, r)) on.push('reset', r.failover.on5xx ? '5xx' : 'gateway-error');
   return {
     attempts: r.failover.enabled ? 1 : 0,
     perTryTimeout: meshDuration(r.failover.timeoutMs),

@@ -16,7 +16,11 @@ import {
 
 const PROBE_TIMEOUT_MS = 5000;
 
-/** Whether a probe may send this request again: safe method, no body. */
+/**
+ * Whether a probe may send this request again: GET or HEAD (the methods
+ * probeKeepAliveStall sends, all of them safe by the may-this-be-sent-again
+ * rule, core/resend.ts; its OPTIONS is not probed) and no body.
+ */
 export const probeable = (method: string, bodyBytes: number) =>
   (method === 'GET' || method === 'HEAD') && bodyBytes === 0;
 

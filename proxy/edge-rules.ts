@@ -10,22 +10,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { type ErrorCode, StranglerError } from '../core/errors.js';
 import { canonicalTarget, isValidHost, type PathOptions } from './canonical.js';
 import type { RouteEntry } from './types.js';
 
-/** A request the edge will not forward: the status comes from the error registry. */
-export class EdgeRefusal extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** A request the edge will not forward: a StranglerError, so code and status come from the error registry. */
+export class EdgeRefusal extends StranglerError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
     this.name = 'EdgeRefusal';
-  }
-
-  get status(): number {
-    return ERROR_CODES[this.code].status;
   }
 }
 

@@ -75,6 +75,20 @@ export function decideFailover(f: FailoverFacts): FailoverDecision {
   return { to: 'reject', why: 'unsafe' };
 }
 
+/**
+ * The service's headers deadline on a route: with failover on, the sooner of
+ * the route's `failover.timeoutMs` and the upstream's own timeout, so a slow
+ * service can still be rescued (by legacy, or the caller's own function)
+ * within the client's patience; without failover, undefined: the
+ * upstream's own. The one home of that rule (the pipeline and the points).
+ */
+export function serviceDeadlineMs(
+  failover: RouteConfig['failover'],
+  service: { readonly headersTimeoutMs: number },
+): number | undefined {
+  return failover.enabled ? Math.min(failover.timeoutMs, service.headersTimeoutMs) : undefined;
+}
+
 export interface FailoverOptions {
   audit?: Pick<AuditLog, 'append'>;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;

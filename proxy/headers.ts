@@ -6,6 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { util as undiciUtil } from 'undici';
 import { connectionTokens, isHopByHop, isProxyField, keepMessageFields } from '../core/hop-by-hop.js';
+import { StranglerError } from '../core/errors.js';
 
 /** Request headers never forwarded as-is besides the hop-by-hop ones (lowercase). */
 const REQUEST_DROP = new Set([
@@ -20,7 +21,12 @@ const REQUEST_DROP = new Set([
 ]);
 
 /** Thrown for requests the proxy refuses to forward (answered with 400). */
-export class BadRequestHeaders extends Error {}
+export class BadRequestHeaders extends StranglerError {
+  constructor(message: string) {
+    super('STRANGLER_E_BAD_REQUEST', message);
+    this.name = 'BadRequestHeaders';
+  }
+}
 
 /**
  * Headers for the upstream as a flat [name, value, ...] list built from the

@@ -26,7 +26,7 @@ import { isResendable } from '../core/resend.js';
 import type { ShadowHook } from '../shadow/types.js';
 import { ClientSignal } from './client-signal.js';
 import { createContext } from './context.js';
-import { FAILOVER_HEADER, type Failover, forwardWithFailover } from './failover.js';
+import { FAILOVER_HEADER, type Failover, forwardWithFailover, serviceDeadlineMs } from './failover.js';
 import { forward, pipeToClient, respondError } from './forward.js';
 import { type ProxyMetrics, statusOutcome } from './metrics.js';
 import type { RouteTable } from './route-table.js';
@@ -292,9 +292,7 @@ export class PointEndpoints {
       () =>
         forward(ctx, service, {
           path: route.match.path,
-          headersTimeoutMs: route.failover.enabled
-            ? Math.min(route.failover.timeoutMs, service.headersTimeoutMs)
-            : undefined,
+          headersTimeoutMs: serviceDeadlineMs(route.failover, service),
           resendable: isResendable({ method: POINT_METHOD, headers: {} }, route),
         }),
       async () => localFallback(),

@@ -20,7 +20,7 @@
  * through up to N× the limit, but no request fails because the store did.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import {
   BurstyRateLimiter,
@@ -34,7 +34,7 @@ import {
 import type { Config, RateLimitConfig, RouteConfig } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import type { Mode, Target } from '../core/types.js';
-import { connectionOptions, parseRedisUrl } from '../store/redis/client.js';
+import { connectBeside } from '../store/redis/index.js';
 import { stickyKey } from './choose-target.js';
 import { decideFailover } from './failover.js';
 import { respondError } from './forward.js';
@@ -278,8 +278,7 @@ export function createRateLimits(
   if (!config.routes.some((r) => r.rateLimit)) return undefined;
   if (!config.store.startsWith('redis://'))
     return new RateLimits(config.routes, { kind: isServeWorker() ? 'cluster' : 'memory' }, registry, logger);
-  const target = parseRedisUrl(config.store);
-  const client = new Redis(connectionOptions(target, { commandTimeout: REDIS_CHECK_TIMEOUT_MS }));
+  const { client, prefix } = connectBeside(config.store, REDIS_CHECK_TIMEOUT_MS);
   let down = false;
   client.on('error', (err) => {
     if (!down)
@@ -292,15 +291,9 @@ export function createRateLimits(
   client.connect().catch(() => {
     // 'error' logged it; ioredis keeps reconnecting and the insurance limiter counts meanwhile
   });
-  return new RateLimits(
-    config.routes,
-    { kind: 'redis', client, prefix: target.prefix },
-    registry,
-    logger,
-    async () => {
-      client.disconnect();
-    },
-  );
+  return new RateLimits(config.routes, { kind: 'redis', client, prefix }, registry, logger, async () => {
+    client.disconnect();
+  });
 }
 
 /** A worker forked by `serve --workers` (cli/workers.ts sets the variable and keeps the IPC channel). */

@@ -5,7 +5,7 @@
  * to `flushMs` (store/stats-window.ts); a window flushed in pieces (one flush
  * mid-window, another at its end) is summed by the store.
  *
- * What to record (proxy/server.ts): the target chosen for the request; `ok`
+ * What to record (proxy/pipeline.ts finish): the target chosen for the request; `ok`
  * false when that target failed (network error, timeout, breaker open, or a
  * 5xx that failover counts), `failover` true when legacy then answered
  * instead. A service failure rescued by failover is still a service error:

@@ -11,7 +11,7 @@
 import { type Dispatcher, Pool } from 'undici';
 import type { Config, UpstreamConfig } from '../core/config.js';
 import { basePathOf, upstreamUrls } from '../core/config.js';
-import { skipping100Continue } from './interim-responses.js';
+import { skipping100Continue } from '../core/interim-responses.js';
 
 export class Upstream {
   readonly name: string;

@@ -4,6 +4,8 @@
  * here and nowhere else.
  */
 
+import { escapeHtml } from './html-page.js';
+
 export type Align = 'left' | 'right';
 
 /**
@@ -69,4 +71,18 @@ export function fmtBytesPerSec(n: number | null | undefined): string {
     u++;
   }
   return `${u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** The HTML table of the same grid: a header row, cells escaped, right-aligned columns as class "num". */
+export function htmlTable(
+  headers: string[],
+  rows: Array<Array<string | number>>,
+  align: Align[] = [],
+): string {
+  return `<table><tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rows
+    .map(
+      (row) =>
+        `<tr>${row.map((c, i) => `<td${align[i] === 'right' ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
+    .join('')}</table>`;
 }

@@ -10,7 +10,7 @@ import { basePathOf, type Config, type RouteConfig, upstreamUrls } from '../core
 import { fieldValue } from '../core/header-fields.js';
 import { connectionNamed, isHopByHop, isProxyField } from '../core/hop-by-hop.js';
 import type { Target } from '../core/types.js';
-import { skipping100Continue } from '../proxy/interim-responses.js';
+import { skipping100Continue } from '../core/interim-responses.js';
 import { collect, SkipError } from './collect.js';
 import { headerValue } from './diff.js';
 import type { Answer } from './record.js';

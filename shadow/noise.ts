@@ -18,6 +18,7 @@
  */
 import type { ShadowConfig } from '../core/config.js';
 import { mergeMismatchSets, OVERFLOW_SET } from '../store/mismatch-sets.js';
+import type { ShadowCounters } from '../store/types.js';
 import { compileIgnore } from './paths.js';
 
 // The bound is the store's (both stores enforce it); re-exported for the shadow side.
@@ -36,16 +37,8 @@ export function mismatchSetFields(key: string): string[] | undefined {
   return key === OVERFLOW_SET ? undefined : key.split('\n');
 }
 
-export interface NoiseCounters {
-  compared: number;
-  /** Requests whose responses had no (non-ignored) difference at all. */
-  matched: number;
-  fieldDiffs: Record<string, number>;
-  fieldNoise: Record<string, number>;
-  noisePairs: number;
-  /** Absent in evidence written before mismatch sets were kept. */
-  mismatchSets?: Record<string, number>;
-}
+/** What the noise rules read of a route's evidence: the shadow counters (store/types.ts), skips aside. */
+export type NoiseCounters = Omit<ShadowCounters, 'skipped'>;
 
 export type NoiseThresholds = Pick<
   ShadowConfig,

@@ -191,8 +191,14 @@ export interface ShadowStore {
   reset(route: string): Promise<void>;
 }
 
-export interface ShadowBatch {
+/**
+ * The shadow counters: what a batch adds and the evidence holds, and what
+ * shadow/noise.ts judges (its NoiseCounters is this shape). One
+ * declaration, so a counter added here reaches every reader.
+ */
+export interface ShadowCounters {
   compared: number;
+  /** Requests whose responses had no (non-ignored) difference at all. */
   matched: number;
   /** Requests not compared, by reason (sampled-out, concurrency-cap, body-cap, timeout, error...). */
   skipped: Record<string, number>;
@@ -203,9 +209,13 @@ export interface ShadowBatch {
   /**
    * Requests per distinct set of differing fields (key: sorted field keys joined
    * by newlines; '*' pools sets beyond the bound). Lets the match rate honour
-   * noise learned later: see shadow/noise.ts.
+   * noise learned later: see shadow/noise.ts. Absent in evidence written
+   * before mismatch sets were kept.
    */
   mismatchSets?: Record<string, number>;
+}
+
+export interface ShadowBatch extends ShadowCounters {
   /** Latency samples in ms from the same paired requests. */
   latency: { legacy: number[]; service: number[] };
   errors: { legacy: number; service: number };
@@ -247,16 +257,9 @@ export function emptyShadowBatch(): ShadowBatch {
   };
 }
 
-export interface ShadowEvidence {
+/** The route's counters so far (ShadowCounters). `matched` counts exact matches; the match rate after noise comes from shadow/noise.ts summariseMatches(). */
+export interface ShadowEvidence extends ShadowCounters {
   route: string;
-  compared: number;
-  matched: number;
-  skipped: Record<string, number>;
-  fieldDiffs: Record<string, number>;
-  fieldNoise: Record<string, number>;
-  noisePairs: number;
-  /** See ShadowBatch.mismatchSets. `matched` counts exact matches; the match rate after noise comes from shadow/noise.ts summariseMatches(). */
-  mismatchSets?: Record<string, number>;
   /**
    * Raw latency reservoirs (ms) per target, the newest LATENCY_RESERVOIR of
    * each; index i of both arrays is one paired request (primary and its copy).

@@ -6,7 +6,7 @@
  *      store's table version (SQLite: the `table_version` row; Redis: the
  *      `table-version` key, in the same Lua script that also PUBLISHes it).
  *   2. Every proxy follows that counter through `store.watch`
- *      (proxy/server.ts followRouteTable), which calls `reload` when it changes.
+ *      (proxy/route-table-follower.ts followRouteTable), which calls `reload` when it changes.
  *      Three things feed one VersionWatch (below), so a change is reported
  *      once however many of them see it:
  *        - the poll, every `proxy.pollIntervalMs` (both backends: SQLite has
@@ -14,7 +14,7 @@
  *          sent while a subscriber is cut off);
  *        - Redis only: the published version, at once;
  *        - Redis only: a check as soon as the subscriber reconnects.
- *   3. `reload` (proxy/server.ts) rebuilds the RouteTable from the store and
+ *   3. `reload` (proxy/route-table-follower.ts) rebuilds the RouteTable from the store and
  *      swaps one reference; requests in flight keep the table they started
  *      with. It refuses to reload from a store that lost its state or whose
  *      counter (the generation) went below one this process saw — a restore

@@ -4,7 +4,7 @@
  * in text, md, json or html.
  */
 import { chartCanvas, type ChartSpec, escapeHtml, htmlPage } from '../html-page.js';
-import { type Align, fmtMs, fmtNum, fmtRatio, mdTable, textTable } from '../table.js';
+import { type Align, fmtMs, fmtNum, fmtRatio, htmlTable, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import { stallNotes } from '../findings.js';
 import type { LatencyData, LatencyRoute, Percentiles } from '../../control/latency-data.js';
@@ -161,12 +161,7 @@ export const renderLatencyHtml: Reporter<LatencyData> = (d, options: ReportOptio
     const s = summaryGrid(r);
     const chart = routeChart(r, i);
     charts.push(chart);
-    const table = `<table><tr>${s.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${s.rows
-      .map(
-        (row) =>
-          `<tr>${row.map((c, j) => `<td${s.align[j] === 'right' ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
-      )
-      .join('')}</table>`;
+    const table = htmlTable(s.headers, s.rows, s.align);
     return `<h2>${escapeHtml(`${r.id} (${r.mode})`)}</h2>
 <p>${escapeHtml(ratioLine(r))}</p>
 ${table}

@@ -5,7 +5,7 @@
  */
 import { MODES } from '../../core/types.js';
 import { chartCanvas, escapeHtml, htmlPage } from '../html-page.js';
-import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, mdTable, textTable } from '../table.js';
+import { type Align, fmtMs, fmtNum, fmtPct, fmtRatio, htmlTable, mdTable, textTable } from '../table.js';
 import type { ReportFormat, ReportOptions, ReportOutput, Reporter } from '../types.js';
 import type { ProgressData, ProgressRoute, TrafficPoint } from '../../control/progress-data.js';
 
@@ -171,12 +171,7 @@ const MODE_COLORS = { legacy: '#8c959f', shadow: '#8250df', canary: '#bf8700', s
 
 export const renderProgressHtml: Reporter<ProgressData> = (d, options: ReportOptions = {}) => {
   const rg = routeGrid(d);
-  const table = `<table><tr>${rg.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>${rg.rows
-    .map(
-      (row) =>
-        `<tr>${row.map((c, i) => `<td${rg.align[i] === 'right' ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`,
-    )
-    .join('')}</table>`;
+  const table = htmlTable(rg.headers, rg.rows, rg.align);
   const modesChart = {
     id: 'progress-modes',
     empty: d.routes.length === 0,

@@ -29,7 +29,7 @@ import {
 import { GenerationFloor, wentBackReason } from '../generation.js';
 import { type VersionWatch, watchTableVersion } from '../version-watch.js';
 import { defineAuditScripts, RedisAuditLog } from './audit.js';
-import { connectionOptions, parseRedisUrl, RedisContext, storeError } from './client.js';
+import { connectionOptions, parseRedisUrl, RedisContext, type RedisTarget, storeError } from './client.js';
 import { defineLeaseScripts, RedisLeaseStore } from './lease.js';
 import { defineRecordScripts, RedisRecordStore } from './records.js';
 import { defineRecordingScripts, RedisRecordingStore } from './recordings.js';
@@ -49,9 +49,30 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX')
 /** Opening a Redis store fails with STRANGLER_E_STORE after this long without an answer. */
 export const OPEN_DEADLINE_MS = 1500;
 
-/** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
-export async function openRedisStore(url: string, opts: { audit?: AuditRetention } = {}): Promise<Store> {
+/**
+ * A connection of its own to a Redis store's database, for data that lives
+ * beside the store under its key prefix (the rate limits' windows,
+ * proxy/rate-limit.ts): no scripts, no identity, no offline queue. The
+ * backend's connection rules stay here, behind its public face.
+ */
+export function connectBeside(url: string, commandTimeoutMs: number): { client: Redis; prefix: string } {
   const target = parseRedisUrl(url);
+  return {
+    client: new Redis(connectionOptions(target, { commandTimeout: commandTimeoutMs })),
+    prefix: target.prefix,
+  };
+}
+
+/** The store's identity hash (id, createdAt): what integrity() compares with the one this process opened. */
+const readIdentity = (ctx: RedisContext) => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
+
+/**
+ * The command connection with the store's scripts defined, and the identity
+ * it read: both within OPEN_DEADLINE_MS, or STRANGLER_E_STORE.
+ */
+async function connectStore(
+  target: RedisTarget,
+): Promise<{ redis: Redis; ctx: RedisContext; opened: Record<string, string> }> {
   const log = createLogger('strangler.store');
   const redis = new Redis(connectionOptions(target));
   // ioredis reports connection trouble as 'error' events; without a listener
@@ -93,25 +114,26 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
   defineLeaseScripts(ctx);
   defineRecordScripts(ctx);
   defineRecordingScripts(ctx);
-  const retention = opts.audit ?? DEFAULT_AUDIT_RETENTION;
-  const readId = () => ctx.run('read store identity', (r) => r.hgetall(ctx.key('meta')));
   let opened: Record<string, string>;
   try {
-    opened = await Promise.race([readId(), deadline]);
+    opened = await Promise.race([readIdentity(ctx), deadline]);
   } catch (err) {
     redis.disconnect();
     throw storeError(target, 'connect', err);
   } finally {
     clearTimeout(timer);
   }
-  const identity: IdentityHolder = {
-    seen: opened.id || undefined,
-    floor: new GenerationFloor(),
-    lost: (reason, wentBack) =>
-      storeLostError(target.label, { state: 'lost', reason, ...(wentBack ? { wentBack } : {}) }),
-  };
-  const integrity = async (): Promise<StoreIntegrity> => {
-    const id = (await readId()).id;
+  return { redis, ctx, opened };
+}
+
+/** store.integrity(): this Redis still holds the state this process opened, at no older generation. */
+function integrityCheck(
+  ctx: RedisContext,
+  identity: IdentityHolder,
+  routes: RedisRouteStore,
+): () => Promise<StoreIntegrity> {
+  return async () => {
+    const id = (await readIdentity(ctx)).id;
     if (!id && !identity.seen)
       return { state: 'uninitialised', reason: 'no strangler state in this Redis database yet' };
     if (!id)
@@ -133,7 +155,22 @@ export async function openRedisStore(url: string, opts: { audit?: AuditRetention
     identity.floor.observe(generation);
     return { state: 'ok', id };
   };
+}
+
+/** Connect, or throw STRANGLER_E_STORE if Redis does not answer within the connect timeout. */
+export async function openRedisStore(url: string, opts: { audit?: AuditRetention } = {}): Promise<Store> {
+  const target = parseRedisUrl(url);
+  const { redis, ctx, opened } = await connectStore(target);
+  const retention = opts.audit ?? DEFAULT_AUDIT_RETENTION;
+  const readId = () => readIdentity(ctx);
+  const identity: IdentityHolder = {
+    seen: opened.id || undefined,
+    floor: new GenerationFloor(),
+    lost: (reason, wentBack) =>
+      storeLostError(target.label, { state: 'lost', reason, ...(wentBack ? { wentBack } : {}) }),
+  };
   const routes: RedisRouteStore = new RedisRouteStore(ctx, identity, retention.maxRows);
+  const integrity = integrityCheck(ctx, identity, routes);
   const writes = writeErrorLog();
   const guard = <T extends object>(part: string, o: T) =>
     guardSubStore(target.label, part, o, WRITE_METHODS, writes);

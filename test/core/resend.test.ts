@@ -14,6 +14,7 @@ import {
   METHOD_OVERRIDE_HEADERS,
   overridesMethod,
 } from '../../core/resend.js';
+import { probeable } from '../../control/stall-probe.js';
 
 const plain = { idempotent: false };
 
@@ -69,5 +70,17 @@ describe('core/resend', () => {
     expect(overridesMethod(req)).toBe(overridden);
     expect(isSafeRequest(req)).toBe(!overridden);
     expect(isResendable(req, plain)).toBe(!overridden);
+  });
+});
+
+// Callers that keep a narrower list of their own must stay inside the rule.
+describe('callers of the rule', () => {
+  const methods = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+  it('the keep-alive stall probe re-sends only bodiless requests the rule calls safe', () => {
+    const probed = methods.filter((m) => probeable(m, 0));
+    expect(probed).toEqual(['GET', 'HEAD']);
+    for (const m of probed) expect(isSafeMethod(m)).toBe(true);
+    expect(methods.filter((m) => probeable(m, 10))).toEqual([]);
   });
 });

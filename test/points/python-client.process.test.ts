@@ -8,6 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PYTHON, REPO_ROOT } from '../../examples/run.js';
+import { POINT_METHOD } from '../../core/extraction-point.js';
+import { isResendable } from '../../core/resend.js';
 import { stickyPoint } from '../../proxy/choose-target.js';
 
 const run = promisify(execFile);
@@ -57,5 +59,38 @@ describe('clients/python (strangler_client)', () => {
     );
     const fromPython = JSON.parse(stdout) as number[];
     expect(fromPython).toEqual(keys.map((k) => stickyPoint('block-check', k)));
+  });
+  // The client keeps its own copy of the may-this-be-sent-again rule (it is
+  // one stdlib file); core/resend.ts is the home. A point call is a POST
+  // without an Idempotency-Key (core/extraction-point.ts), so the home says a
+  // call may run again after the service may have acted exactly when the
+  // point is idempotent; the client's fallback after a failed call must agree.
+  it('runs a failed call again locally exactly when core/resend says a point call may be resent', async () => {
+    const flags = [false, true];
+    const home = flags.map((idempotent) =>
+      isResendable({ method: POINT_METHOD, headers: {} }, { idempotent }),
+    );
+    const { stdout } = await run(
+      PYTHON,
+      [
+        '-c',
+        [
+          'import json, sys, strangler_client as s',
+          'c = s.Client(url="http://127.0.0.1:9")',
+          'out = []',
+          'for flag in json.loads(sys.argv[1]):',
+          '    p = s._Point({"idempotent": flag, "mode": "service"})',
+          '    try:',
+          '        out.append(c._after_failure("pt", p, lambda: "ran", (), {}, "fallback-client-error", Exception("x")) == "ran")',
+          '    except s.ServiceMayHaveActed:',
+          '        out.append(False)',
+          'print(json.dumps(out))',
+        ].join('\n'),
+        JSON.stringify(flags),
+      ],
+      { cwd: CLIENT_DIR, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
+    );
+    expect(home).toEqual([false, true]);
+    expect(JSON.parse(stdout)).toEqual(home);
   });
 });
