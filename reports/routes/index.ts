@@ -61,14 +61,17 @@ export function showValue(v: unknown): string {
 
 /** An apply row's field changes (control/apply-plan.ts): `match.path /api/v2/changes/* -> /api/v2/*`. */
 function describeApply(e: AuditEntry, show: (s: Partial<RouteState> | null) => string): string {
-  const changes = (e.details as { changes?: FieldChange[] } | undefined)?.changes ?? [];
+  const details = e.details as { changes?: FieldChange[]; loosens?: string[] } | undefined;
+  const changes = details?.changes ?? [];
+  // The audit row says a check was loosened (README: apply rows are marked), in text too.
+  const loosens = details?.loosens?.length ? `loosens a check (${details.loosens.join(', ')})` : '';
   const op = e.action === 'apply.upstreams' ? 'upstreams' : !e.before ? 'added' : !e.after ? 'removed' : '';
   const fields =
     op === 'added' || op === 'removed'
       ? []
       : changes.map((c) => `${c.field} ${showValue(c.old)} -> ${showValue(c.new)}`);
   const version = e.action === 'apply' ? `${show(e.before)} -> ${show(e.after)}` : '';
-  return [op, ...fields, version].filter(Boolean).join('; ');
+  return [op, ...fields, loosens, version].filter(Boolean).join('; ');
 }
 
 function describe(e: AuditEntry): string {

@@ -105,6 +105,8 @@ describe("the gate is the store's, whatever file the caller read (issue 29 case 
     );
     expect(dry.out).toContain('gate.minCompared: 500 -> 1');
     expect((await cli(lax, ['apply', '--reason', 'thin evidence is enough here'])).code).toBe(0);
+    // The audit row says so in text too, not only in --json (a probe of main).
+    expect((await cli(lax, ['history', 'notes'])).out).toContain('loosens a check (gate.maxErrorRate');
     await until(
       'the console verdict to follow the store',
       async () => (await adminRoute()).gate.pass || undefined,
