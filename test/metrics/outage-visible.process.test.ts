@@ -155,9 +155,13 @@ routes:
     let text = '';
     const deadline = Date.now() + 15_000;
     // The lease-holding proxy applies the first step within its poll.
-    while (Date.now() < deadline) {
+    // Traffic keeps coming meanwhile: the step's gate judges only traffic recorded
+    // under the route's current version (issue 29), and requests the proxy routed
+    // before it swapped in the flip's table count for the version before.
+    for (let i = 0; Date.now() < deadline; i++) {
       text = await scrape();
       if (sample(text, 'strangler_rollout_step', 'route="idle"') === 1) break;
+      for (let j = 0; j < 5; j++) await (await fetch(`${served.proxy}/api/idle/more-${i}-${j}`)).text();
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(sample(text, 'strangler_rollout_step', 'route="idle"')).toBe(1);

@@ -37,10 +37,25 @@ function tree(name: string, files: Record<string, string>): string {
 }
 
 const plan = (p: string) => makePlanWithCapabilities({ path: p, git: false });
-const run = async (args: string[], user?: string) => {
-  const argv = user ? ['-u', user, '--', process.execPath, BIN, ...args] : [BIN, ...args];
+// Root reads any folder: `withoutDacOverride` runs the bin as root without the
+// capabilities that bypass file modes (setpriv), so a mode-000 folder is
+// unreadable to it, with the same node binary and files as the suite (running
+// as nobody failed where the suite's node lives in a folder only root enters).
+const run = async (args: string[], withoutDacOverride = false) => {
+  const argv = withoutDacOverride
+    ? [
+        '--bounding-set=-dac_override,-dac_read_search',
+        '--inh-caps=-all',
+        '--',
+        process.execPath,
+        BIN,
+        ...args,
+      ]
+    : [BIN, ...args];
   try {
-    const r = await promisify(execFile)(user ? 'runuser' : process.execPath, argv, { cwd: tmp.dir });
+    const r = await promisify(execFile)(withoutDacOverride ? 'setpriv' : process.execPath, argv, {
+      cwd: tmp.dir,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -292,11 +307,9 @@ describe('scanner fidelity', () => {
       'pkg/b.py': 'x = 1\n',
       'pkg/secret/__init__.py': '',
     });
-    // root reads any folder: run the planner as nobody when the tests run as root.
     const asRoot = process.getuid?.() === 0;
-    if (asRoot) for (const d of [tmp.dir, path.join(tmp.dir, 'unreadable'), root]) chmodSync(d, 0o755);
     chmodSync(path.join(root, 'pkg', 'secret'), 0o000);
-    const res = await run(['plan', path.join(root, 'pkg'), '--no-git'], asRoot ? 'nobody' : undefined);
+    const res = await run(['plan', path.join(root, 'pkg'), '--no-git'], asRoot);
     expect(res.stderr).not.toMatch(/at \w+ \(|Error:/);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('secret:0: unreadable folder: EACCES (skipped)');
